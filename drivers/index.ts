@@ -1,0 +1,50 @@
+import type { PanelDriver, SimulatorModule } from '../src/core/contract.js';
+
+/**
+ * The one place the rest of panelctl learns which drivers exist. Each entry loads its
+ * folder lazily, so `panelctl --help` loads no driver. A new vendor is a new folder
+ * plus one line here.
+ */
+interface DriverEntry {
+  title: string;
+  load(): Promise<{ driver: PanelDriver }>;
+  loadSimulator(): Promise<SimulatorModule>;
+}
+
+const registry: Record<string, DriverEntry> = {
+  integra: {
+    title: 'SATEL INTEGRA (ETHM-1 / INT-RS integration protocol)',
+    load: () => import('./integra/driver.js'),
+    loadSimulator: () => import('./integra/simulator.js'),
+  },
+  dsc: {
+    title: 'DSC PowerSeries (IT-100 / Envisalink TPI)',
+    load: () => import('./dsc/driver.js'),
+    loadSimulator: () => import('./dsc/simulator.js'),
+  },
+  modbus: {
+    title: 'Generic Modbus RTU/TCP with a register-map profile',
+    load: () => import('./modbus/driver.js'),
+    loadSimulator: () => import('./modbus/simulator.js'),
+  },
+};
+
+export const driverNames: readonly string[] = Object.keys(registry);
+
+export function driverTitle(name: string): string | undefined {
+  return registry[name]?.title;
+}
+
+function entry(name: string): DriverEntry {
+  const found = registry[name];
+  if (!found) throw new Error(`unknown driver "${name}" (known: ${driverNames.join(', ')})`);
+  return found;
+}
+
+export async function loadDriver(name: string): Promise<PanelDriver> {
+  return (await entry(name).load()).driver;
+}
+
+export async function loadSimulator(name: string): Promise<SimulatorModule> {
+  return entry(name).loadSimulator();
+}

@@ -1,0 +1,56 @@
+import { inspect } from 'node:util';
+import { timingSafeEqual } from 'node:crypto';
+
+/**
+ * A code, password or key. The value lives in a module-private WeakMap, not on the
+ * object, so console.log, util.inspect, JSON.stringify, template strings and error
+ * serialisers all see only a mask. The one way out is reveal(), which drivers call
+ * at the moment they encode the value onto the wire.
+ */
+const values = new WeakMap<Secret, string>();
+
+export const SECRET_MASK = '[secret]';
+
+export class Secret {
+  /** What the secret is, for messages: "user code", "TPI password". Never the value. */
+  readonly label: string;
+
+  constructor(value: string, label = 'code') {
+    values.set(this, value);
+    this.label = label;
+  }
+
+  reveal(): string {
+    return values.get(this) as string;
+  }
+
+  get length(): number {
+    return this.reveal().length;
+  }
+
+  /** Constant-time comparison, so a check does not leak through timing. */
+  equals(other: Secret): boolean {
+    const a = Buffer.from(this.reveal());
+    const b = Buffer.from(other.reveal());
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  toString(): string {
+    return SECRET_MASK;
+  }
+
+  toJSON(): string {
+    return SECRET_MASK;
+  }
+
+  [inspect.custom](): string {
+    return `Secret<${this.label}>`;
+  }
+
+  [Symbol.toPrimitive](): string {
+    return SECRET_MASK;
+  }
+}
+
+/** Named secrets a driver needs: 'code' (the credential used to authorise), 'tpiPassword', 'installer', ... */
+export type Secrets = Readonly<Record<string, Secret | undefined>>;
