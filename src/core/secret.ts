@@ -8,6 +8,8 @@ import { timingSafeEqual } from 'node:crypto';
  * at the moment they encode the value onto the wire.
  */
 const values = new WeakMap<Secret, string>();
+/** Every secret value seen in this process, so crash messages can be scrubbed of them. */
+const liveValues = new Set<string>();
 
 export const SECRET_MASK = '[secret]';
 
@@ -17,6 +19,7 @@ export class Secret {
 
   constructor(value: string, label = 'code') {
     values.set(this, value);
+    if (value.length >= 3) liveValues.add(value);
     this.label = label;
   }
 
@@ -54,3 +57,10 @@ export class Secret {
 
 /** Named secrets a driver needs: 'code' (the credential used to authorise), 'tpiPassword', 'installer', ... */
 export type Secrets = Readonly<Record<string, Secret | undefined>>;
+
+/** Replaces every secret value this process has held with a mask (for crash reports). */
+export function scrubSecrets(text: string): string {
+  let result = text;
+  for (const value of [...liveValues].sort((a, b) => b.length - a.length)) result = result.split(value).join(SECRET_MASK);
+  return result;
+}

@@ -6,3 +6,7 @@ import type { ByteStream, TimeoutOptions } from './types.js';
 export async function openSerial(path: string, _settings: SerialSettings, _options: TimeoutOptions): Promise<ByteStream> {
   throw new NotSupportedError(`serial links are not available yet (${path})`);
 }
+
+export async function serveSerial(path: string, _settings: SerialSettings, _onConnection: (stream: ByteStream) => void): Promise<{ close(): Promise<void> }> {
+  throw new NotSupportedError(`serial links are not available yet (${path})`);
+}

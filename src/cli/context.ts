@@ -1,0 +1,105 @@
+import os from 'node:os';
+import type { Command } from 'commander';
+import { UsageError } from '../core/errors.js';
+import { Output, colorWanted, type OutputFormat } from '../output/output.js';
+import type { OperationContext } from '../operations/context.js';
+import { defaultInventoryPath, stateDir } from '../state/paths.js';
+import { loadInventory } from '../inventory/load.js';
+import type { InventoryFile } from '../inventory/schema.js';
+import { resolveTarget, type Target } from '../inventory/targets.js';
+import { askSecret, isInteractive } from './prompts.js';
+
+export interface GlobalOptions {
+  output: string;
+  color?: boolean;
+  yes?: boolean;
+  timeout?: string;
+  ticket?: string;
+  operator?: string;
+  inventory?: string;
+  debug?: boolean;
+  verbose?: boolean;
+}
+
+/** Everything a command needs, built from the global flags. */
+export interface Cli {
+  out: Output;
+  ctx: OperationContext;
+  globals: GlobalOptions;
+  interactive: boolean;
+  inventory(): Promise<InventoryFile>;
+  target(options: TargetFlags): Promise<Target>;
+}
+
+export interface TargetFlags {
+  panel?: string;
+  link?: string;
+  driver?: string;
+  secretFrom?: string;
+}
+
+/** "30s", "1500ms", "2m" or a bare number of milliseconds. */
+export function parseDuration(text: string, field: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new UsageError(`${field}: must be a duration like 30s, 1500ms, 45m or 2h`, { code: 'E_INVALID' });
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 'ms') as 'ms'];
+  const value = Math.round(Number(match[1]) * unit);
+  if (value <= 0) throw new UsageError(`${field}: must be more than zero`, { code: 'E_INVALID' });
+  return value;
+}
+
+export function buildCli(command: Command): Cli {
+  const globals = command.optsWithGlobals() as GlobalOptions;
+  const format = globals.output as OutputFormat;
+  if (!['table', 'json', 'ndjson'].includes(format)) throw new UsageError('-o/--output: must be table, json or ndjson', { code: 'E_INVALID' });
+  const interactive = isInteractive();
+  const out = new Output({ format, color: colorWanted(globals.color), interactive: interactive && format === 'table' });
+  let inventoryCache: Promise<InventoryFile> | undefined;
+  const inventoryPath = globals.inventory ?? defaultInventoryPath();
+  const inventory = () => (inventoryCache ??= loadInventory(inventoryPath, Boolean(globals.inventory || process.env.PANELCTL_INVENTORY)));
+
+  const ctx: OperationContext = {
+    operator: globals.operator ?? process.env.PANELCTL_OPERATOR ?? safeUsername(),
+    ticket: globals.ticket ?? process.env.PANELCTL_TICKET,
+    stateDir: stateDir(),
+    timeoutMs: globals.timeout ? parseDuration(globals.timeout, '--timeout') : 5000,
+    promptSecret: interactive ? (label) => askSecret(label) : undefined,
+    activity: out.interactive ? spinner : undefined,
+    trace: globals.debug ? (direction, text) => process.stderr.write(`${out.color.dim(`[${direction}] ${text}`)}\n`) : undefined,
+  };
+  return {
+    out,
+    ctx,
+    globals,
+    interactive,
+    inventory,
+    async target(flags) {
+      const inv = await inventory();
+      if (!globals.operator && inv.defaults?.operator && !process.env.PANELCTL_OPERATOR) ctx.operator = inv.defaults.operator;
+      return resolveTarget(flags.panel, { link: flags.link, driver: flags.driver, secretFrom: flags.secretFrom }, inv);
+    },
+  };
+}
+
+function safeUsername(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** An ora spinner on stderr; loaded only on a terminal. */
+function spinner(text: string): () => void {
+  let stop: (() => void) | undefined;
+  let cancelled = false;
+  void import('ora').then(({ default: ora }) => {
+    if (cancelled) return;
+    const s = ora({ text, stream: process.stderr }).start();
+    stop = () => s.stop();
+  });
+  return () => {
+    cancelled = true;
+    stop?.();
+  };
+}

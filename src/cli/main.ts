@@ -1,0 +1,91 @@
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ExitCode, toPanelctlError } from '../core/errors.js';
+import { scrubSecrets } from '../core/secret.js';
+import { Output, colorWanted } from '../output/output.js';
+import { registerUsers } from './commands/users.js';
+import { registerInfo } from './commands/info.js';
+import { registerAudit } from './commands/audit.js';
+import { registerSim } from './commands/sim.js';
+
+const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export function buildProgram(): Command {
+  const program = new Command('panelctl')
+    .description('Manage user codes and test mode on intruder-alarm panels, remotely or on site.')
+    .version(version, '-V, --version')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'ndjson']).default('table'))
+    .option('--no-color', 'no colour (also NO_COLOR=1)')
+    .option('-y, --yes', 'answer yes to confirmations (for scripts)')
+    .option('--timeout <duration>', 'how long to wait for a panel to answer, e.g. 5s', undefined)
+    .option('--ticket <id>', 'support ticket this work is for (recorded in the audit log; or PANELCTL_TICKET)')
+    .option('--operator <name>', 'who is acting (recorded in the audit log; default: PANELCTL_OPERATOR or your login)')
+    .option('-i, --inventory <file>', 'inventory YAML (default: PANELCTL_INVENTORY or ~/.config/panelctl/inventory.yaml)')
+    .option('--debug', 'trace frames on stderr (codes are masked)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.addHelpText(
+    'after',
+    `
+Exit codes: 0 ok, 1 unexpected, 2 bad usage or input, 3 panel refused, 4 cannot reach or lost the panel,
+5 protocol error, 6 not supported, 7 partially applied.
+Try it: panelctl users list --panel demo`,
+  );
+  registerUsers(program);
+  registerInfo(program);
+  registerAudit(program);
+  registerSim(program);
+  for (const command of program.commands) setExitOverride(command);
+  return program;
+}
+
+function setExitOverride(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) setExitOverride(sub);
+}
+
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Help and version are exits, not errors; every other commander complaint is bad usage.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+    return ExitCode.usage;
+  }
+  const failure = toPanelctlError(error);
+  const format = process.argv.includes('json') || process.argv.includes('ndjson') ? 'json' : 'table';
+  const out = new Output({ format: format as 'json', color: colorWanted(process.argv.includes('--no-color') ? false : undefined, process.stderr), interactive: false });
+  out.error(failure);
+  if (failure.exitCode === ExitCode.unexpected && process.env.PANELCTL_DEBUG) {
+    process.stderr.write(`${scrubSecrets(String((failure.cause as Error)?.stack ?? failure.stack))}\n`);
+  }
+  return failure.exitCode;
+}
+
+/** Last-resort handlers: whatever escapes is reported without secrets and with exit 1. */
+function installCrashGuards(): void {
+  const crash = (kind: string) => (reason: unknown) => {
+    const text = reason instanceof Error ? `${reason.message}` : String(reason);
+    process.stderr.write(`panelctl: internal error (${kind}): ${scrubSecrets(text)}\n`);
+    process.exit(ExitCode.unexpected);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled rejection'));
+}
+
+export async function main(argv: string[]): Promise<void> {
+  installCrashGuards();
+  const program = buildProgram();
+  if (argv.length <= 2) {
+    const { isInteractive } = await import('./prompts.js');
+    if (!isInteractive()) {
+      program.outputHelp({ error: true });
+      process.exitCode = ExitCode.usage;
+      return;
+    }
+    argv = [...argv, program.commands.some((c) => c.name() === 'shell') ? 'shell' : '--help'];
+  }
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = report(error);
+  }
+}

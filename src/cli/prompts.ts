@@ -1,0 +1,49 @@
+import { UsageError, PanelctlError } from '../core/errors.js';
+
+/** Prompts load @inquirer/prompts only when a prompt is really shown (it costs ~70 ms to load). */
+
+export function isInteractive(): boolean {
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY) && process.env.CI !== 'true';
+}
+
+/** Ctrl-C at a prompt: back out cleanly with the conventional exit code. */
+export class CancelledError extends PanelctlError {
+  constructor() {
+    super(130 as never, 'E_CANCELLED', 'cancelled; nothing was changed by the step that was being asked about');
+  }
+}
+
+async function guard<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) throw new CancelledError();
+    throw error;
+  }
+}
+
+export async function askSecret(message: string): Promise<string> {
+  const { password } = await import('@inquirer/prompts');
+  return guard(() => password({ message, mask: '*' }, { output: process.stderr }));
+}
+
+/** Asks for a new code twice; a mismatch asks again (up to three tries). */
+export async function askNewCode(label: string): Promise<string> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const first = await askSecret(`${label}:`);
+    const second = await askSecret(`${label} again:`);
+    if (first === second) return first;
+    process.stderr.write('The two entries differ; try again.\n');
+  }
+  throw new UsageError('the code was entered differently three times; nothing was changed', { code: 'E_CODE_MISMATCH' });
+}
+
+export async function askConfirm(message: string, defaultValue = false): Promise<boolean> {
+  const { confirm } = await import('@inquirer/prompts');
+  return guard(() => confirm({ message, default: defaultValue }, { output: process.stderr }));
+}
+
+export async function askText(message: string, options: { default?: string; validate?: (v: string) => true | string } = {}): Promise<string> {
+  const { input } = await import('@inquirer/prompts');
+  return guard(() => input({ message, default: options.default, validate: options.validate }, { output: process.stderr }));
+}

@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { Secret, type Secrets } from '../core/secret.js';
+import type { DriverOptions } from '../core/contract.js';
+import type { Link } from '../core/link.js';
+import type { Target } from './targets.js';
+import { demoDir } from '../state/paths.js';
+
+/**
+ * Built-in panels that need nothing installed: each starts its driver's simulator in this
+ * process on a loopback port, with its memory kept under the demo dir so that a user added
+ * in one command is there in the next.
+ */
+const DEMOS: Record<string, { driver: string; options: DriverOptions; description: string }> = {
+  demo: { driver: 'integra', options: {}, description: 'simulated SATEL INTEGRA 128 behind an ETHM-1 Plus' },
+  'demo-integra': { driver: 'integra', options: {}, description: 'simulated SATEL INTEGRA 128 behind an ETHM-1 Plus' },
+  'demo-dsc': { driver: 'dsc', options: { codeLength: 4 }, description: 'simulated DSC PowerSeries PC1864 behind an Envisalink' },
+  'demo-modbus': { driver: 'modbus', options: { profile: 'demo-modbus', unit: 1 }, description: 'simulated Modbus access controller (profile demo-modbus)' },
+};
+
+export const demoPanelNames = Object.keys(DEMOS);
+
+export function isDemoPanel(name: string): boolean {
+  return name in DEMOS;
+}
+
+export function demoTarget(name: string): Target {
+  const demo = DEMOS[name];
+  return {
+    name,
+    driver: demo.driver,
+    link: { kind: 'tcp', host: '127.0.0.1', url: 'tcp://127.0.0.1 (in-process simulator)' },
+    secretRefs: {},
+    options: demo.options,
+    tags: { demo: 'true' },
+    account: '0000',
+    description: demo.description,
+    demo: true,
+  };
+}
+
+export interface RunningDemo {
+  link: Link;
+  secrets: Secrets;
+  close(): Promise<void>;
+}
+
+export async function startDemo(target: Target): Promise<RunningDemo> {
+  const { loadSimulator } = await import('../../drivers/index.js');
+  const { serveTcp } = await import('../transport/tcp.js');
+  const simulators = await loadSimulator(target.driver);
+  const statePath = path.join(demoDir(), `${target.driver}.json`);
+  const simulator = await simulators.createSimulator({ statePath, users: 12, options: { ...target.options } });
+  const server = await serveTcp('127.0.0.1', 0, (stream) => simulator.accept(stream));
+  const secrets: Record<string, Secret> = {};
+  for (const [key, value] of Object.entries(simulator.demoSecrets())) secrets[key] = new Secret(value, key);
+  return {
+    link: { kind: 'tcp', host: '127.0.0.1', port: server.port, url: `tcp://127.0.0.1:${server.port}` },
+    secrets,
+    async close() {
+      await server.close();
+      await simulator.close();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { driverNames } from '../../drivers/index.js';
+import { parseLink } from '../core/link.js';
+
+/** A secret reference: where to read a secret from. The inventory never holds a secret itself. */
+export const secretRefSchema = z
+  .string()
+  .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|prompt)$/, 'must be env:VARIABLE, file:PATH or prompt (a secret is never written in the inventory)');
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+export const stationSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('webhook'),
+    url: z.string().url('must be an http(s) URL'),
+    secret: secretRefSchema.describe('HMAC key'),
+    timeoutMs: z.number().int().positive().optional(),
+  }),
+  z.object({ type: z.literal('command'), command: z.array(z.string()).min(1, 'must name the program to run'), timeoutMs: z.number().int().positive().optional() }),
+  z.object({ type: z.literal('manual') }),
+  z.object({ type: z.literal('none') }),
+]);
+export type StationConfig = z.infer<typeof stationSchema>;
+
+export const panelSchema = z
+  .object({
+    driver: z.enum(driverNames as [string, ...string[]], { message: `must be one of ${driverNames.join(', ')}` }),
+    link: z.string().superRefine((value, ctx) => {
+      try {
+        parseLink(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^link: /, '') });
+      }
+    }),
+    /** The credential used to authorise changes (INTEGRA user code, DSC master code). */
+    secret: secretRefSchema.optional(),
+    /** Further named secrets a driver needs (tpiPassword, installer, integrationKey). */
+    secrets: z.record(z.string(), secretRefSchema).optional(),
+    options: z.record(z.string(), scalar).optional(),
+    tags: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).optional(),
+    /** The account number the monitoring station knows this panel by. */
+    account: z.string().optional(),
+    customer: z.string().optional(),
+    description: z.string().optional(),
+    station: z.union([z.string(), stationSchema]).optional(),
+    timeoutMs: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export const inventorySchema = z
+  .object({
+    defaults: z
+      .object({
+        operator: z.string().optional(),
+        timeoutMs: z.number().int().positive().optional(),
+        station: z.union([z.string(), stationSchema]).optional(),
+      })
+      .strict()
+      .optional(),
+    stations: z.record(z.string(), stationSchema).optional(),
+    panels: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'panel names use letters, digits, . _ -'), panelSchema),
+  })
+  .strict();
+
+export type PanelConfig = z.infer<typeof panelSchema>;
+export type InventoryFile = z.infer<typeof inventorySchema>;

@@ -1,0 +1,100 @@
+import { UsageError } from '../core/errors.js';
+import { parseLink, type Link } from '../core/link.js';
+import type { DriverOptions } from '../core/contract.js';
+import { driverNames } from '../../drivers/index.js';
+import type { InventoryFile, PanelConfig, StationConfig } from './schema.js';
+import { isDemoPanel } from './demo.js';
+
+/** A panel as the operations need it: where it is, which driver, where its secrets come from. */
+export interface Target {
+  name: string;
+  driver: string;
+  link: Link;
+  /** Secret name -> reference (env:/file:/prompt), or a literal value for the built-in demo panels only. */
+  secretRefs: Record<string, string>;
+  options: DriverOptions;
+  tags: Record<string, string>;
+  account?: string;
+  customer?: string;
+  description?: string;
+  station?: StationConfig;
+  timeoutMs?: number;
+  demo: boolean;
+}
+
+export interface AdHocLink {
+  link?: string;
+  driver?: string;
+  secretFrom?: string;
+}
+
+function fromConfig(name: string, config: PanelConfig, inventory: InventoryFile): Target {
+  const secretRefs: Record<string, string> = { ...config.secrets };
+  if (config.secret) secretRefs.code = config.secret;
+  return {
+    name,
+    driver: config.driver,
+    link: parseLink(config.link, `panel "${name}" link`),
+    secretRefs,
+    options: { ...config.options },
+    tags: { ...config.tags },
+    account: config.account,
+    customer: config.customer,
+    description: config.description,
+    station: resolveStation(config.station ?? inventory.defaults?.station, inventory, name),
+    timeoutMs: config.timeoutMs ?? inventory.defaults?.timeoutMs,
+    demo: false,
+  };
+}
+
+function resolveStation(value: string | StationConfig | undefined, inventory: InventoryFile, panel: string): StationConfig | undefined {
+  if (value === undefined || typeof value !== 'string') return value;
+  const station = inventory.stations?.[value];
+  if (!station) throw new UsageError(`panel "${panel}", field "station": no station named "${value}" under stations:`, { code: 'E_INVALID' });
+  return station;
+}
+
+/** Finds a panel by name: the inventory first, then the built-in demo panels. */
+export async function resolveTarget(name: string | undefined, adHoc: AdHocLink, inventory: InventoryFile): Promise<Target> {
+  if (adHoc.link) {
+    if (!adHoc.driver) throw new UsageError('--link needs --driver', { hint: `drivers: ${driverNames.join(', ')}` });
+    if (!driverNames.includes(adHoc.driver)) throw new UsageError(`--driver: must be one of ${driverNames.join(', ')}`, { code: 'E_INVALID' });
+    return {
+      name: name ?? adHoc.link,
+      driver: adHoc.driver,
+      link: parseLink(adHoc.link, '--link'),
+      secretRefs: { code: adHoc.secretFrom ?? 'prompt' },
+      options: {},
+      tags: {},
+      demo: false,
+    };
+  }
+  if (!name) throw new UsageError('which panel? give --panel NAME (see `panelctl panels`) or --link URL --driver NAME');
+  const config = inventory.panels[name];
+  if (config) return fromConfig(name, config, inventory);
+  if (isDemoPanel(name)) {
+    const { demoTarget } = await import('./demo.js');
+    return demoTarget(name);
+  }
+  const known = Object.keys(inventory.panels);
+  throw new UsageError(`no panel named "${name}" in the inventory`, {
+    code: 'E_NO_PANEL',
+    hint: known.length ? `known panels: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}` : 'the inventory is empty; try --panel demo',
+  });
+}
+
+/** Every panel in the inventory, as targets (for `panels`, bulk and the interactive search). */
+export function allTargets(inventory: InventoryFile): Target[] {
+  return Object.entries(inventory.panels).map(([name, config]) => fromConfig(name, config, inventory));
+}
+
+/** `--limit site=oslo,customer=1042`: every pair must match a tag (or account/customer). */
+export function matchesSelector(target: Target, selector: string | undefined): boolean {
+  if (!selector) return true;
+  return selector.split(',').every((pair) => {
+    const [key, value] = pair.split('=', 2).map((s) => s.trim());
+    if (value === undefined) return target.name === key;
+    const actual = key === 'account' ? target.account : key === 'customer' ? target.customer : key === 'driver' ? target.driver : target.tags[key];
+    return actual === value;
+  });
+}

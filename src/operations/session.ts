@@ -1,0 +1,92 @@
+import type { DriverInfo, PanelSession } from '../core/contract.js';
+import { UsageError, toPanelctlError } from '../core/errors.js';
+import type { Secret } from '../core/secret.js';
+import { loadDriver } from '../../drivers/index.js';
+import { resolveSecretRef } from '../inventory/secrets.js';
+import type { Target } from '../inventory/targets.js';
+import type { OperationContext } from './context.js';
+
+export interface OpenPanel {
+  session: PanelSession;
+  driver: DriverInfo;
+  close(): Promise<void>;
+}
+
+/** The driver's description, without connecting (so the CLI can refuse unsupported actions early). */
+export async function describeTarget(target: Target): Promise<DriverInfo> {
+  return (await loadDriver(target.driver)).describe();
+}
+
+async function gatherSecrets(target: Target, driver: DriverInfo, ctx: OperationContext): Promise<Record<string, Secret>> {
+  const secrets: Record<string, Secret> = {};
+  for (const wanted of driver.secrets) {
+    const ref = target.secretRefs[wanted.name];
+    if (ref) {
+      secrets[wanted.name] = await resolveSecretRef(ref, `${wanted.label} for ${target.name}`, ctx.promptSecret);
+    } else if (wanted.required) {
+      if (!ctx.promptSecret) {
+        throw new UsageError(`panel "${target.name}" has no ${wanted.name === 'code' ? 'secret' : `secrets.${wanted.name}`} configured (${wanted.label})`, {
+          code: 'E_SECRET_MISSING',
+          hint: 'add it to the inventory as env:VARIABLE or file:PATH, or run on a terminal to be asked',
+        });
+      }
+      secrets[wanted.name] = await resolveSecretRef('prompt', `${wanted.label} for ${target.name}`, ctx.promptSecret);
+    }
+  }
+  return secrets;
+}
+
+/** Connects to a panel (starting the simulator first for a demo panel). */
+export async function openPanel(target: Target, ctx: OperationContext): Promise<OpenPanel> {
+  const driverModule = await loadDriver(target.driver);
+  const driver = driverModule.describe();
+  let link = target.link;
+  let secrets: Record<string, Secret>;
+  let stopDemo: (() => Promise<void>) | undefined;
+  if (target.demo) {
+    const { startDemo } = await import('../inventory/demo.js');
+    const demo = await startDemo(target);
+    link = demo.link;
+    secrets = demo.secrets as Record<string, Secret>;
+    stopDemo = demo.close;
+  } else {
+    secrets = await gatherSecrets(target, driver, ctx);
+  }
+  const done = ctx.activity?.(`connecting to ${target.name}`);
+  try {
+    const session = await driverModule.open({
+      link,
+      secrets,
+      options: { ...target.options, ...ctx.driverOptions },
+      timeoutMs: target.timeoutMs ?? ctx.timeoutMs,
+      signal: ctx.signal,
+      trace: ctx.trace,
+    });
+    return {
+      session,
+      driver,
+      async close() {
+        try {
+          await session.close();
+        } finally {
+          await stopDemo?.();
+        }
+      },
+    };
+  } catch (error) {
+    await stopDemo?.();
+    throw toPanelctlError(error);
+  } finally {
+    done?.();
+  }
+}
+
+/** Opens, runs `work`, and always closes: the panel accepts one client, so hold it no longer than needed. */
+export async function withPanel<T>(target: Target, ctx: OperationContext, work: (panel: OpenPanel) => Promise<T>): Promise<T> {
+  const panel = await openPanel(target, ctx);
+  try {
+    return await work(panel);
+  } finally {
+    await panel.close().catch(() => undefined);
+  }
+}
