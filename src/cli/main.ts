@@ -7,6 +7,9 @@ import { registerUsers } from './commands/users.js';
 import { registerInfo } from './commands/info.js';
 import { registerAudit } from './commands/audit.js';
 import { registerSim } from './commands/sim.js';
+import { registerTestMode } from './commands/test-mode.js';
+import { registerBulk } from './commands/bulk.js';
+import { registerShell } from './commands/shell.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -34,6 +37,9 @@ Try it: panelctl users list --panel demo`,
   registerUsers(program);
   registerInfo(program);
   registerAudit(program);
+  registerTestMode(program);
+  registerBulk(program);
+  registerShell(program);
   registerSim(program);
   for (const command of program.commands) setExitOverride(command);
   return program;

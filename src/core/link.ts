@@ -29,6 +29,8 @@ export function parseLink(text: string, field = 'link'): Link {
   const scheme = match[1].toLowerCase();
   const rest = match[2];
   if (scheme === 'tcp') {
+    const portText = /:(\d+)\/?$/.exec(rest)?.[1];
+    if (portText && Number(portText) > 65535) throw new ValidationError(field, 'port must be 1..65535');
     const url = safeUrl(raw, field);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (!host) throw new ValidationError(field, 'tcp link needs a host, e.g. tcp://10.0.0.5:7094');

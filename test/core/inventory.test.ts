@@ -1,0 +1,76 @@
+import { describe, expect, it, afterEach } from 'vitest';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseInventory } from '../../src/inventory/load.js';
+import { resolveSecretRef } from '../../src/inventory/secrets.js';
+import { resolveTarget, matchesSelector, allTargets } from '../../src/inventory/targets.js';
+import { ValidationError } from '../../src/core/errors.js';
+
+function problems(yaml: string): string {
+  try {
+    parseInventory(yaml, 'test.yaml');
+  } catch (error) {
+    const e = error as ValidationError;
+    return `${e.message}\n${e.hint}`;
+  }
+  throw new Error('expected the inventory to be rejected');
+}
+
+describe('inventory', () => {
+  it('accepts a good inventory and resolves a panel', async () => {
+    const inventory = parseInventory(
+      `panels:\n  oslo-office:\n    driver: integra\n    link: tcp://10.20.0.15:7094\n    secret: env:OSLO_CODE\n    account: "1042"\n    tags: { site: oslo, floor: 3 }\n`,
+      'test.yaml',
+    );
+    const target = await resolveTarget('oslo-office', {}, inventory);
+    expect(target).toMatchObject({ driver: 'integra', link: { host: '10.20.0.15', port: 7094 }, secretRefs: { code: 'env:OSLO_CODE' }, tags: { site: 'oslo', floor: '3' } });
+    expect(matchesSelector(target, 'site=oslo')).toBe(true);
+    expect(matchesSelector(target, 'site=bergen')).toBe(false);
+    expect(matchesSelector(target, 'account=1042,site=oslo')).toBe(true);
+    expect(allTargets(inventory)).toHaveLength(1);
+  });
+
+  it('names the panel, the field and the rule', () => {
+    expect(problems(`panels:\n  oslo:\n    driver: ajax\n    link: tcp://x:1\n`)).toMatch(/panel "oslo", field "driver": must be one of integra, dsc, modbus/);
+    expect(problems(`panels:\n  oslo:\n    driver: integra\n    link: ftp://x\n`)).toMatch(/panel "oslo", field "link": unknown scheme "ftp"/);
+    expect(problems(`panels:\n  oslo:\n    driver: integra\n    link: tcp://x:1\n    secret: "1234"\n`)).toMatch(/panel "oslo", field "secret": must be env:VARIABLE, file:PATH or prompt/);
+    expect(problems(`panels:\n  oslo:\n    driver: integra\n`)).toMatch(/panel "oslo", field "link": is required/);
+    expect(problems(`panels:\n  oslo:\n    driver: integra\n    link: tcp://x:1\n    colour: red\n`)).toMatch(/unknown field\(s\): colour/);
+    expect(problems(`panels: [\n`)).toMatch(/not valid YAML/);
+  });
+
+  it('reports every problem at once', () => {
+    const text = problems(`panels:\n  a:\n    driver: nope\n    link: tcp://x:1\n  b:\n    driver: integra\n    link: nope\n`);
+    expect(text).toMatch(/2 problem/);
+  });
+
+  it('says which panel names exist when one is unknown', async () => {
+    const inventory = parseInventory(`panels:\n  alpha:\n    driver: integra\n    link: tcp://x:1\n`, 't');
+    await expect(resolveTarget('beta', {}, inventory)).rejects.toMatchObject({ exitCode: 2, hint: expect.stringContaining('alpha') });
+  });
+});
+
+describe('secret references', () => {
+  const dir = path.join(os.tmpdir(), `panelctl-secrets-${process.pid}`);
+  afterEach(() => fs.rm(dir, { recursive: true, force: true }));
+
+  it('reads env and private files, refuses a file others can read', async () => {
+    process.env.PANELCTL_TEST_SECRET = '4829';
+    expect((await resolveSecretRef('env:PANELCTL_TEST_SECRET', 'code')).reveal()).toBe('4829');
+    await expect(resolveSecretRef('env:PANELCTL_NOT_SET_ANYWHERE', 'code')).rejects.toThrow(/PANELCTL_NOT_SET_ANYWHERE is not set/);
+
+    await fs.mkdir(dir, { recursive: true });
+    const file = path.join(dir, 'oslo');
+    await fs.writeFile(file, '5830\n', { mode: 0o600 });
+    expect((await resolveSecretRef(`file:${file}`, 'code')).reveal()).toBe('5830');
+    await fs.chmod(file, 0o644);
+    const error = await resolveSecretRef(`file:${file}`, 'code').catch((e) => e);
+    expect(error.message).toMatch(/accessible by other users \(mode 0644\)/);
+    expect(error.message).not.toContain('5830');
+  });
+
+  it('refuses a prompt without a terminal', async () => {
+    await expect(resolveSecretRef('prompt', 'master code')).rejects.toMatchObject({ code: 'E_NO_TTY', exitCode: 2 });
+  });
+});

@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/panelctl.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A private world for one test: its own state dir, demo dir and inventory. */
+export interface Sandbox {
+  dir: string;
+  stateDir: string;
+  env: NodeJS.ProcessEnv;
+  writeInventory(yaml: string): Promise<string>;
+  run(args: string[], options?: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult>;
+  /** Every file the tool wrote under the sandbox, as text, for secrecy scans. */
+  allWrittenText(): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+export async function makeSandbox(): Promise<Sandbox> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-e2e-'));
+  const stateDir = path.join(dir, 'state');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    PANELCTL_STATE_DIR: stateDir,
+    PANELCTL_DEMO_DIR: path.join(dir, 'demo'),
+    PANELCTL_INVENTORY: path.join(dir, 'inventory.yaml'),
+    PANELCTL_OPERATOR: 'e2e-tester',
+    NO_COLOR: '1',
+  };
+  await fs.writeFile(env.PANELCTL_INVENTORY as string, 'panels: {}\n');
+  const sandbox: Sandbox = {
+    dir,
+    stateDir,
+    env,
+    async writeInventory(yaml) {
+      await fs.writeFile(env.PANELCTL_INVENTORY as string, yaml);
+      return env.PANELCTL_INVENTORY as string;
+    },
+    run(args, options = {}) {
+      return runCli(args, { ...env, ...options.env }, options.input, options.timeoutMs);
+    },
+    async allWrittenText() {
+      const chunks: string[] = [];
+      async function walk(p: string) {
+        for (const entry of await fs.readdir(p, { withFileTypes: true }).catch(() => [])) {
+          const full = path.join(p, entry.name);
+          if (entry.isDirectory()) await walk(full);
+          else chunks.push(await fs.readFile(full, 'latin1'));
+        }
+      }
+      await walk(stateDir);
+      return chunks.join('\n');
+    },
+    cleanup: () => fs.rm(dir, { recursive: true, force: true }),
+  };
+  return sandbox;
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 25_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`panelctl ${args.join(' ')} did not finish in ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(input ?? '');
+  });
+}
