@@ -2,7 +2,6 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ExitCode, toPanelctlError } from '../core/errors.js';
 import { scrubSecrets } from '../core/secret.js';
-import { Output, colorWanted } from '../output/output.js';
 import { registerUsers } from './commands/users.js';
 import { registerInfo } from './commands/info.js';
 import { registerAudit } from './commands/audit.js';
@@ -50,13 +49,14 @@ function setExitOverride(command: Command): void {
   for (const sub of command.commands) setExitOverride(sub);
 }
 
-function report(error: unknown): number {
+async function report(error: unknown): Promise<number> {
   if (error instanceof CommanderError) {
     // Help and version are exits, not errors; every other commander complaint is bad usage.
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
     return ExitCode.usage;
   }
   const failure = toPanelctlError(error);
+  const { Output, colorWanted } = await import('../output/output.js');
   const format = process.argv.includes('json') || process.argv.includes('ndjson') ? 'json' : 'table';
   const out = new Output({ format: format as 'json', color: colorWanted(process.argv.includes('--no-color') ? false : undefined, process.stderr), interactive: false });
   out.error(failure);
@@ -92,6 +92,6 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    process.exitCode = report(error);
+    process.exitCode = await report(error);
   }
 }

@@ -1,73 +1,19 @@
 import type { Command } from 'commander';
-import { panelInfo } from '../../operations/users.js';
-import { driverNames, loadDriver } from '../../../drivers/index.js';
-import { allTargets, matchesSelector } from '../../inventory/targets.js';
-import { demoPanelNames, demoTarget } from '../../inventory/demo.js';
-import { buildCli, type Cli, type TargetFlags } from '../context.js';
 import { addTargetOptions } from '../target-options.js';
+import { lazyAction } from '../lazy.js';
 
-async function runInfo(cli: Cli, flags: TargetFlags): Promise<void> {
-  const target = await cli.target(flags);
-  const info = await panelInfo(target, cli.ctx);
-  const document = { panel: target.name, ...info };
-  if (cli.out.machine) return cli.out.result(document, undefined, undefined);
-  const bold = cli.out.color.bold;
-  const lines = [
-    `${bold('Panel')}         ${target.name}${target.description ? ` (${target.description})` : ''}`,
-    `${bold('Driver')}        ${info.driver}`,
-    `${bold('Model')}         ${info.model}`,
-    info.firmware ? `${bold('Firmware')}      ${info.firmware}` : undefined,
-    info.module ? `${bold('Module')}        ${info.module}` : undefined,
-    `${bold('User slots')}    ${info.slotRanges.map((r) => `${r.from}-${r.to} ${r.kind}`).join(', ')}`,
-    `${bold('Code length')}   ${info.codeRules.allowedLengths?.join(' or ') ?? `${info.codeRules.minLength}-${info.codeRules.maxLength}`} digits`,
-    `${bold('Can do')}        ${info.capabilities.join(', ')}`,
-    ...Object.entries(info.details ?? {}).map(([k, v]) => `${bold(k.padEnd(14))}${String(v)}`),
-  ];
-  cli.out.say(lines.filter(Boolean).join('\n'));
-}
-
-async function runPanels(cli: Cli, flags: { limit?: string }): Promise<void> {
-  const targets = [...allTargets(await cli.inventory()), ...demoPanelNames.map(demoTarget)].filter((t) => matchesSelector(t, flags.limit));
-  const rows = targets.map((t) => ({
-    name: t.name,
-    driver: t.driver,
-    link: t.demo ? 'built-in simulator' : t.link.url,
-    account: t.account ?? null,
-    customer: t.customer ?? null,
-    tags: t.tags,
-    description: t.description ?? null,
-  }));
-  cli.out.result({ panels: rows }, rows, [
-    { header: 'NAME', value: (r) => r.name },
-    { header: 'DRIVER', value: (r) => r.driver },
-    { header: 'LINK', value: (r) => r.link },
-    { header: 'ACCOUNT', value: (r) => r.account ?? '' },
-    { header: 'TAGS', value: (r) => Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(' ') },
-  ]);
-}
-
-async function runDrivers(cli: Cli): Promise<void> {
-  const rows = await Promise.all(driverNames.map(async (name) => (await loadDriver(name)).describe()));
-  cli.out.result({ drivers: rows }, rows, [
-    { header: 'DRIVER', value: (d) => d.name },
-    { header: 'TITLE', value: (d) => d.title },
-    { header: 'LINKS', value: (d) => d.transports.join(',') },
-    { header: 'DEFAULTS', value: (d) => [d.defaultTcpPort && `tcp ${d.defaultTcpPort}`, d.defaultSerial && `${d.defaultSerial.baudRate} ${d.defaultSerial.dataBits}${d.defaultSerial.parity[0].toUpperCase()}${d.defaultSerial.stopBits}`].filter(Boolean).join(', ') },
-    { header: 'CAPABILITIES', value: (d) => d.capabilities.join(' ') },
-  ]);
-}
+const run = (name: string) => lazyAction(() => import('../actions/info.js'), name);
 
 export function registerInfo(program: Command): void {
-  addTargetOptions(program.command('info').description('show the panel model, firmware, user slots and what the driver can do')).action((flags, command) =>
-    runInfo(buildCli(command), flags),
+  addTargetOptions(program.command('info').description('show the panel model, firmware, user slots and what the driver can do')).action(run('runInfo'),
   );
   program
     .command('panels')
     .description('list the panels in the inventory (and the built-in demo panels)')
     .option('--limit <selector>', 'only panels whose tags match, e.g. site=oslo,customer=1042')
-    .action((flags, command) => runPanels(buildCli(command), flags));
+    .action(run('runPanels'));
   program
     .command('drivers')
     .description('list the drivers and what each can do')
-    .action((_flags, command) => runDrivers(buildCli(command)));
+    .action(run('runDrivers'));
 }

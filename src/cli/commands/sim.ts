@@ -1,78 +1,11 @@
 import type { Command } from 'commander';
-import { UsageError, ValidationError } from '../../core/errors.js';
-import type { SerialSettings } from '../../core/link.js';
-import { driverNames, loadDriver, loadSimulator } from '../../../drivers/index.js';
-import { buildCli, type Cli } from '../context.js';
-
-interface SimFlags {
-  listen?: string;
-  serial?: string;
-  baud?: string;
-  state?: string;
-  users?: string;
-  pace?: boolean;
-  set: string[];
-  showCredentials?: boolean;
-}
-
-/** "key=value" options for the simulator: numbers and booleans are converted. */
-function parseSetting(pair: string): [string, string | number | boolean] {
-  const [key, value] = pair.split('=', 2);
-  if (!key || value === undefined) throw new ValidationError('--set', 'must be KEY=VALUE, e.g. --set latencyMs=200');
-  if (value === 'true' || value === 'false') return [key, value === 'true'];
-  return [key, /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value];
-}
-
-async function runSim(cli: Cli, driverName: string, flags: SimFlags): Promise<void> {
-  if (!driverNames.includes(driverName)) throw new UsageError(`unknown driver "${driverName}" (known: ${driverNames.join(', ')})`, { code: 'E_INVALID' });
-  if (!flags.listen === !flags.serial) throw new UsageError('give exactly one of --listen HOST:PORT or --serial DEVICE', { code: 'E_INVALID' });
-  const info = (await loadDriver(driverName)).describe();
-  const options = Object.fromEntries(flags.set.map(parseSetting));
-  const users = flags.users === undefined ? undefined : Number(flags.users);
-  if (users !== undefined && (!Number.isInteger(users) || users < 0)) throw new ValidationError('--users', 'must be a whole number');
-  const serialSettings: SerialSettings = { ...(info.defaultSerial ?? { baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 }) };
-  if (flags.baud) serialSettings.baudRate = Number(flags.baud);
-  const paceBaud = flags.pace && flags.serial ? serialSettings.baudRate : undefined;
-
-  const simulator = await (await loadSimulator(driverName)).createSimulator({
-    statePath: flags.state,
-    users,
-    paceBaud,
-    options: { ...options, ...(flags.serial && !('mode' in options) && driverName !== 'integra' ? { mode: driverName === 'modbus' ? 'rtu' : 'it100' } : {}) },
-    log: (line) => cli.out.note(line),
-  });
-
-  let stop: () => Promise<void>;
-  if (flags.listen) {
-    const match = /^(.*):(\d+)$/.exec(flags.listen);
-    if (!match) throw new ValidationError('--listen', 'must be HOST:PORT, e.g. 127.0.0.1:7094');
-    const { serveTcp } = await import('../../transport/tcp.js');
-    const server = await serveTcp(match[1].replace(/^\[|\]$/g, ''), Number(match[2]), (stream) => simulator.accept(stream));
-    process.stderr.write(`simulated ${info.title} listening on tcp://${server.host}:${server.port}\n`);
-    stop = server.close;
-  } else {
-    const { serveSerial } = await import('../../transport/serial.js');
-    const served = await serveSerial(flags.serial as string, serialSettings, (stream) => simulator.accept(stream));
-    process.stderr.write(`simulated ${info.title} serving serial ${flags.serial} at ${serialSettings.baudRate} baud${paceBaud ? ' (paced)' : ''}\n`);
-    stop = served.close;
-  }
-  if (flags.showCredentials) process.stderr.write(`credentials: ${JSON.stringify(simulator.demoSecrets())}\n`);
-
-  await new Promise<void>((resolve) => {
-    const shutdown = () => resolve();
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-  });
-  await stop();
-  await simulator.close();
-  process.stderr.write('simulator stopped\n');
-}
+import { lazyAction } from '../lazy.js';
 
 export function registerSim(program: Command): void {
   program
     .command('sim')
     .description('run a driver\'s panel simulator as a server (TCP or a serial device), for demos, rehearsal and tests')
-    .argument('<driver>', `one of ${driverNames.join(', ')}`)
+    .argument('<driver>', 'integra, dsc or modbus')
     .option('--listen <host:port>', 'serve on TCP, e.g. 127.0.0.1:7094')
     .option('--serial <device>', 'serve on a serial device, e.g. /dev/pts/5')
     .option('--baud <rate>', 'serial baud rate (default: the driver\'s)')
@@ -81,5 +14,5 @@ export function registerSim(program: Command): void {
     .option('--users <n>', 'seed this many users when starting empty')
     .option('--set <key=value>', 'simulator option or fault (repeatable), e.g. latencyMs=200, dropReplies=1', (v: string, all: string[]) => [...all, v], [])
     .option('--show-credentials', 'print the simulated panel\'s credentials (its own test codes) on stderr')
-    .action((driver, flags, command) => runSim(buildCli(command), driver, flags));
+    .action(lazyAction(() => import('../actions/sim.js'), 'runSim'));
 }

@@ -1,0 +1,35 @@
+// Small helpers shared by the bench scripts: side-by-side timing of whole commands.
+import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+
+export function timeCommand(argv, options = {}) {
+  const start = performance.now();
+  const result = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'ignore'], ...options });
+  if (result.status !== 0 && !options.allowFailure) throw new Error(`${argv.join(' ')} exited ${result.status}`);
+  return performance.now() - start;
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * Runs the commands in turn (A B C A B C ...), so drift on a shared machine hits them alike,
+ * and returns each one's median wall time in ms.
+ */
+export function interleave(commands, runs = 15, warmup = 2) {
+  const times = commands.map(() => []);
+  for (let i = 0; i < warmup + runs; i++) {
+    commands.forEach((argv, k) => {
+      const t = timeCommand(argv);
+      if (i >= warmup) times[k].push(t);
+    });
+  }
+  return times.map(median);
+}
+
+export function fmt(ms) {
+  return `${ms.toFixed(1)} ms`;
+}

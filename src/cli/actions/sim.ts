@@ -1,0 +1,69 @@
+import { UsageError, ValidationError } from '../../core/errors.js';
+import type { SerialSettings } from '../../core/link.js';
+import { driverNames, loadDriver, loadSimulator } from '../../../drivers/index.js';
+import type { Cli } from '../context.js';
+
+interface SimFlags {
+  listen?: string;
+  serial?: string;
+  baud?: string;
+  state?: string;
+  users?: string;
+  pace?: boolean;
+  set: string[];
+  showCredentials?: boolean;
+}
+
+/** "key=value" options for the simulator: numbers and booleans are converted. */
+function parseSetting(pair: string): [string, string | number | boolean] {
+  const [key, value] = pair.split('=', 2);
+  if (!key || value === undefined) throw new ValidationError('--set', 'must be KEY=VALUE, e.g. --set latencyMs=200');
+  if (value === 'true' || value === 'false') return [key, value === 'true'];
+  return [key, /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value];
+}
+
+export async function runSim(cli: Cli, driverName: string, flags: SimFlags): Promise<void> {
+  if (!driverNames.includes(driverName)) throw new UsageError(`unknown driver "${driverName}" (known: ${driverNames.join(', ')})`, { code: 'E_INVALID' });
+  if (!flags.listen === !flags.serial) throw new UsageError('give exactly one of --listen HOST:PORT or --serial DEVICE', { code: 'E_INVALID' });
+  const info = (await loadDriver(driverName)).describe();
+  const options = Object.fromEntries(flags.set.map(parseSetting));
+  const users = flags.users === undefined ? undefined : Number(flags.users);
+  if (users !== undefined && (!Number.isInteger(users) || users < 0)) throw new ValidationError('--users', 'must be a whole number');
+  const serialSettings: SerialSettings = { ...(info.defaultSerial ?? { baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 }) };
+  if (flags.baud) serialSettings.baudRate = Number(flags.baud);
+  const paceBaud = flags.pace && flags.serial ? serialSettings.baudRate : undefined;
+
+  const simulator = await (await loadSimulator(driverName)).createSimulator({
+    statePath: flags.state,
+    users,
+    paceBaud,
+    options: { ...options, ...(flags.serial && !('mode' in options) && driverName !== 'integra' ? { mode: driverName === 'modbus' ? 'rtu' : 'it100' } : {}) },
+    log: (line) => cli.out.note(line),
+  });
+
+  let stop: () => Promise<void>;
+  if (flags.listen) {
+    const match = /^(.*):(\d+)$/.exec(flags.listen);
+    if (!match) throw new ValidationError('--listen', 'must be HOST:PORT, e.g. 127.0.0.1:7094');
+    const { serveTcp } = await import('../../transport/tcp.js');
+    const server = await serveTcp(match[1].replace(/^\[|\]$/g, ''), Number(match[2]), (stream) => simulator.accept(stream));
+    process.stderr.write(`simulated ${info.title} listening on tcp://${server.host}:${server.port}\n`);
+    stop = server.close;
+  } else {
+    const { serveSerial } = await import('../../transport/serial.js');
+    const served = await serveSerial(flags.serial as string, serialSettings, (stream) => simulator.accept(stream));
+    process.stderr.write(`simulated ${info.title} serving serial ${flags.serial} at ${serialSettings.baudRate} baud${paceBaud ? ' (paced)' : ''}\n`);
+    stop = served.close;
+  }
+  if (flags.showCredentials) process.stderr.write(`credentials: ${JSON.stringify(simulator.demoSecrets())}\n`);
+
+  await new Promise<void>((resolve) => {
+    const shutdown = () => resolve();
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  await stop();
+  await simulator.close();
+  process.stderr.write('simulator stopped\n');
+}
+

@@ -1,0 +1,107 @@
+import { ValidationError } from '../../core/errors.js';
+import type { UserSlot } from '../../core/contract.js';
+import type { Column } from '../../output/table.js';
+import { addUser, codePolicyFor, listUsers, removeUser, setCode } from '../../operations/users.js';
+import { describeTarget } from '../../operations/session.js';
+import type { Cli, TargetFlags } from '../context.js';
+import { deliverGeneratedCode, obtainNewCode, type CodeFlags } from '../code-input.js';
+import { parsePartitions } from '../target-options.js';
+import { askConfirm } from '../prompts.js';
+
+export const userColumns: Column<UserSlot>[] = [
+  { header: 'SLOT', value: (u) => u.slot, align: 'right' },
+  { header: 'KIND', value: (u) => u.kind },
+  { header: 'NAME', value: (u) => u.name ?? '' },
+  { header: 'TYPE', value: (u) => u.type ?? '' },
+  { header: 'PARTITIONS', value: (u) => u.partitions?.join(',') ?? '' },
+  { header: 'CODE', value: (u) => (u.hasCode ? 'set' : '-') },
+];
+
+/** The JSON shape of a user: stable, documented in the README. */
+export function userJson(user: UserSlot): Record<string, unknown> {
+  return {
+    slot: user.slot,
+    kind: user.kind,
+    name: user.name ?? null,
+    type: user.type ?? null,
+    partitions: user.partitions ?? null,
+    hasCode: user.hasCode,
+    editable: user.editable ?? null,
+  };
+}
+
+function slotFlag(value: string | undefined, required: boolean): number | undefined {
+  if (value === undefined) {
+    if (required) throw new ValidationError('--slot', 'is required');
+    return undefined;
+  }
+  if (!/^\d+$/.test(value)) throw new ValidationError('--slot', 'must be a whole number');
+  return Number(value);
+}
+
+function partitionsFlag(value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined;
+  const partitions = parsePartitions(value);
+  if (partitions.some((p) => !Number.isInteger(p) || p < 1 || p > 32)) throw new ValidationError('--partitions', 'must be a comma-separated list of partition numbers 1..32');
+  return partitions;
+}
+
+export async function runList(cli: Cli, flags: TargetFlags): Promise<void> {
+  const target = await cli.target(flags);
+  const users = await listUsers(target, cli.ctx);
+  cli.out.result({ panel: target.name, users: users.map(userJson) }, users, userColumns, users.map((u) => ({ panel: target.name, ...userJson(u) })));
+}
+
+type AddFlags = TargetFlags & CodeFlags & { slot?: string; next?: boolean; name?: string; partitions?: string; type?: string };
+
+export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
+  if (flags.slot !== undefined && flags.next) throw new ValidationError('--slot', 'give either --slot N or --next, not both');
+  if (flags.slot === undefined && !flags.next) throw new ValidationError('--slot', 'is required (or use --next for the first free slot)');
+  if (!flags.name) throw new ValidationError('--name', 'is required');
+  const slot = slotFlag(flags.slot, false);
+  const partitions = partitionsFlag(flags.partitions);
+  const target = await cli.target(flags);
+  const policy = codePolicyFor(await describeTarget(target), target, flags.allowWeak);
+  const { code, generated } = await obtainNewCode(flags, cli, policy);
+  const user = await addUser(target, cli.ctx, { slot, name: flags.name, code, partitions, type: flags.type, allowWeak: flags.allowWeak });
+  const delivery = generated ? await deliverGeneratedCode(flags, cli, { panel: target.name, slot: user.slot, name: user.name }, code) : { revealed: false };
+  cli.out.result({ panel: target.name, action: 'users.add', verified: true, user: userJson(user), ...(delivery.revealed ? { generatedCode: code.reveal() } : {}), codesFile: delivery.codesFile ?? null }, undefined, undefined);
+  cli.out.say(`${cli.out.color.green('✓')} added ${user.name ? `"${user.name}" ` : ''}in slot ${user.slot} on ${target.name} (verified by reading it back)`);
+  if (delivery.revealed && !cli.out.machine) cli.out.say(`generated code (shown once): ${code.reveal()}`);
+  if (delivery.codesFile) cli.out.note(`generated code saved to ${delivery.codesFile}`);
+}
+
+type SetCodeFlags = TargetFlags & CodeFlags & { slot?: string };
+
+export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
+  const slot = slotFlag(flags.slot, true) as number;
+  const target = await cli.target(flags);
+  const policy = codePolicyFor(await describeTarget(target), target, flags.allowWeak);
+  const { code, generated } = await obtainNewCode(flags, cli, policy);
+  const user = await setCode(target, cli.ctx, { slot, code, allowWeak: flags.allowWeak });
+  const delivery = generated ? await deliverGeneratedCode(flags, cli, { panel: target.name, slot, name: user.name }, code) : { revealed: false };
+  cli.out.result({ panel: target.name, action: 'users.set-code', verified: true, user: userJson(user), ...(delivery.revealed ? { generatedCode: code.reveal() } : {}), codesFile: delivery.codesFile ?? null }, undefined, undefined);
+  cli.out.say(`${cli.out.color.green('✓')} changed the code of slot ${slot}${user.name ? ` ("${user.name}")` : ''} on ${target.name} (verified)`);
+  if (delivery.revealed && !cli.out.machine) cli.out.say(`generated code (shown once): ${code.reveal()}`);
+  if (delivery.codesFile) cli.out.note(`generated code saved to ${delivery.codesFile}`);
+}
+
+export async function runRemove(cli: Cli, flags: TargetFlags & { slot?: string }): Promise<void> {
+  const slot = slotFlag(flags.slot, true) as number;
+  const target = await cli.target(flags);
+  if (!cli.globals.yes && !cli.interactive) {
+    throw new ValidationError('--yes', 'is required to remove a user without a terminal to confirm on');
+  }
+  const confirm = cli.globals.yes
+    ? undefined
+    : (user: UserSlot) => askConfirm(`Remove ${user.kind} ${user.slot}${user.name ? ` "${user.name}"` : ''} from ${target.name}? Their code will stop working.`);
+  const removed = await removeUser(target, cli.ctx, { slot, confirm });
+  if (!removed) {
+    cli.out.say('not removed');
+    process.exitCode = 0;
+    return;
+  }
+  cli.out.result({ panel: target.name, action: 'users.remove', verified: true, user: userJson(removed) }, undefined, undefined);
+  cli.out.say(`${cli.out.color.green('✓')} removed slot ${slot}${removed.name ? ` ("${removed.name}")` : ''} from ${target.name} (verified: the slot reads back empty)`);
+}
+
