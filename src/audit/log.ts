@@ -61,7 +61,9 @@ export async function appendAudit(stateDir: string, record: AuditRecord): Promis
   const paths = auditPaths(stateDir);
   await ensurePrivateDir(stateDir);
   await fs.appendFile(paths.log, '', { mode: 0o600 });
-  const release = await lockfile.lock(paths.log, { retries: { retries: 50, minTimeout: 20, maxTimeout: 200 }, stale: 10_000 });
+  // Retries add up to ~15 s, longer than `stale`: a writer killed (-9) while holding the lock
+  // delays the next one until the lock goes stale, instead of making it fail.
+  const release = await lockfile.lock(paths.log, { retries: { retries: 80, minTimeout: 20, maxTimeout: 200 }, stale: 10_000 });
   try {
     const head = await readHead(paths.head);
     const clean = JSON.parse(JSON.stringify(record)) as AuditRecord; // drops undefined, and Secret would mask itself anyway

@@ -1,4 +1,43 @@
 import type { Command } from 'commander';
+import { lazyAction } from '../lazy.js';
 
-// Placeholder: this command group is being written.
-export function registerBulk(_program: Command): void {}
+const run = (name: string) => lazyAction(() => import('../actions/bulk.js'), name);
+
+/**
+ * Note: -o is the global output format (table|json|ndjson), so the plan file is `--out`.
+ */
+export function registerBulk(program: Command): void {
+  const bulk = program.command('bulk').description('change codes on many panels: plan (read-only), apply (parallel, resumable), status');
+
+  bulk
+    .command('plan')
+    .description('compare a change list (CSV or JSON Lines) with every panel it names and write a plan; changes nothing')
+    .argument('<changes>', 'change list: columns panel, action (add|set-code|remove), slot or user, name, partitions, type, code')
+    .requiredOption('--out <plan.json>', 'where to write the plan (it holds no code)')
+    .option('--limit <selector>', 'only panels matching tags, e.g. site=oslo,customer=1042')
+    .option('--codes <file>', 'codes file (CSV, yours only: 0600) for rows whose code is codes:COLUMN')
+    .option('--concurrency <n>', 'panels read at once', '16')
+    .option('--allow-weak', 'accept weak codes from the codes file')
+    .action(run('runPlan'));
+
+  bulk
+    .command('apply')
+    .description('carry out a plan: panels in parallel, steps per panel in order on one connection, every write verified')
+    .argument('<plan>', 'plan file written by `bulk plan --out`')
+    .option('--concurrency <n>', 'panels worked on at once', '16')
+    .option('--resume', 'continue an interrupted apply: skip done steps, check steps in flight on the panel first')
+    .option('--shard <i/n>', 'only this deterministic share of the panels (0 <= i < n), e.g. $JOB_COMPLETION_INDEX/8')
+    .option('--codes-out <file>', 'write generated codes here (created 0600): panel,slot,name,code,status')
+    .option('--reveal', 'print generated codes on stdout instead (they are not kept anywhere else)')
+    .option('--codes <file>', 'the codes file the plan refers to (0600)')
+    .option('--allow-weak', 'accept weak codes from the codes file or stdin')
+    .option('--retries <n>', 'further attempts after a timeout, busy panel or lost connection', '3')
+    .action(run('runApply'));
+
+  bulk
+    .command('status')
+    .description("what a plan's journal says: steps done, failed, in flight, pending")
+    .argument('<plan>', 'plan file')
+    .option('--shard <i/n>', 'only this shard')
+    .action(run('runStatus'));
+}

@@ -1,0 +1,15 @@
+import type { DriverInfo } from '../core/contract.js';
+import type { Target } from '../inventory/targets.js';
+import type { OperationContext } from '../operations/context.js';
+import { describeTarget, openPanel, type OpenPanel } from '../operations/session.js';
+
+/**
+ * How bulk reaches a panel: the driver's description (no connection) and an open session.
+ * Normally the driver registry; a harness can pass its own (the benchmark does).
+ */
+export interface PanelAccess {
+  describe(target: Target): Promise<DriverInfo>;
+  open(target: Target, ctx: OperationContext): Promise<OpenPanel>;
+}
+
+export const defaultAccess: PanelAccess = { describe: describeTarget, open: openPanel };

@@ -1,0 +1,342 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit from 'p-limit';
+import type { DriverInfo, PanelSession } from '../core/contract.js';
+import { PanelRefusedError, PanelctlError, ExitCode, ValidationError, WrongCredentialError, isTransient, toPanelctlError } from '../core/errors.js';
+import { checkCode, generateCode } from '../core/code-policy.js';
+import type { Secret } from '../core/secret.js';
+import type { Target } from '../inventory/targets.js';
+import type { OperationContext } from '../operations/context.js';
+import type { OpenPanel } from '../operations/session.js';
+import { audited, changeCodeStep, codePolicyFor, createUserStep, removeUserStep, requireUser } from '../operations/user-steps.js';
+import { defaultAccess, type PanelAccess } from './access.js';
+import type { CodeBook, GeneratedCodes } from './codes.js';
+import { Journal, journalDir, lockJournal, readJournal, type StepRecord } from './journal.js';
+import { factsOf, type BulkPlan, type PanelPlan, type PlanStep } from './plan.js';
+import { inShard, type Shard } from './shard.js';
+
+/**
+ * `bulk apply`: panels in parallel (bounded), each panel's steps in order on one connection.
+ * Every write is journalled before it is sent and after it is proven, so a run can be
+ * resumed after anything, including kill -9, without writing the same change twice: a step
+ * that was in flight is first looked for on the panel (reconcile) and only written if absent.
+ */
+
+export type StepStatus = 'done' | 'skipped' | 'failed';
+
+export interface StepOutcome {
+  panel: string;
+  step: PlanStep;
+  status: StepStatus;
+  /** done: "written", "found on the panel" (in flight when interrupted) or "done earlier". */
+  how?: string;
+  reason?: string;
+  code?: string;
+  attempts: number;
+  /** A code generated in this run for this step (delivered by the caller, never logged). */
+  generated?: Secret;
+}
+
+export type ApplyEvent =
+  | { type: 'step'; outcome: StepOutcome }
+  | { type: 'retry'; panel: string; step: string; attempt: number; delayMs: number; code: string; reason: string }
+  | { type: 'panel'; panel: string; finished: number; total: number };
+
+export interface CodeSupply {
+  book?: CodeBook;
+  stdin?: Secret;
+  /** --codes-out; without it generated codes are only returned in the outcomes (--reveal). */
+  generated?: GeneratedCodes;
+  allowWeak?: boolean;
+}
+
+export interface ApplyOptions {
+  concurrency: number;
+  resume: boolean;
+  shard?: Shard;
+  /** Further attempts after a transient failure (timeout, busy, lost connection). */
+  retries: number;
+  backoffMs: number;
+  maxBackoffMs: number;
+  codes: CodeSupply;
+  access?: PanelAccess;
+  onEvent?: (event: ApplyEvent) => void;
+}
+
+export interface ApplyReport {
+  planId: string;
+  journal: string;
+  panels: number;
+  outcomes: StepOutcome[];
+  /** With --codes-out: how many generated codes are in force, and how many may be. */
+  delivered?: { applied: number; unconfirmed: number };
+}
+
+/** The panels (with steps) this run is responsible for. */
+export function panelsInScope(plan: BulkPlan, shard: Shard | undefined): PanelPlan[] {
+  return plan.panels.filter((p) => p.steps.length > 0 && inShard(p.panel, shard));
+}
+
+export async function applyPlan(plan: BulkPlan, targets: Map<string, Target>, ctx: OperationContext, options: ApplyOptions): Promise<ApplyReport> {
+  const access = options.access ?? defaultAccess;
+  const panels = panelsInScope(plan, options.shard);
+  await checkSuppliedCodes(panels, targets, access, options.codes);
+
+  const dir = journalDir(ctx.stateDir, plan.id, options.shard);
+  const lost = new AbortController();
+  const release = await lockJournal(dir, (error) => lost.abort(error));
+  try {
+    const history = await readJournal(dir);
+    if (history.size > 0 && !options.resume) {
+      throw new PanelctlError(ExitCode.usage, 'E_APPLIED_BEFORE', `this plan was applied before (journal ${dir}); nothing was done`, {
+        hint: 'add --resume to continue it: done steps are skipped and steps in flight are checked on the panel first',
+      });
+    }
+    const journal = await Journal.open(dir);
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, lost.signal]) : lost.signal;
+    const run = { plan, ctx: { ...ctx, signal }, options, access, journal, history };
+    const limit = pLimit(options.concurrency);
+    let finished = 0;
+    try {
+      const results = await Promise.all(
+        panels.map((panel) =>
+          limit(async () => {
+            const outcomes = await new PanelRun(run, panel, targets.get(panel.panel)).run();
+            options.onEvent?.({ type: 'panel', panel: panel.panel, finished: ++finished, total: panels.length });
+            return outcomes;
+          }),
+        ),
+      );
+      const delivered = await options.codes.generated?.finish();
+      return { planId: plan.id, journal: dir, panels: panels.length, outcomes: results.flat(), delivered };
+    } finally {
+      await journal.close();
+    }
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+/**
+ * Codes from the codes file or stdin are checked against every panel's policy before any
+ * panel is touched: a weak code is a mistake in the input, so nothing is done (exit 2).
+ */
+async function checkSuppliedCodes(panels: PanelPlan[], targets: Map<string, Target>, access: PanelAccess, codes: CodeSupply): Promise<void> {
+  const problems: string[] = [];
+  for (const panel of panels) {
+    const target = targets.get(panel.panel);
+    if (!target) continue;
+    let driver: DriverInfo | undefined;
+    for (const step of panel.steps) {
+      if (!step.code || step.code.source === 'generate') continue;
+      if (step.code.source === 'stdin' && !codes.stdin) throw new ValidationError('stdin', 'the plan has rows whose code comes from standard input; pipe the code in');
+      if (step.code.source === 'codes' && !codes.book) throw new ValidationError('--codes', 'the plan takes codes from a codes file; give the same --codes FILE as for `bulk plan`');
+      driver ??= await access.describe(target);
+      const code = step.code.source === 'stdin' ? (codes.stdin as Secret) : (codes.book as CodeBook).get(step.code.column, step.code.row);
+      try {
+        checkCode(code, codePolicyFor(driver, target, codes.allowWeak), step.code.source === 'stdin' ? 'code from stdin' : `codes file column "${step.code.column}" row ${step.code.row}`);
+      } catch (error) {
+        problems.push(`${panel.panel} slot ${step.slot}: ${(error as Error).message}`);
+      }
+    }
+  }
+  if (problems.length) {
+    throw new ValidationError('code', `${problems.length} step(s) have a code this panel's policy refuses`, { hint: `nothing was done:\n${problems.map((p) => `  - ${p}`).join('\n')}`, data: { problems } });
+  }
+}
+
+interface RunContext {
+  plan: BulkPlan;
+  ctx: OperationContext;
+  options: ApplyOptions;
+  access: PanelAccess;
+  journal: Journal;
+  history: Map<string, StepRecord>;
+}
+
+type Found = 'landed' | 'absent' | 'unknown';
+
+/** One panel's share of the run: one connection, steps in order, stop on a refused credential. */
+class PanelRun {
+  private open?: OpenPanel;
+  private stopped?: { code: string; reason: string };
+
+  constructor(
+    private readonly shared: RunContext,
+    private readonly plan: PanelPlan,
+    private readonly target: Target | undefined,
+  ) {}
+
+  async run(): Promise<StepOutcome[]> {
+    const outcomes: StepOutcome[] = [];
+    const changed = this.inventoryChange();
+    if (changed) this.stopped = { code: 'E_INVENTORY_CHANGED', reason: changed };
+    try {
+      for (const step of this.plan.steps) {
+        const outcome = await this.runStep(step);
+        outcomes.push(outcome);
+        this.shared.options.onEvent?.({ type: 'step', outcome });
+      }
+    } finally {
+      await this.disconnect();
+    }
+    return outcomes;
+  }
+
+  private inventoryChange(): string | undefined {
+    if (!this.target) return `panel "${this.plan.panel}" is no longer in the inventory; plan again`;
+    const now = JSON.stringify(factsOf(this.target));
+    return now === JSON.stringify(this.plan.facts) ? undefined : `panel "${this.plan.panel}" changed in the inventory since the plan (driver, link or options); plan again`;
+  }
+
+  private outcome(step: PlanStep, status: StepStatus, attempts: number, extra: Partial<StepOutcome> = {}): StepOutcome {
+    return { panel: this.plan.panel, step, status, attempts, ...extra };
+  }
+
+  private async runStep(step: PlanStep): Promise<StepOutcome> {
+    const record = this.shared.history.get(step.id);
+    if (record?.last.event === 'done') {
+      this.shared.options.codes.generated?.mark(this.plan.panel, step.slot, 'applied');
+      return this.outcome(step, 'done', 0, { how: 'done earlier' });
+    }
+    if (this.stopped) return this.outcome(step, 'skipped', 0, { code: this.stopped.code, reason: this.stopped.reason });
+    if (this.shared.ctx.signal?.aborted) return this.outcome(step, 'skipped', 0, { code: 'E_INTERRUPTED', reason: 'the run was interrupted before this step' });
+
+    const target = this.target as Target;
+    const { journal, options } = this.shared;
+    // A step started before (by a run that died, or by an attempt that failed) may have landed.
+    let inDoubt = Boolean(record?.started);
+    let code: Secret | undefined;
+    let fresh = false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { session, driver } = await this.connect();
+        code ??= this.existingCode(step);
+        if (inDoubt) {
+          const found = await this.reconcile(session, driver, step, code);
+          if (found === 'landed' && step.code?.source === 'generate' && !code) {
+            throw new PanelRefusedError('E_CODE_LOST', `slot ${step.slot} was changed before the interruption, but its generated code was not saved (no --codes-out)`, {
+              hint: `give slot ${step.slot} on ${this.plan.panel} a new code with \`panelctl users set-code\``,
+            });
+          }
+          if (found === 'landed') {
+            await this.audit(step, 'found on the panel after an interruption', async () => undefined);
+            await journal.append({ step: step.id, panel: this.plan.panel, event: 'done', slot: step.slot, action: step.action, attempt, how: 'found on the panel' });
+            this.shared.options.codes.generated?.mark(this.plan.panel, step.slot, 'applied');
+            return this.outcome(step, 'done', attempt, { how: 'found on the panel', generated: fresh ? code : undefined });
+          }
+          if (found === 'unknown') {
+            throw new PanelRefusedError('E_UNCERTAIN', `could not tell whether the ${step.action} on slot ${step.slot} landed before the interruption, and it is not written twice`, {
+              hint: `check slot ${step.slot} on ${this.plan.panel} by hand (e.g. have the user try the code); use --codes-out so generated codes can be proven`,
+            });
+          }
+        }
+        if (!code && step.code) {
+          code = generateCode(codePolicyFor(driver, target));
+          fresh = true;
+          await options.codes.generated?.pending(this.plan.panel, step.slot, step.name, code);
+        }
+        await journal.append({ step: step.id, panel: this.plan.panel, event: 'started', slot: step.slot, action: step.action, attempt });
+        inDoubt = true;
+        await this.audit(step, undefined, () => this.write(session, driver, step, code));
+        await journal.append({ step: step.id, panel: this.plan.panel, event: 'done', slot: step.slot, action: step.action, attempt, how: 'written' });
+        options.codes.generated?.mark(this.plan.panel, step.slot, 'applied');
+        return this.outcome(step, 'done', attempt, { how: 'written', generated: fresh ? code : undefined });
+      } catch (error) {
+        const failure = toPanelctlError(error);
+        await this.disconnect();
+        const retry = isTransient(failure) && attempt <= options.retries && !this.shared.ctx.signal?.aborted;
+        if (retry) {
+          const delayMs = Math.round(Math.min(options.maxBackoffMs, options.backoffMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
+          options.onEvent?.({ type: 'retry', panel: this.plan.panel, step: step.id, attempt, delayMs, code: failure.code, reason: failure.message });
+          await sleep(delayMs, undefined, { signal: this.shared.ctx.signal }).catch(() => undefined);
+          if (!this.shared.ctx.signal?.aborted) continue;
+        }
+        return this.fail(step, attempt, failure);
+      }
+    }
+  }
+
+  private async fail(step: PlanStep, attempts: number, failure: PanelctlError): Promise<StepOutcome> {
+    await this.shared.journal.append({ step: step.id, panel: this.plan.panel, event: 'failed', slot: step.slot, action: step.action, attempt: attempts, error: { code: failure.code, message: failure.message } });
+    const generated = this.shared.options.codes.generated;
+    // A refusal means the panel did not take it; anything else leaves the code possibly in force.
+    if (failure instanceof PanelRefusedError && failure.code !== 'E_UNCERTAIN') generated?.drop(this.plan.panel, step.slot);
+    else generated?.mark(this.plan.panel, step.slot, 'unconfirmed');
+
+    if (failure instanceof WrongCredentialError) {
+      this.stopped = { code: failure.code, reason: 'not attempted: this panel refused the credential earlier in the run (never retried, to avoid a keypad lockout)' };
+    } else if (failure.exitCode === ExitCode.unreachable) {
+      this.stopped = { code: failure.code, reason: `not attempted: the panel could not be reached (${failure.message})` };
+    }
+    return this.outcome(step, 'failed', attempts, { code: failure.code, reason: failure.message });
+  }
+
+  /** A code that is already decided: from the codes file or stdin, or drawn by an earlier run. */
+  private existingCode(step: PlanStep): Secret | undefined {
+    const { codes } = this.shared.options;
+    switch (step.code?.source) {
+      case 'codes':
+        return codes.book?.get(step.code.column, step.code.row);
+      case 'stdin':
+        return codes.stdin;
+      case 'generate':
+        return codes.generated?.earlier(this.plan.panel, step.slot);
+      default:
+        return undefined;
+    }
+  }
+
+  private async connect(): Promise<OpenPanel> {
+    this.open ??= await this.shared.access.open(this.target as Target, this.shared.ctx);
+    return this.open;
+  }
+
+  private async disconnect(): Promise<void> {
+    const open = this.open;
+    this.open = undefined;
+    await open?.close().catch(() => undefined);
+  }
+
+  private write(session: PanelSession, driver: DriverInfo, step: PlanStep, code: Secret | undefined): Promise<unknown> {
+    switch (step.action) {
+      case 'add':
+        return createUserStep(session, driver, { slot: step.slot, name: step.name ?? '', code: code as Secret, partitions: step.partitions, type: step.type });
+      case 'set-code':
+        return changeCodeStep(session, driver, step.slot, code as Secret, step.name ?? '');
+      case 'remove':
+        return removeUserStep(session, step.slot, step.name ?? '', 'since the plan was made');
+    }
+  }
+
+  /**
+   * Did an interrupted step land? add: the planned user is in the slot. remove: the planned
+   * user is gone. set-code: only the panel can say, by verifying the code where its protocol
+   * can; a panel that rejects the code outright shows it did not land. Otherwise: unknown.
+   */
+  private async reconcile(session: PanelSession, driver: DriverInfo, step: PlanStep, code: Secret | undefined): Promise<Found> {
+    const user = await session.readUser(step.slot);
+    const planned = (step.name ?? '').trim();
+    const holdsPlanned = user !== undefined && (user.name ?? '').trim() === planned;
+    if (step.action === 'remove') return holdsPlanned ? 'absent' : 'landed';
+    if (step.action === 'add') {
+      if (!user) return 'absent';
+      if (holdsPlanned) return 'landed';
+      throw new PanelRefusedError('E_SLOT_TAKEN', `slot ${step.slot} is now taken by "${user.name ?? ''}"; nothing was written`, { data: { slot: step.slot } });
+    }
+    await requireUser(session, step.slot);
+    if (!holdsPlanned) throw new PanelRefusedError('E_CHANGED', `slot ${step.slot} changed since the plan was made (now "${user?.name ?? ''}"); nothing was written`);
+    if (!code || !driver.capabilities.includes('users.verify-code') || !session.verifyCode) return 'unknown';
+    try {
+      return (await session.verifyCode(step.slot, code)) ? 'landed' : 'unknown';
+    } catch (error) {
+      if (error instanceof WrongCredentialError) return 'absent';
+      throw error;
+    }
+  }
+
+  private audit<T>(step: PlanStep, how: string | undefined, work: () => Promise<T>): Promise<T> {
+    const details: Record<string, string> = { bulkPlan: this.shared.plan.id, step: step.id };
+    if (how) details.how = how;
+    return audited(this.shared.ctx, { panel: this.plan.panel, driver: this.target?.driver, action: `users.${step.action}`, slot: step.slot, name: step.name, details }, work);
+  }
+}

@@ -1,0 +1,297 @@
+import fs from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import pLimit from 'p-limit';
+import { z } from 'zod';
+import type { DriverInfo, UserSlot } from '../core/contract.js';
+import { UsageError, toPanelctlError } from '../core/errors.js';
+import { checkCode } from '../core/code-policy.js';
+import type { Target } from '../inventory/targets.js';
+import type { OperationContext } from '../operations/context.js';
+import { checkSlot, codePolicyFor, samePartitions } from '../operations/user-steps.js';
+import type { BulkAction, ChangeRow, CodeSource } from './input.js';
+import type { CodeBook } from './codes.js';
+import { defaultAccess, type PanelAccess } from './access.js';
+
+/**
+ * `bulk plan`: connect read-only to every panel a change list touches, compare each row
+ * with the panel's real user table, and write down per panel the exact steps, the rows that
+ * are already true (no-ops) and the rows that cannot be done (conflicts). The plan holds no
+ * code; its id is the hash of its content, so apply can tell it was not edited.
+ */
+
+export interface PlanStep {
+  /** Stable within the plan: "<panel>/<n>"; the journal is keyed by it. */
+  id: string;
+  row: number;
+  action: BulkAction;
+  slot: number;
+  /** add: the name to create. set-code/remove: the user seen in the slot when planning. */
+  name?: string;
+  partitions?: number[];
+  type?: string;
+  code?: CodeSource;
+}
+
+export interface PlanNote {
+  row: number;
+  action: BulkAction;
+  slot?: number;
+  user?: string;
+  reason: string;
+  /** Conflicts: a stable code (E_SLOT_TAKEN, E_UNSUPPORTED, E_UNREACHABLE...). */
+  code?: string;
+}
+
+export interface PanelPlan {
+  panel: string;
+  /** The inventory facts the plan relied on; apply refuses a panel whose facts changed. */
+  facts: { driver: string; link: string; options: Record<string, string | number | boolean> };
+  steps: PlanStep[];
+  noops: PlanNote[];
+  conflicts: PlanNote[];
+}
+
+export interface BulkPlan {
+  format: 'panelctl-bulk-plan/1';
+  id: string;
+  createdAt: string;
+  source: { file: string; rows: number; limit?: string; codesFile?: string };
+  panels: PanelPlan[];
+}
+
+/** The id: the first 16 hex digits of the SHA-256 of everything else, keys in a fixed order. */
+export function planIdOf(plan: Omit<BulkPlan, 'id'> | BulkPlan): string {
+  const { id: _id, ...rest } = plan as BulkPlan;
+  return createHash('sha256').update(canonical(rest)).digest('hex').slice(0, 16);
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function factsOf(target: Target): PanelPlan['facts'] {
+  const options = Object.fromEntries(Object.entries(target.options).filter(([, v]) => v !== undefined)) as Record<string, string | number | boolean>;
+  return { driver: target.driver, link: target.link.url, options };
+}
+
+const NEEDS: Record<BulkAction, DriverInfo['capabilities'][number]> = { add: 'users.add', 'set-code': 'users.set-code', remove: 'users.remove' };
+
+const sameName = (a: string | undefined, b: string | undefined) => (a ?? '').trim() === (b ?? '').trim();
+
+export interface PlanOptions {
+  concurrency: number;
+  codes?: CodeBook;
+  allowWeak?: boolean;
+  access?: PanelAccess;
+  source: BulkPlan['source'];
+  onPanel?: (panel: PanelPlan) => void;
+}
+
+export async function buildPlan(rows: ChangeRow[], targets: Map<string, Target>, ctx: OperationContext, options: PlanOptions): Promise<BulkPlan> {
+  const access = options.access ?? defaultAccess;
+  const byPanel = new Map<string, ChangeRow[]>();
+  for (const row of rows) for (const panel of row.panels) byPanel.set(panel, [...(byPanel.get(panel) ?? []), row]);
+
+  const limit = pLimit(options.concurrency);
+  const panels = await Promise.all(
+    [...byPanel.entries()].map(([name, panelRows]) =>
+      limit(async () => {
+        const plan = await planPanel(targets.get(name) as Target, panelRows, ctx, access, options);
+        options.onPanel?.(plan);
+        return plan;
+      }),
+    ),
+  );
+  panels.sort((a, b) => (a.panel < b.panel ? -1 : a.panel > b.panel ? 1 : 0));
+  const unsigned = { format: 'panelctl-bulk-plan/1' as const, createdAt: new Date().toISOString(), source: options.source, panels };
+  return { ...unsigned, id: planIdOf(unsigned) };
+}
+
+async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContext, access: PanelAccess, options: PlanOptions): Promise<PanelPlan> {
+  const plan: PanelPlan = { panel: target.name, facts: factsOf(target), steps: [], noops: [], conflicts: [] };
+  const conflictAll = (reason: string, code: string) => {
+    for (const row of rows) plan.conflicts.push({ row: row.row, action: row.action, slot: row.slot, user: row.user, reason, code });
+  };
+  let driver: DriverInfo;
+  let users: UserSlot[];
+  try {
+    driver = await access.describe(target);
+    if (!driver.capabilities.includes('users.list')) return conflictAll(`the ${driver.name} driver cannot list users`, 'E_UNSUPPORTED'), plan;
+    // Read-only: list the users and let go of the panel at once (it serves one client).
+    const open = await access.open(target, ctx);
+    try {
+      users = await open.session.listUsers();
+    } finally {
+      await open.close().catch(() => undefined);
+    }
+  } catch (error) {
+    const failure = toPanelctlError(error);
+    conflictAll(failure.message, failure.code === 'E_UNSUPPORTED' ? 'E_UNSUPPORTED' : failure.exitCode === 4 ? 'E_UNREACHABLE' : failure.code);
+    return plan;
+  }
+
+  // A working copy of the table, so later rows see the effect of earlier ones (remove then add).
+  const table = new Map(users.map((u) => [u.slot, u]));
+  for (const row of rows) {
+    const note = (reason: string, code?: string, slot = row.slot): PlanNote => ({ row: row.row, action: row.action, slot, user: row.user, reason, code });
+    const conflict = (reason: string, code: string, slot?: number) => plan.conflicts.push(note(reason, code, slot));
+    if (!driver.capabilities.includes(NEEDS[row.action])) {
+      conflict(`the ${driver.name} driver cannot ${row.action === 'add' ? 'add users' : row.action === 'remove' ? 'remove users' : 'change codes'}`, 'E_UNSUPPORTED');
+      continue;
+    }
+    const policyProblem = codeProblem(row, driver, target, options);
+    const resolved = resolveSlot(row, driver, table);
+    if ('conflict' in resolved) {
+      conflict(resolved.conflict, resolved.code, resolved.slot);
+      continue;
+    }
+    if ('noop' in resolved) {
+      plan.noops.push(note(resolved.noop, undefined, resolved.slot));
+      continue;
+    }
+    if (policyProblem) {
+      conflict(`code policy: ${policyProblem}`, 'E_CODE_POLICY', resolved.slot);
+      continue;
+    }
+    const { slot, current } = resolved;
+    if (current?.editable === false) {
+      conflict(`the configured credential may not edit slot ${slot}`, 'E_NO_RIGHTS', slot);
+      continue;
+    }
+    const step: PlanStep = {
+      id: `${target.name}/${plan.steps.length + 1}`,
+      row: row.row,
+      action: row.action,
+      slot,
+      name: row.action === 'add' ? row.name : current?.name,
+      partitions: row.action === 'add' ? row.partitions : undefined,
+      type: row.action === 'add' ? row.type : undefined,
+      code: row.code,
+    };
+    plan.steps.push(step);
+    if (row.action === 'remove') table.delete(slot);
+    if (row.action === 'add') table.set(slot, { slot, kind: 'user', name: row.name, partitions: row.partitions, hasCode: true });
+  }
+  return plan;
+}
+
+type Resolution = { slot: number; current?: UserSlot } | { noop: string; slot?: number } | { conflict: string; code: string; slot?: number };
+
+/** Which slot a row means on this panel, given its current (working) user table. */
+function resolveSlot(row: ChangeRow, driver: DriverInfo, table: Map<number, UserSlot>): Resolution {
+  if (row.slot !== undefined) {
+    try {
+      checkSlot(driver, row.slot, 'slot');
+    } catch (error) {
+      return { conflict: (error as Error).message, code: 'E_NO_SUCH_SLOT', slot: row.slot };
+    }
+  }
+  const byName = row.user !== undefined ? [...table.values()].filter((u) => sameName(u.name, row.user)) : [];
+  if (byName.length > 1) return { conflict: `${byName.length} users are named "${row.user}" (slots ${byName.map((u) => u.slot).join(', ')}); give the slot`, code: 'E_AMBIGUOUS' };
+
+  if (row.action === 'add') {
+    if (row.slot === undefined) {
+      const same = [...table.values()].find((u) => sameName(u.name, row.name));
+      if (same) return { noop: `"${row.name}" already exists in slot ${same.slot}`, slot: same.slot };
+      const free = firstFreeSlot(driver, table);
+      return free === undefined ? { conflict: 'no free user slot on this panel', code: 'E_PANEL_FULL' } : { slot: free };
+    }
+    const current = table.get(row.slot);
+    if (!current) return { slot: row.slot };
+    if (sameName(current.name, row.name) && (!row.partitions || samePartitions(current.partitions, row.partitions))) {
+      return { noop: `slot ${row.slot} already holds "${row.name}"`, slot: row.slot };
+    }
+    return { conflict: `slot ${row.slot} is taken by "${current.name ?? '(no name)'}"`, code: 'E_SLOT_TAKEN', slot: row.slot };
+  }
+
+  const slot = row.slot ?? byName[0]?.slot;
+  const current = slot === undefined ? undefined : table.get(slot);
+  if (row.user !== undefined && row.slot !== undefined && current && !sameName(current.name, row.user)) {
+    return { conflict: `slot ${row.slot} holds "${current.name ?? ''}", not "${row.user}"`, code: 'E_CHANGED', slot: row.slot };
+  }
+  if (!current) {
+    const who = row.user !== undefined ? `no user named "${row.user}"` : `slot ${slot} is empty`;
+    return row.action === 'remove' ? { noop: `${who}: nothing to remove`, slot } : { conflict: `${who}: no code to change`, code: 'E_NO_SUCH_USER', slot };
+  }
+  return { slot: current.slot, current };
+}
+
+function firstFreeSlot(driver: DriverInfo, table: Map<number, UserSlot>): number | undefined {
+  for (const range of driver.slotRanges.filter((r) => r.kind === 'user')) {
+    for (let slot = range.from; slot <= range.to; slot++) if (!table.has(slot)) return slot;
+  }
+  return undefined;
+}
+
+/** A codes-file code that this panel's policy refuses (the message names the rule, never the code). */
+function codeProblem(row: ChangeRow, driver: DriverInfo, target: Target, options: PlanOptions): string | undefined {
+  if (row.code?.source !== 'codes' || !options.codes) return undefined;
+  try {
+    checkCode(options.codes.get(row.code.column, row.code.row), codePolicyFor(driver, target, options.allowWeak), `codes file column "${row.code.column}" row ${row.code.row}`);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** The plan holds no secret, so it is an ordinary file (written whole, then renamed into place). */
+export async function writePlan(file: string, plan: BulkPlan): Promise<void> {
+  const temp = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(temp, `${JSON.stringify(plan, null, 2)}\n`);
+  await fs.rename(temp, file);
+}
+
+const codeSourceSchema = z.union([
+  z.object({ source: z.literal('generate') }),
+  z.object({ source: z.literal('stdin') }),
+  z.object({ source: z.literal('codes'), column: z.string(), row: z.number().int().positive() }),
+]);
+const noteSchema = z.object({ row: z.number(), action: z.enum(['add', 'set-code', 'remove']), slot: z.number().optional(), user: z.string().optional(), reason: z.string(), code: z.string().optional() });
+const planSchema = z.object({
+  format: z.literal('panelctl-bulk-plan/1'),
+  id: z.string().regex(/^[0-9a-f]{16}$/),
+  createdAt: z.string(),
+  source: z.object({ file: z.string(), rows: z.number(), limit: z.string().optional(), codesFile: z.string().optional() }),
+  panels: z.array(
+    z.object({
+      panel: z.string(),
+      facts: z.object({ driver: z.string(), link: z.string(), options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])) }),
+      steps: z.array(
+        z.object({
+          id: z.string(),
+          row: z.number(),
+          action: z.enum(['add', 'set-code', 'remove']),
+          slot: z.number().int(),
+          name: z.string().optional(),
+          partitions: z.array(z.number()).optional(),
+          type: z.string().optional(),
+          code: codeSourceSchema.optional(),
+        }),
+      ),
+      noops: z.array(noteSchema),
+      conflicts: z.array(noteSchema),
+    }),
+  ),
+});
+
+/** Reads a plan and insists it is the one `bulk plan` wrote (its id matches its content). */
+export async function readPlan(file: string): Promise<BulkPlan> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read plan ${file}: ${(error as NodeJS.ErrnoException).code ?? 'not valid JSON'}`, { code: 'E_INVALID' });
+  }
+  const parsed = planSchema.safeParse(raw);
+  if (!parsed.success) throw new UsageError(`${file} is not a panelctl bulk plan (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`, { code: 'E_INVALID' });
+  const plan = parsed.data as BulkPlan;
+  if (planIdOf(plan) !== plan.id) {
+    throw new UsageError(`plan ${file} was changed after it was made (its content no longer matches its id ${plan.id})`, { code: 'E_PLAN_EDITED', hint: 'run `panelctl bulk plan` again' });
+  }
+  return plan;
+}

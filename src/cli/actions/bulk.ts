@@ -1,0 +1,246 @@
+import path from 'node:path';
+import { ExitCode, UsageError, ValidationError } from '../../core/errors.js';
+import type { Secret } from '../../core/secret.js';
+import { allTargets, type Target } from '../../inventory/targets.js';
+import type { Column } from '../../output/table.js';
+import { readChanges } from '../../bulk/input.js';
+import { CodeBook, GeneratedCodes, readStdinCode } from '../../bulk/codes.js';
+import { buildPlan, readPlan, writePlan, type BulkPlan, type PanelPlan } from '../../bulk/plan.js';
+import { applyPlan, panelsInScope, type ApplyEvent, type StepOutcome } from '../../bulk/apply.js';
+import { planStatus, type StepStatusRow } from '../../bulk/status.js';
+import { inShard, parseShard, type Shard } from '../../bulk/shard.js';
+import type { Cli } from '../context.js';
+
+function count(value: string | undefined, field: string, min: number): number {
+  if (value === undefined || !/^\d+$/.test(value) || Number(value) < min) throw new ValidationError(field, `must be a whole number from ${min}`);
+  return Number(value);
+}
+
+/**
+ * The context for many panels at once: no per-connection spinner and no secret prompts
+ * (a hundred panels cannot all ask at once); credentials come from env: or file: references.
+ */
+function bulkContext(cli: Cli, signal?: AbortSignal) {
+  return { ...cli.ctx, activity: undefined, promptSecret: undefined, signal };
+}
+
+/** Inventory panels by name; the inventory's default operator applies as for single-panel commands. */
+async function inventoryTargets(cli: Cli): Promise<Target[]> {
+  const inventory = await cli.inventory();
+  if (!cli.globals.operator && inventory.defaults?.operator && !process.env.PANELCTL_OPERATOR) cli.ctx.operator = inventory.defaults.operator;
+  return allTargets(inventory);
+}
+
+const planColumns: Column<PanelPlan>[] = [
+  { header: 'PANEL', value: (p) => p.panel },
+  { header: 'DRIVER', value: (p) => p.facts.driver },
+  { header: 'STEPS', value: (p) => p.steps.length, align: 'right' },
+  { header: 'NO-OPS', value: (p) => p.noops.length, align: 'right' },
+  { header: 'CONFLICTS', value: (p) => p.conflicts.length, align: 'right' },
+  { header: 'FIRST CONFLICT', value: (p) => (p.conflicts[0] ? `row ${p.conflicts[0].row}: ${p.conflicts[0].reason}` : '') },
+];
+
+function planTotals(plan: BulkPlan) {
+  const sum = (f: (p: PanelPlan) => number) => plan.panels.reduce((n, p) => n + f(p), 0);
+  return { panels: plan.panels.length, steps: sum((p) => p.steps.length), noops: sum((p) => p.noops.length), conflicts: sum((p) => p.conflicts.length) };
+}
+
+interface PlanFlags {
+  out: string;
+  limit?: string;
+  codes?: string;
+  concurrency?: string;
+  allowWeak?: boolean;
+}
+
+export async function runPlan(cli: Cli, file: string, flags: PlanFlags): Promise<void> {
+  const concurrency = count(flags.concurrency, '--concurrency', 1);
+  const targets = await inventoryTargets(cli);
+  const codes = flags.codes ? await CodeBook.load(flags.codes) : undefined;
+  const rows = await readChanges(file, { targets, limit: flags.limit, codes });
+  const done = cli.ctx.activity?.(`reading ${new Set(rows.flatMap((r) => r.panels)).size} panels`);
+  let plan: BulkPlan;
+  try {
+    plan = await buildPlan(rows, new Map(targets.map((t) => [t.name, t])), bulkContext(cli), {
+      concurrency,
+      codes,
+      allowWeak: flags.allowWeak,
+      source: { file: path.basename(file), rows: rows.length, limit: flags.limit, codesFile: flags.codes ? path.resolve(flags.codes) : undefined },
+    });
+  } finally {
+    done?.();
+  }
+  await writePlan(flags.out, plan);
+  const totals = planTotals(plan);
+  cli.out.result({ id: plan.id, file: flags.out, totals, panels: plan.panels }, plan.panels, planColumns, plan.panels.map((p) => ({ id: plan.id, ...p })));
+  cli.out.say(`plan ${plan.id} written to ${flags.out}: ${totals.steps} step(s) on ${totals.panels} panel(s), ${totals.noops} no-op(s), ${totals.conflicts} conflict(s)`);
+  if (totals.conflicts) cli.out.note('conflicts are not applied; fix the change list or the panels and plan again to include them');
+  cli.out.note(`apply it with: panelctl bulk apply ${flags.out}`);
+}
+
+interface ApplyFlags {
+  concurrency?: string;
+  resume?: boolean;
+  shard?: string;
+  codesOut?: string;
+  reveal?: boolean;
+  codes?: string;
+  allowWeak?: boolean;
+  retries?: string;
+}
+
+const outcomeColumns: Column<StepOutcome>[] = [
+  { header: 'PANEL', value: (o) => o.panel },
+  { header: 'SLOT', value: (o) => o.step.slot, align: 'right' },
+  { header: 'ACTION', value: (o) => o.step.action },
+  { header: 'STATUS', value: (o) => o.status },
+  { header: 'REASON', value: (o) => `${o.code ?? ''} ${o.reason ?? ''}`.trim() },
+];
+
+function outcomeJson(o: StepOutcome, reveal: boolean): Record<string, unknown> {
+  return {
+    panel: o.panel,
+    step: o.step.id,
+    row: o.step.row,
+    action: o.step.action,
+    slot: o.step.slot,
+    name: o.step.name ?? null,
+    status: o.status,
+    how: o.how ?? null,
+    attempts: o.attempts,
+    code: o.code ?? null,
+    reason: o.reason ?? null,
+    ...(reveal && o.generated ? { generatedCode: o.generated.reveal() } : {}),
+  };
+}
+
+/** A one-line progress display on a terminal's stderr, redrawn in place. */
+function progressLine(cli: Cli, total: number) {
+  let panels = 0;
+  let done = 0;
+  let failed = 0;
+  let retries = 0;
+  const draw = () => process.stderr.write(`\r\x1b[2K${cli.out.color.dim(`bulk: ${panels}/${total} panels · ${done} steps done · ${failed} not done · ${retries} retries`)}`);
+  return {
+    event(event: ApplyEvent) {
+      if (event.type === 'panel') panels = event.finished;
+      if (event.type === 'retry') retries++;
+      if (event.type === 'step') event.outcome.status === 'done' ? done++ : failed++;
+      draw();
+    },
+    clear: () => process.stderr.write('\r\x1b[2K'),
+  };
+}
+
+export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promise<void> {
+  const concurrency = count(flags.concurrency, '--concurrency', 1);
+  const retries = count(flags.retries, '--retries', 0);
+  const shard: Shard | undefined = flags.shard ? parseShard(flags.shard) : undefined;
+  if (flags.codesOut && flags.reveal) throw new UsageError('choose one of --codes-out FILE and --reveal', { code: 'E_INVALID' });
+  const plan = await readPlan(file);
+  const scope = panelsInScope(plan, shard);
+  const sources = new Set(scope.flatMap((p) => p.steps.map((s) => s.code?.source)));
+  if (sources.has('generate') && !flags.codesOut && !flags.reveal) {
+    throw new UsageError('the plan generates codes: say where they go with --codes-out FILE (0600) or --reveal (stdout)', { code: 'E_INVALID' });
+  }
+  const targets = await inventoryTargets(cli);
+  const codes = {
+    book: flags.codes ? await CodeBook.load(flags.codes) : undefined,
+    stdin: sources.has('stdin') ? await readStdinCode() : undefined,
+    generated: flags.codesOut ? await GeneratedCodes.open(flags.codesOut, Boolean(flags.resume)) : undefined,
+    allowWeak: flags.allowWeak,
+  };
+
+  // Ctrl-C: finish the writes in flight (so the journal is exact), start no new ones. Twice: leave now.
+  const interrupt = new AbortController();
+  const onSignal = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort();
+    cli.out.warn('interrupted: finishing the writes in flight; resume later with --resume (Ctrl-C again to leave at once)');
+  };
+  process.on('SIGINT', onSignal);
+  const progress = cli.out.interactive ? progressLine(cli, scope.length) : undefined;
+  const reveal = Boolean(flags.reveal);
+  let report;
+  try {
+    report = await applyPlan(plan, new Map(targets.map((t) => [t.name, t])), bulkContext(cli, interrupt.signal), {
+      concurrency,
+      resume: Boolean(flags.resume),
+      shard,
+      retries,
+      backoffMs: 250,
+      maxBackoffMs: 5000,
+      codes,
+      onEvent(event) {
+        progress?.event(event);
+        if (event.type === 'step') cli.out.event({ event: 'step', ...outcomeJson(event.outcome, reveal) });
+        else cli.out.event({ event: event.type, ...event, type: undefined });
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    progress?.clear();
+  }
+
+  const totals = { done: 0, skipped: 0, failed: 0 };
+  for (const o of report.outcomes) totals[o.status]++;
+  const conflicts = plan.panels.filter((p) => inShard(p.panel, shard)).reduce((n, p) => n + p.conflicts.length, 0);
+  const unfinished = report.outcomes.filter((o) => o.status !== 'done');
+  const generated = report.outcomes.filter((o) => o.generated);
+
+  if (cli.out.format === 'json') {
+    cli.out.result({ planId: plan.id, shard: flags.shard ?? null, journal: report.journal, totals: { ...totals, conflictsInPlan: conflicts }, codesOut: flags.codesOut ?? null, steps: report.outcomes.map((o) => outcomeJson(o, reveal)) }, undefined, undefined);
+  } else if (cli.out.format === 'ndjson') {
+    cli.out.event({ event: 'summary', planId: plan.id, shard: flags.shard ?? null, journal: report.journal, ...totals, conflictsInPlan: conflicts });
+  } else {
+    cli.out.result({}, [
+      { status: 'done', n: totals.done },
+      { status: 'skipped', n: totals.skipped },
+      { status: 'failed', n: totals.failed },
+      { status: 'conflicts in plan (not applied)', n: conflicts },
+    ], [
+      { header: 'STATUS', value: (r: { status: string }) => r.status },
+      { header: 'STEPS', value: (r: { n: number }) => r.n, align: 'right' },
+    ]);
+    if (unfinished.length) {
+      process.stdout.write('\n');
+      cli.out.result({}, unfinished, outcomeColumns);
+    }
+    if (reveal && generated.length) {
+      cli.out.say('\ngenerated codes (shown once, kept nowhere):');
+      cli.out.result({}, generated, [
+        { header: 'PANEL', value: (o: StepOutcome) => o.panel },
+        { header: 'SLOT', value: (o: StepOutcome) => o.step.slot, align: 'right' },
+        { header: 'NAME', value: (o: StepOutcome) => o.step.name ?? '' },
+        { header: 'CODE', value: (o: StepOutcome) => (o.generated as Secret).reveal() },
+      ]);
+    }
+  }
+  if (report.delivered) cli.out.note(`generated codes: ${report.delivered.applied} applied, ${report.delivered.unconfirmed} unconfirmed, in ${flags.codesOut}`);
+  cli.out.note(`journal: ${report.journal}`);
+  if (unfinished.length) {
+    cli.out.warn(`${unfinished.length} of ${report.outcomes.length} step(s) not done (exit 7); see above, then fix and run again with --resume`);
+    process.exitCode = ExitCode.partial;
+  }
+}
+
+const statusColumns: Column<StepStatusRow>[] = [
+  { header: 'PANEL', value: (s) => s.panel },
+  { header: 'SLOT', value: (s) => s.slot, align: 'right' },
+  { header: 'ACTION', value: (s) => s.action },
+  { header: 'STATE', value: (s) => s.state },
+  { header: 'REASON', value: (s) => s.reason ?? '' },
+];
+
+export async function runStatus(cli: Cli, file: string, flags: { shard?: string }): Promise<void> {
+  const plan = await readPlan(file);
+  const status = await planStatus(plan, cli.ctx.stateDir, flags.shard ? parseShard(flags.shard) : undefined);
+  const notDone = status.steps.filter((s) => s.state !== 'done');
+  if (cli.out.machine) {
+    cli.out.result({ planId: plan.id, running: status.running, journals: status.journals, counts: status.counts, steps: status.steps }, undefined, undefined, status.steps.map((s) => ({ planId: plan.id, ...s })));
+    return;
+  }
+  cli.out.say(`plan ${plan.id}: ${status.counts.done} done, ${status.counts.failed} failed, ${status.counts['in flight']} in flight, ${status.counts.pending} pending${status.running ? ' (an apply is running now)' : ''}`);
+  if (notDone.length) cli.out.result({}, notDone, statusColumns);
+  if (!status.journals.length) cli.out.note('no journal yet: this plan has not been applied here');
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseChanges, readRecords } from '../../src/bulk/input.js';
+import { CodeBook } from '../../src/bulk/codes.js';
+import { inShard, parseShard, shardOf } from '../../src/bulk/shard.js';
+import { journalDir, lockJournal } from '../../src/bulk/journal.js';
+import { parseInventory } from '../../src/inventory/load.js';
+import { allTargets } from '../../src/inventory/targets.js';
+
+const targets = allTargets(
+  parseInventory(
+    `panels:
+  oslo-1: { driver: integra, link: "tcp://10.0.0.1:7094", tags: { site: oslo } }
+  oslo-2: { driver: integra, link: "tcp://10.0.0.2:7094", tags: { site: oslo } }
+  bergen-1: { driver: dsc, link: "tcp://10.0.1.1:4025", tags: { site: bergen } }
+`,
+    'test',
+  ),
+);
+
+const csv = (text: string) => readRecords(text, 'changes.csv');
+
+describe('change list parsing', () => {
+  it('expands selectors and * within --limit, and reads JSON Lines too', () => {
+    const rows = parseChanges(csv('panel,action,user,code\nsite=oslo,remove,Leaver,\n*,set-code,Bob,generate\n'), { targets, limit: 'site=oslo' });
+    expect(rows.map((r) => r.panels)).toEqual([
+      ['oslo-1', 'oslo-2'],
+      ['oslo-1', 'oslo-2'],
+    ]);
+    const jsonl = readRecords('{"panel":"bergen-1","action":"add","slot":7,"name":"Manager","partitions":[1,2],"code":"stdin"}\n', 'c.jsonl');
+    expect(parseChanges(jsonl, { targets })[0]).toMatchObject({ panels: ['bergen-1'], action: 'add', slot: 7, partitions: [1, 2], code: { source: 'stdin' } });
+  });
+
+  it('reports every bad row at once, with row numbers, and never repeats a typed-in code', () => {
+    const text = `panel,action,slot,user,name,code
+nowhere,add,3,,X,generate
+oslo-1,rename,3,,,
+oslo-1,set-code,,,,918273
+oslo-1,add,,,,generate
+site=mars,remove,2,,,
+oslo-2,remove,4,,,
+oslo-2,set-code,4,,,codes:new
+`;
+    let error: any;
+    try {
+      parseChanges(csv(text), { targets });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ exitCode: 2 });
+    const problems = error.data.problems.map((p: any) => `${p.row}:${p.field}`);
+    expect(problems).toEqual(expect.arrayContaining(['1:panel', '2:action', '3:slot', '3:code', '4:name', '5:panel', '7:slot', '7:code']));
+    expect(problems).not.toContain('6:slot');
+    expect(JSON.stringify(error.data) + error.message + error.hint).not.toContain('918273');
+  });
+
+  it('resolves codes:COLUMN against the codes file by row, and refuses a codes file others can read', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-codes-'));
+    const file = path.join(dir, 'codes.csv');
+    await fs.writeFile(file, 'new\n\n573920\n', { mode: 0o600 });
+    const book = await CodeBook.load(file);
+    expect(book.lookup('new', 1)).toBe('ok');
+    expect(book.lookup('new', 2)).toMatch(/no value in column "new" on row 2/);
+    expect(book.lookup('old', 1)).toMatch(/no column "old"/);
+    expect(book.get('new', 1).reveal()).toBe('573920');
+    await fs.chmod(file, 0o644);
+    await expect(CodeBook.load(file)).rejects.toMatchObject({ code: 'E_PERMISSIONS', exitCode: 2 });
+    await fs.rm(dir, { recursive: true });
+  });
+});
+
+describe('--shard i/n', () => {
+  const names = Array.from({ length: 1000 }, (_, i) => `panel-${i}`);
+
+  it('splits the panels into disjoint shards that cover them all, the same way every time', () => {
+    const shards = [0, 1, 2, 3].map((index) => names.filter((n) => inShard(n, { index, count: 4 })));
+    expect(shards.flat().sort()).toEqual([...names].sort());
+    for (const share of shards) expect(share.length).toBeGreaterThan(180); // roughly even
+    expect(names.map((n) => shardOf(n, 4))).toEqual(names.map((n) => shardOf(n, 4)));
+    expect(shardOf('panel-1', 7)).toBe(shardOf('panel-1', 7));
+  });
+
+  it('parses INDEX/COUNT from 0', () => {
+    expect(parseShard('0/4')).toEqual({ index: 0, count: 4 });
+    expect(() => parseShard('4/4')).toThrow(/0 <= INDEX < COUNT/);
+    expect(() => parseShard('1-4')).toThrow();
+  });
+});
+
+describe('journal lock', () => {
+  it('refuses a second apply of the same plan, and takes over from a holder that was killed', async () => {
+    const state = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-lock-'));
+    const dir = journalDir(state, '0123456789abcdef');
+    const release = await lockJournal(dir, () => undefined);
+    await expect(lockJournal(dir, () => undefined)).rejects.toMatchObject({ code: 'E_LOCKED', message: expect.stringContaining(`process ${process.pid}`) });
+    await release();
+
+    // A holder that dies without releasing (kill -9) leaves the lock behind.
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    await new Promise((r) => child.once('spawn', r));
+    await fs.mkdir(path.join(dir, 'apply.lock'));
+    await fs.writeFile(path.join(dir, 'apply.owner.json'), JSON.stringify({ pid: child.pid, host: os.hostname(), since: 'then' }));
+    await expect(lockJournal(dir, () => undefined)).rejects.toMatchObject({ code: 'E_LOCKED' });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const again = await lockJournal(dir, () => undefined);
+    await again();
+    await fs.rm(state, { recursive: true });
+  });
+});
