@@ -56,22 +56,60 @@ async function readHead(file: string): Promise<{ seq: number; hash: string }> {
   }
 }
 
-/** Appends one record. Safe across processes (a lock) and within one (bulk runs many at once). */
-export async function appendAudit(stateDir: string, record: AuditRecord): Promise<AuditEntry> {
+interface Pending {
+  record: AuditRecord;
+  resolve: (entry: AuditEntry) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Records waiting to be written, per state dir: one lock and one fsync serve all that queued meanwhile. */
+const queues = new Map<string, { waiting: Pending[]; flushing: boolean }>();
+
+/** Appends one record. Safe across processes (a file lock) and within one (bulk writes many at once). */
+export function appendAudit(stateDir: string, record: AuditRecord): Promise<AuditEntry> {
+  let queue = queues.get(stateDir);
+  if (!queue) queues.set(stateDir, (queue = { waiting: [], flushing: false }));
+  const q = queue;
+  return new Promise((resolve, reject) => {
+    q.waiting.push({ record, resolve, reject });
+    if (!q.flushing) void flush(stateDir, q);
+  });
+}
+
+async function flush(stateDir: string, queue: { waiting: Pending[]; flushing: boolean }): Promise<void> {
+  queue.flushing = true;
+  while (queue.waiting.length) {
+    const batch = queue.waiting.splice(0);
+    try {
+      const entries = await writeBatch(stateDir, batch.map((p) => p.record));
+      batch.forEach((p, i) => p.resolve(entries[i]));
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+    }
+  }
+  queue.flushing = false;
+}
+
+async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<AuditEntry[]> {
   const paths = auditPaths(stateDir);
   await ensurePrivateDir(stateDir);
   await fs.appendFile(paths.log, '', { mode: 0o600 });
-  // Retries add up to ~15 s, longer than `stale`: a writer killed (-9) while holding the lock
-  // delays the next one until the lock goes stale, instead of making it fail.
-  const release = await lockfile.lock(paths.log, { retries: { retries: 80, minTimeout: 20, maxTimeout: 200 }, stale: 10_000 });
+  // The lock's mtime is refreshed while held; a writer killed with -9 leaves it stale after 4 s,
+  // and the retries (about 8 s in all) outlast that, so the next writer waits instead of failing.
+  const release = await lockfile.lock(paths.log, { retries: { retries: 40, minTimeout: 20, maxTimeout: 200 }, stale: 4_000 });
   try {
-    const head = await readHead(paths.head);
-    const clean = JSON.parse(JSON.stringify(record)) as AuditRecord; // drops undefined, and Secret would mask itself anyway
-    const unsigned = { v: 1 as const, seq: head.seq + 1, time: new Date().toISOString(), prev: head.hash, ...clean };
-    const entry: AuditEntry = { ...unsigned, hash: hashOf(unsigned) };
-    await appendPrivateLine(paths.log, JSON.stringify(entry));
-    await writePrivateFile(paths.head, JSON.stringify({ seq: entry.seq, hash: entry.hash }));
-    return entry;
+    let head = await readHead(paths.head);
+    const entries: AuditEntry[] = [];
+    for (const record of records) {
+      const clean = JSON.parse(JSON.stringify(record)) as AuditRecord; // drops undefined; a Secret would mask itself anyway
+      const unsigned = { v: 1 as const, seq: head.seq + 1, time: new Date().toISOString(), prev: head.hash, ...clean };
+      const entry: AuditEntry = { ...unsigned, hash: hashOf(unsigned) };
+      entries.push(entry);
+      head = { seq: entry.seq, hash: entry.hash };
+    }
+    await appendPrivateLine(paths.log, entries.map((e) => JSON.stringify(e)).join('\n'));
+    await writePrivateFile(paths.head, JSON.stringify(head));
+    return entries;
   } finally {
     await release();
   }

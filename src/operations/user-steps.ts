@@ -113,17 +113,6 @@ export async function removeUserStep(session: PanelSession, slot: number, expect
   return current;
 }
 
-/**
- * The audit log's file lock guards against other processes; within this one, entries wait
- * their turn here, so bulk's many panels at once do not poll for that lock.
- */
-let auditTurn: Promise<unknown> = Promise.resolve();
-function appendInTurn(stateDir: string, record: AuditRecord): Promise<unknown> {
-  const next = auditTurn.then(() => appendAudit(stateDir, record));
-  auditTurn = next.catch(() => undefined);
-  return next;
-}
-
 export type AuditBase = Omit<AuditRecord, 'operator' | 'ticket' | 'outcome'>;
 
 /** Runs one write and records exactly one audit entry for it, whatever happens. */
@@ -131,12 +120,12 @@ export async function audited<T>(ctx: OperationContext, record: AuditBase, work:
   const base = { operator: ctx.operator, ticket: ctx.ticket, ...record };
   try {
     const result = await work();
-    await appendInTurn(ctx.stateDir, { ...base, slot: slotOf?.(result) ?? record.slot, outcome: 'ok' });
+    await appendAudit(ctx.stateDir, { ...base, slot: slotOf?.(result) ?? record.slot, outcome: 'ok' });
     return result;
   } catch (error) {
     const failure = toPanelctlError(error);
     const outcome = failure instanceof PanelRefusedError ? 'refused' : failure instanceof VerificationError ? 'unverified' : 'failed';
-    await appendInTurn(ctx.stateDir, { ...base, outcome, error: { code: failure.code, message: failure.message } });
+    await appendAudit(ctx.stateDir, { ...base, outcome, error: { code: failure.code, message: failure.message } });
     throw failure;
   }
 }
