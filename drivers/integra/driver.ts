@@ -1,12 +1,346 @@
-import type { PanelDriver } from '../../src/core/contract.js';
-import { NotSupportedError } from '../../src/core/errors.js';
+import type { DriverInfo, NewUser, OpenOptions, PanelDriver, PanelInfo, PanelSession, ProbeResult, UserSlot } from '../../src/core/contract.js';
+import {
+  PanelRefusedError,
+  PanelctlError,
+  ProtocolError,
+  UnreachableError,
+  UsageError,
+  ValidationError,
+  VerificationError,
+  WrongCredentialError,
+} from '../../src/core/errors.js';
+import type { Secret } from '../../src/core/secret.js';
+import { connect } from '../../src/transport/index.js';
+import { FrameChannel } from '../../src/transport/channel.js';
+import type { ByteStream } from '../../src/transport/types.js';
+import { encodeFrame, IntegraDecoder, type IntegraFrame } from './codec.js';
+import {
+  Cmd,
+  DEFAULT_RIGHTS,
+  FIRST_MASTER,
+  LAST_MASTER,
+  MODELS,
+  RESULT_TEXT,
+  Rights,
+  SERVICE,
+  USER_TYPES,
+  decodeBitmap,
+  decodeSelfInfo,
+  decodeUserRecord,
+  encodeDigits,
+  encodeName,
+  encodeUserWrite,
+  formatVersion,
+  hasRight,
+  typeName,
+  typeNumber,
+  type SelfInfo,
+  type UserRecord,
+} from './messages.js';
 
-// Placeholder: the integra driver is being written.
+const BUSY_MESSAGE = 'panel busy: another client (integration or DLOADX session) is connected';
+
+const info: DriverInfo = {
+  name: 'integra',
+  title: 'SATEL INTEGRA (ETHM-1 / INT-RS integration protocol)',
+  transports: ['tcp', 'serial'],
+  defaultTcpPort: 7094,
+  defaultSerial: { baudRate: 19200, dataBits: 8, parity: 'none', stopBits: 1 },
+  capabilities: ['users.list', 'users.add', 'users.set-code', 'users.remove', 'users.next-slot', 'users.verify-code', 'probe'],
+  codeRules: { minLength: 4, maxLength: 8 },
+  slotRanges: [
+    { from: 1, to: 240, kind: 'user' },
+    { from: FIRST_MASTER, to: LAST_MASTER, kind: 'master' },
+  ],
+  secrets: [{ name: 'code', label: 'INTEGRA user code with the users-editing right', required: true }],
+  options: [{ name: 'prefix', description: 'code prefix digits, when the panel uses prefixes' }],
+};
+
+/** Page 19: 0xEF result codes as typed errors, in plain words. */
+function resultError(result: number): PanelctlError {
+  const hex = `0x${result.toString(16).padStart(2, '0').toUpperCase()}`;
+  const data = { panelResult: hex };
+  switch (result) {
+    case 0x01:
+      return new WrongCredentialError('the panel does not recognise the code panelctl uses for it (requesting user code not found)', { data });
+    case 0x02:
+      return new PanelRefusedError('E_NO_RIGHTS', 'the panel refused: the code panelctl uses lacks the right to do this to that user (no access)', { data });
+    case 0x03:
+      return new PanelRefusedError('E_NO_SUCH_USER', 'the panel says that user does not exist', { data });
+    case 0x04:
+      return new PanelRefusedError('E_SLOT_TAKEN', 'the panel says a user already exists in that slot', { data });
+    case 0x05:
+      return new PanelRefusedError('E_CODE_REJECTED', 'the panel rejected the new code: it is already used by another user, or too short for this panel', {
+        data,
+        hint: 'choose another code (or --generate one)',
+      });
+    case 0x06:
+      return new PanelRefusedError('E_PHONE_CODE_EXISTS', 'the panel rejected the telephone code: another user already has it', { data });
+    case 0x07:
+      return new PanelRefusedError('E_CODE_UNCHANGED', 'the new code is the same as the current one; nothing was changed', { data });
+    case 0x08:
+      return new PanelRefusedError('E_PANEL_ERROR', 'the panel reported an unspecified error (result 0x08)', { data });
+    case 0x11:
+    case 0x12:
+      return new PanelRefusedError('E_CANNOT_ARM', `the panel says: ${RESULT_TEXT[result]}`, { data });
+    default:
+      return new PanelRefusedError('E_PANEL_ERROR', `the panel reported error ${hex}${result >= 0x80 && result <= 0x8f ? ' (other errors, page 19)' : ''}`, { data });
+  }
+}
+
+/** Hex of a frame for --debug, with the bytes that carry codes replaced by **. */
+function traceText(cmd: number, data: Uint8Array, direction: 'tx' | 'rx'): string {
+  const masked = new Set<number>();
+  if (direction === 'tx' && cmd >= Cmd.readSelf && cmd <= Cmd.changeUser) {
+    for (let i = 0; i < 8; i++) masked.add(i); // the requester's code (4 or 8 bytes; always sent as 8)
+    if (cmd === Cmd.createUser || cmd === Cmd.changeUser) for (let i = 9; i < 13; i++) masked.add(i); // the new code
+  }
+  const hex = [...data].map((b, i) => (masked.has(i) ? '**' : b.toString(16).padStart(2, '0')));
+  return `${cmd.toString(16).padStart(2, '0')} ${hex.join(' ')}`.trim();
+}
+
+class IntegraSession implements PanelSession {
+  private self?: SelfInfo;
+  private userLists?: { existing: Set<number>; editable: Set<number> };
+
+  constructor(
+    private readonly channel: FrameChannel<IntegraFrame>,
+    private readonly decoder: IntegraDecoder,
+    private readonly requester: Buffer,
+    private readonly options: OpenOptions,
+  ) {}
+
+  /** One command, one answer (page 19: wait for the answer before sending the next). */
+  private async command(cmd: number, data: Uint8Array, answer: 'data' | 'result', timeoutMs = this.options.timeoutMs): Promise<Buffer> {
+    this.options.trace?.('tx', traceText(cmd, data, 'tx'));
+    const badBefore = this.decoder.badCrc;
+    let frame: IntegraFrame;
+    try {
+      frame = await this.channel.request(encodeFrame(cmd, data), (f) => f.kind === 'busy' || f.cmd === cmd || f.cmd === Cmd.result, {
+        timeoutMs,
+        signal: this.options.signal,
+      });
+    } catch (error) {
+      if (this.decoder.busySeen) throw new UnreachableError('E_BUSY', BUSY_MESSAGE);
+      const dropped = this.decoder.badCrc - badBefore;
+      if (error instanceof UnreachableError && error.code === 'E_TIMEOUT' && dropped > 0) {
+        throw new UnreachableError('E_TIMEOUT', `${error.message}; ${dropped} corrupted frame(s) with a bad CRC were dropped`, {
+          hint: 'the line is noisy or the baud rate is wrong',
+        });
+      }
+      throw error;
+    }
+    if (frame.kind === 'busy') throw new UnreachableError('E_BUSY', BUSY_MESSAGE);
+    this.options.trace?.('rx', traceText(frame.cmd, frame.data, 'rx'));
+    if (frame.cmd === Cmd.result) {
+      const result = frame.data[0];
+      if (result === 0x00 || result === 0xff) {
+        if (answer === 'result') return frame.data;
+        throw new ProtocolError(`the panel answered command 0x${cmd.toString(16)} with a bare result instead of data`);
+      }
+      throw resultError(result);
+    }
+    if (answer === 'result') throw new ProtocolError(`the panel answered command 0x${cmd.toString(16)} with data instead of a result`);
+    return frame.data;
+  }
+
+  private withRequester(...parts: Array<Uint8Array | number[]>): Buffer {
+    return Buffer.concat([this.requester, ...parts.map((p) => Buffer.from(p))]);
+  }
+
+  async info(): Promise<PanelInfo> {
+    const version = await this.command(Cmd.integraVersion, new Uint8Array(), 'data');
+    let module: string | undefined;
+    try {
+      // Modules older than 2013-11-08 do not know 0x7C and stay silent (page 4): ask briefly.
+      const moduleVersion = await this.command(Cmd.moduleVersion, new Uint8Array(), 'data', Math.min(1500, this.options.timeoutMs));
+      module = formatVersion(moduleVersion.subarray(0, 11).toString('latin1'));
+    } catch (error) {
+      if (!(error instanceof UnreachableError && error.code === 'E_TIMEOUT')) throw error;
+    }
+    return {
+      driver: 'integra',
+      model: MODELS[version[0]] ?? `INTEGRA (type ${version[0]})`,
+      firmware: formatVersion(version.subarray(1, 12).toString('latin1')),
+      module: module ? `ETHM-1 / INT-RS ${module}` : undefined,
+      slotRanges: info.slotRanges,
+      capabilities: info.capabilities,
+      codeRules: info.codeRules,
+      details: { language: version[12] === 1 ? 'english' : `other (${version[12]})`, 'settings in flash': version[13] === 0xff },
+    };
+  }
+
+  private async whoAmI(): Promise<SelfInfo> {
+    this.self ??= decodeSelfInfo(await this.command(Cmd.readSelf, this.requester, 'data'));
+    return this.self;
+  }
+
+  private async lists(): Promise<{ existing: Set<number>; editable: Set<number> }> {
+    if (!this.userLists) {
+      const self = await this.whoAmI();
+      const data = await this.command(Cmd.readUserList, this.withRequester([self.number]), 'data');
+      this.userLists = { existing: new Set(decodeBitmap(data.subarray(1, 31))), editable: new Set(decodeBitmap(data.subarray(31, 61))) };
+    }
+    return this.userLists;
+  }
+
+  private toSlot(record: UserRecord, editable?: boolean): UserSlot {
+    const master = record.number >= FIRST_MASTER && record.number <= LAST_MASTER;
+    const type = typeName(record.typeByte);
+    return {
+      slot: record.number,
+      kind: master ? 'master' : type === 'duress' ? 'duress' : 'user',
+      name: record.name,
+      type,
+      partitions: record.partitions,
+      hasCode: true, // every INTEGRA user has a code
+      editable,
+    };
+  }
+
+  private async readRecord(slot: number): Promise<UserRecord | undefined> {
+    try {
+      return decodeUserRecord(await this.command(Cmd.readUser, this.withRequester([slot]), 'data'));
+    } catch (error) {
+      if (error instanceof PanelRefusedError && error.code === 'E_NO_SUCH_USER') return undefined;
+      throw error;
+    }
+  }
+
+  async listUsers(): Promise<UserSlot[]> {
+    const self = await this.whoAmI();
+    const { existing, editable } = await this.lists();
+    // The 30-byte list covers users 1..240 only. Masters: the service user learns which exist from
+    // 0xE0 (page 13); a master knows itself; a normal user sees none (see README).
+    const numbers = [...existing].filter((n) => n <= 240);
+    if (self.number === SERVICE) numbers.push(...decodeBitmap(Uint8Array.of(self.mastersBitmap)).map((bit) => FIRST_MASTER + bit - 1));
+    else if (self.number >= FIRST_MASTER) numbers.push(self.number);
+    const users: UserSlot[] = [];
+    for (const number of numbers) {
+      const record = await this.readRecord(number);
+      if (record) users.push(this.toSlot(record, number >= FIRST_MASTER ? self.number === SERVICE || self.number === number : editable.has(number)));
+    }
+    return users;
+  }
+
+  async readUser(slot: number): Promise<UserSlot | undefined> {
+    const record = await this.readRecord(slot);
+    return record && this.toSlot(record);
+  }
+
+  async createUser(user: NewUser): Promise<UserSlot> {
+    checkName(user.name);
+    const type = typeNumber(user.type);
+    if (type === undefined) throw new ValidationError('--type', `must be one of ${USER_TYPES.join(', ')}`);
+    const self = await this.whoAmI();
+    let slot = user.slot;
+    if (slot === undefined) {
+      // Pick the lowest free slot ourselves rather than 255 "auto": the protocol does not say which slot auto used.
+      const { existing } = await this.lists();
+      slot = Array.from({ length: 240 }, (_, i) => i + 1).find((n) => !existing.has(n));
+      if (slot === undefined) throw new PanelRefusedError('E_FULL', 'every user slot 1..240 is taken');
+    }
+    const write = encodeUserWrite({
+      number: slot,
+      code: encodeDigits(user.code.reveal(), 4),
+      phone: Buffer.from([0xff, 0xff]),
+      partitions: user.partitions ?? (self.partitions.length ? self.partitions : [1]),
+      rightsAndType: type,
+      time: 0,
+      tempTime: 0,
+      rights: DEFAULT_RIGHTS,
+      name: user.name,
+      object: 0,
+    });
+    await this.command(Cmd.createUser, this.withRequester(write), 'result');
+    this.userLists = undefined;
+    return { slot, kind: slot >= FIRST_MASTER ? 'master' : 'user', name: user.name, type: USER_TYPES[type], partitions: user.partitions, hasCode: true };
+  }
+
+  async changeCode(slot: number, code: Secret): Promise<void> {
+    const record = await this.readRecord(slot);
+    if (!record) throw resultError(0x03);
+    // 0xE7 has "no change" values only for the code and telephone code (page 15), so every other
+    // field is sent back exactly as the panel reported it.
+    const write = encodeUserWrite({
+      number: slot,
+      code: encodeDigits(code.reveal(), 4),
+      phone: Buffer.from([0xff, 0xff]),
+      partitions: record.partitions,
+      rightsAndType: (record.flags & 0xc0) | (record.typeByte & 0x20) | (record.typeByte & 0x0f),
+      time: record.time,
+      tempTime: record.tempTime,
+      rights: record.rights,
+      name: record.name,
+    });
+    await this.command(Cmd.changeUser, this.withRequester(write), 'result');
+  }
+
+  async deleteUser(slot: number): Promise<void> {
+    await this.command(Cmd.removeUser, this.withRequester([slot]), 'result');
+    this.userLists = undefined;
+  }
+
+  /**
+   * Proves a code landed by asking the panel who owns it (0xE0 with that code). 0xE0 answers only
+   * for users with the GUARDX right (page 13), so for others this returns false (cannot prove) and
+   * the caller falls back to reading the user back; a code that may be wrong is never sent twice.
+   */
+  async verifyCode(slot: number, code: Secret): Promise<boolean> {
+    const record = await this.readRecord(slot);
+    if (!record || !hasRight(record.rights, Rights.guardx)) return false;
+    const prefix = String(this.options.options.prefix ?? '');
+    try {
+      const owner = decodeSelfInfo(await this.command(Cmd.readSelf, encodeDigits(prefix + code.reveal(), 8), 'data'));
+      if (owner.number !== slot) throw new VerificationError(`the new code belongs to slot ${owner.number}, not ${slot}`);
+      return true;
+    } catch (error) {
+      if (error instanceof WrongCredentialError) throw new VerificationError(`the panel does not recognise the new code of slot ${slot}`);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.channel.close();
+  }
+}
+
+function checkName(name: string): void {
+  if (name.length > 16) throw new ValidationError('--name', 'must be at most 16 characters on INTEGRA');
+  if (encodeName(name).toString('latin1').includes('?') && !name.includes('?')) {
+    throw new ValidationError('--name', 'has characters an INTEGRA cannot show (Windows-1250 only)');
+  }
+}
+
+function requesterCode(options: OpenOptions): Buffer {
+  const code = options.secrets.code;
+  if (!code) throw new UsageError('INTEGRA needs a user code to act as (secret: in the inventory)', { code: 'E_SECRET_MISSING' });
+  const prefix = String(options.options.prefix ?? '');
+  if (!/^\d*$/.test(prefix)) throw new ValidationError('options.prefix', 'must be digits');
+  const digits = prefix + code.reveal();
+  if (!/^\d{4,16}$/.test(digits)) throw new ValidationError('secret', 'the INTEGRA code must be 4 to 8 digits (plus prefix)');
+  return encodeDigits(digits, 8);
+}
+
 export const driver: PanelDriver = {
-  describe() {
-    throw new NotSupportedError('the integra driver is not available yet');
+  describe: () => info,
+
+  async open(options: OpenOptions): Promise<PanelSession> {
+    const requester = requesterCode(options);
+    const stream = await connect(options.link, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
+    const decoder = new IntegraDecoder();
+    return new IntegraSession(new FrameChannel(stream, decoder), decoder, requester, options);
   },
-  async open() {
-    throw new NotSupportedError('the integra driver is not available yet');
+
+  async probe(stream: ByteStream, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ProbeResult | undefined> {
+    const decoder = new IntegraDecoder();
+    const channel = new FrameChannel(stream, decoder);
+    try {
+      const frame = await channel.request(encodeFrame(Cmd.integraVersion), (f) => f.kind === 'busy' || f.cmd === Cmd.integraVersion, options);
+      if (frame.kind === 'busy') return { driver: 'integra', model: `INTEGRA (${BUSY_MESSAGE})` };
+      return { driver: 'integra', model: MODELS[frame.data[0]] ?? `INTEGRA (type ${frame.data[0]})`, firmware: formatVersion(frame.data.subarray(1, 12).toString('latin1')) };
+    } catch {
+      return decoder.busySeen ? { driver: 'integra', model: `INTEGRA (${BUSY_MESSAGE})` } : undefined;
+    }
   },
 };

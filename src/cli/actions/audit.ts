@@ -20,7 +20,7 @@ export async function runShow(cli: Cli, flags: { panel?: string; last?: string }
 
 export async function runVerify(cli: Cli): Promise<void> {
   const { entries, problems } = await verifyAudit(cli.ctx.stateDir);
-  cli.out.result({ entries, intact: problems.length === 0, problems }, problems, [
+  cli.out.result({ entries, intact: problems.length === 0, problems }, problems.length ? problems : undefined, [
     { header: 'LINE', value: (p) => p.line, align: 'right' },
     { header: 'PROBLEM', value: (p) => p.problem },
   ]);

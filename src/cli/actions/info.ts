@@ -9,19 +9,24 @@ export async function runInfo(cli: Cli, flags: TargetFlags): Promise<void> {
   const info = await panelInfo(target, cli.ctx);
   const document = { panel: target.name, ...info };
   if (cli.out.machine) return cli.out.result(document, undefined, undefined);
-  const bold = cli.out.color.bold;
-  const lines = [
-    `${bold('Panel')}         ${target.name}${target.description ? ` (${target.description})` : ''}`,
-    `${bold('Driver')}        ${info.driver}`,
-    `${bold('Model')}         ${info.model}`,
-    info.firmware ? `${bold('Firmware')}      ${info.firmware}` : undefined,
-    info.module ? `${bold('Module')}        ${info.module}` : undefined,
-    `${bold('User slots')}    ${info.slotRanges.map((r) => `${r.from}-${r.to} ${r.kind}`).join(', ')}`,
-    `${bold('Code length')}   ${info.codeRules.allowedLengths?.join(' or ') ?? `${info.codeRules.minLength}-${info.codeRules.maxLength}`} digits`,
-    `${bold('Can do')}        ${info.capabilities.join(', ')}`,
-    ...Object.entries(info.details ?? {}).map(([k, v]) => `${bold(k.padEnd(14))}${String(v)}`),
+  const rows: Array<[string, string | undefined]> = [
+    ['Panel', `${target.name}${target.description ? ` (${target.description})` : ''}`],
+    ['Driver', info.driver],
+    ['Model', info.model],
+    ['Firmware', info.firmware],
+    ['Module', info.module],
+    ['User slots', info.slotRanges.map((r) => `${r.from}-${r.to} ${r.kind}`).join(', ')],
+    ['Code length', `${info.codeRules.allowedLengths?.join(' or ') ?? `${info.codeRules.minLength}-${info.codeRules.maxLength}`} digits`],
+    ['Can do', info.capabilities.join(', ')],
+    ...Object.entries(info.details ?? {}).map(([k, v]): [string, string] => [k[0].toUpperCase() + k.slice(1), String(v)]),
   ];
-  cli.out.say(lines.filter(Boolean).join('\n'));
+  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+  cli.out.say(
+    rows
+      .filter(([, value]) => value !== undefined)
+      .map(([label, value]) => `${cli.out.color.bold(label.padEnd(width))}${value}`)
+      .join('\n'),
+  );
 }
 
 export async function runPanels(cli: Cli, flags: { limit?: string }): Promise<void> {

@@ -8,12 +8,25 @@ import { deliverGeneratedCode, obtainNewCode, type CodeFlags } from '../code-inp
 import { parsePartitions } from '../target-options.js';
 import { askConfirm } from '../prompts.js';
 
+/** 1,2,3,5,7,8,9 -> "1-3,5,7-9": a master's 32 partitions fit in a column. */
+export function compactRanges(numbers: number[]): string {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    parts.push(j - i >= 2 ? `${sorted[i]}-${sorted[j]}` : sorted.slice(i, j + 1).join(','));
+    i = j;
+  }
+  return parts.join(',');
+}
+
 export const userColumns: Column<UserSlot>[] = [
   { header: 'SLOT', value: (u) => u.slot, align: 'right' },
   { header: 'KIND', value: (u) => u.kind },
   { header: 'NAME', value: (u) => u.name ?? '' },
   { header: 'TYPE', value: (u) => u.type ?? '' },
-  { header: 'PARTITIONS', value: (u) => u.partitions?.join(',') ?? '' },
+  { header: 'PARTITIONS', value: (u) => (u.partitions ? compactRanges(u.partitions) : '') },
   { header: 'CODE', value: (u) => (u.hasCode ? 'set' : '-') },
 ];
 
