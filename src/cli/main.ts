@@ -9,6 +9,7 @@ import { registerSim } from './commands/sim.js';
 import { registerTestMode } from './commands/test-mode.js';
 import { registerBulk } from './commands/bulk.js';
 import { registerShell } from './commands/shell.js';
+import { registerPorts } from './commands/ports.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -39,6 +40,7 @@ Try it: panelctl users list --panel demo`,
   registerTestMode(program);
   registerBulk(program);
   registerShell(program);
+  registerPorts(program);
   registerSim(program);
   for (const command of program.commands) setExitOverride(command);
   return program;

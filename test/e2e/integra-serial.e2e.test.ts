@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { BIN, makeSandbox, type Sandbox } from '../support/cli.js';
+import { haveSocat, makePtyPair, type PtyPair } from '../support/pty-pair.js';
+
+/**
+ * On site: `panelctl sim integra --serial` on one end of a pseudo-terminal pair (standing in for
+ * the INT-RS module), the real panelctl binary on the other, exactly as a technician's laptop.
+ */
+describe.skipIf(!haveSocat)('INTEGRA over a real serial line (INT-RS, 19200 8N1)', () => {
+  let sandbox: Sandbox;
+  let pty: PtyPair;
+  let sim: ChildProcess;
+  let statePath: string;
+  const state = async () => JSON.parse(await fs.readFile(statePath, 'utf8'));
+
+  beforeAll(async () => {
+    sandbox = await makeSandbox();
+    pty = await makePtyPair();
+    statePath = path.join(sandbox.dir, 'panel.json');
+    sim = spawn(process.execPath, [BIN, 'sim', 'integra', '--serial', pty.a, '--state', statePath, '--users', '4'], { env: sandbox.env, stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      let err = '';
+      sim.stderr!.on('data', (d) => {
+        err += d;
+        if (/serving serial/.test(err)) resolve();
+      });
+      sim.once('exit', () => reject(new Error(`simulator exited: ${err}`)));
+    });
+    await sandbox.writeInventory(`panels:\n  site:\n    driver: integra\n    link: serial://${pty.b}?baud=19200&parity=none&stopbits=1\n    secret: env:SITE_CODE\n`);
+  });
+
+  afterAll(async () => {
+    sim?.kill('SIGTERM');
+    await pty?.close();
+    await sandbox?.cleanup();
+  });
+
+  const run = (args: string[], input?: string) => sandbox.run(args, { input, env: { SITE_CODE: '1111' } });
+
+  it('lists, adds, changes a code and removes, each verified, over the serial line', async () => {
+    const list = await run(['users', 'list', '--panel', 'site', '-o', 'json']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout).users.map((u: { slot: number }) => u.slot)).toEqual([1, 2, 3, 4, 241]);
+
+    const add = await run(['users', 'add', '--panel', 'site', '--slot', '9', '--name', 'Technician', '--code-stdin'], '850371\n');
+    expect(add.code, add.stderr).toBe(0);
+    expect((await state()).users['9']).toMatchObject({ name: 'Technician', code: '850371' });
+
+    const change = await run(['users', 'set-code', '--panel', 'site', '--slot', '9', '--code-stdin'], '936152\n');
+    expect(change.code, change.stderr).toBe(0);
+    expect((await state()).users['9']).toMatchObject({ name: 'Technician', code: '936152' });
+
+    const remove = await run(['users', 'remove', '--panel', 'site', '--slot', '9', '--yes']);
+    expect(remove.code, remove.stderr).toBe(0);
+    expect((await state()).users['9']).toBeUndefined();
+
+    const everything = [list, add, change, remove].map((r) => r.stdout + r.stderr).join('') + (await sandbox.allWrittenText());
+    for (const code of ['850371', '936152']) expect(everything).not.toContain(code);
+  });
+
+  it('probe finds the INTEGRA protocol on the line without writing', async () => {
+    const before = (await state()).users;
+    const result = await sandbox.run(['probe', `serial://${pty.b}`, '-o', 'json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).answered).toMatchObject({ driver: 'integra', model: 'INTEGRA 128' });
+    expect((await state()).users).toEqual(before);
+  });
+
+  it('a serial port that does not exist is named, with the ports that do (exit 4)', async () => {
+    const result = await sandbox.run(['users', 'list', '--link', 'serial:///dev/ttyUSB97', '--driver', 'integra', '--secret-from', 'env:SITE_CODE'], { env: { SITE_CODE: '1111' } });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/serial port \/dev\/ttyUSB97 does not exist/);
+    expect(result.stderr).toMatch(/hint: (ports that exist|no serial ports)/);
+  });
+});
+
+describe.skipIf(!haveSocat)('the cable is pulled mid-command', () => {
+  it('ends with "lost the panel", exit 4, well within the timeout', async () => {
+    const sandbox = await makeSandbox();
+    const pty = await makePtyPair();
+    const { createSimulator } = await import('../../drivers/integra/simulator.js');
+    const { serveSerial } = await import('../../src/transport/serial.js');
+    const sim = await createSimulator({ users: 3, options: { latencyMs: 1500 } });
+    const served = await serveSerial(pty.a, { baudRate: 19200, dataBits: 8, parity: 'none', stopBits: 1 }, (s) => sim.accept(s));
+    try {
+      const started = Date.now();
+      const pending = sandbox.run(['--timeout', '15s', 'users', 'list', '--link', `serial://${pty.b}`, '--driver', 'integra', '--secret-from', 'env:C'], { env: { C: '1111' } });
+      setTimeout(() => void pty.close(), 700);
+      const result = await pending;
+      expect(result.code).toBe(4);
+      expect(result.stderr).toMatch(/lost the panel/);
+      expect(Date.now() - started).toBeLessThan(8000);
+    } finally {
+      await served.close().catch(() => undefined);
+      await sandbox.cleanup();
+    }
+  });
+});
