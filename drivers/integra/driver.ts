@@ -14,6 +14,7 @@ import { connect } from '../../src/transport/index.js';
 import { FrameChannel } from '../../src/transport/channel.js';
 import type { ByteStream } from '../../src/transport/types.js';
 import { encodeFrame, IntegraDecoder, type IntegraFrame } from './codec.js';
+import { encryptedLink, integrationKeyBytes, type EncryptedLink } from './encryption.js';
 import {
   Cmd,
   DEFAULT_RIGHTS,
@@ -52,7 +53,10 @@ const info: DriverInfo = {
     { from: 1, to: 240, kind: 'user' },
     { from: FIRST_MASTER, to: LAST_MASTER, kind: 'master' },
   ],
-  secrets: [{ name: 'code', label: 'INTEGRA user code with the users-editing right', required: true }],
+  secrets: [
+    { name: 'code', label: 'INTEGRA user code with the users-editing right', required: true },
+    { name: 'integrationKey', label: 'ETHM-1 Plus integration key (encrypted link)', required: false },
+  ],
   options: [{ name: 'prefix', description: 'code prefix digits, when the panel uses prefixes' }],
 };
 
@@ -108,6 +112,7 @@ class IntegraSession implements PanelSession {
     private readonly decoder: IntegraDecoder,
     private readonly requester: Buffer,
     private readonly options: OpenOptions,
+    private readonly encrypted?: EncryptedLink,
   ) {}
 
   /** One command, one answer (page 19: wait for the answer before sending the next). */
@@ -122,6 +127,17 @@ class IntegraSession implements PanelSession {
       });
     } catch (error) {
       if (this.decoder.busySeen) throw new UnreachableError('E_BUSY', BUSY_MESSAGE);
+      const link = this.encrypted;
+      if (link && error instanceof UnreachableError && error.code === 'E_TIMEOUT') {
+        if (link.rejected > 0) {
+          throw new ProtocolError('the panel\'s answers could not be decrypted: the integration key is wrong', { code: 'E_WRONG_KEY', hint: 'check the integration key configured in the ETHM-1 Plus (DLOADX: ETHM-1 module settings)' });
+        }
+        if (link.accepted === 0) {
+          throw new UnreachableError('E_TIMEOUT', `${error.message}; on an encrypted link this usually means the integration key is wrong or the module does not encrypt`, {
+            hint: 'check the integration key configured in the ETHM-1 Plus',
+          });
+        }
+      }
       const dropped = this.decoder.badCrc - badBefore;
       if (error instanceof UnreachableError && error.code === 'E_TIMEOUT' && dropped > 0) {
         throw new UnreachableError('E_TIMEOUT', `${error.message}; ${dropped} corrupted frame(s) with a bad CRC were dropped`, {
@@ -327,9 +343,18 @@ export const driver: PanelDriver = {
 
   async open(options: OpenOptions): Promise<PanelSession> {
     const requester = requesterCode(options);
-    const stream = await connect(options.link, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
+    const key = options.secrets.integrationKey?.reveal();
+    if (key !== undefined) {
+      try {
+        integrationKeyBytes(key);
+      } catch {
+        throw new ValidationError('secrets.integrationKey', 'must be up to 12 printable ASCII characters');
+      }
+    }
+    const plain = await connect(options.link, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
+    const encrypted = key === undefined ? undefined : encryptedLink(plain, key, 'client');
     const decoder = new IntegraDecoder();
-    return new IntegraSession(new FrameChannel(stream, decoder), decoder, requester, options);
+    return new IntegraSession(new FrameChannel(encrypted ?? plain, decoder), decoder, requester, options, encrypted);
   },
 
   async probe(stream: ByteStream, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ProbeResult | undefined> {

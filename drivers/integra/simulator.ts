@@ -5,6 +5,7 @@ import type { ByteStream } from '../../src/transport/types.js';
 import { paced } from '../../src/transport/pace.js';
 import { serveTcp } from '../../src/transport/tcp.js';
 import { encodeFrame, IntegraDecoder } from './codec.js';
+import { encryptedLink } from './encryption.js';
 import {
   Cmd,
   FIRST_MASTER,
@@ -124,7 +125,8 @@ export class IntegraSimulator implements PanelSimulator {
   }
 
   demoSecrets(): Record<string, string> {
-    return { code: this.state.users[FIRST_MASTER]?.code ?? this.state.serviceCode };
+    const key = this.options.options?.integrationKey;
+    return { code: this.state.users[FIRST_MASTER]?.code ?? this.state.serviceCode, ...(typeof key === 'string' && key ? { integrationKey: key } : {}) };
   }
 
   /** Serves it on TCP, for tests and the CLI. */
@@ -140,7 +142,10 @@ export class IntegraSimulator implements PanelSimulator {
       return;
     }
     this.stats.connections++;
-    const stream = this.options.paceBaud ? paced(raw, this.options.paceBaud) : raw;
+    const key = this.options.options?.integrationKey;
+    const line = this.options.paceBaud ? paced(raw, this.options.paceBaud) : raw;
+    // An ETHM-1 Plus with an integration key set speaks only the encrypted variant.
+    const stream = typeof key === 'string' && key ? encryptedLink(line, key, 'module') : line;
     this.client = raw;
     const decoder = new IntegraDecoder();
     let queue = Promise.resolve();
