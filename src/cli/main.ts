@@ -59,13 +59,21 @@ async function report(error: unknown): Promise<number> {
   }
   const failure = toPanelctlError(error);
   const { Output, colorWanted } = await import('../output/output.js');
-  const format = process.argv.includes('json') || process.argv.includes('ndjson') ? 'json' : 'table';
+  const format = machineFormatRequested(process.argv) ? 'json' : 'table';
   const out = new Output({ format: format as 'json', color: colorWanted(process.argv.includes('--no-color') ? false : undefined, process.stderr), interactive: false });
   out.error(failure);
   if (failure.exitCode === ExitCode.unexpected && process.env.PANELCTL_DEBUG) {
     process.stderr.write(`${scrubSecrets(String((failure.cause as Error)?.stack ?? failure.stack))}\n`);
   }
   return failure.exitCode;
+}
+
+/** Whether -o/--output asked for json or ndjson (read from argv: parsing may be what failed). */
+function machineFormatRequested(argv: string[]): boolean {
+  return argv.some((arg, i) => {
+    const value = arg.startsWith('--output=') ? arg.slice(9) : arg === '-o' || arg === '--output' ? argv[i + 1] : arg.startsWith('-o') && arg.length > 2 ? arg.slice(2) : undefined;
+    return value === 'json' || value === 'ndjson';
+  });
 }
 
 /** Last-resort handlers: whatever escapes is reported without secrets and with exit 1. */

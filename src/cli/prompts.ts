@@ -1,4 +1,4 @@
-import { UsageError, PanelctlError } from '../core/errors.js';
+import { ExitCode, PanelctlError, UsageError } from '../core/errors.js';
 
 /** Prompts load @inquirer/prompts only when a prompt is really shown (it costs ~70 ms to load). */
 
@@ -9,7 +9,7 @@ export function isInteractive(): boolean {
 /** Ctrl-C at a prompt: back out cleanly with the conventional exit code. */
 export class CancelledError extends PanelctlError {
   constructor() {
-    super(130 as never, 'E_CANCELLED', 'cancelled; nothing was changed by the step that was being asked about');
+    super(ExitCode.cancelled, 'E_CANCELLED', 'cancelled; nothing was changed by the step that was being asked about');
   }
 }
 

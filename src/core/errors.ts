@@ -12,6 +12,8 @@ export const ExitCode = {
   protocol: 5,
   unsupported: 6,
   partial: 7,
+  /** The person pressed Ctrl-C at a prompt (the shell convention, 128 + SIGINT). */
+  cancelled: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
