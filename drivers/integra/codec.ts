@@ -24,9 +24,16 @@ export function crc(bytes: Uint8Array): number {
 }
 
 export function encodeFrame(cmd: number, data: Uint8Array | number[] = []): Buffer {
-  const body = [cmd, ...data];
-  const sum = crc(Uint8Array.from(body));
-  body.push(sum >>> 8, sum & 0xff);
+  const payload = Uint8Array.from([cmd, ...data]);
+  const sum = crc(payload);
+  return wrapFrame([...payload, sum >>> 8, sum & 0xff]);
+}
+
+/**
+ * Sync, stuffing and end marker around cmd + data + crc, exactly as given. encodeFrame is the
+ * normal way in; the simulator uses this directly to send a frame whose CRC it spoiled on purpose.
+ */
+export function wrapFrame(body: Uint8Array | number[]): Buffer {
   const out = [SYNC, SYNC];
   for (const b of body) {
     out.push(b);
@@ -55,10 +62,15 @@ export class IntegraDecoder implements FrameDecoder<IntegraFrame> {
   private text = '';
   /** Frames dropped for a bad CRC since this decoder was made. */
   badCrc = 0;
-  /** Frames dropped for being too short or too long. */
+  /** Frames dropped for being too short, too long, or cut off by a new sync. */
   malformed = 0;
   /** Whether a "Busy" greeting was seen on this stream. */
   busySeen = false;
+
+  /** Every frame dropped so far, whatever the reason (for "N corrupted frames dropped" messages). */
+  get dropped(): number {
+    return this.badCrc + this.malformed;
+  }
 
   push(chunk: Uint8Array): IntegraFrame[] {
     const out: IntegraFrame[] = [];
@@ -77,6 +89,7 @@ export class IntegraDecoder implements FrameDecoder<IntegraFrame> {
         }
         return;
       case 'sync1':
+        // Between frames a lone FE is noise: a frame starts only with FE FE.
         this.state = b === SYNC ? 'cmd' : 'hunt';
         return;
       case 'cmd':

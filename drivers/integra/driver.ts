@@ -13,6 +13,7 @@ import type { Secret } from '../../src/core/secret.js';
 import { connect } from '../../src/transport/index.js';
 import { FrameChannel } from '../../src/transport/channel.js';
 import type { ByteStream } from '../../src/transport/types.js';
+import { encodeRequesterCode, encodeUserCode, NO_PHONE_CODE } from './bcd.js';
 import { encodeFrame, IntegraDecoder, type IntegraFrame } from './codec.js';
 import { encryptedLink, integrationKeyBytes, type EncryptedLink } from './encryption.js';
 import {
@@ -28,7 +29,6 @@ import {
   decodeBitmap,
   decodeSelfInfo,
   decodeUserRecord,
-  encodeDigits,
   encodeName,
   encodeUserWrite,
   formatVersion,
@@ -57,16 +57,22 @@ const info: DriverInfo = {
     { name: 'code', label: 'INTEGRA user code with the users-editing right', required: true },
     { name: 'integrationKey', label: 'ETHM-1 Plus integration key (encrypted link)', required: false },
   ],
-  options: [{ name: 'prefix', description: 'code prefix digits, when the panel uses prefixes' }],
+  options: [{ name: 'prefix', description: 'code prefix digits, when the panel uses code prefixes (sent as prefix + code in the 8-byte code field)' }],
 };
 
-/** Page 19: 0xEF result codes as typed errors, in plain words. */
-function resultError(result: number): PanelctlError {
+/** Page 19: 0xEF result codes as typed errors, in plain words. `cmd` is the command refused. */
+function resultError(result: number, cmd?: number): PanelctlError {
   const hex = `0x${result.toString(16).padStart(2, '0').toUpperCase()}`;
   const data = { panelResult: hex };
   switch (result) {
     case 0x01:
-      return new WrongCredentialError('the panel does not recognise the code panelctl uses for it (requesting user code not found)', { data });
+      // 0xE0 gives the same answer for a code that lacks the GUARDX right (page 13), so say both.
+      return new WrongCredentialError(
+        cmd === Cmd.readSelf
+          ? 'the panel does not recognise the code panelctl uses for it, or that user lacks the GUARDX right that reading self-info needs (requesting user code not found)'
+          : 'the panel does not recognise the code panelctl uses for it (requesting user code not found)',
+        { data },
+      );
     case 0x02:
       return new PanelRefusedError('E_NO_RIGHTS', 'the panel refused: the code panelctl uses lacks the right to do this to that user (no access)', { data });
     case 0x03:
@@ -118,7 +124,7 @@ class IntegraSession implements PanelSession {
   /** One command, one answer (page 19: wait for the answer before sending the next). */
   private async command(cmd: number, data: Uint8Array, answer: 'data' | 'result', timeoutMs = this.options.timeoutMs): Promise<Buffer> {
     this.options.trace?.('tx', traceText(cmd, data, 'tx'));
-    const badBefore = this.decoder.badCrc;
+    const droppedBefore = this.decoder.dropped;
     let frame: IntegraFrame;
     try {
       frame = await this.channel.request(encodeFrame(cmd, data), (f) => f.kind === 'busy' || f.cmd === cmd || f.cmd === Cmd.result, {
@@ -138,9 +144,9 @@ class IntegraSession implements PanelSession {
           });
         }
       }
-      const dropped = this.decoder.badCrc - badBefore;
+      const dropped = this.decoder.dropped - droppedBefore;
       if (error instanceof UnreachableError && error.code === 'E_TIMEOUT' && dropped > 0) {
-        throw new UnreachableError('E_TIMEOUT', `${error.message}; ${dropped} corrupted frame(s) with a bad CRC were dropped`, {
+        throw new UnreachableError('E_TIMEOUT', `${error.message}; ${dropped} corrupted frame(s) dropped (bad CRC or broken framing)`, {
           hint: 'the line is noisy or the baud rate is wrong',
         });
       }
@@ -154,7 +160,7 @@ class IntegraSession implements PanelSession {
         if (answer === 'result') return frame.data;
         throw new ProtocolError(`the panel answered command 0x${cmd.toString(16)} with a bare result instead of data`);
       }
-      throw resultError(result);
+      throw resultError(result, cmd);
     }
     if (answer === 'result') throw new ProtocolError(`the panel answered command 0x${cmd.toString(16)} with data instead of a result`);
     return frame.data;
@@ -234,7 +240,8 @@ class IntegraSession implements PanelSession {
     const users: UserSlot[] = [];
     for (const number of numbers) {
       const record = await this.readRecord(number);
-      if (record) users.push(this.toSlot(record, number >= FIRST_MASTER ? self.number === SERVICE || self.number === number : editable.has(number)));
+      // Only the service user edits masters (see README); users 1..240 as 0xE2's second bitmap says.
+      if (record) users.push(this.toSlot(record, number >= FIRST_MASTER ? self.number === SERVICE : editable.has(number)));
     }
     return users;
   }
@@ -248,6 +255,7 @@ class IntegraSession implements PanelSession {
     checkName(user.name);
     const type = typeNumber(user.type);
     if (type === undefined) throw new ValidationError('--type', `must be one of ${USER_TYPES.join(', ')}`);
+    checkCode(user.code);
     const self = await this.whoAmI();
     let slot = user.slot;
     if (slot === undefined) {
@@ -256,11 +264,12 @@ class IntegraSession implements PanelSession {
       slot = Array.from({ length: 240 }, (_, i) => i + 1).find((n) => !existing.has(n));
       if (slot === undefined) throw new PanelRefusedError('E_FULL', 'every user slot 1..240 is taken');
     }
+    const partitions = user.partitions ?? (self.partitions.length ? self.partitions : [1]);
     const write = encodeUserWrite({
       number: slot,
-      code: encodeDigits(user.code.reveal(), 4),
-      phone: Buffer.from([0xff, 0xff]),
-      partitions: user.partitions ?? (self.partitions.length ? self.partitions : [1]),
+      code: encodeUserCode(user.code.reveal()),
+      phone: NO_PHONE_CODE,
+      partitions,
       rightsAndType: type,
       time: 0,
       tempTime: 0,
@@ -270,18 +279,19 @@ class IntegraSession implements PanelSession {
     });
     await this.command(Cmd.createUser, this.withRequester(write), 'result');
     this.userLists = undefined;
-    return { slot, kind: slot >= FIRST_MASTER ? 'master' : 'user', name: user.name, type: USER_TYPES[type], partitions: user.partitions, hasCode: true };
+    return { slot, kind: slot >= FIRST_MASTER ? 'master' : 'user', name: user.name, type: USER_TYPES[type], partitions, hasCode: true };
   }
 
   async changeCode(slot: number, code: Secret): Promise<void> {
+    checkCode(code);
     const record = await this.readRecord(slot);
     if (!record) throw resultError(0x03);
     // 0xE7 has "no change" values only for the code and telephone code (page 15), so every other
     // field is sent back exactly as the panel reported it.
     const write = encodeUserWrite({
       number: slot,
-      code: encodeDigits(code.reveal(), 4),
-      phone: Buffer.from([0xff, 0xff]),
+      code: encodeUserCode(code.reveal()),
+      phone: NO_PHONE_CODE,
       partitions: record.partitions,
       rightsAndType: (record.flags & 0xc0) | (record.typeByte & 0x20) | (record.typeByte & 0x0f),
       time: record.time,
@@ -307,7 +317,7 @@ class IntegraSession implements PanelSession {
     if (!record || !hasRight(record.rights, Rights.guardx)) return false;
     const prefix = String(this.options.options.prefix ?? '');
     try {
-      const owner = decodeSelfInfo(await this.command(Cmd.readSelf, encodeDigits(prefix + code.reveal(), 8), 'data'));
+      const owner = decodeSelfInfo(await this.command(Cmd.readSelf, encodeRequesterCode(code.reveal(), prefix), 'data'));
       if (owner.number !== slot) throw new VerificationError(`the new code belongs to slot ${owner.number}, not ${slot}`);
       return true;
     } catch (error) {
@@ -328,14 +338,20 @@ function checkName(name: string): void {
   }
 }
 
+/** The new code must fit the 4-byte field; the message never shows it. */
+function checkCode(code: Secret): void {
+  if (!/^\d{4,8}$/.test(code.reveal())) throw new ValidationError('code', 'must be 4 to 8 digits on INTEGRA');
+}
+
 function requesterCode(options: OpenOptions): Buffer {
   const code = options.secrets.code;
   if (!code) throw new UsageError('INTEGRA needs a user code to act as (secret: in the inventory)', { code: 'E_SECRET_MISSING' });
   const prefix = String(options.options.prefix ?? '');
   if (!/^\d*$/.test(prefix)) throw new ValidationError('options.prefix', 'must be digits');
-  const digits = prefix + code.reveal();
-  if (!/^\d{4,16}$/.test(digits)) throw new ValidationError('secret', 'the INTEGRA code must be 4 to 8 digits (plus prefix)');
-  return encodeDigits(digits, 8);
+  if (!/^\d{4,8}$/.test(code.reveal()) || prefix.length + code.length > 16) {
+    throw new ValidationError('secret', 'the INTEGRA code must be 4 to 8 digits (plus prefix, 16 digits in all)');
+  }
+  return encodeRequesterCode(code.reveal(), prefix);
 }
 
 export const driver: PanelDriver = {

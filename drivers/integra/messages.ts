@@ -57,31 +57,6 @@ export function hasRight(rights: Uint8Array | number[], right: readonly [number,
 /** A new normal user: arm, disarm, clear alarms in own partitions, change own code. */
 export const DEFAULT_RIGHTS = [0x47, 0x00, 0x00];
 
-/**
- * Code fields are BCD digits padded with 0xF nibbles: 4 bytes (code only) or 8 bytes (prefix + code),
- * e.g. prefix 987 code 1234 -> 98 71 23 4F FF FF FF FF (page 13).
- */
-export function encodeDigits(digits: string, size: number): Buffer {
-  if (!/^\d*$/.test(digits) || digits.length > size * 2) throw new RangeError('code does not fit its field');
-  const nibbles = [...digits].map(Number);
-  while (nibbles.length < size * 2) nibbles.push(0xf);
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; i++) out[i] = (nibbles[2 * i] << 4) | nibbles[2 * i + 1];
-  return out;
-}
-
-/** Reads BCD digits up to the first 0xF nibble. */
-export function decodeDigits(bytes: Uint8Array): string {
-  let digits = '';
-  for (const b of bytes) {
-    for (const nibble of [b >> 4, b & 0x0f]) {
-      if (nibble > 9) return digits;
-      digits += String(nibble);
-    }
-  }
-  return digits;
-}
-
 /** Bit n-1 set for each number n (partitions 1..32 in 4 bytes, users 1..240 in 30). */
 export function encodeBitmap(numbers: number[], size: number): Buffer {
   const out = Buffer.alloc(size);

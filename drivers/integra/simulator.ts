@@ -4,7 +4,8 @@ import type { PanelSimulator, SimulatorOptions } from '../../src/core/contract.j
 import type { ByteStream } from '../../src/transport/types.js';
 import { paced } from '../../src/transport/pace.js';
 import { serveTcp } from '../../src/transport/tcp.js';
-import { encodeFrame, IntegraDecoder } from './codec.js';
+import { decodeDigits, decodePhoneCode, encodePhoneCode } from './bcd.js';
+import { crc, IntegraDecoder, wrapFrame } from './codec.js';
 import { encryptedLink } from './encryption.js';
 import {
   Cmd,
@@ -12,7 +13,6 @@ import {
   LAST_MASTER,
   Rights,
   SERVICE,
-  decodeDigits,
   decodeUserWrite,
   encodeBitmap,
   encodeName,
@@ -49,7 +49,7 @@ export interface IntegraState {
 export interface IntegraFaults {
   /** Delay every answer by this many ms. */
   latencyMs: number;
-  /** Do not answer the next N frames. */
+  /** Swallow the next N answers (the frames are still processed: a write still happens). */
   dropReplies: number;
   /** Send the next N answers with a wrong CRC. */
   corruptCrc: number;
@@ -178,27 +178,32 @@ export class IntegraSimulator implements PanelSimulator {
       return;
     }
     if (this.faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
-    const frame = encodeFrame(answer[0], answer.subarray(1));
+    let sum = crc(answer);
     if (this.faults.corruptCrc > 0) {
       this.faults.corruptCrc--;
-      frame[frame.length - 3] ^= 0x5a; // the CRC low byte (or its stuffing) no longer matches
+      sum ^= 0x5a5a; // spoiled before stuffing, so the frame stays well-formed and only its CRC is wrong
     }
+    const frame = wrapFrame([...answer, sum >>> 8, sum & 0xff]);
     if (!stream.closed) await stream.write(frame).catch(() => undefined);
   }
 
   /** The panel's reply to one frame, or undefined for no reply. */
   answer(cmd: number, data: Buffer): Buffer | undefined {
+    // Page 4: the state commands 0x00..0x2F may carry one extra byte (INT-RS v2); the 16/32-byte
+    // ones then answer for 256 zones/outputs. Any other length is "not suitable": no answer (page 2).
+    if (cmd <= 0x2f && data.length > 1) return undefined;
     if (cmd <= 0x08 || cmd === Cmd.outputsState) return Buffer.concat([Buffer.from([cmd]), Buffer.alloc(data.length ? 32 : 16)]);
     if (cmd >= 0x09 && cmd <= 0x16) return Buffer.concat([Buffer.from([cmd]), Buffer.alloc(4)]);
     switch (cmd) {
       case Cmd.rtcStatus:
         return Buffer.concat([Buffer.from([cmd]), this.rtc()]);
       case Cmd.integraVersion:
-        return Buffer.concat([Buffer.from([cmd, 3]), Buffer.from('12120181011', 'latin1'), Buffer.from([1, 0xff])]);
+        return data.length ? undefined : Buffer.concat([Buffer.from([cmd, 3]), Buffer.from('12120181011', 'latin1'), Buffer.from([1, 0xff])]);
       case Cmd.moduleVersion:
-        return Buffer.concat([Buffer.from([cmd]), Buffer.from('20520180111', 'latin1'), Buffer.from([0x03])]);
+        return data.length ? undefined : Buffer.concat([Buffer.from([cmd]), Buffer.from('20520180111', 'latin1'), Buffer.from([0x03])]);
       case Cmd.newData:
-        return Buffer.concat([Buffer.from([cmd]), Buffer.alloc(5 + Math.min(data.length, 2))]);
+        // Pages 5-6: 5 bytes, 6 with one extra byte, 7 with two. (The 12/14-byte auto-send form is not modelled.)
+        return data.length > 2 ? undefined : Buffer.concat([Buffer.from([cmd]), Buffer.alloc(5 + data.length)]);
     }
     if (cmd >= Cmd.readSelf && cmd <= Cmd.changeUser) return this.userCommand(cmd, data);
     return undefined;
@@ -217,16 +222,19 @@ export class IntegraSimulator implements PanelSimulator {
 
   /** Splits the requester's 4- or 8-byte code off the front, knowing each command's fixed tail. */
   private splitCode(cmd: number, data: Buffer): { code: string; rest: Buffer } | undefined {
-    const tail = { [Cmd.readSelf]: 0, [Cmd.readUser]: 1, [Cmd.readUserList]: 1, 0xe3: 1, 0xe4: 9, [Cmd.removeUser]: 1, [Cmd.createUser]: 34, [Cmd.changeUser]: 33 }[cmd];
+    // 0xE3/0xE4 (user locks) are not modelled: like any unknown command they get no answer.
+    const tail = { [Cmd.readSelf]: 0, [Cmd.readUser]: 1, [Cmd.readUserList]: 1, [Cmd.removeUser]: 1, [Cmd.createUser]: 34, [Cmd.changeUser]: 33 }[cmd];
     if (tail === undefined) return undefined;
     const codeLength = data.length - tail;
     if (codeLength !== 4 && codeLength !== 8) return undefined;
     return { code: decodeDigits(data.subarray(0, codeLength)), rest: data.subarray(codeLength) };
   }
 
-  private findByCode(code: string): SimUser | 'service' | undefined {
-    if (code === this.state.serviceCode) return 'service';
-    return Object.values(this.state.users).find((u) => u.code === code);
+  /** With code prefixes on, a requester must send prefix + code (the 8-byte form); see README. */
+  private findByCode(sent: string): SimUser | 'service' | undefined {
+    const prefix = String(this.options.options?.prefix ?? '');
+    if (sent === prefix + this.state.serviceCode) return 'service';
+    return Object.values(this.state.users).find((u) => sent === prefix + u.code);
   }
 
   /** Who may edit whom (see README): service all; masters every user; others users in their partitions. */
@@ -257,8 +265,12 @@ export class IntegraSimulator implements PanelSimulator {
       return Buffer.concat([Buffer.from([cmd]), this.selfInfo(requester)]);
     }
     if (cmd === Cmd.readUserList) {
+      // The lists as seen by the user numbered in the request (page 14): oneself, or a user one may edit.
+      const owner = rest[0] === SERVICE ? 'service' : this.state.users[rest[0]];
+      if (!owner) return this.result(0x03);
+      if (owner !== requester && (owner === 'service' || !this.mayEdit(requester, rest[0], owner))) return this.result(0x02);
       const existing = Object.keys(this.state.users).map(Number).filter((n) => n <= 240);
-      const editable = existing.filter((n) => this.mayEdit(requester, n, this.state.users[n]));
+      const editable = existing.filter((n) => this.mayEdit(owner, n, this.state.users[n]));
       return Buffer.concat([Buffer.from([cmd, rest[0]]), encodeBitmap(existing, 30), encodeBitmap(editable, 30)]);
     }
     const number = rest[0];
@@ -276,7 +288,7 @@ export class IntegraSimulator implements PanelSimulator {
     }
     const write = decodeUserWrite(rest, cmd === Cmd.createUser);
     const newCode = decodeDigits(write.code);
-    const phone = decodeDigits(write.phone);
+    const phone = decodePhoneCode(write.phone);
     if (cmd === Cmd.createUser) {
       const slot = write.number === 0xff ? this.lowestFree() : write.number;
       if (slot === undefined || slot < 1 || slot > LAST_MASTER) return this.result(0x08);
@@ -346,8 +358,10 @@ export class IntegraSimulator implements PanelSimulator {
       return Buffer.concat([Buffer.from([SERVICE, encodeBitmap(masters, 1)[0], 0]), encodeBitmap(ALL_PARTITIONS, 4), Buffer.from([0, 0, ...ALL_RIGHTS]), encodeName('Service'), Buffer.from([0])]);
     }
     const record = this.record(requester);
+    const phone = requester.number >= FIRST_MASTER ? Buffer.from([0, 0]) : encodePhoneCode(requester.phone);
     return Buffer.concat([
-      Buffer.from([requester.number, 0, 0]),
+      Buffer.from([requester.number]),
+      phone,
       encodeBitmap(requester.partitions, 4),
       Buffer.from([record.typeByte, requester.time, ...requester.rights]),
       encodeName(requester.name),
@@ -372,5 +386,3 @@ export class IntegraSimulator implements PanelSimulator {
 export async function createSimulator(options: SimulatorOptions): Promise<IntegraSimulator> {
   return new IntegraSimulator(options);
 }
-
-export { encodeName };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { crc, encodeFrame, IntegraDecoder, MAX_FRAME, type IntegraFrame } from '../../../drivers/integra/codec.js';
-import { decodeBitmap, decodeDigits, encodeBitmap, encodeDigits, encodeName, decodeName, formatVersion } from '../../../drivers/integra/messages.js';
+import { crc, encodeFrame, IntegraDecoder, MAX_FRAME, wrapFrame, type IntegraFrame } from '../../../drivers/integra/codec.js';
+import { decodeBitmap, encodeBitmap, encodeName, decodeName, formatVersion } from '../../../drivers/integra/messages.js';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 const frames = (decoder: IntegraDecoder, ...chunks: Buffer[]) => chunks.flatMap((c) => decoder.push(c));
@@ -12,7 +12,14 @@ describe('INTEGRA framing: the specification\'s own examples', () => {
     expect(encodeFrame(0xe0, [0x12, 0x34, 0xff, 0xff])).toEqual(hex('FE FE E0 12 34 FF FF 8A 9B FE 0D'));
   });
 
+  it('Appendix 4 frame decodes to 0xE0 with the 4-byte code field 12 34 FF FF', () => {
+    expect(frames(new IntegraDecoder(), hex('FE FE E0 12 34 FF FF 8A 9B FE 0D'))).toEqual([{ kind: 'frame', cmd: 0xe0, data: hex('12 34 FF FF') }]);
+  });
+
+  // Page 2's examples are the bare state queries 0x09 (armed partitions) and 0x1C (troubles part 2);
+  // the second one's CRC is D7 FE, so its low byte travels stuffed as FE F0.
   it('page 2: FE FE 09 D7 EB FE 0D and FE FE 1C D7 FE F0 FE 0D (a stuffed CRC byte)', () => {
+    expect(crc(Uint8Array.of(0x1c))).toBe(0xd7fe);
     expect(encodeFrame(0x09)).toEqual(hex('FE FE 09 D7 EB FE 0D'));
     expect(encodeFrame(0x1c)).toEqual(hex('FE FE 1C D7 FE F0 FE 0D'));
     const decoded = frames(new IntegraDecoder(), hex('FE FE 09 D7 EB FE 0D FE FE 1C D7 FE F0 FE 0D'));
@@ -20,14 +27,6 @@ describe('INTEGRA framing: the specification\'s own examples', () => {
       { kind: 'frame', cmd: 0x09, data: Buffer.alloc(0) },
       { kind: 'frame', cmd: 0x1c, data: Buffer.alloc(0) },
     ]);
-  });
-
-  it('page 13: BCD code fields with and without prefix', () => {
-    expect(encodeDigits('1234', 4)).toEqual(hex('12 34 FF FF'));
-    expect(encodeDigits('9871234', 8)).toEqual(hex('98 71 23 4F FF FF FF FF'));
-    expect(encodeDigits('1234', 8)).toEqual(hex('12 34 FF FF FF FF FF FF'));
-    expect(decodeDigits(hex('98 71 23 4F FF FF FF FF'))).toBe('9871234');
-    expect(encodeDigits('12347', 4)).toEqual(hex('12 34 7F FF')); // page 17 example
   });
 
   it('page 3 and 10: bitmaps (zones 3, 14, 128; partitions 1, 2, 29)', () => {
@@ -48,6 +47,23 @@ describe('INTEGRA decoder under hostile input', () => {
     expect(frames(decoder, hex('FE FE E0 12 34 FF FF 8A 9C FE 0D'))).toEqual([]);
     expect(decoder.badCrc).toBe(1);
     expect(frames(decoder, encodeFrame(0x7e))).toHaveLength(1);
+  });
+
+  it('counts a well-formed frame with a spoiled CRC as bad CRC, and a cut-off one as malformed', () => {
+    const decoder = new IntegraDecoder();
+    const sum = crc(Uint8Array.of(0x7e)) ^ 0x5a5a;
+    expect(frames(decoder, wrapFrame([0x7e, sum >>> 8, sum & 0xff]))).toEqual([]);
+    expect(decoder.badCrc).toBe(1);
+    expect(frames(decoder, hex('FE FE 7E 01 02 FE FE'), encodeFrame(0x7e))).toHaveLength(1);
+    expect(decoder.malformed).toBe(1);
+    expect(decoder.dropped).toBe(2);
+  });
+
+  it('drops an over-long frame and resynchronises on the next one', () => {
+    const decoder = new IntegraDecoder();
+    const long = encodeFrame(0x10, new Uint8Array(MAX_FRAME + 10).fill(0x11));
+    expect(frames(decoder, long, encodeFrame(0x0a))).toEqual([{ kind: 'frame', cmd: 0x0a, data: Buffer.alloc(0) }]);
+    expect(decoder.malformed).toBe(1);
   });
 
   it('resynchronises on FE FE in mid-frame, and treats FE + other as sync', () => {
@@ -82,6 +98,16 @@ describe('INTEGRA decoder under hostile input', () => {
         }
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('property: any garbage before a frame still lets that frame decode', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), fc.integer({ min: 0, max: 0xfd }), fc.uint8Array({ maxLength: 32 }), (garbage, cmd, data) => {
+        const out = new IntegraDecoder().push(Buffer.concat([garbage, encodeFrame(cmd, data)]));
+        expect(out.filter((f) => f.kind === 'frame').at(-1)).toEqual({ kind: 'frame', cmd, data: Buffer.from(data) });
+      }),
+      { numRuns: 500 },
     );
   });
 
