@@ -19,7 +19,8 @@ function parseSetting(pair: string): [string, string | number | boolean] {
   const [key, value] = pair.split('=', 2);
   if (!key || value === undefined) throw new ValidationError('--set', 'must be KEY=VALUE, e.g. --set latencyMs=200');
   if (value === 'true' || value === 'false') return [key, value === 'true'];
-  return [key, /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value];
+  // A leading zero means digits, not a number (a code prefix like 0123 must keep its zero).
+  return [key, /^-?(0|[1-9]\d*)(\.\d+)?$/.test(value) ? Number(value) : value];
 }
 
 export async function runSim(cli: Cli, driverName: string, flags: SimFlags): Promise<void> {
