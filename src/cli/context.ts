@@ -28,7 +28,8 @@ export interface Cli {
   globals: GlobalOptions;
   interactive: boolean;
   inventory(): Promise<InventoryFile>;
-  target(options: TargetFlags): Promise<Target>;
+  /** Resolves the panel; unless told otherwise, says loudly when it is on test. */
+  target(options: TargetFlags, behaviour?: { leaseNote?: boolean }): Promise<Target>;
 }
 
 export interface TargetFlags {
@@ -73,12 +74,27 @@ export function buildCli(command: Command): Cli {
     globals,
     interactive,
     inventory,
-    async target(flags) {
+    async target(flags, behaviour = {}) {
       const inv = await inventory();
       if (!globals.operator && inv.defaults?.operator && !process.env.PANELCTL_OPERATOR) ctx.operator = inv.defaults.operator;
-      return resolveTarget(flags.panel, { link: flags.link, driver: flags.driver, secretFrom: flags.secretFrom }, inv);
+      const target = await resolveTarget(flags.panel, { link: flags.link, driver: flags.driver, secretFrom: flags.secretFrom }, inv);
+      if (behaviour.leaseNote !== false) await noteLease(out, ctx.stateDir, target.name);
+      return target;
     },
   };
+}
+
+/** A panel on test is never out of sight: every command that touches it says so. */
+async function noteLease(out: Output, dir: string, panel: string): Promise<void> {
+  const { readLease, isOverdue } = await import('../state/leases.js');
+  const lease = await readLease(dir, panel).catch(() => undefined);
+  if (!lease) return;
+  const by = `${lease.operator}${lease.ticket ? `, ticket ${lease.ticket}` : ''}`;
+  if (isOverdue(lease)) {
+    out.warn(out.color.red.bold(`${panel} is still ON TEST: its lease ended at ${new Date(lease.until).toLocaleString()} (${by}); run \`panelctl test-mode stop --panel ${panel}\``));
+  } else {
+    out.warn(`${panel} is ON TEST until ${new Date(lease.until).toLocaleString()} (${by})`);
+  }
 }
 
 function safeUsername(): string {

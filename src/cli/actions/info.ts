@@ -31,6 +31,12 @@ export async function runInfo(cli: Cli, flags: TargetFlags): Promise<void> {
 
 export async function runPanels(cli: Cli, flags: { limit?: string }): Promise<void> {
   const targets = [...allTargets(await cli.inventory()), ...demoPanelNames.map(demoTarget)].filter((t) => matchesSelector(t, flags.limit));
+  const { listLeases, isOverdue } = await import('../../state/leases.js');
+  const leases = new Map((await listLeases(cli.ctx.stateDir)).map((lease) => [lease.panel, lease]));
+  const testState = (name: string) => {
+    const lease = leases.get(name);
+    return lease ? (isOverdue(lease) ? 'overdue' : 'on test') : null;
+  };
   const rows = targets.map((t) => ({
     name: t.name,
     driver: t.driver,
@@ -39,6 +45,7 @@ export async function runPanels(cli: Cli, flags: { limit?: string }): Promise<vo
     customer: t.customer ?? null,
     tags: t.tags,
     description: t.description ?? null,
+    test: testState(t.name),
   }));
   cli.out.result({ panels: rows }, rows, [
     { header: 'NAME', value: (r) => r.name },
@@ -46,6 +53,7 @@ export async function runPanels(cli: Cli, flags: { limit?: string }): Promise<vo
     { header: 'LINK', value: (r) => r.link },
     { header: 'ACCOUNT', value: (r) => r.account ?? '' },
     { header: 'TAGS', value: (r) => Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(' ') },
+    { header: 'TEST', value: (r) => (r.test === 'overdue' ? cli.out.color.red.bold('OVERDUE') : r.test === 'on test' ? cli.out.color.yellow('ON TEST') : '') },
   ]);
 }
 

@@ -1,4 +1,42 @@
 import type { Command } from 'commander';
+import { addTargetOptions } from '../target-options.js';
+import { lazyAction } from '../lazy.js';
 
-// Placeholder: this command group is being written.
-export function registerTestMode(_program: Command): void {}
+const run = (name: string) => lazyAction(() => import('../actions/test-mode.js'), name);
+
+export function registerTestMode(program: Command): void {
+  const testMode = program
+    .command('test-mode')
+    .description("put a panel on test (monitoring station first, then the panel) and always take it off again");
+
+  addTargetOptions(
+    testMode
+      .command('start')
+      .description('tell the station the account is on test, then put the panel into its test mode; records a lease')
+      .requiredOption('--for <duration>', 'how long the test window lasts, e.g. 45m, 2h')
+      .option('--reason <text>', 'why (sent to the station, recorded in the lease and audit)')
+      .option('--wait', 'stay with a countdown and end the test on expiry, Ctrl-C, SIGTERM or a lost panel')
+      .option('--station-confirmed', 'you have phoned the station yourself (manual stations, without a terminal)'),
+  ).action(run('runStart'));
+
+  addTargetOptions(
+    testMode
+      .command('stop')
+      .description("end the panel's test mode, then the station's; safe to run again")
+      .option('--station-confirmed', 'you have phoned the station yourself (manual stations)'),
+  ).action(run('runStop'));
+
+  testMode
+    .command('status')
+    .description('test leases with time left; overdue ones in red; --check asks the panels themselves')
+    .option('-p, --panel <name>', 'only this panel')
+    .option('--all', 'every lease (the default without --panel)')
+    .option('--check', "connect and compare each panel's own test state with its lease")
+    .action(run('runStatus'));
+
+  testMode
+    .command('sweep')
+    .description('end every expired lease (for cron or a systemd timer); safe to run concurrently')
+    .option('--station-confirmed', 'manual stations: do not ask, print a reminder to phone instead')
+    .action(run('runSweep'));
+}

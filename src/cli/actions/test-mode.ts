@@ -1,0 +1,295 @@
+import { ExitCode, PanelctlError, toPanelctlError } from '../../core/errors.js';
+import type { Column } from '../../output/table.js';
+import type { Target } from '../../inventory/targets.js';
+import { resolveTarget } from '../../inventory/targets.js';
+import { stationFor } from '../../station/index.js';
+import { listLeases, readLease, type Lease } from '../../state/leases.js';
+import {
+  checkPanel,
+  leaseStatus,
+  startTestMode,
+  stopTestMode,
+  sweepTestMode,
+  type LeaseStatus,
+  type TestModeDeps,
+} from '../../operations/test-mode.js';
+import { describeTarget, withPanel } from '../../operations/session.js';
+import { parseDuration, type Cli, type TargetFlags } from '../context.js';
+import { askConfirm } from '../prompts.js';
+
+interface StationFlags {
+  stationConfirmed?: boolean;
+}
+
+export function testModeDeps(cli: Cli, flags: StationFlags): TestModeDeps {
+  return {
+    station: (target) =>
+      stationFor(
+        target.station,
+        target.name,
+        {
+          confirmed: Boolean(flags.stationConfirmed),
+          confirm: cli.interactive ? (message) => askConfirm(message) : undefined,
+          say: (line) => process.stderr.write(`${cli.out.color.bold(line)}\n`),
+        },
+        cli.ctx.promptSecret,
+      ),
+    resolve: async (panel) => resolveTarget(panel, {}, await cli.inventory()),
+    note: (line) => cli.out.note(line),
+  };
+}
+
+/** "1h 05m", "44m 59s", "12s". */
+export function formatLeft(ms: number): string {
+  const seconds = Math.max(0, Math.round(Math.abs(ms) / 1000));
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h) return `${h}h ${String(m).padStart(2, '0')}m`;
+  if (m) return `${m}m ${String(s).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+function localTime(iso: string): string {
+  return new Date(iso).toLocaleString();
+}
+
+function leaseJson(lease: Lease): Record<string, unknown> {
+  return {
+    id: lease.id,
+    panel: lease.panel,
+    driver: lease.driver,
+    account: lease.account ?? null,
+    from: lease.from,
+    until: lease.until,
+    operator: lease.operator,
+    ticket: lease.ticket ?? null,
+    reason: lease.reason ?? null,
+    station: lease.station,
+    stationOnTest: lease.stationOnTest,
+    panelTest: lease.panelTest,
+    panelEndsAt: lease.panelEndsAt ?? null,
+    phase: lease.phase,
+    problem: lease.problem ?? null,
+  };
+}
+
+type StartFlags = TargetFlags & StationFlags & { for: string; reason?: string; wait?: boolean };
+
+export async function runStart(cli: Cli, flags: StartFlags): Promise<void> {
+  const durationMs = parseDuration(flags.for, '--for');
+  const target = await cli.target(flags, { leaseNote: false });
+  const deps = testModeDeps(cli, flags);
+  // With --wait, a signal during the start is remembered and ends the test as soon as it is on.
+  const stop = flags.wait ? catchStopSignals(cli) : undefined;
+  try {
+    const result = await startTestMode(target, cli.ctx, deps, { durationMs, reason: flags.reason });
+    const { lease } = result;
+    cli.out.result({ panel: target.name, lease: leaseJson(lease), panelSwitched: result.panelSwitched, panelState: result.panelState ?? null }, undefined, undefined);
+    if (!cli.out.machine) {
+      cli.out.say(`${cli.out.color.yellow.bold(`${target.name} is ON TEST`)} until ${localTime(lease.until)} (lease ${lease.id.slice(0, 8)})`);
+      cli.out.say(`  station (${lease.station}): account ${lease.account ?? '-'} on test`);
+      cli.out.say(
+        result.panelSwitched
+          ? `  panel: ${result.panelState?.mode ?? 'test mode'} on${result.panelState?.endsAt ? `, the panel ends it by itself at ${localTime(result.panelState.endsAt)}` : ''}`
+          : `  panel: the ${target.driver} protocol has no test mode; only the station lease is held`,
+      );
+      if (!flags.wait) cli.out.say(`End it with: panelctl test-mode stop --panel ${target.name}`);
+    }
+    if (stop) await waitThenStop(cli, target, deps, lease, result.panelSwitched, stop);
+  } finally {
+    stop?.dispose();
+  }
+}
+
+interface StopSignals {
+  /** Resolves with the signal's name when SIGINT or SIGTERM arrives. */
+  signalled: Promise<NodeJS.Signals>;
+  received?: NodeJS.Signals;
+  dispose(): void;
+}
+
+function catchStopSignals(cli: Cli): StopSignals {
+  let resolve!: (signal: NodeJS.Signals) => void;
+  const result: StopSignals = {
+    signalled: new Promise((r) => (resolve = r)),
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+  function onSignal(signal: NodeJS.Signals) {
+    if (result.received) {
+      cli.out.warn('still ending test mode; please wait (the lease stays visible if this is interrupted)');
+      return;
+    }
+    result.received = signal;
+    resolve(signal);
+  }
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return result;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** Holds the terminal until the window ends, a signal arrives, or the panel is lost; then ends both halves. */
+async function waitThenStop(cli: Cli, target: Target, deps: TestModeDeps, lease: Lease, panelSwitched: boolean, signals: StopSignals): Promise<void> {
+  const until = Date.parse(lease.until);
+  const pollMs = Number(process.env.PANELCTL_TEST_POLL_MS ?? 30_000);
+  let why = '';
+  let lastPoll = Date.now();
+  const spinner = cli.out.interactive ? (await import('ora')).default({ stream: process.stderr }).start() : undefined;
+  if (!spinner) cli.out.note(`waiting until ${localTime(lease.until)}; Ctrl-C or SIGTERM ends the test now`);
+  const keepAlive = setInterval(() => undefined, 1000); // signals alone do not keep Node running
+  try {
+    while (!why) {
+      const left = until - Date.now();
+      if (left <= 0) {
+        why = 'the test window is over';
+        break;
+      }
+      if (spinner) spinner.text = `${target.name} on test: ${formatLeft(left)} left (Ctrl-C ends the test now)`;
+      const tick = sleep(Math.min(1000, left));
+      const signal = await Promise.race([tick.then(() => undefined), signals.signalled]);
+      if (signal) {
+        why = `${signal} received`;
+        break;
+      }
+      if (panelSwitched && Date.now() - lastPoll >= pollMs) {
+        lastPoll = Date.now();
+        const state = await withPanel(target, cli.ctx, async ({ session }) => session.testMode?.status()).catch((error) => toPanelctlError(error));
+        if (state instanceof PanelctlError) why = `lost the panel (${state.message}); reconnecting to end the test`;
+        else if (state && !state.active) why = "the panel ended its own test mode";
+      }
+    }
+  } finally {
+    clearInterval(keepAlive);
+    spinner?.stop();
+  }
+  cli.out.note(`${why}: ending test mode on ${target.name}`);
+  try {
+    await stopWithRetries(target, cli, deps);
+  } catch (error) {
+    const failure = toPanelctlError(error);
+    cli.out.warn(
+      cli.out.color.red.bold(`COULD NOT END TEST MODE on ${target.name}: ${failure.message}. The lease stays and will show as overdue; run \`panelctl test-mode stop --panel ${target.name}\` or let \`test-mode sweep\` do it.`),
+    );
+    throw failure;
+  }
+  cli.out.say(`${target.name} is off test (station and panel).`);
+  if (signals.received) process.exitCode = signals.received === 'SIGINT' ? ExitCode.cancelled : 143;
+}
+
+/** A lost link often comes back within seconds: a few tries before giving up loudly. */
+async function stopWithRetries(target: Target, cli: Cli, deps: TestModeDeps, attempts = 3): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await stopTestMode(target, cli.ctx, deps, 'wait');
+      return;
+    } catch (error) {
+      const failure = toPanelctlError(error);
+      if (attempt >= attempts || failure.exitCode !== ExitCode.unreachable) throw failure;
+      cli.out.note(`could not end it yet (${failure.message}); trying again`);
+      await sleep(1000 * attempt);
+    }
+  }
+}
+
+export async function runStop(cli: Cli, flags: TargetFlags & StationFlags): Promise<void> {
+  const target = await cli.target(flags, { leaseNote: false });
+  const result = await stopTestMode(target, cli.ctx, testModeDeps(cli, flags));
+  cli.out.result({ panel: target.name, wasOnTest: result.wasOnTest, panelSwitched: result.panelSwitched, lease: result.lease ? leaseJson(result.lease) : null }, undefined, undefined);
+  if (!cli.out.machine) cli.out.say(result.wasOnTest ? `${target.name} is off test (station and panel).` : `${target.name} was not on test; nothing to do.`);
+}
+
+const statusColumns = (cli: Cli): Column<LeaseStatus>[] => [
+  { header: 'PANEL', value: (s) => s.panel },
+  { header: 'ACCOUNT', value: (s) => s.lease?.account ?? '' },
+  { header: 'UNTIL', value: (s) => (s.lease ? localTime(s.lease.until) : '') },
+  {
+    header: 'LEFT',
+    value: (s) => (s.remainingMs === undefined ? '' : s.overdue ? cli.out.color.red.bold(`OVERDUE ${formatLeft(s.remainingMs)}`) : formatLeft(s.remainingMs)),
+  },
+  { header: 'BY', value: (s) => s.lease?.operator ?? '' },
+  { header: 'TICKET', value: (s) => s.lease?.ticket ?? '' },
+  { header: 'STATION', value: (s) => (s.lease ? `${s.lease.station}${s.lease.stationOnTest ? ' on' : ''}` : '') },
+  { header: 'PANEL TEST', value: (s) => panelColumn(s) },
+  { header: 'NOTE', value: (s) => cli.out.color.red([s.conflict, s.lease?.problem].filter(Boolean).join('; ')) },
+];
+
+function panelColumn(status: LeaseStatus): string {
+  const leaseSays = status.lease?.panelTest ?? 'no lease';
+  if (!status.panelState) return leaseSays;
+  if ('error' in status.panelState) return `${leaseSays} (unreadable)`;
+  return `${leaseSays} (panel: ${status.panelState.active ? 'on' : 'off'})`;
+}
+
+function statusJson(status: LeaseStatus): Record<string, unknown> {
+  return {
+    panel: status.panel,
+    ...(status.lease ? leaseJson(status.lease) : { lease: null }),
+    remainingSeconds: status.remainingMs === undefined ? null : Math.round(status.remainingMs / 1000),
+    overdue: status.overdue,
+    panelState: status.panelState ?? null,
+    conflict: status.conflict ?? null,
+  };
+}
+
+export async function runStatus(cli: Cli, flags: { panel?: string; all?: boolean; check?: boolean }): Promise<void> {
+  const now = Date.now();
+  let statuses: LeaseStatus[];
+  if (flags.panel) {
+    const lease = await readLease(cli.ctx.stateDir, flags.panel);
+    statuses = [lease ? leaseStatus(lease, now) : { panel: flags.panel, overdue: false }];
+  } else {
+    statuses = (await listLeases(cli.ctx.stateDir)).map((lease) => leaseStatus(lease, now));
+  }
+  if (flags.check) statuses = await checkAll(cli, statuses, !flags.panel);
+  const shown = statuses.filter((s) => s.lease || s.conflict || (s.panelState && !('error' in s.panelState) && s.panelState.active) || (flags.panel && s.panelState));
+  if (!cli.out.machine && shown.length === 0) cli.out.say('No panel is on test.');
+  else cli.out.result({ leases: shown.map(statusJson) }, shown, statusColumns(cli), shown.map(statusJson));
+  const overdue = shown.filter((s) => s.overdue).length;
+  if (overdue && !cli.out.machine) cli.out.warn(cli.out.color.red(`${overdue} lease(s) overdue: run \`panelctl test-mode sweep\` (or stop each) to end them.`));
+}
+
+/** --check: ask each leased panel (and with --all, every inventory panel that has test mode). */
+async function checkAll(cli: Cli, statuses: LeaseStatus[], everyPanel: boolean): Promise<LeaseStatus[]> {
+  const { default: pLimit } = await import('p-limit');
+  const limit = pLimit(16);
+  const inventory = await cli.inventory();
+  const byPanel = new Map(statuses.map((s) => [s.panel, s]));
+  if (everyPanel) {
+    for (const name of Object.keys(inventory.panels)) if (!byPanel.has(name)) byPanel.set(name, { panel: name, overdue: false });
+  }
+  return Promise.all(
+    [...byPanel.values()].map((status) =>
+      limit(async () => {
+        try {
+          const target = await resolveTarget(status.panel, {}, inventory);
+          if (!(await describeTarget(target)).capabilities.includes('test-mode')) return status;
+          return await checkPanel(target, cli.ctx, status);
+        } catch (error) {
+          return { ...status, panelState: { error: toPanelctlError(error).message } };
+        }
+      }),
+    ),
+  );
+}
+
+export async function runSweep(cli: Cli, flags: StationFlags): Promise<void> {
+  const outcomes = await sweepTestMode(cli.ctx, testModeDeps(cli, { stationConfirmed: flags.stationConfirmed }));
+  const rows = outcomes.map((o) => ({ panel: o.panel, until: o.until, outcome: o.outcome, error: o.error ? { code: o.error.code, message: o.error.message } : null }));
+  cli.out.result({ swept: rows }, rows, [
+    { header: 'PANEL', value: (r) => r.panel },
+    { header: 'EXPIRED', value: (r) => localTime(r.until) },
+    { header: 'OUTCOME', value: (r) => (r.outcome === 'failed' ? cli.out.color.red('failed') : r.outcome) },
+    { header: 'WHY', value: (r) => r.error?.message ?? '' },
+  ]);
+  if (!cli.out.machine && rows.length === 0) cli.out.say('No expired lease.');
+  const failed = outcomes.filter((o) => o.outcome === 'failed');
+  if (failed.length) {
+    const ended = outcomes.some((o) => o.outcome === 'ended');
+    process.exitCode = ended ? ExitCode.partial : failed[0].error!.exitCode;
+  }
+}

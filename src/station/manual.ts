@@ -1,0 +1,46 @@
+import { UsageError } from '../core/errors.js';
+import type { StationAdapter, StationNotice } from './types.js';
+
+export interface ManualOptions {
+  /** The operator said on the command line that they have called the station. */
+  confirmed: boolean;
+  /** Asks a yes/no question on a terminal; absent without one. */
+  confirm?: (message: string) => Promise<boolean>;
+  /** Prints a line for the operator (stderr). */
+  say: (line: string) => void;
+}
+
+/**
+ * The operator phones the station. On a terminal panelctl shows what to tell them and waits for
+ * a yes. Without a terminal it is an error at the start of a test unless --station-confirmed was
+ * given; at the end it is a loud reminder, so an expired test is still switched off by cron.
+ */
+export function manualStation(options: ManualOptions): StationAdapter {
+  return {
+    kind: 'manual',
+    async notify(notice: StationNotice) {
+      const until = new Date(notice.until).toLocaleString();
+      const what =
+        notice.event === 'test.start'
+          ? `put account ${notice.account} (${notice.panel}) ON TEST until ${until}`
+          : `take account ${notice.account} (${notice.panel}) OFF TEST: it is back in normal service`;
+      if (options.confirmed) {
+        options.say(`monitoring station (manual): ${what} - confirmed by --station-confirmed`);
+        return;
+      }
+      if (options.confirm) {
+        options.say(`Call the monitoring station and ask them to ${what}.`);
+        if (await options.confirm('Has the station confirmed?')) return;
+        throw new UsageError('the monitoring station was not confirmed; nothing was switched', { code: 'E_STATION_NOT_CONFIRMED' });
+      }
+      if (notice.event === 'test.stop') {
+        options.say(`REMINDER: call the monitoring station to ${what}`);
+        return;
+      }
+      throw new UsageError(`the monitoring station for ${notice.panel} is manual and there is no terminal to confirm the call`, {
+        code: 'E_STATION_NOT_CONFIRMED',
+        hint: `call the station to ${what}, then run again with --station-confirmed`,
+      });
+    },
+  };
+}
