@@ -22,8 +22,9 @@ export function median(values) {
 export function interleave(commands, runs = 15, warmup = 2) {
   const times = commands.map(() => []);
   for (let i = 0; i < warmup + runs; i++) {
-    commands.forEach((argv, k) => {
-      const t = timeCommand(argv);
+    commands.forEach((command, k) => {
+      // A command is an argv array, or { argv, options } when it needs its own environment.
+      const t = Array.isArray(command) ? timeCommand(command) : timeCommand(command.argv, command.options);
       if (i >= warmup) times[k].push(t);
     });
   }

@@ -4,7 +4,6 @@ import { UsageError } from '../core/errors.js';
 import { Output, colorWanted, type OutputFormat } from '../output/output.js';
 import type { OperationContext } from '../operations/context.js';
 import { defaultInventoryPath, stateDir } from '../state/paths.js';
-import { loadInventory } from '../inventory/load.js';
 import type { InventoryFile } from '../inventory/schema.js';
 import { resolveTarget, type Target } from '../inventory/targets.js';
 import { askSecret, isInteractive } from './prompts.js';
@@ -57,7 +56,9 @@ export function buildCli(command: Command): Cli {
   const out = new Output({ format, color: colorWanted(globals.color), interactive: interactive && format === 'table' });
   let inventoryCache: Promise<InventoryFile> | undefined;
   const inventoryPath = globals.inventory ?? defaultInventoryPath();
-  const inventory = () => (inventoryCache ??= loadInventory(inventoryPath, Boolean(globals.inventory || process.env.PANELCTL_INVENTORY)));
+  // Loaded on first use: the schema and YAML libraries cost ~150 ms that status or audit never need.
+  const inventory = () =>
+    (inventoryCache ??= import('../inventory/load.js').then(({ loadInventory }) => loadInventory(inventoryPath, Boolean(globals.inventory || process.env.PANELCTL_INVENTORY))));
 
   const ctx: OperationContext = {
     operator: globals.operator ?? process.env.PANELCTL_OPERATOR ?? safeUsername(),

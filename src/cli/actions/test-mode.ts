@@ -50,8 +50,12 @@ export function formatLeft(ms: number): string {
   return `${s}s`;
 }
 
+let dateFormat: Intl.DateTimeFormat | undefined;
+
+/** Local date and time; one formatter for all rows (creating one per row is what costs). */
 function localTime(iso: string): string {
-  return new Date(iso).toLocaleString();
+  dateFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+  return dateFormat.format(new Date(iso));
 }
 
 function leaseJson(lease: Lease): Record<string, unknown> {
