@@ -1,7 +1,500 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { PanelSimulator, SimulatorOptions } from '../../src/core/contract.js';
-import { NotSupportedError } from '../../src/core/errors.js';
+import type { ByteStream } from '../../src/transport/types.js';
+import { paced } from '../../src/transport/pace.js';
+import { serveTcp } from '../../src/transport/tcp.js';
+import { DscDecoder, encodeCorrupted, encodeMessage, type DscFrame } from './codec.js';
+import { Cmd, KEYS, LED_NUMBERS, Led, Login, MASTER_SLOT, MAX_KEYS_PER_STRING, MAX_SLOT, encodeLcd } from './messages.js';
+import { Screen, entryLine, pad, slotLine } from './screens.js';
 
-// Placeholder: the dsc simulator is being written.
-export async function createSimulator(_options: SimulatorOptions): Promise<PanelSimulator> {
-  throw new NotSupportedError('the dsc simulator is not available yet');
+/**
+ * A DSC PowerSeries PC1864 behind an Envisalink (TCP, TPI password login) or an IT-100 (serial, no
+ * login). It models the keypad, not a table of users: codes change only through the [*][5] menu
+ * driven by keys, with the panel's answers (921 master code required, 670 invalid access code,
+ * 658 lockout, 673 busy) and 901 LCD updates. One client at a time. See README "The simulator".
+ */
+
+export interface DscState {
+  /** Access codes by slot ("40" is the master code). */
+  codes: Record<string, string>;
+  installerCode: string;
+  tpiPassword: string;
+  walkTest: boolean;
+}
+
+export interface DscFaults {
+  /** The partition is busy (another keypad in a menu): menus are refused with 673. */
+  busy: boolean;
+  /** Delay every answer by this many ms. */
+  latencyMs: number;
+  /** Swallow the next N messages to the client. */
+  dropReplies: number;
+  /** Spoil the checksum of the next N messages to the client. */
+  corruptChecksum: number;
+  /** Drop the line once this many more keys have been processed (0 = never). */
+  dropAfterKeys: number;
+}
+
+type Mode =
+  | { name: 'idle'; star: boolean }
+  | { name: 'await-code'; for: 'master' | 'installer'; typed: string }
+  | { name: 'select'; slot: number; digit?: string }
+  | { name: 'entry'; slot: number; typed: string }
+  | { name: 'installer'; section: string };
+
+function option<T>(options: SimulatorOptions, name: string, fallback: T): T {
+  const value = options.options?.[name];
+  return (value === undefined ? fallback : value) as T;
+}
+
+export function defaultState(seedUsers = 0, codeLength = 4): DscState {
+  const six = codeLength === 6;
+  // The DSC factory defaults: master 1234, installer 5555 (4-digit panels); Envisalink TPI password "user".
+  const codes: Record<string, string> = { [MASTER_SLOT]: six ? '123456' : '1234' };
+  let slot = 0;
+  for (let n = 1; n <= seedUsers; n++) {
+    do slot++;
+    while (slot >= 33 && slot <= 42); // seed ordinary user slots only
+    if (slot > MAX_SLOT) break;
+    const code = String(104729 * n + 7919).slice(-codeLength); // distinct, deterministic
+    codes[slot] = code;
+  }
+  return { codes, installerCode: six ? '555555' : '5555', tpiPassword: 'user', walkTest: false };
+}
+
+export class DscSimulator implements PanelSimulator {
+  readonly state: DscState;
+  readonly mode: 'envisalink' | 'it100';
+  readonly codeLength: number;
+  readonly maxUsers: number;
+  readonly stats = {
+    connections: 0,
+    refusedClients: 0,
+    framesIn: 0,
+    framesOut: 0,
+    badChecksum: 0,
+    keystrokes: 0,
+    writes: 0,
+    wrongCodes: 0,
+    lockouts: 0,
+    loginFailures: 0,
+    menuEntries: 0,
+    menuExitsByKey: 0,
+    menuTimeouts: 0,
+  };
+  private faults: DscFaults = { busy: false, latencyMs: 0, dropReplies: 0, corruptChecksum: 0, dropAfterKeys: 0 };
+  private keypad: Mode = { name: 'idle', star: false };
+  private lcd: [string, string];
+  private leds = Led.ready | Led.backlight;
+  private wrongInARow = 0;
+  private lockedUntil = 0;
+  private menuTimer?: NodeJS.Timeout;
+  private client?: { raw: ByteStream; out: ByteStream; loggedIn: boolean; keypadEnabled: boolean };
+  private sending: Promise<void> = Promise.resolve();
+  private readonly lockoutAfter: number;
+  private readonly lockoutMs: number;
+  private readonly menuTimeoutMs: number;
+  private readonly loginTimeoutMs: number;
+
+  constructor(private readonly options: SimulatorOptions) {
+    this.mode = String(option(options, 'mode', 'envisalink')) === 'it100' ? 'it100' : 'envisalink';
+    this.codeLength = Number(option(options, 'codeLength', 4)) === 6 ? 6 : 4;
+    this.maxUsers = Math.min(MAX_SLOT, Math.max(MASTER_SLOT + 2, Number(option(options, 'maxUsers', MAX_SLOT))));
+    this.lockoutAfter = Number(option(options, 'lockoutAfter', 3));
+    this.lockoutMs = Number(option(options, 'lockoutMs', 5 * 60_000));
+    this.menuTimeoutMs = Number(option(options, 'menuTimeoutMs', 120_000));
+    this.loginTimeoutMs = Number(option(options, 'loginTimeoutMs', 10_000));
+    this.state = this.load();
+    const o = options.options ?? {};
+    if (typeof o.tpiPassword === 'string') this.state.tpiPassword = o.tpiPassword;
+    if (typeof o.masterCode === 'string') this.state.codes[MASTER_SLOT] = o.masterCode;
+    if (typeof o.installerCode === 'string') this.state.installerCode = o.installerCode;
+    this.setFaults({
+      busy: o.busy === true,
+      latencyMs: Number(o.latencyMs ?? 0),
+      dropReplies: Number(o.dropReplies ?? 0),
+      corruptChecksum: Number(o.corruptChecksum ?? 0),
+      dropAfterKeys: Number(o.dropAfterKeys ?? 0),
+    });
+    this.lcd = this.idleScreen();
+    this.save();
+  }
+
+  private load(): DscState {
+    const file = this.options.statePath;
+    if (file && fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as DscState;
+    return defaultState(this.options.users ?? 0, this.codeLength);
+  }
+
+  private save(): void {
+    const file = this.options.statePath;
+    if (!file) return;
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(this.state, null, 2), { mode: 0o600 });
+    fs.renameSync(`${file}.tmp`, file);
+  }
+
+  setFaults(faults: Partial<DscFaults>): void {
+    this.faults = { ...this.faults, ...faults };
+  }
+
+  demoSecrets(): Record<string, string> {
+    return { code: this.state.codes[MASTER_SLOT], installer: this.state.installerCode, ...(this.mode === 'envisalink' ? { tpiPassword: this.state.tpiPassword } : {}) };
+  }
+
+  /** What the keypad shows now (tests). */
+  get display(): [string, string] {
+    return [...this.lcd] as [string, string];
+  }
+
+  get keypadMode(): string {
+    return this.keypad.name;
+  }
+
+  listenTcp(host = '127.0.0.1', port = 0) {
+    return serveTcp(host, port, (stream) => this.accept(stream));
+  }
+
+  accept(raw: ByteStream): void {
+    if (this.client && !this.client.raw.closed) {
+      // The TPI serves one client: a second connection is closed at once, without a login prompt.
+      this.stats.refusedClients++;
+      void raw.close();
+      return;
+    }
+    this.stats.connections++;
+    const out = this.options.paceBaud ? paced(raw, this.options.paceBaud) : raw;
+    const client = { raw, out, loggedIn: this.mode === 'it100', keypadEnabled: this.mode === 'envisalink' };
+    this.client = client;
+    this.sending = Promise.resolve();
+    const decoder = new DscDecoder();
+    raw.onData((chunk) => {
+      for (const frame of decoder.push(chunk)) if (this.client === client) this.receive(client, frame);
+    });
+    // A dropped line does not reset the keypad: a real panel stays in its menu until the keypad times out.
+    raw.onClose(() => {
+      if (this.client === client) this.client = undefined;
+    });
+    if (this.mode === 'envisalink') {
+      this.send(Cmd.loginInteraction, Login.passwordRequested);
+      const timer = setTimeout(() => {
+        if (this.client === client && !client.loggedIn) {
+          this.send(Cmd.loginInteraction, Login.timedOut);
+          void this.sending.then(() => raw.close());
+        }
+      }, this.loginTimeoutMs);
+      timer.unref();
+    }
+  }
+
+  private send(command: string, data = ''): void {
+    const client = this.client;
+    if (!client) return;
+    if (this.faults.dropReplies > 0) {
+      this.faults.dropReplies--;
+      return;
+    }
+    let bytes = encodeMessage(command, data);
+    if (this.faults.corruptChecksum > 0) {
+      this.faults.corruptChecksum--;
+      bytes = encodeCorrupted(command, data);
+    }
+    const latency = this.faults.latencyMs;
+    this.stats.framesOut++;
+    this.sending = this.sending.then(async () => {
+      if (latency) await new Promise((resolve) => setTimeout(resolve, latency));
+      if (!client.raw.closed) await client.out.write(bytes).catch(() => undefined);
+    });
+  }
+
+  private receive(client: NonNullable<DscSimulator['client']>, frame: DscFrame): void {
+    this.stats.framesIn++;
+    if (!client.loggedIn) {
+      if (frame.command !== Cmd.networkLogin) return; // nothing else is heard before the login
+      this.send(Cmd.ack, Cmd.networkLogin);
+      if (frame.kind === 'message' && frame.data === this.state.tpiPassword) {
+        client.loggedIn = true;
+        this.send(Cmd.loginInteraction, Login.ok);
+        this.sendLeds();
+      } else {
+        // The TPI answers a bad password and a bad checksum alike, then hangs up.
+        this.stats.loginFailures++;
+        this.send(Cmd.loginInteraction, Login.failed);
+        void this.sending.then(() => client.raw.close());
+      }
+      return;
+    }
+    if (frame.kind === 'bad-checksum') {
+      this.stats.badChecksum++;
+      this.send(Cmd.commandError);
+      return;
+    }
+    const { command, data } = frame;
+    switch (command) {
+      case Cmd.poll:
+      case Cmd.keepAlive:
+        this.send(Cmd.ack, command);
+        return;
+      case Cmd.statusRequest:
+        this.send(Cmd.ack, command);
+        this.send(this.faults.busy ? Cmd.partitionBusy : Cmd.partitionReady, '1');
+        this.sendLeds(true);
+        if (client.keypadEnabled) this.refresh();
+        return;
+      case Cmd.virtualKeypad:
+        if (this.mode !== 'it100' || !/^[01]$/.test(data)) return this.send(Cmd.systemError, '029');
+        this.send(Cmd.ack, command);
+        client.keypadEnabled = data === '1';
+        if (client.keypadEnabled) this.refresh();
+        return;
+      case Cmd.keyPressed:
+        if (!client.keypadEnabled) return this.send(Cmd.systemError, '028');
+        if (data.length !== 1 || !KEYS.test(data)) return this.send(Cmd.systemError, '020');
+        this.send(Cmd.ack, command);
+        this.press(data);
+        return;
+      case Cmd.keyString: {
+        if (this.mode !== 'envisalink') return this.send(Cmd.systemError, '022');
+        const keys = data.slice(1);
+        if (!/^[1-8]$/.test(data[0] ?? '') || !keys.length || keys.length > MAX_KEYS_PER_STRING || !KEYS.test(keys)) return this.send(Cmd.systemError, '020');
+        this.send(Cmd.ack, command);
+        for (const key of keys) this.press(key);
+        return;
+      }
+      case Cmd.userCodeProgramming:
+      case Cmd.userProgramming:
+        if (this.mode !== 'envisalink') return this.send(Cmd.systemError, '022');
+        if (!/^[1-8]$/.test(data)) return this.send(Cmd.systemError, '021');
+        this.send(Cmd.ack, command);
+        this.press('*');
+        this.press(command === Cmd.userCodeProgramming ? '5' : '6');
+        return;
+      case Cmd.codeSend:
+        if (!/^\d{4}(\d{2})?$/.test(data)) return this.send(Cmd.systemError, '020');
+        this.send(Cmd.ack, command);
+        if (this.keypad.name !== 'await-code') return this.send(Cmd.systemError, '026');
+        this.codeEntered(this.keypad.for, data);
+        return;
+      default:
+        this.send(Cmd.systemError, '022');
+    }
+  }
+
+  // ---- the keypad ----
+
+  private press(key: string): void {
+    if (key === '^') return; // key break (IT-100): ends a press, changes nothing
+    this.stats.keystrokes++;
+    if (this.faults.dropAfterKeys > 0 && --this.faults.dropAfterKeys === 0) {
+      // The line drops right after this key: the panel still acts on it.
+      void this.sending.then(() => this.client?.raw.close());
+    }
+    if (Date.now() < this.lockedUntil) return this.send(Cmd.keypadLockout, '1');
+    const mode = this.keypad;
+    if (mode.name !== 'idle') this.armMenuTimer();
+    switch (mode.name) {
+      case 'idle':
+        if (key === '*') {
+          this.keypad = { name: 'idle', star: true };
+          return;
+        }
+        if (mode.star && (key === '5' || key === '8' || key === '6')) {
+          if (this.faults.busy) {
+            this.keypad = { name: 'idle', star: false };
+            return this.send(Cmd.partitionBusy, '1');
+          }
+          if (key === '6') {
+            // [*][6] user functions are not modelled: the keypad gives up.
+            this.keypad = { name: 'idle', star: false };
+            return this.show(this.lcd[0], Screen.invalidEntry);
+          }
+          this.keypad = { name: 'await-code', for: key === '5' ? 'master' : 'installer', typed: '' };
+          this.armMenuTimer();
+          return this.send(key === '5' ? Cmd.masterCodeRequired : Cmd.installerCodeRequired);
+        }
+        this.keypad = { name: 'idle', star: false };
+        return;
+      case 'await-code':
+        if (key === '#') return this.exitMenu();
+        if (!/\d/.test(key)) return;
+        mode.typed += key;
+        if (mode.typed.length === this.codeLength) this.codeEntered(mode.for, mode.typed);
+        return;
+      case 'select':
+        return this.selectKey(mode, key);
+      case 'entry':
+        return this.entryKey(mode, key);
+      case 'installer':
+        if (key === '#') return this.exitMenu();
+        if (!/\d/.test(key)) return;
+        mode.section += key;
+        if (mode.section.length < 3) return;
+        if (mode.section === '901') {
+          this.state.walkTest = !this.state.walkTest;
+          this.save();
+          this.show(Screen.installerMenu[0], pad(this.state.walkTest ? 'Walk Test On' : 'Walk Test Off'));
+        } else {
+          this.show(Screen.installerMenu[0], Screen.invalidEntry);
+        }
+        mode.section = '';
+        return;
+    }
+  }
+
+  private codeEntered(kind: 'master' | 'installer', code: string): void {
+    const right = kind === 'master' ? this.state.codes[MASTER_SLOT] : this.state.installerCode;
+    if (code !== right) {
+      this.stats.wrongCodes++;
+      this.wrongInARow++;
+      this.keypad = { name: 'idle', star: false };
+      this.clearMenuTimer();
+      this.send(Cmd.invalidAccessCode, '1');
+      if (this.wrongInARow >= this.lockoutAfter) {
+        this.wrongInARow = 0;
+        this.lockedUntil = Date.now() + this.lockoutMs;
+        this.stats.lockouts++;
+        this.send(Cmd.keypadLockout, '1');
+      }
+      return;
+    }
+    this.wrongInARow = 0;
+    this.stats.menuEntries++;
+    this.setLed(Led.program, true);
+    if (kind === 'master') {
+      this.keypad = { name: 'select', slot: 1 };
+      this.show(Screen.selectHeader, slotLine(1, this.programmed(1)));
+    } else {
+      this.keypad = { name: 'installer', section: '' };
+      this.show(Screen.installerMenu[0], Screen.installerMenu[1]);
+    }
+  }
+
+  private programmed(slot: number): boolean {
+    return this.state.codes[slot] !== undefined;
+  }
+
+  private selectKey(mode: Extract<Mode, { name: 'select' }>, key: string): void {
+    if (key === '#') return this.exitMenu();
+    if (key === '<' || key === '>') {
+      mode.slot = ((mode.slot - 1 + (key === '>' ? 1 : -1) + this.maxUsers) % this.maxUsers) + 1;
+      mode.digit = undefined;
+      return this.show(Screen.selectHeader, slotLine(mode.slot, this.programmed(mode.slot)));
+    }
+    if (!/\d/.test(key)) return;
+    if (mode.digit === undefined) {
+      mode.digit = key;
+      return;
+    }
+    const slot = Number(mode.digit + key);
+    mode.digit = undefined;
+    if (slot < 1 || slot > this.maxUsers) return this.show(slotLine(mode.slot, this.programmed(mode.slot)), Screen.invalidEntry);
+    this.keypad = { name: 'entry', slot, typed: '' };
+    this.show(slotLine(slot, this.programmed(slot)), Screen.enterCode);
+  }
+
+  private entryKey(mode: Extract<Mode, { name: 'entry' }>, key: string): void {
+    const back = () => {
+      this.keypad = { name: 'select', slot: mode.slot };
+      this.show(Screen.selectHeader, slotLine(mode.slot, this.programmed(mode.slot)));
+    };
+    if (key === '#') return back();
+    if (key === '*') {
+      if (mode.slot === MASTER_SLOT) {
+        // The master code can be changed but never deleted.
+        this.keypad = { name: 'select', slot: mode.slot };
+        return this.show(slotLine(mode.slot, true), Screen.invalidEntry);
+      }
+      if (this.programmed(mode.slot)) {
+        delete this.state.codes[mode.slot];
+        this.stats.writes++;
+        this.save();
+      }
+      return back();
+    }
+    if (!/\d/.test(key)) return;
+    mode.typed += key;
+    if (mode.typed.length < this.codeLength) return this.show(this.lcd[0], entryLine(mode.typed.length));
+    const taken = Object.entries(this.state.codes).some(([slot, code]) => Number(slot) !== mode.slot && code === mode.typed) || mode.typed === this.state.installerCode;
+    if (taken) {
+      // Duplicate codes are refused with the error tone; the slot keeps what it had.
+      this.keypad = { name: 'select', slot: mode.slot };
+      return this.show(slotLine(mode.slot, this.programmed(mode.slot)), Screen.codeInUse);
+    }
+    this.state.codes[mode.slot] = mode.typed;
+    this.stats.writes++;
+    this.save();
+    back();
+  }
+
+  private exitMenu(): void {
+    const wasMenu = this.keypad.name !== 'idle';
+    this.keypad = { name: 'idle', star: false };
+    this.clearMenuTimer();
+    if (wasMenu) this.stats.menuExitsByKey++;
+    this.setLed(Led.program, false);
+    const [top, bottom] = this.idleScreen();
+    this.show(top, bottom);
+  }
+
+  private idleScreen(): [string, string] {
+    return this.state.walkTest ? [...Screen.walkTestIdle] : [...Screen.idle];
+  }
+
+  private armMenuTimer(): void {
+    this.clearMenuTimer();
+    this.menuTimer = setTimeout(() => {
+      // A keypad left idle in a menu goes back to the ready screen by itself.
+      this.stats.menuTimeouts++;
+      this.keypad = { name: 'idle', star: false };
+      this.setLed(Led.program, false);
+      const [top, bottom] = this.idleScreen();
+      this.show(top, bottom);
+    }, this.menuTimeoutMs);
+    this.menuTimer.unref();
+  }
+
+  private clearMenuTimer(): void {
+    if (this.menuTimer) clearTimeout(this.menuTimer);
+    this.menuTimer = undefined;
+  }
+
+  /** Updates the LCD; only lines that changed are sent, as the keypad does. */
+  private show(top: string, bottom: string): void {
+    const next: [string, string] = [pad(top), pad(bottom)];
+    next.forEach((text, line) => {
+      if (text === this.lcd[line]) return;
+      this.lcd[line] = text;
+      if (this.client?.keypadEnabled) this.send(Cmd.lcdUpdate, encodeLcd({ line, column: 0, text }));
+    });
+  }
+
+  private refresh(): void {
+    this.lcd.forEach((text, line) => this.send(Cmd.lcdUpdate, encodeLcd({ line, column: 0, text })));
+  }
+
+  private setLed(bit: number, on: boolean): void {
+    const before = this.leds;
+    this.leds = on ? this.leds | bit : this.leds & ~bit;
+    if (this.leds !== before) this.sendLeds(false, before);
+  }
+
+  /** Envisalink: 510 with the LED bitmap; IT-100: 903 for each LED that changed (or all, on request). */
+  private sendLeds(all = true, before = ~this.leds): void {
+    if (this.mode === 'envisalink') return this.send(Cmd.ledState, this.leds.toString(16).toUpperCase().padStart(2, '0'));
+    if (!this.client?.keypadEnabled) return;
+    for (const [number, bit] of Object.entries(LED_NUMBERS)) {
+      if (all || (before & bit) !== (this.leds & bit)) this.send(Cmd.ledStatus, `${number}${this.leds & bit ? 1 : 0}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.clearMenuTimer();
+    await this.client?.raw.close();
+    this.save();
+  }
+}
+
+export async function createSimulator(options: SimulatorOptions): Promise<DscSimulator> {
+  return new DscSimulator(options);
 }
