@@ -7,7 +7,7 @@ import type { Secret } from '../core/secret.js';
 import type { Target } from '../inventory/targets.js';
 import type { OperationContext } from '../operations/context.js';
 import type { OpenPanel } from '../operations/session.js';
-import { audited, changeCodeStep, codePolicyFor, createUserStep, removeUserStep, requireUser } from '../operations/user-steps.js';
+import { audited, changeCodeStep, codePolicyFor, createUserStep, duressGuard, removeUserStep, requireUser } from '../operations/user-steps.js';
 import { defaultAccess, type PanelAccess } from './access.js';
 import type { CodeBook, GeneratedCodes } from './codes.js';
 import { Journal, journalDir, lockJournal, readJournal, type StepRecord } from './journal.js';
@@ -231,13 +231,16 @@ class PanelRun {
           }
         }
         if (!code && step.code) {
-          code = generateCode(codePolicyFor(driver, target));
+          code = generateCode({ ...codePolicyFor(driver, target), ...this.duress() });
           fresh = true;
           await options.codes.generated?.pending(this.plan.panel, step.slot, step.name, code);
         }
+        // Before anything is journaled as started: a code next to another one is refused, not tried.
+        if (code) checkCode(code, { ...codePolicyFor(driver, target, true), ...this.duress() }, `code for slot ${step.slot}`);
         await journal.append({ step: step.id, panel: this.plan.panel, event: 'started', slot: step.slot, action: step.action, attempt });
         inDoubt = true;
         await this.audit(step, undefined, () => this.write(session, driver, step, code));
+        if (code) this.written.push(code);
         await journal.append({ step: step.id, panel: this.plan.panel, event: 'done', slot: step.slot, action: step.action, attempt, how: 'written' });
         options.codes.generated?.mark(this.plan.panel, step.slot, 'applied');
         return this.outcome(step, 'done', attempt, { how: 'written', generated: fresh ? code : undefined });
@@ -284,6 +287,13 @@ class PanelRun {
       default:
         return undefined;
     }
+  }
+
+  /** Codes written on this panel in this run: with the credential, what a new code must not sit next to. */
+  private written: Secret[] = [];
+
+  private duress() {
+    return duressGuard(this.target as Target, [...(this.open?.secrets ?? []), ...this.written]);
   }
 
   private async connect(): Promise<OpenPanel> {

@@ -22,6 +22,28 @@ export interface CodePolicy extends CodeRules {
   allowWeak?: boolean;
   /** At least this many different digits (issue: minimum distinctness). */
   minDistinctDigits?: number;
+  /**
+   * Codes already in force on a panel that reads "a user's code plus or minus one" as that user's
+   * duress code: a new code next to one of them would raise a silent hold-up alarm, or be one.
+   */
+  duressNeighboursOf?: readonly Secret[];
+}
+
+/**
+ * Whether two codes are one apart as such panels count: the number plus or minus one (1239/1240),
+ * or the last digit plus or minus one with wrap-around (1239/1230). Same length only.
+ */
+export function areDuressNeighbours(a: string, b: string): boolean {
+  if (a.length !== b.length || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  const difference = BigInt(a) - BigInt(b);
+  if (difference === 1n || difference === -1n) return true;
+  if (a.slice(0, -1) !== b.slice(0, -1)) return false;
+  const lastStep = (Number(a.at(-1)) - Number(b.at(-1)) + 10) % 10;
+  return lastStep === 1 || lastStep === 9;
+}
+
+function nextToKnownCode(digits: string, policy: CodePolicy): boolean {
+  return (policy.duressNeighboursOf ?? []).some((known) => areDuressNeighbours(digits, known.reveal()));
 }
 
 function isStraightRun(digits: string): boolean {
@@ -53,6 +75,10 @@ export function checkCode(code: Secret, policy: CodePolicy, field = 'code'): voi
     const range = policy.minLength === policy.maxLength ? `${policy.minLength}` : `${policy.minLength} to ${policy.maxLength}`;
     throw new ValidationError(field, `must be ${range} digits long for this panel`);
   }
+  // Not a matter of taste, so --allow-weak does not waive it.
+  if (nextToKnownCode(digits, policy)) {
+    throw new ValidationError(field, 'must not be another code on this panel plus or minus one: this panel treats that as a duress code');
+  }
   if (policy.allowWeak) return;
   const weakness = weaknessOf(digits, policy.minDistinctDigits);
   if (weakness) throw new ValidationError(field, `${weakness} (use --allow-weak to accept it anyway)`);
@@ -69,7 +95,7 @@ export function generateCode(policy: CodePolicy, length = defaultGeneratedLength
   for (let attempt = 0; attempt < 1000; attempt++) {
     let digits = '';
     for (let i = 0; i < length; i++) digits += String(randomInt(10));
-    if (!weaknessOf(digits, policy.minDistinctDigits)) return new Secret(digits, 'generated code');
+    if (!weaknessOf(digits, policy.minDistinctDigits) && !nextToKnownCode(digits, policy)) return new Secret(digits, 'generated code');
   }
   throw new Error('could not generate a code that passes the policy');
 }

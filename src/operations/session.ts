@@ -9,6 +9,8 @@ import type { OperationContext } from './context.js';
 export interface OpenPanel {
   session: PanelSession;
   driver: DriverInfo;
+  /** The secrets this session was opened with (for policy checks such as duress neighbours; never shown). */
+  secrets: readonly Secret[];
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export async function openPanel(target: Target, ctx: OperationContext): Promise<
     return {
       session,
       driver,
+      secrets: Object.values(secrets),
       async close() {
         try {
           await session.close();

@@ -22,6 +22,15 @@ export function codePolicyFor(driver: DriverInfo, target: Target, allowWeak = fa
   };
 }
 
+/**
+ * For panels with `duressPlusOne: true` in the inventory: the codes a new code must not sit next
+ * to. panelctl never reads codes from a panel, so these are the ones it holds: the credential it
+ * logged in with and the codes it has written in this run.
+ */
+export function duressGuard(target: Target, known: readonly Secret[]): Pick<CodePolicy, 'duressNeighboursOf'> {
+  return target.options.duressPlusOne === true ? { duressNeighboursOf: known } : {};
+}
+
 export function requireCapability(driver: DriverInfo, capability: DriverInfo['capabilities'][number], what: string): void {
   if (!driver.capabilities.includes(capability)) {
     throw new NotSupportedError(`the ${driver.name} driver cannot ${what}`);

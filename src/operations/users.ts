@@ -5,7 +5,7 @@ import type { Secret } from '../core/secret.js';
 import type { Target } from '../inventory/targets.js';
 import type { OperationContext } from './context.js';
 import { withPanel, describeTarget } from './session.js';
-import { audited, changeCodeStep, checkSlot, codePolicyFor, createUserStep, removeUserStep, requireCapability, requireUser } from './user-steps.js';
+import { audited, changeCodeStep, checkSlot, codePolicyFor, createUserStep, duressGuard, removeUserStep, requireCapability, requireUser } from './user-steps.js';
 
 /**
  * The user-code operations. Each one checks everything it can before connecting, makes one
@@ -50,7 +50,11 @@ export async function addUser(target: Target, ctx: OperationContext, request: Ad
   return audited(
     ctx,
     { ...auditBase(target), action: 'users.add', slot: request.slot, name: request.name },
-    () => withPanel(target, ctx, ({ session }) => createUserStep(session, driver, wanted)),
+    () =>
+      withPanel(target, ctx, ({ session, secrets }) => {
+        checkCode(request.code, { ...codePolicyFor(driver, target, request.allowWeak), ...duressGuard(target, secrets) }, 'new code');
+        return createUserStep(session, driver, wanted);
+      }),
     (user) => user.slot,
   );
 }
@@ -62,7 +66,10 @@ export async function setCode(target: Target, ctx: OperationContext, request: { 
   checkCode(request.code, codePolicyFor(driver, target, request.allowWeak), 'new code');
 
   return audited(ctx, { ...auditBase(target), action: 'users.set-code', slot: request.slot }, () =>
-    withPanel(target, ctx, ({ session }) => changeCodeStep(session, driver, request.slot, request.code)),
+    withPanel(target, ctx, ({ session, secrets }) => {
+      checkCode(request.code, { ...codePolicyFor(driver, target, request.allowWeak), ...duressGuard(target, secrets) }, 'new code');
+      return changeCodeStep(session, driver, request.slot, request.code);
+    }),
   );
 }
 

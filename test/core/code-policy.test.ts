@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkCode, generateCode, weaknessOf } from '../../src/core/code-policy.js';
+import { areDuressNeighbours, checkCode, generateCode, weaknessOf } from '../../src/core/code-policy.js';
 import { Secret } from '../../src/core/secret.js';
 import { ValidationError } from '../../src/core/errors.js';
 
@@ -45,5 +45,29 @@ describe('code policy', () => {
       for (const d of code) seen.add(d);
     }
     expect(seen.size).toBe(10);
+  });
+
+  it('knows which codes are one apart for panels that use code plus or minus one as duress', () => {
+    for (const [a, b] of [['4817', '4818'], ['4818', '4817'], ['4819', '4820'], ['4819', '4810'], ['4810', '4819'], ['009999', '010000']]) {
+      expect(areDuressNeighbours(a, b), `${a} ${b}`).toBe(true);
+    }
+    for (const [a, b] of [['4817', '4817'], ['4817', '4819'], ['4817', '48170'], ['4817', '5817'], ['48a7', '48a8']]) {
+      expect(areDuressNeighbours(a, b), `${a} ${b}`).toBe(false);
+    }
+  });
+
+  it("refuses a code next to a known one, even with --allow-weak, and generates around them", () => {
+    const known = [new Secret('4817'), new Secret('6392')];
+    const duress = { ...policy, duressNeighboursOf: known };
+    expect(failure('4818', duress).rule).toMatch(/must not be another code on this panel plus or minus one: this panel treats that as a duress code/);
+    expect(failure('6391', duress).message).not.toMatch(/6391|6392/);
+    expect(() => checkCode(new Secret('4816'), { ...duress, allowWeak: true })).toThrow(/duress/);
+    expect(() => checkCode(new Secret('4818'), policy)).not.toThrow();
+    // Only the last digit varies: all ten candidates except the known code and its two neighbours.
+    const crowded = { minLength: 4, maxLength: 4, duressNeighboursOf: [new Secret('5830')] };
+    for (let i = 0; i < 200; i++) {
+      const code = generateCode(crowded, 4).reveal();
+      expect(areDuressNeighbours(code, '5830'), code).toBe(false);
+    }
   });
 });

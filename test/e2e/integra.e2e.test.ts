@@ -38,7 +38,7 @@ beforeAll(async () => {
   sim.state.users[241].code = MASTER;
   codesUsed.add(MASTER);
   server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
-  await sandbox.writeInventory(`panels:\n  lab:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    account: "7001"\n    tags: { site: lab }\n`);
+  await sandbox.writeInventory(`panels:\n  lab:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    account: "7001"\n    tags: { site: lab }\n  lab-duress:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    options: { duressPlusOne: true }\n`);
 });
 
 afterAll(async () => {
@@ -82,6 +82,19 @@ describe('panelctl against the INTEGRA simulator', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ verified: true, user: { slot: 20, name: 'Cleaner', partitions: [1, 2] } });
     expect(userIn(20)).toMatchObject({ name: 'Cleaner', code: '583016' });
+  });
+
+  it('on a panel that treats code plus one as duress, refuses a code next to the one panelctl uses', async () => {
+    const writes = sim.stats.writes;
+    const neighbour = String(Number(MASTER) + 1);
+    codesUsed.add(neighbour);
+    const result = await panelctl(['users', 'set-code', '--panel', 'lab-duress', '--slot', '1', '--code-stdin'], `${neighbour}\n`);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/new code: must not be another code on this panel plus or minus one/);
+    expect(sim.stats.writes).toBe(writes);
+    // The same code is fine where the panel has no such rule.
+    const plain = await panelctl(['users', 'set-code', '--panel', 'lab', '--slot', '1', '--code-stdin'], `${neighbour}\n`);
+    expect(plain.code, plain.stderr).toBe(0);
   });
 
   it('refuses a slot that is taken, before writing anything (exit 3)', async () => {
