@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import lockfile from 'proper-lockfile';
-import { appendPrivateLine, ensurePrivateDir, writePrivateFile } from '../state/private-files.js';
+import { appendPrivateLine, assertPrivateFile, ensurePrivateDir, writePrivateFile } from '../state/private-files.js';
 
 /**
  * The audit log: one JSON line per write attempt, each carrying the hash of the one before,
@@ -66,6 +66,17 @@ interface Pending {
 const queues = new Map<string, { waiting: Pending[]; flushing: boolean }>();
 
 /** Appends one record. Safe across processes (a file lock) and within one (bulk writes many at once). */
+/**
+ * Checks, before a write is sent to a panel, that its audit entry can be written afterwards: the
+ * state dir private and the log not loosened. Otherwise the change would land unrecorded.
+ */
+export async function prepareAudit(stateDir: string): Promise<void> {
+  const paths = auditPaths(stateDir);
+  await ensurePrivateDir(stateDir);
+  await fs.appendFile(paths.log, '', { mode: 0o600 });
+  await assertPrivateFile(paths.log, 'audit log');
+}
+
 export function appendAudit(stateDir: string, record: AuditRecord): Promise<AuditEntry> {
   let queue = queues.get(stateDir);
   if (!queue) queues.set(stateDir, (queue = { waiting: [], flushing: false }));
@@ -92,8 +103,7 @@ async function flush(stateDir: string, queue: { waiting: Pending[]; flushing: bo
 
 async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<AuditEntry[]> {
   const paths = auditPaths(stateDir);
-  await ensurePrivateDir(stateDir);
-  await fs.appendFile(paths.log, '', { mode: 0o600 });
+  await prepareAudit(stateDir);
   // The lock's mtime is refreshed while held; a writer killed with -9 leaves it stale after 4 s,
   // and the retries (about 8 s in all) outlast that, so the next writer waits instead of failing.
   const release = await lockfile.lock(paths.log, { retries: { retries: 40, minTimeout: 20, maxTimeout: 200 }, stale: 4_000 });

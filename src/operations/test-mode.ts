@@ -4,7 +4,7 @@ import { PanelRefusedError, UsageError, ValidationError, VerificationError, toPa
 import type { Target } from '../inventory/targets.js';
 import type { StationAdapter, StationNotice } from '../station/index.js';
 import { LOCKED, isOverdue, listLeases, readLease, removeLease, withLeaseLock, writeLease, type Lease } from '../state/leases.js';
-import { appendAudit } from '../audit/log.js';
+import { appendAudit, prepareAudit } from '../audit/log.js';
 import type { OperationContext } from './context.js';
 import { describeTarget, withPanel } from './session.js';
 
@@ -84,6 +84,7 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
   const minutes = options.durationMs / 60_000;
   if (!(options.durationMs >= 1000) || minutes > 24 * 60) throw new ValidationError('--for', 'must be between 1s and 24h');
   const driver = await describeTarget(target);
+  await prepareAudit(ctx.stateDir);
   const station = await deps.station(target);
   const result = await withLeaseLock(ctx.stateDir, target.name, true, async () => {
     const existing = await readLease(ctx.stateDir, target.name);

@@ -2,7 +2,7 @@ import type { DriverInfo, NewUser, PanelSession, UserSlot } from '../core/contra
 import { NotSupportedError, PanelRefusedError, ValidationError, VerificationError, toPanelctlError } from '../core/errors.js';
 import type { CodePolicy } from '../core/code-policy.js';
 import type { Secret } from '../core/secret.js';
-import { appendAudit, type AuditRecord } from '../audit/log.js';
+import { appendAudit, prepareAudit, type AuditRecord } from '../audit/log.js';
 import type { Target } from '../inventory/targets.js';
 import type { OperationContext } from './context.js';
 
@@ -127,6 +127,7 @@ export type AuditBase = Omit<AuditRecord, 'operator' | 'ticket' | 'outcome'>;
 /** Runs one write and records exactly one audit entry for it, whatever happens. */
 export async function audited<T>(ctx: OperationContext, record: AuditBase, work: () => Promise<T>, slotOf?: (result: T) => number | undefined): Promise<T> {
   const base = { operator: ctx.operator, ticket: ctx.ticket, ...record };
+  await prepareAudit(ctx.stateDir);
   try {
     const result = await work();
     await appendAudit(ctx.stateDir, { ...base, slot: slotOf?.(result) ?? record.slot, outcome: 'ok' });
