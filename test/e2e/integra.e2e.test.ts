@@ -97,6 +97,16 @@ describe('panelctl against the INTEGRA simulator', () => {
     expect(plain.code, plain.stderr).toBe(0);
   });
 
+  it('--debug traces every frame with the code bytes masked', async () => {
+    codesUsed.add('604729');
+    const result = await panelctl(['users', 'add', '--panel', 'lab', '--slot', '33', '--name', 'Traced', '--code-stdin', '--debug'], '604729\n');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/\[tx\] e6 \*\* \*\*/); // 0xE6 create user, requester code masked
+    expect(result.stderr).toMatch(/\[rx\] /);
+    // The codes in the BCD form they take on the wire, as the trace would print them.
+    for (const bcd of ['60 47 29', '73 91 82 64']) expect(result.stderr).not.toContain(bcd);
+  });
+
   it('refuses a slot that is taken, before writing anything (exit 3)', async () => {
     const writes = sim.stats.writes;
     codesUsed.add('640271');
