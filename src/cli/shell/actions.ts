@@ -1,0 +1,161 @@
+import type { Capability, UserSlot } from '../../core/contract.js';
+import { addUser, checkSlot, codePolicyFor, removeUser, setCode } from '../../operations/users.js';
+import { askConfirm, askText } from '../prompts.js';
+import { parsePartitions } from '../target-options.js';
+import { runShow } from '../actions/audit.js';
+import { chooseNewCode, revealOnce } from './codes.js';
+import type { PanelView, ShellSession } from './session.js';
+import { busy, paused, searchFor, type MenuChoice } from './ui.js';
+
+/**
+ * What can be done to a panel from the shell's menu. Every change runs the same operation as
+ * the matching flags (src/operations/users.ts: checks, one write, read-back, one audit entry).
+ */
+export interface ShellAction {
+  label: string;
+  description?: string;
+  /** Why this panel cannot do it (the entry is shown greyed out), or undefined when it can. */
+  unavailable?(panel: PanelView): string | undefined;
+  run(shell: ShellSession, panel: PanelView): Promise<void>;
+}
+
+const needs = (capability: Capability, what: string) => (panel: PanelView) =>
+  panel.driver.capabilities.includes(capability) ? undefined : `(the ${panel.driver.name} driver cannot ${what})`;
+
+const userLabel = (user: UserSlot) => `${user.kind} ${user.slot}${user.name ? ` "${user.name}"` : ''}`;
+
+/** Type-ahead over the users as last read: a slot number finds that slot first, words find names. */
+async function pickUser(panel: PanelView, message: string): Promise<UserSlot> {
+  const users = panel.users;
+  const choices = (term: string): MenuChoice<number>[] => {
+    const t = term.trim().toLowerCase();
+    const found = users
+      .filter((u) => !t || String(u.slot).startsWith(t) || (u.name ?? '').toLowerCase().includes(t))
+      .sort((a, b) => Number(String(b.slot) === t) - Number(String(a.slot) === t) || a.slot - b.slot);
+    if (!found.length) return [{ value: -1, name: `no user matches "${term}"`, disabled: '(type a slot number or part of a name)' }];
+    return found.map((u) => ({
+      value: u.slot,
+      name: `${String(u.slot).padStart(3)}  ${u.name ?? ''}`,
+      description: [u.kind, u.type, u.partitions && `partitions ${u.partitions.join(',')}`].filter(Boolean).join(', '),
+      disabled: u.editable === false ? '(not editable with the credential panelctl uses here)' : undefined,
+    }));
+  };
+  const slot = await searchFor(message, choices);
+  return users.find((u) => u.slot === slot) as UserSlot;
+}
+
+/** The lowest free slot of a 'user' range, as last read. */
+function firstFreeSlot(panel: PanelView): number | undefined {
+  const taken = new Set(panel.users.map((u) => u.slot));
+  for (const range of panel.driver.slotRanges.filter((r) => r.kind === 'user')) {
+    for (let slot = range.from; slot <= range.to; slot++) if (!taken.has(slot)) return slot;
+  }
+  return undefined;
+}
+
+async function askSlot(panel: PanelView): Promise<number> {
+  const free = firstFreeSlot(panel);
+  const answer = await askText(`Slot${free === undefined ? '' : ' (Enter for the first free one)'}:`, {
+    default: free === undefined ? undefined : String(free),
+    validate: (text) => {
+      if (!/^\d+$/.test(text.trim())) return 'a slot number';
+      try {
+        checkSlot(panel.driver, Number(text), 'slot');
+      } catch (error) {
+        return (error as Error).message;
+      }
+      const holder = panel.users.find((u) => u.slot === Number(text));
+      return holder ? `slot ${holder.slot} is used by ${userLabel(holder)}` : true;
+    },
+  });
+  return Number(answer.trim());
+}
+
+async function askPartitions(): Promise<number[] | undefined> {
+  const answer = await askText("Partitions, e.g. 1,2 (Enter for the panel's default):", {
+    validate: (text) => !text.trim() || parsePartitions(text).every((p) => Number.isInteger(p) && p >= 1 && p <= 32) || 'partition numbers 1..32, separated by commas',
+  });
+  return answer.trim() ? parsePartitions(answer) : undefined;
+}
+
+function nothingChanged(shell: ShellSession): void {
+  shell.out.say(shell.out.color.dim('Not done: nothing was changed.'));
+}
+
+const addAction: ShellAction = {
+  label: 'Add a user',
+  description: 'a new user with a name, a slot and a code',
+  unavailable: needs('users.add', 'add users'),
+  async run(shell, panel) {
+    const { target, driver } = panel;
+    const ctx = await shell.writeContext();
+    const name = (await askText('Name of the new user:', { validate: (v) => (v.trim() ? true : 'a name is needed') })).trim();
+    const slot = await askSlot(panel);
+    // Ask for partitions only where the panel has them (its users report some).
+    const partitions = panel.users.some((u) => u.partitions) ? await askPartitions() : undefined;
+    const { code, generated } = await chooseNewCode(shell, codePolicyFor(driver, target));
+    const summary = [`Add "${name}" in slot ${slot} on ${target.name}`, partitions && `partitions ${partitions.join(',')}`, generated ? 'with a generated code' : 'with the code you typed'];
+    if (!(await askConfirm(`${summary.filter(Boolean).join(', ')}?`, true))) return nothingChanged(shell);
+    const { result: user } = await busy(`adding "${name}" to ${target.name}`, 'write', () => addUser(target, ctx, { slot, name, code, partitions }));
+    shell.out.say(`${shell.out.color.green('✓')} added "${user.name ?? name}" in slot ${user.slot} on ${target.name} (verified by reading it back)`);
+    if (generated) await revealOnce(shell, `slot ${user.slot} "${user.name ?? name}"`, code);
+    await shell.refreshUsers(panel);
+  },
+};
+
+const setCodeAction: ShellAction = {
+  label: 'Change a code',
+  description: 'a new code for an existing user ("I have forgotten my code"); everything else stays',
+  unavailable: needs('users.set-code', 'change codes'),
+  async run(shell, panel) {
+    const { target, driver } = panel;
+    const ctx = await shell.writeContext();
+    const user = await pickUser(panel, 'Whose code? (type a slot number or a name)');
+    const { code, generated } = await chooseNewCode(shell, codePolicyFor(driver, target));
+    if (!(await askConfirm(`Change the code of ${userLabel(user)} on ${target.name}${generated ? ' to a generated code' : ''}? The old code stops working.`, true))) {
+      return nothingChanged(shell);
+    }
+    const { result: after } = await busy(`changing the code of slot ${user.slot}`, 'write', () => setCode(target, ctx, { slot: user.slot, code }));
+    shell.out.say(`${shell.out.color.green('✓')} changed the code of ${userLabel(after)} on ${target.name} (verified)`);
+    if (generated) await revealOnce(shell, userLabel(after), code);
+  },
+};
+
+const removeAction: ShellAction = {
+  label: 'Remove a user',
+  description: 'the user and their code are deleted from the panel',
+  unavailable: needs('users.remove', 'remove users'),
+  async run(shell, panel) {
+    const { target } = panel;
+    const ctx = await shell.writeContext();
+    const picked = await pickUser(panel, 'Remove which user? (type a slot number or a name)');
+    // removeUser reads the slot afresh and asks with what it found; the connection is released while you decide.
+    const confirm = (user: UserSlot) =>
+      paused(() => askConfirm(`Remove ${userLabel(user)} from ${target.name}? Their code will stop working.`, false), (yes) => (yes ? `removing slot ${user.slot} from ${target.name}` : undefined));
+    const { result: removed } = await busy(`reading slot ${picked.slot}`, 'write', () => removeUser(target, ctx, { slot: picked.slot, confirm }));
+    if (!removed) return nothingChanged(shell);
+    shell.out.say(`${shell.out.color.green('✓')} removed ${userLabel(removed)} from ${target.name} (verified: the slot reads back empty)`);
+    await shell.refreshUsers(panel);
+  },
+};
+
+const refreshAction: ShellAction = {
+  label: 'Show the users again',
+  description: 'read them from the panel afresh',
+  unavailable: needs('users.list', 'list users'),
+  run: (shell, panel) => shell.refreshUsers(panel),
+};
+
+const auditAction: ShellAction = {
+  label: 'Show the audit log for this panel',
+  description: 'the last 20 changes made to it with panelctl on this machine: who, when, ticket, outcome',
+  async run(shell, panel) {
+    shell.out.say(shell.out.color.bold(`Audit log for ${panel.target.name} (last 20):`));
+    await runShow(shell.cli, { panel: panel.target.name, last: '20' });
+  },
+};
+
+/** The menu's panel actions, in order; switching panel and quitting are added by the menu itself. */
+export function panelActions(extra: readonly ShellAction[]): ShellAction[] {
+  return [addAction, setCodeAction, removeAction, ...extra, refreshAction, auditAction];
+}

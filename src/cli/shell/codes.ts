@@ -1,0 +1,51 @@
+import { UsageError, ValidationError } from '../../core/errors.js';
+import { checkCode, generateCode, type CodePolicy } from '../../core/code-policy.js';
+import { Secret } from '../../core/secret.js';
+import { askNewCode, CancelledError } from '../prompts.js';
+import type { ShellSession } from './session.js';
+import { choose, eraseLinesAbove, pressEnter } from './ui.js';
+
+/**
+ * A new code, interactively: typed masked and twice, checked against the panel's policy
+ * before anything is sent; or drawn from the CSPRNG and shown once, after it is verified.
+ */
+export interface NewCode {
+  code: Secret;
+  generated: boolean;
+}
+
+export async function chooseNewCode(shell: ShellSession, policy: CodePolicy): Promise<NewCode> {
+  const lengths = policy.allowedLengths?.join(' or ') ?? (policy.minLength === policy.maxLength ? `${policy.minLength}` : `${policy.minLength}-${policy.maxLength}`);
+  const how = await choose<'type' | 'generate'>(`New code (${lengths} digits):`, [
+    { value: 'type', name: 'Type it (masked, twice)', description: 'for a code the customer chose and tells you' },
+    { value: 'generate', name: 'Generate one', description: 'a random code that passes the rules, shown once after it is saved, to read out' },
+  ]);
+  if (how === 'generate') return { code: generateCode(policy), generated: true };
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const code = new Secret(await askNewCode('New code'), 'new code');
+    try {
+      checkCode(code, policy, 'new code');
+      return { code, generated: false };
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      shell.out.warn(`${error.message.replace(/ \(use --allow-weak.*\)$/, '')}; try another`);
+    }
+  }
+  throw new UsageError('no acceptable code after three tries; nothing was changed', { code: 'E_INVALID' });
+}
+
+/**
+ * Shows a generated code once for reading to the customer, then takes it off the screen
+ * (screens get shared and photographed). Ctrl-C here just clears it: the change is done.
+ */
+export async function revealOnce(shell: ShellSession, where: string, code: Secret): Promise<void> {
+  const { color } = shell.out;
+  process.stderr.write(`  New code for ${where}: ${color.bold(code.reveal())}\n  Read it to the customer now: it is not shown again.\n`);
+  try {
+    await pressEnter('Press Enter when the customer has it (it is then cleared from the screen)');
+  } catch (error) {
+    if (!(error instanceof CancelledError)) throw error;
+  }
+  eraseLinesAbove(2);
+  process.stderr.write(`  ${color.dim(`(the new code for ${where} was shown and cleared)`)}\n`);
+}

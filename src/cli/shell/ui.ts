@@ -1,0 +1,134 @@
+import { CancelledError } from '../prompts.js';
+
+/**
+ * The shell's screen: menus, type-ahead search and a spinner for panel work. The prompt and
+ * spinner libraries load on first use (they cost ~150 ms together). Prompts draw on stderr,
+ * like every other prompt of panelctl; Ctrl-C at any of them becomes a CancelledError.
+ */
+
+export interface MenuChoice<T> {
+  value: T;
+  name: string;
+  description?: string;
+  /** Shown greyed out with this reason, and cannot be chosen. */
+  disabled?: string | boolean;
+}
+
+async function guard<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) throw new CancelledError();
+    throw error;
+  }
+}
+
+export function isCancel(error: unknown): boolean {
+  return error instanceof CancelledError;
+}
+
+/** A numbered menu: arrows or the entry's number, then Enter. */
+export async function choose<T>(message: string, choices: MenuChoice<T>[], defaultValue?: T): Promise<T> {
+  const { select } = await import('@inquirer/prompts');
+  return guard(() =>
+    select<T>(
+      { message, choices, default: defaultValue, pageSize: Math.min(choices.length, 12), loop: false, theme: { indexMode: 'number' } },
+      { output: process.stderr },
+    ),
+  );
+}
+
+/** Type-ahead: `source` is asked again for every keystroke. */
+export async function searchFor<T>(message: string, source: (term: string) => MenuChoice<T>[]): Promise<T> {
+  const { search } = await import('@inquirer/prompts');
+  return guard(() => search<T>({ message, source: (term) => source(term ?? ''), pageSize: 10 }, { output: process.stderr }));
+}
+
+/** Waits for Enter, then removes the prompt line from the screen. */
+export async function pressEnter(message: string): Promise<void> {
+  const { input } = await import('@inquirer/prompts');
+  await guard(() => input({ message }, { output: process.stderr, clearPromptOnDone: true }));
+}
+
+/** Moves the cursor up over `lines` lines and clears them (used to take a revealed code off the screen). */
+export function eraseLinesAbove(lines: number): void {
+  for (let i = 0; i < lines; i++) process.stderr.write('\x1b[1A\x1b[2K');
+  process.stderr.write('\r');
+}
+
+interface Spinner {
+  text: string;
+  start(): void;
+  stop(): void;
+}
+
+let colour = true;
+
+/** NO_COLOR / --no-color: also reaches the prompt and spinner libraries, which read the environment when they load. */
+export function setColour(wanted: boolean): void {
+  colour = wanted;
+  if (!wanted) process.env.NO_COLOR = '1';
+}
+
+async function makeSpinner(text: string): Promise<Spinner> {
+  const { default: ora } = await import('ora');
+  // discardStdin: keys typed while the panel works are not echoed or queued for the next prompt;
+  // Ctrl-C still reaches us as SIGINT.
+  return ora({ text, stream: process.stderr, color: colour ? 'cyan' : false, discardStdin: true });
+}
+
+/** The panel work in progress, so a prompt needed in the middle of it (a credential, a confirmation) can pause it. */
+let current: { spinner: Spinner; listen(on: boolean): void } | undefined;
+
+/**
+ * Runs panel work under a spinner, with a Ctrl-C policy that never leaves a change half-done:
+ * - 'read': Ctrl-C aborts the connection at once and the step ends as cancelled;
+ * - 'write': Ctrl-C is noted and the change runs to its verified end; then `interrupted` is true.
+ * `work` gets the AbortSignal to pass to the operation (reads only).
+ */
+export async function busy<T>(text: string, kind: 'read' | 'write', work: (signal: AbortSignal | undefined) => Promise<T>): Promise<{ result: T; interrupted: boolean }> {
+  const controller = new AbortController();
+  let interrupted = false;
+  const spinner = await makeSpinner(text);
+  const onSigint = () => {
+    interrupted = true;
+    if (kind === 'read') controller.abort(new CancelledError());
+    else spinner.text = `${text} - finishing this change first, so it is not left half-done`;
+  };
+  const listen = (on: boolean) => (on ? process.on('SIGINT', onSigint) : process.off('SIGINT', onSigint));
+  const outer = current;
+  current = { spinner, listen };
+  listen(true);
+  spinner.start();
+  try {
+    const result = await work(kind === 'read' ? controller.signal : undefined);
+    if (kind === 'read' && interrupted) throw new CancelledError();
+    return { result, interrupted };
+  } catch (error) {
+    if (kind === 'read' && controller.signal.aborted) throw new CancelledError();
+    throw error;
+  } finally {
+    spinner.stop();
+    listen(false);
+    current = outer;
+  }
+}
+
+/**
+ * Stops the spinner (and its Ctrl-C policy) while the person answers a prompt in the middle of
+ * panel work; the spinner then goes on, saying what `then` makes of the answer.
+ */
+export async function paused<T>(ask: () => Promise<T>, then?: (answer: T) => string | undefined): Promise<T> {
+  const active = current;
+  if (!active) return ask();
+  active.spinner.stop();
+  active.listen(false);
+  try {
+    const answer = await ask();
+    active.spinner.text = then?.(answer) ?? active.spinner.text;
+    return answer;
+  } finally {
+    active.listen(true);
+    active.spinner.start();
+  }
+}

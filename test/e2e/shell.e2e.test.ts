@@ -1,0 +1,343 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createSimulator } from '../../drivers/integra/simulator.js';
+import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
+import { makeSandbox, type Sandbox } from '../support/cli.js';
+import { KEY, TtySession } from '../support/tty.js';
+
+/**
+ * `panelctl` with no arguments on a terminal: the real binary in a pseudo-terminal, typed at
+ * like a support engineer would, against the built-in demo panel (its memory is a JSON file in
+ * the sandbox) and against an INTEGRA simulator this test runs (whose write counter proves that
+ * a cancelled flow sent nothing). Screens are checked for the codes typed: they never show.
+ */
+
+interface AuditLine {
+  operator: string;
+  ticket?: string;
+  panel: string;
+  action: string;
+  slot?: number;
+  name?: string;
+  outcome: string;
+}
+
+let sandbox: Sandbox;
+let sessions: TtySession[] = [];
+
+function shell(args: string[] = [], env: NodeJS.ProcessEnv = {}): TtySession {
+  const session = new TtySession(args, { ...sandbox.env, ...env });
+  sessions.push(session);
+  return session;
+}
+
+async function demoUsers(): Promise<Record<string, { name: string; code: string; partitions: number[] }>> {
+  return JSON.parse(await fs.readFile(path.join(sandbox.dir, 'demo', 'integra.json'), 'utf8')).users;
+}
+
+async function auditLines(): Promise<AuditLine[]> {
+  const text = await fs.readFile(path.join(sandbox.stateDir, 'audit.jsonl'), 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+}
+
+/** At the panel search: types `term`, waits for `entry` to be the highlighted result, takes it. */
+async function openPanel(t: TtySession, term: string, entry: RegExp): Promise<void> {
+  await t.expect(/Panel \(type a name, customer, account or tag\):/);
+  t.send(term);
+  await t.expect(new RegExp(`❯ ${entry.source}`));
+  t.send(KEY.enter);
+  await t.expect(/SLOT\s+KIND\s+NAME/);
+}
+
+async function typeCodeTwice(t: TtySession, first: string, second = first): Promise<void> {
+  await t.expect(/New code:/);
+  t.line(first);
+  await t.expect(/New code again:/);
+  t.line(second);
+}
+
+/** In a user list (type-ahead): types the slot and takes that user. */
+async function pickSlot(t: TtySession, slot: number, name: string): Promise<void> {
+  t.send(String(slot));
+  await t.expect(new RegExp(`❯\\s+${slot}  ${name}`));
+  t.send(KEY.enter);
+}
+
+beforeEach(async () => {
+  sandbox = await makeSandbox();
+});
+
+afterEach(async () => {
+  for (const session of sessions) session.kill();
+  sessions = [];
+  await sandbox.cleanup();
+});
+
+describe('panelctl shell without a terminal', () => {
+  it('with no arguments prints help and exits 2; `shell` is a usage error; neither waits for input', async () => {
+    const bare = await sandbox.run([], { timeoutMs: 10_000 });
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/Usage: panelctl/);
+    expect(bare.stderr).toMatch(/shell \[options\]\s+guided interactive mode/);
+
+    const explicit = await sandbox.run(['shell'], { timeoutMs: 10_000 });
+    expect(explicit.code).toBe(2);
+    expect(explicit.stderr).toMatch(/needs a terminal/);
+    expect(explicit.stdout).toBe('');
+  });
+});
+
+describe('panelctl shell on the demo panel', () => {
+  it('adds a user with a typed code, then changes it after a mismatched entry; the ticket is asked once', async () => {
+    const t = shell();
+    await openPanel(t, 'demo', /demo  \(account 0000/);
+
+    await t.pick(/What now on demo\?/, /Add a user/);
+    await t.expect(/Ticket for this call \(Enter for none\):/);
+    t.line('T-1001');
+    await t.expect(/Name of the new user:/);
+    t.line('New employee');
+    await t.expect(/Slot \(Enter for the first free one\): \(13\)/);
+    t.send(KEY.enter);
+    await t.expect(/Partitions, e\.g\. 1,2/);
+    t.line('1,2');
+    await t.pick(/New code \(4-8 digits\):/, /Type it/);
+    await typeCodeTwice(t, '730518');
+    await t.expect(/Add "New employee" in slot 13 on demo, partitions 1,2, with the code you typed\?/);
+    t.line('y');
+    await t.expect(/✓ added "New employee" in slot 13 on demo \(verified by reading it back\)/);
+    await t.expect(/13\s+user\s+New employee\s+normal\s+1,2\s+set/);
+    expect((await demoUsers())['13']).toMatchObject({ name: 'New employee', code: '730518', partitions: [1, 2] });
+
+    // "I have forgotten my code": the second entry differs, so both are asked again.
+    await t.pick(/What now on demo\?/, /Change a code/);
+    await t.expect(/Whose code\?/);
+    await pickSlot(t, 13, 'New employee');
+    await t.pick(/New code \(4-8 digits\):/, /Type it/);
+    await typeCodeTwice(t, '481927', '481928');
+    await t.expect(/The two entries differ; try again\./);
+    expect((await demoUsers())['13'].code).toBe('730518');
+    await typeCodeTwice(t, '481927');
+    await t.expect(/Change the code of user 13 "New employee" on demo\? The old code stops working\./);
+    t.line('y');
+    await t.expect(/✓ changed the code of user 13 "New employee" on demo \(verified\)/);
+    expect((await demoUsers())['13'].code).toBe('481927');
+
+    await t.pick(/What now on demo\?/, /Quit/);
+    expect((await t.exit()).exitCode).toBe(0);
+
+    expect(t.text.match(/✔ Ticket for this call/g)).toHaveLength(1);
+    expect(await auditLines()).toEqual([
+      expect.objectContaining({ operator: 'e2e-tester', ticket: 'T-1001', panel: 'demo', action: 'users.add', slot: 13, name: 'New employee', outcome: 'ok' }),
+      expect.objectContaining({ operator: 'e2e-tester', ticket: 'T-1001', panel: 'demo', action: 'users.set-code', slot: 13, outcome: 'ok' }),
+    ]);
+    for (const code of ['730518', '481927', '481928']) expect(t.text).not.toContain(code);
+    expect(await sandbox.allWrittenText()).not.toMatch(/730518|481927/);
+  });
+
+  it('generates a code, shows it once after it is verified, then clears it from the screen', async () => {
+    const t = shell(['--ticket', 'T-2002', 'shell', '--panel', 'demo']);
+    await t.pick(/What now on demo\?/, /Change a code/);
+    await t.expect(/Whose code\?/);
+    t.send('lar');
+    await t.expect(/❯\s+2  Lars/);
+    t.send(KEY.enter);
+    await t.pick(/New code \(4-8 digits\):/, /Generate one/);
+    await t.expect(/Change the code of user 2 "Lars" on demo to a generated code\?/);
+    t.line('y');
+    await t.expect(/✓ changed the code of user 2 "Lars" on demo \(verified\)/);
+    const [, shown] = await t.expect(/New code for user 2 "Lars": (\d{6})/);
+    await t.expect(/Read it to the customer now: it is not shown again\./);
+    expect((await demoUsers())['2'].code).toBe(shown);
+
+    await t.expect(/Press Enter when the customer has it/);
+    t.send(KEY.enter);
+    await t.expect(/the new code for user 2 "Lars" was shown and cleared/);
+    await t.expect(/What now on demo\?/);
+    t.send(KEY.ctrlC);
+    expect((await t.exit()).exitCode).toBe(130);
+
+    expect(t.text.split(shown)).toHaveLength(2); // shown exactly once
+    expect(await auditLines()).toEqual([expect.objectContaining({ action: 'users.set-code', slot: 2, ticket: 'T-2002', outcome: 'ok' })]);
+    expect(await sandbox.allWrittenText()).not.toContain(shown);
+  });
+
+  it('removes a user only after confirming, asking who is acting when nobody said', async () => {
+    const t = shell(['shell'], { PANELCTL_OPERATOR: undefined, PANELCTL_TICKET: 'T-3003' });
+    await openPanel(t, 'demo', /demo  \(account 0000/);
+
+    await t.pick(/What now on demo\?/, /Remove a user/);
+    await t.expect(/Your name, for the audit log:/);
+    t.line('Kim');
+    await t.expect(/Remove which user\?/);
+    t.send('ingr');
+    await t.expect(/❯\s+3  Ingrid/);
+    t.send(KEY.enter);
+    await t.expect(/Remove user 3 "Ingrid" from demo\? Their code will stop working\. \(y\/N\)/);
+    t.send(KEY.enter); // the default is no
+    await t.expect(/Not done: nothing was changed\./);
+    expect((await demoUsers())['3']).toBeDefined();
+
+    await t.pick(/What now on demo\?/, /Remove a user/);
+    await t.expect(/Remove which user\?/);
+    await pickSlot(t, 3, 'Ingrid');
+    await t.expect(/Remove user 3 "Ingrid" from demo\?/);
+    t.line('y');
+    await t.expect(/✓ removed user 3 "Ingrid" from demo \(verified: the slot reads back empty\)/);
+    expect((await demoUsers())['3']).toBeUndefined();
+
+    await t.pick(/What now on demo\?/, /Show the audit log for this panel/);
+    await t.expect(/users\.remove\s+3\s+ok/);
+    await t.pick(/What now on demo\?/, /Quit/);
+    expect((await t.exit()).exitCode).toBe(0);
+
+    expect(t.text.match(/✔ Your name, for the audit log/g)).toHaveLength(1);
+    expect(await auditLines()).toEqual([expect.objectContaining({ operator: 'Kim', ticket: 'T-3003', action: 'users.remove', slot: 3, name: 'Ingrid', outcome: 'ok' })]);
+  });
+
+  it('exits 130 on Ctrl-C at the panel search', async () => {
+    const t = shell();
+    await t.expect(/Panel \(type a name/);
+    t.send('dem');
+    t.send(KEY.ctrlC);
+    await t.expect(/Bye\./);
+    expect((await t.exit()).exitCode).toBe(130);
+  });
+});
+
+describe('panelctl shell against an INTEGRA simulator: Ctrl-C anywhere', () => {
+  type Sim = Awaited<ReturnType<typeof createSimulator>>;
+  let sim: Sim;
+  let server: TcpServerHandle;
+  const MASTER = '73918264';
+
+  beforeAll(async () => {
+    sim = await createSimulator({ users: 5 });
+    sim.state.users[241].code = MASTER;
+    server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await sim.close();
+  });
+
+  beforeEach(async () => {
+    sim.setFaults({ latencyMs: 0 });
+    await sandbox.writeInventory(
+      `panels:\n  nordic-oslo:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    account: "7001"\n    customer: Nordic Retail AS\n    tags: { site: oslo }\n`,
+    );
+  });
+
+  it('backs out of every flow with nothing sent, and quits with 130 from the menu', async () => {
+    const before = JSON.stringify(sim.state.users);
+    const t = shell([], { LAB_CODE: MASTER, PANELCTL_TICKET: 'T-4004' });
+    await openPanel(t, 'nordic 7001', /nordic-oslo  \(Nordic Retail AS, account 7001/);
+    const writes = sim.stats.writes;
+    const backAtMenu = async () => {
+      await t.expect(/Cancelled: nothing was changed\./);
+    };
+
+    // Add: at the name, at the second code entry, at the confirmation.
+    await t.pick(/What now on nordic-oslo\?/, /Add a user/);
+    await t.expect(/Name of the new user:/);
+    t.send('Half');
+    t.send(KEY.ctrlC);
+    await backAtMenu();
+
+    await t.pick(/What now on nordic-oslo\?/, /Add a user/);
+    await t.expect(/Name of the new user:/);
+    t.line('Temp');
+    await t.expect(/Slot/);
+    t.send(KEY.enter);
+    await t.expect(/Partitions/);
+    t.send(KEY.enter);
+    await t.pick(/New code \(4-8 digits\):/, /Type it/);
+    await t.expect(/New code:/);
+    t.line('592038');
+    await t.expect(/New code again:/);
+    t.send('5920');
+    t.send(KEY.ctrlC);
+    await backAtMenu();
+
+    await t.pick(/What now on nordic-oslo\?/, /Add a user/);
+    await t.expect(/Name of the new user:/);
+    t.line('Temp');
+    await t.expect(/Slot/);
+    t.send(KEY.enter);
+    await t.expect(/Partitions/);
+    t.send(KEY.enter);
+    await t.pick(/New code \(4-8 digits\):/, /Type it/);
+    await typeCodeTwice(t, '592038');
+    await t.expect(/Add "Temp" in slot 6 on nordic-oslo, with the code you typed\?/);
+    t.send(KEY.ctrlC);
+    await backAtMenu();
+
+    // Change a code: at the user search, and at the code choice.
+    await t.pick(/What now on nordic-oslo\?/, /Change a code/);
+    await t.expect(/Whose code\?/);
+    t.send('an');
+    t.send(KEY.ctrlC);
+    await backAtMenu();
+
+    await t.pick(/What now on nordic-oslo\?/, /Change a code/);
+    await t.expect(/Whose code\?/);
+    await pickSlot(t, 1, 'Anna');
+    await t.expect(/New code \(4-8 digits\):/);
+    t.send(KEY.ctrlC);
+    await backAtMenu();
+
+    // Remove: at the confirmation, asked in the middle of the operation.
+    await t.pick(/What now on nordic-oslo\?/, /Remove a user/);
+    await t.expect(/Remove which user\?/);
+    await pickSlot(t, 2, 'Lars');
+    await t.expect(/Remove user 2 "Lars" from nordic-oslo\?/);
+    t.send(KEY.ctrlC);
+    await backAtMenu();
+
+    // A slow read is aborted at once.
+    sim.setFaults({ latencyMs: 400 });
+    await t.pick(/What now on nordic-oslo\?/, /Show the users again/);
+    await t.expect(/reading the users of nordic-oslo/);
+    t.send(KEY.ctrlC);
+    await backAtMenu();
+    sim.setFaults({ latencyMs: 0 });
+
+    expect(sim.stats.writes).toBe(writes);
+    expect(JSON.stringify(sim.state.users)).toBe(before);
+    expect(await auditLines()).toEqual([]);
+
+    t.send(KEY.ctrlC);
+    await t.expect(/Bye\./);
+    expect((await t.exit()).exitCode).toBe(130);
+    expect(sim.stats.writes).toBe(writes);
+    for (const code of ['592038', MASTER]) expect(t.text).not.toContain(code);
+  });
+
+  it('lets a change that is being written finish and verify when Ctrl-C comes mid-write', async () => {
+    const t = shell(['shell', '--panel', 'nordic-oslo'], { LAB_CODE: MASTER, PANELCTL_TICKET: 'T-5005' });
+    await t.pick(/What now on nordic-oslo\?/, /Add a user/);
+    await t.expect(/Name of the new user:/);
+    t.line('Late');
+    await t.expect(/Slot/);
+    t.line('30'); // typing replaces the offered first free slot
+    await t.expect(/Partitions/);
+    t.send(KEY.enter);
+    await t.pick(/New code \(4-8 digits\):/, /Type it/);
+    await typeCodeTwice(t, '640913');
+    await t.expect(/Add "Late" in slot 30 on nordic-oslo/);
+    sim.setFaults({ latencyMs: 150 });
+    t.line('y');
+    await t.expect(/adding "Late" to nordic-oslo/);
+    t.send(KEY.ctrlC);
+    await t.expect(/finishing this change first/);
+    await t.expect(/✓ added "Late" in slot 30 on nordic-oslo \(verified by reading it back\)/, 15_000);
+    sim.setFaults({ latencyMs: 0 });
+    expect(sim.state.users[30]).toMatchObject({ name: 'Late', code: '640913' });
+    await t.pick(/What now on nordic-oslo\?/, /Quit/);
+    expect((await t.exit()).exitCode).toBe(0);
+    expect(await auditLines()).toEqual([expect.objectContaining({ action: 'users.add', slot: 30, ticket: 'T-5005', outcome: 'ok' })]);
+    expect(t.text).not.toContain('640913');
+  });
+});
