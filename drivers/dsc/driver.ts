@@ -1,12 +1,396 @@
-import type { PanelDriver } from '../../src/core/contract.js';
-import { NotSupportedError } from '../../src/core/errors.js';
+import type { DriverInfo, NewUser, OpenOptions, PanelDriver, PanelInfo, PanelSession, ProbeResult, TestModeControl, TestState, UserSlot } from '../../src/core/contract.js';
+import { NotSupportedError, PanelRefusedError, UnreachableError, UsageError, ValidationError, VerificationError, WrongCredentialError } from '../../src/core/errors.js';
+import type { Secret } from '../../src/core/secret.js';
+import { connect } from '../../src/transport/index.js';
+import { FrameChannel } from '../../src/transport/channel.js';
+import type { ByteStream } from '../../src/transport/types.js';
+import { DscDecoder, encodeMessage } from './codec.js';
+import { Keypad, newKeypad, type Module } from './keypad.js';
+import { Cmd, Login, MASTER_SLOT, MAX_SLOT, SLOT_RANGES, slotKind, twoDigits } from './messages.js';
+import type { Display } from './screens.js';
 
-// Placeholder: the dsc driver is being written.
+/**
+ * DSC PowerSeries (PC1616/1832/1864) through the IT-100 serial module or the Envisalink TPI. The
+ * panel has no user-code commands: the driver drives a virtual keypad through the [*][5] menu and
+ * reads the LCD, as an installer would. See README.md for the spec facts and assumptions.
+ */
+
+const info: DriverInfo = {
+  name: 'dsc',
+  title: 'DSC PowerSeries (IT-100 / Envisalink TPI)',
+  transports: ['tcp', 'serial'],
+  defaultTcpPort: 4025,
+  defaultSerial: { baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 },
+  capabilities: ['users.list', 'users.add', 'users.set-code', 'users.remove', 'users.next-slot', 'test-mode', 'probe'],
+  codeRules: { minLength: 4, maxLength: 6, allowedLengths: [4, 6] },
+  slotRanges: SLOT_RANGES,
+  secrets: [
+    { name: 'code', label: 'DSC master code (slot 40)', required: true },
+    { name: 'tpiPassword', label: 'Envisalink TPI password', required: false },
+    { name: 'installer', label: 'DSC installer code (for the walk test)', required: false },
+  ],
+  options: [
+    { name: 'codeLength', description: '4 or 6: the code length the panel is set to (default: the master code\'s length)' },
+    { name: 'maxUsers', description: 'the highest user slot of this panel: 32 (PC1616), 48..72 (PC1832), 95 (PC1864, the default)' },
+    { name: 'allowMaster', description: 'true to let set-code change the master code in slot 40 (refused otherwise)' },
+    { name: 'module', description: 'envisalink or it100 (default: envisalink on tcp://, it100 on serial)' },
+  ],
+};
+
+/** How long to wait for the panel when leaving a menu on the way out (errors, Ctrl-C). */
+const CLEANUP_MS = 3000;
+
+interface Settings {
+  module: Module;
+  codeLength: number;
+  highestSlot: number;
+  allowMaster: boolean;
+}
+
+function settingsFor(options: OpenOptions): Settings {
+  const o = options.options;
+  const master = options.secrets.code;
+  if (!master) throw new UsageError('DSC needs the master code (secret: in the inventory)', { code: 'E_SECRET_MISSING' });
+  if (!/^\d{4}(\d{2})?$/.test(master.reveal())) throw new ValidationError('secret', 'the DSC master code must be 4 or 6 digits');
+  let codeLength = master.length;
+  if (o.codeLength !== undefined) {
+    codeLength = Number(o.codeLength);
+    if (codeLength !== 4 && codeLength !== 6) throw new ValidationError('options.codeLength', 'must be 4 or 6');
+    if (codeLength !== master.length) {
+      throw new ValidationError('options.codeLength', `is ${codeLength} but the master code has ${master.length} digits; a DSC panel uses one length for every code`);
+    }
+  }
+  const maxUsers = o.maxUsers === undefined ? MAX_SLOT : Number(o.maxUsers);
+  if (!Number.isInteger(maxUsers) || maxUsers < 1 || maxUsers > MAX_SLOT) throw new ValidationError('options.maxUsers', `must be a whole number from 1 to ${MAX_SLOT}`);
+  const module = o.module === undefined ? (options.link.kind === 'tcp' ? 'envisalink' : 'it100') : String(o.module);
+  if (module !== 'envisalink' && module !== 'it100') throw new ValidationError('options.module', 'must be envisalink or it100');
+  return { module, codeLength, highestSlot: Math.max(maxUsers, 42), allowMaster: o.allowMaster === true || o.allowMaster === 'true' };
+}
+
+type Menu = 'none' | 'users' | 'installer';
+
+class DscSession implements PanelSession {
+  private menu: Menu = 'none';
+  readonly testMode: TestModeControl;
+
+  constructor(
+    readonly keypad: Keypad,
+    private readonly options: OpenOptions,
+    private readonly settings: Settings,
+  ) {
+    keypad.onEvent = (frame) => {
+      // After these the panel has left the code prompt by itself.
+      if (frame.command === Cmd.invalidAccessCode || frame.command === Cmd.keypadLockout) this.menu = 'none';
+    };
+    this.testMode = {
+      start: () => this.guard(() => this.walkTest(true)),
+      stop: () => this.guard(() => this.walkTest(false)),
+      status: () => this.guard(() => this.walkTestState()),
+    };
+  }
+
+  /** Runs one operation; on any failure (abort included) the keypad is taken out of its menu first. */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      await this.leaveMenu().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Presses [#] until the keypad shows its idle screen (at most three times). Ignores Ctrl-C: it is the way out. */
+  async leaveMenu(): Promise<void> {
+    if (this.menu === 'none' || this.keypad.channel.isLost) return;
+    for (let i = 0; i < 3 && this.keypad.display.screen !== 'idle'; i++) {
+      const since = this.keypad.lcdSeq;
+      await this.keypad.press('#', '', { useSignal: false, timeoutMs: CLEANUP_MS });
+      await this.keypad.waitDisplay((d) => (d.screen === 'idle' || d.screen === 'select' ? true : undefined), since, 'the menu being left', { useSignal: false, timeoutMs: CLEANUP_MS });
+    }
+    this.menu = 'none';
+  }
+
+  /** The status request: refreshes the LCD model (and brings the keypad back from a menu left open). */
+  async refresh(): Promise<Display> {
+    const since = this.keypad.lcdSeq;
+    // A busy partition (673) is news for the menus, not a reason to fail a status request.
+    await this.keypad.command(Cmd.statusRequest);
+    return this.keypad.waitDisplay((d) => d, since, 'the keypad display', { ignore: [Cmd.partitionBusy, Cmd.partitionReady] });
+  }
+
+  async reset(): Promise<void> {
+    const display = await this.refresh();
+    if (display.screen !== 'idle') {
+      // A session that dropped mid-menu left the keypad there; a real keypad waits ~2 minutes before leaving.
+      this.menu = display.screen === 'installer' ? 'installer' : 'users';
+      await this.leaveMenu();
+    }
+  }
+
+  // ---- the [*][5] menu ----
+
+  private async codeMenu(kind: 'users' | 'installer'): Promise<void> {
+    if (this.menu === kind) return;
+    await this.leaveMenu();
+    const secret = kind === 'users' ? (this.options.secrets.code as Secret) : this.options.secrets.installer;
+    if (!secret) throw new NotSupportedError('the walk test needs the installer code: add secrets.installer to this panel in the inventory');
+    const since = this.keypad.lcdSeq;
+    if (kind === 'users' && this.settings.module === 'envisalink') await this.keypad.command(Cmd.userCodeProgramming, '1');
+    else await this.keypad.press(kind === 'users' ? '*5' : '*8');
+    const wanted: string[] = kind === 'users' ? [Cmd.masterCodeRequired, Cmd.codeRequired] : [Cmd.installerCodeRequired, Cmd.codeRequired];
+    await this.keypad.until((f) => (wanted.includes(f.command) ? true : undefined));
+    this.menu = kind;
+    // One attempt only: a 670 ends the session with WrongCredentialError, never a retry.
+    await this.keypad.command(Cmd.codeSend, secret.reveal(), '*'.repeat(secret.length));
+    await this.keypad.waitDisplay((d) => (d.screen === (kind === 'users' ? 'select' : 'installer') ? true : undefined), since, kind === 'users' ? 'the [*][5] user code menu' : 'the installer menu');
+  }
+
+  private checkSlot(slot: number): void {
+    if (!Number.isInteger(slot) || slot < 1 || slot > this.settings.highestSlot) {
+      throw new ValidationError('--slot', `must be 01 to ${twoDigits(this.settings.highestSlot)} on this panel (options.maxUsers)`);
+    }
+  }
+
+  private checkWritable(slot: number): void {
+    this.checkSlot(slot);
+    if (slot === MASTER_SLOT && !this.settings.allowMaster) {
+      throw new ValidationError('--slot', 'slot 40 is the master code, which panelctl logs in with; it is changed only when asked explicitly', {
+        hint: 'set the driver option allowMaster: true for this panel (and update the configured master code right after)',
+      });
+    }
+  }
+
+  private checkNewCode(code: Secret): void {
+    const n = this.settings.codeLength;
+    if (!/^\d+$/.test(code.reveal()) || code.length !== n) throw new ValidationError('new code', `must be ${n} digits on this panel (options.codeLength)`);
+  }
+
+  private toSlot(slot: number): UserSlot {
+    return { slot, kind: slotKind(slot), hasCode: true, editable: slot !== MASTER_SLOT || this.settings.allowMaster };
+  }
+
+  /** Shows a slot on the LCD and reads its "P": type its number, then [#] back to the slot list. */
+  private async programmed(slot: number): Promise<boolean> {
+    await this.codeMenu('users');
+    const shown = this.keypad.display;
+    if (shown.screen === 'select' && shown.slot === slot) return shown.programmed;
+    let since = this.keypad.lcdSeq;
+    await this.keypad.press(twoDigits(slot));
+    const entry = await this.keypad.waitDisplay((d) => ((d.screen === 'entry' && d.slot === slot) || d.screen === 'refused' ? d : undefined), since, `slot ${slot}`);
+    if (entry.screen === 'refused') throw new ValidationError('--slot', `the panel has no slot ${twoDigits(slot)} ("${entry.text}"); check options.maxUsers`);
+    since = this.keypad.lcdSeq;
+    await this.keypad.press('#');
+    await this.keypad.waitDisplay((d) => (d.screen === 'select' && d.slot === slot ? true : undefined), since, `the slot list at ${slot}`);
+    return entry.screen === 'entry' && entry.programmed;
+  }
+
+  /** Types slot + code (or [*] to delete) and waits for the slot list to show the result. */
+  private async program(slot: number, code: Secret | undefined): Promise<void> {
+    await this.codeMenu('users');
+    const since = this.keypad.lcdSeq;
+    const keys = twoDigits(slot) + (code ? code.reveal() : '*');
+    await this.keypad.press(keys, code ? `00${'*'.repeat(code.length)}` : '');
+    const result = await this.keypad.waitDisplay(
+      (d) => ((d.screen === 'select' && d.slot === slot) || d.screen === 'refused' ? d : undefined),
+      since,
+      `the slot list at ${slot} after ${code ? 'the new code' : 'deleting'}`,
+    );
+    if (result.screen === 'refused') {
+      throw new PanelRefusedError('E_CODE_REJECTED', `the panel refused ${code ? 'the new code' : 'the change'} for slot ${slot} ("${result.text}")`, {
+        hint: code ? 'another slot (or the installer) already uses that code: choose another, or --generate one' : undefined,
+        data: { slot },
+      });
+    }
+  }
+
+  async info(): Promise<PanelInfo> {
+    const display = this.keypad.display;
+    return {
+      driver: 'dsc',
+      model: 'DSC PowerSeries',
+      module: this.settings.module === 'envisalink' ? 'Envisalink TPI' : 'IT-100',
+      slotRanges: SLOT_RANGES.filter((r) => r.from <= this.settings.highestSlot).map((r) => ({ ...r, to: Math.min(r.to, this.settings.highestSlot) })),
+      capabilities: info.capabilities.filter((c) => c !== 'test-mode' || this.options.secrets.installer !== undefined),
+      codeRules: { minLength: this.settings.codeLength, maxLength: this.settings.codeLength, allowedLengths: [this.settings.codeLength] },
+      details: { 'code length': this.settings.codeLength, 'highest slot': this.settings.highestSlot, 'walk test': display.screen === 'idle' && display.walkTest, names: 'none (DSC keeps no user names)' },
+    };
+  }
+
+  /** Scrolls the [*][5] slot list with [>] and reads each slot's "P" from the LCD. */
+  listUsers(): Promise<UserSlot[]> {
+    return this.guard(async () => {
+      await this.codeMenu('users');
+      const seen = new Map<number, boolean>();
+      let last = 0;
+      let panelMax: number | undefined; // learnt when the list wraps round to slot 01
+      const record = () => {
+        const d = this.keypad.display;
+        if (d.screen !== 'select') return;
+        if (d.slot < last && panelMax === undefined) panelMax = last;
+        last = d.slot;
+        seen.set(d.slot, d.programmed);
+      };
+      record();
+      const previous = this.keypad.onEvent;
+      this.keypad.onEvent = (frame) => {
+        previous?.(frame);
+        if (frame.command === Cmd.lcdUpdate) record();
+      };
+      const limit = () => Math.min(this.settings.highestSlot, panelMax ?? MAX_SLOT);
+      const missing = () => Array.from({ length: limit() }, (_, i) => i + 1).filter((n) => !seen.has(n));
+      try {
+        // Envisalink: six [>] per 071; IT-100: one key (and its break) at a time.
+        const batch = this.settings.module === 'envisalink' ? 6 : 1;
+        for (let steps = 0; missing().length > 0 && steps < 2 * MAX_SLOT; steps += batch) {
+          const target = last + batch;
+          const since = this.keypad.lcdSeq;
+          await this.keypad.press('>'.repeat(batch));
+          await this.keypad.waitDisplay(
+            (d) => (d.screen === 'select' && (d.slot === target || (panelMax !== undefined && d.slot === target - panelMax)) ? true : undefined),
+            since,
+            'the next slots',
+          );
+        }
+      } finally {
+        this.keypad.onEvent = previous;
+      }
+      // Any slot whose line the keypad skipped is read on its own.
+      for (const slot of missing()) seen.set(slot, await this.programmed(slot));
+      return [...seen].filter(([slot, programmed]) => programmed && slot <= limit()).map(([slot]) => this.toSlot(slot)).sort((a, b) => a.slot - b.slot);
+    });
+  }
+
+  readUser(slot: number): Promise<UserSlot | undefined> {
+    return this.guard(async () => {
+      this.checkSlot(slot);
+      return (await this.programmed(slot)) ? this.toSlot(slot) : undefined;
+    });
+  }
+
+  createUser(user: NewUser): Promise<UserSlot> {
+    return this.guard(async () => {
+      // DSC keeps no user names: a name given is not stored, and the slot reads back without one.
+      this.checkNewCode(user.code);
+      let slot = user.slot;
+      if (slot === undefined) {
+        const taken = new Set((await this.listUsers()).map((u) => u.slot));
+        slot = SLOT_RANGES.filter((r) => r.kind === 'user').flatMap((r) => Array.from({ length: r.to - r.from + 1 }, (_, i) => r.from + i)).find((n) => n <= this.settings.highestSlot && !taken.has(n));
+        if (slot === undefined) throw new PanelRefusedError('E_FULL', 'every user slot on this panel is programmed');
+      }
+      this.checkWritable(slot);
+      await this.program(slot, user.code);
+      return this.toSlot(slot);
+    });
+  }
+
+  changeCode(slot: number, code: Secret): Promise<void> {
+    return this.guard(async () => {
+      this.checkWritable(slot);
+      this.checkNewCode(code);
+      await this.program(slot, code);
+    });
+  }
+
+  deleteUser(slot: number): Promise<void> {
+    return this.guard(async () => {
+      this.checkSlot(slot);
+      if (slot === MASTER_SLOT) throw new PanelRefusedError('E_MASTER_SLOT', 'the master code (slot 40) can be changed but never deleted on a DSC panel');
+      await this.program(slot, undefined);
+    });
+  }
+
+  // ---- the installer's walk test ([*][8] installer code, section 901) ----
+
+  private async walkTestState(): Promise<TestState> {
+    await this.leaveMenu();
+    const display = await this.refresh();
+    if (display.screen !== 'idle') throw new VerificationError(`the keypad shows "${this.keypad.shown}" instead of its idle screen`);
+    return { active: display.walkTest, mode: 'walk test' };
+  }
+
+  private async walkTest(on: boolean): Promise<TestState> {
+    if (!this.options.secrets.installer) {
+      throw new NotSupportedError('the walk test needs the installer code: add secrets.installer to this panel in the inventory', {
+        hint: 'secrets: { installer: env:VARIABLE } (the code for [*][8] installer programming)',
+      });
+    }
+    const before = await this.walkTestState();
+    if (before.active === on) return before;
+    await this.codeMenu('installer');
+    const since = this.keypad.lcdSeq;
+    await this.keypad.press('901');
+    await this.keypad.waitDisplay((d) => (d.screen === 'installer' ? true : undefined), since, 'the walk test toggling');
+    await this.leaveMenu();
+    const after = await this.walkTestState();
+    if (after.active !== on) throw new VerificationError(`the panel took section 901 but the walk test reads back ${after.active ? 'on' : 'off'}`);
+    return after;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.leaveMenu();
+    } catch {
+      // the line may be gone already; the keypad times out by itself
+    } finally {
+      await this.keypad.channel.close();
+    }
+  }
+}
+
+async function login(keypad: Keypad, password: Secret | undefined): Promise<void> {
+  if (!password) {
+    throw new UsageError('an Envisalink needs its TPI password (secrets.tpiPassword in the inventory)', { code: 'E_SECRET_MISSING', hint: 'secrets: { tpiPassword: env:VARIABLE }, or options.module: it100 for an IT-100 behind a serial-to-TCP converter' });
+  }
+  if (password.length < 1 || password.length > 6) throw new ValidationError('secrets.tpiPassword', 'must be 1 to 6 characters (the TPI takes at most 6)');
+  try {
+    await keypad.until((f) => (f.command === Cmd.loginInteraction && f.data === Login.passwordRequested ? true : undefined));
+  } catch (error) {
+    if (error instanceof UnreachableError && error.code === 'E_LOST') {
+      throw new UnreachableError('E_BUSY', 'the Envisalink closed the connection before asking for the TPI password: it serves one TPI client at a time, and another one is probably connected', { cause: error });
+    }
+    throw error;
+  }
+  await keypad.write(Cmd.networkLogin, password.reveal(), '*'.repeat(password.length));
+  const result = await keypad.until((f) => (f.command === Cmd.loginInteraction ? f.data : undefined), { ignore: [Cmd.ack] });
+  if (result === Login.ok) return;
+  if (result === Login.failed) {
+    throw new WrongCredentialError('the Envisalink refused the TPI password', { data: { secret: 'tpiPassword' }, hint: 'check secrets.tpiPassword (the Envisalink web password, first 6 characters); panelctl will not retry it' });
+  }
+  throw new UnreachableError('E_LOGIN_TIMEOUT', 'the Envisalink gave up waiting for the TPI login');
+}
+
 export const driver: PanelDriver = {
-  describe() {
-    throw new NotSupportedError('the dsc driver is not available yet');
+  describe: () => info,
+
+  async open(options: OpenOptions): Promise<PanelSession> {
+    const settings = settingsFor(options);
+    const stream = await connect(options.link, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
+    const keypad = newKeypad(stream, { module: settings.module, timeoutMs: options.timeoutMs, signal: options.signal, trace: options.trace });
+    try {
+      if (settings.module === 'envisalink') await login(keypad, options.secrets.tpiPassword);
+      else await keypad.command(Cmd.virtualKeypad, '1');
+      const session = new DscSession(keypad, options, settings);
+      await session.reset();
+      return session;
+    } catch (error) {
+      await keypad.channel.close().catch(() => undefined);
+      throw error;
+    }
   },
-  async open() {
-    throw new NotSupportedError('the dsc driver is not available yet');
+
+  /** A poll (000): an IT-100 acknowledges it; an Envisalink asks for its password first. Nothing else is sent. */
+  async probe(stream: ByteStream, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ProbeResult | undefined> {
+    const channel = new FrameChannel(stream, new DscDecoder());
+    try {
+      await channel.send(encodeMessage(Cmd.poll));
+      const frame = await channel.next(
+        (f) => f.kind === 'message' && ((f.command === Cmd.ack && f.data === Cmd.poll) || (f.command === Cmd.loginInteraction && f.data === Login.passwordRequested)),
+        options,
+        true,
+      );
+      return { driver: 'dsc', model: frame.command === Cmd.ack ? 'DSC PowerSeries behind an IT-100' : 'DSC PowerSeries behind an Envisalink (TPI asks for its password)' };
+    } catch {
+      return undefined;
+    }
   },
 };

@@ -11,11 +11,13 @@ export const pad = (text: string) => text.padEnd(LCD_WIDTH).slice(0, LCD_WIDTH);
 const KIND_LABEL: Record<string, string> = { user: 'User', duress: 'Duress', master: 'Master', supervisor: 'Super' };
 
 export const Screen = {
-  idle: [pad('System is Ready'), pad('to Arm         <>')],
+  idle: [pad('System is Ready'), pad('to Arm        <>')],
   walkTestIdle: [pad('Walk Test Active'), pad('Zones: none open')],
   selectHeader: pad('Select Code   <>'),
   enterCode: pad('Enter New Code'),
   installerMenu: [pad('Enter Section'), pad('---')],
+  masterPrompt: [pad('Enter Master'), pad('Code')],
+  installerPrompt: [pad('Enter Installer'), pad('Code')],
   codeInUse: pad('Code In Use'),
   invalidEntry: pad('Invalid Entry'),
 } as const;
@@ -40,6 +42,7 @@ export type Display =
   | { screen: 'select'; slot: number; programmed: boolean }
   | { screen: 'entry'; slot: number; programmed: boolean }
   | { screen: 'installer' }
+  | { screen: 'prompt'; for: 'master' | 'installer' }
   | { screen: 'refused'; text: string }
   | { screen: 'unknown'; text: string };
 
@@ -49,6 +52,8 @@ export function readDisplay(lines: readonly [string, string] | string[]): Displa
   if (top === Screen.idle[0]) return { screen: 'idle', walkTest: false };
   if (top === Screen.walkTestIdle[0]) return { screen: 'idle', walkTest: true };
   if (top === Screen.installerMenu[0]) return { screen: 'installer' };
+  if (top === Screen.masterPrompt[0]) return { screen: 'prompt', for: 'master' };
+  if (top === Screen.installerPrompt[0]) return { screen: 'prompt', for: 'installer' };
   if (top === Screen.selectHeader) {
     const slot = parseSlotLine(bottom);
     if (slot) return { screen: 'select', ...slot };

@@ -311,6 +311,8 @@ export class DscSimulator implements PanelSimulator {
           }
           this.keypad = { name: 'await-code', for: key === '5' ? 'master' : 'installer', typed: '' };
           this.armMenuTimer();
+          const [top, bottom] = key === '5' ? Screen.masterPrompt : Screen.installerPrompt;
+          this.show(top, bottom);
           return this.send(key === '5' ? Cmd.masterCodeRequired : Cmd.installerCodeRequired);
         }
         this.keypad = { name: 'idle', star: false };
@@ -350,6 +352,8 @@ export class DscSimulator implements PanelSimulator {
       this.keypad = { name: 'idle', star: false };
       this.clearMenuTimer();
       this.send(Cmd.invalidAccessCode, '1');
+      const [top, bottom] = this.idleScreen();
+      this.show(top, bottom);
       if (this.wrongInARow >= this.lockoutAfter) {
         this.wrongInARow = 0;
         this.lockedUntil = Date.now() + this.lockoutMs;
