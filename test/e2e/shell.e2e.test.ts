@@ -154,6 +154,8 @@ describe('panelctl shell on the demo panel', () => {
     await t.expect(/Press Enter when the customer has it/);
     t.send(KEY.enter);
     await t.expect(/the new code for user 2 "Lars" was shown and cleared/);
+    // Taken off the screen: the cursor went up over both lines and cleared them.
+    expect(t.output.slice(t.output.indexOf(shown))).toContain('\x1b[1A\x1b[2K\x1b[1A\x1b[2K');
     await t.expect(/What now on demo\?/);
     t.send(KEY.ctrlC);
     expect((await t.exit()).exitCode).toBe(130);
@@ -196,13 +198,21 @@ describe('panelctl shell on the demo panel', () => {
     expect(await auditLines()).toEqual([expect.objectContaining({ operator: 'Kim', ticket: 'T-3003', action: 'users.remove', slot: 3, name: 'Ingrid', outcome: 'ok' })]);
   });
 
-  it('exits 130 on Ctrl-C at the panel search', async () => {
-    const t = shell();
-    await t.expect(/Panel \(type a name/);
-    t.send('dem');
-    t.send(KEY.ctrlC);
-    await t.expect(/Bye\./);
-    expect((await t.exit()).exitCode).toBe(130);
+  it('exits 130 on Ctrl-C at the panel search; colour only when wanted', async () => {
+    const colours = /\x1b\[(1|2|3\d|9\d)m/;
+    const coloured = shell([], { NO_COLOR: undefined });
+    await coloured.expect(/Panel \(type a name/);
+    coloured.send('dem');
+    coloured.send(KEY.ctrlC);
+    await coloured.expect(/Bye\./);
+    expect((await coloured.exit()).exitCode).toBe(130);
+    expect(coloured.output).toMatch(colours);
+
+    const plain = shell(['--no-color', 'shell'], { NO_COLOR: undefined });
+    await plain.expect(/Panel \(type a name/);
+    plain.send(KEY.ctrlC);
+    expect((await plain.exit()).exitCode).toBe(130);
+    expect(plain.output).not.toMatch(colours);
   });
 });
 

@@ -36,6 +36,11 @@ export class TtySession {
     this.exited = new Promise((resolve) => this.proc.onExit((e) => resolve({ exitCode: e.exitCode, signal: e.signal || undefined })));
   }
 
+  /** Everything the program wrote, escape sequences included. */
+  get output(): string {
+    return this.raw;
+  }
+
   /** Everything shown so far, without colours and cursor movements. */
   get text(): string {
     return stripVTControlCharacters(this.raw);

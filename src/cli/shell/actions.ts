@@ -1,4 +1,5 @@
 import type { Capability, UserSlot } from '../../core/contract.js';
+import { PanelRefusedError } from '../../core/errors.js';
 import { addUser, checkSlot, codePolicyFor, removeUser, setCode } from '../../operations/users.js';
 import { askConfirm, askText } from '../prompts.js';
 import { parsePartitions } from '../target-options.js';
@@ -24,9 +25,17 @@ const needs = (capability: Capability, what: string) => (panel: PanelView) =>
 
 const userLabel = (user: UserSlot) => `${user.kind} ${user.slot}${user.name ? ` "${user.name}"` : ''}`;
 
+/** Raised before any question when there is nobody to choose: shown, and back to the menu. */
+class NothingToPick extends PanelRefusedError {
+  constructor(message: string) {
+    super('E_NO_SUCH_USER', message);
+  }
+}
+
 /** Type-ahead over the users as last read: a slot number finds that slot first, words find names. */
 async function pickUser(panel: PanelView, message: string): Promise<UserSlot> {
   const users = panel.users;
+  if (!users.some((u) => u.editable !== false)) throw new NothingToPick(`there is no user on ${panel.target.name} that panelctl can change`);
   const choices = (term: string): MenuChoice<number>[] => {
     const t = term.trim().toLowerCase();
     const found = users
