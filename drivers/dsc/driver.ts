@@ -71,6 +71,7 @@ type Menu = 'none' | 'users' | 'installer';
 
 class DscSession implements PanelSession {
   private menu: Menu = 'none';
+  private refusedCredential?: WrongCredentialError;
   readonly testMode: TestModeControl;
 
   constructor(
@@ -134,15 +135,27 @@ class DscSession implements PanelSession {
     await this.leaveMenu();
     const secret = kind === 'users' ? (this.options.secrets.code as Secret) : this.options.secrets.installer;
     if (!secret) throw new NotSupportedError('the walk test needs the installer code: add secrets.installer to this panel in the inventory');
+    if (this.refusedCredential) throw this.refusedCredential;
     const since = this.keypad.lcdSeq;
+    const mark = this.keypad.frameSeq;
     if (kind === 'users' && this.settings.module === 'envisalink') await this.keypad.command(Cmd.userCodeProgramming, '1');
     else await this.keypad.press(kind === 'users' ? '*5' : '*8');
     const wanted: string[] = kind === 'users' ? [Cmd.masterCodeRequired, Cmd.codeRequired] : [Cmd.installerCodeRequired, Cmd.codeRequired];
-    await this.keypad.until((f) => (wanted.includes(f.command) ? true : undefined));
+    await this.keypad.until((f) => (wanted.includes(f.command) ? true : undefined), { since: mark });
     this.menu = kind;
-    // One attempt only: a 670 ends the session with WrongCredentialError, never a retry.
-    await this.keypad.command(Cmd.codeSend, secret.reveal(), '*'.repeat(secret.length));
-    await this.keypad.waitDisplay((d) => (d.screen === (kind === 'users' ? 'select' : 'installer') ? true : undefined), since, kind === 'users' ? 'the [*][5] user code menu' : 'the installer menu');
+    // One attempt only: after a 670 this session refuses to send that code again (keypads lock out).
+    try {
+      await this.keypad.command(Cmd.codeSend, secret.reveal(), '*'.repeat(secret.length));
+      await this.keypad.waitDisplay((d) => (d.screen === (kind === 'users' ? 'select' : 'installer') ? true : undefined), since, kind === 'users' ? 'the [*][5] user code menu' : 'the installer menu');
+    } catch (error) {
+      if (error instanceof WrongCredentialError) {
+        this.refusedCredential = new WrongCredentialError(`the panel refused the ${kind === 'users' ? 'master' : 'installer'} code panelctl entered for it (invalid access code)`, {
+          data: { secret: kind === 'users' ? 'code' : 'installer', panelMessage: '670' },
+        });
+        throw this.refusedCredential;
+      }
+      throw error;
+    }
   }
 
   private checkSlot(slot: number): void {

@@ -30,6 +30,9 @@ export class Keypad {
   /** Counts 901 updates, so a wait can insist on a display newer than some moment. */
   lcdSeq = 0;
   leds = 0;
+  /** Counts every frame read; with `history`, a wait can look back at frames an earlier wait passed over. */
+  frameSeq = 0;
+  private readonly history: Array<{ seq: number; frame: DscMessage }> = [];
   /** Frames sent and acknowledged, and keys pressed (for the bench). */
   readonly counts = { commands: 0, keys: 0 };
   /** Called for frames the keypad model has no use for but a caller might (670, 658...). */
@@ -63,6 +66,8 @@ export class Keypad {
   }
 
   private observe(frame: DscMessage): void {
+    this.history.push({ seq: ++this.frameSeq, frame });
+    if (this.history.length > 256) this.history.shift();
     const lcd = frame.command === Cmd.lcdUpdate ? decodeLcd(frame.data) : undefined;
     this.options.trace?.('rx', `${frame.command} ${lcd ? `${lcd.line}${lcd.column} "${maskDigits(lcd.text)}"` : frame.data}`.trim());
     if (lcd) {
@@ -83,7 +88,16 @@ export class Keypad {
    * Reads frames until `pick` returns something. Frames that mean the panel said no (670, 658, 673,
    * 501, 502) end the wait with a typed error unless `pick` takes them, or `ignore` lists them.
    */
-  async until<T>(pick: (frame: DscMessage) => T | undefined, options: { timeoutMs?: number; useSignal?: boolean; ignore?: string[] } = {}): Promise<T> {
+  async until<T>(pick: (frame: DscMessage) => T | undefined, options: { timeoutMs?: number; useSignal?: boolean; ignore?: string[]; since?: number } = {}): Promise<T> {
+    // An IT-100 answers a key after acknowledging it, so the answer may already have passed by
+    // while the key break was being acknowledged: look back first.
+    if (options.since !== undefined) {
+      for (const { seq, frame } of this.history) {
+        if (seq <= options.since) continue;
+        const picked = pick(frame);
+        if (picked !== undefined) return picked;
+      }
+    }
     const deadline = Date.now() + (options.timeoutMs ?? this.options.timeoutMs);
     for (;;) {
       const frame = await this.nextFrame(deadline, options.useSignal ?? true);
