@@ -106,7 +106,7 @@ describe('panelctl shell on the demo panel', () => {
     await typeCodeTwice(t, '730518');
     await t.expect(/Add "New employee" in slot 13 on demo, partitions 1,2, with the code you typed\?/);
     t.line('y');
-    await t.expect(/✓ added "New employee" in slot 13 on demo \(verified by reading it back\)/);
+    await t.expect(/✓ added slot 13 "New employee" on demo \(verified by reading it back\)/);
     await t.expect(/13\s+user\s+New employee\s+normal\s+1,2\s+set/);
     expect((await demoUsers())['13']).toMatchObject({ name: 'New employee', code: '730518', partitions: [1, 2] });
 
@@ -342,7 +342,7 @@ describe('panelctl shell against an INTEGRA simulator: Ctrl-C anywhere', () => {
     await t.expect(/adding "Late" to nordic-oslo/);
     t.send(KEY.ctrlC);
     await t.expect(/finishing this change first/);
-    await t.expect(/✓ added "Late" in slot 30 on nordic-oslo \(verified by reading it back\)/, 15_000);
+    await t.expect(/✓ added slot 30 "Late" on nordic-oslo \(verified by reading it back\)/, 15_000);
     sim.setFaults({ latencyMs: 0 });
     expect(sim.state.users[30]).toMatchObject({ name: 'Late', code: '640913' });
     await t.pick(/What now on nordic-oslo\?/, /Quit/);

@@ -106,8 +106,10 @@ const addAction: ShellAction = {
     const summary = [`Add "${name}" in slot ${slot} on ${target.name}`, partitions && `partitions ${partitions.join(',')}`, generated ? 'with a generated code' : 'with the code you typed'];
     if (!(await askConfirm(`${summary.filter(Boolean).join(', ')}?`, true))) return nothingChanged(shell);
     const { result: user } = await busy(`adding "${name}" to ${target.name}`, 'write', () => addUser(target, ctx, { slot, name, code, partitions }));
-    shell.out.say(`${shell.out.color.green('✓')} added "${user.name ?? name}" in slot ${user.slot} on ${target.name} (verified by reading it back)`);
-    if (generated) await revealOnce(shell, `slot ${user.slot} "${user.name ?? name}"`, code);
+    // Some panels keep no names (DSC): say only what the panel holds.
+    const who = `slot ${user.slot}${user.name ? ` "${user.name}"` : ''}`;
+    shell.out.say(`${shell.out.color.green('✓')} added ${who} on ${target.name} (verified by reading it back)`);
+    if (generated) await revealOnce(shell, who, code);
     await shell.refreshUsers(panel);
   },
 };

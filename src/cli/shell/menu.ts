@@ -44,9 +44,9 @@ async function connect(shell: ShellSession, target: Target): Promise<PanelView |
     shell.out.warn(`${target.name} refused its credential earlier in this session; panelctl will not try it again until you start a new session`);
     return undefined;
   }
-  const panel: PanelView = { target, driver: await describeTarget(target), users: [] };
-  shell.showPanel(panel);
   try {
+    const panel: PanelView = { target, driver: await describeTarget(target), users: [] };
+    shell.showPanel(panel);
     await shell.refreshUsers(panel);
     return panel;
   } catch (error) {
