@@ -107,9 +107,10 @@ export class DscSimulator implements PanelSimulator {
     this.loginTimeoutMs = Number(option(options, 'loginTimeoutMs', 10_000));
     this.state = this.load();
     const o = options.options ?? {};
-    if (typeof o.tpiPassword === 'string') this.state.tpiPassword = o.tpiPassword;
-    if (typeof o.masterCode === 'string') this.state.codes[MASTER_SLOT] = o.masterCode;
-    if (typeof o.installerCode === 'string') this.state.installerCode = o.installerCode;
+    // `--set masterCode=738215` arrives as a number (a leading zero keeps it text): take either.
+    if (o.tpiPassword !== undefined) this.state.tpiPassword = String(o.tpiPassword);
+    if (o.masterCode !== undefined) this.state.codes[MASTER_SLOT] = String(o.masterCode);
+    if (o.installerCode !== undefined) this.state.installerCode = String(o.installerCode);
     this.setFaults({
       busy: o.busy === true,
       latencyMs: Number(o.latencyMs ?? 0),

@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSimulator, type DscSimulator } from '../../drivers/dsc/simulator.js';
+import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
+import { makeSandbox, type CliResult, type Sandbox } from '../support/cli.js';
+
+/**
+ * The real panelctl binary against the DSC simulator behind a simulated Envisalink on a real TCP
+ * port (TPI password login). The panel uses 6-digit codes, so every code can be searched for in
+ * everything the tool printed or wrote without matching by chance.
+ */
+
+const MASTER = '738215';
+const TPI = 'Qv7tZp';
+const INSTALLER = '946027';
+
+let sim: DscSimulator;
+let server: TcpServerHandle;
+let locky: DscSimulator;
+let lockyServer: TcpServerHandle;
+let sandbox: Sandbox;
+const outputs: CliResult[] = [];
+const secretsUsed = new Set<string>([MASTER, TPI, INSTALLER]);
+
+async function panelctl(args: string[], input?: string, env?: NodeJS.ProcessEnv): Promise<CliResult> {
+  const result = await sandbox.run(args, { input, env: { DSC_MASTER: MASTER, DSC_TPI: TPI, DSC_INSTALLER: INSTALLER, ...env } });
+  outputs.push(result);
+  return result;
+}
+
+beforeAll(async () => {
+  sandbox = await makeSandbox();
+  const options = { codeLength: 6, tpiPassword: TPI, masterCode: MASTER, installerCode: INSTALLER };
+  sim = await createSimulator({ users: 4, options });
+  server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
+  locky = await createSimulator({ users: 1, options: { ...options, lockoutAfter: 2, lockoutMs: 60_000 } });
+  lockyServer = await serveTcp('127.0.0.1', 0, (stream) => locky.accept(stream));
+  const panel = (port: number) =>
+    `    driver: dsc\n    link: tcp://127.0.0.1:${port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI, installer: env:DSC_INSTALLER }\n    options: { codeLength: 6 }\n    account: "8001"\n`;
+  await sandbox.writeInventory(`panels:\n  shop:\n${panel(server.port)}  locky:\n${panel(lockyServer.port)}`);
+});
+
+afterAll(async () => {
+  await server.close();
+  await sim.close();
+  await lockyServer.close();
+  await locky.close();
+  await sandbox.cleanup();
+});
+
+beforeEach(() => sim.setFaults({ busy: false, latencyMs: 0, dropReplies: 0, corruptChecksum: 0, dropAfterKeys: 0 }));
+
+describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
+  it('lists programmed slots with their kinds, never codes, and leaves the keypad idle', async () => {
+    const json = await panelctl(['users', 'list', '--panel', 'shop', '-o', 'json']);
+    expect(json.code, json.stderr).toBe(0);
+    const { users } = JSON.parse(json.stdout);
+    expect(users.map((u: { slot: number; kind: string }) => [u.slot, u.kind])).toEqual([[1, 'user'], [2, 'user'], [3, 'user'], [4, 'user'], [40, 'master']]);
+    expect(users[0]).toMatchObject({ hasCode: true });
+    expect(users[0].name ?? null).toBeNull(); // DSC keeps no names
+    expect(sim.keypadMode).toBe('idle');
+
+    const table = await panelctl(['users', 'list', '--panel', 'shop']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/master/);
+    for (const code of Object.values(sim.state.codes)) expect(table.stdout).not.toContain(code);
+  });
+
+  it('shows info: module, 6-digit code rule, walk test capability', async () => {
+    const result = await panelctl(['info', '--panel', 'shop', '-o', 'json']);
+    expect(result.code, result.stderr).toBe(0);
+    const info = JSON.parse(result.stdout);
+    expect(info).toMatchObject({ driver: 'dsc', module: 'Envisalink TPI', codeRules: { allowedLengths: [6] } });
+    expect(info.capabilities).toEqual(expect.arrayContaining(['users.add', 'test-mode']));
+  });
+
+  it('adds, changes and removes a code, each verified by reading the LCD back', async () => {
+    secretsUsed.add('582016').add('719354');
+    const add = await panelctl(['users', 'add', '--panel', 'shop', '--slot', '20', '--name', 'Cleaner', '--code-stdin', '-o', 'json'], '582016\n');
+    expect(add.code, add.stderr).toBe(0);
+    expect(JSON.parse(add.stdout)).toMatchObject({ verified: true, user: { slot: 20, kind: 'user', hasCode: true } });
+    expect(sim.state.codes[20]).toBe('582016');
+
+    const change = await panelctl(['users', 'set-code', '--panel', 'shop', '--slot', '20', '--code-stdin'], '719354\n');
+    expect(change.code, change.stderr).toBe(0);
+    expect(sim.state.codes[20]).toBe('719354');
+
+    const remove = await panelctl(['users', 'remove', '--panel', 'shop', '--slot', '20', '--yes', '-o', 'json']);
+    expect(remove.code, remove.stderr).toBe(0);
+    expect(JSON.parse(remove.stdout)).toMatchObject({ verified: true });
+    expect(sim.state.codes[20]).toBeUndefined();
+    expect(sim.keypadMode).toBe('idle');
+  });
+
+  it('adds in the first free user slot with --next --generate, and traces with --debug without codes', async () => {
+    const result = await panelctl(['--debug', 'users', 'add', '--panel', 'shop', '--next', '--name', 'Temp', '--generate', '-o', 'json']);
+    expect(result.code, result.stderr).toBe(0);
+    const slot = JSON.parse(result.stdout).user.slot;
+    expect(slot).toBe(5);
+    secretsUsed.add(sim.state.codes[5]);
+    expect(result.stderr).toMatch(/\[tx\] 071 1/);
+    expect(result.stderr).toMatch(/\[tx\] 200 \*{6}/);
+  });
+
+  it('refuses the master slot without allowMaster (no write), and a wrong-length code before connecting (exit 2)', async () => {
+    const writes = sim.stats.writes;
+    const master = await panelctl(['users', 'set-code', '--panel', 'shop', '--slot', '40', '--code-stdin'], '605183\n');
+    expect(master.code).toBe(2);
+    expect(master.stderr).toMatch(/master code/);
+    expect(master.stderr).toMatch(/allowMaster/);
+    expect(sim.stats.writes).toBe(writes);
+    expect(sim.keypadMode).toBe('idle');
+    const keys = sim.stats.keystrokes;
+    const short = await panelctl(['users', 'add', '--panel', 'shop', '--slot', '21', '--name', 'X', '--code-stdin'], '6051\n');
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/6 digits/);
+    expect(sim.stats.keystrokes).toBe(keys);
+  });
+
+  it('a wrong master code: exit 3, entered exactly once, never shown', async () => {
+    const wrong = '310947';
+    secretsUsed.add(wrong);
+    const before = sim.stats.wrongCodes;
+    const result = await panelctl(['users', 'list', '--panel', 'shop'], undefined, { DSC_MASTER: wrong });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/refused the master code/);
+    expect(result.stderr).toMatch(/will not retry/);
+    expect(sim.stats.wrongCodes - before).toBe(1);
+  });
+
+  it('a locked-out keypad (658) is exit 3 and names the lockout', async () => {
+    for (let i = 0; i < 2; i++) expect((await panelctl(['users', 'list', '--panel', 'locky'], undefined, { DSC_MASTER: '310947' })).code).toBe(3);
+    expect(locky.stats.lockouts).toBe(1);
+    const result = await panelctl(['users', 'list', '--panel', 'locky']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/locked out/);
+    expect(locky.stats.wrongCodes).toBe(2);
+  });
+
+  it('a busy partition (673) is exit 4', async () => {
+    sim.setFaults({ busy: true });
+    const result = await panelctl(['users', 'list', '--panel', 'shop']);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/busy/);
+  });
+
+  it('a line dropped mid-menu: exit 4, and the next command takes the keypad out of the menu and works', async () => {
+    sim.setFaults({ dropAfterKeys: 6 });
+    const dropped = await panelctl(['users', 'list', '--panel', 'shop']);
+    expect(dropped.code).toBe(4);
+    expect(sim.keypadMode).toBe('select');
+    const next = await panelctl(['users', 'list', '--panel', 'shop', '-o', 'json']);
+    expect(next.code, next.stderr).toBe(0);
+    expect(JSON.parse(next.stdout).users.length).toBeGreaterThan(0);
+    expect(sim.keypadMode).toBe('idle');
+  });
+
+  it('a wrong TPI password is exit 3 and never shown', async () => {
+    secretsUsed.add('Wr0ngX');
+    const result = await panelctl(['users', 'list', '--panel', 'shop'], undefined, { DSC_TPI: 'Wr0ngX' });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/TPI password/);
+  });
+
+  it('probe recognises the Envisalink without logging in', async () => {
+    const failures = sim.stats.loginFailures;
+    const result = await panelctl(['--timeout', '1s', 'probe', `tcp://127.0.0.1:${server.port}`, '-o', 'json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).answered).toMatchObject({ driver: 'dsc' });
+    expect(sim.stats.loginFailures).toBe(failures);
+  });
+
+  it('audits the writes in an intact chain', async () => {
+    const show = await panelctl(['audit', 'show', '-o', 'json']);
+    const { entries } = JSON.parse(show.stdout);
+    expect(entries.some((e: { panel: string; action: string; outcome: string }) => e.panel === 'shop' && e.action === 'users.add' && e.outcome === 'ok')).toBe(true);
+    expect((await panelctl(['audit', 'verify'])).code).toBe(0);
+  });
+
+  it('never lets a code or the TPI password reach stdout, stderr, the audit log or a state file', async () => {
+    const everything = outputs.map((o) => o.stdout + o.stderr).join('\n') + (await sandbox.allWrittenText());
+    for (const secret of secretsUsed) expect(everything.includes(secret), `${secret.slice(0, 2)}** leaked`).toBe(false);
+  });
+});
