@@ -182,19 +182,16 @@ class DscSession implements PanelSession {
     return { slot, kind: slotKind(slot), hasCode: true, editable: slot !== MASTER_SLOT || this.settings.allowMaster };
   }
 
-  /** Shows a slot on the LCD and reads its "P": type its number, then [#] back to the slot list. */
+  /** Shows a slot on the LCD and reads its "P": its number, then [#] back to the slot list, which shows it. */
   private async programmed(slot: number): Promise<boolean> {
     await this.codeMenu('users');
     const shown = this.keypad.display;
     if (shown.screen === 'select' && shown.slot === slot) return shown.programmed;
-    let since = this.keypad.lcdSeq;
-    await this.keypad.press(twoDigits(slot));
-    const entry = await this.keypad.waitDisplay((d) => ((d.screen === 'entry' && d.slot === slot) || d.screen === 'refused' ? d : undefined), since, `slot ${slot}`);
-    if (entry.screen === 'refused') throw new ValidationError('--slot', `the panel has no slot ${twoDigits(slot)} ("${entry.text}"); check options.maxUsers`);
-    since = this.keypad.lcdSeq;
-    await this.keypad.press('#');
-    await this.keypad.waitDisplay((d) => (d.screen === 'select' && d.slot === slot ? true : undefined), since, `the slot list at ${slot}`);
-    return entry.screen === 'entry' && entry.programmed;
+    const since = this.keypad.lcdSeq;
+    await this.keypad.press(`${twoDigits(slot)}#`);
+    const result = await this.keypad.waitDisplay((d) => ((d.screen === 'select' && d.slot === slot) || d.screen === 'refused' ? d : undefined), since, `slot ${slot}`);
+    if (result.screen === 'refused') throw new ValidationError('--slot', `the panel has no slot ${twoDigits(slot)} ("${result.text}"); check options.maxUsers`);
+    return result.screen === 'select' && result.programmed;
   }
 
   /** Types slot + code (or [*] to delete) and waits for the slot list to show the result. */
