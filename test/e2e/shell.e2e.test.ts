@@ -236,7 +236,8 @@ describe('panelctl shell against an INTEGRA simulator: Ctrl-C anywhere', () => {
   beforeEach(async () => {
     sim.setFaults({ latencyMs: 0 });
     await sandbox.writeInventory(
-      `panels:\n  nordic-oslo:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    account: "7001"\n    customer: Nordic Retail AS\n    tags: { site: oslo }\n`,
+      `panels:\n  nordic-oslo:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    account: "7001"\n    customer: Nordic Retail AS\n    tags: { site: oslo }\n` +
+        `  bergen-typed:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: prompt\n    account: "7002"\n`,
     );
   });
 
@@ -349,5 +350,41 @@ describe('panelctl shell against an INTEGRA simulator: Ctrl-C anywhere', () => {
     expect((await t.exit()).exitCode).toBe(0);
     expect(await auditLines()).toEqual([expect.objectContaining({ action: 'users.add', slot: 30, ticket: 'T-5005', outcome: 'ok' })]);
     expect(t.text).not.toContain('640913');
+  });
+
+  it('asks for a typed panel credential once per session, and never tries a refused one again', async () => {
+    const t = shell([], { PANELCTL_TICKET: 'T-6006' });
+    await t.expect(/Panel \(type/);
+    t.send('7002');
+    await t.expect(/❯ bergen-typed/);
+    t.send(KEY.enter);
+    await t.expect(/INTEGRA user code with the users-editing right for bergen-typed/);
+    t.line('90817263');
+    await t.expect(/error: the panel does not recognise the code/);
+    await t.expect(/will not use that credential on bergen-typed again in this session/);
+    await t.expect(/Panel \(type/);
+    t.send('7002');
+    await t.expect(/❯ bergen-typed/);
+    t.send(KEY.enter);
+    await t.expect(/bergen-typed refused its credential earlier in this session/);
+    await t.expect(/Panel \(type/);
+    t.send(KEY.ctrlC);
+    expect((await t.exit()).exitCode).toBe(130);
+
+    // A new session, typed right: asked once, however many times panelctl reconnects.
+    const connections = sim.stats.connections;
+    const again = shell(['shell', '--panel', 'bergen-typed'], { PANELCTL_TICKET: 'T-6006' });
+    await again.expect(/user code with the users-editing right for bergen-typed/);
+    again.line(MASTER);
+    await again.pick(/What now on bergen-typed\?/, /Show the users again/);
+    await again.expect(/SLOT\s+KIND\s+NAME/);
+    await again.pick(/What now on bergen-typed\?/, /Quit/);
+    expect((await again.exit()).exitCode).toBe(0);
+    expect(sim.stats.connections - connections).toBe(2);
+    expect(again.text.match(/✔ INTEGRA user code/g)).toHaveLength(1);
+    for (const text of [t.text, again.text]) {
+      expect(text).not.toContain(MASTER);
+      expect(text).not.toContain('90817263');
+    }
   });
 });
