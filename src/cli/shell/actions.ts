@@ -25,17 +25,16 @@ const needs = (capability: Capability, what: string) => (panel: PanelView) =>
 
 const userLabel = (user: UserSlot) => `${user.kind} ${user.slot}${user.name ? ` "${user.name}"` : ''}`;
 
-/** Raised before any question when there is nobody to choose: shown, and back to the menu. */
-class NothingToPick extends PanelRefusedError {
-  constructor(message: string) {
-    super('E_NO_SUCH_USER', message);
+/** Checked before any question, so nobody types a ticket number for a panel with no one to change. */
+function requireSomeone(panel: PanelView): void {
+  if (!panel.users.some((u) => u.editable !== false)) {
+    throw new PanelRefusedError('E_NO_SUCH_USER', `there is no user on ${panel.target.name} that panelctl can change`);
   }
 }
 
 /** Type-ahead over the users as last read: a slot number finds that slot first, words find names. */
 async function pickUser(panel: PanelView, message: string): Promise<UserSlot> {
   const users = panel.users;
-  if (!users.some((u) => u.editable !== false)) throw new NothingToPick(`there is no user on ${panel.target.name} that panelctl can change`);
   const choices = (term: string): MenuChoice<number>[] => {
     const t = term.trim().toLowerCase();
     const found = users
@@ -120,6 +119,7 @@ const setCodeAction: ShellAction = {
   unavailable: needs('users.set-code', 'change codes'),
   async run(shell, panel) {
     const { target, driver } = panel;
+    requireSomeone(panel);
     const ctx = await shell.writeContext();
     const user = await pickUser(panel, 'Whose code? (type a slot number or a name)');
     const { code, generated } = await chooseNewCode(shell, codePolicyFor(driver, target));
@@ -138,6 +138,7 @@ const removeAction: ShellAction = {
   unavailable: needs('users.remove', 'remove users'),
   async run(shell, panel) {
     const { target } = panel;
+    requireSomeone(panel);
     const ctx = await shell.writeContext();
     const picked = await pickUser(panel, 'Remove which user? (type a slot number or a name)');
     // removeUser reads the slot afresh and asks with what it found; the connection is released while you decide.
