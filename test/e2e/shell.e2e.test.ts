@@ -380,7 +380,7 @@ describe('panelctl shell against an INTEGRA simulator: Ctrl-C anywhere', () => {
     await again.expect(/SLOT\s+KIND\s+NAME/);
     await again.pick(/What now on bergen-typed\?/, /Quit/);
     expect((await again.exit()).exitCode).toBe(0);
-    expect(sim.stats.connections - connections).toBe(2);
+    expect(sim.stats.connections - connections).toBe(3); // panel info, users, users again
     expect(again.text.match(/✔ INTEGRA user code/g)).toHaveLength(1);
     for (const text of [t.text, again.text]) {
       expect(text).not.toContain(MASTER);

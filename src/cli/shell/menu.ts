@@ -1,6 +1,5 @@
 import { toPanelctlError } from '../../core/errors.js';
 import type { Target } from '../../inventory/targets.js';
-import { describeTarget } from '../../operations/session.js';
 import { panelActions } from './actions.js';
 import { extraActions } from './extra-actions.js';
 import type { PanelView, ShellSession } from './session.js';
@@ -45,10 +44,7 @@ async function connect(shell: ShellSession, target: Target): Promise<PanelView |
     return undefined;
   }
   try {
-    const panel: PanelView = { target, driver: await describeTarget(target), users: [] };
-    shell.showPanel(panel);
-    await shell.refreshUsers(panel);
-    return panel;
+    return await shell.openPanel(target);
   } catch (error) {
     if (isCancel(error)) shell.out.say(shell.out.color.dim('Cancelled.'));
     else report(shell, target, error);

@@ -1,19 +1,22 @@
-import type { DriverInfo, UserSlot } from '../../core/contract.js';
+import type { DriverInfo, PanelInfo, UserSlot } from '../../core/contract.js';
 import { WrongCredentialError } from '../../core/errors.js';
 import type { OperationContext } from '../../operations/context.js';
 import type { Target } from '../../inventory/targets.js';
 import type { InventoryFile } from '../../inventory/schema.js';
-import { listUsers } from '../../operations/users.js';
+import { listUsers, panelInfo } from '../../operations/users.js';
+import { describeTarget } from '../../operations/session.js';
 import { renderTable } from '../../output/table.js';
 import { userColumns } from '../actions/users.js';
 import type { Cli } from '../context.js';
 import { askSecret, askText } from '../prompts.js';
 import { busy, paused } from './ui.js';
 
-/** A panel as the shell holds it between actions: what it is, what its driver can do, its users as last read. */
+/** A panel as the shell holds it between actions: what it is, what it can do, its users as last read. */
 export interface PanelView {
   target: Target;
+  /** The driver's description narrowed by what the panel itself reported (a Modbus profile's slots and code lengths). */
   driver: DriverInfo;
+  info: PanelInfo;
   users: UserSlot[];
 }
 
@@ -77,6 +80,17 @@ export class ShellSession {
     for (const label of this.typedCredentials.keys()) if (label.endsWith(` for ${target.name}`)) this.typedCredentials.delete(label);
   }
 
+  /** Connects: what the panel is, then its users (two read-only operations; Ctrl-C aborts them). */
+  async openPanel(target: Target): Promise<PanelView> {
+    const described = await describeTarget(target);
+    const { result: info } = await busy(`connecting to ${target.name}`, 'read', (signal) => panelInfo(target, this.readContext(signal)));
+    const driver: DriverInfo = { ...described, slotRanges: info.slotRanges, codeRules: info.codeRules, capabilities: info.capabilities };
+    const panel: PanelView = { target, driver, info, users: [] };
+    this.showPanel(panel);
+    await this.refreshUsers(panel);
+    return panel;
+  }
+
   /** Reads the users afresh (Ctrl-C aborts the read) and shows them. */
   async refreshUsers(panel: PanelView): Promise<void> {
     const { result } = await busy(`reading the users of ${panel.target.name}`, 'read', (signal) => listUsers(panel.target, this.readContext(signal)));
@@ -91,12 +105,12 @@ export class ShellSession {
 
   /** The panel's header: who it belongs to and how it is reached. */
   showPanel(panel: PanelView): void {
-    const { target } = panel;
+    const { target, info } = panel;
     const { color } = this.out;
     const facts = [
       target.customer && `customer ${target.customer}`,
       target.account && `account ${target.account}`,
-      target.description,
+      [info.model, info.firmware && `firmware ${info.firmware}`].filter(Boolean).join(' '),
       target.demo ? 'built-in simulator' : target.link.url,
     ].filter(Boolean);
     process.stdout.write(`\n${color.bold(target.name)}  ${color.dim(facts.join(' | '))}\n`);
