@@ -222,7 +222,7 @@ class DscSession implements PanelSession {
       slotRanges: SLOT_RANGES.filter((r) => r.from <= this.settings.highestSlot).map((r) => ({ ...r, to: Math.min(r.to, this.settings.highestSlot) })),
       capabilities: info.capabilities.filter((c) => c !== 'test-mode' || this.options.secrets.installer !== undefined),
       codeRules: { minLength: this.settings.codeLength, maxLength: this.settings.codeLength, allowedLengths: [this.settings.codeLength] },
-      details: { 'code length': this.settings.codeLength, 'highest slot': this.settings.highestSlot, 'walk test': display.screen === 'idle' && display.walkTest, names: 'none (DSC keeps no user names)' },
+      details: { 'highest slot': this.settings.highestSlot, 'walk test': display.screen === 'idle' && display.walkTest, names: 'none (DSC keeps no user names)' },
     };
   }
 
