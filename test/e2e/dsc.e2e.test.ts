@@ -36,7 +36,7 @@ beforeAll(async () => {
   lockyServer = await serveTcp('127.0.0.1', 0, (stream) => locky.accept(stream));
   const panel = (port: number) =>
     `    driver: dsc\n    link: tcp://127.0.0.1:${port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI, installer: env:DSC_INSTALLER }\n    options: { codeLength: 6 }\n    account: "8001"\n`;
-  await sandbox.writeInventory(`panels:\n  shop:\n${panel(server.port)}  locky:\n${panel(lockyServer.port)}`);
+  await sandbox.writeInventory(`stations:\n  quiet:\n    type: none\npanels:\n  shop:\n${panel(server.port)}    station: quiet\n  locky:\n${panel(lockyServer.port)}`);
 });
 
 afterAll(async () => {
@@ -167,6 +167,16 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).answered).toMatchObject({ driver: 'dsc' });
     expect(sim.stats.loginFailures).toBe(failures);
+  });
+
+  it('test-mode start/status/stop runs the installer walk test on the panel and ends it', async () => {
+    const start = await panelctl(['test-mode', 'start', '--panel', 'shop', '--for', '30m', '-o', 'json']);
+    expect(start.code, start.stderr).toBe(0);
+    expect(sim.state.walkTest).toBe(true);
+    expect(sim.keypadMode).toBe('idle');
+    const stop = await panelctl(['test-mode', 'stop', '--panel', 'shop', '-o', 'json']);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(sim.state.walkTest).toBe(false);
   });
 
   it('audits the writes in an intact chain', async () => {
