@@ -344,12 +344,17 @@ describe('panelctl shell against an INTEGRA simulator: Ctrl-C anywhere', () => {
     t.send(KEY.ctrlC);
     await t.expect(/finishing this change first/);
     await t.expect(/✓ added slot 30 "Late" on nordic-oslo \(verified by reading it back\)/, 15_000);
+    // Ctrl-C while the users are read again afterwards must not say "nothing was changed".
+    await t.expect(/reading the users of nordic-oslo/);
+    t.send(KEY.ctrlC);
+    await t.expect(/the users were not read again \(cancelled\); the change above is done and verified/);
     sim.setFaults({ latencyMs: 0 });
     expect(sim.state.users[30]).toMatchObject({ name: 'Late', code: '640913' });
     await t.pick(/What now on nordic-oslo\?/, /Quit/);
     expect((await t.exit()).exitCode).toBe(0);
     expect(await auditLines()).toEqual([expect.objectContaining({ action: 'users.add', slot: 30, ticket: 'T-5005', outcome: 'ok' })]);
     expect(t.text).not.toContain('640913');
+    expect(t.text).not.toMatch(/nothing was changed/);
   });
 
   it('asks for a typed panel credential once per session, and never tries a refused one again', async () => {

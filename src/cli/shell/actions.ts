@@ -109,7 +109,7 @@ const addAction: ShellAction = {
     const who = `slot ${user.slot}${user.name ? ` "${user.name}"` : ''}`;
     shell.out.say(`${shell.out.color.green('✓')} added ${who} on ${target.name} (verified by reading it back)`);
     if (generated) await revealOnce(shell, who, code);
-    await shell.refreshUsers(panel);
+    await shell.refreshAfterChange(panel);
   },
 };
 
@@ -147,7 +147,7 @@ const removeAction: ShellAction = {
     const { result: removed } = await busy(`reading slot ${picked.slot}`, 'write', () => removeUser(target, ctx, { slot: picked.slot, confirm }));
     if (!removed) return nothingChanged(shell);
     shell.out.say(`${shell.out.color.green('✓')} removed ${userLabel(removed)} from ${target.name} (verified: the slot reads back empty)`);
-    await shell.refreshUsers(panel);
+    await shell.refreshAfterChange(panel);
   },
 };
 

@@ -1,5 +1,5 @@
 import type { DriverInfo, PanelInfo, UserSlot } from '../../core/contract.js';
-import { WrongCredentialError } from '../../core/errors.js';
+import { WrongCredentialError, toPanelctlError } from '../../core/errors.js';
 import type { OperationContext } from '../../operations/context.js';
 import type { Target } from '../../inventory/targets.js';
 import type { InventoryFile } from '../../inventory/schema.js';
@@ -9,7 +9,7 @@ import { renderTable } from '../../output/table.js';
 import { userColumns } from '../actions/users.js';
 import type { Cli } from '../context.js';
 import { askSecret, askText } from '../prompts.js';
-import { busy, paused } from './ui.js';
+import { busy, isCancel, paused } from './ui.js';
 
 /** A panel as the shell holds it between actions: what it is, what it can do, its users as last read. */
 export interface PanelView {
@@ -96,6 +96,16 @@ export class ShellSession {
     const { result } = await busy(`reading the users of ${panel.target.name}`, 'read', (signal) => listUsers(panel.target, this.readContext(signal)));
     panel.users = result;
     this.showUsers(panel);
+  }
+
+  /** After a verified change: Ctrl-C or a failure while re-reading must not read as "nothing was changed". */
+  async refreshAfterChange(panel: PanelView): Promise<void> {
+    try {
+      await this.refreshUsers(panel);
+    } catch (error) {
+      const why = isCancel(error) ? 'cancelled' : toPanelctlError(error).message;
+      this.out.note(`the users were not read again (${why}); the change above is done and verified`);
+    }
   }
 
   showUsers(panel: PanelView): void {
