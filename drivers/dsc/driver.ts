@@ -103,20 +103,23 @@ class DscSession implements PanelSession {
   /** Presses [#] until the keypad shows its idle screen (at most three times). Ignores Ctrl-C: it is the way out. */
   async leaveMenu(): Promise<void> {
     if (this.menu === 'none' || this.keypad.channel.isLost) return;
-    for (let i = 0; i < 3 && this.keypad.display.screen !== 'idle'; i++) {
+    const quick = { useSignal: false, timeoutMs: CLEANUP_MS };
+    // Interrupted between [*][5] and the prompt, the LCD model may still say idle: ask the panel.
+    let display = this.keypad.display.screen === 'idle' ? await this.refresh(quick) : this.keypad.display;
+    for (let i = 0; i < 3 && display.screen !== 'idle'; i++) {
       const since = this.keypad.lcdSeq;
-      await this.keypad.press('#', '', { useSignal: false, timeoutMs: CLEANUP_MS });
-      await this.keypad.waitDisplay((d) => (d.screen === 'idle' || d.screen === 'select' ? true : undefined), since, 'the menu being left', { useSignal: false, timeoutMs: CLEANUP_MS });
+      await this.keypad.press('#', '', quick);
+      display = await this.keypad.waitDisplay((d) => (d.screen === 'idle' || d.screen === 'select' ? d : undefined), since, 'the menu being left', quick);
     }
     this.menu = 'none';
   }
 
   /** The status request: refreshes the LCD model (and brings the keypad back from a menu left open). */
-  async refresh(): Promise<Display> {
+  async refresh(options: { useSignal?: boolean; timeoutMs?: number } = {}): Promise<Display> {
     const since = this.keypad.lcdSeq;
     // A busy partition (673) is news for the menus, not a reason to fail a status request.
-    await this.keypad.command(Cmd.statusRequest);
-    return this.keypad.waitDisplay((d) => d, since, 'the keypad display', { ignore: [Cmd.partitionBusy, Cmd.partitionReady] });
+    await this.keypad.command(Cmd.statusRequest, '', '', options);
+    return this.keypad.waitDisplay((d) => d, since, 'the keypad display', { ...options, ignore: [Cmd.partitionBusy, Cmd.partitionReady] });
   }
 
   async reset(): Promise<void> {
@@ -138,11 +141,11 @@ class DscSession implements PanelSession {
     if (this.refusedCredential) throw this.refusedCredential;
     const since = this.keypad.lcdSeq;
     const mark = this.keypad.frameSeq;
+    this.menu = kind; // from the first key on, an error must take the keypad back out
     if (kind === 'users' && this.settings.module === 'envisalink') await this.keypad.command(Cmd.userCodeProgramming, '1');
     else await this.keypad.press(kind === 'users' ? '*5' : '*8');
     const wanted: string[] = kind === 'users' ? [Cmd.masterCodeRequired, Cmd.codeRequired] : [Cmd.installerCodeRequired, Cmd.codeRequired];
     await this.keypad.until((f) => (wanted.includes(f.command) ? true : undefined), { since: mark });
-    this.menu = kind;
     // One attempt only: after a 670 this session refuses to send that code again (keypads lock out).
     try {
       await this.keypad.command(Cmd.codeSend, secret.reveal(), '*'.repeat(secret.length));

@@ -72,7 +72,7 @@ export class Keypad {
     this.options.trace?.('rx', `${frame.command} ${lcd ? `${lcd.line}${lcd.column} "${maskDigits(lcd.text)}"` : frame.data}`.trim());
     if (lcd) {
       const row = lcd.line;
-      const text = this.lines[row].padEnd(lcd.column) ;
+      const text = this.lines[row].padEnd(lcd.column);
       this.lines[row] = pad(text.slice(0, lcd.column) + lcd.text + text.slice(lcd.column + lcd.text.length));
       this.lcdSeq++;
     } else if (frame.command === Cmd.ledState && /^[0-9A-F]{2}$/.test(frame.data)) {

@@ -171,6 +171,18 @@ describe('DSC driver against the simulated PC1864 behind an Envisalink', () => {
     await session.close();
   });
 
+  it('Ctrl-C between [*][5] and the code prompt still leaves the keypad idle', async () => {
+    const r = await rig({ latencyMs: 80 });
+    const controller = new AbortController();
+    const session = await open(r, { signal: controller.signal });
+    const reading = session.readUser(3);
+    setTimeout(() => controller.abort(), 40);
+    await expect(reading).rejects.toMatchObject({ code: 'E_ABORTED' });
+    expect(r.sim.keypadMode).toBe('idle');
+    expect(r.sim.stats.wrongCodes).toBe(0);
+    await session.close();
+  });
+
   it('the simulated keypad leaves a menu by itself after its idle timeout', async () => {
     const r = await rig({ menuTimeoutMs: 150 });
     const session = await open(r);
