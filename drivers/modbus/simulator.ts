@@ -79,7 +79,22 @@ export class ModbusSimulator implements PanelSimulator {
   readonly mode: 'tcp' | 'rtu';
   readonly holding = new Uint16Array(65536);
   readonly coils = new Uint8Array(65536);
-  readonly stats = { requests: 0, writes: 0, exceptions: 0, badFrames: 0, ignored: 0, connections: 0, bytesIn: 0, bytesOut: 0 };
+  readonly stats = {
+    requests: 0,
+    /** Write requests carried out. */
+    writes: 0,
+    exceptions: 0,
+    badFrames: 0,
+    /** Requests for another unit that a serial device ignores. */
+    ignored: 0,
+    connections: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    /** Requests by function code. */
+    functions: {} as Record<number, number>,
+    /** The last 200 writes carried out, in order (tests check write order with it). */
+    writeLog: [] as Array<{ fc: number; address: number; count: number }>,
+  };
   private faults: ModbusFaults = { latencyMs: 0, dropReplies: 0, exceptionCode: 0, exceptionCount: 0, exceptionOn: 'any', wrongUnitReplies: 0 };
   /** With an apply register, user-table writes wait here until it is written. */
   private staged?: Uint16Array;
@@ -237,10 +252,14 @@ export class ModbusSimulator implements PanelSimulator {
     const parsed = parseRequest(pdu);
     if ('exception' in parsed) return exceptionResponse(pdu[0], parsed.exception);
     const request = parsed.request;
+    this.stats.functions[request.fc] = (this.stats.functions[request.fc] ?? 0) + 1;
     const result = this.perform(request);
     if (typeof result === 'number') return exceptionResponse(request.fc, result);
     if (isWrite(request.fc)) {
       this.stats.writes++;
+      const count = request.fc === 16 ? request.values.length : request.fc === 15 ? request.bits.length : 1;
+      this.stats.writeLog.push({ fc: request.fc, address: request.address, count });
+      if (this.stats.writeLog.length > 200) this.stats.writeLog.shift();
       this.save();
     }
     return result;
