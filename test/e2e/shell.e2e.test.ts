@@ -198,6 +198,42 @@ describe('panelctl shell on the demo panel', () => {
     expect(await auditLines()).toEqual([expect.objectContaining({ operator: 'Kim', ticket: 'T-3003', action: 'users.remove', slot: 3, name: 'Ingrid', outcome: 'ok' })]);
   });
 
+  it('starts and stops test mode: the operator confirms the call to the station, and the lease follows', async () => {
+    const t = shell(['shell'], { PANELCTL_TICKET: 'T-4004' });
+    await openPanel(t, 'demo', /demo  \(account 0000/);
+    const leaseFile = path.join(sandbox.stateDir, 'leases', 'demo.json');
+
+    await t.pick(/What now on demo\?/, /Start test mode/);
+    await t.expect(/For how long\?/);
+    t.line('');
+    await t.expect(/Reason \(Enter for none\):/);
+    t.line('bell test');
+    await t.expect(/Put demo \(account 0000\) on test for 45m\? The station is told first; this panel's protocol has no test mode/);
+    t.line('y');
+    await t.expect(/Call the monitoring station and ask them to put account 0000 \(demo\) ON TEST/);
+    await t.expect(/Has the station confirmed\?/);
+    t.line('y');
+    await t.expect(/✓ demo is ON TEST until/);
+    const lease = JSON.parse(await fs.readFile(leaseFile, 'utf8'));
+    expect(lease).toMatchObject({ panel: 'demo', reason: 'bell test', ticket: 'T-4004', station: 'manual', stationOnTest: true, panelTest: 'none' });
+    expect(Date.parse(lease.until) - Date.parse(lease.from)).toBe(45 * 60_000);
+
+    await t.pick(/What now on demo\?/, /Stop test mode/);
+    await t.expect(/End test mode on demo \(on test until/);
+    t.line('y');
+    await t.expect(/take account 0000 \(demo\) OFF TEST/);
+    await t.expect(/Has the station confirmed\?/);
+    t.line('y');
+    await t.expect(/✓ demo is off test/);
+    await expect(fs.access(leaseFile)).rejects.toThrow();
+    await t.pick(/What now on demo\?/, /Quit/);
+    expect((await t.exit()).exitCode).toBe(0);
+    expect((await auditLines()).map((a) => [a.action, a.outcome])).toEqual([
+      ['test-mode.start', 'ok'],
+      ['test-mode.stop', 'ok'],
+    ]);
+  });
+
   it('exits 130 on Ctrl-C at the panel search; colour only when wanted', async () => {
     const colours = /\x1b\[(1|2|3\d|9\d)m/;
     const coloured = shell([], { NO_COLOR: undefined });

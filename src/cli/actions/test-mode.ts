@@ -21,7 +21,16 @@ interface StationFlags {
   stationConfirmed?: boolean;
 }
 
-export function testModeDeps(cli: Cli, flags: StationFlags): TestModeDeps {
+/**
+ * `ask` and `say` are how a manual station talks to the operator; the shell passes versions that
+ * pause its spinner.
+ */
+export function testModeDeps(
+  cli: Cli,
+  flags: StationFlags,
+  ask: (message: string) => Promise<boolean> = askConfirm,
+  say: (line: string) => void = (line) => process.stderr.write(`${cli.out.color.bold(line)}\n`),
+): TestModeDeps {
   return {
     station: (target) =>
       stationFor(
@@ -29,8 +38,8 @@ export function testModeDeps(cli: Cli, flags: StationFlags): TestModeDeps {
         target.name,
         {
           confirmed: Boolean(flags.stationConfirmed),
-          confirm: cli.interactive ? (message) => askConfirm(message) : undefined,
-          say: (line) => process.stderr.write(`${cli.out.color.bold(line)}\n`),
+          confirm: cli.interactive ? ask : undefined,
+          say,
         },
         cli.ctx.promptSecret,
       ),

@@ -1,21 +1,86 @@
+import { askConfirm, askText } from '../prompts.js';
+import { parseDuration } from '../context.js';
 import type { ShellAction } from './actions.js';
+import type { PanelView, ShellSession } from './session.js';
+import { busy, paused } from './ui.js';
 
 /**
- * Further entries for the panel menu, shown after "Remove a user" and before the audit view.
- * Test mode start/stop belong here. An entry loads its operation lazily and, for a change,
- * takes its context from `shell.writeContext()` (operator and ticket, asked once per session):
- *
- *   {
- *     label: 'Start test mode',
- *     unavailable: (panel) => (panel.driver.capabilities.includes('test-mode') ? undefined : '(this panel has no test mode)'),
- *     async run(shell, panel) {
- *       const ctx = await shell.writeContext();
- *       const minutes = await askText('For how long?', { default: '45m' });   // from ../prompts.js
- *       const { startTestMode } = await import('../../operations/test-mode.js');
- *       await busy(`putting ${panel.target.name} on test`, 'write', () => startTestMode(panel.target, ctx, { ... }));  // from ./ui.js
- *     },
- *   },
- *
- * Ctrl-C at a prompt inside `run` returns to the menu; an error thrown is shown and the menu comes back.
+ * Further entries for the panel menu, shown after "Remove a user" and before the audit view:
+ * test mode. They run the same operations as `panelctl test-mode start|stop`, so the station is
+ * told first, the lease is written, and the audit entry is the same.
  */
-export const extraActions: ShellAction[] = [];
+
+async function deps(shell: ShellSession) {
+  const { testModeDeps } = await import('../actions/test-mode.js');
+  return testModeDeps(
+    shell.cli,
+    {},
+    (message) => paused(() => askConfirm(message)),
+    (line) => void paused(async () => process.stderr.write(`${shell.out.color.bold(line)}\n`)),
+  );
+}
+
+async function currentLease(shell: ShellSession, panel: PanelView) {
+  const { readLease } = await import('../../state/leases.js');
+  return readLease(shell.cli.ctx.stateDir, panel.target.name);
+}
+
+const when = (iso: string) => new Date(iso).toLocaleTimeString();
+
+export const extraActions: ShellAction[] = [
+  {
+    label: 'Start test mode',
+    description: 'tell the monitoring station, then put the panel on test where it can be',
+    async run(shell, panel) {
+      const existing = await currentLease(shell, panel);
+      if (existing) {
+        shell.out.say(shell.out.color.yellow(`${panel.target.name} is already on test until ${when(existing.until)} (by ${existing.operator}).`));
+        return;
+      }
+      const ctx = await shell.writeContext();
+      const length = await askText('For how long?', {
+        default: '45m',
+        validate: (v) => {
+          try {
+            parseDuration(v, 'duration');
+            return true;
+          } catch (error) {
+            return (error as Error).message;
+          }
+        },
+      });
+      const durationMs = parseDuration(length, 'duration');
+      const reason = (await askText('Reason (Enter for none):')).trim() || undefined;
+      const panelHalf = panel.driver.capabilities.includes('test-mode') ? 'then the panel goes into its test mode' : `this panel's protocol has no test mode, so only the station is told`;
+      if (!(await askConfirm(`Put ${panel.target.name} (account ${panel.target.account ?? '-'}) on test for ${length}? The station is told first; ${panelHalf}.`))) {
+        shell.out.say(shell.out.color.dim('Not done: nothing was changed.'));
+        return;
+      }
+      const { startTestMode } = await import('../../operations/test-mode.js');
+      const testDeps = await deps(shell);
+      const { result } = await busy(`putting ${panel.target.name} on test`, 'write', () => startTestMode(panel.target, ctx, testDeps, { durationMs, reason }));
+      shell.out.say(`${shell.out.color.green('✓')} ${panel.target.name} is ON TEST until ${when(result.lease.until)}: station told${result.panelSwitched ? ', panel in test mode' : ''}.`);
+      shell.out.say(shell.out.color.dim('Remember to stop it when the test is done (or `panelctl test-mode sweep` ends it when the time is up).'));
+    },
+  },
+  {
+    label: 'Stop test mode',
+    description: "end the panel's test mode, then tell the station",
+    async run(shell, panel) {
+      const lease = await currentLease(shell, panel);
+      if (!lease && !panel.driver.capabilities.includes('test-mode')) {
+        shell.out.say(`${panel.target.name} is not on test.`);
+        return;
+      }
+      const ctx = await shell.writeContext();
+      if (!(await askConfirm(`End test mode on ${panel.target.name}${lease ? ` (on test until ${when(lease.until)})` : ''}?`, true))) {
+        shell.out.say(shell.out.color.dim('Not done: nothing was changed.'));
+        return;
+      }
+      const { stopTestMode } = await import('../../operations/test-mode.js');
+      const testDeps = await deps(shell);
+      const { result } = await busy(`ending test mode on ${panel.target.name}`, 'write', () => stopTestMode(panel.target, ctx, testDeps));
+      shell.out.say(result.wasOnTest ? `${shell.out.color.green('✓')} ${panel.target.name} is off test (panel and station).` : `${panel.target.name} was not on test; nothing to do.`);
+    },
+  },
+];
