@@ -23,6 +23,7 @@ const info: DriverInfo = {
   defaultSerial: { baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 },
   capabilities: ['users.list', 'users.add', 'users.set-code', 'users.remove', 'users.next-slot', 'test-mode', 'probe'],
   codeRules: { minLength: 4, maxLength: 6, allowedLengths: [4, 6] },
+  userNames: false,
   slotRanges: SLOT_RANGES,
   secrets: [
     { name: 'code', label: 'DSC master code (slot 40)', required: true },

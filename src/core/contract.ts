@@ -63,6 +63,8 @@ export interface DriverInfo {
   slotRanges: SlotRange[];
   /** Names of the secrets the driver needs from the inventory: 'code' is the credential. */
   secrets: Array<{ name: string; label: string; required: boolean }>;
+  /** False when the panels keep no user names (DSC): `users add` then takes no --name. */
+  userNames?: boolean;
   /** Driver-specific inventory options, for help and validation messages. */
   options?: Array<{ name: string; description: string; required?: boolean }>;
 }

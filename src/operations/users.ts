@@ -43,7 +43,11 @@ export async function addUser(target: Target, ctx: OperationContext, request: Ad
   requireCapability(driver, 'users.add', 'add users');
   if (request.slot === undefined) requireCapability(driver, 'users.next-slot', 'pick the next free slot (give --slot)');
   else checkSlot(driver, request.slot);
-  if (!request.name.trim()) throw new ValidationError('--name', 'must not be empty');
+  if (driver.userNames === false) {
+    if (request.name.trim()) throw new ValidationError('--name', `${target.driver} panels keep no user names; leave it out`);
+  } else if (!request.name.trim()) {
+    throw new ValidationError('--name', 'must not be empty');
+  }
   checkCode(request.code, codePolicyFor(driver, target, request.allowWeak), 'new code');
 
   const wanted: NewUser = { slot: request.slot, name: request.name, code: request.code, partitions: request.partitions, type: request.type };

@@ -49,7 +49,7 @@ describe.skipIf(!haveSocat)('DSC over a real serial line (IT-100, 9600 8N1)', ()
     expect(list.code, list.stderr).toBe(0);
     expect(JSON.parse(list.stdout).users.map((u: { slot: number }) => u.slot)).toEqual([1, 2, 3, 40]);
 
-    const add = await run(['users', 'add', '--panel', 'site', '--slot', '9', '--name', 'Technician', '--code-stdin'], '850371\n');
+    const add = await run(['users', 'add', '--panel', 'site', '--slot', '9', '--code-stdin'], '850371\n');
     expect(add.code, add.stderr).toBe(0);
     expect((await state()).codes['9']).toBe('850371');
 

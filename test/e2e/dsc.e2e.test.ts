@@ -75,7 +75,12 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
 
   it('adds, changes and removes a code, each verified by reading the LCD back', async () => {
     secretsUsed.add('582016').add('719354');
-    const add = await panelctl(['users', 'add', '--panel', 'shop', '--slot', '20', '--name', 'Cleaner', '--code-stdin', '-o', 'json'], '582016\n');
+    // DSC keeps no names: one given is refused, not silently dropped.
+    const named = await panelctl(['users', 'add', '--panel', 'shop', '--slot', '20', '--name', 'Cleaner', '--code-stdin'], '582016\n');
+    expect(named.code).toBe(2);
+    expect(named.stderr).toMatch(/--name: dsc panels keep no user names; leave it out/);
+    expect(sim.state.codes[20]).toBeUndefined();
+    const add = await panelctl(['users', 'add', '--panel', 'shop', '--slot', '20', '--code-stdin', '-o', 'json'], '582016\n');
     expect(add.code, add.stderr).toBe(0);
     expect(JSON.parse(add.stdout)).toMatchObject({ verified: true, user: { slot: 20, kind: 'user', hasCode: true } });
     expect(sim.state.codes[20]).toBe('582016');
@@ -92,7 +97,7 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
   });
 
   it('adds in the first free user slot with --next --generate, and traces with --debug without codes', async () => {
-    const result = await panelctl(['--debug', 'users', 'add', '--panel', 'shop', '--next', '--name', 'Temp', '--generate', '-o', 'json']);
+    const result = await panelctl(['--debug', 'users', 'add', '--panel', 'shop', '--next', '--generate', '-o', 'json']);
     expect(result.code, result.stderr).toBe(0);
     const slot = JSON.parse(result.stdout).user.slot;
     expect(slot).toBe(5);
@@ -110,7 +115,7 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
     expect(sim.stats.writes).toBe(writes);
     expect(sim.keypadMode).toBe('idle');
     const keys = sim.stats.keystrokes;
-    const short = await panelctl(['users', 'add', '--panel', 'shop', '--slot', '21', '--name', 'X', '--code-stdin'], '6051\n');
+    const short = await panelctl(['users', 'add', '--panel', 'shop', '--slot', '21', '--code-stdin'], '6051\n');
     expect(short.code).toBe(2);
     expect(short.stderr).toMatch(/6 digits/);
     expect(sim.stats.keystrokes).toBe(keys);

@@ -70,13 +70,14 @@ type AddFlags = TargetFlags & CodeFlags & { slot?: string; next?: boolean; name?
 export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
   if (flags.slot !== undefined && flags.next) throw new ValidationError('--slot', 'give either --slot N or --next, not both');
   if (flags.slot === undefined && !flags.next) throw new ValidationError('--slot', 'is required (or use --next for the first free slot)');
-  if (!flags.name) throw new ValidationError('--name', 'is required');
   const slot = slotFlag(flags.slot, false);
   const partitions = partitionsFlag(flags.partitions);
   const target = await cli.target(flags);
+  const keepsNames = (await describeTarget(target)).userNames !== false;
+  if (keepsNames && !flags.name) throw new ValidationError('--name', 'is required');
   const policy = codePolicyFor(await describeTarget(target), target, flags.allowWeak);
   const { code, generated } = await obtainNewCode(flags, cli, policy);
-  const user = await addUser(target, cli.ctx, { slot, name: flags.name, code, partitions, type: flags.type, allowWeak: flags.allowWeak });
+  const user = await addUser(target, cli.ctx, { slot, name: flags.name ?? '', code, partitions, type: flags.type, allowWeak: flags.allowWeak });
   const delivery = generated ? await deliverGeneratedCode(flags, cli, { panel: target.name, slot: user.slot, name: user.name }, code) : { revealed: false };
   cli.out.result({ panel: target.name, action: 'users.add', verified: true, user: userJson(user), ...(delivery.revealed ? { generatedCode: code.reveal() } : {}), codesFile: delivery.codesFile ?? null }, undefined, undefined);
   cli.out.say(`${cli.out.color.green('✓')} added ${user.name ? `"${user.name}" ` : ''}in slot ${user.slot} on ${target.name} (verified by reading it back)`);

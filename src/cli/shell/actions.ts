@@ -97,14 +97,15 @@ const addAction: ShellAction = {
   async run(shell, panel) {
     const { target, driver } = panel;
     const ctx = await shell.writeContext();
-    const name = (await askText('Name of the new user:', { validate: (v) => (v.trim() ? true : 'a name is needed') })).trim();
+    // Some panels keep no names (DSC): do not ask for one they would throw away.
+    const name = driver.userNames === false ? '' : (await askText('Name of the new user:', { validate: (v) => (v.trim() ? true : 'a name is needed') })).trim();
     const slot = await askSlot(panel);
     // Ask for partitions only where the panel has them (its users report some).
     const partitions = panel.users.some((u) => u.partitions) ? await askPartitions() : undefined;
     const { code, generated } = await chooseNewCode(shell, codePolicyFor(driver, target));
-    const summary = [`Add "${name}" in slot ${slot} on ${target.name}`, partitions && `partitions ${partitions.join(',')}`, generated ? 'with a generated code' : 'with the code you typed'];
+    const summary = [`Add ${name ? `"${name}"` : 'a user'} in slot ${slot} on ${target.name}`, partitions && `partitions ${partitions.join(',')}`, generated ? 'with a generated code' : 'with the code you typed'];
     if (!(await askConfirm(`${summary.filter(Boolean).join(', ')}?`, true))) return nothingChanged(shell);
-    const { result: user } = await busy(`adding "${name}" to ${target.name}`, 'write', () => addUser(target, ctx, { slot, name, code, partitions }));
+    const { result: user } = await busy(`adding ${name ? `"${name}"` : `slot ${slot}`} to ${target.name}`, 'write', () => addUser(target, ctx, { slot, name, code, partitions }));
     // Some panels keep no names (DSC): say only what the panel holds.
     const who = `slot ${user.slot}${user.name ? ` "${user.name}"` : ''}`;
     shell.out.say(`${shell.out.color.green('✓')} added ${who} on ${target.name} (verified by reading it back)`);
