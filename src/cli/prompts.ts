@@ -13,7 +13,8 @@ export class CancelledError extends PanelctlError {
   }
 }
 
-async function guard<T>(run: () => Promise<T>): Promise<T> {
+/** Runs a prompt; Ctrl-C (the prompt library's exit or abort) becomes CancelledError. */
+export async function guard<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {

@@ -1,4 +1,4 @@
-import { CancelledError } from '../prompts.js';
+import { CancelledError, guard } from '../prompts.js';
 
 /**
  * The shell's screen: menus, type-ahead search and a spinner for panel work. The prompt and
@@ -12,15 +12,6 @@ export interface MenuChoice<T> {
   description?: string;
   /** Shown greyed out with this reason, and cannot be chosen. */
   disabled?: string | boolean;
-}
-
-async function guard<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) throw new CancelledError();
-    throw error;
-  }
 }
 
 export function isCancel(error: unknown): boolean {
