@@ -179,7 +179,9 @@ export class ModbusSimulator implements PanelSimulator {
   accept(raw: ByteStream): void {
     this.stats.connections++;
     this.clients.add(raw);
-    const stream = this.options.paceBaud ? paced(raw, this.options.paceBaud) : raw;
+    // paced() counts 10 bits a byte; an RTU character is 11 (start, 8 data, parity or a second stop, stop).
+    const pace = this.options.paceBaud && (this.mode === 'rtu' ? (this.options.paceBaud * 10) / 11 : this.options.paceBaud);
+    const stream = pace ? paced(raw, pace) : raw;
     const rtu = this.mode === 'rtu' ? new RtuDecoder('request') : undefined;
     const mbap = rtu ? undefined : new MbapDecoder();
     let idle: NodeJS.Timeout | undefined;
