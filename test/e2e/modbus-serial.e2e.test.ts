@@ -47,7 +47,12 @@ describe.skipIf(!haveSocat)('Modbus RTU over a real serial line (9600 8E1)', () 
   });
 
   afterAll(async () => {
-    sim?.kill('SIGTERM');
+    // The simulator saves its state as it stops: wait for it before removing the sandbox.
+    if (sim && sim.exitCode === null) {
+      const exited = new Promise((resolve) => sim.once('exit', resolve));
+      sim.kill('SIGTERM');
+      await exited;
+    }
     await pty?.close();
     await sandbox?.cleanup();
   });
