@@ -79,6 +79,8 @@ describe('driver description', () => {
     await expect(driver.open({ link: nowhere, secrets: {}, options: {}, timeoutMs: 500 })).rejects.toThrow(/options.profile: is required/);
     await expect(driver.open({ link: nowhere, secrets: {}, options: { profile: 'demo-modbus', unit: 300 }, timeoutMs: 500 })).rejects.toThrow(/options.unit: must be a Modbus unit id/);
     await expect(driver.open({ link: nowhere, secrets: {}, options: { profile: 'demo-modbus', framing: 'ascii' }, timeoutMs: 500 })).rejects.toThrow(/options.framing: must be mbap or rtu/);
+    const serial: Link = { kind: 'serial', path: '/dev/null-modbus', url: 'serial:///dev/null-modbus' };
+    await expect(driver.open({ link: serial, secrets: {}, options: { profile: 'demo-modbus', unit: 0 }, timeoutMs: 500 })).rejects.toThrow(/unit 0 is broadcast/);
   });
 });
 
@@ -120,11 +122,21 @@ describe('users through the profile, over Modbus TCP', () => {
     await expect(session.verifyCode!(20, code('583017'))).rejects.toThrow(/do not read back as the code written/);
   });
 
-  it('picks the lowest free slot when none is given', async () => {
+  it('picks the lowest free slot when none is given, reading no further than needed', async () => {
     const rig = await tcpRig({}, 3);
     const session = await rig.open();
+    const before = rig.sim.stats.functions[3] ?? 0;
     expect((await session.createUser({ name: 'Next', code: code('640271') })).slot).toBe(4);
     expect(rig.sim.user(4)).toMatchObject({ name: 'Next', partitions: [1], type: 'normal' });
+    expect((rig.sim.stats.functions[3] ?? 0) - before).toBe(2); // the first block of flags, then the record
+  });
+
+  it('finds a free slot far down a full table, and says when there is none', async () => {
+    const { file } = await profileVariant('small', (p) => (p.users.slots = 40));
+    const rig = await tcpRig({ profile: file }, 39);
+    const session = await rig.open();
+    expect((await session.createUser({ name: 'Last', code: code('640271') })).slot).toBe(40);
+    expect((await failure(session.createUser({ name: 'Over', code: code('640272') }))).code).toBe('E_FULL');
   });
 
   it('changes only the code registers, and removes a user by clearing the slot', async () => {
