@@ -18,7 +18,7 @@ import type { Secret } from '../../src/core/secret.js';
 import { FrameChannel } from '../../src/transport/channel.js';
 import { connect } from '../../src/transport/index.js';
 import type { ByteStream } from '../../src/transport/types.js';
-import { ModbusClient, type Framing } from './client.js';
+import type { Framing, ModbusClient } from './client.js';
 import {
   decodeCode,
   decodeIdent,
@@ -428,6 +428,8 @@ export const driver: PanelDriver = {
     const unit = unitOption(options.options.unit);
     const framing = framingOption(options.options.framing, options.link);
     if (unit === 0 && framing === 'rtu') throw new ValidationError('options.unit', 'must be 1..247 on a serial line (unit 0 is broadcast, which never answers)');
+    // modbus-serial (and the serialport it pulls in) loads only when a session opens, not for describe() or probe.
+    const { ModbusClient } = await import('./client.js');
     const stream = await connect(options.link, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
     const client = await ModbusClient.open(stream, {
       unit,
