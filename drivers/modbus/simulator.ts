@@ -356,7 +356,7 @@ export class ModbusSimulator implements PanelSimulator {
     }
     const tableWrites = values.map((v, i) => [address + i, v] as const).filter((_, i) => kinds[i] === 'table');
     if (tableWrites.length) {
-      const view = apply ? (this.staged ?? this.holding.slice()) : this.holding.slice();
+      const view = (apply && this.staged ? this.staged : this.holding).slice(); // a refused write must leave no trace
       for (const [a, v] of tableWrites) view[a] = v;
       const failed = this.checkTable(view, tableWrites.map(([a]) => a));
       if (failed) return failed;

@@ -92,6 +92,10 @@ describe.skipIf(!haveMbpoll)('simulator over Modbus TCP, driven by mbpoll', () =
     expect(noDuration.output).toMatch(/Illegal data value/);
     expect(sim.stats.writes).toBe(0);
     expect(sim.stats.exceptions).toBe(6);
+    await tcp(['-a', '1', '-r', String(SLOT20)], record('Pending', [0x6402, 0x71ff])); // accepted, staged
+    await tcp(['-a', '1', '-r', String(SLOT20)], record('Copycat', [0x2035, 0x71ff])); // refused: must not touch the staged one
+    expect((await tcp(['-a', '1', '-r', '100'], [1])).code).toBe(0);
+    expect(sim.user(20)).toMatchObject({ name: 'Pending', code: '640271' });
   });
 
   it('runs test mode from its coil for the duration written first, and ends it by itself', async () => {
