@@ -130,7 +130,8 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
       try {
         panelState = await withPanel(target, ctx, async ({ session }) => {
           if (!session.testMode) throw new VerificationError('the driver says it has test mode but the session offers none');
-          const state = await session.testMode.start({ minutes: Math.max(1, Math.ceil(minutes)) });
+          // The exact window: drivers round to what their panel counts in (Modbus profiles: seconds or minutes).
+          const state = await session.testMode.start({ minutes });
           if (!state.active) throw new VerificationError('the panel accepted the test-mode command but reads back as not on test');
           return state;
         });

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createSimulator } from '../../drivers/modbus/simulator.js';
+import { BIN, makeSandbox, type Sandbox } from '../support/cli.js';
+import { startStation, type FakeStation } from '../support/station.js';
+
+/**
+ * Test mode on a panel that has one: the Modbus simulator's walk test (coil 0, a duration
+ * register in seconds, a status register) with a real webhook station. Both halves must start
+ * in order, end together, and disagree visibly when the panel ends its own test.
+ */
+
+type Sim = Awaited<ReturnType<typeof createSimulator>>;
+let sim: Sim;
+let server: { port: number; close(): Promise<void> };
+let station: FakeStation;
+let sandbox: Sandbox;
+
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => sandbox.run(args, { env: { STATION_KEY: station.key, ...env } });
+const events = () => station.notices.map((n) => n.event);
+const leaseFiles = async () => (await fs.readdir(path.join(sandbox.stateDir, 'leases')).catch(() => [])).filter((f) => f.endsWith('.json'));
+/** Switches the walk test from outside panelctl, as someone at the device would (write coil 0). */
+const setCoil = (on: boolean) => sim.execute(Buffer.from([0x05, 0x00, 0x00, on ? 0xff : 0x00, 0x00]));
+
+beforeAll(async () => {
+  station = await startStation();
+  sim = await createSimulator({ users: 3, options: { profile: 'demo-modbus' } });
+  server = await sim.listenTcp();
+  sandbox = await makeSandbox();
+  await sandbox.writeInventory(`defaults:
+  station: { type: webhook, url: ${station.url}, secret: env:STATION_KEY }
+panels:
+  gate:
+    driver: modbus
+    link: tcp://127.0.0.1:${server.port}
+    options: { profile: demo-modbus, unit: 1 }
+    account: "5150"
+`);
+});
+
+afterAll(async () => {
+  await server.close();
+  await sim.close();
+  await station.close();
+  await sandbox.cleanup();
+});
+
+beforeEach(async () => {
+  station.notices.length = 0;
+  station.status = 200;
+  sim.setFaults({ latencyMs: 0, dropReplies: 0, exceptionCode: 0, exceptionCount: 0 });
+  if (sim.testModeActive) setCoil(false);
+  await fs.rm(path.join(sandbox.stateDir, 'leases'), { recursive: true, force: true });
+});
+
+describe('test-mode on a Modbus panel', () => {
+  it('tells the station, then starts the walk test; stop ends the panel, then the station', async () => {
+    const start = await run(['test-mode', 'start', '--panel', 'gate', '--for', '30m', '-o', 'json']);
+    expect(start.code, start.stderr).toBe(0);
+    expect(JSON.parse(start.stdout)).toMatchObject({ panelSwitched: true, panelState: { active: true, mode: 'walk test' }, lease: { panelTest: 'on', stationOnTest: true } });
+    expect(sim.testModeActive).toBe(true);
+    expect(events()).toEqual(['test.start']);
+
+    const status = await run(['test-mode', 'status', '--check', '-o', 'json']);
+    expect(JSON.parse(status.stdout).leases[0]).toMatchObject({ panel: 'gate', panelState: { active: true }, conflict: null });
+
+    const stop = await run(['test-mode', 'stop', '--panel', 'gate']);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(sim.testModeActive).toBe(false);
+    expect(events()).toEqual(['test.start', 'test.stop']);
+    expect(await leaseFiles()).toEqual([]);
+  });
+
+  it('a station answering 500 leaves the panel untouched', async () => {
+    station.status = 500;
+    const writes = sim.stats.writes;
+    const start = await run(['test-mode', 'start', '--panel', 'gate', '--for', '30m']);
+    expect(start.code).toBe(3);
+    expect(sim.testModeActive).toBe(false);
+    expect(sim.stats.writes).toBe(writes);
+    expect(await leaseFiles()).toEqual([]);
+  });
+
+  it('a panel that refuses its test mode has the station notice rolled back', async () => {
+    sim.setFaults({ exceptionCode: 4, exceptionCount: 5, exceptionOn: 'write' });
+    const start = await run(['test-mode', 'start', '--panel', 'gate', '--for', '30m']);
+    expect(start.code).not.toBe(0);
+    expect(sim.testModeActive).toBe(false);
+    expect(events()).toEqual(['test.start', 'test.stop']);
+    expect(station.notices[0].lease).toBe(station.notices[1].lease);
+    expect(await leaseFiles()).toEqual([]);
+  });
+
+  it("shows the conflict when the panel's own test mode has timed out, and the sweep ends the station's", async () => {
+    expect((await run(['test-mode', 'start', '--panel', 'gate', '--for', '2s'])).code).toBe(0);
+    expect(sim.testModeActive).toBe(true);
+    await new Promise((r) => setTimeout(r, 2300));
+    expect(sim.testModeActive).toBe(false); // the device ended it by itself
+
+    const status = await run(['test-mode', 'status', '--check', '-o', 'json']);
+    const [lease] = JSON.parse(status.stdout).leases;
+    expect(lease).toMatchObject({ panel: 'gate', overdue: true, panelTest: 'on', panelState: { active: false } });
+    expect(lease.conflict).toMatch(/the lease says the panel is on test but the panel is not/);
+    const table = await run(['test-mode', 'status', '--check']);
+    expect(table.stdout).toMatch(/gate .*OVERDUE.*on \(panel: off\).*the lease says/);
+
+    const sweep = await run(['test-mode', 'sweep', '-o', 'json']);
+    expect(JSON.parse(sweep.stdout).swept).toEqual([expect.objectContaining({ panel: 'gate', outcome: 'ended' })]);
+    expect(events()).toEqual(['test.start', 'test.stop']);
+    expect(await leaseFiles()).toEqual([]);
+  });
+
+  it('finds a panel on test that no lease knows about', async () => {
+    setCoil(true);
+    expect(sim.testModeActive).toBe(true);
+    const status = await run(['test-mode', 'status', '--all', '--check', '-o', 'json']);
+    expect(JSON.parse(status.stdout).leases).toEqual([expect.objectContaining({ panel: 'gate', lease: null, conflict: 'the panel is on test but no lease says so' })]);
+    // stop ends what it finds on the panel even without a lease; the station was never told, so it is not told now.
+    const stop = await run(['test-mode', 'stop', '--panel', 'gate']);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(sim.testModeActive).toBe(false);
+    expect(events()).toEqual([]);
+  });
+
+  it('--wait ends both halves on SIGINT', async () => {
+    const { child, output, exited } = startWaiting(['--for', '30m']);
+    await waitFor(() => /waiting until/.test(output()), output);
+    expect(sim.testModeActive).toBe(true);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(sim.testModeActive).toBe(false);
+    expect(events()).toEqual(['test.start', 'test.stop']);
+    expect(await leaseFiles()).toEqual([]);
+  });
+
+  it('--wait reconnects to end the test when the panel stops answering', async () => {
+    const { output, exited } = startWaiting(['--for', '30m', '--timeout', '700ms'], { PANELCTL_TEST_POLL_MS: '300' });
+    await waitFor(() => /waiting until/.test(output()), output);
+    sim.setFaults({ dropReplies: 1 }); // the next poll goes unanswered
+    expect(await exited).toBe(0);
+    expect(output()).toMatch(/lost the panel \(.*\); reconnecting to end the test/);
+    expect(output()).toMatch(/gate is off test/);
+    expect(sim.testModeActive).toBe(false);
+    expect(events()).toEqual(['test.start', 'test.stop']);
+  });
+});
+
+function startWaiting(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [BIN, 'test-mode', 'start', '--panel', 'gate', '--wait', ...args], {
+    env: { ...sandbox.env, STATION_KEY: station.key, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout.on('data', (d) => (text += d));
+  child.stderr.on('data', (d) => (text += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, output: () => text, exited };
+}
+
+async function waitFor(condition: () => boolean, show: () => string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out; output so far:\n${show()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
