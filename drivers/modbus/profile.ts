@@ -285,7 +285,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export async function loadProfile(ref: unknown, field = 'options.profile'): Promise<LoadedProfile> {
   if (typeof ref !== 'string' || !ref.trim()) {
     throw new ValidationError(field, 'is required: the name of a shipped profile (e.g. demo-modbus) or the path of a YAML/JSON profile file', {
-      hint: 'set options: { profile: NAME-OR-PATH, unit: 1 } for this panel in the inventory',
+      hint: 'set options: { profile: NAME-OR-PATH, unit: 1 } for this panel in the inventory, or add --option profile=NAME-OR-PATH to an ad hoc --link',
     });
   }
   const text = ref.trim();

@@ -36,6 +36,8 @@ export interface TargetFlags {
   link?: string;
   driver?: string;
   secretFrom?: string;
+  /** --option KEY=VALUE, repeatable. */
+  option?: string[];
 }
 
 /** "30s", "1500ms", "2m" or a bare number of milliseconds. */
@@ -79,6 +81,10 @@ export function buildCli(command: Command): Cli {
       const inv = await inventory();
       if (!globals.operator && inv.defaults?.operator && !process.env.PANELCTL_OPERATOR) ctx.operator = inv.defaults.operator;
       const target = await resolveTarget(flags.panel, { link: flags.link, driver: flags.driver, secretFrom: flags.secretFrom }, inv);
+      if (flags.option?.length) {
+        const { parseOptionPair } = await import('./target-options.js');
+        target.options = { ...target.options, ...Object.fromEntries(flags.option.map((pair) => parseOptionPair(pair, '--option'))) };
+      }
       if (behaviour.leaseNote !== false) await noteLease(out, ctx.stateDir, target.name);
       return target;
     },

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ValidationError } from '../core/errors.js';
 
 /** The flags every panel command takes to say which panel. */
 export function addTargetOptions(command: Command): Command {
@@ -6,7 +7,25 @@ export function addTargetOptions(command: Command): Command {
     .option('-p, --panel <name>', 'panel name from the inventory (or demo, demo-dsc, demo-modbus)')
     .option('--link <url>', 'ad hoc: tcp://HOST:PORT or serial:///dev/ttyUSB0?baud=19200')
     .option('--driver <name>', 'ad hoc: the driver for --link')
-    .option('--secret-from <ref>', 'ad hoc: where the credential comes from: env:VAR, file:PATH or prompt');
+    .option('--secret-from <ref>', 'ad hoc: where the credential comes from: env:VAR, file:PATH or prompt')
+    .option('--option <key=value>', 'a driver option for this run, over the inventory\'s (e.g. profile=demo-modbus, codeLength=6); repeatable', collect, []);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/**
+ * KEY=VALUE from the command line: true/false become booleans, plain numbers numbers, and
+ * anything else, including digits with a leading zero (a code prefix like 0123), stays text.
+ */
+export function parseOptionPair(pair: string, flag: string): [string, string | number | boolean] {
+  const at = pair.indexOf('=');
+  const key = at > 0 ? pair.slice(0, at) : '';
+  const value = at > 0 ? pair.slice(at + 1) : undefined;
+  if (!key || value === undefined) throw new ValidationError(flag, 'must be KEY=VALUE, e.g. profile=demo-modbus');
+  if (value === 'true' || value === 'false') return [key, value === 'true'];
+  return [key, /^-?(0|[1-9]\d*)(\.\d+)?$/.test(value) ? Number(value) : value];
 }
 
 export function parseSlot(text: string): number {

@@ -1,4 +1,3 @@
-import type { DriverOptions } from '../core/contract.js';
 import type { SecretPrompt } from '../inventory/secrets.js';
 
 /** What every operation needs to know about who is acting and how. Built once by the CLI. */
@@ -13,6 +12,4 @@ export interface OperationContext {
   /** Shows what is happening (a spinner on a terminal); returns a function that clears it. */
   activity?: (text: string) => () => void;
   trace?: (direction: 'tx' | 'rx', text: string) => void;
-  /** Options given on the command line for this run (e.g. allowMaster), layered over the inventory's. */
-  driverOptions?: DriverOptions;
 }

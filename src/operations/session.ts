@@ -59,7 +59,7 @@ export async function openPanel(target: Target, ctx: OperationContext): Promise<
     const session = await driverModule.open({
       link,
       secrets,
-      options: { ...target.options, ...ctx.driverOptions },
+      options: target.options,
       timeoutMs: target.timeoutMs ?? ctx.timeoutMs,
       signal: ctx.signal,
       trace: ctx.trace,

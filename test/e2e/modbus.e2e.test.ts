@@ -66,6 +66,19 @@ describe('panelctl against the Modbus simulator over TCP', () => {
     expect(table.stdout).toContain('Marta');
   });
 
+  it('reaches an ad hoc --link with the profile given by --option, and says how when it is missing', async () => {
+    const link = `tcp://127.0.0.1:${server.port}`;
+    const bare = await panelctl(['users', 'list', '--link', link, '--driver', 'modbus']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/--option profile=NAME-OR-PATH/);
+    const given = await panelctl(['users', 'list', '--link', link, '--driver', 'modbus', '--option', 'profile=demo-modbus', '--option', 'unit=1', '-o', 'json']);
+    expect(given.code, given.stderr).toBe(0);
+    expect(JSON.parse(given.stdout).users.map((u: { slot: number }) => u.slot)).toEqual(expect.arrayContaining([1, 2, 3, 4, 5]));
+    const malformed = await panelctl(['users', 'list', '--link', link, '--driver', 'modbus', '--option', 'profile']);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/--option: must be KEY=VALUE/);
+  });
+
   it('shows the device: model and firmware from its registers, the profile slot range and code length', async () => {
     const result = await panelctl(['info', '--panel', 'gate', '-o', 'json']);
     expect(result.code, result.stderr).toBe(0);

@@ -2,6 +2,7 @@ import { UsageError, ValidationError } from '../../core/errors.js';
 import type { SerialSettings } from '../../core/link.js';
 import { driverNames, loadDriver, loadSimulator } from '../../../drivers/index.js';
 import type { Cli } from '../context.js';
+import { parseOptionPair } from '../target-options.js';
 
 interface SimFlags {
   listen?: string;
@@ -15,19 +16,12 @@ interface SimFlags {
 }
 
 /** "key=value" options for the simulator: numbers and booleans are converted. */
-function parseSetting(pair: string): [string, string | number | boolean] {
-  const [key, value] = pair.split('=', 2);
-  if (!key || value === undefined) throw new ValidationError('--set', 'must be KEY=VALUE, e.g. --set latencyMs=200');
-  if (value === 'true' || value === 'false') return [key, value === 'true'];
-  // A leading zero means digits, not a number (a code prefix like 0123 must keep its zero).
-  return [key, /^-?(0|[1-9]\d*)(\.\d+)?$/.test(value) ? Number(value) : value];
-}
 
 export async function runSim(cli: Cli, driverName: string, flags: SimFlags): Promise<void> {
   if (!driverNames.includes(driverName)) throw new UsageError(`unknown driver "${driverName}" (known: ${driverNames.join(', ')})`, { code: 'E_INVALID' });
   if (!flags.listen === !flags.serial) throw new UsageError('give exactly one of --listen HOST:PORT or --serial DEVICE', { code: 'E_INVALID' });
   const info = (await loadDriver(driverName)).describe();
-  const options = Object.fromEntries(flags.set.map(parseSetting));
+  const options = Object.fromEntries(flags.set.map((pair) => parseOptionPair(pair, '--set')));
   const users = flags.users === undefined ? undefined : Number(flags.users);
   if (users !== undefined && (!Number.isInteger(users) || users < 0)) throw new ValidationError('--users', 'must be a whole number');
   const serialSettings: SerialSettings = { ...(info.defaultSerial ?? { baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 }) };
