@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { BIN, makeSandbox, type Sandbox } from '../support/cli.js';
+import { makeSandbox, type Sandbox } from '../support/cli.js';
 import { haveSocat, makePtyPair, type PtyPair } from '../support/pty-pair.js';
+import { startSerialSim, type SerialSim } from '../support/serial-sim.js';
 
 /**
  * On site: `panelctl sim dsc --serial` (IT-100 mode: no login, 070 keys with key breaks) on one end of
@@ -12,7 +12,7 @@ import { haveSocat, makePtyPair, type PtyPair } from '../support/pty-pair.js';
 describe.skipIf(!haveSocat)('DSC over a real serial line (IT-100, 9600 8N1)', () => {
   let sandbox: Sandbox;
   let pty: PtyPair;
-  let sim: ChildProcess;
+  let sim: SerialSim | undefined;
   let statePath: string;
   const MASTER = '620417';
   const state = async () => JSON.parse(await fs.readFile(statePath, 'utf8'));
@@ -21,23 +21,12 @@ describe.skipIf(!haveSocat)('DSC over a real serial line (IT-100, 9600 8N1)', ()
     sandbox = await makeSandbox();
     pty = await makePtyPair();
     statePath = path.join(sandbox.dir, 'dsc-panel.json');
-    sim = spawn(process.execPath, [BIN, 'sim', 'dsc', '--serial', pty.a, '--state', statePath, '--users', '3', '--set', 'codeLength=6', '--set', `masterCode=${MASTER}`, '--set', 'maxUsers=48'], {
-      env: sandbox.env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      let err = '';
-      sim.stderr!.on('data', (d) => {
-        err += d;
-        if (/serving serial/.test(err)) resolve();
-      });
-      sim.once('exit', () => reject(new Error(`simulator exited: ${err}`)));
-    });
+    sim = await startSerialSim('dsc', pty.a, ['--state', statePath, '--users', '3', '--set', 'codeLength=6', '--set', `masterCode=${MASTER}`, '--set', 'maxUsers=48'], sandbox.env);
     await sandbox.writeInventory(`panels:\n  site:\n    driver: dsc\n    link: serial://${pty.b}?baud=9600\n    secret: env:SITE_MASTER\n    options: { codeLength: 6, maxUsers: 48 }\n`);
   });
 
   afterAll(async () => {
-    sim?.kill('SIGTERM');
+    await sim?.stop();
     await pty?.close();
     await sandbox?.cleanup();
   });

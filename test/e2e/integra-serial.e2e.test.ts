@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { BIN, makeSandbox, type Sandbox } from '../support/cli.js';
+import { makeSandbox, type Sandbox } from '../support/cli.js';
 import { haveSocat, makePtyPair, type PtyPair } from '../support/pty-pair.js';
+import { startSerialSim, type SerialSim } from '../support/serial-sim.js';
 
 /**
  * On site: `panelctl sim integra --serial` on one end of a pseudo-terminal pair (standing in for
@@ -12,7 +12,7 @@ import { haveSocat, makePtyPair, type PtyPair } from '../support/pty-pair.js';
 describe.skipIf(!haveSocat)('INTEGRA over a real serial line (INT-RS, 19200 8N1)', () => {
   let sandbox: Sandbox;
   let pty: PtyPair;
-  let sim: ChildProcess;
+  let sim: SerialSim | undefined;
   let statePath: string;
   const state = async () => JSON.parse(await fs.readFile(statePath, 'utf8'));
 
@@ -20,20 +20,12 @@ describe.skipIf(!haveSocat)('INTEGRA over a real serial line (INT-RS, 19200 8N1)
     sandbox = await makeSandbox();
     pty = await makePtyPair();
     statePath = path.join(sandbox.dir, 'panel.json');
-    sim = spawn(process.execPath, [BIN, 'sim', 'integra', '--serial', pty.a, '--state', statePath, '--users', '4'], { env: sandbox.env, stdio: ['ignore', 'ignore', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      let err = '';
-      sim.stderr!.on('data', (d) => {
-        err += d;
-        if (/serving serial/.test(err)) resolve();
-      });
-      sim.once('exit', () => reject(new Error(`simulator exited: ${err}`)));
-    });
+    sim = await startSerialSim('integra', pty.a, ['--state', statePath, '--users', '4'], sandbox.env);
     await sandbox.writeInventory(`panels:\n  site:\n    driver: integra\n    link: serial://${pty.b}?baud=19200&parity=none&stopbits=1\n    secret: env:SITE_CODE\n`);
   });
 
   afterAll(async () => {
-    sim?.kill('SIGTERM');
+    await sim?.stop();
     await pty?.close();
     await sandbox?.cleanup();
   });

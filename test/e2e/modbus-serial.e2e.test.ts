@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { BIN, makeSandbox, type Sandbox } from '../support/cli.js';
+import { makeSandbox, type Sandbox } from '../support/cli.js';
 import { haveSocat, makePtyPair, type PtyPair } from '../support/pty-pair.js';
+import { startSerialSim, type SerialSim } from '../support/serial-sim.js';
 import { haveMbpoll, mbpoll } from '../drivers/modbus/support.js';
 
 /**
@@ -13,7 +13,7 @@ import { haveMbpoll, mbpoll } from '../drivers/modbus/support.js';
 describe.skipIf(!haveSocat)('Modbus RTU over a real serial line (9600 8E1)', () => {
   let sandbox: Sandbox;
   let pty: PtyPair;
-  let sim: ChildProcess;
+  let sim: SerialSim | undefined;
   let statePath: string;
   const state = async () => JSON.parse(await fs.readFile(statePath, 'utf8'));
 
@@ -21,15 +21,7 @@ describe.skipIf(!haveSocat)('Modbus RTU over a real serial line (9600 8E1)', () 
     sandbox = await makeSandbox();
     pty = await makePtyPair();
     statePath = path.join(sandbox.dir, 'device.json');
-    sim = spawn(process.execPath, [BIN, 'sim', 'modbus', '--serial', pty.a, '--state', statePath, '--users', '4'], { env: sandbox.env, stdio: ['ignore', 'ignore', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      let err = '';
-      sim.stderr!.on('data', (d) => {
-        err += d;
-        if (/serving serial/.test(err)) resolve();
-      });
-      sim.once('exit', () => reject(new Error(`simulator exited: ${err}`)));
-    });
+    sim = await startSerialSim('modbus', pty.a, ['--state', statePath, '--users', '4'], sandbox.env);
     await sandbox.writeInventory(
       [
         'panels:',
@@ -48,11 +40,7 @@ describe.skipIf(!haveSocat)('Modbus RTU over a real serial line (9600 8E1)', () 
 
   afterAll(async () => {
     // The simulator saves its state as it stops: wait for it before removing the sandbox.
-    if (sim && sim.exitCode === null) {
-      const exited = new Promise((resolve) => sim.once('exit', resolve));
-      sim.kill('SIGTERM');
-      await exited;
-    }
+    await sim?.stop();
     await pty?.close();
     await sandbox?.cleanup();
   });
