@@ -85,6 +85,7 @@ class DscSession implements PanelSession {
       if (frame.command === Cmd.invalidAccessCode || frame.command === Cmd.keypadLockout) this.menu = 'none';
     };
     this.testMode = {
+      unavailable: () => (this.options.secrets.installer ? undefined : 'the walk test needs the installer code: add secrets.installer to this panel in the inventory'),
       start: () => this.guard(() => this.walkTest(true)),
       stop: () => this.guard(() => this.walkTest(false)),
       status: () => this.guard(() => this.walkTestState()),

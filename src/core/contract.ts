@@ -90,6 +90,8 @@ export interface TestState {
 }
 
 export interface TestModeControl {
+  /** Why this panel, as configured, cannot be put on test (a missing installer code...), or undefined. */
+  unavailable?(): string | undefined;
   start(options: { minutes: number }): Promise<TestState>;
   stop(): Promise<TestState>;
   status(): Promise<TestState>;

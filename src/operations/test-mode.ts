@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DriverInfo, TestState } from '../core/contract.js';
-import { PanelRefusedError, UsageError, ValidationError, VerificationError, toPanelctlError, type PanelctlError } from '../core/errors.js';
+import { NotSupportedError, PanelRefusedError, UsageError, ValidationError, VerificationError, toPanelctlError, type PanelctlError } from '../core/errors.js';
 import type { Target } from '../inventory/targets.js';
 import type { StationAdapter, StationNotice } from '../station/index.js';
 import { LOCKED, isOverdue, listLeases, readLease, removeLease, withLeaseLock, writeLease, type Lease } from '../state/leases.js';
@@ -85,6 +85,9 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
   if (!(options.durationMs >= 1000) || minutes > 24 * 60) throw new ValidationError('--for', 'must be between 1s and 24h');
   const driver = await describeTarget(target);
   await prepareAudit(ctx.stateDir);
+  // Before the station hears anything: can this panel go on test at all, and is it there?
+  // (A separate connection: the station may take a person's confirmation, too long to hold a panel.)
+  if (supportsTestMode(driver)) await checkPanelCanTest(target, ctx);
   const station = await deps.station(target);
   const result = await withLeaseLock(ctx.stateDir, target.name, true, async () => {
     const existing = await readLease(ctx.stateDir, target.name);
@@ -151,6 +154,14 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
     return { lease, panelSwitched: lease.panelTest === 'on', panelState };
   });
   return result as StartResult;
+}
+
+async function checkPanelCanTest(target: Target, ctx: OperationContext): Promise<void> {
+  await withPanel(target, ctx, async ({ session }) => {
+    const why = session.testMode ? session.testMode.unavailable?.() : 'its session offers no test mode';
+    if (why) throw new NotSupportedError(`${target.name} cannot be put on test: ${why}`, { hint: 'nothing was switched and the station was not told' });
+    await session.testMode!.status();
+  });
 }
 
 async function rollBackStation(ctx: OperationContext, station: StationAdapter, lease: Lease, cause: PanelctlError): Promise<void> {

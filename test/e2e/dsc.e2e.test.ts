@@ -36,7 +36,8 @@ beforeAll(async () => {
   lockyServer = await serveTcp('127.0.0.1', 0, (stream) => locky.accept(stream));
   const panel = (port: number) =>
     `    driver: dsc\n    link: tcp://127.0.0.1:${port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI, installer: env:DSC_INSTALLER }\n    options: { codeLength: 6 }\n    account: "8001"\n`;
-  await sandbox.writeInventory(`stations:\n  quiet:\n    type: none\npanels:\n  shop:\n${panel(server.port)}    station: quiet\n  locky:\n${panel(lockyServer.port)}`);
+  const noInstaller = `    driver: dsc\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI }\n    options: { codeLength: 6 }\n    account: "8002"\n    station: { type: manual }\n`;
+  await sandbox.writeInventory(`stations:\n  quiet:\n    type: none\npanels:\n  shop:\n${panel(server.port)}    station: quiet\n  locky:\n${panel(lockyServer.port)}  no-installer:\n${noInstaller}`);
 });
 
 afterAll(async () => {
@@ -182,6 +183,16 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
     const stop = await panelctl(['test-mode', 'stop', '--panel', 'shop', '-o', 'json']);
     expect(stop.code, stop.stderr).toBe(0);
     expect(sim.state.walkTest).toBe(false);
+  });
+
+  it('without an installer code, test-mode start says so before the station is asked anything (exit 6)', async () => {
+    const start = await panelctl(['test-mode', 'start', '--panel', 'no-installer', '--for', '30m']);
+    expect(start.code).toBe(6);
+    expect(start.stderr).toMatch(/no-installer cannot be put on test: the walk test needs the installer code: add secrets.installer/);
+    // The manual station would have refused first without a terminal: it was never reached.
+    expect(start.stderr).not.toMatch(/monitoring station/);
+    expect(sim.state.walkTest).toBe(false);
+    expect(sim.keypadMode).toBe('idle');
   });
 
   it('audits the writes in an intact chain', async () => {
