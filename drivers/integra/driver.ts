@@ -111,6 +111,8 @@ function traceText(cmd: number, data: Uint8Array, direction: 'tx' | 'rx'): strin
 
 class IntegraSession implements PanelSession {
   private self?: SelfInfo;
+  /** Whether the panel has answered anything on this connection (silence from the start is telling). */
+  private answered = false;
   private userLists?: { existing: Set<number>; editable: Set<number> };
 
   constructor(
@@ -150,9 +152,16 @@ class IntegraSession implements PanelSession {
           hint: 'the line is noisy or the baud rate is wrong',
         });
       }
+      if (!link && !this.answered && this.options.link.kind === 'tcp' && error instanceof UnreachableError && error.code === 'E_TIMEOUT' && this.decoder.dropped === 0) {
+        // An ETHM-1 Plus with encryption on ignores plain frames: silence from the first request.
+        throw new UnreachableError('E_TIMEOUT', `${error.message}; nothing at all came back on this connection`, {
+          hint: 'if the module is an ETHM-1 Plus with integration encryption on, set secrets.integrationKey for this panel; otherwise raise --timeout or check the module is on',
+        });
+      }
       throw error;
     }
     if (frame.kind === 'busy') throw new UnreachableError('E_BUSY', BUSY_MESSAGE);
+    this.answered = true;
     this.options.trace?.('rx', traceText(frame.cmd, frame.data, 'rx'));
     if (frame.cmd === Cmd.result) {
       const result = frame.data[0];

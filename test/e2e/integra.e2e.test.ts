@@ -16,6 +16,10 @@ type Sim = Awaited<ReturnType<typeof createSimulator>>;
 
 let sim: Sim;
 let server: TcpServerHandle;
+/** A second panel behind an ETHM-1 Plus with an integration key: the encrypted variant. */
+let encrypted: Sim;
+let encryptedServer: TcpServerHandle;
+const INTEGRATION_KEY = 'Vq7#ETHMplus';
 let sandbox: Sandbox;
 const outputs: CliResult[] = [];
 const codesUsed = new Set<string>();
@@ -38,12 +42,18 @@ beforeAll(async () => {
   sim.state.users[241].code = MASTER;
   codesUsed.add(MASTER);
   server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
-  await sandbox.writeInventory(`panels:\n  lab:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    account: "7001"\n    tags: { site: lab }\n  lab-duress:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    options: { duressPlusOne: true }\n`);
+  encrypted = await createSimulator({ users: 2, options: { integrationKey: INTEGRATION_KEY } });
+  encrypted.state.users[241].code = MASTER;
+  encryptedServer = await serveTcp('127.0.0.1', 0, (stream) => encrypted.accept(stream));
+  codesUsed.add(INTEGRATION_KEY);
+  await sandbox.writeInventory(`panels:\n  lab:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    account: "7001"\n    tags: { site: lab }\n  lab-duress:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    options: { duressPlusOne: true }\n  vault:\n    driver: integra\n    link: tcp://127.0.0.1:${encryptedServer.port}\n    secret: env:LAB_CODE\n    secrets: { integrationKey: env:VAULT_KEY }\n`);
 });
 
 afterAll(async () => {
   await server.close();
   await sim.close();
+  await encryptedServer.close();
+  await encrypted.close();
   await sandbox.cleanup();
 });
 
@@ -222,6 +232,24 @@ describe('panelctl against the INTEGRA simulator', () => {
       holder.destroy();
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  });
+
+  it('speaks the ETHM-1 Plus encrypted integration with the key from the inventory; a wrong key is a clear error', async () => {
+    const key = { VAULT_KEY: INTEGRATION_KEY };
+    codesUsed.add('736158');
+    const add = await panelctl(['users', 'add', '--panel', 'vault', '--slot', '9', '--name', 'Sealed', '--code-stdin'], '736158\n', key);
+    expect(add.code, add.stderr).toBe(0);
+    expect(encrypted.state.users[9]).toMatchObject({ name: 'Sealed', code: '736158' });
+    const list = await panelctl(['users', 'list', '--panel', 'vault', '-o', 'json'], undefined, key);
+    expect(JSON.parse(list.stdout).users.map((u: { slot: number }) => u.slot)).toEqual([1, 2, 9, 241]);
+
+    const wrong = await panelctl(['users', 'list', '--panel', 'vault', '--timeout', '1500ms'], undefined, { VAULT_KEY: 'not-the-key' });
+    expect([4, 5]).toContain(wrong.code);
+    expect(wrong.stderr).toMatch(/integration key/);
+    expect(wrong.stderr).not.toContain('not-the-key');
+    const none = await panelctl(['users', 'list', '--panel', 'lab', '--link', `tcp://127.0.0.1:${encryptedServer.port}`, '--driver', 'integra', '--secret-from', 'env:LAB_CODE', '--timeout', '1000ms']);
+    expect(none.code).toBe(4);
+    expect(none.stderr).toMatch(/nothing at all came back.*\n.*set secrets\.integrationKey/);
   });
 
   it('cannot reach a closed port (exit 4)', async () => {
