@@ -160,9 +160,7 @@ class ModbusSession implements PanelSession {
       model: text('model') || this.profile.model,
       firmware: text('firmware'),
       module: `Modbus ${this.framing === 'mbap' ? 'TCP' : 'RTU'} unit ${this.client.unit}`,
-      slotRanges: [{ from: this.users.firstSlot, to: lastSlot(this.users), kind: 'user' }],
-      capabilities: CAPABILITIES.filter((c) => c !== 'test-mode' || this.profile.testMode),
-      codeRules: { minLength: this.users.code.minLength, maxLength: this.users.code.maxLength },
+      ...profileFacts(this.profile),
       details: {
         profile: this.loaded.name,
         'profile model': this.profile.model,
@@ -416,11 +414,24 @@ function probeDecoder(framing: Framing) {
   return { push: (chunk: Uint8Array): ProbeFrame[] => (rtu ? rtu.push(chunk) : mbap!.push(chunk)) };
 }
 
+/** What a profile decides about a panel: its slots, code lengths, and whether it has a test mode. */
+function profileFacts(profile: Profile): Pick<DriverInfo, 'slotRanges' | 'capabilities' | 'codeRules'> {
+  return {
+    slotRanges: [{ from: profile.users.firstSlot, to: lastSlot(profile.users), kind: 'user' }],
+    capabilities: CAPABILITIES.filter((c) => c !== 'test-mode' || profile.testMode),
+    codeRules: { minLength: profile.users.code.minLength, maxLength: profile.users.code.maxLength },
+  };
+}
+
 const PROBE_UNIT = 1;
 const PROBE_TRANSACTION = 0x7a11;
 
 export const driver: PanelDriver = {
   describe: () => info,
+
+  async describeFor(options) {
+    return { ...info, ...profileFacts((await loadProfile(options.profile)).profile) };
+  },
 
   async open(options: OpenOptions): Promise<PanelSession> {
     // Everything that can be wrong with the settings is found before connecting.

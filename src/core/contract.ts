@@ -132,6 +132,12 @@ export interface ProbeResult {
 
 export interface PanelDriver {
   describe(): DriverInfo;
+  /**
+   * The description for one panel's inventory options, still without connecting, where they change
+   * it (a Modbus profile's slots and code lengths). Lets the CLI refuse a bad slot or code, and
+   * generate a code of the right length, before anything is sent.
+   */
+  describeFor?(options: DriverOptions): Promise<DriverInfo>;
   open(options: OpenOptions): Promise<PanelSession>;
   /** A harmless identification request on an already-open stream; undefined if nothing recognisable answered. */
   probe?(stream: ByteStream, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ProbeResult | undefined>;

@@ -16,7 +16,8 @@ export interface OpenPanel {
 
 /** The driver's description, without connecting (so the CLI can refuse unsupported actions early). */
 export async function describeTarget(target: Target): Promise<DriverInfo> {
-  return (await loadDriver(target.driver)).describe();
+  const driver = await loadDriver(target.driver);
+  return driver.describeFor ? driver.describeFor(target.options) : driver.describe();
 }
 
 async function gatherSecrets(target: Target, driver: DriverInfo, ctx: OperationContext): Promise<Record<string, Secret>> {

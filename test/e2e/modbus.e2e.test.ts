@@ -119,12 +119,16 @@ describe('panelctl against the Modbus simulator over TCP', () => {
     expect(sim.user(20)).toEqual({ ...before, code: '719350' });
   });
 
-  it('enforces the profile code length (exit 2, names the profile), sending no write', async () => {
+  it('enforces the profile code length before connecting (exit 2), sending no write', async () => {
     const writes = sim.stats.writes;
     codesUsed.add('83017264');
     const result = await panelctl(['users', 'set-code', '--panel', 'gate', '--slot', '20', '--code-stdin'], '83017264\n');
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/code: must be 4 to 6 digits on this device \(profile demo-modbus\)/);
+    expect(result.stderr).toMatch(/new code: must be 4 to 6 digits long for this panel/);
+    // A slot outside the profile's table is refused the same way.
+    const outside = await panelctl(['users', 'set-code', '--panel', 'gate', '--slot', '1001', '--code-stdin'], '830172\n');
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toMatch(/--slot: must be a slot this panel has: 1-1000 \(user\)/);
     expect(sim.stats.writes).toBe(writes);
   });
 
