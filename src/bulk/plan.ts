@@ -137,9 +137,19 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
 
   // A working copy of the table, so later rows see the effect of earlier ones (remove then add).
   const table = new Map(users.map((u) => [u.slot, u]));
-  for (const row of rows) {
+  const keepsNames = driver.userNames !== false;
+  for (let row of rows) {
     const note = (reason: string, code?: string, slot = row.slot): PlanNote => ({ row: row.row, action: row.action, slot, user: row.user, reason, code });
     const conflict = (reason: string, code: string, slot?: number) => plan.conflicts.push(note(reason, code, slot));
+    if (!keepsNames) {
+      // Without names a user is only its slot: one named, or an add that must find "its" user, cannot be planned.
+      const unnamed = unnamedProblem(row, driver, table);
+      if (unnamed) {
+        conflict(unnamed, 'E_NO_NAMES', row.slot);
+        continue;
+      }
+      row = { ...row, name: undefined };
+    }
     if (!driver.capabilities.includes(NEEDS[row.action])) {
       conflict(`the ${driver.name} driver cannot ${row.action === 'add' ? 'add users' : row.action === 'remove' ? 'remove users' : 'change codes'}`, 'E_UNSUPPORTED');
       continue;
@@ -219,6 +229,15 @@ function resolveSlot(row: ChangeRow, driver: DriverInfo, table: Map<number, User
     return row.action === 'remove' ? { noop: `${who}: nothing to remove`, slot } : { conflict: `${who}: no code to change`, code: 'E_NO_SUCH_USER', slot };
   }
   return { slot: current.slot, current };
+}
+
+/** Rows that need names, on a panel that keeps none (DSC); the row's own name is simply not stored. */
+function unnamedProblem(row: ChangeRow, driver: DriverInfo, table: Map<number, UserSlot>): string | undefined {
+  if (row.user !== undefined) return `${driver.name} panels keep no user names: give the slot instead of "${row.user}"`;
+  if (row.action !== 'add') return undefined;
+  if (row.slot === undefined) return `${driver.name} panels keep no user names, so an add needs a slot (panelctl could not tell whether the user is already there)`;
+  if (table.has(row.slot)) return `slot ${row.slot} is already programmed (${driver.name} panels keep no names, so panelctl cannot tell whose it is)`;
+  return undefined;
 }
 
 function firstFreeSlot(driver: DriverInfo, table: Map<number, UserSlot>): number | undefined {
