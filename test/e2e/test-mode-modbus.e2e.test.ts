@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createSimulator } from '../../drivers/modbus/simulator.js';
-import { BIN, makeSandbox, type Sandbox } from '../support/cli.js';
+import { BIN, makeSandbox, waitFor, type Sandbox } from '../support/cli.js';
 import { startStation, type FakeStation } from '../support/station.js';
 
 /**
@@ -157,12 +157,4 @@ function startWaiting(args: string[], env: NodeJS.ProcessEnv = {}) {
   child.stderr.on('data', (d) => (text += d));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, output: () => text, exited };
-}
-
-async function waitFor(condition: () => boolean, show: () => string, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out; output so far:\n${show()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createSimulator } from '../../drivers/integra/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
-import { BIN, makeSandbox, type Sandbox } from '../support/cli.js';
+import { BIN, makeSandbox, waitFor, type Sandbox } from '../support/cli.js';
 import { startStation, type FakeStation } from '../support/station.js';
 
 /**
@@ -222,11 +222,3 @@ describe('test-mode with other stations', () => {
     await sandbox.writeInventory(inventory());
   });
 });
-
-async function waitFor(condition: () => boolean, show: () => string, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out; output so far:\n${show()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -83,3 +83,12 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string, t
     child.stdin.end(input ?? '');
   });
 }
+
+/** Polls until `condition` holds; on timeout, fails with what `show` returns (the output so far). */
+export async function waitFor(condition: () => boolean, show: () => string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out; output so far:\n${show()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
