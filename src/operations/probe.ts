@@ -1,4 +1,4 @@
-import type { ProbeResult } from '../core/contract.js';
+import type { PanelDriver, ProbeResult } from '../core/contract.js';
 import { toPanelctlError } from '../core/errors.js';
 import type { Link } from '../core/link.js';
 import { describeLink } from '../core/link.js';
@@ -24,9 +24,7 @@ export interface ProbeOutcome {
  */
 export async function probe(link: Link, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ProbeOutcome> {
   const attempts: ProbeAttempt[] = [];
-  for (const name of driverNames) {
-    const driver = await loadDriver(name);
-    const info = driver.describe();
+  for (const { name, driver, info } of await inProbeOrder(link)) {
     if (!driver.probe || !info.transports.includes(link.kind)) continue;
     const effective: Link =
       link.kind === 'tcp'
@@ -52,4 +50,17 @@ export async function probe(link: Link, options: { timeoutMs: number; signal?: A
     }
   }
   return { attempts };
+}
+
+/**
+ * Drivers whose default port (TCP) or baud rate (serial) the link already names go first: on
+ * tcp://host:4025 the Envisalink is the likely answer, and every silent protocol tried before it
+ * costs a whole timeout.
+ */
+export async function inProbeOrder(link: Link) {
+  const drivers = await Promise.all(driverNames.map(async (name) => ({ name, driver: await loadDriver(name) })));
+  const withInfo = drivers.map((d) => ({ ...d, info: d.driver.describe() }));
+  const likely = (info: ReturnType<PanelDriver['describe']>) =>
+    link.kind === 'tcp' ? link.port !== undefined && link.port === info.defaultTcpPort : link.baudRate !== undefined && link.baudRate === info.defaultSerial?.baudRate;
+  return [...withInfo.filter((d) => likely(d.info)), ...withInfo.filter((d) => !likely(d.info))];
 }
