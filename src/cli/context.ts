@@ -118,7 +118,9 @@ function spinner(text: string): () => void {
   let cancelled = false;
   void import('ora').then(({ default: ora }) => {
     if (cancelled) return;
-    const s = ora({ text, stream: process.stderr }).start();
+    // discardStdin off: it puts the terminal in raw mode and, on a stdin never read before, never sees
+    // the Ctrl-C byte, so Ctrl-C would do nothing. In cooked mode the terminal itself sends SIGINT.
+    const s = ora({ text, stream: process.stderr, discardStdin: false }).start();
     stop = () => s.stop();
   });
   return () => {

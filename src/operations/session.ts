@@ -88,9 +88,11 @@ export async function openPanel(target: Target, ctx: OperationContext): Promise<
 /** Opens, runs `work`, and always closes: the panel accepts one client, so hold it no longer than needed. */
 export async function withPanel<T>(target: Target, ctx: OperationContext, work: (panel: OpenPanel) => Promise<T>): Promise<T> {
   const panel = await openPanel(target, ctx);
+  const done = ctx.activity?.(`talking to ${target.name}`);
   try {
     return await work(panel);
   } finally {
+    done?.();
     await panel.close().catch(() => undefined);
   }
 }

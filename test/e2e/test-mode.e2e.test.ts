@@ -6,6 +6,7 @@ import { createSimulator } from '../../drivers/integra/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
 import { BIN, makeSandbox, waitFor, type Sandbox } from '../support/cli.js';
 import { startStation, type FakeStation } from '../support/station.js';
+import { KEY, TtySession } from '../support/tty.js';
 
 /**
  * test-mode with the real binary: a real HTTP station that verifies signatures, a station
@@ -149,6 +150,21 @@ describe('test-mode with a webhook station', () => {
     const ended = sweeps.flatMap((s) => JSON.parse(s.stdout).swept).filter((o: { outcome: string }) => o.outcome === 'ended');
     expect(ended.map((o: { panel: string }) => o.panel).sort()).toEqual(['kiosk', 'shop']);
     expect(station.notices.filter((n) => n.event === 'test.stop').map((n) => n.panel).sort()).toEqual(['kiosk', 'shop']);
+    expect(await leaseFiles()).toEqual([]);
+  });
+
+  it('--wait on a terminal shows a live countdown, and Ctrl-C there ends the test', async () => {
+    const t = new TtySession(['test-mode', 'start', '--panel', 'shop', '--for', '20m', '--wait'], { ...sandbox.env, ...env() });
+    try {
+      await t.expect(/shop on test: (19m 5\d|20m 00)s left \(Ctrl-C ends the test now\)/);
+      expect(station.notices.map((n) => n.event)).toEqual(['test.start']);
+      t.send(KEY.ctrlC);
+      await t.expect(/shop is off test \(station and panel\)/);
+      expect((await t.exit()).exitCode).toBe(130);
+    } finally {
+      t.kill();
+    }
+    expect(station.notices.map((n) => n.event)).toEqual(['test.start', 'test.stop']);
     expect(await leaseFiles()).toEqual([]);
   });
 

@@ -152,7 +152,8 @@ async function waitThenStop(cli: Cli, target: Target, deps: TestModeDeps, lease:
   const pollMs = Number(process.env.PANELCTL_TEST_POLL_MS ?? 30_000);
   let why = '';
   let lastPoll = Date.now();
-  const spinner = cli.out.interactive ? (await import('ora')).default({ stream: process.stderr }).start() : undefined;
+  const countdown = () => `${target.name} on test: ${formatLeft(until - Date.now())} left (Ctrl-C ends the test now)`;
+  const spinner = cli.out.interactive ? (await import('ora')).default({ stream: process.stderr, text: countdown(), discardStdin: false }).start() : undefined;
   if (!spinner) cli.out.note(`waiting until ${localTime(lease.until)}; Ctrl-C or SIGTERM ends the test now`);
   const keepAlive = setInterval(() => undefined, 1000); // signals alone do not keep Node running
   try {
@@ -162,7 +163,7 @@ async function waitThenStop(cli: Cli, target: Target, deps: TestModeDeps, lease:
         why = 'the test window is over';
         break;
       }
-      if (spinner) spinner.text = `${target.name} on test: ${formatLeft(left)} left (Ctrl-C ends the test now)`;
+      if (spinner) spinner.text = countdown();
       const tick = sleep(Math.min(1000, left));
       const signal = await Promise.race([tick.then(() => undefined), signals.signalled]);
       if (signal) {
