@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { planIdOf, type BulkPlan } from '../../src/bulk/plan.js';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
@@ -18,11 +17,9 @@ let closedPort: number;
 beforeAll(async () => {
   ensureBuilt();
   sandbox = await makeSandbox();
-  // A port that was just free: nothing listens there.
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  closedPort = (probe.address() as net.AddressInfo).port;
-  await new Promise((r) => probe.close(r));
+  // Port 1 (tcpmux) is privileged and unused: connections are refused. A port that was merely free a
+  // moment ago could be taken by another test file's simulator running in parallel.
+  closedPort = 1;
   await sandbox.writeInventory(`panels:
   shop-1: { driver: integra, link: "tcp://127.0.0.1:${closedPort}", secret: env:SHOP_CODE, tags: { site: oslo } }
   shop-2: { driver: integra, link: "tcp://127.0.0.1:${closedPort}", secret: env:SHOP_CODE, tags: { site: bergen } }

@@ -50,10 +50,13 @@ export async function startFleet(count: number, seed: (index: number) => { users
     const spec = seed(i);
     const panel = fake.createPanel({ credential: spec.credential ?? CREDENTIAL, users: spec.users });
     const server = await panel.listenTcp('127.0.0.1', 0);
-    if (spec.down) await panel.close(); // the port is closed again: nothing listens there
-    panels.set(name, { panel, port: server.port });
+    // A panel that is down points at port 1, where nothing listens: a port freed a moment ago could
+    // be taken by a simulator of another test file running in parallel.
+    if (spec.down) await panel.close();
+    const port = spec.down ? 1 : server.port;
+    panels.set(name, { panel, port });
     const tags = Object.entries(spec.tags ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ');
-    lines.push(`  ${name}:`, '    driver: integra', `    link: tcp://127.0.0.1:${server.port}`, '    secret: env:BULK_TEST_CODE', `    tags: { ${tags} }`);
+    lines.push(`  ${name}:`, '    driver: integra', `    link: tcp://127.0.0.1:${port}`, '    secret: env:BULK_TEST_CODE', `    tags: { ${tags} }`);
   }
   const inventoryText = `${lines.join('\n')}\n`;
   const inventoryFile = path.join(dir, 'inventory.yaml');
