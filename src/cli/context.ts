@@ -27,6 +27,8 @@ export interface Cli {
   globals: GlobalOptions;
   interactive: boolean;
   inventory(): Promise<InventoryFile>;
+  /** Hands Ctrl-C back to the command (set while an interrupt guard is active; see interrupt.ts). */
+  releaseInterrupts?: () => void;
   /** Resolves the panel; unless told otherwise, says loudly when it is on test. */
   target(options: TargetFlags, behaviour?: { leaseNote?: boolean }): Promise<Target>;
 }

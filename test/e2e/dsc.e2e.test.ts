@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSimulator, type DscSimulator } from '../../drivers/dsc/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
-import { makeSandbox, type CliResult, type Sandbox } from '../support/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, makeSandbox, waitFor, type CliResult, type Sandbox } from '../support/cli.js';
 
 /**
  * The real panelctl binary against the DSC simulator behind a simulated Envisalink on a real TCP
@@ -193,6 +194,29 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
     expect(start.stderr).not.toMatch(/monitoring station/);
     expect(sim.state.walkTest).toBe(false);
     expect(sim.keypadMode).toBe('idle');
+  });
+
+  it('Ctrl-C in the middle of the keypad menu leaves the menu ([#]) and exits 130; the panel is usable at once', async () => {
+    secretsUsed.add('604183');
+    sim.setFaults({ latencyMs: 120 });
+    const child = spawn(process.execPath, [BIN, 'users', 'set-code', '--panel', 'shop', '--slot', '2', '--code-stdin'], {
+      env: { ...sandbox.env, DSC_MASTER: MASTER, DSC_TPI: TPI, DSC_INSTALLER: INSTALLER },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    child.stdin.end('604183\n');
+    await waitFor(() => sim.keypadMode !== 'idle', () => stderr);
+    child.kill('SIGINT');
+    const code = await exited;
+    outputs.push({ code, stdout: '', stderr });
+    sim.setFaults({ latencyMs: 0 });
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted: leaving the panel cleanly/);
+    expect(sim.keypadMode).toBe('idle');
+    expect(sim.state.codes[2]).not.toBe('604183');
+    expect((await panelctl(['users', 'list', '--panel', 'shop'])).code).toBe(0);
   });
 
   it('audits the writes in an intact chain', async () => {

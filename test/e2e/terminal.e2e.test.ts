@@ -35,7 +35,9 @@ describe('a command on a terminal', () => {
       t.send(KEY.ctrlC);
       const exit = await t.exit(5000);
       expect(Date.now() - pressed).toBeLessThan(5000);
-      expect(exit.exitCode !== 0 || exit.signal !== undefined).toBe(true);
+      expect(exit.exitCode).toBe(130);
+      expect(t.text).toMatch(/interrupted: leaving the panel cleanly/);
+      expect(t.text).toMatch(/interrupted \(SIGINT\) while talking to the panel/);
     } finally {
       t.kill();
     }

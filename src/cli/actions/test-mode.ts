@@ -93,7 +93,9 @@ export async function runStart(cli: Cli, flags: StartFlags): Promise<void> {
   const durationMs = parseDuration(flags.for, '--for');
   const target = await cli.target(flags, { leaseNote: false });
   const deps = testModeDeps(cli, flags);
-  // With --wait, a signal during the start is remembered and ends the test as soon as it is on.
+  // With --wait, a signal during the start is remembered and ends the test as soon as it is on
+  // (so this command handles its own signals instead of aborting the start).
+  if (flags.wait) cli.releaseInterrupts?.();
   const stop = flags.wait ? catchStopSignals(cli) : undefined;
   try {
     const result = await startTestMode(target, cli.ctx, deps, { durationMs, reason: flags.reason });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { addTargetOptions } from '../target-options.js';
 import { lazyAction } from '../lazy.js';
 
-const run = (name: string) => lazyAction(() => import('../actions/test-mode.js'), name);
+const run = (name: string) => lazyAction(() => import('../actions/test-mode.js'), name, { interruptible: true });
 
 export function registerTestMode(program: Command): void {
   const testMode = program

@@ -3,7 +3,7 @@ import { addCodeOptions } from '../code-input.js';
 import { addTargetOptions } from '../target-options.js';
 import { lazyAction } from '../lazy.js';
 
-const run = (name: string) => lazyAction(() => import('../actions/users.js'), name);
+const run = (name: string) => lazyAction(() => import('../actions/users.js'), name, { interruptible: true });
 
 export function registerUsers(program: Command): void {
   const users = program.command('users').description('list, add, change and remove user codes');
