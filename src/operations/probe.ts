@@ -45,6 +45,7 @@ export async function probe(link: Link, options: { timeoutMs: number; signal?: A
         await stream.close();
       }
     } catch (error) {
+      if (options.signal?.aborted) throw error; // Ctrl-C: stop probing, do not try the next protocol
       attempts.push({ driver: name, link: where, outcome: 'error', detail: toPanelctlError(error).message });
       if (link.kind === 'serial' && /does not exist|permission|busy/.test(toPanelctlError(error).message)) break;
     }

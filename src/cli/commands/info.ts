@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { addTargetOptions } from '../target-options.js';
 import { lazyAction } from '../lazy.js';
 
-const run = (name: string) => lazyAction(() => import('../actions/info.js'), name);
+const run = (name: string, interruptible = false) => lazyAction(() => import('../actions/info.js'), name, { interruptible });
 
 export function registerInfo(program: Command): void {
-  addTargetOptions(program.command('info').description('show the panel model, firmware, user slots and what the driver can do')).action(run('runInfo'),
+  addTargetOptions(program.command('info').description('show the panel model, firmware, user slots and what the driver can do')).action(run('runInfo', true),
   );
   program
     .command('panels')

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { lazyAction } from '../lazy.js';
 
-const run = (name: string) => lazyAction(() => import('../actions/ports.js'), name);
+const run = (name: string, interruptible = false) => lazyAction(() => import('../actions/ports.js'), name, { interruptible });
 
 export function registerPorts(program: Command): void {
   program
@@ -12,5 +12,5 @@ export function registerPorts(program: Command): void {
     .command('probe')
     .description('find out which panel protocol answers on a link, without writing anything')
     .argument('<link>', 'serial:///dev/ttyUSB0, COM3, or tcp://host[:port]')
-    .action(run('runProbe'));
+    .action(run('runProbe', true));
 }
