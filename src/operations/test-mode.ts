@@ -140,7 +140,14 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
         });
       } catch (error) {
         const failure = toPanelctlError(error);
-        await rollBackStation(ctx, station, lease, failure);
+        // Only a panel known to be off may have its station taken off test: a panel on test under a
+        // watching station turns the test into a real call-out.
+        if (await panelIsOff(target, ctx, failure)) {
+          await rollBackStation(ctx, station, lease, failure);
+        } else {
+          lease.problem = `the panel did not confirm test mode (${failure.message}) and could not be confirmed off either; the station stays on test until this lease is stopped or swept`;
+          await writeLease(ctx.stateDir, lease);
+        }
         await audit(ctx, lease, 'test-mode.start', failure, { failedAt: 'panel' });
         throw failure;
       }
@@ -162,6 +169,23 @@ async function checkPanelCanTest(target: Target, ctx: OperationContext): Promise
     if (why) throw new NotSupportedError(`${target.name} cannot be put on test: ${why}`, { hint: 'nothing was switched and the station was not told' });
     await session.testMode!.status();
   });
+}
+
+/**
+ * After a failed start: a refusal means the panel did not switch; after a timeout or a lost link it
+ * may have, so ask it (and switch it off) before believing it is off.
+ */
+async function panelIsOff(target: Target, ctx: OperationContext, failure: PanelctlError): Promise<boolean> {
+  if (failure instanceof PanelRefusedError || failure instanceof NotSupportedError || failure instanceof ValidationError) return true;
+  try {
+    return await withPanel(target, ctx, async ({ session }) => {
+      if (!session.testMode) return false;
+      if ((await session.testMode.status()).active) await session.testMode.stop();
+      return !(await session.testMode.status()).active;
+    });
+  } catch {
+    return false;
+  }
 }
 
 async function rollBackStation(ctx: OperationContext, station: StationAdapter, lease: Lease, cause: PanelctlError): Promise<void> {

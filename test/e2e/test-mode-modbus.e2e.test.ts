@@ -93,6 +93,35 @@ describe('test-mode on a Modbus panel', () => {
     expect(await leaseFiles()).toEqual([]);
   });
 
+  it('a start whose answer is lost checks the panel before the station is taken off test', async () => {
+    station.onNotice = (n) => n.event === 'test.start' && sim.setFaults({ dropReplies: 1 }); // the panel's next answer is lost
+    const start = await run(['test-mode', 'start', '--panel', 'gate', '--for', '30m', '--timeout', '700ms']);
+    station.onNotice = undefined;
+    expect(start.code).toBe(4);
+    expect(sim.testModeActive).toBe(false);
+    expect(events()).toEqual(['test.start', 'test.stop']);
+    expect(await leaseFiles()).toEqual([]);
+  });
+
+  it('when the panel cannot be confirmed off after a failed start, the station stays on test and the lease says why', async () => {
+    // After the station says yes, the panel stops answering at all.
+    station.onNotice = (n) => n.event === 'test.start' && sim.setFaults({ dropReplies: 1000 });
+    const start = await run(['test-mode', 'start', '--panel', 'gate', '--for', '30m', '--timeout', '500ms']);
+    station.onNotice = undefined;
+    sim.setFaults({ dropReplies: 0 });
+    expect(start.code).toBe(4);
+    expect(events()).toEqual(['test.start']);
+    const status = await run(['test-mode', 'status', '-o', 'json']);
+    const [lease] = JSON.parse(status.stdout).leases;
+    expect(lease).toMatchObject({ panel: 'gate', stationOnTest: true });
+    expect(lease.problem).toMatch(/could not be confirmed off either; the station stays on test/);
+    // Once the panel answers again, stop ends both halves.
+    const stop = await run(['test-mode', 'stop', '--panel', 'gate']);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(events()).toEqual(['test.start', 'test.stop']);
+    expect(await leaseFiles()).toEqual([]);
+  });
+
   it("shows the conflict when the panel's own test mode has timed out, and the sweep ends the station's", async () => {
     expect((await run(['test-mode', 'start', '--panel', 'gate', '--for', '2s'])).code).toBe(0);
     expect(sim.testModeActive).toBe(true);

@@ -25,6 +25,8 @@ export interface FakeStation {
   /** Requests whose signature did not verify (should stay empty). */
   badSignatures: number;
   status: number;
+  /** Called with each accepted notice, before the answer is sent (tests use it to act mid-command). */
+  onNotice?: (notice: StationNoticeSeen) => void;
   close(): Promise<void>;
 }
 
@@ -44,7 +46,10 @@ export async function startStation(key = 'station-shared-key-9f2c'): Promise<Fak
         res.writeHead(401).end('bad signature');
         return;
       }
-      if (station.status >= 200 && station.status < 300) station.notices.push(JSON.parse(body));
+      if (station.status >= 200 && station.status < 300) {
+        station.notices.push(JSON.parse(body));
+        station.onNotice?.(station.notices.at(-1)!);
+      }
       res.writeHead(station.status, { 'content-type': 'text/plain' }).end(station.status < 300 ? 'ok' : 'station database unavailable');
     });
   });
