@@ -1,4 +1,4 @@
-import type { DriverInfo, NewUser, OpenOptions, PanelDriver, PanelInfo, PanelSession, ProbeResult, TestModeControl, TestState, UserSlot } from '../../src/core/contract.js';
+import type { DriverInfo, DriverOptions, NewUser, OpenOptions, PanelDriver, PanelInfo, PanelSession, ProbeResult, SlotRange, TestModeControl, TestState, UserSlot } from '../../src/core/contract.js';
 import { NotSupportedError, PanelRefusedError, UnreachableError, UsageError, ValidationError, VerificationError, WrongCredentialError } from '../../src/core/errors.js';
 import type { Secret } from '../../src/core/secret.js';
 import { connect } from '../../src/transport/index.js';
@@ -37,6 +37,22 @@ const info: DriverInfo = {
     { name: 'module', description: 'envisalink or it100 (default: envisalink on tcp://, it100 on serial)' },
   ],
 };
+
+/** The model's slots: PC1616 stops at 32 users, PC1832 at 72, PC1864 at 95 (duress, master, supervisor stay). */
+function slotRangesUpTo(highestSlot: number): SlotRange[] {
+  return SLOT_RANGES.filter((r) => r.from <= highestSlot).map((r) => ({ ...r, to: Math.min(r.to, highestSlot) }));
+}
+
+/** maxUsers and codeLength from the inventory, known before connecting (the master code's length is not). */
+function describeFor(options: DriverOptions): DriverInfo {
+  const maxUsers = Number(options.maxUsers ?? MAX_SLOT);
+  const codeLength = Number(options.codeLength);
+  return {
+    ...info,
+    slotRanges: Number.isInteger(maxUsers) && maxUsers >= 1 && maxUsers <= MAX_SLOT ? slotRangesUpTo(Math.max(maxUsers, 42)) : info.slotRanges,
+    codeRules: codeLength === 4 || codeLength === 6 ? { minLength: codeLength, maxLength: codeLength, allowedLengths: [codeLength] } : info.codeRules,
+  };
+}
 
 /** How long to wait for the panel when leaving a menu on the way out (errors, Ctrl-C). */
 const CLEANUP_MS = 3000;
@@ -224,7 +240,7 @@ class DscSession implements PanelSession {
       driver: 'dsc',
       model: 'DSC PowerSeries',
       module: this.settings.module === 'envisalink' ? 'Envisalink TPI' : 'IT-100',
-      slotRanges: SLOT_RANGES.filter((r) => r.from <= this.settings.highestSlot).map((r) => ({ ...r, to: Math.min(r.to, this.settings.highestSlot) })),
+      slotRanges: slotRangesUpTo(this.settings.highestSlot),
       capabilities: info.capabilities.filter((c) => c !== 'test-mode' || this.options.secrets.installer !== undefined),
       codeRules: { minLength: this.settings.codeLength, maxLength: this.settings.codeLength, allowedLengths: [this.settings.codeLength] },
       details: { 'highest slot': this.settings.highestSlot, 'walk test': display.screen === 'idle' && display.walkTest, names: 'none (DSC keeps no user names)' },
@@ -376,6 +392,7 @@ async function login(keypad: Keypad, password: Secret | undefined): Promise<void
 
 export const driver: PanelDriver = {
   describe: () => info,
+  describeFor: async (options) => describeFor(options),
 
   async open(options: OpenOptions): Promise<PanelSession> {
     const settings = settingsFor(options);
