@@ -95,14 +95,14 @@ export function buildCli(command: Command): Cli {
 
 /** A panel on test is never out of sight: every command that touches it says so. */
 async function noteLease(out: Output, dir: string, panel: string): Promise<void> {
-  const { readLease, isOverdue } = await import('../state/leases.js');
+  const [{ readLease, isOverdue }, { localTime }] = await Promise.all([import('../state/leases.js'), import('../output/time.js')]);
   const lease = await readLease(dir, panel).catch(() => undefined);
   if (!lease) return;
   const by = `${lease.operator}${lease.ticket ? `, ticket ${lease.ticket}` : ''}`;
   if (isOverdue(lease)) {
-    out.warn(out.color.red.bold(`${panel} is still ON TEST: its lease ended at ${new Date(lease.until).toLocaleString()} (${by}); run \`panelctl test-mode stop --panel ${panel}\``));
+    out.warn(out.color.red.bold(`${panel} is still ON TEST: its lease ended at ${localTime(lease.until)} (${by}); run \`panelctl test-mode stop --panel ${panel}\``));
   } else {
-    out.warn(`${panel} is ON TEST until ${new Date(lease.until).toLocaleString()} (${by})`);
+    out.warn(`${panel} is ON TEST until ${localTime(lease.until)} (${by})`);
   }
 }
 

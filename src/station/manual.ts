@@ -1,5 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import type { StationAdapter, StationNotice } from './types.js';
+import { localTime } from '../output/time.js';
 
 export interface ManualOptions {
   /** The operator said on the command line that they have called the station. */
@@ -19,7 +20,7 @@ export function manualStation(options: ManualOptions): StationAdapter {
   return {
     kind: 'manual',
     async notify(notice: StationNotice) {
-      const until = new Date(notice.until).toLocaleString();
+      const until = localTime(notice.until);
       const what =
         notice.event === 'test.start'
           ? `put account ${notice.account} (${notice.panel}) ON TEST until ${until}`

@@ -15,6 +15,7 @@ import {
 } from '../../operations/test-mode.js';
 import { describeTarget, withPanel } from '../../operations/session.js';
 import { parseDuration, type Cli, type TargetFlags } from '../context.js';
+import { localTime } from '../../output/time.js';
 import { askConfirm } from '../prompts.js';
 
 interface StationFlags {
@@ -57,14 +58,6 @@ export function formatLeft(ms: number): string {
   if (h) return `${h}h ${String(m).padStart(2, '0')}m`;
   if (m) return `${m}m ${String(s).padStart(2, '0')}s`;
   return `${s}s`;
-}
-
-let dateFormat: Intl.DateTimeFormat | undefined;
-
-/** Local date and time; one formatter for all rows (creating one per row is what costs). */
-function localTime(iso: string): string {
-  dateFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
-  return dateFormat.format(new Date(iso));
 }
 
 function leaseJson(lease: Lease): Record<string, unknown> {

@@ -3,6 +3,7 @@ import { parseDuration } from '../context.js';
 import type { ShellAction } from './actions.js';
 import type { PanelView, ShellSession } from './session.js';
 import { busy, paused } from './ui.js';
+import { localTime } from '../../output/time.js';
 
 /**
  * Further entries for the panel menu, shown after "Remove a user" and before the audit view:
@@ -25,7 +26,7 @@ async function currentLease(shell: ShellSession, panel: PanelView) {
   return readLease(shell.cli.ctx.stateDir, panel.target.name);
 }
 
-const when = (iso: string) => new Date(iso).toLocaleTimeString();
+const when = localTime;
 
 export const extraActions: ShellAction[] = [
   {
