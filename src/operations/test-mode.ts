@@ -21,7 +21,6 @@ export interface TestModeDeps {
   station(target: Target): Promise<StationAdapter>;
   /** Resolves a panel named in a lease (sweep, status --check). */
   resolve?(panel: string): Promise<Target>;
-  note?(line: string): void;
 }
 
 export interface StartOptions {

@@ -45,7 +45,6 @@ export function testModeDeps(
         cli.ctx.promptSecret,
       ),
     resolve: async (panel) => resolveTarget(panel, {}, await cli.inventory()),
-    note: (line) => cli.out.note(line),
   };
 }
 
