@@ -50,6 +50,18 @@ async function openPanel(t: TtySession, term: string, entry: RegExp): Promise<vo
   await t.expect(/SLOT\s+KIND\s+NAME/);
 }
 
+/** On nordic-oslo's menu: "Add a user", a name, the slot (Enter takes the first free one), no partitions, "Type it". */
+async function addUpToTheCode(t: TtySession, name: string, slot = ''): Promise<void> {
+  await t.pick(/What now on nordic-oslo\?/, /Add a user/);
+  await t.expect(/Name of the new user:/);
+  t.line(name);
+  await t.expect(/Slot/);
+  t.line(slot);
+  await t.expect(/Partitions/);
+  t.send(KEY.enter);
+  await t.pick(/New code \(4-8 digits\):/, /Type it/);
+}
+
 async function typeCodeTwice(t: TtySession, first: string, second = first): Promise<void> {
   await t.expect(/New code:/);
   t.line(first);
@@ -293,14 +305,7 @@ describe('panelctl shell against an INTEGRA simulator: Ctrl-C anywhere', () => {
     t.send(KEY.ctrlC);
     await backAtMenu();
 
-    await t.pick(/What now on nordic-oslo\?/, /Add a user/);
-    await t.expect(/Name of the new user:/);
-    t.line('Temp');
-    await t.expect(/Slot/);
-    t.send(KEY.enter);
-    await t.expect(/Partitions/);
-    t.send(KEY.enter);
-    await t.pick(/New code \(4-8 digits\):/, /Type it/);
+    await addUpToTheCode(t, 'Temp');
     await t.expect(/New code:/);
     t.line('592038');
     await t.expect(/New code again:/);
@@ -308,14 +313,7 @@ describe('panelctl shell against an INTEGRA simulator: Ctrl-C anywhere', () => {
     t.send(KEY.ctrlC);
     await backAtMenu();
 
-    await t.pick(/What now on nordic-oslo\?/, /Add a user/);
-    await t.expect(/Name of the new user:/);
-    t.line('Temp');
-    await t.expect(/Slot/);
-    t.send(KEY.enter);
-    await t.expect(/Partitions/);
-    t.send(KEY.enter);
-    await t.pick(/New code \(4-8 digits\):/, /Type it/);
+    await addUpToTheCode(t, 'Temp');
     await typeCodeTwice(t, '592038');
     await t.expect(/Add "Temp" in slot 6 on nordic-oslo, with the code you typed\?/);
     t.send(KEY.ctrlC);
@@ -364,14 +362,7 @@ describe('panelctl shell against an INTEGRA simulator: Ctrl-C anywhere', () => {
 
   it('lets a change that is being written finish and verify when Ctrl-C comes mid-write', async () => {
     const t = shell(['shell', '--panel', 'nordic-oslo'], { LAB_CODE: MASTER, PANELCTL_TICKET: 'T-5005' });
-    await t.pick(/What now on nordic-oslo\?/, /Add a user/);
-    await t.expect(/Name of the new user:/);
-    t.line('Late');
-    await t.expect(/Slot/);
-    t.line('30'); // typing replaces the offered first free slot
-    await t.expect(/Partitions/);
-    t.send(KEY.enter);
-    await t.pick(/New code \(4-8 digits\):/, /Type it/);
+    await addUpToTheCode(t, 'Late', '30'); // typing replaces the offered first free slot
     await typeCodeTwice(t, '640913');
     await t.expect(/Add "Late" in slot 30 on nordic-oslo/);
     sim.setFaults({ latencyMs: 150 });
