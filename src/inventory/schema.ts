@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { driverNames } from '../../drivers/index.js';
 import { parseLink } from '../core/link.js';
+import { checkWebhookUrl } from '../station/url.js';
 
 /** A secret reference: where to read a secret from. The inventory never holds a secret itself. */
 export const secretRefSchema = z
@@ -10,13 +11,26 @@ export const secretRefSchema = z
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 export const stationSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('webhook'),
+      url: z.string(),
+      secret: secretRefSchema.describe('HMAC key'),
+      timeoutMs: z.number().int().positive().optional(),
+      /** Allows http:// to a host other than this machine (notices then travel unencrypted). */
+      insecure: z.boolean().optional(),
+    })
+    .superRefine((station, ctx) => {
+      const problem = checkWebhookUrl(station.url, station.insecure);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['url'], message: problem });
+    }),
   z.object({
-    type: z.literal('webhook'),
-    url: z.string().url('must be an http(s) URL'),
-    secret: secretRefSchema.describe('HMAC key'),
+    type: z.literal('command'),
+    command: z.array(z.string()).min(1, 'must name the program to run'),
     timeoutMs: z.number().int().positive().optional(),
+    /** Variables passed on to the program besides PATH, HOME, LANG and TZ (its environment is otherwise empty). */
+    env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be environment variable names')).optional(),
   }),
-  z.object({ type: z.literal('command'), command: z.array(z.string()).min(1, 'must name the program to run'), timeoutMs: z.number().int().positive().optional() }),
   z.object({ type: z.literal('manual') }),
   z.object({ type: z.literal('none') }),
 ]);

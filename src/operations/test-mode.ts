@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DriverInfo, TestState } from '../core/contract.js';
-import { NotSupportedError, PanelRefusedError, UsageError, ValidationError, VerificationError, toPanelctlError, type PanelctlError } from '../core/errors.js';
+import { NotSupportedError, PanelRefusedError, UnreachableError, UsageError, ValidationError, VerificationError, toPanelctlError, type PanelctlError } from '../core/errors.js';
 import type { Target } from '../inventory/targets.js';
-import type { StationAdapter, StationNotice } from '../station/index.js';
-import { LOCKED, isOverdue, listLeases, readLease, removeLease, withLeaseLock, writeLease, type Lease } from '../state/leases.js';
+import { deliveryOf, type NoticeReceipt, type StationAdapter, type StationNotice } from '../station/index.js';
+import { LOCKED, isOverdue, kernelClock, listLeases, overdueReason, readLease, removeLease, windowLeftMs, withLeaseLock, writeLease, type Lease } from '../state/leases.js';
+import { localTime } from '../output/time.js';
 import { appendAudit, prepareAudit } from '../audit/log.js';
 import type { OperationContext } from './context.js';
 import { describeTarget, withPanel } from './session.js';
@@ -21,12 +22,20 @@ export interface TestModeDeps {
   station(target: Target): Promise<StationAdapter>;
   /** Resolves a panel named in a lease (sweep, status --check). */
   resolve?(panel: string): Promise<Target>;
+  /** Prints a warning for the operator (clock skew); silent when absent. */
+  warn?(line: string): void;
 }
 
 export interface StartOptions {
   durationMs: number;
   reason?: string;
+  /** Start even when the station's clock is more than CLOCK_SKEW_REFUSE_MS away from ours. */
+  ignoreClockSkew?: boolean;
 }
+
+/** Clock skew against the station (README, "Clocks"): warn past the first, refuse a start past the second. */
+export const CLOCK_SKEW_WARN_MS = 30_000;
+export const CLOCK_SKEW_REFUSE_MS = 5 * 60_000;
 
 export interface StartResult {
   lease: Lease;
@@ -53,6 +62,67 @@ function notice(lease: Lease, event: StationNotice['event'], until = lease.until
     lease: lease.id,
     sentAt: new Date().toISOString(),
   };
+}
+
+/**
+ * Sends one notice of this lease and records it in the lease before sending and after the
+ * answer, so a run that is cut off in between leaves "sending" behind (maybe delivered: the lease
+ * stays and the stop is sent) and a run cut off after a confirmed stop does not send it again.
+ */
+async function sendNotice(ctx: OperationContext, station: StationAdapter, lease: Lease, event: StationNotice['event']): Promise<NoticeReceipt> {
+  const key = event === 'test.start' ? 'start' : 'stop';
+  const attempts = (lease.notices?.[key]?.attempts ?? 0) + 1;
+  lease.notices = { ...lease.notices, [key]: { state: 'sending', at: new Date().toISOString(), attempts } };
+  // The station may have it from the moment it leaves: only a confirmed stop clears this.
+  if (event === 'test.start') lease.stationOnTest = true;
+  await writeLease(ctx.stateDir, lease);
+  let receipt: NoticeReceipt;
+  try {
+    receipt = await station.notify(notice(lease, event, event === 'test.stop' ? new Date().toISOString() : lease.until));
+  } catch (error) {
+    const failure = toPanelctlError(error);
+    lease.notices[key] = { state: deliveryOf(failure) === 'unknown' ? 'unanswered' : 'refused', at: new Date().toISOString(), attempts, error: failure.message };
+    await writeLease(ctx.stateDir, lease);
+    throw failure;
+  }
+  lease.notices[key] = { state: receipt.confirmed ? 'confirmed' : 'reminded', at: new Date().toISOString(), attempts };
+  if (event === 'test.stop' && receipt.confirmed) lease.stationOnTest = false;
+  await writeLease(ctx.stateDir, lease);
+  return receipt;
+}
+
+/** Station clock minus ours, from an HTTP Date header (second resolution). */
+function skewFrom(date: string | undefined, sentAt: number): number | undefined {
+  const station = date ? Date.parse(date) : NaN;
+  if (!Number.isFinite(station)) return undefined;
+  // The header has whole seconds; compare with the middle of the exchange.
+  return station - (sentAt + Date.now()) / 2;
+}
+
+function describeSkew(ms: number): string {
+  const seconds = Math.round(Math.abs(ms) / 1000);
+  const amount = seconds >= 120 ? `${Math.round(seconds / 60)} min` : `${seconds} s`;
+  return `this machine's clock is ${amount} ${ms > 0 ? 'behind' : 'ahead of'} the monitoring station's`;
+}
+
+/**
+ * Before the station hears anything: compares our clock with the station's (a webhook's Date
+ * header). A lease and a notice with a wrong time tell the station the wrong window.
+ */
+async function checkClock(station: StationAdapter, deps: TestModeDeps, options: StartOptions, target: Target): Promise<number | undefined> {
+  if (!station.clock) return undefined;
+  const sentAt = Date.now();
+  const skew = skewFrom(await station.clock(), sentAt);
+  if (skew === undefined) return undefined;
+  if (Math.abs(skew) > CLOCK_SKEW_REFUSE_MS && !options.ignoreClockSkew) {
+    throw new UsageError(`${describeSkew(skew)}; a test window from this clock would be wrong at the station, so nothing was switched`, {
+      code: 'E_CLOCK_SKEW',
+      hint: `set this machine's clock (NTP), or run again with --ignore-clock-skew if the station's clock is the wrong one (${target.name})`,
+      data: { skewSeconds: Math.round(skew / 1000) },
+    });
+  }
+  if (Math.abs(skew) > CLOCK_SKEW_WARN_MS) deps.warn?.(`${describeSkew(skew)}: the window's times in the lease and the notice are off by as much`);
+  return Math.round(skew);
 }
 
 async function audit(ctx: OperationContext, lease: Lease, action: string, failure?: PanelctlError, details: Record<string, string | number | boolean> = {}): Promise<void> {
@@ -88,10 +158,11 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
   // (A separate connection: the station may take a person's confirmation, too long to hold a panel.)
   if (supportsTestMode(driver)) await checkPanelCanTest(target, ctx);
   const station = await deps.station(target);
+  const stationSkewMs = await checkClock(station, deps, options, target);
   const result = await withLeaseLock(ctx.stateDir, target.name, true, async () => {
     const existing = await readLease(ctx.stateDir, target.name);
     if (existing) {
-      const state = isOverdue(existing) ? `overdue since ${existing.until}` : `until ${existing.until}`;
+      const state = isOverdue(existing) ? `overdue since ${localTime(existing.until)}` : `until ${localTime(existing.until)}`;
       throw new PanelRefusedError('E_ALREADY_ON_TEST', `${target.name} is already on test (${state}, by ${existing.operator}${existing.ticket ? `, ticket ${existing.ticket}` : ''})`, {
         hint: `end it first: panelctl test-mode stop --panel ${target.name}`,
       });
@@ -113,19 +184,25 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
       stationOnTest: false,
       panelTest: supportsTestMode(driver) ? 'pending' : 'none',
       phase: 'starting',
+      notices: {},
+      clock: kernelClock(),
+      stationSkewMs,
     };
     // On disk before anything is switched: a crash from here on leaves a lease to find and end.
     await writeLease(ctx.stateDir, lease);
     try {
-      await station.notify(notice(lease, 'test.start'));
+      const receipt = await sendNotice(ctx, station, lease, 'test.start');
+      const skew = skewFrom(receipt.stationDate, from.getTime());
+      if (stationSkewMs === undefined && skew !== undefined && Math.abs(skew) > CLOCK_SKEW_WARN_MS) deps.warn?.(describeSkew(skew));
     } catch (error) {
       const failure = toPanelctlError(error);
-      await removeLease(ctx.stateDir, target.name);
-      await audit(ctx, lease, 'test-mode.start', failure, { failedAt: 'station' });
-      throw failure;
+      if (deliveryOf(failure) !== 'unknown') {
+        await removeLease(ctx.stateDir, target.name);
+        await audit(ctx, lease, 'test-mode.start', failure, { failedAt: 'station' });
+        throw failure;
+      }
+      throw await takeBackUnansweredStart(ctx, station, lease, failure);
     }
-    lease.stationOnTest = true;
-    await writeLease(ctx.stateDir, lease);
 
     let panelState: TestState | undefined;
     if (lease.panelTest === 'pending') {
@@ -162,6 +239,41 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
   return result as StartResult;
 }
 
+/**
+ * The station did not answer the start in time, but may have it (a slow webhook, a station
+ * program cut off by its timeout). "Unknown" is not "refused": the lease stays until the station
+ * confirms a test.stop, which is sent now; if that is not confirmed either, the lease is left
+ * overdue for `stop` or `sweep`. Returns the error to report.
+ */
+async function takeBackUnansweredStart(ctx: OperationContext, station: StationAdapter, lease: Lease, failure: PanelctlError): Promise<PanelctlError> {
+  lease.phase = 'stopping';
+  // The panel is only switched after the station's yes: it was never told anything.
+  if (lease.panelTest === 'pending') lease.panelTest = 'off';
+  lease.problem = `the station did not answer test.start (${failure.message}) and may have put account ${lease.account ?? '-'} on test`;
+  await writeLease(ctx.stateDir, lease);
+  try {
+    const receipt = await sendNotice(ctx, station, lease, 'test.stop');
+    if (!receipt.confirmed) throw new UsageError('the station did not confirm test.stop');
+  } catch (error) {
+    const stopFailure = toPanelctlError(error);
+    lease.problem = `the station did not answer test.start and did not confirm test.stop either (${stopFailure.message}): account ${lease.account ?? '-'} may be ON TEST at the station`;
+    await writeLease(ctx.stateDir, lease);
+    await audit(ctx, lease, 'test-mode.start', failure, { failedAt: 'station', stationState: 'unknown' });
+    return new UnreachableError(
+      'E_STATION_UNCONFIRMED',
+      `the monitoring station did not answer the start of the test (${failure.message}), and taking it back was not confirmed either: account ${lease.account ?? '-'} may be ON TEST at the station. The lease is kept and shows as overdue`,
+      { hint: `run \`panelctl test-mode stop --panel ${lease.panel}\` once the station answers (or let \`test-mode sweep\` do it); if the station is slow, raise station.timeoutMs`, data: { delivery: 'unknown' } },
+    );
+  }
+  await removeLease(ctx.stateDir, lease.panel);
+  await audit(ctx, lease, 'test-mode.start', failure, { failedAt: 'station', takenBack: true });
+  return new UnreachableError(
+    'E_STATION_UNCONFIRMED',
+    `the monitoring station did not answer the start of the test (${failure.message}); as it may have had it, panelctl sent test.stop, which the station confirmed: nothing is on test`,
+    { hint: 'if the station is slow, raise station.timeoutMs in the inventory, then start again' },
+  );
+}
+
 async function checkPanelCanTest(target: Target, ctx: OperationContext): Promise<void> {
   await withPanel(target, ctx, async ({ session }) => {
     const why = session.testMode ? session.testMode.unavailable?.() : 'its session offers no test mode';
@@ -188,13 +300,15 @@ async function panelIsOff(target: Target, ctx: OperationContext, failure: Panelc
 }
 
 async function rollBackStation(ctx: OperationContext, station: StationAdapter, lease: Lease, cause: PanelctlError): Promise<void> {
+  lease.panelTest = 'off';
+  lease.phase = 'stopping';
   try {
-    await station.notify(notice(lease, 'test.stop', new Date().toISOString()));
+    const receipt = await sendNotice(ctx, station, lease, 'test.stop');
+    if (!receipt.confirmed) throw new UsageError('nobody confirmed the call to the station');
     await removeLease(ctx.stateDir, lease.panel);
   } catch (error) {
     // Keep the lease: the station still believes the account is on test and someone must sort it out.
     lease.problem = `the panel could not be put on test (${cause.message}) and telling the station to end the test failed too: ${toPanelctlError(error).message}`;
-    lease.panelTest = 'off';
     await writeLease(ctx.stateDir, lease);
   }
 }
@@ -205,13 +319,19 @@ export interface StopResult {
   wasOnTest: boolean;
   lease?: Lease;
   panelSwitched: boolean;
+  /**
+   * The panel is off, but a manual station's end is only a printed reminder: the lease stays
+   * (overdue) until a person confirms the call with `stop --station-confirmed`.
+   */
+  stationPending?: boolean;
 }
 
 /** Panel off first, then the station; idempotent. Must run under the panel's lease lock. */
 async function endTest(target: Target, ctx: OperationContext, deps: TestModeDeps, lease: Lease | undefined, endedBy: string): Promise<StopResult> {
   const driver = await describeTarget(target);
   let panelSwitched = false;
-  if (supportsTestMode(driver) && lease?.panelTest !== 'none') {
+  // A lease whose panel half is known off (an earlier stop ended it) goes straight to the station.
+  if (supportsTestMode(driver) && lease?.panelTest !== 'none' && lease?.panelTest !== 'off') {
     try {
       panelSwitched = await withPanel(target, ctx, async ({ session }) => {
         if (!session.testMode) return false;
@@ -239,19 +359,28 @@ async function endTest(target: Target, ctx: OperationContext, deps: TestModeDeps
   const wasStarting = lease.phase === 'starting';
   lease.phase = 'stopping';
   await writeLease(ctx.stateDir, lease);
-  // A lease still 'starting' may have told the station without recording it (a crash): tell it again.
-  if (lease.stationOnTest || wasStarting) {
+  // Leases written before notices were recorded: a lease still 'starting' may have told the station.
+  const stationMayBeOn = lease.stationOnTest || (wasStarting && !lease.notices);
+  // A stop the station already confirmed (a run cut off before removing the lease) is not sent twice.
+  if (stationMayBeOn && lease.notices?.stop?.state !== 'confirmed') {
+    let receipt: NoticeReceipt;
     try {
       const station = await deps.station(target);
-      await station.notify(notice(lease, 'test.stop', new Date().toISOString()));
+      receipt = await sendNotice(ctx, station, lease, 'test.stop');
     } catch (error) {
       const failure = toPanelctlError(error);
-      lease.problem = `the panel is off test, but telling the monitoring station failed: ${failure.message}`;
+      const unknown = deliveryOf(failure) === 'unknown';
+      lease.problem = `the panel is off test, but the monitoring station ${unknown ? 'did not confirm' : 'refused'} test.stop: ${failure.message}`;
       await writeLease(ctx.stateDir, lease);
       await audit(ctx, lease, 'test-mode.stop', failure, { failedAt: 'station', endedBy });
       throw failure;
     }
-    lease.stationOnTest = false;
+    if (!receipt.confirmed) {
+      lease.problem = `the panel is off test; a person must call the monitoring station to take account ${lease.account ?? '-'} off test, then run \`panelctl test-mode stop --panel ${lease.panel} --station-confirmed\``;
+      await writeLease(ctx.stateDir, lease);
+      await audit(ctx, lease, 'test-mode.stop', undefined, { endedBy, station: 'reminder printed, not confirmed' });
+      return { panel: target.name, wasOnTest: true, lease, panelSwitched, stationPending: true };
+    }
   }
   await removeLease(ctx.stateDir, lease.panel);
   await audit(ctx, lease, 'test-mode.stop', undefined, { endedBy });
@@ -266,14 +395,16 @@ export async function stopTestMode(target: Target, ctx: OperationContext, deps: 
 export interface SweepOutcome {
   panel: string;
   until: string;
-  outcome: 'ended' | 'skipped' | 'failed';
+  /** reminded: the panel is off, a manual station still needs a person's call (the lease stays). */
+  outcome: 'ended' | 'skipped' | 'failed' | 'reminded';
   error?: PanelctlError;
 }
 
 /**
- * Ends every expired lease. Safe to run concurrently with itself and with stop: each lease is
- * taken under its lock (a sweep that finds it held moves on) and re-read inside it, so the
- * station hears "off test" exactly once.
+ * Ends every overdue lease: its window is over, or an end began and the station has not
+ * confirmed it. Safe to run concurrently with itself and with stop: each lease is taken under its
+ * lock (a sweep that finds it held moves on) and re-read inside it, and every notice is recorded
+ * in the lease, so the station hears "off test" once per lease (again only when unconfirmed).
  */
 export async function sweepTestMode(ctx: OperationContext, deps: TestModeDeps, now = Date.now()): Promise<SweepOutcome[]> {
   if (!deps.resolve) throw new Error('sweep needs a way to resolve panels');
@@ -285,8 +416,8 @@ export async function sweepTestMode(ctx: OperationContext, deps: TestModeDeps, n
         const lease = await readLease(ctx.stateDir, seen.panel);
         if (!lease || lease.id !== seen.id || !isOverdue(lease, now)) return 'skipped' as const;
         const target = await deps.resolve!(lease.panel);
-        await endTest(target, ctx, deps, lease, 'sweep');
-        return 'ended' as const;
+        const stopped = await endTest(target, ctx, deps, lease, 'sweep');
+        return stopped.stationPending ? ('reminded' as const) : ('ended' as const);
       });
       outcomes.push({ panel: seen.panel, until: seen.until, outcome: result === LOCKED ? 'skipped' : result });
     } catch (error) {
@@ -302,14 +433,16 @@ export interface LeaseStatus {
   /** Milliseconds left; negative when overdue. */
   remainingMs?: number;
   overdue: boolean;
+  /** window-over: the test window ended; end-unconfirmed: an end began and the station has not confirmed it. */
+  overdueReason?: 'window-over' | 'end-unconfirmed';
   /** What the panel itself says, with --check and a driver that can read it. */
   panelState?: TestState | { error: string };
   conflict?: string;
 }
 
 export function leaseStatus(lease: Lease, now = Date.now()): LeaseStatus {
-  const remainingMs = Date.parse(lease.until) - now;
-  return { panel: lease.panel, lease, remainingMs, overdue: remainingMs <= 0 };
+  const reason = overdueReason(lease, now);
+  return { panel: lease.panel, lease, remainingMs: windowLeftMs(lease, now), overdue: reason !== undefined, overdueReason: reason };
 }
 
 /** Reads the panel's own test state and names any disagreement with the lease. */

@@ -1,14 +1,17 @@
 import fs from 'node:fs/promises';
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
-import { PanelRefusedError } from '../core/errors.js';
-import { ensurePrivateDir, writePrivateFile } from './private-files.js';
+import { randomBytes } from 'node:crypto';
+import { PanelRefusedError, UsageError } from '../core/errors.js';
+import { ensurePrivateDir } from './private-files.js';
+import { acquireLock } from './process-lock.js';
 
 /**
  * A test-mode lease: the record that a panel (and its monitoring-station account) is on test.
  * One file per panel under <state>/leases, written before anything is switched and removed only
- * when both halves are off, so a crash at any point leaves a visible, overdue lease behind.
+ * when both halves are off and the station has confirmed the stop, so a crash at any point
+ * leaves a visible, overdue lease behind.
  */
 export interface Lease {
   v: 1;
@@ -24,7 +27,10 @@ export interface Lease {
   reason?: string;
   /** webhook, command, manual or none. */
   station: string;
-  /** The station has been told "on test" and not yet "off test". */
+  /**
+   * The station may have the account on test: set before the start notice is sent (it may
+   * arrive even if its answer does not), cleared only when the station confirmed the stop.
+   */
   stationOnTest: boolean;
   /** The panel's own test mode: 'none' when the protocol has none. */
   panelTest: 'pending' | 'on' | 'off' | 'none';
@@ -34,6 +40,24 @@ export interface Lease {
   phase: 'starting' | 'active' | 'stopping';
   /** Why the last attempt to end it did not finish. */
   problem?: string;
+  /** Each station notice of this lease, recorded before it is sent and after it is answered. */
+  notices?: { start?: NoticeRecord; stop?: NoticeRecord };
+  /** Kernel clock at the start, to see a wall clock that jumped since (clock-skew defence). */
+  clock?: { bootId: string; uptime: number };
+  /** How far the station's clock was from ours at the start (ms, station minus local). */
+  stationSkewMs?: number;
+}
+
+export interface NoticeRecord {
+  /**
+   * sending: sent, no answer yet (a crash here means "maybe delivered");
+   * confirmed: the station said yes; unanswered: no answer in time (maybe delivered);
+   * refused: the station said no; reminded: a manual station's reminder, no person confirmed yet.
+   */
+  state: 'sending' | 'confirmed' | 'unanswered' | 'refused' | 'reminded';
+  at: string;
+  attempts: number;
+  error?: string;
 }
 
 export function leasesDir(stateDir: string): string {
@@ -45,17 +69,63 @@ function leaseFile(stateDir: string, panel: string): string {
   return path.join(leasesDir(stateDir), `${encodeURIComponent(panel)}.json`);
 }
 
-export async function readLease(stateDir: string, panel: string): Promise<Lease | undefined> {
+const isWindows = process.platform === 'win32';
+
+/**
+ * Reads a lease through one descriptor opened without following links, and trusts it only if
+ * that descriptor is a regular file owned by the caller, private (no group/other bits) and with
+ * one name: a lease planted by someone else could make a sweep notify a station (issue 14, 11).
+ */
+function readLeaseFile(file: string): Lease | undefined {
+  let fd: number;
   try {
-    return JSON.parse(await fs.readFile(leaseFile(stateDir, panel), 'utf8')) as Lease;
+    fd = openSync(file, constants.O_RDONLY | (isWindows ? 0 : constants.O_NOFOLLOW));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw untrusted(file, 'is a symbolic link');
     throw error;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw untrusted(file, 'is not a regular file');
+    if (!isWindows) {
+      const uid = process.getuid?.();
+      if (uid !== undefined && stat.uid !== uid) throw untrusted(file, `belongs to uid ${stat.uid}, not to you (uid ${uid})`);
+      if (stat.mode & 0o077) throw untrusted(file, `is accessible by other users (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')})`);
+      if (stat.nlink !== 1) throw untrusted(file, `has ${stat.nlink} names (hard links)`);
+    }
+    return JSON.parse(readFileSync(fd, 'utf8')) as Lease;
+  } finally {
+    closeSync(fd);
   }
 }
 
+function untrusted(file: string, why: string): UsageError {
+  return new UsageError(`lease file ${file} ${why}; panelctl does not trust it`, {
+    code: 'E_PERMISSIONS',
+    hint: 'panelctl writes its leases itself, 0600 and owned by you: look at who put this file there, then remove it',
+    data: { file },
+  });
+}
+
+export async function readLease(stateDir: string, panel: string): Promise<Lease | undefined> {
+  return readLeaseFile(leaseFile(stateDir, panel));
+}
+
+/** Atomic (a private temp file, then rename), 0600, never through a link. */
 export async function writeLease(stateDir: string, lease: Lease): Promise<void> {
-  await writePrivateFile(leaseFile(stateDir, lease.panel), `${JSON.stringify(lease, null, 2)}\n`);
+  await ensurePrivateDir(leasesDir(stateDir));
+  const file = leaseFile(stateDir, lease.panel);
+  const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (isWindows ? 0 : constants.O_NOFOLLOW), 0o600);
+  try {
+    await handle.writeFile(`${JSON.stringify(lease, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temp, file);
 }
 
 export async function removeLease(stateDir: string, panel: string): Promise<void> {
@@ -65,6 +135,7 @@ export async function removeLease(stateDir: string, panel: string): Promise<void
 /**
  * Every lease on file. Reads the state dir only, synchronously: a thousand small files read in a
  * loop take a few milliseconds, where a thousand parallel promise reads queue on the thread pool.
+ * A lease file that is not trustworthy stops the listing with an error naming it.
  */
 export async function listLeases(stateDir: string): Promise<Lease[]> {
   let names: string[];
@@ -77,44 +148,80 @@ export async function listLeases(stateDir: string): Promise<Lease[]> {
   const leases: Lease[] = [];
   for (const name of names) {
     if (!name.endsWith('.json')) continue;
+    let lease: Lease | undefined;
     try {
-      leases.push(JSON.parse(readFileSync(path.join(leasesDir(stateDir), name), 'utf8')) as Lease);
-    } catch {
-      // removed by a concurrent stop between readdir and read, or half-written by a crash: skip
+      lease = readLeaseFile(path.join(leasesDir(stateDir), name));
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      // half-written by a crash of an older version: skip
     }
+    if (lease) leases.push(lease);
   }
   return leases.sort((a, b) => a.until.localeCompare(b.until));
 }
 
+/** Past this difference between the wall clock and the kernel's, the wall clock is taken to have jumped. */
+export const CLOCK_JUMP_MS = 30_000;
+
+function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kernel's clock at this moment, stored in a new lease. */
+export function kernelClock(): Lease['clock'] {
+  const id = bootId();
+  return id ? { bootId: id, uptime: os.uptime() } : undefined;
+}
+
+/**
+ * Milliseconds of the window that are left (negative when it is over). On the machine and boot
+ * that started it, the elapsed time comes from the kernel's clock when the wall clock disagrees
+ * with it by more than CLOCK_JUMP_MS, so a clock set hours ahead cannot end a fresh test at once.
+ */
+export function windowLeftMs(lease: Lease, now = Date.now()): number {
+  const from = Date.parse(lease.from);
+  const duration = Date.parse(lease.until) - from;
+  let elapsed = now - from;
+  if (lease.clock && lease.clock.bootId === bootId()) {
+    const kernelElapsed = (os.uptime() - lease.clock.uptime) * 1000;
+    if (Math.abs(kernelElapsed - elapsed) > CLOCK_JUMP_MS) elapsed = kernelElapsed;
+  }
+  return duration - elapsed;
+}
+
+/** Why a lease needs ending now: its window is over, or an end began and is not confirmed yet. */
+export function overdueReason(lease: Lease, now = Date.now()): 'window-over' | 'end-unconfirmed' | undefined {
+  if (lease.phase === 'stopping') return 'end-unconfirmed';
+  return windowLeftMs(lease, now) <= 0 ? 'window-over' : undefined;
+}
+
 export function isOverdue(lease: Lease, now = Date.now()): boolean {
-  return Date.parse(lease.until) <= now;
+  return overdueReason(lease, now) !== undefined;
 }
 
 /**
  * Runs `work` holding this panel's lease lock, so start, stop and concurrent sweeps never act on
- * the same lease at once. `wait: false` gives up at once when someone else holds it (sweep).
+ * the same lease at once. `wait: false` gives up at once when someone else holds it (sweep). The
+ * lock dies with its process (see process-lock.ts): after a crash the next command goes straight on.
  */
 export async function withLeaseLock<T>(stateDir: string, panel: string, wait: boolean, work: () => Promise<T>): Promise<T | typeof LOCKED> {
   await ensurePrivateDir(leasesDir(stateDir));
-  const file = leaseFile(stateDir, panel);
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(file, {
-      realpath: false,
-      lockfilePath: `${file}.lock`,
-      stale: 30_000,
-      update: 5_000,
-      retries: wait ? { retries: 40, minTimeout: 50, maxTimeout: 500 } : 0,
-    });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+  const got = await acquireLock(`${leaseFile(stateDir, panel)}.lck`, { waitMs: wait ? 10_000 : 0 });
+  if (typeof got !== 'function') {
     if (!wait) return LOCKED;
-    throw new PanelRefusedError('E_LEASE_BUSY', `another panelctl is starting or stopping test mode on ${panel} right now`, { hint: 'wait a moment and run `panelctl test-mode status`' });
+    const who = got.heldBy ? ` (pid ${got.heldBy.pid}, since ${got.heldBy.since})` : '';
+    throw new PanelRefusedError('E_LEASE_BUSY', `another panelctl${who} is starting or stopping test mode on ${panel} right now`, {
+      hint: 'wait for it to finish, then run `panelctl test-mode status`',
+    });
   }
   try {
     return await work();
   } finally {
-    await release().catch(() => undefined);
+    await got().catch(() => undefined);
   }
 }
 

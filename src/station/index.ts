@@ -4,7 +4,8 @@ import { resolveSecretRef, type SecretPrompt } from '../inventory/secrets.js';
 import type { StationAdapter } from './types.js';
 import { manualStation, type ManualOptions } from './manual.js';
 
-export type { StationAdapter, StationNotice } from './types.js';
+export type { NoticeReceipt, StationAdapter, StationNotice } from './types.js';
+export { deliveryOf } from './types.js';
 
 /**
  * The adapter for a panel's station. A panel with no station configured is treated as `manual`:
@@ -22,16 +23,16 @@ export async function stationFor(
     case 'webhook': {
       const { webhookStation } = await import('./webhook.js');
       const key = await resolveSecretRef(station.secret, `station webhook key for ${panel}`, promptSecret);
-      return webhookStation(station.url, key, station.timeoutMs);
+      return webhookStation(station.url, key, station.timeoutMs, { insecure: station.insecure });
     }
     case 'command': {
       const { commandStation } = await import('./command.js');
-      return commandStation(station.command, station.timeoutMs);
+      return commandStation(station.command, station.timeoutMs, station.env);
     }
     case 'manual':
       return manualStation(manual);
     case 'none':
-      return { kind: 'none', notify: async () => undefined };
+      return { kind: 'none', notify: async () => ({ confirmed: true }) };
     default:
       throw new ValidationError('station.type', 'must be webhook, command, manual or none');
   }

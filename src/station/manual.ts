@@ -1,5 +1,5 @@
 import { UsageError } from '../core/errors.js';
-import type { StationAdapter, StationNotice } from './types.js';
+import type { NoticeReceipt, StationAdapter, StationNotice } from './types.js';
 import { localTime } from '../output/time.js';
 
 export interface ManualOptions {
@@ -14,12 +14,13 @@ export interface ManualOptions {
 /**
  * The operator phones the station. On a terminal panelctl shows what to tell them and waits for
  * a yes. Without a terminal it is an error at the start of a test unless --station-confirmed was
- * given; at the end it is a loud reminder, so an expired test is still switched off by cron.
+ * given; at the end it is a reminder and an unconfirmed receipt: the panel is switched off by cron,
+ * but the lease stays (and the sweep exits 7) until a person confirms the call.
  */
 export function manualStation(options: ManualOptions): StationAdapter {
   return {
     kind: 'manual',
-    async notify(notice: StationNotice) {
+    async notify(notice: StationNotice): Promise<NoticeReceipt> {
       const until = localTime(notice.until);
       const what =
         notice.event === 'test.start'
@@ -27,20 +28,28 @@ export function manualStation(options: ManualOptions): StationAdapter {
           : `take account ${notice.account} (${notice.panel}) OFF TEST: it is back in normal service`;
       if (options.confirmed) {
         options.say(`monitoring station (manual): ${what} - confirmed by --station-confirmed`);
-        return;
+        return { confirmed: true };
       }
       if (options.confirm) {
         options.say(`Call the monitoring station and ask them to ${what}.`);
-        if (await options.confirm('Has the station confirmed?')) return;
-        throw new UsageError('the monitoring station was not confirmed; nothing was switched', { code: 'E_STATION_NOT_CONFIRMED' });
+        if (await options.confirm('Has the station confirmed?')) return { confirmed: true };
+        if (notice.event === 'test.stop') {
+          throw new UsageError(`the monitoring station has not confirmed that account ${notice.account} is off test; the lease stays until it has`, {
+            code: 'E_STATION_NOT_CONFIRMED',
+            hint: `once they have, run: panelctl test-mode stop --panel ${notice.panel} --station-confirmed`,
+            data: { delivery: 'refused' },
+          });
+        }
+        throw new UsageError('the monitoring station was not confirmed; nothing was switched', { code: 'E_STATION_NOT_CONFIRMED', data: { delivery: 'refused' } });
       }
       if (notice.event === 'test.stop') {
         options.say(`REMINDER: call the monitoring station to ${what}`);
-        return;
+        return { confirmed: false };
       }
       throw new UsageError(`the monitoring station for ${notice.panel} is manual and there is no terminal to confirm the call`, {
         code: 'E_STATION_NOT_CONFIRMED',
         hint: `call the station to ${what}, then run again with --station-confirmed`,
+        data: { delivery: 'not-delivered' },
       });
     },
   };

@@ -198,7 +198,7 @@ describe('test-mode with other stations', () => {
       `import fs from 'node:fs';\nconst body = fs.readFileSync(0, 'utf8');\nif (process.env.REFUSE) { console.error('account unknown at the station'); process.exit(2); }\nfs.appendFileSync(${JSON.stringify(received)}, body + '\\n');\n`,
     );
     await sandbox.writeInventory(
-      inventory(`  depot:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:SHOP_CODE\n    account: "99"\n    station: { type: command, command: ["${process.execPath}", "${script}"] }\n`),
+      inventory(`  depot:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:SHOP_CODE\n    account: "99"\n    station: { type: command, command: ["${process.execPath}", "${script}"], env: [REFUSE] }\n`),
     );
     const refused = await run(['test-mode', 'start', '--panel', 'depot', '--for', '5m'], { REFUSE: '1' });
     expect(refused.code).toBe(3);
@@ -227,9 +227,14 @@ describe('test-mode with other stations', () => {
     expect(refused.stderr).toMatch(/--station-confirmed/);
     const confirmed = await run(['test-mode', 'start', '--panel', 'hall', '--for', '5m', '--station-confirmed']);
     expect(confirmed.code, confirmed.stderr).toBe(0);
+    // Without a terminal the end is only a reminder: exit 7 and the lease stays until the call is confirmed.
     const stop = await run(['test-mode', 'stop', '--panel', 'hall']);
-    expect(stop.code).toBe(0);
+    expect(stop.code).toBe(7);
     expect(stop.stderr).toMatch(/REMINDER: call the monitoring station to take account 12/);
+    expect(await leaseFiles()).toEqual(['hall.json']);
+    const confirmedStop = await run(['test-mode', 'stop', '--panel', 'hall', '--station-confirmed']);
+    expect(confirmedStop.code, confirmedStop.stderr).toBe(0);
+    expect(await leaseFiles()).toEqual([]);
 
     const noAccount = await run(['test-mode', 'start', '--panel', 'shed', '--for', '5m']);
     expect(noAccount.code).toBe(2);

@@ -1,9 +1,10 @@
-import { ExitCode, PanelctlError, toPanelctlError } from '../../core/errors.js';
+import fs from 'node:fs/promises';
+import { ExitCode, PanelctlError, UnreachableError, toPanelctlError } from '../../core/errors.js';
 import type { Column } from '../../output/table.js';
 import type { Target } from '../../inventory/targets.js';
 import { resolveTarget } from '../../inventory/targets.js';
 import { stationFor } from '../../station/index.js';
-import { listLeases, readLease, type Lease } from '../../state/leases.js';
+import { listLeases, readLease, windowLeftMs, type Lease } from '../../state/leases.js';
 import {
   checkPanel,
   leaseStatus,
@@ -11,6 +12,7 @@ import {
   stopTestMode,
   sweepTestMode,
   type LeaseStatus,
+  type StopResult,
   type TestModeDeps,
 } from '../../operations/test-mode.js';
 import { describeTarget, withPanel } from '../../operations/session.js';
@@ -45,6 +47,7 @@ export function testModeDeps(
         cli.ctx.promptSecret,
       ),
     resolve: async (panel) => resolveTarget(panel, {}, await cli.inventory()),
+    warn: (line) => cli.out.warn(line),
   };
 }
 
@@ -76,10 +79,12 @@ function leaseJson(lease: Lease): Record<string, unknown> {
     panelEndsAt: lease.panelEndsAt ?? null,
     phase: lease.phase,
     problem: lease.problem ?? null,
+    notices: lease.notices ?? null,
+    stationSkewSeconds: lease.stationSkewMs === undefined ? null : Math.round(lease.stationSkewMs / 1000),
   };
 }
 
-type StartFlags = TargetFlags & StationFlags & { for: string; reason?: string; wait?: boolean };
+type StartFlags = TargetFlags & StationFlags & { for: string; reason?: string; wait?: boolean; ignoreClockSkew?: boolean };
 
 export async function runStart(cli: Cli, flags: StartFlags): Promise<void> {
   const durationMs = parseDuration(flags.for, '--for');
@@ -90,7 +95,7 @@ export async function runStart(cli: Cli, flags: StartFlags): Promise<void> {
   if (flags.wait) cli.releaseInterrupts?.();
   const stop = flags.wait ? catchStopSignals(cli) : undefined;
   try {
-    const result = await startTestMode(target, cli.ctx, deps, { durationMs, reason: flags.reason });
+    const result = await startTestMode(target, cli.ctx, deps, { durationMs, reason: flags.reason, ignoreClockSkew: flags.ignoreClockSkew });
     const { lease } = result;
     cli.out.result({ panel: target.name, lease: leaseJson(lease), panelSwitched: result.panelSwitched, panelState: result.panelState ?? null }, undefined, undefined);
     if (!cli.out.machine) {
@@ -127,7 +132,7 @@ function catchStopSignals(cli: Cli): StopSignals {
   };
   function onSignal(signal: NodeJS.Signals) {
     if (result.received) {
-      cli.out.warn('still ending test mode; please wait (the lease stays visible if this is interrupted)');
+      cli.out.warn('still ending test mode: this attempt finishes, then panelctl stops retrying (the lease stays visible)');
       return;
     }
     result.received = signal;
@@ -138,76 +143,151 @@ function catchStopSignals(cli: Cli): StopSignals {
   return result;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+/** A ref'd timer: while test mode is on, nothing may let Node exit on an empty event loop. */
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** How long --wait keeps trying to end a test after its window (README: "Test mode that always ends"). */
+const GRACE_MS = Number(process.env.PANELCTL_TEST_GRACE_MS ?? 5 * 60_000);
+
+/** A serial adapter that is unplugged loses its device node: seen within a tick, not at the next poll. */
+async function serialGone(target: Target): Promise<boolean> {
+  if (target.link.kind !== 'serial' || process.platform === 'win32') return false;
+  return fs.stat(target.link.path).then(
+    () => false,
+    (error: NodeJS.ErrnoException) => error.code === 'ENOENT' || error.code === 'ENXIO' || error.code === 'ENODEV',
+  );
+}
 
 /** Holds the terminal until the window ends, a signal arrives, or the panel is lost; then ends both halves. */
 async function waitThenStop(cli: Cli, target: Target, deps: TestModeDeps, lease: Lease, panelSwitched: boolean, signals: StopSignals): Promise<void> {
-  const until = Date.parse(lease.until);
   const pollMs = Number(process.env.PANELCTL_TEST_POLL_MS ?? 30_000);
+  // Polls run without the connect spinner: one spinner (the countdown) at a time on the terminal.
+  const quietCtx = { ...cli.ctx, activity: undefined };
   let why = '';
   let lastPoll = Date.now();
-  const countdown = () => `${target.name} on test: ${formatLeft(until - Date.now())} left (Ctrl-C ends the test now)`;
+  const countdown = () => `${target.name} on test: ${formatLeft(windowLeftMs(lease))} left (Ctrl-C ends the test now)`;
   const spinner = cli.out.interactive ? (await import('ora')).default({ stream: process.stderr, text: countdown(), discardStdin: false }).start() : undefined;
   if (!spinner) cli.out.note(`waiting until ${localTime(lease.until)}; Ctrl-C or SIGTERM ends the test now`);
   const keepAlive = setInterval(() => undefined, 1000); // signals alone do not keep Node running
   try {
-    while (!why) {
-      const left = until - Date.now();
-      if (left <= 0) {
-        why = 'the test window is over';
-        break;
+    try {
+      while (!why) {
+        const left = windowLeftMs(lease);
+        if (left <= 0) {
+          why = 'the test window is over';
+          break;
+        }
+        if (spinner) spinner.text = countdown();
+        const tick = sleep(Math.min(1000, left));
+        const signal = await Promise.race([tick.then(() => undefined), signals.signalled]);
+        if (signal) {
+          why = `${signal} received`;
+          break;
+        }
+        if (await serialGone(target)) {
+          why = `lost the panel (serial device ${(target.link as { path: string }).path} is gone); reconnecting to end the test`;
+          break;
+        }
+        if (panelSwitched && Date.now() - lastPoll >= pollMs) {
+          lastPoll = Date.now();
+          const state = await withPanel(target, quietCtx, async ({ session }) => session.testMode?.status()).catch((error) => toPanelctlError(error));
+          if (state instanceof PanelctlError) why = `lost the panel (${state.message}); reconnecting to end the test`;
+          else if (state && !state.active) why = 'the panel ended its own test mode';
+        }
       }
-      if (spinner) spinner.text = countdown();
-      const tick = sleep(Math.min(1000, left));
-      const signal = await Promise.race([tick.then(() => undefined), signals.signalled]);
-      if (signal) {
-        why = `${signal} received`;
-        break;
-      }
-      if (panelSwitched && Date.now() - lastPoll >= pollMs) {
-        lastPoll = Date.now();
-        const state = await withPanel(target, cli.ctx, async ({ session }) => session.testMode?.status()).catch((error) => toPanelctlError(error));
-        if (state instanceof PanelctlError) why = `lost the panel (${state.message}); reconnecting to end the test`;
-        else if (state && !state.active) why = "the panel ended its own test mode";
-      }
+    } finally {
+      spinner?.stop();
+    }
+    cli.out.note(`${why}: ending test mode on ${target.name}`);
+    const stopped = await stopWithRetries(target, cli, deps, lease);
+    if (stopped.stationPending) {
+      process.exitCode = ExitCode.partial;
+      cli.out.warn(cli.out.color.red.bold(stopped.lease?.problem ?? 'the station has not confirmed the end of the test'));
+      return;
     }
   } finally {
     clearInterval(keepAlive);
-    spinner?.stop();
-  }
-  cli.out.note(`${why}: ending test mode on ${target.name}`);
-  try {
-    await stopWithRetries(target, cli, deps);
-  } catch (error) {
-    const failure = toPanelctlError(error);
-    cli.out.warn(
-      cli.out.color.red.bold(`COULD NOT END TEST MODE on ${target.name}: ${failure.message}. The lease stays and will show as overdue; run \`panelctl test-mode stop --panel ${target.name}\` or let \`test-mode sweep\` do it.`),
-    );
-    throw failure;
   }
   cli.out.say(`${target.name} is off test (station and panel).`);
   if (signals.received) process.exitCode = signals.received === 'SIGINT' ? ExitCode.cancelled : 143;
 }
 
-/** A lost link often comes back within seconds: a few tries before giving up loudly. */
-async function stopWithRetries(target: Target, cli: Cli, deps: TestModeDeps, attempts = 3): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await stopTestMode(target, cli.ctx, deps, 'wait');
-      return;
-    } catch (error) {
-      const failure = toPanelctlError(error);
-      if (attempt >= attempts || failure.exitCode !== ExitCode.unreachable) throw failure;
-      cli.out.note(`could not end it yet (${failure.message}); trying again`);
-      await sleep(1000 * attempt);
+/** What is still on according to the lease on disk, in words. */
+function stillOn(lease: Lease): string {
+  const parts: string[] = [];
+  if (lease.panelTest === 'on' || lease.panelTest === 'pending') parts.push(`the panel's ${lease.panelMode ?? 'test mode'}`);
+  if (lease.stationOnTest) parts.push(`the station's test for account ${lease.account ?? '-'} (${lease.station})`);
+  return parts.join(' and ') || 'the lease';
+}
+
+/**
+ * A lost link often comes back: keep trying with back-off (1 s doubling to 30 s) until the
+ * window's end plus GRACE_MS, or a second Ctrl-C/SIGTERM. Never returns with the test on:
+ * it throws E_TEST_STILL_ON (exit 4) after a red message naming what is on and how to end it.
+ */
+async function stopWithRetries(target: Target, cli: Cli, deps: TestModeDeps, started: Lease): Promise<StopResult> {
+  const deadline = Math.max(Date.now(), Date.parse(started.until)) + GRACE_MS;
+  let giveUp = false;
+  let wake = () => undefined as void;
+  const onAgain = () => {
+    giveUp = true;
+    wake();
+  };
+  process.on('SIGINT', onAgain);
+  process.on('SIGTERM', onAgain);
+  try {
+    for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
+      let failure: PanelctlError;
+      try {
+        return await stopTestMode(target, cli.ctx, deps, 'wait');
+      } catch (error) {
+        failure = toPanelctlError(error);
+      }
+      const lease = await readLease(cli.ctx.stateDir, target.name).catch(() => started);
+      // Someone else (a `stop` in another terminal, a sweep) ended it meanwhile.
+      if (!lease || lease.id !== started.id) return { panel: target.name, wasOnTest: true, panelSwitched: false };
+      const wait = Math.min(delay, deadline - Date.now());
+      if (giveUp || wait <= 0 || failure.exitCode === ExitCode.usage) {
+        cli.out.warn(
+          cli.out.color.red.bold(
+            `TEST MODE IS STILL ON for ${target.name}: ${stillOn(lease)}. Last error: ${failure.message}. End it with \`panelctl test-mode stop --panel ${target.name}\` (the lease stays and shows as overdue; \`test-mode sweep\` also ends it).`,
+          ),
+        );
+        throw new UnreachableError('E_TEST_STILL_ON', `could not end test mode on ${target.name}: ${stillOn(lease)} still on`, {
+          hint: `panelctl test-mode stop --panel ${target.name}`,
+          transient: false,
+          cause: failure,
+        });
+      }
+      cli.out.warn(`could not end test mode on ${target.name} yet (${failure.message}); still on: ${stillOn(lease)}; trying again in ${formatLeft(wait)} (until ${localTime(new Date(deadline).toISOString())}; Ctrl-C gives up)`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     }
+  } finally {
+    process.off('SIGINT', onAgain);
+    process.off('SIGTERM', onAgain);
   }
 }
 
 export async function runStop(cli: Cli, flags: TargetFlags & StationFlags): Promise<void> {
   const target = await cli.target(flags, { leaseNote: false });
   const result = await stopTestMode(target, cli.ctx, testModeDeps(cli, flags));
-  cli.out.result({ panel: target.name, wasOnTest: result.wasOnTest, panelSwitched: result.panelSwitched, lease: result.lease ? leaseJson(result.lease) : null }, undefined, undefined);
+  cli.out.result(
+    { panel: target.name, wasOnTest: result.wasOnTest, panelSwitched: result.panelSwitched, stationPending: Boolean(result.stationPending), lease: result.lease ? leaseJson(result.lease) : null },
+    undefined,
+    undefined,
+  );
+  if (result.stationPending) {
+    // A reminder nobody confirmed is not an end: exit 7 so that a script or cron mail reaches a person.
+    process.exitCode = ExitCode.partial;
+    cli.out.warn(cli.out.color.red.bold(result.lease?.problem ?? 'the station has not confirmed the end of the test'));
+    return;
+  }
   if (!cli.out.machine) cli.out.say(result.wasOnTest ? `${target.name} is off test (station and panel).` : `${target.name} was not on test; nothing to do.`);
 }
 
@@ -217,7 +297,14 @@ const statusColumns = (cli: Cli): Column<LeaseStatus>[] => [
   { header: 'UNTIL', value: (s) => (s.lease ? localTime(s.lease.until) : '') },
   {
     header: 'LEFT',
-    value: (s) => (s.remainingMs === undefined ? '' : s.overdue ? cli.out.color.red.bold(`OVERDUE ${formatLeft(s.remainingMs)}`) : formatLeft(s.remainingMs)),
+    value: (s) =>
+      s.remainingMs === undefined
+        ? ''
+        : s.overdueReason === 'end-unconfirmed'
+          ? cli.out.color.red.bold('OVERDUE (ending, unconfirmed)')
+          : s.overdue
+            ? cli.out.color.red.bold(`OVERDUE ${formatLeft(s.remainingMs)}`)
+            : formatLeft(s.remainingMs),
   },
   { header: 'BY', value: (s) => s.lease?.operator ?? '' },
   { header: 'TICKET', value: (s) => s.lease?.ticket ?? '' },
@@ -239,6 +326,7 @@ function statusJson(status: LeaseStatus): Record<string, unknown> {
     ...(status.lease ? leaseJson(status.lease) : { lease: null }),
     remainingSeconds: status.remainingMs === undefined ? null : Math.round(status.remainingMs / 1000),
     overdue: status.overdue,
+    overdueReason: status.overdueReason ?? null,
     panelState: status.panelState ?? null,
     conflict: status.conflict ?? null,
   };
@@ -256,8 +344,10 @@ export async function runStatus(cli: Cli, flags: { panel?: string; all?: boolean
   if (flags.check) statuses = await checkAll(cli, statuses, !flags.panel);
   const shown = statuses.filter((s) => s.lease || s.conflict || (s.panelState && !('error' in s.panelState) && s.panelState.active) || (flags.panel && s.panelState));
   if (!cli.out.machine && shown.length === 0) cli.out.say('No panel is on test.');
-  else cli.out.result({ leases: shown.map(statusJson) }, shown, statusColumns(cli), shown.map(statusJson));
   const overdue = shown.filter((s) => s.overdue).length;
+  // `overdue` and `needsAttention` let a script tell "tests running" from "a test nobody ended".
+  const attention = shown.filter((s) => s.overdue || s.conflict).length;
+  if (cli.out.machine || shown.length > 0) cli.out.result({ leases: shown.map(statusJson), overdue, needsAttention: attention > 0 }, shown, statusColumns(cli), shown.map(statusJson));
   if (overdue && !cli.out.machine) cli.out.warn(cli.out.color.red(`${overdue} lease(s) overdue: run \`panelctl test-mode sweep\` (or stop each) to end them.`));
 }
 
@@ -291,13 +381,15 @@ export async function runSweep(cli: Cli, flags: StationFlags): Promise<void> {
   cli.out.result({ swept: rows }, rows, [
     { header: 'PANEL', value: (r) => r.panel },
     { header: 'EXPIRED', value: (r) => localTime(r.until) },
-    { header: 'OUTCOME', value: (r) => (r.outcome === 'failed' ? cli.out.color.red('failed') : r.outcome) },
+    { header: 'OUTCOME', value: (r) => (r.outcome === 'failed' || r.outcome === 'reminded' ? cli.out.color.red(r.outcome === 'reminded' ? 'call the station' : 'failed') : r.outcome) },
     { header: 'WHY', value: (r) => r.error?.message ?? '' },
   ]);
   if (!cli.out.machine && rows.length === 0) cli.out.say('No expired lease.');
-  const failed = outcomes.filter((o) => o.outcome === 'failed');
-  if (failed.length) {
-    const ended = outcomes.some((o) => o.outcome === 'ended');
-    process.exitCode = ended ? ExitCode.partial : failed[0].error!.exitCode;
+  // Exit 7 (README) whenever a lease is left: it could not be ended, or a person must still phone a manual station.
+  const left = outcomes.filter((o) => o.outcome === 'failed' || o.outcome === 'reminded');
+  if (left.length) {
+    process.exitCode = ExitCode.partial;
+    const reminded = outcomes.filter((o) => o.outcome === 'reminded').map((o) => o.panel);
+    if (reminded.length) cli.out.warn(cli.out.color.red.bold(`a person must call the monitoring station for ${reminded.join(', ')}, then run \`panelctl test-mode stop --panel NAME --station-confirmed\``));
   }
 }

@@ -16,7 +16,8 @@ export function registerTestMode(program: Command): void {
       .requiredOption('--for <duration>', 'how long the test window lasts, e.g. 45m, 2h')
       .option('--reason <text>', 'why (sent to the station, recorded in the lease and audit)')
       .option('--wait', 'stay with a countdown and end the test on expiry, Ctrl-C, SIGTERM or a lost panel')
-      .option('--station-confirmed', 'you have phoned the station yourself (manual stations, without a terminal)'),
+      .option('--station-confirmed', 'you have phoned the station yourself (manual stations, without a terminal)')
+      .option('--ignore-clock-skew', "start even when this machine's clock is more than 5 minutes off the station's"),
   ).action(run('runStart'));
 
   addTargetOptions(
@@ -37,6 +38,6 @@ export function registerTestMode(program: Command): void {
   testMode
     .command('sweep')
     .description('end every expired lease (for cron or a systemd timer); safe to run concurrently')
-    .option('--station-confirmed', 'manual stations: do not ask, print a reminder to phone instead')
+    .option('--station-confirmed', 'manual stations: you have phoned the station (without it, a reminder is printed, the lease stays and sweep exits 7)')
     .action(run('runSweep'));
 }

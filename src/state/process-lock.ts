@@ -1,0 +1,131 @@
+import fs from 'node:fs/promises';
+import { constants, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * A lock file that dies with its process. The file is created with O_EXCL and names its owner
+ * (pid, the process's start time from /proc, host); a lock whose owner is gone, or whose pid now
+ * belongs to a younger process, is broken at once instead of after a staleness timeout.
+ *
+ * Breaking is a rename to a private name followed by a check that the renamed file is the dead
+ * owner's (not a lock someone else took meanwhile), so two processes breaking the same stale lock
+ * cannot both end up holding it. Only works where all contenders share one machine (the state dir
+ * is local; a lock from another host is never broken).
+ */
+
+export interface LockOwner {
+  pid: number;
+  /** Process start time in clock ticks since boot (Linux), to tell a reused pid from its owner. */
+  start?: string;
+  host: string;
+  token: string;
+  since: string;
+}
+
+export type Release = () => Promise<void>;
+
+/** Linux: field 22 of /proc/<pid>/stat. Elsewhere undefined (pid liveness alone decides). */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may contain spaces: count from after it.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+const ME: Omit<LockOwner, 'token' | 'since'> = { pid: process.pid, start: processStartTime(process.pid), host: os.hostname() };
+
+export function ownerIsGone(owner: LockOwner): boolean {
+  if (owner.host !== ME.host) return false;
+  try {
+    process.kill(owner.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return true;
+  }
+  // Alive (or not ours to signal): still the same process only if it started when the owner did.
+  if (owner.start === undefined) return false;
+  const start = processStartTime(owner.pid);
+  return start !== undefined && start !== owner.start;
+}
+
+async function readOwner(file: string): Promise<LockOwner | undefined> {
+  try {
+    const handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      return JSON.parse(await handle.readFile('utf8')) as LockOwner;
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** A creator that died between creating the file and writing its owner leaves it empty; after this long it is stale. */
+const EMPTY_LOCK_STALE_MS = 5000;
+
+async function tryCreate(file: string, owner: LockOwner): Promise<boolean> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(JSON.stringify(owner));
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+/** Removes `file` if it is still the lock `seen` describes; true when it was broken. */
+async function breakIfStale(file: string, seen: LockOwner | undefined): Promise<boolean> {
+  if (seen && !ownerIsGone(seen)) return false;
+  if (!seen) {
+    const stat = await fs.lstat(file).catch(() => undefined);
+    if (!stat) return true; // released meanwhile
+    if (Date.now() - stat.mtimeMs < EMPTY_LOCK_STALE_MS) return false;
+  }
+  const aside = `${file}.${randomBytes(6).toString('hex')}.stale`;
+  try {
+    await fs.rename(file, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw error;
+  }
+  const moved = await readOwner(aside);
+  if (seen && moved?.token !== seen.token) {
+    // Someone else broke the stale lock and took a fresh one in between: give it back.
+    await fs.link(aside, file).catch(() => undefined);
+  }
+  await fs.rm(aside, { force: true });
+  return !seen || moved?.token === seen.token;
+}
+
+export interface LockOptions {
+  /** How long to keep trying while a live process holds it; 0 gives up at once. */
+  waitMs: number;
+}
+
+/** Takes the lock, or returns the live holder when it cannot within `waitMs`. */
+export async function acquireLock(file: string, options: LockOptions): Promise<Release | { heldBy: LockOwner | undefined }> {
+  const owner: LockOwner = { ...ME, token: randomBytes(12).toString('hex'), since: new Date().toISOString() };
+  const end = Date.now() + options.waitMs;
+  for (let delay = 25; ; delay = Math.min(delay * 2, 400)) {
+    if (await tryCreate(file, owner)) {
+      return async () => {
+        const current = await readOwner(file);
+        if (current?.token === owner.token) await fs.rm(file, { force: true });
+      };
+    }
+    const seen = await readOwner(file);
+    if (await breakIfStale(file, seen)) continue;
+    if (Date.now() >= end) return { heldBy: seen };
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}

@@ -1,0 +1,298 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createSimulator } from '../../drivers/integra/simulator.js';
+import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
+import { BIN, makeSandbox, waitFor, type Sandbox } from '../support/cli.js';
+import { startStation, type FakeStation } from '../support/station.js';
+
+/**
+ * Stations that answer late, redirect, flood, or run long, through the real binary (issue 13
+ * item 7, issue 14 items 4, 5, 13): a notice the station may have received is never forgotten,
+ * and a station can neither pull a notice elsewhere nor eat panelctl's memory.
+ */
+
+let station: FakeStation;
+let sim: Awaited<ReturnType<typeof createSimulator>>;
+let server: TcpServerHandle;
+let sandbox: Sandbox;
+
+const panel = (name: string, account: string, stationYaml: string) =>
+  `  ${name}:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:SHOP_CODE\n    account: "${account}"\n    station: ${stationYaml}\n`;
+
+function inventory(extra = ''): string {
+  return `stations:
+  central:
+    type: webhook
+    url: ${station.url}
+    secret: env:STATION_KEY
+    timeoutMs: 600
+panels:
+${panel('shop', '4711', 'central')}${extra}`;
+}
+
+const env = () => ({ STATION_KEY: station.key, SHOP_CODE: '1111' });
+const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => sandbox.run(args, { env: { ...env(), ...extraEnv } });
+const events = () => station.notices.map((n) => n.event);
+const leaseFiles = async () => (await fs.readdir(path.join(sandbox.stateDir, 'leases')).catch(() => [])).filter((f) => f.endsWith('.json'));
+const statusJson = async () => JSON.parse((await run(['test-mode', 'status', '-o', 'json'])).stdout);
+
+beforeAll(async () => {
+  station = await startStation();
+  sim = await createSimulator({ users: 3 });
+  server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
+  sandbox = await makeSandbox();
+});
+
+afterAll(async () => {
+  await server.close();
+  await sim.close();
+  await station.close();
+  await sandbox.cleanup();
+});
+
+beforeEach(async () => {
+  station.notices.length = 0;
+  station.status = 200;
+  station.delayMs = {};
+  station.redirect = undefined;
+  station.errorBodyBytes = 0;
+  station.errorBodyWritten = 0;
+  station.clockOffsetMs = 0;
+  station.onNotice = undefined;
+  await fs.rm(path.join(sandbox.stateDir, 'leases'), { recursive: true, force: true });
+  await sandbox.writeInventory(inventory());
+});
+
+describe('a station that answers after the timeout', () => {
+  it('a start answered late is taken back with a stop, and never called "nothing was switched"', async () => {
+    station.delayMs = { 'test.start': 1500 };
+    const start = await run(['test-mode', 'start', '--panel', 'shop', '--for', '30m']);
+    expect(start.code).toBe(4);
+    expect(start.stderr).not.toMatch(/nothing was switched/);
+    expect(start.stderr).toMatch(/sent test\.stop, which the station confirmed: nothing is on test/);
+    await waitFor(() => events().length === 2, () => JSON.stringify(station.notices));
+    expect(events().sort()).toEqual(['test.start', 'test.stop']);
+    expect(station.notices[0].lease).toBe(station.notices[1].lease);
+    expect(await leaseFiles()).toEqual([]);
+  });
+
+  it('when the stop is not confirmed either, the lease stays, shows as overdue, and sweep ends it', async () => {
+    station.delayMs = { 'test.start': 1500, 'test.stop': 1500 };
+    const start = await run(['test-mode', 'start', '--panel', 'shop', '--for', '30m']);
+    expect(start.code).toBe(4);
+    expect(start.stderr).toMatch(/account 4711 may be ON TEST at the station\. The lease is kept/);
+    expect(start.stderr).toMatch(/panelctl test-mode stop --panel shop/);
+    const [lease] = (await statusJson()).leases;
+    expect(lease).toMatchObject({ panel: 'shop', stationOnTest: true, overdue: true, overdueReason: 'end-unconfirmed', notices: { start: { state: 'unanswered' }, stop: { state: 'unanswered' } } });
+    const table = await run(['test-mode', 'status']);
+    expect(table.stdout).toMatch(/shop .*OVERDUE/);
+
+    station.delayMs = {};
+    const sweep = await run(['test-mode', 'sweep', '-o', 'json']);
+    expect(sweep.code, sweep.stderr).toBe(0);
+    expect(JSON.parse(sweep.stdout).swept).toMatchObject([{ panel: 'shop', outcome: 'ended' }]);
+    expect(events().at(-1)).toBe('test.stop');
+    expect(await leaseFiles()).toEqual([]);
+  });
+
+  it('a station command that records the notice and runs past timeoutMs keeps the lease until a stop is confirmed', async () => {
+    const received = path.join(sandbox.dir, 'slow-received.jsonl');
+    const slowFlag = path.join(sandbox.dir, 'slow.flag');
+    const script = path.join(sandbox.dir, 'slow-station.mjs');
+    await fs.writeFile(
+      script,
+      `import fs from 'node:fs';\nfs.appendFileSync(${JSON.stringify(received)}, fs.readFileSync(0, 'utf8') + '\\n');\nif (fs.existsSync(${JSON.stringify(slowFlag)})) setTimeout(() => {}, 5000);\n`,
+    );
+    await fs.writeFile(slowFlag, '');
+    await sandbox.writeInventory(inventory(panel('depot', '99', `{ type: command, command: ["${process.execPath}", "${script}"], timeoutMs: 500 }`)));
+    const start = await run(['test-mode', 'start', '--panel', 'depot', '--for', '30m']);
+    expect(start.code).toBe(4);
+    expect(start.stderr).toMatch(/did not finish within 500 ms/);
+    expect(start.stderr).not.toMatch(/nothing was switched/);
+    const [lease] = (await statusJson()).leases;
+    expect(lease).toMatchObject({ panel: 'depot', stationOnTest: true, overdue: true });
+
+    await fs.rm(slowFlag);
+    const stop = await run(['test-mode', 'stop', '--panel', 'depot']);
+    expect(stop.code, stop.stderr).toBe(0);
+    const lines = (await fs.readFile(received, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.event)).toEqual(['test.start', 'test.stop', 'test.stop']);
+    expect(new Set(lines.map((l) => l.lease)).size).toBe(1);
+    expect(await leaseFiles()).toEqual([]);
+  });
+});
+
+describe('webhook safety', () => {
+  it('never follows a redirect with a notice: a 307 fails the start and names where it pointed', async () => {
+    station.redirect = { status: 307, location: 'http://127.0.0.1:9/elsewhere?token=abc' };
+    const start = await run(['test-mode', 'start', '--panel', 'shop', '--for', '5m']);
+    expect(start.code).toBe(3);
+    expect(start.stderr).toMatch(/answered 307 redirecting to http:\/\/127\.0\.0\.1:9\/elsewhere; panelctl never follows a redirect/);
+    expect(start.stderr).not.toContain('token=abc');
+    expect(await leaseFiles()).toEqual([]);
+  });
+
+  it('refuses a webhook URL that is not https (file:, plain http to another host) when the inventory loads', async () => {
+    for (const [url, rule] of [
+      ['file:///etc/passwd', /station.*url.*must be an https:\/\/ URL \(file: is not accepted\)/],
+      ['http://station.example.com/n', /station.*url.*must be https:\/\/ \(http:\/\/ only to a loopback address, or with insecure: true/],
+    ] as const) {
+      await sandbox.writeInventory(inventory(panel('far', '7', `{ type: webhook, url: "${url}", secret: env:STATION_KEY }`)));
+      const start = await run(['test-mode', 'start', '--panel', 'far', '--for', '5m']);
+      expect(start.code, start.stderr).toBe(2);
+      expect(start.stderr).toMatch(rule);
+    }
+    await sandbox.writeInventory(inventory(panel('far', '7', `{ type: webhook, url: "http://127.0.0.2:9/n", secret: env:STATION_KEY, insecure: true }`)));
+    expect((await run(['panels'])).code).toBe(0);
+  });
+
+  it('reads only a small prefix of a huge error answer', async () => {
+    station.status = 500;
+    station.errorBodyBytes = 200 * 1024 * 1024;
+    const start = await run(['test-mode', 'start', '--panel', 'shop', '--for', '5m']);
+    expect(start.code).toBe(3);
+    expect(start.stderr).toMatch(/answered 500: x{20}/);
+    expect(station.errorBodyWritten).toBeLessThan(32 * 1024 * 1024);
+    expect(await leaseFiles()).toEqual([]);
+  });
+
+  it('a station clock more than 5 minutes off refuses the start before the station hears anything; 1 minute warns', async () => {
+    station.clockOffsetMs = 10 * 60_000;
+    const refused = await run(['test-mode', 'start', '--panel', 'shop', '--for', '5m']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/this machine's clock is 10 min behind the monitoring station's/);
+    expect(refused.stderr).toMatch(/--ignore-clock-skew/);
+    expect(station.notices).toEqual([]);
+
+    const forced = await run(['test-mode', 'start', '--panel', 'shop', '--for', '5m', '--ignore-clock-skew', '-o', 'json']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(JSON.parse(forced.stdout).lease.stationSkewSeconds).toBeGreaterThan(590);
+    expect((await run(['test-mode', 'stop', '--panel', 'shop'])).code).toBe(0);
+
+    station.clockOffsetMs = -60_000;
+    const warned = await run(['test-mode', 'start', '--panel', 'shop', '--for', '5m']);
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr).toMatch(/warning: this machine's clock is 60 s ahead of the monitoring station's/);
+    expect((await run(['test-mode', 'stop', '--panel', 'shop'])).code).toBe(0);
+  });
+});
+
+describe('a station command gets a minimal environment', () => {
+  it('only PATH, HOME, LANG, TZ, PANELCTL_STATION_EVENT and the variables named in station.env', async () => {
+    const seen = path.join(sandbox.dir, 'station-env.json');
+    const script = path.join(sandbox.dir, 'env-station.mjs');
+    await fs.writeFile(script, `import fs from 'node:fs';\nfs.readFileSync(0);\nfs.writeFileSync(${JSON.stringify(seen)}, JSON.stringify(process.env));\n`);
+    await sandbox.writeInventory(inventory(panel('depot', '99', `{ type: command, command: ["${process.execPath}", "${script}"], env: [STATION_SITE] }`)));
+    const start = await run(['test-mode', 'start', '--panel', 'depot', '--for', '5m'], { LANG: 'C.UTF-8', TZ: 'Europe/Oslo', STATION_SITE: 'depot-7', AWS_SECRET_ACCESS_KEY: 'leak-me' });
+    expect(start.code, start.stderr).toBe(0);
+    const childEnv = JSON.parse(await fs.readFile(seen, 'utf8'));
+    expect(Object.keys(childEnv).sort()).toEqual(['HOME', 'LANG', 'PANELCTL_STATION_EVENT', 'PATH', 'STATION_SITE', 'TZ']);
+    expect(childEnv).toMatchObject({ STATION_SITE: 'depot-7', PANELCTL_STATION_EVENT: 'test.start' });
+    expect(JSON.stringify(childEnv)).not.toContain('1111'); // SHOP_CODE, a panel credential
+    expect((await run(['test-mode', 'stop', '--panel', 'depot'])).code).toBe(0);
+  });
+});
+
+describe('leases after a crash', () => {
+  it('after SIGKILL during start, stop goes straight on (the lock died with its process) and ends the station', async () => {
+    station.delayMs = { 'test.start': 60_000 };
+    const child = spawn(process.execPath, [BIN, 'test-mode', 'start', '--panel', 'shop', '--for', '30m'], { env: { ...sandbox.env, ...env() }, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('close', resolve));
+    await waitFor(() => events().includes('test.start'), () => JSON.stringify(station.notices));
+    child.kill('SIGKILL');
+    await exited;
+    station.delayMs = {};
+    const stop = await run(['test-mode', 'stop', '--panel', 'shop']);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(stop.stderr).not.toMatch(/another panelctl/);
+    expect(events()).toEqual(['test.start', 'test.stop']);
+    expect(await leaseFiles()).toEqual([]);
+  });
+
+  it('a sweep killed while the station holds its stop is followed at once by the next sweep', async () => {
+    expect((await run(['test-mode', 'start', '--panel', 'shop', '--for', '1s'])).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1100));
+    station.delayMs = { 'test.stop': 60_000 };
+    const child = spawn(process.execPath, [BIN, 'test-mode', 'sweep'], { env: { ...sandbox.env, ...env() }, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('close', resolve));
+    await waitFor(() => events().includes('test.stop'), () => JSON.stringify(station.notices));
+    child.kill('SIGKILL');
+    await exited;
+    station.delayMs = {};
+    const [lease] = (await statusJson()).leases;
+    expect(lease.notices.stop).toMatchObject({ state: 'sending', attempts: 1 });
+    const sweep = await run(['test-mode', 'sweep', '-o', 'json']);
+    expect(sweep.code, sweep.stderr).toBe(0);
+    expect(JSON.parse(sweep.stdout).swept).toMatchObject([{ panel: 'shop', outcome: 'ended' }]);
+    expect(await leaseFiles()).toEqual([]);
+  });
+
+  it('a lease whose stop the station already confirmed is removed without a second notice', async () => {
+    expect((await run(['test-mode', 'start', '--panel', 'shop', '--for', '30m'])).code).toBe(0);
+    const file = path.join(sandbox.stateDir, 'leases', 'shop.json');
+    const lease = JSON.parse(await fs.readFile(file, 'utf8'));
+    // As a run cut off between the station's yes and removing the lease leaves it.
+    Object.assign(lease, { phase: 'stopping', stationOnTest: false, notices: { ...lease.notices, stop: { state: 'confirmed', at: new Date().toISOString(), attempts: 1 } } });
+    await fs.writeFile(file, JSON.stringify(lease));
+    const sweep = await run(['test-mode', 'sweep', '-o', 'json']);
+    expect(sweep.code, sweep.stderr).toBe(0);
+    expect(JSON.parse(sweep.stdout).swept).toMatchObject([{ panel: 'shop', outcome: 'ended' }]);
+    expect(events()).toEqual(['test.start']);
+    expect(await leaseFiles()).toEqual([]);
+  });
+});
+
+describe('lease files are trusted only when they are ours', () => {
+  it('refuses a lease file others can write, or a symlink, naming it', async () => {
+    expect((await run(['test-mode', 'start', '--panel', 'shop', '--for', '30m'])).code).toBe(0);
+    const file = path.join(sandbox.stateDir, 'leases', 'shop.json');
+    await fs.chmod(file, 0o666);
+    const loose = await run(['test-mode', 'stop', '--panel', 'shop']);
+    expect(loose.code).toBe(2);
+    expect(loose.stderr).toMatch(/lease file .*shop\.json is accessible by other users \(mode 0666\); panelctl does not trust it/);
+    const sweep = await run(['test-mode', 'sweep']);
+    expect(sweep.code).toBe(2);
+
+    const real = path.join(sandbox.dir, 'planted-lease.json');
+    await fs.rename(file, real);
+    await fs.chmod(real, 0o600);
+    await fs.symlink(real, file);
+    const linked = await run(['test-mode', 'status']);
+    expect(linked.code).toBe(2);
+    expect(linked.stderr).toMatch(/shop\.json is a symbolic link; panelctl does not trust it/);
+    expect(events()).toEqual(['test.start']);
+  });
+});
+
+describe('sweep results a person must see', () => {
+  it('a manual station: the panel half ends, the lease stays and sweep exits 7 until the call is confirmed', async () => {
+    await sandbox.writeInventory(inventory(panel('hall', '12', '{ type: manual }')));
+    expect((await run(['test-mode', 'start', '--panel', 'hall', '--for', '1s', '--station-confirmed'])).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1100));
+    const sweep = await run(['test-mode', 'sweep', '-o', 'json']);
+    expect(sweep.code).toBe(7);
+    expect(sweep.stderr).toMatch(/REMINDER: call the monitoring station to take account 12/);
+    expect(JSON.parse(sweep.stdout).swept).toMatchObject([{ panel: 'hall', outcome: 'reminded' }]);
+    const status = await statusJson();
+    expect(status).toMatchObject({ overdue: 1, needsAttention: true });
+    expect(status.leases[0].problem).toMatch(/a person must call the monitoring station/);
+
+    const confirmed = await run(['test-mode', 'stop', '--panel', 'hall', '--station-confirmed']);
+    expect(confirmed.code, confirmed.stderr).toBe(0);
+    expect(await leaseFiles()).toEqual([]);
+  });
+
+  it('an unreachable panel makes sweep exit 7 (some leases could not be ended)', async () => {
+    await sandbox.writeInventory(inventory(`  gone:\n    driver: modbus\n    link: tcp://127.0.0.1:9\n    options: { profile: demo-modbus, unit: 1 }\n    account: "77"\n    station: central\n`));
+    // The lease as a start cut off after the station's yes leaves it: the panel is to be switched off.
+    await fs.mkdir(path.join(sandbox.stateDir, 'leases'), { recursive: true, mode: 0o700 });
+    const now = Date.now();
+    const lease = { v: 1, id: 'b1', panel: 'gone', driver: 'modbus', account: '77', from: new Date(now - 120_000).toISOString(), until: new Date(now - 60_000).toISOString(), operator: 'x', station: 'webhook', stationOnTest: true, panelTest: 'on', phase: 'active' };
+    await fs.writeFile(path.join(sandbox.stateDir, 'leases', 'gone.json'), JSON.stringify(lease), { mode: 0o600 });
+    const sweep = await run(['--timeout', '1s', 'test-mode', 'sweep', '-o', 'json']);
+    expect(sweep.code).toBe(7);
+    expect(JSON.parse(sweep.stdout).swept).toMatchObject([{ panel: 'gone', outcome: 'failed' }]);
+  });
+});
