@@ -147,7 +147,7 @@ function catchStopSignals(cli: Cli): StopSignals {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** How long --wait keeps trying to end a test after its window (README: "Test mode that always ends"). */
-const GRACE_MS = Number(process.env.PANELCTL_TEST_GRACE_MS ?? 5 * 60_000);
+const GRACE_MS = Number(process.env.PANELCTL_TEST_GRACE_MS || 5 * 60_000);
 
 /** A serial adapter that is unplugged loses its device node: seen within a tick, not at the next poll. */
 async function serialGone(target: Target): Promise<boolean> {
@@ -160,7 +160,7 @@ async function serialGone(target: Target): Promise<boolean> {
 
 /** Holds the terminal until the window ends, a signal arrives, or the panel is lost; then ends both halves. */
 async function waitThenStop(cli: Cli, target: Target, deps: TestModeDeps, lease: Lease, panelSwitched: boolean, signals: StopSignals): Promise<void> {
-  const pollMs = Number(process.env.PANELCTL_TEST_POLL_MS ?? 30_000);
+  const pollMs = Number(process.env.PANELCTL_TEST_POLL_MS || 30_000);
   // Polls run without the connect spinner: one spinner (the countdown) at a time on the terminal.
   const quietCtx = { ...cli.ctx, activity: undefined };
   let why = '';
