@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createSimulator } from '../../drivers/integra/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
 import { BIN, makeSandbox, waitFor, type Sandbox } from '../support/cli.js';
@@ -294,5 +295,20 @@ describe('sweep results a person must see', () => {
     const sweep = await run(['--timeout', '1s', 'test-mode', 'sweep', '-o', 'json']);
     expect(sweep.code).toBe(7);
     expect(JSON.parse(sweep.stdout).swept).toMatchObject([{ panel: 'gone', outcome: 'failed' }]);
+  });
+});
+
+describe('a sweeper whose clock is far ahead', () => {
+  it('does not end a fresh test at once: the kernel clock in the lease shows the wall clock jumped', async () => {
+    expect((await run(['test-mode', 'start', '--panel', 'shop', '--for', '30m'])).code).toBe(0);
+    const ahead = { NODE_OPTIONS: `--import=${pathToFileURL(path.join(__dirname, '..', 'support', 'clock-shift.mjs')).href}`, PANELCTL_TEST_CLOCK_SHIFT_MS: String(2 * 3600_000) };
+    const sweep = await run(['test-mode', 'sweep', '-o', 'json'], ahead);
+    expect(sweep.code, sweep.stderr).toBe(0);
+    expect(JSON.parse(sweep.stdout).swept).toEqual([]);
+    const status = JSON.parse((await run(['test-mode', 'status', '-o', 'json'], ahead)).stdout);
+    expect(status.leases[0]).toMatchObject({ panel: 'shop', overdue: false });
+    expect(status.leases[0].remainingSeconds).toBeGreaterThan(25 * 60);
+    expect(events()).toEqual(['test.start']);
+    expect((await run(['test-mode', 'stop', '--panel', 'shop'])).code).toBe(0);
   });
 });

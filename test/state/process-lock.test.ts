@@ -1,0 +1,46 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { acquireLock, processStartTime } from '../../src/state/process-lock.js';
+
+/** The lease lock dies with its process: a dead or recycled owner pid is recognised at once. */
+
+let dir: string;
+let file: string;
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-lock-'));
+  file = path.join(dir, 'x.lck');
+});
+afterEach(() => fs.rm(dir, { recursive: true, force: true }));
+
+const plant = (owner: object) => fs.writeFile(file, JSON.stringify({ host: os.hostname(), token: 'planted', since: new Date().toISOString(), ...owner }), { mode: 0o600 });
+
+describe('acquireLock', () => {
+  it('gives up at once on a lock held by a live process, naming it', async () => {
+    await plant({ pid: process.pid, start: processStartTime(process.pid) });
+    const got = await acquireLock(file, { waitMs: 0 });
+    expect(typeof got).toBe('object');
+    expect((got as { heldBy: { pid: number } }).heldBy.pid).toBe(process.pid);
+  });
+
+  it('takes over at once from an owner whose pid is gone', async () => {
+    await plant({ pid: 2 ** 22 + 12345 });
+    const got = await acquireLock(file, { waitMs: 0 });
+    expect(typeof got).toBe('function');
+    expect(JSON.parse(await fs.readFile(file, 'utf8')).pid).toBe(process.pid);
+    await (got as () => Promise<void>)();
+    await expect(fs.stat(file)).rejects.toThrow();
+  });
+
+  it.skipIf(process.platform !== 'linux')('takes over from a pid that now belongs to a younger process', async () => {
+    await plant({ pid: process.pid, start: '1' });
+    expect(typeof (await acquireLock(file, { waitMs: 0 }))).toBe('function');
+  });
+
+  it('only one of many contenders holds it at a time', async () => {
+    await plant({ pid: 2 ** 22 + 12346 });
+    const results = await Promise.all(Array.from({ length: 8 }, () => acquireLock(file, { waitMs: 0 })));
+    expect(results.filter((r) => typeof r === 'function')).toHaveLength(1);
+  });
+});
