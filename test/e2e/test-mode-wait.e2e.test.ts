@@ -8,6 +8,7 @@ import { BIN, makeSandbox, waitFor, type Sandbox } from '../support/cli.js';
 import { startStation, type FakeStation } from '../support/station.js';
 import { haveSocat, makePtyPair } from '../support/pty-pair.js';
 import { startSerialSim } from '../support/serial-sim.js';
+import { KEY, TtySession } from '../support/tty.js';
 
 /**
  * `test-mode start --wait` when the link goes away (issue 13, item 6): it never exits 0 with a
@@ -148,6 +149,24 @@ describe('--wait with the link gone', () => {
     expect(await exited).toBe(4);
     expect(output()).toMatch(/TEST MODE IS STILL ON for gate/);
     expect(await leaseFiles()).toEqual(['gate.json']);
+  });
+});
+
+describe('--wait on a terminal', () => {
+  it('polls the panel under the countdown without a second spinner', async () => {
+    const t = new TtySession(['test-mode', 'start', '--panel', 'gate', '--for', '20m', '--wait'], { ...sandbox.env, STATION_KEY: station.key, PANELCTL_TEST_POLL_MS: '300' });
+    try {
+      await t.expect(/gate on test: .* left/);
+      const polls = sim.stats.connections;
+      // A few polls (each a full connect and status read) under the countdown.
+      await waitFor(() => sim.stats.connections >= polls + 3, () => t.text);
+      t.send(KEY.ctrlC);
+      await t.expect(/gate is off test/);
+      expect((await t.exit()).exitCode).toBe(130);
+    } finally {
+      t.kill();
+    }
+    expect(t.text).not.toMatch(/Multiple concurrent spinners/);
   });
 });
 
