@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import path from 'node:path';
 import pLimit from 'p-limit';
 import type { DriverInfo, PanelSession } from '../core/contract.js';
-import { PanelRefusedError, PanelctlError, ExitCode, ValidationError, WrongCredentialError, isTransient, toPanelctlError } from '../core/errors.js';
+import { PanelRefusedError, PanelctlError, ExitCode, UsageError, ValidationError, WrongCredentialError, isTransient, toPanelctlError } from '../core/errors.js';
 import { checkCode, generateCode } from '../core/code-policy.js';
 import type { Secret } from '../core/secret.js';
 import type { Target } from '../inventory/targets.js';
@@ -9,8 +9,10 @@ import type { OperationContext } from '../operations/context.js';
 import type { OpenPanel } from '../operations/session.js';
 import { audited, changeCodeStep, codePolicyFor, createUserStep, duressGuard, removeUserStep, requireUser } from '../operations/user-steps.js';
 import { defaultAccess, type PanelAccess } from './access.js';
-import type { CodeBook, GeneratedCodes } from './codes.js';
-import { Journal, journalDir, lockJournal, readJournal, type StepRecord } from './journal.js';
+import { GeneratedCodes, type CodeBook } from './codes.js';
+import { claimPanels } from './claims.js';
+import { Journal, journalFile, planDir, readJournal, type StepRecord } from './journal.js';
+import { proveCode, uncertain, type Found } from './settle.js';
 import { factsOf, type BulkPlan, type PanelPlan, type PlanStep } from './plan.js';
 import { inShard, type Shard } from './shard.js';
 
@@ -23,6 +25,9 @@ import { inShard, type Shard } from './shard.js';
 
 export type StepStatus = 'done' | 'skipped' | 'failed';
 
+/** Failures only a person can settle: resuming will not change them. */
+const NEEDS_A_PERSON = new Set(['E_UNCERTAIN', 'E_CODE_LOST']);
+
 export interface StepOutcome {
   panel: string;
   step: PlanStep;
@@ -34,6 +39,8 @@ export interface StepOutcome {
   attempts: number;
   /** A code generated in this run for this step (delivered by the caller, never logged). */
   generated?: Secret;
+  /** What a person must do, when panelctl cannot settle this step by itself (printed in every format). */
+  instruction?: string;
 }
 
 export type ApplyEvent =
@@ -60,6 +67,11 @@ export interface ApplyOptions {
   codes: CodeSupply;
   access?: PanelAccess;
   onEvent?: (event: ApplyEvent) => void;
+  /**
+   * Stops the run between steps (first Ctrl-C, SIGTERM): writes in flight finish and are
+   * verified and journalled; no new step starts. Unlike ctx.signal it never cuts a write short.
+   */
+  stop?: AbortSignal;
 }
 
 export interface ApplyReport {
@@ -69,6 +81,8 @@ export interface ApplyReport {
   outcomes: StepOutcome[];
   /** With --codes-out: how many generated codes are in force, and how many may be. */
   delivered?: { applied: number; unconfirmed: number };
+  /** Earlier codes files whose saved codes this run settled (a resume with another --codes-out). */
+  evidenceFiles: string[];
 }
 
 /** The panels (with steps) this run is responsible for. */
@@ -81,19 +95,23 @@ export async function applyPlan(plan: BulkPlan, targets: Map<string, Target>, ct
   const panels = panelsInScope(plan, options.shard);
   await checkSuppliedCodes(panels, targets, access, options.codes);
 
-  const dir = journalDir(ctx.stateDir, plan.id, options.shard);
-  const lost = new AbortController();
-  const release = await lockJournal(dir, (error) => lost.abort(error));
+  const dir = planDir(ctx.stateDir, plan.id);
+  const shard = options.shard ? `${options.shard.index}/${options.shard.count}` : null;
+  const release = await claimPanels(dir, panels.map((p) => p.panel), { shard, operator: ctx.operator, ticket: ctx.ticket });
   try {
+    // Read under the claim: no other run can add to these panels' steps now.
     const history = await readJournal(dir);
-    if (history.size > 0 && !options.resume) {
-      throw new PanelctlError(ExitCode.usage, 'E_APPLIED_BEFORE', `this plan was applied before (journal ${dir}); nothing was done`, {
-        hint: 'add --resume to continue it: done steps are skipped and steps in flight are checked on the panel first',
+    const ours = new Set(panels.flatMap((p) => p.steps.map((s) => s.id)));
+    const touched = [...history.keys()].filter((id) => ours.has(id)).length;
+    if (touched > 0 && !options.resume) {
+      throw new UsageError(`this plan was applied before (${touched} of this run's step(s) are in its journal, ${dir}); nothing was done`, {
+        code: 'E_APPLIED_BEFORE',
+        hint: 'add --resume to continue it: steps done under any shard are skipped, and steps in flight are checked on the panel first',
       });
     }
-    const journal = await Journal.open(dir);
-    const signal = ctx.signal ? AbortSignal.any([ctx.signal, lost.signal]) : lost.signal;
-    const run = { plan, ctx: { ...ctx, signal }, options, access, journal, history };
+    const journal = await Journal.open(journalFile(dir, options.shard));
+    const evidence = new EvidenceFiles(options.codes.generated);
+    const run: RunContext = { plan, ctx, options, access, journal, history, evidence, stopped: whenStopped(options.stop) };
     const limit = pLimit(options.concurrency);
     let finished = 0;
     try {
@@ -107,13 +125,66 @@ export async function applyPlan(plan: BulkPlan, targets: Map<string, Target>, ct
         ),
       );
       const delivered = await options.codes.generated?.finish();
-      return { planId: plan.id, journal: dir, panels: panels.length, outcomes: results.flat(), delivered };
+      const evidenceFiles = await evidence.finish();
+      return { planId: plan.id, journal: dir, panels: panels.length, outcomes: results.flat(), delivered, evidenceFiles };
     } finally {
       await journal.close();
     }
   } finally {
     await release().catch(() => undefined);
   }
+}
+
+/**
+ * The codes files that hold the evidence for steps in flight: this run's --codes-out, and the
+ * file an earlier run saved a step's code in before sending it (the journal names it), when a
+ * resume was given another --codes-out. A code proven on the panel is marked applied in the
+ * file that holds it.
+ */
+class EvidenceFiles {
+  private readonly others = new Map<string, Promise<GeneratedCodes>>();
+
+  constructor(private readonly current: GeneratedCodes | undefined) {}
+
+  async for(record: StepRecord | undefined): Promise<GeneratedCodes | undefined> {
+    const file = record?.codesFile;
+    if (!file || (this.current && path.resolve(this.current.file) === file)) return this.current;
+    let book = this.others.get(file);
+    if (!book) {
+      book = GeneratedCodes.open(file, true).catch(() => undefined as unknown as GeneratedCodes);
+      this.others.set(file, book);
+    }
+    return (await book) ?? this.current;
+  }
+
+  async finish(): Promise<string[]> {
+    const files: string[] = [];
+    for (const [file, book] of this.others) {
+      const opened = await book;
+      if (!opened) continue;
+      await opened.finish();
+      files.push(file);
+    }
+    return files;
+  }
+}
+
+/**
+ * A promise that settles when the run is stopped: ONE listener on the stop signal, shared by
+ * every panel's retry pauses (a listener per sleeper is what set off Node's
+ * MaxListenersExceededWarning with more than ten panels at once).
+ */
+function whenStopped(stop: AbortSignal | undefined): Promise<void> {
+  if (!stop) return new Promise(() => undefined);
+  if (stop.aborted) return Promise.resolve();
+  return new Promise((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/** A pause before a retry that ends early when the run is stopped. */
+async function pause(ms: number, stopped: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, ms))), stopped]);
+  clearTimeout(timer);
 }
 
 /**
@@ -151,9 +222,9 @@ interface RunContext {
   access: PanelAccess;
   journal: Journal;
   history: Map<string, StepRecord>;
+  evidence: EvidenceFiles;
+  stopped: Promise<void>;
 }
-
-type Found = 'landed' | 'absent' | 'unknown';
 
 /** One panel's share of the run: one connection, steps in order, stop on a refused credential. */
 class PanelRun {
@@ -194,12 +265,13 @@ class PanelRun {
 
   private async runStep(step: PlanStep): Promise<StepOutcome> {
     const record = this.shared.history.get(step.id);
+    const codes = step.code?.source === 'generate' ? await this.shared.evidence.for(record) : undefined;
     if (record?.last.event === 'done') {
-      this.shared.options.codes.generated?.mark(this.plan.panel, step.slot, 'applied');
+      codes?.mark(this.plan.panel, step.slot, 'applied');
       return this.outcome(step, 'done', 0, { how: 'done earlier' });
     }
     if (this.stopped) return this.outcome(step, 'skipped', 0, { code: this.stopped.code, reason: this.stopped.reason });
-    if (this.shared.ctx.signal?.aborted) return this.outcome(step, 'skipped', 0, { code: 'E_INTERRUPTED', reason: 'the run was interrupted before this step' });
+    if (this.shared.options.stop?.aborted) return this.outcome(step, 'skipped', 0, { code: 'E_INTERRUPTED', reason: 'the run was interrupted before this step' });
 
     const target = this.target as Target;
     const { journal, options } = this.shared;
@@ -210,72 +282,71 @@ class PanelRun {
     for (let attempt = 1; ; attempt++) {
       try {
         const { session, driver } = await this.connect();
-        code ??= this.existingCode(step);
+        code ??= this.existingCode(step, codes);
         if (inDoubt) {
           const found = await this.reconcile(session, driver, step, code);
           if (found === 'landed' && step.code?.source === 'generate' && !code) {
             throw new PanelRefusedError('E_CODE_LOST', `slot ${step.slot} was changed before the interruption, but its generated code was not saved (no --codes-out)`, {
-              hint: `give slot ${step.slot} on ${this.plan.panel} a new code with \`panelctl users set-code\``,
+              hint: `give slot ${step.slot} on ${this.plan.panel} a new code: panelctl users set-code --panel ${this.plan.panel} --slot ${step.slot}`,
             });
           }
           if (found === 'landed') {
             await this.audit(step, 'found on the panel after an interruption', async () => undefined);
             await journal.append({ step: step.id, panel: this.plan.panel, event: 'done', slot: step.slot, action: step.action, attempt, how: 'found on the panel' });
-            this.shared.options.codes.generated?.mark(this.plan.panel, step.slot, 'applied');
+            codes?.mark(this.plan.panel, step.slot, 'applied');
             return this.outcome(step, 'done', attempt, { how: 'found on the panel', generated: fresh ? code : undefined });
           }
-          if (found === 'unknown') {
-            throw new PanelRefusedError('E_UNCERTAIN', `could not tell whether the ${step.action} on slot ${step.slot} landed before the interruption, and it is not written twice`, {
-              hint: `check slot ${step.slot} on ${this.plan.panel} by hand (e.g. have the user try the code); use --codes-out so generated codes can be proven`,
-            });
-          }
+          if (found === 'unknown') throw uncertain(this.plan.panel, driver, step, codes?.file);
+          // Proven absent: nothing of it landed, so it is written now (with the code saved for it, if any).
+          inDoubt = false;
         }
         if (!code && step.code) {
           code = generateCode({ ...codePolicyFor(driver, target), ...this.duress() });
           fresh = true;
-          await options.codes.generated?.pending(this.plan.panel, step.slot, step.name, code);
+          await codes?.pending(this.plan.panel, step.slot, step.name, code);
         }
         // Before anything is journaled as started: a code next to another one is refused, not tried.
         if (code) checkCode(code, { ...codePolicyFor(driver, target, true), ...this.duress() }, `code for slot ${step.slot}`);
-        await journal.append({ step: step.id, panel: this.plan.panel, event: 'started', slot: step.slot, action: step.action, attempt });
+        const codesFile = code && codes && step.code?.source === 'generate' ? path.resolve(codes.file) : undefined;
+        await journal.append({ step: step.id, panel: this.plan.panel, event: 'started', slot: step.slot, action: step.action, attempt, codesFile });
         inDoubt = true;
         await this.audit(step, undefined, () => this.write(session, driver, step, code));
         if (code) this.written.push(code);
         await journal.append({ step: step.id, panel: this.plan.panel, event: 'done', slot: step.slot, action: step.action, attempt, how: 'written' });
-        options.codes.generated?.mark(this.plan.panel, step.slot, 'applied');
+        codes?.mark(this.plan.panel, step.slot, 'applied');
         return this.outcome(step, 'done', attempt, { how: 'written', generated: fresh ? code : undefined });
       } catch (error) {
         const failure = toPanelctlError(error);
         await this.disconnect();
-        const retry = isTransient(failure) && attempt <= options.retries && !this.shared.ctx.signal?.aborted;
+        const retry = isTransient(failure) && attempt <= options.retries && !options.stop?.aborted;
         if (retry) {
           const delayMs = Math.round(Math.min(options.maxBackoffMs, options.backoffMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
           options.onEvent?.({ type: 'retry', panel: this.plan.panel, step: step.id, attempt, delayMs, code: failure.code, reason: failure.message });
-          await sleep(delayMs, undefined, { signal: this.shared.ctx.signal }).catch(() => undefined);
-          if (!this.shared.ctx.signal?.aborted) continue;
+          await pause(delayMs, this.shared.stopped);
+          if (!options.stop?.aborted) continue;
         }
-        return this.fail(step, attempt, failure);
+        return this.fail(step, attempt, failure, codes);
       }
     }
   }
 
-  private async fail(step: PlanStep, attempts: number, failure: PanelctlError): Promise<StepOutcome> {
+  private async fail(step: PlanStep, attempts: number, failure: PanelctlError, codes: GeneratedCodes | undefined): Promise<StepOutcome> {
     await this.shared.journal.append({ step: step.id, panel: this.plan.panel, event: 'failed', slot: step.slot, action: step.action, attempt: attempts, error: { code: failure.code, message: failure.message } });
-    const generated = this.shared.options.codes.generated;
     // A refusal means the panel did not take it; anything else leaves the code possibly in force.
-    if (failure instanceof PanelRefusedError && failure.code !== 'E_UNCERTAIN') generated?.drop(this.plan.panel, step.slot);
-    else generated?.mark(this.plan.panel, step.slot, 'unconfirmed');
+    if (failure instanceof PanelRefusedError && !NEEDS_A_PERSON.has(failure.code)) codes?.drop(this.plan.panel, step.slot);
+    else codes?.mark(this.plan.panel, step.slot, 'unconfirmed');
 
     if (failure instanceof WrongCredentialError) {
       this.stopped = { code: failure.code, reason: 'not attempted: this panel refused the credential earlier in the run (never retried, to avoid a keypad lockout)' };
     } else if (failure.exitCode === ExitCode.unreachable) {
       this.stopped = { code: failure.code, reason: `not attempted: the panel could not be reached (${failure.message})` };
     }
-    return this.outcome(step, 'failed', attempts, { code: failure.code, reason: failure.message });
+    const instruction = NEEDS_A_PERSON.has(failure.code) ? failure.hint : undefined;
+    return this.outcome(step, 'failed', attempts, { code: failure.code, reason: failure.message, instruction });
   }
 
-  /** A code that is already decided: from the codes file or stdin, or drawn by an earlier run. */
-  private existingCode(step: PlanStep): Secret | undefined {
+  /** A code that is already decided: from the codes file or stdin, or drawn (and saved) by an earlier run. */
+  private existingCode(step: PlanStep, generated: GeneratedCodes | undefined): Secret | undefined {
     const { codes } = this.shared.options;
     switch (step.code?.source) {
       case 'codes':
@@ -283,7 +354,7 @@ class PanelRun {
       case 'stdin':
         return codes.stdin;
       case 'generate':
-        return codes.generated?.earlier(this.plan.panel, step.slot);
+        return generated?.earlier(this.plan.panel, step.slot);
       default:
         return undefined;
     }
@@ -319,9 +390,11 @@ class PanelRun {
   }
 
   /**
-   * Did an interrupted step land? add: the planned user is in the slot. remove: the planned
-   * user is gone. set-code: only the panel can say, by verifying the code where its protocol
-   * can; a panel that rejects the code outright shows it did not land. Otherwise: unknown.
+   * Did an interrupted step land? Asked of the panel, with the strongest proof its driver has.
+   * add: the planned user is in the slot (a slot empty again proves it did not). remove: the
+   * planned user is gone. set-code: the panel checks the saved code (INTEGRA: which user owns it;
+   * Modbus: the code registers read back); a check that finds the code absent proves the write
+   * never landed. A driver that cannot check codes (DSC) leaves it unknown: a person decides.
    */
   private async reconcile(session: PanelSession, driver: DriverInfo, step: PlanStep, code: Secret | undefined): Promise<Found> {
     const user = await session.readUser(step.slot);
@@ -335,13 +408,8 @@ class PanelRun {
     }
     await requireUser(session, step.slot);
     if (!holdsPlanned) throw new PanelRefusedError('E_CHANGED', `slot ${step.slot} changed since the plan was made (now "${user?.name ?? ''}"); nothing was written`);
-    if (!code || !driver.capabilities.includes('users.verify-code') || !session.verifyCode) return 'unknown';
-    try {
-      return (await session.verifyCode(step.slot, code)) ? 'landed' : 'unknown';
-    } catch (error) {
-      if (error instanceof WrongCredentialError) return 'absent';
-      throw error;
-    }
+    if (!code) return 'unknown';
+    return proveCode(session, driver, step.slot, code);
   }
 
   private audit<T>(step: PlanStep, how: string | undefined, work: () => Promise<T>): Promise<T> {

@@ -1,16 +1,18 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
-import { PanelctlError, ExitCode } from '../core/errors.js';
 import { ensurePrivateDir } from '../state/private-files.js';
 import { shardSuffix, type Shard } from './shard.js';
 
 /**
- * The journal of one apply of one plan (or one shard of it): a JSON line per event, made
- * durable before the run moves on. 'started' is written before a write is sent, 'done' or
- * 'failed' after; a step 'started' without an outcome was in flight when the run died.
- * Lines hold step ids, slots and error messages: never a code.
+ * The journal of a plan: a JSON line per event, made durable before the run moves on.
+ * 'started' is written before a write is sent, 'done' or 'failed' after; a step 'started'
+ * without an outcome was in flight when the run died. Lines hold step ids, slots, error
+ * messages and the path of the codes file a drawn code was saved in: never a code.
+ *
+ * The journal belongs to the PLAN, not to a shard: one directory per plan, in which each run
+ * appends to the file of its shard (one writer per file: overlapping runs are refused by the
+ * claims in claims.ts), and every run reads all of them. So a step done under any shard
+ * argument is done for every later run of that plan.
  */
 
 export type JournalEvent = 'started' | 'done' | 'failed';
@@ -23,39 +25,54 @@ export interface JournalEntry {
   slot?: number;
   action?: string;
   attempt?: number;
-  /** done: how it was established ("written", "found on the panel after a restart"). */
+  /** done: how it was established ("written", "found on the panel"). */
   how?: string;
   error?: { code: string; message: string };
+  /** started: the --codes-out file where this step's drawn code was saved before it was sent. */
+  codesFile?: string;
 }
 
-export function journalDir(stateDir: string, planId: string, shard?: Shard): string {
-  return path.join(stateDir, 'bulk', `${planId}${shardSuffix(shard)}`);
+/** The directory of one plan's journals, claims and locks. */
+export function planDir(stateDir: string, planId: string): string {
+  return path.join(stateDir, 'bulk', planId);
 }
 
-/** What the journal says about each step: the last event, and whether it was ever started. */
+/** The file this run appends to: one per shard argument, in the plan's directory. */
+export function journalFile(dir: string, shard?: Shard): string {
+  return path.join(dir, `journal${shardSuffix(shard)}.jsonl`);
+}
+
+/** What the journals say about each step: the last event, and whether it was ever started. */
 export interface StepRecord {
   last: JournalEntry;
   started: boolean;
+  /** Where its drawn code was saved, if a run saved one before sending it. */
+  codesFile?: string;
 }
 
+/** Every journal file of the plan, merged in time order (a step may have entries in several). */
 export async function readJournal(dir: string): Promise<Map<string, StepRecord>> {
-  const steps = new Map<string, StepRecord>();
-  let text = '';
-  try {
-    text = await fs.readFile(path.join(dir, 'journal.jsonl'), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    let entry: JournalEntry;
-    try {
-      entry = JSON.parse(line);
-    } catch {
-      continue; // a line cut short by a crash: its event never completed
+  const names = await fs.readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [] as string[];
+    throw error;
+  });
+  const entries: JournalEntry[] = [];
+  for (const name of names.filter((n) => /^journal.*\.jsonl$/.test(n)).sort()) {
+    const text = await fs.readFile(path.join(dir, name), 'utf8');
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        entries.push(JSON.parse(line) as JournalEntry);
+      } catch {
+        // a line cut short by a crash: its event never completed
+      }
     }
+  }
+  entries.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+  const steps = new Map<string, StepRecord>();
+  for (const entry of entries) {
     const before = steps.get(entry.step);
-    steps.set(entry.step, { last: entry, started: Boolean(before?.started) || entry.event === 'started' });
+    steps.set(entry.step, { last: entry, started: Boolean(before?.started) || entry.event === 'started', codesFile: entry.codesFile ?? before?.codesFile });
   }
   return steps;
 }
@@ -71,9 +88,9 @@ export class Journal {
 
   private constructor(private readonly handle: fs.FileHandle) {}
 
-  static async open(dir: string): Promise<Journal> {
-    await ensurePrivateDir(dir);
-    return new Journal(await fs.open(path.join(dir, 'journal.jsonl'), 'a', 0o600));
+  static async open(file: string): Promise<Journal> {
+    await ensurePrivateDir(path.dirname(file));
+    return new Journal(await fs.open(file, 'a', 0o600));
   }
 
   append(entry: Omit<JournalEntry, 'time'>): Promise<void> {
@@ -104,57 +121,4 @@ export class Journal {
     while (this.flushing || this.queue.length) await new Promise((r) => setTimeout(r, 5));
     await this.handle.close();
   }
-}
-
-interface Owner {
-  pid: number;
-  host: string;
-  since: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * One apply per journal at a time. proper-lockfile keeps the lock fresh while we run and
- * treats it as stale 10 s after its holder stops refreshing (another host, or a hang); on
- * this host a holder killed with -9 is recognised at once by its process id being gone.
- */
-export async function lockJournal(dir: string, onCompromised: (error: Error) => void): Promise<() => Promise<void>> {
-  await ensurePrivateDir(dir);
-  const lockPath = path.join(dir, 'apply.lock');
-  const ownerPath = path.join(dir, 'apply.owner.json');
-  const take = () => lockfile.lock(dir, { lockfilePath: lockPath, realpath: false, stale: 10_000, onCompromised });
-  let release: () => Promise<void>;
-  try {
-    release = await take();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
-    const owner = await fs.readFile(ownerPath, 'utf8').then((t) => JSON.parse(t) as Owner).catch(() => undefined);
-    if (owner && owner.host === os.hostname() && owner.pid !== process.pid && !alive(owner.pid)) {
-      await fs.rm(lockPath, { recursive: true, force: true });
-      release = await take();
-    } else {
-      const who = owner ? ` (process ${owner.pid} on ${owner.host}, since ${owner.since})` : '';
-      throw new PanelctlError(ExitCode.usage, 'E_LOCKED', `another apply of this plan is running${who}; two at once are refused`, {
-        hint: 'wait for it to finish, or check `panelctl bulk status PLAN`',
-      });
-    }
-  }
-  await fs.writeFile(ownerPath, JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() } satisfies Owner), { mode: 0o600 });
-  return async () => {
-    await fs.rm(ownerPath, { force: true });
-    await release();
-  };
-}
-
-/** Whether an apply holds this journal now (for `bulk status`). */
-export async function journalLocked(dir: string): Promise<boolean> {
-  return lockfile.check(dir, { lockfilePath: path.join(dir, 'apply.lock'), realpath: false, stale: 10_000 }).catch(() => false);
 }

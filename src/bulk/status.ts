@@ -1,6 +1,5 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { journalDir, journalLocked, readJournal, type StepRecord } from './journal.js';
+import { liveClaims, type Claim } from './claims.js';
+import { planDir, readJournal, type StepRecord } from './journal.js';
 import type { BulkPlan } from './plan.js';
 import { inShard, type Shard } from './shard.js';
 
@@ -18,18 +17,13 @@ export interface StepStatusRow {
 }
 
 export interface PlanStatus {
+  /** The plan's journal directory (every shard's file is in it), if it has one yet. */
   journals: string[];
+  /** Whether an apply of this plan (any shard) runs now: only live processes count. */
   running: boolean;
+  runs: Claim[];
   steps: StepStatusRow[];
   counts: Record<StepState, number>;
-}
-
-/** Every journal of this plan: the unsharded one and one per shard, merged (a panel is in one shard). */
-async function journalsOf(stateDir: string, planId: string, shard?: Shard): Promise<string[]> {
-  if (shard) return [journalDir(stateDir, planId, shard)];
-  const base = path.join(stateDir, 'bulk');
-  const names = await fs.readdir(base).catch(() => [] as string[]);
-  return names.filter((n) => n === planId || n.startsWith(`${planId}.shard-`)).map((n) => path.join(base, n));
 }
 
 function stateOf(record: StepRecord | undefined): StepState {
@@ -39,13 +33,10 @@ function stateOf(record: StepRecord | undefined): StepState {
 }
 
 export async function planStatus(plan: BulkPlan, stateDir: string, shard?: Shard): Promise<PlanStatus> {
-  const journals = await journalsOf(stateDir, plan.id, shard);
-  const records = new Map<string, StepRecord>();
-  let running = false;
-  for (const dir of journals) {
-    for (const [step, record] of await readJournal(dir)) records.set(step, record);
-    running ||= await journalLocked(dir);
-  }
+  const dir = planDir(stateDir, plan.id);
+  const records = await readJournal(dir);
+  const runs = await liveClaims(dir);
+  const journals = records.size ? [dir] : [];
   const steps: StepStatusRow[] = plan.panels
     .filter((p) => inShard(p.panel, shard))
     .flatMap((p) =>
@@ -56,5 +47,5 @@ export async function planStatus(plan: BulkPlan, stateDir: string, shard?: Shard
     );
   const counts = { done: 0, failed: 0, 'in flight': 0, pending: 0 };
   for (const s of steps) counts[s.state]++;
-  return { journals, running, steps, counts };
+  return { journals, running: runs.length > 0, runs, steps, counts };
 }

@@ -72,6 +72,7 @@ export function buildCli(command: Command): Cli {
     promptSecret: interactive ? (label) => askSecret(label) : undefined,
     activity: out.interactive ? spinner : undefined,
     trace: globals.debug ? (direction, text) => process.stderr.write(`${out.color.dim(`[${direction}] ${text}`)}\n`) : undefined,
+    command: commandPath(command),
   };
   return {
     out,
@@ -91,6 +92,13 @@ export function buildCli(command: Command): Cli {
       return target;
     },
   };
+}
+
+/** "users set-code": the words that name the command, without the program's name. */
+function commandPath(command: Command): string {
+  const words: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) words.unshift(c.name());
+  return words.join(' ') || 'shell';
 }
 
 /** A panel on test is never out of sight: every command that touches it says so. */

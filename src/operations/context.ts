@@ -1,4 +1,5 @@
 import type { SecretPrompt } from '../inventory/secrets.js';
+import type { WorkLockStore } from '../state/work-locks.js';
 
 /** What every operation needs to know about who is acting and how. Built once by the CLI. */
 export interface OperationContext {
@@ -12,4 +13,8 @@ export interface OperationContext {
   /** Shows what is happening (a spinner on a terminal); returns a function that clears it. */
   activity?: (text: string) => () => void;
   trace?: (direction: 'tx' | 'rx', text: string) => void;
+  /** The command being run ("users set-code"), shown to whoever finds a panel locked by it. */
+  command?: string;
+  /** Per-panel work locks; the files store in the state dir unless a shared store is configured. */
+  workLocks?: WorkLockStore;
 }

@@ -4,6 +4,7 @@ import type { Secret } from '../core/secret.js';
 import { loadDriver } from '../../drivers/index.js';
 import { resolveSecretRef } from '../inventory/secrets.js';
 import type { Target } from '../inventory/targets.js';
+import { FileWorkLocks, type WorkLock } from '../state/work-locks.js';
 import type { OperationContext } from './context.js';
 
 export interface OpenPanel {
@@ -39,8 +40,37 @@ async function gatherSecrets(target: Target, driver: DriverInfo, ctx: OperationC
   return secrets;
 }
 
-/** Connects to a panel (starting the simulator first for a demo panel). */
+/**
+ * What makes two targets one physical panel: the same driver on the same link (and Modbus unit).
+ * Names differ between inventories and ad hoc --link runs; the cable or address does not.
+ */
+export function panelKey(target: Target): string {
+  if (target.demo) return `demo:${target.name}`;
+  const link = target.link.kind === 'tcp' ? `tcp://${target.link.host.toLowerCase()}:${target.link.port ?? ''}` : `serial://${target.link.path}`;
+  return `${target.driver}|${link}|${target.options.unit ?? ''}`;
+}
+
+/** The per-panel work lock, held from connecting until the session is closed (exit 4 naming the holder if taken). */
+export function lockPanel(target: Target, ctx: OperationContext): Promise<WorkLock> {
+  const store = ctx.workLocks ?? new FileWorkLocks(ctx.stateDir);
+  return store.acquire(panelKey(target), { panel: target.name, command: ctx.command, operator: ctx.operator, ticket: ctx.ticket });
+}
+
+/**
+ * Connects to a panel (starting the simulator first for a demo panel), holding the panel's work
+ * lock until close(): no two panelctl processes talk to one panel at once.
+ */
 export async function openPanel(target: Target, ctx: OperationContext): Promise<OpenPanel> {
+  const lock = await lockPanel(target, ctx);
+  try {
+    return await openLocked(target, ctx, lock);
+  } catch (error) {
+    await lock.release().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock): Promise<OpenPanel> {
   const driverModule = await loadDriver(target.driver);
   const driver = driverModule.describe();
   let link = target.link;
@@ -73,7 +103,11 @@ export async function openPanel(target: Target, ctx: OperationContext): Promise<
         try {
           await session.close();
         } finally {
-          await stopDemo?.();
+          try {
+            await stopDemo?.();
+          } finally {
+            await lock.release();
+          }
         }
       },
     };

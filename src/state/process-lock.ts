@@ -15,6 +15,8 @@ import { randomBytes } from 'node:crypto';
  */
 
 export interface LockOwner {
+  /** What the holder is doing, for whoever finds the lock taken (command, operator, ticket, panel...). */
+  [detail: string]: unknown;
   pid: number;
   /** Process start time in clock ticks since boot (Linux), to tell a reused pid from its owner. */
   start?: string;
@@ -36,7 +38,7 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
-const ME: Omit<LockOwner, 'token' | 'since'> = { pid: process.pid, start: processStartTime(process.pid), host: os.hostname() };
+const ME: { pid: number; start?: string; host: string } = { pid: process.pid, start: processStartTime(process.pid), host: os.hostname() };
 
 export function ownerIsGone(owner: LockOwner): boolean {
   if (owner.host !== ME.host) return false;
@@ -51,7 +53,7 @@ export function ownerIsGone(owner: LockOwner): boolean {
   return start !== undefined && start !== owner.start;
 }
 
-async function readOwner(file: string): Promise<LockOwner | undefined> {
+export async function readOwner(file: string): Promise<LockOwner | undefined> {
   try {
     const handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
@@ -110,11 +112,18 @@ async function breakIfStale(file: string, seen: LockOwner | undefined): Promise<
 export interface LockOptions {
   /** How long to keep trying while a live process holds it; 0 gives up at once. */
   waitMs: number;
+  /** Written into the lock file beside the owner, so a refused process can name what holds it. */
+  details?: Record<string, unknown>;
+}
+
+/** A lock owner for this process (also for records that are not locks, such as bulk's claims). */
+export function ownerForThisProcess(details: Record<string, unknown> = {}): LockOwner {
+  return { ...details, ...ME, token: randomBytes(12).toString('hex'), since: new Date().toISOString() };
 }
 
 /** Takes the lock, or returns the live holder when it cannot within `waitMs`. */
 export async function acquireLock(file: string, options: LockOptions): Promise<Release | { heldBy: LockOwner | undefined }> {
-  const owner: LockOwner = { ...ME, token: randomBytes(12).toString('hex'), since: new Date().toISOString() };
+  const owner = ownerForThisProcess(options.details);
   const end = Date.now() + options.waitMs;
   for (let delay = 25; ; delay = Math.min(delay * 2, 400)) {
     if (await tryCreate(file, owner)) {

@@ -6,7 +6,9 @@ import path from 'node:path';
 import { parseChanges, readRecords } from '../../src/bulk/input.js';
 import { CodeBook } from '../../src/bulk/codes.js';
 import { inShard, parseShard, shardOf } from '../../src/bulk/shard.js';
-import { journalDir, lockJournal } from '../../src/bulk/journal.js';
+import { planDir } from '../../src/bulk/journal.js';
+import { claimPanels } from '../../src/bulk/claims.js';
+import { processStartTime } from '../../src/state/process-lock.js';
 import { parseInventory } from '../../src/inventory/load.js';
 import { allTargets } from '../../src/inventory/targets.js';
 
@@ -90,23 +92,25 @@ describe('--shard i/n', () => {
   });
 });
 
-describe('journal lock', () => {
-  it('refuses a second apply of the same plan, and takes over from a holder that was killed', async () => {
+describe('plan claims', () => {
+  it('refuses an overlapping apply of the same plan at once, allows disjoint shards, and ignores a claim whose process was killed', async () => {
     const state = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-lock-'));
-    const dir = journalDir(state, '0123456789abcdef');
-    const release = await lockJournal(dir, () => undefined);
-    await expect(lockJournal(dir, () => undefined)).rejects.toMatchObject({ code: 'E_LOCKED', message: expect.stringContaining(`process ${process.pid}`) });
+    const dir = planDir(state, '0123456789abcdef');
+    const release = await claimPanels(dir, ['a', 'b'], { shard: '0/2' });
+    await expect(claimPanels(dir, ['b', 'c'], { shard: null })).rejects.toMatchObject({ code: 'E_PLAN_BUSY', exitCode: 4, message: expect.stringContaining(`process ${process.pid}`) });
+    const disjoint = await claimPanels(dir, ['c'], { shard: '1/2' });
+    await disjoint();
     await release();
 
-    // A holder that dies without releasing (kill -9) leaves the lock behind.
+    // A holder killed with -9 leaves its claim file behind: it must not count.
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
     await new Promise((r) => child.once('spawn', r));
-    await fs.mkdir(path.join(dir, 'apply.lock'));
-    await fs.writeFile(path.join(dir, 'apply.owner.json'), JSON.stringify({ pid: child.pid, host: os.hostname(), since: 'then' }));
-    await expect(lockJournal(dir, () => undefined)).rejects.toMatchObject({ code: 'E_LOCKED' });
+    const claim = { pid: child.pid, start: processStartTime(child.pid!), host: os.hostname(), since: new Date().toISOString(), token: 'x1', shard: null, panels: ['a'] };
+    await fs.writeFile(path.join(dir, 'claims', 'x1.json'), JSON.stringify(claim));
+    await expect(claimPanels(dir, ['a'], { shard: null })).rejects.toMatchObject({ code: 'E_PLAN_BUSY' });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
-    const again = await lockJournal(dir, () => undefined);
+    const again = await claimPanels(dir, ['a'], { shard: null });
     await again();
     await fs.rm(state, { recursive: true });
   });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { readChanges } from '../../src/bulk/input.js';
 import { CodeBook } from '../../src/bulk/codes.js';
 import { buildPlan, writePlan, type BulkPlan } from '../../src/bulk/plan.js';
-import { journalDir, readJournal } from '../../src/bulk/journal.js';
+import { journalFile, planDir, readJournal } from '../../src/bulk/journal.js';
 import { ensureBuilt } from './support/build.js';
 import { fake, startFleet, type Fleet, type SeedUser } from './support/fleet.js';
 
@@ -98,7 +98,7 @@ describe.each(SEEDS)('kill -9 during apply, then --resume (seed %i)', (seed) => 
     const planFile = path.join(fleet.dir, 'plan.json');
     await writePlan(planFile, plan);
 
-    const journal = path.join(journalDir(fleet.stateDir, plan.id), 'journal.jsonl');
+    const journal = journalFile(planDir(fleet.stateDir, plan.id));
     const args = { planFile, inventoryFile: fleet.inventoryFile, stateDir: fleet.stateDir, codesFile, codesOut: path.join(fleet.dir, 'codes-out.csv'), concurrency: 6 };
     const env = { PATH: process.env.PATH, BULK_TEST_CODE: process.env.BULK_TEST_CODE };
     const totalLines = PANELS * STEPS_PER_PANEL * 2;

@@ -8,6 +8,7 @@ import { CodeBook, GeneratedCodes, readStdinCode } from '../../bulk/codes.js';
 import { buildPlan, readPlan, writePlan, type BulkPlan, type PanelPlan } from '../../bulk/plan.js';
 import { applyPlan, panelsInScope, type ApplyEvent, type StepOutcome } from '../../bulk/apply.js';
 import { planStatus, type StepStatusRow } from '../../bulk/status.js';
+import { describeClaim } from '../../bulk/claims.js';
 import { inShard, parseShard, type Shard } from '../../bulk/shard.js';
 import type { Cli } from '../context.js';
 
@@ -20,8 +21,8 @@ function count(value: string | undefined, field: string, min: number): number {
  * The context for many panels at once: no per-connection spinner and no secret prompts
  * (a hundred panels cannot all ask at once); credentials come from env: or file: references.
  */
-function bulkContext(cli: Cli, signal?: AbortSignal) {
-  return { ...cli.ctx, activity: undefined, promptSecret: undefined, signal };
+function bulkContext(cli: Cli) {
+  return { ...cli.ctx, activity: undefined, promptSecret: undefined, signal: undefined };
 }
 
 /** Inventory panels by name; the inventory's default operator applies as for single-panel commands. */
@@ -110,6 +111,7 @@ function outcomeJson(o: StepOutcome, reveal: boolean): Record<string, unknown> {
     attempts: o.attempts,
     code: o.code ?? null,
     reason: o.reason ?? null,
+    instruction: o.instruction ?? null,
     ...(reveal && o.generated ? { generatedCode: o.generated.reveal() } : {}),
   };
 }
@@ -151,19 +153,27 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
     allowWeak: flags.allowWeak,
   };
 
-  // Ctrl-C: finish the writes in flight (so the journal is exact), start no new ones. Twice: leave now.
-  const interrupt = new AbortController();
-  const onSignal = () => {
-    if (interrupt.signal.aborted) process.exit(130);
-    interrupt.abort();
-    cli.out.warn('interrupted: finishing the writes in flight; resume later with --resume (Ctrl-C again to leave at once)');
+  // Ctrl-C or SIGTERM: finish and verify the writes in flight (so the journal is exact), start no
+  // new ones, then exit 130 (143). A second signal leaves at once; --resume settles what was cut.
+  const stop = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) {
+      process.stderr.write('interrupted again: quitting now; `bulk apply --resume` will settle the steps that were in flight\n');
+      process.exit(signal === 'SIGTERM' ? 143 : ExitCode.cancelled);
+    }
+    received = signal;
+    stop.abort();
+    cli.out.warn('interrupted: finishing and verifying the writes in flight, starting no new ones (Ctrl-C again to leave at once)');
   };
   process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const progress = cli.out.interactive ? progressLine(cli, scope.length) : undefined;
   const reveal = Boolean(flags.reveal);
   let report;
   try {
-    report = await applyPlan(plan, new Map(targets.map((t) => [t.name, t])), bulkContext(cli, interrupt.signal), {
+    report = await applyPlan(plan, new Map(targets.map((t) => [t.name, t])), bulkContext(cli), {
+      stop: stop.signal,
       concurrency,
       resume: Boolean(flags.resume),
       shard,
@@ -179,6 +189,7 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
     });
   } finally {
     process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     progress?.clear();
   }
 
@@ -187,11 +198,12 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
   const conflicts = plan.panels.filter((p) => inShard(p.panel, shard)).reduce((n, p) => n + p.conflicts.length, 0);
   const unfinished = report.outcomes.filter((o) => o.status !== 'done');
   const generated = report.outcomes.filter((o) => o.generated);
+  const byHand = report.outcomes.filter((o) => o.instruction);
 
   if (cli.out.format === 'json') {
-    cli.out.result({ planId: plan.id, shard: flags.shard ?? null, journal: report.journal, totals: { ...totals, conflictsInPlan: conflicts }, codesOut: flags.codesOut ?? null, steps: report.outcomes.map((o) => outcomeJson(o, reveal)) }, undefined, undefined);
+    cli.out.result({ planId: plan.id, shard: flags.shard ?? null, journal: report.journal, totals: { ...totals, conflictsInPlan: conflicts, checkByHand: byHand.length }, interrupted: received ?? null, codesOut: flags.codesOut ?? null, steps: report.outcomes.map((o) => outcomeJson(o, reveal)) }, undefined, undefined);
   } else if (cli.out.format === 'ndjson') {
-    cli.out.event({ event: 'summary', planId: plan.id, shard: flags.shard ?? null, journal: report.journal, ...totals, conflictsInPlan: conflicts });
+    cli.out.event({ event: 'summary', planId: plan.id, shard: flags.shard ?? null, journal: report.journal, ...totals, conflictsInPlan: conflicts, checkByHand: byHand.length, interrupted: received ?? null });
   } else {
     cli.out.result({}, [
       { status: 'done', n: totals.done },
@@ -206,6 +218,10 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
       process.stdout.write('\n');
       cli.out.result({}, unfinished, outcomeColumns);
     }
+    if (byHand.length) {
+      cli.out.say(`\n${byHand.length} step(s) need a person (running --resume again will not settle them):`);
+      for (const o of byHand) cli.out.say(`  - ${o.panel} slot ${o.step.slot} (${o.step.action}): ${o.instruction}`);
+    }
     if (reveal && generated.length) {
       cli.out.say('\ngenerated codes (shown once, kept nowhere):');
       cli.out.result({}, generated, [
@@ -217,9 +233,16 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
     }
   }
   if (report.delivered) cli.out.note(`generated codes: ${report.delivered.applied} applied, ${report.delivered.unconfirmed} unconfirmed, in ${flags.codesOut}`);
+  for (const file of report.evidenceFiles) cli.out.note(`codes saved by an earlier run were settled in ${file}`);
   cli.out.note(`journal: ${report.journal}`);
-  if (unfinished.length) {
-    cli.out.warn(`${unfinished.length} of ${report.outcomes.length} step(s) not done (exit 7); see above, then fix and run again with --resume`);
+  if (received) {
+    const skipped = report.outcomes.filter((o) => o.code === 'E_INTERRUPTED').length;
+    cli.out.warn(`interrupted (${received}): the writes in flight were finished and journalled; ${skipped} step(s) not started. Continue with: panelctl bulk apply ${file} --resume`);
+    process.exitCode = received === 'SIGTERM' ? 143 : ExitCode.cancelled;
+  } else if (unfinished.length) {
+    const fixable = unfinished.length - byHand.length;
+    const next = fixable ? '; fix what the reasons say, then run again with --resume' : '';
+    cli.out.warn(`${unfinished.length} of ${report.outcomes.length} step(s) not done (exit 7)${byHand.length ? `, ${byHand.length} of them to be checked by hand (see above)` : ''}${next}`);
     process.exitCode = ExitCode.partial;
   }
 }
@@ -237,10 +260,12 @@ export async function runStatus(cli: Cli, file: string, flags: { shard?: string 
   const status = await planStatus(plan, cli.ctx.stateDir, flags.shard ? parseShard(flags.shard) : undefined);
   const notDone = status.steps.filter((s) => s.state !== 'done');
   if (cli.out.machine) {
-    cli.out.result({ planId: plan.id, running: status.running, journals: status.journals, counts: status.counts, steps: status.steps }, undefined, undefined, status.steps.map((s) => ({ planId: plan.id, ...s })));
+    cli.out.result({ planId: plan.id, running: status.running, runs: status.runs.map((r) => ({ pid: r.pid, host: r.host, shard: r.shard, since: r.since, operator: r.operator ?? null })), journals: status.journals, counts: status.counts, steps: status.steps }, undefined, undefined, status.steps.map((s) => ({ planId: plan.id, ...s })));
     return;
   }
-  cli.out.say(`plan ${plan.id}: ${status.counts.done} done, ${status.counts.failed} failed, ${status.counts['in flight']} in flight, ${status.counts.pending} pending${status.running ? ' (an apply is running now)' : ''}`);
+  cli.out.say(`plan ${plan.id}: ${status.counts.done} done, ${status.counts.failed} failed, ${status.counts['in flight']} in flight, ${status.counts.pending} pending`);
+  for (const run of status.runs) cli.out.say(`an apply is running now: ${describeClaim(run)}`);
+  if (!status.running && status.counts['in flight']) cli.out.note(`no apply is running: the steps in flight were cut off; \`panelctl bulk apply ${file} --resume\` settles them on the panels`);
   if (notDone.length) cli.out.result({}, notDone, statusColumns);
   if (!status.journals.length) cli.out.note('no journal yet: this plan has not been applied here');
 }

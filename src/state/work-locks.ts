@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { PanelctlError, ExitCode } from '../core/errors.js';
+import { localTime } from '../output/time.js';
+import { ensurePrivateDir } from './private-files.js';
+import { acquireLock, type LockOwner } from './process-lock.js';
+
+/**
+ * Per-panel work locks: while any panelctl command talks to a panel it holds that panel's lock,
+ * so two processes never write one panel at once (a Modbus device serves several clients, and
+ * two plans on one slot would both "succeed"). A second process is refused at once with exit 4
+ * naming the holder. The interface is small so that a shared store (team mode: a PostgreSQL
+ * advisory lock plus a visible row) can stand in for the files implementation below.
+ */
+
+export interface WorkHolder {
+  /** The panel's name, as the holder calls it. */
+  panel: string;
+  command?: string;
+  operator?: string;
+  ticket?: string;
+}
+
+export interface WorkLock {
+  release(): Promise<void>;
+}
+
+export interface WorkLockStore {
+  /** Takes the lock for `key` (one physical panel) or throws E_PANEL_LOCKED (exit 4) naming the holder. */
+  acquire(key: string, holder: WorkHolder): Promise<WorkLock>;
+}
+
+export function lockedError(panel: string, holder: Partial<LockOwner>): PanelctlError {
+  const who = [holder.command ? `"${String(holder.command)}"` : 'a command', `process ${holder.pid ?? '?'}`];
+  if (holder.host) who.push(`on ${holder.host}`);
+  if (holder.operator) who.push(`by ${holder.operator}`);
+  if (holder.ticket) who.push(`ticket ${holder.ticket}`);
+  const since = holder.since ? `, since ${localTime(String(holder.since))}` : '';
+  return new PanelctlError(ExitCode.unreachable, 'E_PANEL_LOCKED', `${panel} is in use by another panelctl: ${who.join(', ')}${since}`, {
+    hint: 'wait until it has finished, then run this again; panelctl never writes one panel from two processes at once',
+    data: { holder: { command: holder.command, pid: holder.pid, host: holder.host, operator: holder.operator, ticket: holder.ticket, since: holder.since, panel: holder.panel } },
+  });
+}
+
+/** The files implementation: one lock file per panel under <state>/locks/panels/. */
+export class FileWorkLocks implements WorkLockStore {
+  constructor(private readonly stateDir: string) {}
+
+  file(key: string): string {
+    const digest = createHash('sha256').update(key).digest('hex').slice(0, 24);
+    return path.join(this.stateDir, 'locks', 'panels', `${digest}.lock`);
+  }
+
+  async acquire(key: string, holder: WorkHolder): Promise<WorkLock> {
+    const file = this.file(key);
+    await ensurePrivateDir(path.dirname(file));
+    const taken = await acquireLock(file, { waitMs: 0, details: { ...holder, key } });
+    if (typeof taken !== 'function') throw lockedError(holder.panel, taken.heldBy ?? {});
+    return { release: taken };
+  }
+}

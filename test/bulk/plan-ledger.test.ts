@@ -1,0 +1,166 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ensureBuilt } from './support/build.js';
+import { codesOut, journalLines, modbusFleet, startCli, until, writesToSlot, type ModbusFleet } from './support/modbus-fleet.js';
+
+/**
+ * Issue 13 items 3, 9 and 10, through the binary against real Modbus simulators: the journal,
+ * claims and "already applied" ledger belong to the plan, not to a shard; two writers never
+ * share a panel; a killed apply leaves no lock that anyone takes for a running one.
+ */
+
+beforeAll(ensureBuilt, 120_000);
+
+let fleet: ModbusFleet | undefined;
+afterEach(async () => {
+  await fleet?.close();
+  fleet = undefined;
+});
+
+async function plan(f: ModbusFleet, changes: string, name = 'plan.json'): Promise<{ file: string; id: string }> {
+  const csv = path.join(f.sandbox.dir, `${name}.csv`);
+  await fs.writeFile(csv, changes);
+  const file = path.join(f.sandbox.dir, name);
+  const planned = await f.sandbox.run(['bulk', 'plan', csv, '--out', file, '-o', 'json']);
+  expect(planned.code, planned.stderr).toBe(0);
+  return { file, id: JSON.parse(planned.stdout).id };
+}
+
+describe('sharded and unsharded applies of one plan', () => {
+  it('never write a step twice, whichever shard arguments follow each other', async () => {
+    fleet = await modbusFleet(6);
+    const { file, id } = await plan(fleet, 'panel,action,slot,code\n*,set-code,2,generate\n*,set-code,3,generate\n');
+    const out = (n: string) => path.join(fleet!.sandbox.dir, `codes-${n}.csv`);
+
+    const first = await fleet.sandbox.run(['bulk', 'apply', file, '--shard', '0/1', '--codes-out', out('a')]);
+    expect(first.code, first.stderr).toBe(0);
+    // A fresh unsharded run of the same plan: its steps are in the plan's journal, so it is refused.
+    const fresh = await fleet.sandbox.run(['bulk', 'apply', file, '--codes-out', out('b')]);
+    expect(fresh.code, fresh.stderr).toBe(2);
+    expect(fresh.stderr).toMatch(/applied before/);
+    const resumed = await fleet.sandbox.run(['bulk', 'apply', file, '--resume', '--codes-out', out('c'), '-o', 'json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).steps.every((s: { how: string }) => s.how === 'done earlier')).toBe(true);
+    const third = await fleet.sandbox.run(['bulk', 'apply', file, '--shard', '0/3', '--resume', '--codes-out', out('d')]);
+    expect(third.code, third.stderr).toBe(0);
+
+    const delivered = await codesOut(out('a'));
+    for (const [name, sim] of fleet.sims) {
+      for (const slot of [2, 3]) {
+        expect(writesToSlot(sim, slot), `${name} slot ${slot}`).toBe(1);
+        expect(delivered.get(`${name}#${slot}`)).toEqual({ code: sim.user(slot)?.code, status: 'applied' });
+      }
+    }
+  }, 120_000);
+
+  it('refuses an overlapping apply that starts while another runs, and lets a disjoint shard run beside it', async () => {
+    fleet = await modbusFleet(6, { latencyMs: 60 });
+    const { file, id } = await plan(fleet, 'panel,action,slot,code\n*,set-code,2,generate\n*,set-code,3,generate\n*,set-code,4,generate\n');
+    const out = (n: string) => path.join(fleet!.sandbox.dir, `codes-${n}.csv`);
+    const shard0 = startCli(fleet.sandbox, ['bulk', 'apply', file, '--shard', '0/2', '--codes-out', out('0'), '--concurrency', '1']);
+    await until(async () => (await journalLines(fleet!.sandbox.stateDir, id)).length > 0, shard0.output);
+
+    const unsharded = await fleet.sandbox.run(['bulk', 'apply', file, '--resume', '--codes-out', out('u')]);
+    expect(unsharded.code, unsharded.stderr).toBe(4);
+    expect(unsharded.stderr).toMatch(new RegExp(`another apply of this plan is running .*--shard 0/2 \\(process ${shard0.child.pid}`));
+    const overlapping = await fleet.sandbox.run(['bulk', 'apply', file, '--shard', '1/3', '--codes-out', out('x')]);
+    expect([overlapping.code, overlapping.stderr]).toEqual([4, expect.stringMatching(/another apply of this plan is running/)]);
+
+    const shard1 = await fleet.sandbox.run(['bulk', 'apply', file, '--shard', '1/2', '--codes-out', out('1')]);
+    expect(shard1.code, shard1.stderr).toBe(0);
+    expect((await shard0.done).code, shard0.output()).toBe(0);
+    for (const [name, sim] of fleet.sims) for (const slot of [2, 3, 4]) expect(writesToSlot(sim, slot), `${name} slot ${slot}`).toBe(1);
+  }, 120_000);
+});
+
+describe('one panel, two writers', () => {
+  it('a second plan on the same slot is refused for that panel while the first holds it, naming the holder', async () => {
+    fleet = await modbusFleet(1, { latencyMs: 80 });
+    const a = await plan(fleet, 'panel,action,slot,code\nmb-0,set-code,1,generate\nmb-0,set-code,2,generate\nmb-0,set-code,3,generate\nmb-0,set-code,4,generate\n', 'a.json');
+    const b = await plan(fleet, 'panel,action,slot,code\nmb-0,set-code,2,generate\n', 'b.json');
+    const outA = path.join(fleet.sandbox.dir, 'codes-a.csv');
+    const outB = path.join(fleet.sandbox.dir, 'codes-b.csv');
+    const first = startCli(fleet.sandbox, ['bulk', 'apply', a.file, '--codes-out', outA], { PANELCTL_OPERATOR: 'anna', PANELCTL_TICKET: 'T-1' });
+    await until(async () => (await journalLines(fleet!.sandbox.stateDir, a.id)).length > 0, first.output);
+
+    const second = await fleet.sandbox.run(['bulk', 'apply', b.file, '--codes-out', outB, '-o', 'json']);
+    expect(second.code, second.stderr).toBe(7);
+    const step = JSON.parse(second.stdout).steps[0];
+    expect(step).toMatchObject({ status: 'failed', code: 'E_PANEL_LOCKED' });
+    expect(step.reason).toMatch(new RegExp(`"bulk apply", process ${first.child.pid}.*by anna, ticket T-1, since`));
+    const single = await fleet.sandbox.run(['users', 'set-code', '--panel', 'mb-0', '--slot', '5', '--code-stdin'], { input: '583920\n' });
+    expect(single.code, single.stderr).toBe(4);
+    expect(single.stderr).toMatch(/mb-0 is in use by another panelctl: "bulk apply", process/);
+
+    expect((await first.done).code, first.output()).toBe(0);
+    const sim = fleet.sims.get('mb-0')!;
+    expect((await codesOut(outA)).get('mb-0#2')).toEqual({ code: sim.user(2)?.code, status: 'applied' });
+    expect([...(await codesOut(outB)).values()].filter((l) => l.status === 'applied')).toEqual([]);
+    expect(writesToSlot(sim, 2)).toBe(1);
+  }, 120_000);
+});
+
+describe('kill -9 of an apply', () => {
+  it('leaves nothing that bulk status takes for a running apply, and --resume settles every step', async () => {
+    fleet = await modbusFleet(4, { latencyMs: 40 });
+    const { file, id } = await plan(fleet, 'panel,action,slot,code\n*,set-code,2,generate\n*,set-code,3,generate\n');
+    const out = path.join(fleet.sandbox.dir, 'codes.csv');
+    const run = startCli(fleet.sandbox, ['bulk', 'apply', file, '--codes-out', out, '--concurrency', '2']);
+    await until(async () => (await journalLines(fleet!.sandbox.stateDir, id)).some((l) => l.event === 'started'), run.output);
+    const running = await fleet.sandbox.run(['bulk', 'status', file, '-o', 'json']);
+    expect(JSON.parse(running.stdout).running, running.stdout).toBe(true);
+    run.child.kill('SIGKILL');
+    await run.done;
+
+    const status = await fleet.sandbox.run(['bulk', 'status', file]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).not.toMatch(/an apply is running/);
+    expect(JSON.parse((await fleet.sandbox.run(['bulk', 'status', file, '-o', 'json'])).stdout).running).toBe(false);
+    // The killed process held the panels' work locks too: nobody may be refused for them.
+    const resumed = await fleet.sandbox.run(['bulk', 'apply', file, '--resume', '--codes-out', out]);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    const delivered = await codesOut(out);
+    for (const [name, sim] of fleet.sims) {
+      for (const slot of [2, 3]) {
+        expect(writesToSlot(sim, slot), `${name} slot ${slot}`).toBe(1);
+        expect(delivered.get(`${name}#${slot}`)).toEqual({ code: sim.user(slot)?.code, status: 'applied' });
+      }
+    }
+  }, 120_000);
+});
+
+describe('Ctrl-C during bulk apply', () => {
+  it('finishes and verifies the writes in flight, journals them as done, and exits 130', async () => {
+    fleet = await modbusFleet(4, { latencyMs: 60 });
+    const { file, id } = await plan(fleet, 'panel,action,slot,code\n*,set-code,2,generate\n*,set-code,3,generate\n*,set-code,4,generate\n');
+    const out = path.join(fleet.sandbox.dir, 'codes.csv');
+    const run = startCli(fleet.sandbox, ['bulk', 'apply', file, '--codes-out', out, '--concurrency', '4']);
+    await until(async () => (await journalLines(fleet!.sandbox.stateDir, id)).some((l) => l.event === 'started'), run.output);
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code, run.output()).toBe(130);
+
+    const lines = await journalLines(fleet.sandbox.stateDir, id);
+    expect(lines.filter((l) => l.event === 'failed'), run.output()).toEqual([]);
+    const started = lines.filter((l) => l.event === 'started').map((l) => l.step);
+    const done = lines.filter((l) => l.event === 'done').map((l) => l.step);
+    expect(done.sort()).toEqual(started.sort());
+    const delivered = await codesOut(out);
+    for (const step of done) {
+      const [panel] = step.split('/');
+      const line = lines.find((l) => l.step === step && l.event === 'done')!;
+      expect(delivered.get(`${panel}#${line.slot}`)).toEqual({ code: fleet.sims.get(panel)!.user(line.slot)?.code, status: 'applied' });
+    }
+  }, 120_000);
+});
+
+describe('many panels at once', () => {
+  it('prints no MaxListenersExceededWarning', async () => {
+    fleet = await modbusFleet(14);
+    const { file } = await plan(fleet, 'panel,action,slot,code\n*,set-code,2,generate\n');
+    const applied = await fleet.sandbox.run(['bulk', 'apply', file, '--codes-out', path.join(fleet.sandbox.dir, 'codes.csv')]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).not.toMatch(/MaxListenersExceeded/);
+  }, 120_000);
+});
