@@ -317,20 +317,28 @@ class IntegraSession implements PanelSession {
   }
 
   /**
-   * Proves a code landed by asking the panel who owns it (0xE0 with that code). 0xE0 answers only
-   * for users with the GUARDX right (page 13), so for others this returns false (cannot prove) and
-   * the caller falls back to reading the user back; a code that may be wrong is never sent twice.
+   * Proves a code landed by asking the panel who owns it (0xE0 with that code): 0xE0 answers only
+   * for users with the GUARDX right (page 13). For other users, 0xE1 "read user" with the code as
+   * the requester and the slot as the user to read: a code nobody has is "requesting user code not
+   * found" (0x01, page 19); a user may read its own record. Either way the code is sent once, and a
+   * code the panel does not know is a proof that it is not in the slot (VerificationError).
    */
   async verifyCode(slot: number, code: Secret): Promise<boolean> {
     const record = await this.readRecord(slot);
-    if (!record || !hasRight(record.rights, Rights.guardx)) return false;
+    if (!record) return false;
     const prefix = String(this.options.options.prefix ?? '');
+    const asCode = encodeRequesterCode(code.reveal(), prefix);
     try {
-      const owner = decodeSelfInfo(await this.command(Cmd.readSelf, encodeRequesterCode(code.reveal(), prefix), 'data'));
-      if (owner.number !== slot) throw new VerificationError(`the new code belongs to slot ${owner.number}, not ${slot}`);
-      return true;
+      if (hasRight(record.rights, Rights.guardx)) {
+        const owner = decodeSelfInfo(await this.command(Cmd.readSelf, asCode, 'data'));
+        if (owner.number !== slot) throw new VerificationError(`the new code belongs to slot ${owner.number}, not ${slot}`);
+        return true;
+      }
+      const own = decodeUserRecord(await this.command(Cmd.readUser, Buffer.concat([asCode, Buffer.from([slot])]), 'data'));
+      return own.number === slot;
     } catch (error) {
       if (error instanceof WrongCredentialError) throw new VerificationError(`the panel does not recognise the new code of slot ${slot}`);
+      if (error instanceof PanelRefusedError && error.code === 'E_NO_RIGHTS') throw new VerificationError(`the new code of slot ${slot} belongs to another user`);
       throw error;
     }
   }
