@@ -13,6 +13,7 @@ import { GeneratedCodes, type CodeBook } from './codes.js';
 import { claimPanels } from './claims.js';
 import { Journal, journalFile, planDir, readJournal, type StepRecord } from './journal.js';
 import { proveCode, uncertain, type Found } from './settle.js';
+import { cutOffElsewhere } from './unsettled.js';
 import { factsOf, type BulkPlan, type PanelPlan, type PlanStep } from './plan.js';
 import { inShard, type Shard } from './shard.js';
 
@@ -109,9 +110,10 @@ export async function applyPlan(plan: BulkPlan, targets: Map<string, Target>, ct
         hint: 'add --resume to continue it: steps done under any shard are skipped, and steps in flight are checked on the panel first',
       });
     }
+    const elsewhere = await cutOffElsewhere(ctx.stateDir, plan.id, new Set(panels.map((p) => p.panel)));
     const journal = await Journal.open(journalFile(dir, options.shard));
     const evidence = new EvidenceFiles(options.codes.generated);
-    const run: RunContext = { plan, ctx, options, access, journal, history, evidence, stopped: whenStopped(options.stop) };
+    const run: RunContext = { plan, ctx, options, access, journal, history, evidence, elsewhere, stopped: whenStopped(options.stop) };
     const limit = pLimit(options.concurrency);
     let finished = 0;
     try {
@@ -223,6 +225,8 @@ interface RunContext {
   journal: Journal;
   history: Map<string, StepRecord>;
   evidence: EvidenceFiles;
+  /** Panels where another plan's apply was cut off mid-write: left alone until that plan is resumed. */
+  elsewhere: Map<string, string>;
   stopped: Promise<void>;
 }
 
@@ -241,6 +245,8 @@ class PanelRun {
     const outcomes: StepOutcome[] = [];
     const changed = this.inventoryChange();
     if (changed) this.stopped = { code: 'E_INVENTORY_CHANGED', reason: changed };
+    const cutOff = this.shared.elsewhere.get(this.plan.panel);
+    if (cutOff && !changed) this.stopped = { code: 'E_UNSETTLED', reason: cutOff };
     try {
       for (const step of this.plan.steps) {
         const outcome = await this.runStep(step);

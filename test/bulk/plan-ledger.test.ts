@@ -101,6 +101,48 @@ describe('one panel, two writers', () => {
   }, 120_000);
 });
 
+describe('a plan cut off mid-write', () => {
+  it('keeps other plans off that panel until it has been resumed, so its write is neither lost nor repeated', async () => {
+    fleet = await modbusFleet(2, { latencyMs: 40 });
+    const a = await plan(fleet, 'panel,action,slot,code\n*,set-code,2,generate\n*,set-code,3,generate\n', 'a.json');
+    const b = await plan(fleet, 'panel,action,slot,code\n*,set-code,2,generate\n', 'b.json');
+    const outA = path.join(fleet.sandbox.dir, 'codes-a.csv');
+    const outB = path.join(fleet.sandbox.dir, 'codes-b.csv');
+    const first = startCli(fleet.sandbox, ['bulk', 'apply', a.file, '--codes-out', outA, '--concurrency', '1']);
+    await until(async () => (await journalLines(fleet!.sandbox.stateDir, a.id)).some((l) => l.event === 'started'), first.output);
+    first.child.kill('SIGKILL');
+    await first.done;
+    const cut = new Set(
+      (await journalLines(fleet.sandbox.stateDir, a.id))
+        .filter((l, _, all) => l.event === 'started' && !all.some((m) => m.step === l.step && m.event !== 'started'))
+        .map((l) => l.panel),
+    );
+    expect(cut.size).toBe(1);
+
+    const second = await fleet.sandbox.run(['bulk', 'apply', b.file, '--codes-out', outB, '-o', 'json']);
+    expect(second.code, second.stderr).toBe(7);
+    const held = JSON.parse(second.stdout).steps.filter((s: { code: string }) => s.code === 'E_UNSETTLED');
+    expect(held.map((s: { panel: string }) => s.panel)).toEqual([...cut]);
+    expect(held[0].reason).toMatch(new RegExp(`plan ${a.id} was interrupted while writing slot \\d of this panel; resume that plan first`));
+
+    expect((await fleet.sandbox.run(['bulk', 'apply', a.file, '--resume', '--codes-out', outA])).code).toBe(0);
+    expect((await fleet.sandbox.run(['bulk', 'apply', b.file, '--resume', '--codes-out', outB])).code).toBe(0);
+    // Each plan's codes file is true as of its own write; the slot holds the code of whichever plan wrote it last.
+    const codes = { a: await codesOut(outA), b: await codesOut(outB) };
+    const done = { a: await journalLines(fleet.sandbox.stateDir, a.id), b: await journalLines(fleet.sandbox.stateDir, b.id) };
+    const doneAt = (which: 'a' | 'b', panel: string, slot: number) => done[which].find((l) => l.panel === panel && l.slot === slot && l.event === 'done')?.time ?? '';
+    for (const [name, sim] of fleet.sims) {
+      expect(writesToSlot(sim, 2), name).toBe(2); // once per plan
+      expect(writesToSlot(sim, 3), name).toBe(1);
+      const last = doneAt('a', name, 2) > doneAt('b', name, 2) ? 'a' : 'b';
+      expect(codes[last].get(`${name}#2`)).toEqual({ code: sim.user(2)?.code, status: 'applied' });
+      expect(codes.a.get(`${name}#3`)).toEqual({ code: sim.user(3)?.code, status: 'applied' });
+    }
+    // On the panel that was cut off, plan A's write settled first: plan B's is the one in force.
+    expect(codes.b.get(`${[...cut][0]}#2`)?.code).toBe(fleet.sims.get([...cut][0])!.user(2)?.code);
+  }, 120_000);
+});
+
 describe('kill -9 of an apply', () => {
   it('leaves nothing that bulk status takes for a running apply, and --resume settles every step', async () => {
     fleet = await modbusFleet(4, { latencyMs: 40 });
