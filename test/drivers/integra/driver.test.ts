@@ -144,15 +144,17 @@ describe('INTEGRA driver against the simulator', () => {
     expect(await session.readUser(4)).toBeUndefined();
   });
 
-  it('proves a new code with 0xE0 only for a user with the GUARDX right', async () => {
+  it('proves a new code with 0xE0 for a user with the GUARDX right, and with 0xE1 as that user for others', async () => {
     const { sim, server } = await panel();
     sim.state.users[7] = oddUser(7, '7777'); // rights byte 3 has GUARDX (0x04)
     const session = await open(server.port);
     expect(await session.verifyCode(7, new Secret('7777'))).toBe(true);
 
     const framesBefore = sim.stats.framesIn;
-    expect(await session.verifyCode(1, new Secret(sim.state.users[1].code))).toBe(false); // no GUARDX: not sent
-    expect(sim.stats.framesIn - framesBefore).toBe(1); // only the 0xE1 read
+    expect(await session.verifyCode(1, new Secret(sim.state.users[1].code))).toBe(true); // no GUARDX: 0xE1 as user 1
+    expect(sim.stats.framesIn - framesBefore).toBe(2); // the 0xE1 read, then 0xE1 with the code, sent once
+    const absent = await failure(session.verifyCode!(1, new Secret('9081726')));
+    expect(absent.code).toBe('E_VERIFY'); // a code nobody has: proof it is not in the slot
 
     const error = await failure(session.verifyCode!(7, new Secret('7778')));
     expect(error.code).toBe('E_VERIFY');
