@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import lockfile from 'proper-lockfile';
-import { appendPrivateLine, assertPrivateFile, ensurePrivateDir, writePrivateFile } from '../state/private-files.js';
+import { appendPrivateLine, ensurePrivateDir, touchPrivateFile, writePrivateFile } from '../state/private-files.js';
 
 /**
  * The audit log: one JSON line per write attempt, each carrying the hash of the one before,
@@ -73,8 +73,7 @@ const queues = new Map<string, { waiting: Pending[]; flushing: boolean }>();
 export async function prepareAudit(stateDir: string): Promise<void> {
   const paths = auditPaths(stateDir);
   await ensurePrivateDir(stateDir);
-  await fs.appendFile(paths.log, '', { mode: 0o600 });
-  await assertPrivateFile(paths.log, 'audit log');
+  await touchPrivateFile(paths.log, 'audit log');
 }
 
 export function appendAudit(stateDir: string, record: AuditRecord): Promise<AuditEntry> {

@@ -1,19 +1,24 @@
-import fs from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UsageError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
-import { randomBytes } from 'node:crypto';
-import { assertPrivateFile } from '../state/private-files.js';
+import { openPrivateAppend, readOpenFile, readPrivateFile, replacePrivateFile } from '../state/safe-file.js';
+import { csvRow, restoreCell } from './csv-cells.js';
 
 /**
  * Where bulk codes live, since the plan and the journal never hold one:
  * - CodeBook: the user's own codes file (--codes, 0600 or refused). A change row with
  *   `codes:COLUMN` takes the value in that column of the codes file's row with the same
  *   number (rows counted from 1 after the header). The plan stores only column and row.
- * - GeneratedCodes: the --codes-out file. A generated code is written there (fsync'd) BEFORE
- *   it is sent to the panel, so a run killed mid-write can be resumed with the same code and
- *   can prove whether it landed. At the end the file is rewritten with a status per line.
+ * - GeneratedCodes: the file generated codes go to (bulk --codes-out, users --codes-file). A
+ *   generated code is written there (fsync'd) BEFORE it is sent to the panel, so a run killed
+ *   mid-write can be resumed with the same code and can prove whether it landed. At the end the
+ *   file is rewritten with a status per line.
+ * Both files are opened once and checked on the descriptor (src/state/safe-file.ts).
  */
+
+/** A codes file holds a few thousand short rows; this bounds what is read into memory. */
+const MAX_CODES_FILE_BYTES = 16 << 20;
 
 export class CodeBook {
   private constructor(
@@ -23,13 +28,13 @@ export class CodeBook {
   ) {}
 
   static async load(file: string): Promise<CodeBook> {
+    let text: string;
     try {
-      await assertPrivateFile(file, 'codes file');
+      text = await readPrivateFile(file, 'codes file', MAX_CODES_FILE_BYTES);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`--codes: ${file} does not exist`, { code: 'E_INVALID' });
       throw error;
     }
-    const text = await fs.readFile(file, 'utf8');
     let rows: Array<Record<string, string>>;
     try {
       rows = parseCsv(text, { columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), skip_empty_lines: true, trim: true });
@@ -64,98 +69,165 @@ export async function readStdinCode(stream: NodeJS.ReadableStream = process.stdi
   return new Secret(line, 'new code');
 }
 
-export type DeliveryStatus = 'pending' | 'applied' | 'unconfirmed';
+/** superseded: a newer code for the same slot was applied later (files appended to across runs). */
+export type DeliveryStatus = 'pending' | 'applied' | 'unconfirmed' | 'superseded';
 
-interface GeneratedLine {
+export interface GeneratedLine {
   panel: string;
-  slot: number;
+  /** Unknown until the panel picks it (users add --next). */
+  slot?: number;
   name: string;
   code: Secret;
   status: DeliveryStatus;
 }
 
-const HEADER = 'panel,slot,name,code,status';
+const HEADER = ['panel', 'slot', 'name', 'code', 'status'];
+
+/** What to do when the file already holds codes. */
+export type ExistingCodes = 'refuse' | 'resume' | 'append';
 
 export class GeneratedCodes {
-  private readonly lines = new Map<string, GeneratedLine>();
+  private readonly lines: GeneratedLine[] = [];
   private chain: Promise<void> = Promise.resolve();
+  private closed = false;
 
-  private constructor(readonly file: string) {}
+  private constructor(
+    readonly file: string,
+    private readonly handle: FileHandle,
+  ) {}
 
   /**
-   * Opens the --codes-out file. A fresh run refuses an existing file (never overwrite codes
-   * someone may still need); a resumed run reads it back to reuse codes already drawn.
+   * Opens (or creates) the codes file and checks it on its descriptor, before anything is sent:
+   * `refuse` (a fresh bulk run: never mix codes into a file someone may still need), `resume`
+   * (read it back to reuse codes already drawn), `append` (users: one file for many runs).
    */
-  static async open(file: string, resume: boolean): Promise<GeneratedCodes> {
-    const book = new GeneratedCodes(file);
-    let text: string | undefined;
+  static async open(file: string, existingOrResume: ExistingCodes | boolean): Promise<GeneratedCodes> {
+    const existing = existingOrResume === true ? 'resume' : existingOrResume === false ? 'refuse' : existingOrResume;
+    const { handle, created } = await openPrivateAppend(file, 'codes file');
+    const book = new GeneratedCodes(file, handle);
     try {
-      await assertPrivateFile(file, 'codes file');
-      text = await fs.readFile(file, 'utf8');
+      const text = created ? '' : await readOpenFile(handle, file, 'codes file', MAX_CODES_FILE_BYTES);
+      book.parse(text);
+      // A file with only the header (a run stopped before its first code) may be used again.
+      if (book.lines.length && existing === 'refuse') {
+        throw new UsageError(`${file} already exists; panelctl will not overwrite a codes file`, { code: 'E_EXISTS', hint: 'choose a new file name, or add --resume to continue the run that wrote it' });
+      }
+      if (!text.trim()) await book.appendRows([HEADER]);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await handle.close();
+      throw error;
     }
-    if (text !== undefined && !resume && text.trim()) {
-      throw new UsageError(`${file} already exists; panelctl will not overwrite a codes file`, { code: 'E_EXISTS', hint: 'choose a new file name, or add --resume to continue the run that wrote it' });
-    }
-    for (const line of (text ?? '').split('\n').slice(1)) {
-      const [panel, slot, name, code, status] = line.split(',');
-      if (!panel || !code) continue;
-      book.lines.set(`${panel}#${slot}`, { panel, slot: Number(slot), name, code: new Secret(code, 'generated code'), status: status as DeliveryStatus });
-    }
-    if (text === undefined) await replaceOwnerOnly(file, `${HEADER}\n`);
     return book;
+  }
+
+  /** Reads rows back: this format (header + status), or the older users format (panel,slot,name,code). */
+  private parse(text: string): void {
+    let rows: string[][];
+    try {
+      rows = parseCsv(text, { relax_column_count: true, skip_empty_lines: true });
+    } catch (error) {
+      throw new UsageError(`codes file ${this.file} is not valid CSV (${(error as { code?: string }).code ?? 'parse error'}); panelctl will not add to it`, { code: 'E_INVALID', hint: 'choose a new file name' });
+    }
+    for (const raw of rows) {
+      const [panel, slot, name, code, status] = raw.map(restoreCell);
+      if (!panel || !code || (panel === 'panel' && code === 'code')) continue;
+      const known: DeliveryStatus[] = ['pending', 'applied', 'unconfirmed', 'superseded'];
+      // The older users format wrote a line only after the change was verified.
+      const state = status === undefined ? 'applied' : known.includes(status as DeliveryStatus) ? (status as DeliveryStatus) : 'unconfirmed';
+      this.remember({ panel, slot: slot ? Number(slot) : undefined, name: name ?? '', code: new Secret(code, 'generated code'), status: state });
+    }
+  }
+
+  /** A repeated row for the same slot and code (a resumed run wrote it again) updates the first. */
+  private remember(line: GeneratedLine): GeneratedLine {
+    const last = this.last(line.panel, line.slot);
+    if (last && last.code.reveal() === line.code.reveal()) {
+      last.status = line.status;
+      return last;
+    }
+    this.lines.push(line);
+    return line;
+  }
+
+  private last(panel: string, slot: number | undefined): GeneratedLine | undefined {
+    for (let i = this.lines.length - 1; i >= 0; i--) if (this.lines[i].panel === panel && this.lines[i].slot === slot) return this.lines[i];
+    return undefined;
   }
 
   /** A code drawn by an earlier run for this slot that may be on the panel already. */
   earlier(panel: string, slot: number): Secret | undefined {
-    const line = this.lines.get(`${panel}#${slot}`);
-    return line && line.status !== 'applied' ? line.code : undefined;
+    const line = this.last(panel, slot);
+    return line && (line.status === 'pending' || line.status === 'unconfirmed') ? line.code : undefined;
   }
 
-  /** Records a code before it is sent, durably (appends are serialised and fsync'd). */
+  /** Records a code before it is sent, durably (appends are serialised and fsync'd); returns its line. */
+  async record(panel: string, slot: number | undefined, name: string | undefined, code: Secret): Promise<GeneratedLine> {
+    const line = this.remember({ panel, slot, name: name ?? '', code, status: 'pending' });
+    await this.appendRows([[panel, slot === undefined ? '' : String(slot), line.name, code.reveal(), 'pending']]);
+    return line;
+  }
+
+  /** Records a code before it is sent (bulk: the slot is known). */
   async pending(panel: string, slot: number, name: string | undefined, code: Secret): Promise<void> {
-    const entry: GeneratedLine = { panel, slot, name: (name ?? '').replaceAll(',', ' '), code, status: 'pending' };
-    this.lines.set(`${panel}#${slot}`, entry);
+    await this.record(panel, slot, name, code);
+  }
+
+  private async appendRows(rows: string[][]): Promise<void> {
     const write = this.chain.then(async () => {
-      const handle = await fs.open(this.file, 'a', 0o600);
-      try {
-        await handle.appendFile(`${entry.panel},${entry.slot},${entry.name},${code.reveal()},pending\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await this.handle.appendFile(csvRow(rows));
+      await this.handle.sync();
     });
     this.chain = write.catch(() => undefined);
     await write;
   }
 
+  /** Settles one line: its status, and its slot once the panel picked it. */
+  settle(line: GeneratedLine, status: DeliveryStatus, found: { slot?: number; name?: string } = {}): void {
+    if (found.slot !== undefined) line.slot = found.slot;
+    if (found.name && !line.name) line.name = found.name;
+    line.status = status;
+    if (status !== 'applied') return;
+    // The code this one replaced in the same slot is no longer in force.
+    for (const other of this.lines) if (other !== line && other.panel === line.panel && other.slot === line.slot && other.status === 'applied') other.status = 'superseded';
+  }
+
   mark(panel: string, slot: number, status: DeliveryStatus): void {
-    const line = this.lines.get(`${panel}#${slot}`);
-    if (line) line.status = status;
+    const line = this.last(panel, slot);
+    if (line) this.settle(line, status);
+  }
+
+  /** Forgets a line whose code was proven not to have landed (it is in force nowhere). */
+  forget(line: GeneratedLine): void {
+    const index = this.lines.lastIndexOf(line);
+    if (index >= 0) this.lines.splice(index, 1);
+  }
+
+  drop(panel: string, slot: number): void {
+    const line = this.last(panel, slot);
+    if (line) this.forget(line);
   }
 
   /**
-   * Rewrites the file with one line per slot: 'applied' (verified on the panel) or
-   * 'unconfirmed' (sent, but not proven to have landed). Codes that were never sent, or proven
+   * Rewrites the file with one line per code: 'applied' (verified on the panel), 'unconfirmed'
+   * (sent, but not proven to have landed) or 'superseded'. Codes that were never sent, or proven
    * not to have landed, were dropped: they are not in force anywhere.
    */
   async finish(): Promise<{ applied: number; unconfirmed: number }> {
     await this.chain;
-    // A line still pending was drawn by an earlier run that this one never got back to.
-    const kept = [...this.lines.values()].map((l) => (l.status === 'pending' ? { ...l, status: 'unconfirmed' as const } : l));
-    await replaceOwnerOnly(this.file, `${HEADER}\n${kept.map((l) => `${l.panel},${l.slot},${l.name},${l.code.reveal()},${l.status}\n`).join('')}`);
-    return { applied: kept.filter((l) => l.status === 'applied').length, unconfirmed: kept.filter((l) => l.status === 'unconfirmed').length };
+    // A line still pending was drawn by a run that never got back to it.
+    for (const line of this.lines) if (line.status === 'pending') line.status = 'unconfirmed';
+    const rows = this.lines.map((l) => [l.panel, l.slot === undefined ? '' : String(l.slot), l.name, l.code.reveal(), l.status]);
+    try {
+      await replacePrivateFile(this.file, csvRow([HEADER, ...rows]), 'codes file');
+    } finally {
+      await this.close();
+    }
+    return { applied: this.lines.filter((l) => l.status === 'applied').length, unconfirmed: this.lines.filter((l) => l.status === 'unconfirmed').length };
   }
 
-  drop(panel: string, slot: number): void {
-    this.lines.delete(`${panel}#${slot}`);
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close();
   }
-}
-
-/** Writes a whole file readable only by its owner, atomically (temp file, then rename). */
-async function replaceOwnerOnly(file: string, text: string): Promise<void> {
-  const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(temp, text, { mode: 0o600, flag: 'wx' });
-  await fs.rename(temp, file);
 }

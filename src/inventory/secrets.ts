@@ -1,15 +1,14 @@
-import fs from 'node:fs/promises';
 import { Secret } from '../core/secret.js';
 import { UsageError } from '../core/errors.js';
-import { assertPrivateFile } from '../state/private-files.js';
+import { readPrivateFile } from '../state/safe-file.js';
 import { expandHome } from '../state/paths.js';
 
 /** Asks the person at the terminal for a secret, masked. Absent when there is no terminal. */
 export type SecretPrompt = (label: string) => Promise<string>;
 
 /**
- * Reads a secret from where a reference points: `env:NAME`, `file:PATH` (must be 0600,
- * like an ssh key), or `prompt` (masked, terminal only). Errors name the reference, never a value.
+ * Reads a secret from where a reference points: `env:NAME`, `file:PATH` (yours and 0600,
+ * like an ssh key; not a link), or `prompt` (masked, terminal only). Errors name the reference, never a value.
  */
 export async function resolveSecretRef(ref: string, label: string, prompt?: SecretPrompt): Promise<Secret> {
   if (ref.startsWith('env:')) {
@@ -23,8 +22,8 @@ export async function resolveSecretRef(ref: string, label: string, prompt?: Secr
   if (ref.startsWith('file:')) {
     const file = expandHome(ref.slice(5));
     try {
-      await assertPrivateFile(file, `secrets file for ${label}`);
-      const value = (await fs.readFile(file, 'utf8')).split(/\r?\n/)[0].trim();
+      // One open descriptor, checked and then read: no window to swap the file in between.
+      const value = (await readPrivateFile(file, `secrets file for ${label}`, 64 * 1024)).split(/\r?\n/)[0].trim();
       if (!value) throw new UsageError(`${label}: secrets file ${file} is empty`, { code: 'E_SECRET_MISSING' });
       return new Secret(value, label);
     } catch (error) {

@@ -34,6 +34,8 @@ export interface AddUserRequest {
   partitions?: number[];
   type?: string;
   allowWeak?: boolean;
+  /** Runs after every check that needs no panel, just before connecting (saves a generated code first). */
+  beforeSend?: () => Promise<void>;
 }
 
 const auditBase = (target: Target) => ({ panel: target.name, driver: target.driver });
@@ -54,27 +56,30 @@ export async function addUser(target: Target, ctx: OperationContext, request: Ad
   return audited(
     ctx,
     { ...auditBase(target), action: 'users.add', slot: request.slot, name: request.name },
-    () =>
-      withPanel(target, ctx, ({ session, secrets }) => {
+    async () => {
+      await request.beforeSend?.();
+      return withPanel(target, ctx, ({ session, secrets }) => {
         checkCode(request.code, { ...codePolicyFor(driver, target, request.allowWeak), ...duressGuard(target, secrets) }, 'new code');
         return createUserStep(session, driver, wanted);
-      }),
+      });
+    },
     (user) => user.slot,
   );
 }
 
-export async function setCode(target: Target, ctx: OperationContext, request: { slot: number; code: Secret; allowWeak?: boolean }): Promise<UserSlot> {
+export async function setCode(target: Target, ctx: OperationContext, request: { slot: number; code: Secret; allowWeak?: boolean; beforeSend?: () => Promise<void> }): Promise<UserSlot> {
   const driver = await describeTarget(target);
   requireCapability(driver, 'users.set-code', 'change codes');
   checkSlot(driver, request.slot);
   checkCode(request.code, codePolicyFor(driver, target, request.allowWeak), 'new code');
 
-  return audited(ctx, { ...auditBase(target), action: 'users.set-code', slot: request.slot }, () =>
-    withPanel(target, ctx, ({ session, secrets }) => {
+  return audited(ctx, { ...auditBase(target), action: 'users.set-code', slot: request.slot }, async () => {
+    await request.beforeSend?.();
+    return withPanel(target, ctx, ({ session, secrets }) => {
       checkCode(request.code, { ...codePolicyFor(driver, target, request.allowWeak), ...duressGuard(target, secrets) }, 'new code');
       return changeCodeStep(session, driver, request.slot, request.code);
-    }),
-  );
+    });
+  });
 }
 
 /**

@@ -1,11 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { UsageError } from '../core/errors.js';
+import { callerUid, octal, openPrivateAppend, readPrivateFile, replacePrivateFile } from './safe-file.js';
 
 /**
- * Files that may hold secrets or security-relevant state are created 0600 inside 0700
- * directories, and refused when someone loosened them, as ssh does with its keys.
+ * panelctl's own state (audit log, leases, journals, the state key) lives in 0700 directories
+ * owned by the caller, in 0600 files, refused when someone loosened them, as ssh does with its
+ * keys. The files themselves are opened and checked through safe-file.ts (on the descriptor).
  */
 
 const isWindows = process.platform === 'win32';
@@ -14,6 +15,12 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   if (isWindows) return;
   const stat = await fs.stat(dir);
+  if (stat.uid !== callerUid()) {
+    throw new UsageError(`directory ${dir} belongs to uid ${stat.uid}, not to you (uid ${callerUid()}); panelctl keeps its state in a directory of its own`, {
+      code: 'E_PERMISSIONS',
+      hint: 'set PANELCTL_STATE_DIR to a directory of your own',
+    });
+  }
   if (stat.mode & 0o077) {
     throw new UsageError(`directory ${dir} is accessible by other users (mode ${octal(stat.mode)}); panelctl keeps it private`, {
       code: 'E_PERMISSIONS',
@@ -22,30 +29,16 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
   }
 }
 
-/** Refuses a file readable or writable by group or others. */
-export async function assertPrivateFile(file: string, what = 'file'): Promise<void> {
-  if (isWindows) return;
-  const stat = await fs.stat(file);
-  if (stat.mode & 0o077) {
-    throw new UsageError(`${what} ${file} is accessible by other users (mode ${octal(stat.mode)}); refusing to use it`, {
-      code: 'E_PERMISSIONS',
-      hint: `run: chmod 600 ${file}`,
-    });
-  }
+/** Writes atomically (a new 0600 temp file, fsync'd, renamed over the name). */
+export async function writePrivateFile(file: string, data: string, what = 'state file'): Promise<void> {
+  await ensurePrivateDir(path.dirname(file));
+  await replacePrivateFile(file, data, what, { directoryChecked: true });
 }
 
-/** Writes atomically (temp file + rename) with mode 0600. */
-export async function writePrivateFile(file: string, data: string): Promise<void> {
+/** Appends a line to a 0600 file of the caller's, creating it if needed (checked on the descriptor). */
+export async function appendPrivateLine(file: string, line: string, what = 'state file'): Promise<void> {
   await ensurePrivateDir(path.dirname(file));
-  const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(temp, data, { mode: 0o600 });
-  await fs.rename(temp, file);
-}
-
-/** Appends a line to a 0600 file, creating it if needed. */
-export async function appendPrivateLine(file: string, line: string): Promise<void> {
-  await ensurePrivateDir(path.dirname(file));
-  const handle = await fs.open(file, 'a', 0o600);
+  const { handle } = await openPrivateAppend(file, what);
   try {
     await handle.appendFile(line.endsWith('\n') ? line : `${line}\n`);
     await handle.sync();
@@ -54,19 +47,19 @@ export async function appendPrivateLine(file: string, line: string): Promise<voi
   }
 }
 
-/** Creates a new file only for the owner; fails if it exists, so nothing is silently overwritten. */
-export async function createPrivateFileExclusive(file: string): Promise<fs.FileHandle> {
-  await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  try {
-    return await fs.open(file, 'wx', 0o600);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new UsageError(`${file} already exists; panelctl will not overwrite a codes file`, { code: 'E_EXISTS', hint: 'choose a new file name' });
-    }
-    throw error;
-  }
+/** Creates the file if needed and checks it (yours, 0600, regular, one link) without writing. */
+export async function touchPrivateFile(file: string, what = 'state file'): Promise<void> {
+  await ensurePrivateDir(path.dirname(file));
+  const { handle } = await openPrivateAppend(file, what);
+  await handle.close();
 }
 
-function octal(mode: number): string {
-  return (mode & 0o777).toString(8).padStart(4, '0');
+/** Reads a private state file (yours, no group/other bits, no link); undefined when absent. */
+export async function readPrivateStateFile(file: string, what = 'state file', maxBytes?: number): Promise<string | undefined> {
+  try {
+    return await readPrivateFile(file, what, maxBytes);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }

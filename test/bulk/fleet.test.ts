@@ -8,6 +8,7 @@ import { applyPlan, type ApplyReport } from '../../src/bulk/apply.js';
 import { planStatus } from '../../src/bulk/status.js';
 import { readAudit } from '../../src/audit/log.js';
 import { allText, fake, startFleet, type Fleet, type SeedUser } from './support/fleet.js';
+import { readCodesCsv } from '../support/codes-csv.js';
 
 /**
  * 200 simulated panels on real TCP ports: plan a change list with adds, code changes,
@@ -82,7 +83,7 @@ beforeAll(async () => {
     retries: 2,
     backoffMs: 20,
     maxBackoffMs: 200,
-    codes: { book: codes, generated: await GeneratedCodes.open(codesOut, false) },
+    codes: { book: codes, generated: await GeneratedCodes.open(codesOut, 'refuse') },
     access: fake.access,
   });
 }, 60_000);
@@ -128,12 +129,7 @@ describe('bulk plan over 200 panels', () => {
 describe('bulk apply over 200 panels, 32 at a time', () => {
   it('leaves every panel exactly in the planned state, one write per step', async () => {
     const generated = new Map(
-      (await fs.readFile(codesOut, 'utf8'))
-        .trim()
-        .split('\n')
-        .slice(1)
-        .map((l) => l.split(','))
-        .map(([panel, slot, , code, status]) => [`${panel}#${slot}`, { code, status }]),
+      (await readCodesCsv(codesOut)).map(([panel, slot, , code, status]) => [`${panel}#${slot}`, { code, status }]),
     );
     for (let i = 0; i < PANELS; i++) {
       const name = `p${String(i).padStart(3, '0')}`;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
 import { makeSandbox, type CliResult, type Sandbox } from '../support/cli.js';
 import { ensureBuilt } from './support/build.js';
+import { readCodesCsv } from '../support/codes-csv.js';
 
 /**
  * The real binary against real INTEGRA simulators (drivers/integra), over TCP: plan, apply with
@@ -64,7 +65,7 @@ describe.skipIf(!ready)('bulk with the INTEGRA driver, through the binary', () =
     const applied = await run(['bulk', 'apply', plan, '--codes-out', codesOut, '--concurrency', '4']);
     expect(applied.code, applied.stderr).toBe(0);
     expect((await fs.stat(codesOut)).mode & 0o777).toBe(0o600);
-    const delivered = (await fs.readFile(codesOut, 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
+    const delivered = await readCodesCsv(codesOut);
     expect(delivered).toHaveLength(PANELS);
     for (let i = 0; i < PANELS; i++) {
       const line = delivered.find(([panel]) => panel === `site-${i}`)!;
@@ -84,7 +85,7 @@ describe.skipIf(!ready)('bulk with the INTEGRA driver, through the binary', () =
     await fs.writeFile(changes, 'panel,action,slot,code\nchain=a,set-code,30,generate\n');
     const plan = path.join(sandbox.dir, 'plan-2.json');
     expect((await run(['bulk', 'plan', changes, '--out', plan])).code).toBe(0);
-    const applied = await run(['bulk', 'apply', plan, '--reveal']);
+    const applied = await run(['bulk', 'apply', plan, '--reveal', '-o', 'json']);
     expect(applied.code, applied.stderr).toBe(0);
     for (let i = 0; i < PANELS; i += 2) expect(applied.stdout).toContain(userIn(sims[i], 30).code);
   });

@@ -7,6 +7,7 @@ import { createSimulator as createModbus } from '../../drivers/modbus/simulator.
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
 import { makeSandbox, type CliResult, type Sandbox } from '../support/cli.js';
 import { ensureBuilt } from './support/build.js';
+import { readCodesCsv } from '../support/codes-csv.js';
 
 /**
  * One change list across the three real drivers, through the binary: INTEGRA (names, BCD codes),
@@ -81,12 +82,7 @@ describe('bulk across INTEGRA, DSC and Modbus panels', () => {
     const applied = await run(['bulk', 'apply', plan, '--codes-out', codesOut, '--concurrency', '6']);
     expect(applied.code, applied.stderr).toBe(0);
     const delivered = new Map(
-      (await fs.readFile(codesOut, 'utf8'))
-        .trim()
-        .split('\n')
-        .slice(1)
-        .map((line) => line.split(','))
-        .map((fields) => [fields[0], fields]),
+      (await readCodesCsv(codesOut)).map((fields) => [fields[0], fields]),
     );
     expect(delivered.size).toBe(6);
 

@@ -9,6 +9,7 @@ import { buildPlan, writePlan, type BulkPlan } from '../../src/bulk/plan.js';
 import { journalFile, planDir, readJournal } from '../../src/bulk/journal.js';
 import { ensureBuilt } from './support/build.js';
 import { fake, startFleet, type Fleet, type SeedUser } from './support/fleet.js';
+import { readCodesCsv } from '../support/codes-csv.js';
 
 /**
  * kill -9 of the applying process at random points, then --resume: every panel must end in
@@ -116,12 +117,7 @@ describe.each(SEEDS)('kill -9 during apply, then --resume (seed %i)', (seed) => 
     expect(summary.counts['done:found on the panel'] ?? 0).toBeLessThanOrEqual(inFlight);
 
     const generated = new Map(
-      (await fs.readFile(args.codesOut, 'utf8'))
-        .trim()
-        .split('\n')
-        .slice(1)
-        .map((l) => l.split(','))
-        .map(([panel, slot, , code, status]) => [`${panel}#${slot}`, { code, status }]),
+      (await readCodesCsv(args.codesOut)).map(([panel, slot, , code, status]) => [`${panel}#${slot}`, { code, status }]),
     );
     for (const [name, { panel }] of fleet.panels) {
       const names = Object.fromEntries([...panel.state.users.entries()].map(([slot, u]) => [slot, u.name]));

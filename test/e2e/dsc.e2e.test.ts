@@ -99,7 +99,7 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
   });
 
   it('adds in the first free user slot with --next --generate, and traces with --debug without codes', async () => {
-    const result = await panelctl(['--debug', 'users', 'add', '--panel', 'shop', '--next', '--generate', '-o', 'json']);
+    const result = await panelctl(['--debug', 'users', 'add', '--panel', 'shop', '--next', '--generate', '--codes-out', `${sandbox.dir}/dsc-codes.csv`, '-o', 'json']);
     expect(result.code, result.stderr).toBe(0);
     const slot = JSON.parse(result.stdout).user.slot;
     expect(slot).toBe(5);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createSimulator } from '../../drivers/integra/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
 import { makeSandbox, type CliResult, type Sandbox } from '../support/cli.js';
+import { readCodesCsv } from '../support/codes-csv.js';
 
 /**
  * The real panelctl binary, as a child process, against the INTEGRA simulator on a real
@@ -143,7 +144,7 @@ describe('panelctl against the INTEGRA simulator', () => {
     expect(sim.stats.framesIn).toBe(frames);
   });
 
-  it('adds with --next --generate --reveal and with --codes-file', async () => {
+  it('adds with --next --generate --reveal and with --codes-out', async () => {
     const revealed = await panelctl(['users', 'add', '--panel', 'lab', '--next', '--name', 'Temp', '--generate', '--reveal', '-o', 'json']);
     expect(revealed.code, revealed.stderr).toBe(0);
     const doc = JSON.parse(revealed.stdout);
@@ -151,11 +152,10 @@ describe('panelctl against the INTEGRA simulator', () => {
     expect(userIn(doc.user.slot).code).toBe(doc.generatedCode);
 
     const codesFile = path.join(sandbox.dir, 'codes.csv');
-    const filed = await panelctl(['users', 'add', '--panel', 'lab', '--next', '--name', 'Filed', '--generate', '--codes-file', codesFile, '-o', 'json']);
+    const filed = await panelctl(['users', 'add', '--panel', 'lab', '--next', '--name', 'Filed', '--generate', '--codes-out', codesFile, '-o', 'json']);
     expect(filed.code, filed.stderr).toBe(0);
     const slot = JSON.parse(filed.stdout).user.slot;
-    const line = (await fs.readFile(codesFile, 'utf8')).trim();
-    expect(line).toBe(`lab,${slot},Filed,${userIn(slot).code}`);
+    expect(await readCodesCsv(codesFile)).toEqual([['lab', String(slot), 'Filed', userIn(slot).code, 'applied']]);
     expect((await fs.stat(codesFile)).mode & 0o777).toBe(0o600);
     expect(filed.stdout + filed.stderr).not.toContain(userIn(slot).code);
   });

@@ -11,6 +11,7 @@ import { planStatus, type StepStatusRow } from '../../bulk/status.js';
 import { describeClaim } from '../../bulk/claims.js';
 import { inShard, parseShard, type Shard } from '../../bulk/shard.js';
 import type { Cli } from '../context.js';
+import { checkRevealAllowed } from '../code-input.js';
 
 function count(value: string | undefined, field: string, min: number): number {
   if (value === undefined || !/^\d+$/.test(value) || Number(value) < min) throw new ValidationError(field, `must be a whole number from ${min}`);
@@ -76,7 +77,13 @@ export async function runPlan(cli: Cli, file: string, flags: PlanFlags): Promise
   cli.out.result({ id: plan.id, file: flags.out, totals, panels: plan.panels }, plan.panels, planColumns, plan.panels.map((p) => ({ id: plan.id, ...p })));
   cli.out.say(`plan ${plan.id} written to ${flags.out}: ${totals.steps} step(s) on ${totals.panels} panel(s), ${totals.noops} no-op(s), ${totals.conflicts} conflict(s)`);
   if (totals.conflicts) cli.out.note('conflicts are not applied; fix the change list or the panels and plan again to include them');
-  cli.out.note(`apply it with: panelctl bulk apply ${flags.out}`);
+  // The apply needs the same codes file as the plan, when it takes codes from one (issue 19).
+  cli.out.note(`apply it with: panelctl bulk apply ${shellWord(flags.out)}${flags.codes ? ` --codes ${shellWord(flags.codes)}` : ''}`);
+}
+
+/** A path as a shell word: quoted when it holds anything but safe characters. */
+function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }
 
 interface ApplyFlags {
@@ -139,6 +146,7 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
   const retries = count(flags.retries, '--retries', 0);
   const shard: Shard | undefined = flags.shard ? parseShard(flags.shard) : undefined;
   if (flags.codesOut && flags.reveal) throw new UsageError('choose one of --codes-out FILE and --reveal', { code: 'E_INVALID' });
+  if (flags.reveal) checkRevealAllowed(cli);
   const plan = await readPlan(file);
   const scope = panelsInScope(plan, shard);
   const sources = new Set(scope.flatMap((p) => p.steps.map((s) => s.code?.source)));
@@ -149,7 +157,7 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
   const codes = {
     book: flags.codes ? await CodeBook.load(flags.codes) : undefined,
     stdin: sources.has('stdin') ? await readStdinCode() : undefined,
-    generated: flags.codesOut ? await GeneratedCodes.open(flags.codesOut, Boolean(flags.resume)) : undefined,
+    generated: flags.codesOut ? await GeneratedCodes.open(flags.codesOut, flags.resume ? 'resume' : 'refuse') : undefined,
     allowWeak: flags.allowWeak,
   };
 

@@ -4,7 +4,7 @@ import type { Column } from '../../output/table.js';
 import { addUser, codePolicyFor, listUsers, removeUser, setCode } from '../../operations/users.js';
 import { describeTarget } from '../../operations/session.js';
 import type { Cli, TargetFlags } from '../context.js';
-import { deliverGeneratedCode, obtainNewCode, type CodeFlags } from '../code-input.js';
+import { obtainNewCode, openCodesOut, withSavedCode, type CodeFlags } from '../code-input.js';
 import { parsePartitions } from '../target-options.js';
 import { askConfirm } from '../prompts.js';
 
@@ -77,12 +77,15 @@ export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
   if (keepsNames && !flags.name) throw new ValidationError('--name', 'is required');
   const policy = codePolicyFor(await describeTarget(target), target, flags.allowWeak);
   const { code, generated } = await obtainNewCode(flags, cli, policy);
-  const user = await addUser(target, cli.ctx, { slot, name: flags.name ?? '', code, partitions, type: flags.type, allowWeak: flags.allowWeak });
-  const delivery = generated ? await deliverGeneratedCode(flags, cli, { panel: target.name, slot: user.slot, name: user.name }, code) : { revealed: false };
-  cli.out.result({ panel: target.name, action: 'users.add', verified: true, user: userJson(user), ...(delivery.revealed ? { generatedCode: code.reveal() } : {}), codesFile: delivery.codesFile ?? null }, undefined, undefined);
+  // A generated code's home is opened and checked before anything is sent (issue 13).
+  const codes = generated ? await openCodesOut(flags) : undefined;
+  const user = await withSavedCode(codes, { panel: target.name, slot, name: flags.name }, code, (beforeSend) =>
+    addUser(target, cli.ctx, { slot, name: flags.name ?? '', code, partitions, type: flags.type, allowWeak: flags.allowWeak, beforeSend }), (u) => ({ slot: u.slot, name: u.name }));
+  const revealed = generated && !codes;
+  cli.out.result({ panel: target.name, action: 'users.add', verified: true, user: userJson(user), ...(revealed ? { generatedCode: code.reveal() } : {}), codesFile: codes?.file ?? null }, undefined, undefined);
   cli.out.say(`${cli.out.color.green('✓')} added ${user.name ? `"${user.name}" ` : ''}in slot ${user.slot} on ${target.name} (verified by reading it back)`);
-  if (delivery.revealed && !cli.out.machine) cli.out.say(`generated code (shown once): ${code.reveal()}`);
-  if (delivery.codesFile) cli.out.note(`generated code saved to ${delivery.codesFile}`);
+  if (revealed && !cli.out.machine) cli.out.say(`generated code (shown once): ${code.reveal()}`);
+  if (codes) cli.out.note(`generated code saved to ${codes.file}`);
 }
 
 type SetCodeFlags = TargetFlags & CodeFlags & { slot?: string };
@@ -92,12 +95,13 @@ export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
   const target = await cli.target(flags);
   const policy = codePolicyFor(await describeTarget(target), target, flags.allowWeak);
   const { code, generated } = await obtainNewCode(flags, cli, policy);
-  const user = await setCode(target, cli.ctx, { slot, code, allowWeak: flags.allowWeak });
-  const delivery = generated ? await deliverGeneratedCode(flags, cli, { panel: target.name, slot, name: user.name }, code) : { revealed: false };
-  cli.out.result({ panel: target.name, action: 'users.set-code', verified: true, user: userJson(user), ...(delivery.revealed ? { generatedCode: code.reveal() } : {}), codesFile: delivery.codesFile ?? null }, undefined, undefined);
+  const codes = generated ? await openCodesOut(flags) : undefined;
+  const user = await withSavedCode(codes, { panel: target.name, slot }, code, (beforeSend) => setCode(target, cli.ctx, { slot, code, allowWeak: flags.allowWeak, beforeSend }), (u) => ({ slot: u.slot, name: u.name }));
+  const revealed = generated && !codes;
+  cli.out.result({ panel: target.name, action: 'users.set-code', verified: true, user: userJson(user), ...(revealed ? { generatedCode: code.reveal() } : {}), codesFile: codes?.file ?? null }, undefined, undefined);
   cli.out.say(`${cli.out.color.green('✓')} changed the code of slot ${slot}${user.name ? ` ("${user.name}")` : ''} on ${target.name} (verified)`);
-  if (delivery.revealed && !cli.out.machine) cli.out.say(`generated code (shown once): ${code.reveal()}`);
-  if (delivery.codesFile) cli.out.note(`generated code saved to ${delivery.codesFile}`);
+  if (revealed && !cli.out.machine) cli.out.say(`generated code (shown once): ${code.reveal()}`);
+  if (codes) cli.out.note(`generated code saved to ${codes.file}`);
 }
 
 export async function runRemove(cli: Cli, flags: TargetFlags & { slot?: string }): Promise<void> {

@@ -1,0 +1,223 @@
+import { constants, type Stats } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { UsageError } from '../core/errors.js';
+
+/**
+ * The one way panelctl opens a file that holds a secret (codes files, secrets files, the
+ * state key) or that it must be able to trust (state files). Every check runs on the OPEN
+ * descriptor, never on the path before opening it, so a file swapped between check and use
+ * (a symlink planted, a file replaced) is never the one read or written:
+ *
+ * - opened with O_NOFOLLOW: a symbolic link in the last path component is refused;
+ * - new files are created with O_CREAT|O_EXCL (never an existing file, never through a link),
+ *   then set to 0600 whatever the umask;
+ * - fstat on the descriptor: a regular file, owned by the caller (effective uid), no group or
+ *   other permission bits, and (for files written to) exactly one link, so no hard link to the
+ *   file sits elsewhere;
+ * - the directory a file is written in is owned by the caller or root and not writable by group
+ *   or others, unless it has the sticky bit (like /tmp), where others cannot rename or remove
+ *   a file they do not own. Only the directory itself is checked, not its ancestors.
+ *
+ * Windows has no such modes; there the checks are skipped (documented in SECURITY.md).
+ */
+
+const posix = process.platform !== 'win32';
+const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+/** A planted FIFO must not block the open; on a regular file O_NONBLOCK changes nothing. */
+const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
+
+export const callerUid = (): number => process.geteuid?.() ?? -1;
+
+export function octal(mode: number): string {
+  return (mode & 0o777).toString(8).padStart(4, '0');
+}
+
+/** Errors of this module: exit 2, code E_PERMISSIONS (or E_EXISTS), naming the file and the rule. */
+function refuse(message: string, hint: string, code = 'E_PERMISSIONS'): UsageError {
+  return new UsageError(message, { code, hint });
+}
+
+function openFailure(error: unknown, file: string, what: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  // Linux says ELOOP for O_NOFOLLOW on a link; the BSDs say EMLINK.
+  if (code === 'ELOOP' || code === 'EMLINK') {
+    return refuse(`${what} ${file} is a symbolic link; panelctl does not follow links for files that hold secrets`, 'give the path of the file itself (not a link to it)');
+  }
+  if (code === 'EEXIST') return refuse(`${what} ${file} already exists; panelctl will not overwrite it`, 'choose a new file name', 'E_EXISTS');
+  if (code === 'EACCES' || code === 'EPERM') return refuse(`${what} ${file}: permission denied`, 'check the file and its directory belong to you');
+  return error;
+}
+
+export interface FileRules {
+  /** Files written to: exactly one link and mode exactly 0600. */
+  forWriting?: boolean;
+}
+
+/** The checks on an open file's fstat. Throws naming the first rule broken. */
+export function checkOwnedPrivate(stat: Stats, file: string, what: string, rules: FileRules = {}): void {
+  if (!posix) return;
+  if (!stat.isFile()) throw refuse(`${what} ${file} is not a regular file`, 'give the path of an ordinary file');
+  const me = callerUid();
+  if (stat.uid !== me) {
+    throw refuse(`${what} ${file} belongs to uid ${stat.uid}, not to you (uid ${me}); refusing to use it`, `use a file of your own (as its owner: chown ${me} ${file})`);
+  }
+  if (stat.mode & 0o077) {
+    throw refuse(`${what} ${file} is accessible by other users (mode ${octal(stat.mode)}); refusing to use it`, `run: chmod 600 ${file}`);
+  }
+  if (!rules.forWriting) return;
+  if ((stat.mode & 0o777) !== 0o600) throw refuse(`${what} ${file} has mode ${octal(stat.mode)}, not 0600`, `run: chmod 600 ${file}`);
+  if (stat.nlink !== 1) {
+    throw refuse(`${what} ${file} has ${stat.nlink} hard links; another name could reach what panelctl writes into it`, 'choose a new file name');
+  }
+}
+
+/**
+ * The directory rule for files panelctl writes secrets into: owned by the caller or root, and
+ * not writable by group or others unless sticky. Creates it (0700) when missing.
+ */
+export async function checkWriteDirectory(dir: string, what: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  if (!posix) return;
+  const stat = await fs.stat(dir);
+  if (!stat.isDirectory()) throw refuse(`${dir} (the directory for ${what}) is not a directory`, 'choose another place for the file');
+  const me = callerUid();
+  if (stat.uid !== me && stat.uid !== 0) {
+    throw refuse(`directory ${dir} belongs to uid ${stat.uid}, not to you (uid ${me}) or root; its owner could replace ${what}`, 'write it into a directory of your own');
+  }
+  if (stat.mode & 0o022 && !(stat.mode & 0o1000)) {
+    throw refuse(
+      `directory ${dir} is writable by other users (mode ${octal(stat.mode)}); they could replace or redirect ${what}`,
+      `write it into a directory only you can write (e.g. mkdir -m 700 ~/codes), or run: chmod go-w ${dir}`,
+    );
+  }
+}
+
+/**
+ * Reads a whole secret file from one open descriptor: O_NOFOLLOW, then fstat (regular, yours,
+ * no group/other bits), then read from that same descriptor. ENOENT is passed through for the
+ * caller to word. Refuses files bigger than `maxBytes`.
+ */
+export async function readPrivateFile(file: string, what: string, maxBytes = 1 << 20): Promise<string> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (error) {
+    throw openFailure(error, file, what);
+  }
+  try {
+    const stat = await handle.stat();
+    checkOwnedPrivate(stat, file, what);
+    if (stat.size > maxBytes) throw new UsageError(`${what} ${file} is ${stat.size} bytes; the limit is ${maxBytes}`, { code: 'E_TOO_BIG' });
+    return await readAllFrom(handle, maxBytes, file, what);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readAllFrom(handle: fs.FileHandle, maxBytes: number, file: string, what: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, total);
+    if (bytesRead === 0) break;
+    total += bytesRead;
+    if (total > maxBytes) throw new UsageError(`${what} ${file} is larger than the limit of ${maxBytes} bytes`, { code: 'E_TOO_BIG' });
+    chunks.push(buffer.subarray(0, bytesRead));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Creates a new file 0600 for the caller: O_CREAT|O_EXCL|O_NOFOLLOW in a checked directory. */
+export async function createPrivateFile(file: string, what: string): Promise<fs.FileHandle> {
+  await checkWriteDirectory(path.dirname(path.resolve(file)), what);
+  return createInCheckedDirectory(file, what);
+}
+
+async function createInCheckedDirectory(file: string, what: string): Promise<fs.FileHandle> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, CREATE_NEW, 0o600);
+  } catch (error) {
+    throw openFailure(error, file, what);
+  }
+  try {
+    if (posix) await handle.chmod(0o600); // a umask like 0277 would have left it 0400
+    checkOwnedPrivate(await handle.stat(), file, what, { forWriting: true });
+    return handle;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/**
+ * Opens a file to append to, creating it (as createPrivateFile) when absent. An existing file
+ * is opened O_APPEND|O_NOFOLLOW for reading and appending and must pass every check on its
+ * descriptor: a regular file of yours, mode 0600, one link.
+ */
+export async function openPrivateAppend(file: string, what: string): Promise<{ handle: fs.FileHandle; created: boolean }> {
+  await checkWriteDirectory(path.dirname(path.resolve(file)), what);
+  try {
+    return { handle: await createInCheckedDirectory(file, what), created: true };
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'E_EXISTS') throw error;
+  }
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, constants.O_RDWR | constants.O_APPEND | O_NOFOLLOW | O_NONBLOCK);
+  } catch (error) {
+    throw openFailure(error, file, what);
+  }
+  try {
+    checkOwnedPrivate(await handle.stat(), file, what, { forWriting: true });
+    return { handle, created: false };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/** Everything in an open file, read from the descriptor (for files opened by openPrivateAppend). */
+export async function readOpenFile(handle: fs.FileHandle, file: string, what: string, maxBytes = 64 << 20): Promise<string> {
+  return readAllFrom(handle, maxBytes, file, what);
+}
+
+/**
+ * Replaces a file's whole content atomically: a new temp file (created as createPrivateFile, in
+ * the same checked directory) is written and fsync'd, then renamed over the name. rename()
+ * replaces a link planted at the name instead of following it.
+ */
+export async function replacePrivateFile(file: string, text: string, what: string, options: { directoryChecked?: boolean } = {}): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  if (!options.directoryChecked) await checkWriteDirectory(dir, what);
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await createInCheckedDirectory(temp, what);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await fs.rm(temp, { force: true });
+    throw error;
+  }
+  await handle.close();
+  await fs.rename(temp, file);
+  await syncDirectory(dir);
+}
+
+/** Makes a rename durable (POSIX: the directory entry lives in the directory). */
+async function syncDirectory(dir: string): Promise<void> {
+  if (!posix) return;
+  const handle = await fs.open(dir, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } catch {
+    // some file systems refuse fsync on a directory; the rename itself has happened
+  } finally {
+    await handle.close();
+  }
+}
