@@ -34,7 +34,7 @@ if (process.argv[2] === '--child') {
   const { applyPlan } = await import(dist('bulk/apply.js'));
   const { CodeBook } = await import(dist('bulk/codes.js'));
   const targets = allTargets(await loadInventory(args.inventory, true));
-  const plan = await readPlan(args.plan);
+  const plan = await readPlan(args.plan, args.state);
   const start = performance.now();
   const report = await applyPlan(plan, new Map(targets.map((t) => [t.name, t])), { operator: 'bench', stateDir: args.state, timeoutMs: 5000 }, {
     concurrency: CONCURRENCY,
@@ -67,7 +67,7 @@ async function benchOnce(panels) {
   const codes = path.join(dir, 'codes.csv');
   await fs.writeFile(codes, 'new\n583920\n', { mode: 0o600 });
   // The plan, built directly (planning is not what is measured): one set-code per panel.
-  const { planIdOf } = await import(dist('bulk/plan.js'));
+  const { writePlan } = await import(dist('bulk/plan.js'));
   const unsigned = {
     format: 'panelctl-bulk-plan/1',
     createdAt: new Date().toISOString(),
@@ -81,7 +81,7 @@ async function benchOnce(panels) {
     })),
   };
   const plan = path.join(dir, 'plan.json');
-  await fs.writeFile(plan, JSON.stringify({ ...unsigned, id: planIdOf(unsigned) }));
+  await writePlan(plan, unsigned, path.join(dir, 'state'));
   for (const sim of sims) sim.setFaults({ latencyMs: LATENCY_MS });
 
   const args = { inventory, plan, codes, state: path.join(dir, 'state') };

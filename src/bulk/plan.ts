@@ -1,5 +1,7 @@
 import fs from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import { loadStateKey, stateKeyPath } from '../state/state-key.js';
+import { replacePrivateFile } from '../state/safe-file.js';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import type { DriverInfo, UserSlot } from '../core/contract.js';
@@ -16,7 +18,9 @@ import { defaultAccess, type PanelAccess } from './access.js';
  * `bulk plan`: connect read-only to every panel a change list touches, compare each row
  * with the panel's real user table, and write down per panel the exact steps, the rows that
  * are already true (no-ops) and the rows that cannot be done (conflicts). The plan holds no
- * code; its id is the hash of its content, so apply can tell it was not edited.
+ * code. Its id is the hash of its content (the journal's key); its signature is an HMAC with the
+ * state key, so a plan edited after it was made (even with its id recomputed) or made with
+ * another state dir is refused before any panel is contacted.
  */
 
 export interface PlanStep {
@@ -57,11 +61,13 @@ export interface BulkPlan {
   createdAt: string;
   source: { file: string; rows: number; limit?: string; codesFile?: string };
   panels: PanelPlan[];
+  /** HMAC-SHA256 (state key) over everything else; written by writePlan. */
+  signature?: string;
 }
 
 /** The id: the first 16 hex digits of the SHA-256 of everything else, keys in a fixed order. */
 export function planIdOf(plan: Omit<BulkPlan, 'id'> | BulkPlan): string {
-  const { id: _id, ...rest } = plan as BulkPlan;
+  const { id: _id, signature: _signature, ...rest } = plan as BulkPlan;
   return createHash('sha256').update(canonical(rest)).digest('hex').slice(0, 16);
 }
 
@@ -258,11 +264,27 @@ function codeProblem(row: ChangeRow, driver: DriverInfo, target: Target, options
   }
 }
 
-/** The plan holds no secret, so it is an ordinary file (written whole, then renamed into place). */
-export async function writePlan(file: string, plan: BulkPlan): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(temp, `${JSON.stringify(plan, null, 2)}\n`);
-  await fs.rename(temp, file);
+const signedPart = (plan: BulkPlan) => {
+  const { signature: _signature, ...rest } = plan;
+  return canonical(rest);
+};
+
+/** A plan with its id and its signature (HMAC with the state dir's key, made on first use). */
+export async function signPlan(plan: Omit<BulkPlan, 'id' | 'signature'> | BulkPlan, stateDir: string): Promise<BulkPlan> {
+  const key = await loadStateKey(stateDir, { create: true });
+  const { signature: _signature, ...rest } = plan as BulkPlan;
+  const withId = { ...rest, id: planIdOf(rest) } as BulkPlan;
+  return { ...withId, signature: key!.sign('bulk-plan', signedPart(withId)) };
+}
+
+/**
+ * The plan holds no secret but decides what is written to panels: it is signed, and written
+ * 0600 (a new temp file created O_EXCL|O_NOFOLLOW, renamed into place).
+ */
+export async function writePlan(file: string, plan: BulkPlan, stateDir: string): Promise<BulkPlan> {
+  const signed = await signPlan(plan, stateDir);
+  await replacePrivateFile(file, `${JSON.stringify(signed, null, 2)}\n`, 'plan', { directoryChecked: true });
+  return signed;
 }
 
 const codeSourceSchema = z.union([
@@ -276,6 +298,7 @@ const planSchema = z.object({
   id: z.string().regex(/^[0-9a-f]{16}$/),
   createdAt: z.string(),
   source: z.object({ file: z.string(), rows: z.number(), limit: z.string().optional(), codesFile: z.string().optional() }),
+  signature: z.string().optional(),
   panels: z.array(
     z.object({
       panel: z.string(),
@@ -298,8 +321,11 @@ const planSchema = z.object({
   ),
 });
 
-/** Reads a plan and insists it is the one `bulk plan` wrote (its id matches its content). */
-export async function readPlan(file: string): Promise<BulkPlan> {
+/**
+ * Reads a plan and insists it is the one `bulk plan` wrote with this state dir: its id matches
+ * its content and its signature verifies with the state key. Every refusal names the reason.
+ */
+export async function readPlan(file: string, stateDir: string): Promise<BulkPlan> {
   let raw: unknown;
   try {
     raw = JSON.parse(await fs.readFile(file, 'utf8'));
@@ -311,6 +337,20 @@ export async function readPlan(file: string): Promise<BulkPlan> {
   const plan = parsed.data as BulkPlan;
   if (planIdOf(plan) !== plan.id) {
     throw new UsageError(`plan ${file} was changed after it was made (its content no longer matches its id ${plan.id})`, { code: 'E_PLAN_EDITED', hint: 'run `panelctl bulk plan` again' });
+  }
+  const again = 'run `panelctl bulk plan` again on this machine (with this state dir)';
+  if (!plan.signature) {
+    throw new UsageError(`plan ${file} is not signed (made by an older panelctl, or the signature was removed)`, { code: 'E_PLAN_UNSIGNED', hint: again });
+  }
+  const key = await loadStateKey(stateDir, { create: false });
+  if (!key) {
+    throw new UsageError(`plan ${file} cannot be checked: there is no state key at ${stateKeyPath(stateDir)} (plans are bound to the state dir that made them)`, { code: 'E_PLAN_FOREIGN', hint: again });
+  }
+  if (!key.verify('bulk-plan', signedPart(plan), plan.signature)) {
+    throw new UsageError(`plan ${file}: the signature does not verify: the plan was changed after it was made (even with its id recomputed), or it was made with another state dir`, {
+      code: 'E_PLAN_SIGNATURE',
+      hint: again,
+    });
   }
   return plan;
 }

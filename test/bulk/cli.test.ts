@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { planIdOf, type BulkPlan } from '../../src/bulk/plan.js';
+import { writePlan, type BulkPlan } from '../../src/bulk/plan.js';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
 import { ensureBuilt } from './support/build.js';
 
@@ -87,7 +87,8 @@ describe('panelctl bulk apply and status', () => {
         },
       ],
     };
-    planFile = await file('apply-plan.json', JSON.stringify({ ...unsigned, id: planIdOf(unsigned) }));
+    planFile = path.join(sandbox.dir, 'apply-plan.json');
+    await writePlan(planFile, unsigned as BulkPlan, sandbox.stateDir);
   });
 
   it('refuses an edited plan', async () => {

@@ -75,9 +75,9 @@ beforeAll(async () => {
   plan = await buildPlan(rows, fleet.targetMap, fleet.ctx, { concurrency: 16, codes, access: fake.access, source: { file: 'changes.csv', rows: rows.length } });
   writesAfterPlan = [...fleet.panels.values()].reduce((n, { panel }) => n + panel.stats.writes, 0);
   planFile = path.join(fleet.dir, 'plan.json');
-  await writePlan(planFile, plan);
+  await writePlan(planFile, plan, fleet.stateDir);
   codesOut = path.join(fleet.dir, 'codes-out.csv');
-  report = await applyPlan(await readPlan(planFile), fleet.targetMap, fleet.ctx, {
+  report = await applyPlan(await readPlan(planFile, fleet.stateDir), fleet.targetMap, fleet.ctx, {
     concurrency: 32,
     resume: false,
     retries: 2,
@@ -122,7 +122,7 @@ describe('bulk plan over 200 panels', () => {
     edited.panels[0].steps[0].slot = 11;
     const editedFile = path.join(fleet.dir, 'edited.json');
     await fs.writeFile(editedFile, JSON.stringify(edited));
-    await expect(readPlan(editedFile)).rejects.toMatchObject({ code: 'E_PLAN_EDITED', exitCode: 2 });
+    await expect(readPlan(editedFile, fleet.stateDir)).rejects.toMatchObject({ code: 'E_PLAN_EDITED', exitCode: 2 });
   });
 });
 

@@ -97,7 +97,7 @@ describe.each(SEEDS)('kill -9 during apply, then --resume (seed %i)', (seed) => 
     const plan: BulkPlan = await buildPlan(rows, fleet.targetMap, fleet.ctx, { concurrency: 16, codes, access: fake.access, source: { file: 'changes.csv', rows: rows.length } });
     expect(plan.panels.every((p) => p.steps.length === STEPS_PER_PANEL)).toBe(true);
     const planFile = path.join(fleet.dir, 'plan.json');
-    await writePlan(planFile, plan);
+    await writePlan(planFile, plan, fleet.stateDir);
 
     const journal = journalFile(planDir(fleet.stateDir, plan.id));
     const args = { planFile, inventoryFile: fleet.inventoryFile, stateDir: fleet.stateDir, codesFile, codesOut: path.join(fleet.dir, 'codes-out.csv'), concurrency: 6 };

@@ -72,7 +72,7 @@ export async function runPlan(cli: Cli, file: string, flags: PlanFlags): Promise
   } finally {
     done?.();
   }
-  await writePlan(flags.out, plan);
+  plan = await writePlan(flags.out, plan, cli.ctx.stateDir);
   const totals = planTotals(plan);
   cli.out.result({ id: plan.id, file: flags.out, totals, panels: plan.panels }, plan.panels, planColumns, plan.panels.map((p) => ({ id: plan.id, ...p })));
   cli.out.say(`plan ${plan.id} written to ${flags.out}: ${totals.steps} step(s) on ${totals.panels} panel(s), ${totals.noops} no-op(s), ${totals.conflicts} conflict(s)`);
@@ -147,7 +147,7 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
   const shard: Shard | undefined = flags.shard ? parseShard(flags.shard) : undefined;
   if (flags.codesOut && flags.reveal) throw new UsageError('choose one of --codes-out FILE and --reveal', { code: 'E_INVALID' });
   if (flags.reveal) checkRevealAllowed(cli);
-  const plan = await readPlan(file);
+  const plan = await readPlan(file, cli.ctx.stateDir);
   const scope = panelsInScope(plan, shard);
   const sources = new Set(scope.flatMap((p) => p.steps.map((s) => s.code?.source)));
   if (sources.has('generate') && !flags.codesOut && !flags.reveal) {
@@ -264,7 +264,7 @@ const statusColumns: Column<StepStatusRow>[] = [
 ];
 
 export async function runStatus(cli: Cli, file: string, flags: { shard?: string }): Promise<void> {
-  const plan = await readPlan(file);
+  const plan = await readPlan(file, cli.ctx.stateDir);
   const status = await planStatus(plan, cli.ctx.stateDir, flags.shard ? parseShard(flags.shard) : undefined);
   const notDone = status.steps.filter((s) => s.state !== 'done');
   if (cli.out.machine) {

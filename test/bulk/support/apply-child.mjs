@@ -15,7 +15,7 @@ const args = JSON.parse(process.argv[2]);
 const fake = fakePanels({ errors, transport: { connectTcp, serveTcp }, secret });
 const targets = allTargets(await loadInventory(args.inventoryFile, true));
 try {
-  const report = await applyPlan(await readPlan(args.planFile), new Map(targets.map((t) => [t.name, t])), { operator: 'child', stateDir: args.stateDir, timeoutMs: 2000 }, {
+  const report = await applyPlan(await readPlan(args.planFile, args.stateDir), new Map(targets.map((t) => [t.name, t])), { operator: 'child', stateDir: args.stateDir, timeoutMs: 2000 }, {
     concurrency: args.concurrency,
     resume: args.resume,
     retries: 3,

@@ -1,0 +1,105 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { UsageError } from '../core/errors.js';
+import { createPrivateFile, readPrivateFile, replacePrivateFile } from './safe-file.js';
+import { ensurePrivateDir } from './private-files.js';
+
+/**
+ * The state key: 32 random bytes that bind what this state dir wrote (bulk plans, the audit
+ * head) to it, as HMAC-SHA256. Whoever can read the key can forge what it signs: it proves "made
+ * here, unchanged since", not "made by a particular person" (SECURITY.md). The files backend keeps
+ * it in <state dir>/state.key (0600, created O_EXCL on first use, read through a checked
+ * descriptor); a team backend keeps it in its database behind the same interface.
+ */
+export interface StateKey {
+  /** HMAC-SHA256 over `purpose` and `data`, hex. The purpose keeps one signature from passing as another. */
+  sign(purpose: string, data: string): string;
+  verify(purpose: string, data: string, signature: string): boolean;
+  /** True once the audit log has had an entry, so a missing log means it was deleted. */
+  readonly auditStarted: boolean;
+  markAuditStarted(): Promise<void>;
+}
+
+interface KeyFile {
+  format: 'panelctl-state-key/1';
+  key: string;
+  auditStarted?: boolean;
+}
+
+export const stateKeyPath = (stateDir: string) => path.join(stateDir, 'state.key');
+
+class FileStateKey implements StateKey {
+  constructor(
+    private readonly file: string,
+    private readonly key: Buffer,
+    public auditStarted: boolean,
+  ) {}
+
+  sign(purpose: string, data: string): string {
+    return createHmac('sha256', this.key).update(purpose).update('\0').update(data).digest('hex');
+  }
+
+  verify(purpose: string, data: string, signature: string): boolean {
+    const expected = Buffer.from(this.sign(purpose, data), 'hex');
+    const given = Buffer.from(/^[0-9a-f]{64}$/.test(signature) ? signature : '', 'hex');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  async markAuditStarted(): Promise<void> {
+    if (this.auditStarted) return;
+    const content: KeyFile = { format: 'panelctl-state-key/1', key: this.key.toString('base64'), auditStarted: true };
+    await replacePrivateFile(this.file, `${JSON.stringify(content)}\n`, 'state key', { directoryChecked: true });
+    this.auditStarted = true;
+  }
+}
+
+function parseKeyFile(text: string, file: string): FileStateKey {
+  try {
+    const parsed = JSON.parse(text) as KeyFile;
+    const key = Buffer.from(parsed.key, 'base64');
+    if (parsed.format === 'panelctl-state-key/1' && key.length === 32) return new FileStateKey(file, key, parsed.auditStarted === true);
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`state key ${file} is damaged`, { code: 'E_STATE_KEY', hint: 'restore it from a backup; plans made with it cannot be applied without it' });
+}
+
+/**
+ * The state dir's key. With `create`, made on first use: written whole into a new temp file
+ * (O_EXCL|O_NOFOLLOW, 0600), then linked to its name, which fails if another process won the
+ * race, so every process ends up with the same key and nobody reads a half-written one.
+ * Without `create`, undefined when there is none.
+ */
+export async function loadStateKey(stateDir: string, options: { create: boolean }): Promise<StateKey | undefined> {
+  const file = stateKeyPath(stateDir);
+  const existing = await readKey(file);
+  if (existing || !options.create) return existing;
+  await ensurePrivateDir(stateDir);
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await createPrivateFile(temp, 'state key');
+  try {
+    const content: KeyFile = { format: 'panelctl-state-key/1', key: randomBytes(32).toString('base64') };
+    await handle.writeFile(`${JSON.stringify(content)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.link(temp, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await fs.rm(temp, { force: true });
+  }
+  return (await readKey(file)) as StateKey;
+}
+
+async function readKey(file: string): Promise<FileStateKey | undefined> {
+  try {
+    return parseKeyFile(await readPrivateFile(file, 'state key', 4096), file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
