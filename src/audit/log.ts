@@ -2,12 +2,16 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import lockfile from 'proper-lockfile';
-import { appendPrivateLine, ensurePrivateDir, touchPrivateFile, writePrivateFile } from '../state/private-files.js';
+import { ExitCode, PanelctlError } from '../core/errors.js';
+import { appendPrivateLine, ensurePrivateDir, readPrivateStateFile, touchPrivateFile, writePrivateFile } from '../state/private-files.js';
+import { loadStateKey, type StateKey } from '../state/state-key.js';
 
 /**
  * The audit log: one JSON line per write attempt, each carrying the hash of the one before,
  * so an edited, inserted or removed line breaks the chain. A separate head file records the
- * last sequence number and hash, so cutting lines off the end is detected too.
+ * last sequence number and hash, signed with the state key (HMAC), so cutting lines off the
+ * end and rewriting the head to match is detected too. What this can and cannot prove is in
+ * SECURITY.md ("Audit log").
  * Entries hold who, what, where and the outcome: never a code, nor a hash of one.
  */
 export interface AuditRecord {
@@ -37,7 +41,8 @@ export function auditPaths(stateDir: string) {
   return { log: path.join(stateDir, 'audit.jsonl'), head: path.join(stateDir, 'audit.head.json') };
 }
 
-function hashOf(entry: Omit<AuditEntry, 'hash'>): string {
+/** The hash an entry carries (exported so tests can forge a well-chained entry). */
+export function hashOf(entry: Omit<AuditEntry, 'hash'>): string {
   // Fixed key order so the hash does not depend on how the object was built.
   const { v, seq, time, prev, ...rest } = entry;
   const body = JSON.stringify({ v, seq, time, prev, ...sortKeys(rest) });
@@ -48,12 +53,30 @@ function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]]));
 }
 
-async function readHead(file: string): Promise<{ seq: number; hash: string }> {
+interface Head {
+  seq: number;
+  hash: string;
+  /** HMAC of seq and hash with the state key: without the key a head cannot be made to match a shortened log. */
+  mac?: string;
+}
+
+const headData = (head: { seq: number; hash: string }) => `${head.seq}:${head.hash}`;
+
+function signHead(key: StateKey, head: { seq: number; hash: string }): Head {
+  return { seq: head.seq, hash: head.hash, mac: key.sign('audit-head', headData(head)) };
+}
+
+/** The head file as written, or undefined when there is none; 'malformed' when it is not a head. */
+async function readHead(file: string): Promise<Head | 'malformed' | undefined> {
+  const text = await readPrivateStateFile(file, 'audit head', 4096);
+  if (text === undefined) return undefined;
   try {
-    return JSON.parse(await fs.readFile(file, 'utf8'));
+    const head = JSON.parse(text) as Head;
+    if (Number.isInteger(head?.seq) && typeof head.hash === 'string') return head;
   } catch {
-    return { seq: 0, hash: GENESIS };
+    // below
   }
+  return 'malformed';
 }
 
 interface Pending {
@@ -74,6 +97,7 @@ export async function prepareAudit(stateDir: string): Promise<void> {
   const paths = auditPaths(stateDir);
   await ensurePrivateDir(stateDir);
   await touchPrivateFile(paths.log, 'audit log');
+  await loadStateKey(stateDir, { create: true });
 }
 
 export function appendAudit(stateDir: string, record: AuditRecord): Promise<AuditEntry> {
@@ -107,7 +131,10 @@ async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<Aud
   // and the retries (about 8 s in all) outlast that, so the next writer waits instead of failing.
   const release = await lockfile.lock(paths.log, { retries: { retries: 40, minTimeout: 20, maxTimeout: 200 }, stale: 4_000 });
   try {
-    let head = await readHead(paths.head);
+    const key = (await loadStateKey(stateDir, { create: true })) as StateKey;
+    const written = await readHead(paths.head);
+    // A damaged head is reported by `audit verify`; the chain goes on from the last entry.
+    let head = written && written !== 'malformed' ? written : await lastOfLog(stateDir);
     const entries: AuditEntry[] = [];
     for (const record of records) {
       const clean = JSON.parse(JSON.stringify(record)) as AuditRecord; // drops undefined; a Secret would mask itself anyway
@@ -116,31 +143,71 @@ async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<Aud
       entries.push(entry);
       head = { seq: entry.seq, hash: entry.hash };
     }
-    await appendPrivateLine(paths.log, entries.map((e) => JSON.stringify(e)).join('\n'));
-    await writePrivateFile(paths.head, JSON.stringify(head));
+    if (!key.auditStarted) await key.markAuditStarted();
+    await appendPrivateLine(paths.log, entries.map((e) => JSON.stringify(e)).join('\n'), 'audit log');
+    await writePrivateFile(paths.head, JSON.stringify(signHead(key, head)), 'audit head');
     return entries;
   } finally {
     await release();
   }
 }
 
-export async function readAudit(stateDir: string): Promise<AuditEntry[]> {
-  let text: string;
-  try {
-    text = await fs.readFile(auditPaths(stateDir).log, 'utf8');
-  } catch {
-    return [];
+/** Where the chain continues when there is no head to go by. */
+async function lastOfLog(stateDir: string): Promise<{ seq: number; hash: string }> {
+  const lines = parseLog(await readLogText(stateDir));
+  const last = lines.at(-1);
+  return last && last.entry ? { seq: last.entry.seq, hash: last.entry.hash } : { seq: 0, hash: GENESIS };
+}
+
+async function readLogText(stateDir: string): Promise<string | undefined> {
+  return readPrivateStateFile(auditPaths(stateDir).log, 'audit log', 512 << 20);
+}
+
+interface LogLine {
+  line: number;
+  entry?: AuditEntry;
+  /** Why the line is not an audit entry. */
+  malformed?: string;
+}
+
+const isHex64 = (v: unknown) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+
+/** Splits the log into lines; a line that is not an entry (not JSON, `null`, missing fields) is malformed. */
+function parseLog(text: string | undefined): LogLine[] {
+  const lines: LogLine[] = [];
+  (text ?? '').split('\n').forEach((raw, index) => {
+    if (!raw.trim()) return;
+    const line = index + 1;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      lines.push({ line, malformed: 'line is not valid JSON' });
+      return;
+    }
+    const e = value as AuditEntry;
+    if (!e || typeof e !== 'object' || Array.isArray(e) || e.v !== 1 || !Number.isInteger(e.seq) || !isHex64(e.prev) || !isHex64(e.hash) || typeof e.time !== 'string') {
+      lines.push({ line, malformed: 'line is not an audit entry' });
+      return;
+    }
+    lines.push({ line, entry: e });
+  });
+  return lines;
+}
+
+/** Raised when the log cannot be read as a log: tampering, exit 5 like a failed verify. */
+export class AuditBrokenError extends PanelctlError {
+  constructor(message: string) {
+    super(ExitCode.protocol, 'E_AUDIT_BROKEN', message, { hint: 'run `panelctl audit verify` for every problem found' });
   }
-  return text
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line) => {
-      try {
-        return JSON.parse(line) as AuditEntry;
-      } catch {
-        return { seq: -1, hash: 'unparseable' } as AuditEntry;
-      }
-    });
+}
+
+/** Every entry, in order. A line that is not an entry is tampering: AuditBrokenError (exit 5). */
+export async function readAudit(stateDir: string): Promise<AuditEntry[]> {
+  const lines = parseLog(await readLogText(stateDir));
+  const bad = lines.find((l) => l.malformed);
+  if (bad) throw new AuditBrokenError(`the audit log is not intact: line ${bad.line}: ${bad.malformed}`);
+  return lines.map((l) => l.entry as AuditEntry);
 }
 
 export interface AuditProblem {
@@ -148,17 +215,16 @@ export interface AuditProblem {
   problem: string;
 }
 
-/** Walks the chain; returns every break found (empty means intact). */
+/** Walks the chain and checks the signed head; returns every break found (empty means intact). */
 export async function verifyAudit(stateDir: string): Promise<{ entries: number; problems: AuditProblem[] }> {
-  const entries = await readAudit(stateDir);
+  const lines = parseLog(await readLogText(stateDir));
   const problems: AuditProblem[] = [];
   let prev = GENESIS;
   let expectedSeq = 1;
-  entries.forEach((entry, index) => {
-    const line = index + 1;
-    if (entry.seq === -1) {
-      problems.push({ line, problem: 'line is not valid JSON' });
-      return;
+  for (const { line, entry, malformed } of lines) {
+    if (!entry) {
+      problems.push({ line, problem: `${malformed} (the line was replaced or damaged)` });
+      continue;
     }
     const { hash, ...unsigned } = entry;
     if (entry.seq !== expectedSeq) problems.push({ line, problem: `sequence ${entry.seq} where ${expectedSeq} was expected (an entry was removed or inserted)` });
@@ -166,10 +232,29 @@ export async function verifyAudit(stateDir: string): Promise<{ entries: number; 
     if (hashOf(unsigned) !== hash) problems.push({ line, problem: 'content does not match its hash (the entry was edited)' });
     prev = hash;
     expectedSeq = entry.seq + 1;
-  });
-  const head = await readHead(auditPaths(stateDir).head);
-  if (head.seq !== expectedSeq - 1 || head.hash !== prev) {
-    problems.push({ line: entries.length, problem: `the log ends at entry ${expectedSeq - 1} but ${head.seq} were written (entries were cut off the end)` });
   }
-  return { entries: entries.length, problems };
+  const last = lines.length ? lines[lines.length - 1].line : 0;
+  problems.push(...(await headProblems(stateDir, { seq: expectedSeq - 1, hash: prev }, last)));
+  return { entries: lines.length, problems };
+}
+
+/** The head must exist once anything was written, be signed with this state dir's key, and name the last entry. */
+async function headProblems(stateDir: string, end: { seq: number; hash: string }, lastLine: number): Promise<AuditProblem[]> {
+  const key = await loadStateKey(stateDir, { create: false });
+  const head = await readHead(auditPaths(stateDir).head);
+  const line = lastLine;
+  if (head === undefined) {
+    if (end.seq > 0) return [{ line, problem: 'the head file audit.head.json is missing (it records how many entries were written)' }];
+    if (key?.auditStarted) return [{ line, problem: 'the audit log and its head are missing or empty, but the state key records that entries were written (they were deleted)' }];
+    return [];
+  }
+  if (head === 'malformed') return [{ line, problem: 'the head file audit.head.json is not a head (it was replaced or damaged)' }];
+  if (!key) return [{ line, problem: 'there is no state key (state.key) to check the head with (it was deleted)' }];
+  if (!head.mac || !key.verify('audit-head', headData(head), head.mac)) {
+    return [{ line, problem: 'the head is not signed with this state dir\'s key (it was rewritten or copied from elsewhere)' }];
+  }
+  if (head.seq !== end.seq || head.hash !== end.hash) {
+    return [{ line, problem: `the log ends at entry ${end.seq} but the signed head says ${head.seq} were written (entries were cut off the end or the last entry was replaced)` }];
+  }
+  return [];
 }
