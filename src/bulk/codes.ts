@@ -130,7 +130,11 @@ export class GeneratedCodes {
     }
     for (const raw of rows) {
       const [panel, slot, name, code, status] = raw.map(restoreCell);
-      if (!panel || !code || (panel === 'panel' && code === 'code')) continue;
+      if (panel === 'panel' && code === 'code') continue;
+      // The whole file is rewritten at the end: never drop lines panelctl did not write.
+      if (!panel || !code || raw.length < 4 || raw.length > 5 || !/^\d*$/.test(slot)) {
+        throw new UsageError(`${this.file} is not a panelctl codes file (a line has other fields); panelctl will not rewrite it`, { code: 'E_INVALID', hint: 'choose a new file name' });
+      }
       const known: DeliveryStatus[] = ['pending', 'applied', 'unconfirmed', 'superseded'];
       // The older users format wrote a line only after the change was verified.
       const state = status === undefined ? 'applied' : known.includes(status as DeliveryStatus) ? (status as DeliveryStatus) : 'unconfirmed';
