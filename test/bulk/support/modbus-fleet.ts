@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createSimulator } from '../../../drivers/modbus/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../../src/transport/tcp.js';
 import { BIN, makeSandbox, type CliResult, type Sandbox } from '../../support/cli.js';
+import { readCodesCsv } from '../../support/codes-csv.js';
 
 /**
  * Real Modbus simulators (drivers/modbus, the demo-modbus profile) on loopback TCP, with an
@@ -90,16 +91,8 @@ export async function journalLines(stateDir: string, planId: string): Promise<Ar
 
 /** The lines of a --codes-out file: panel#slot -> { code, status }. */
 export async function codesOut(file: string): Promise<Map<string, { code: string; status: string }>> {
-  const text = await fs.readFile(file, 'utf8');
-  return new Map(
-    text
-      .trim()
-      .split('\n')
-      .slice(1)
-      .filter(Boolean)
-      .map((l) => l.split(','))
-      .map(([panel, slot, , code, status]) => [`${panel}#${slot}`, { code, status }]),
-  );
+  // Codes files are quoted CSV: read them with a CSV parser.
+  return new Map((await readCodesCsv(file)).map(([panel, slot, , code, status]) => [`${panel}#${slot}`, { code, status }]));
 }
 
 /** Polls (no timed assertion: it fails only after a generous limit, with the output so far). */
