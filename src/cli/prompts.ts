@@ -1,6 +1,11 @@
 import { ExitCode, PanelctlError, UsageError } from '../core/errors.js';
+import { printableMessage } from '../output/printable.js';
 
-/** Prompts load @inquirer/prompts only when a prompt is really shown (it costs ~70 ms to load). */
+/**
+ * Prompts load @inquirer/prompts only when a prompt is really shown (it costs ~70 ms to load).
+ * Questions may quote names from panels: they are made printable (src/output/printable.ts).
+ */
+const ask = (message: string) => printableMessage(message, false);
 
 export function isInteractive(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY) && process.env.CI !== 'true';
@@ -25,7 +30,7 @@ export async function guard<T>(run: () => Promise<T>): Promise<T> {
 
 export async function askSecret(message: string): Promise<string> {
   const { password } = await import('@inquirer/prompts');
-  return guard(() => password({ message, mask: '*' }, { output: process.stderr }));
+  return guard(() => password({ message: ask(message), mask: '*' }, { output: process.stderr }));
 }
 
 /** Asks for a new code twice; a mismatch asks again (up to three tries). */
@@ -41,10 +46,17 @@ export async function askNewCode(label: string): Promise<string> {
 
 export async function askConfirm(message: string, defaultValue = false): Promise<boolean> {
   const { confirm } = await import('@inquirer/prompts');
-  return guard(() => confirm({ message, default: defaultValue }, { output: process.stderr }));
+  return guard(() => confirm({ message: ask(message), default: defaultValue }, { output: process.stderr }));
 }
 
 export async function askText(message: string, options: { default?: string; validate?: (v: string) => true | string } = {}): Promise<string> {
   const { input } = await import('@inquirer/prompts');
-  return guard(() => input({ message, default: options.default, validate: options.validate }, { output: process.stderr }));
+  return guard(() => input({
+      message: ask(message),
+      default: options.default,
+      validate: options.validate && ((value: string) => {
+        const verdict = options.validate?.(value) ?? true;
+        return verdict === true ? true : ask(verdict);
+      }),
+    }, { output: process.stderr }));
 }

@@ -1,4 +1,5 @@
 import { stripVTControlCharacters } from 'node:util';
+import { printableMessage, printableRow } from './printable.js';
 
 export interface Column<T> {
   header: string;
@@ -6,9 +7,14 @@ export interface Column<T> {
   align?: 'left' | 'right';
 }
 
-/** Plain aligned columns, kubectl-style: no borders, two spaces between columns. */
+/**
+ * Plain aligned columns, kubectl-style: no borders, two spaces between columns.
+ * Rows hold outside text (names read from panels, inventory fields, audit entries): their
+ * strings are made printable before the columns format them, so a column's own colours stay
+ * and a name's escape sequences show as `\x1b` (see printable.ts).
+ */
 export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[], style: { header: (s: string) => string } = { header: (s) => s }): string {
-  const cells = rows.map((row) => columns.map((column) => String(column.value(row) ?? '')));
+  const cells = rows.map(printableRow).map((row) => columns.map((column) => printableMessage(String(column.value(row) ?? ''), true, false)));
   const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((r) => stripVTControlCharacters(r[i]).length)));
   const pad = (text: string, i: number) => {
     const gap = ' '.repeat(widths[i] - stripVTControlCharacters(text).length);

@@ -32,7 +32,7 @@ export function testModeDeps(
   cli: Cli,
   flags: StationFlags,
   ask: (message: string) => Promise<boolean> = askConfirm,
-  say: (line: string) => void = (line) => process.stderr.write(`${cli.out.color.bold(line)}\n`),
+  say: (line: string) => void = (line) => process.stderr.write(`${cli.out.printable(cli.out.color.bold(line))}\n`),
 ): TestModeDeps {
   return {
     station: (target) =>

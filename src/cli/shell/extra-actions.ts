@@ -17,7 +17,7 @@ async function deps(shell: ShellSession) {
     shell.cli,
     {},
     (message) => paused(() => askConfirm(message)),
-    (line) => void paused(async () => process.stderr.write(`${shell.out.color.bold(line)}\n`)),
+    (line) => void paused(async () => process.stderr.write(`${shell.out.printable(shell.out.color.bold(line))}\n`)),
   );
 }
 

@@ -123,6 +123,6 @@ export class ShellSession {
       [info.model, info.firmware && `firmware ${info.firmware}`].filter(Boolean).join(' '),
       target.demo ? 'built-in simulator' : target.link.url,
     ].filter(Boolean);
-    process.stdout.write(`\n${color.bold(target.name)}  ${color.dim(facts.join(' | '))}\n`);
+    process.stdout.write(`\n${this.out.printable(`${color.bold(target.name)}  ${color.dim(facts.join(' | '))}`)}\n`);
   }
 }

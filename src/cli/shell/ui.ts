@@ -1,10 +1,21 @@
 import { CancelledError, guard } from '../prompts.js';
+import { printable, printableMessage } from '../../output/printable.js';
 
 /**
  * The shell's screen: menus, type-ahead search and a spinner for panel work. The prompt and
  * spinner libraries load on first use (they cost ~150 ms together). Prompts draw on stderr,
  * like every other prompt of panelctl; Ctrl-C at any of them becomes a CancelledError.
+ * Menu entries hold names read from panels and the inventory: they are made printable here.
  */
+
+function printableChoices<T>(choices: MenuChoice<T>[]): MenuChoice<T>[] {
+  return choices.map((c) => ({
+    ...c,
+    name: printable(c.name),
+    description: c.description === undefined ? undefined : printable(c.description),
+    disabled: typeof c.disabled === 'string' ? printable(c.disabled) : c.disabled,
+  }));
+}
 
 export interface MenuChoice<T> {
   value: T;
@@ -23,7 +34,7 @@ export async function choose<T>(message: string, choices: MenuChoice<T>[], defau
   const { select } = await import('@inquirer/prompts');
   return guard(() =>
     select<T>(
-      { message, choices, default: defaultValue, pageSize: Math.min(choices.length, 12), loop: false, theme: { indexMode: 'number' } },
+      { message: printableMessage(message, false), choices: printableChoices(choices), default: defaultValue, pageSize: Math.min(choices.length, 12), loop: false, theme: { indexMode: 'number' } },
       { output: process.stderr },
     ),
   );
@@ -32,7 +43,7 @@ export async function choose<T>(message: string, choices: MenuChoice<T>[], defau
 /** Type-ahead: `source` is asked again for every keystroke. */
 export async function searchFor<T>(message: string, source: (term: string) => MenuChoice<T>[]): Promise<T> {
   const { search } = await import('@inquirer/prompts');
-  return guard(() => search<T>({ message, source: (term) => source(term ?? ''), pageSize: 10 }, { output: process.stderr }));
+  return guard(() => search<T>({ message: printableMessage(message, false), source: (term) => printableChoices(source(term ?? '')), pageSize: 10 }, { output: process.stderr }));
 }
 
 /** Waits for Enter, then removes the prompt line from the screen. */
