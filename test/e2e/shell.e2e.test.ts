@@ -5,6 +5,7 @@ import { createSimulator } from '../../drivers/integra/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
 import { KEY, TtySession } from '../support/tty.js';
+import { screenRows } from '../support/screen.js';
 
 /**
  * `panelctl` with no arguments on a terminal: the real binary in a pseudo-terminal, typed at
@@ -166,8 +167,8 @@ describe('panelctl shell on the demo panel', () => {
     await t.expect(/Press Enter when the customer has it/);
     t.send(KEY.enter);
     await t.expect(/the new code for user 2 "Lars" was shown and cleared/);
-    // Taken off the screen: the cursor went up over both lines and cleared them.
-    expect(t.output.slice(t.output.indexOf(shown))).toContain('\x1b[1A\x1b[2K\x1b[1A\x1b[2K');
+    // Taken off the screen: a terminal replaying the output holds no trace of it.
+    expect((await screenRows(t.output, { cols: 120, rows: 40 })).join('\n')).not.toMatch(new RegExp(`${shown}|New code for`));
     await t.expect(/What now on demo\?/);
     t.send(KEY.ctrlC);
     expect((await t.exit()).exitCode).toBe(130);
@@ -175,6 +176,36 @@ describe('panelctl shell on the demo panel', () => {
     expect(t.text.split(shown)).toHaveLength(2); // shown exactly once
     expect(await auditLines()).toEqual([expect.objectContaining({ action: 'users.set-code', slot: 2, ticket: 'T-2002', outcome: 'ok' })]);
     expect(await sandbox.allWrittenText()).not.toContain(shown);
+  });
+
+  it('clears a generated code whose line wraps on a narrow terminal (every row it took)', async () => {
+    const size = { cols: 30, rows: 40 };
+    const t = new TtySession(['--ticket', 'T-2003', 'shell', '--panel', 'demo'], sandbox.env, size);
+    sessions.push(t);
+    await t.pick(/What now on demo\?/, /Change a code/);
+    await t.expect(/Whose code\?/);
+    t.send('lar');
+    await t.expect(/❯\s+2  Lars/);
+    t.send(KEY.enter);
+    await t.pick(/New code \(4-8 digits\):/, /Generate one/);
+    await t.expect(/generated\s+code\?/);
+    t.line('y');
+    await t.expect(/Press\s+Enter/);
+    const shown = (await demoUsers())['2'].code;
+    // The line "  New code for user 2 "Lars": NNNNNN" is wider than 30 columns: it wrapped.
+    const before = (await screenRows(t.output, size)).join('');
+    expect(before).toContain(shown);
+    t.send(KEY.enter);
+    await t.expect(/shown\s+and\s+cleared/);
+    await t.expect(/What\s+now\s+on\s+demo\?/);
+    const after = await screenRows(t.output, size);
+    expect(after.join('')).not.toContain(shown);
+    expect(after.join('\n')).not.toMatch(/New code for|Read it to the customer/);
+    // Nor any wrapped piece of it: no row after the question holds four of its digits in a row.
+    const tail = after.slice(after.findIndex((row) => /Whose code/.test(row)));
+    for (let i = 0; i + 4 <= shown.length; i++) expect(tail.filter((row) => row.includes(shown.slice(i, i + 4)))).toEqual([]);
+    t.send(KEY.ctrlC);
+    expect((await t.exit()).exitCode).toBe(130);
   });
 
   it('removes a user only after confirming, asking who is acting when nobody said', async () => {

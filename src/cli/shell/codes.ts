@@ -3,7 +3,7 @@ import { checkCode, generateCode, type CodePolicy } from '../../core/code-policy
 import { Secret } from '../../core/secret.js';
 import { askNewCode, CancelledError } from '../prompts.js';
 import type { ShellSession } from './session.js';
-import { choose, eraseLinesAbove, pressEnter } from './ui.js';
+import { choose, eraseRowsAbove, pressEnter, rowsOnScreen } from './ui.js';
 
 /**
  * A new code, interactively: typed masked and twice, checked against the panel's policy
@@ -37,15 +37,19 @@ export async function chooseNewCode(shell: ShellSession, policy: CodePolicy): Pr
 /**
  * Shows a generated code once for reading to the customer, then takes it off the screen
  * (screens get shared and photographed). Ctrl-C here just clears it: the change is done.
+ * The rows to clear are counted as the terminal shows them: a line longer than the terminal
+ * is wide wraps onto more rows (a narrow window, a long name), and each of those is cleared.
  */
 export async function revealOnce(shell: ShellSession, where: string, code: Secret): Promise<void> {
   const { color } = shell.out;
-  process.stderr.write(`  New code for ${where}: ${color.bold(code.reveal())}\n  Read it to the customer now: it is not shown again.\n`);
+  const lines = [shell.out.printable(`  New code for ${where}: ${color.bold(code.reveal())}`), '  Read it to the customer now: it is not shown again.'];
+  process.stderr.write(`${lines.join('\n')}\n`);
+  const rows = await rowsOnScreen(lines, process.stderr.columns);
   try {
     await pressEnter('Press Enter when the customer has it (it is then cleared from the screen)');
   } catch (error) {
     if (!(error instanceof CancelledError)) throw error;
   }
-  eraseLinesAbove(2);
-  process.stderr.write(`  ${color.dim(`(the new code for ${where} was shown and cleared)`)}\n`);
+  eraseRowsAbove(rows);
+  process.stderr.write(`${shell.out.printable(`  ${color.dim(`(the new code for ${where} was shown and cleared)`)}`)}\n`);
 }

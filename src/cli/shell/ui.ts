@@ -52,10 +52,19 @@ export async function pressEnter(message: string): Promise<void> {
   await guard(() => input({ message }, { output: process.stderr, clearPromptOnDone: true }));
 }
 
-/** Moves the cursor up over `lines` lines and clears them (used to take a revealed code off the screen). */
-export function eraseLinesAbove(lines: number): void {
-  for (let i = 0; i < lines; i++) process.stderr.write('\x1b[1A\x1b[2K');
-  process.stderr.write('\r');
+/**
+ * How many terminal rows `lines` take when printed at `columns` wide: a line wider than the
+ * terminal wraps onto further rows (display width, so a wide character counts two columns).
+ * Unknown width (not a terminal): one row per line.
+ */
+export async function rowsOnScreen(lines: readonly string[], columns: number | undefined): Promise<number> {
+  const { default: stringWidth } = await import('string-width');
+  return lines.reduce((rows, line) => rows + (columns && columns > 0 ? Math.max(1, Math.ceil(stringWidth(line) / columns)) : 1), 0);
+}
+
+/** Moves the cursor up over `rows` rows and clears from there to the end of the screen (to take a revealed code off it). */
+export function eraseRowsAbove(rows: number): void {
+  process.stderr.write(`\x1b[${rows}A\r\x1b[J`);
 }
 
 interface Spinner {
