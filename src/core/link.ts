@@ -20,11 +20,18 @@ const PARITIES = ['none', 'even', 'odd'] as const;
  */
 export function parseLink(text: string, field = 'link'): Link {
   const raw = text.trim();
+  // A link is shown in tables, errors and the audit: no control characters, no spaces.
+  if (/[\u0000-\u0020\u007f-\u009f]/.test(raw)) throw new ValidationError(field, 'must not contain spaces or control characters');
   if (/^(COM\d+|\/dev\/\S+)$/i.test(raw)) return { kind: 'serial', path: raw, url: `serial://${raw}` };
 
   const match = /^([a-z]+):\/\/(.*)$/i.exec(raw);
   if (!match) {
-    throw new ValidationError(field, `must be tcp://HOST:PORT or serial://DEVICE (got "${raw}")`);
+    throw new ValidationError(field, `must be tcp://HOST:PORT or serial://DEVICE (got "${withoutUserinfo(raw)}")`);
+  }
+  // tcp://user:pass@host: a password in a link would be echoed, logged and audited. Refused,
+  // and not repeated; credentials come from secret references (env:, file:, prompt).
+  if (/^[^/?#]*@/.test(match[2])) {
+    throw new ValidationError(field, 'must not contain a user name or password (USER:PASSWORD@); give credentials as secret references (env:, file:, prompt), never in a link');
   }
   const scheme = match[1].toLowerCase();
   const rest = match[2];
@@ -85,8 +92,13 @@ function safeUrl(raw: string, field: string): URL {
   try {
     return new URL(raw);
   } catch {
-    throw new ValidationError(field, `is not a valid URL: "${raw}"`);
+    throw new ValidationError(field, `is not a valid URL: "${withoutUserinfo(raw)}"`);
   }
+}
+
+/** The text of a link with anything that looks like USER:PASSWORD@ masked, for error messages. */
+function withoutUserinfo(raw: string): string {
+  return raw.replace(/^([a-z]+:\/\/)?[^/?#@]*@/i, (_, scheme: string | undefined) => `${scheme ?? ''}***@`);
 }
 
 export function describeLink(link: Link): string {

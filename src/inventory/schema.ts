@@ -8,6 +8,10 @@ export const secretRefSchema = z
   .string()
   .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|prompt)$/, 'must be env:VARIABLE, file:PATH or prompt (a secret is never written in the inventory)');
 
+/** Panel names, in the inventory and ad hoc (`--panel NAME --link ...`): they end up in the audit, file names and terminals. */
+export const PANEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const PANEL_NAME_RULE = 'panel names are 1-64 letters, digits, . _ - (starting with a letter or digit)';
+
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 export const stationSchema = z.discriminatedUnion('type', [
@@ -72,7 +76,7 @@ export const inventorySchema = z
       .strict()
       .optional(),
     stations: z.record(z.string(), stationSchema).optional(),
-    panels: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'panel names use letters, digits, . _ -'), panelSchema),
+    panels: z.record(z.string().regex(PANEL_NAME, PANEL_NAME_RULE), panelSchema),
   })
   .strict();
 

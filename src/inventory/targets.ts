@@ -1,8 +1,8 @@
-import { UsageError } from '../core/errors.js';
+import { UsageError, ValidationError } from '../core/errors.js';
 import { parseLink, type Link } from '../core/link.js';
 import type { DriverOptions } from '../core/contract.js';
 import { driverNames } from '../../drivers/index.js';
-import type { InventoryFile, PanelConfig, StationConfig } from './schema.js';
+import { PANEL_NAME, PANEL_NAME_RULE, type InventoryFile, type PanelConfig, type StationConfig } from './schema.js';
 import { isDemoPanel } from './demo.js';
 
 /** A panel as the operations need it: where it is, which driver, where its secrets come from. */
@@ -54,11 +54,27 @@ function resolveStation(value: string | StationConfig | undefined, inventory: In
   return station;
 }
 
+/**
+ * The name given to an ad hoc panel (`--panel NAME --link ...`) is written into the audit log
+ * and shown on terminals: the inventory's rule applies, and a name the inventory (or a demo
+ * panel) already has is refused, so the audit never records one panel's name for another link.
+ */
+function checkAdHocName(name: string, inventory: InventoryFile): void {
+  if (!PANEL_NAME.test(name)) throw new ValidationError('--panel', `${PANEL_NAME_RULE}; an ad hoc panel (with --link) needs such a name, or none`);
+  if (inventory.panels[name] || isDemoPanel(name)) {
+    throw new UsageError(`--panel ${name} is ${inventory.panels[name] ? 'a panel in the inventory' : 'a built-in demo panel'}; with --link, give the ad hoc panel a name of its own (or leave --panel out)`, {
+      code: 'E_INVALID',
+      hint: `to use the inventory's panel as configured, leave out --link and --driver`,
+    });
+  }
+}
+
 /** Finds a panel by name: the inventory first, then the built-in demo panels. */
 export async function resolveTarget(name: string | undefined, adHoc: AdHocLink, inventory: InventoryFile): Promise<Target> {
   if (adHoc.link) {
     if (!adHoc.driver) throw new UsageError('--link needs --driver', { hint: `drivers: ${driverNames.join(', ')}` });
     if (!driverNames.includes(adHoc.driver)) throw new UsageError(`--driver: must be one of ${driverNames.join(', ')}`, { code: 'E_INVALID' });
+    if (name !== undefined) checkAdHocName(name, inventory);
     return {
       name: name ?? adHoc.link,
       driver: adHoc.driver,

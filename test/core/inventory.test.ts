@@ -2,7 +2,7 @@ import { describe, expect, it, afterEach } from 'vitest';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseInventory } from '../../src/inventory/load.js';
+import { loadInventory, parseInventory } from '../../src/inventory/load.js';
 import { resolveSecretRef } from '../../src/inventory/secrets.js';
 import { resolveTarget, matchesSelector, allTargets } from '../../src/inventory/targets.js';
 import { ValidationError } from '../../src/core/errors.js';
@@ -48,6 +48,39 @@ describe('inventory', () => {
   it('says which panel names exist when one is unknown', async () => {
     const inventory = parseInventory(`panels:\n  alpha:\n    driver: integra\n    link: tcp://x:1\n`, 't');
     await expect(resolveTarget('beta', {}, inventory)).rejects.toMatchObject({ exitCode: 2, hint: expect.stringContaining('alpha') });
+  });
+});
+
+describe('inventory input limits and YAML types', () => {
+  it('refuses !!binary, !!set and other non-plain YAML values, naming the field and the tag', () => {
+    const text = problems(`panels:\n  oslo:\n    driver: integra\n    link: !!binary aGVsbG8=\n    account: !!set {a, b}\n`);
+    expect(text).toMatch(/panel "oslo", field "link": a YAML !!binary value is not allowed/);
+    expect(text).toMatch(/panel "oslo", field "account": a YAML !!set value is not allowed/);
+    expect(text).not.toMatch(/readUInt|writeInt|toJSON|subarray/);
+  });
+
+  it('still finds a panel named twice, with its line (yaml\'s quadratic check is off)', () => {
+    expect(problems(`panels:\n  a:\n    driver: integra\n    link: tcp://x:1\n  a:\n    driver: dsc\n    link: tcp://x:2\n`)).toMatch(/line 5: the key "a" appears twice/);
+  });
+
+  it('reads /dev/zero only up to the size limit, then refuses it', async () => {
+    await expect(loadInventory('/dev/zero', true)).rejects.toMatchObject({ exitCode: 2, code: 'E_TOO_LARGE', message: expect.stringMatching(/larger than 32 MiB/) });
+  });
+});
+
+describe('ad hoc panels', () => {
+  const inventory = parseInventory(`panels:\n  oslo:\n    driver: integra\n    link: tcp://10.0.0.1:7094\n`, 't');
+
+  it('refuses a name with escapes, slashes or dots first, as the inventory would', async () => {
+    for (const name of ['\x1b[2Jx', '../../etc', 'a b', '-x', 'x'.repeat(65)]) {
+      await expect(resolveTarget(name, { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/^--panel: panel names are 1-64 letters/) });
+    }
+    await expect(resolveTarget('site-7.a_b', { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).resolves.toMatchObject({ name: 'site-7.a_b' });
+  });
+
+  it('refuses the name of an inventory panel (or a demo panel) with another link', async () => {
+    await expect(resolveTarget('oslo', { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/oslo is a panel in the inventory/) });
+    await expect(resolveTarget('demo', { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).rejects.toMatchObject({ exitCode: 2 });
   });
 });
 

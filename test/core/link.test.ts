@@ -22,4 +22,23 @@ describe('parseLink', () => {
     expect(() => parseLink('serial:///dev/ttyS0?speed=9600')).toThrow(/link.speed: unknown serial option/);
     expect(() => parseLink('10.0.0.5')).toThrow(/must be tcp:\/\/HOST:PORT/);
   });
+
+  it('refuses a user name or password in a link without repeating it', () => {
+    for (const link of ['tcp://admin:s3cret@10.0.0.5:7094', 'tcp://s3cret@10.0.0.5', 'admin:s3cret@10.0.0.5:7094']) {
+      let message = '';
+      try {
+        parseLink(link, '--link');
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^--link: must/);
+      expect(message).not.toContain('s3cret');
+      expect(message).not.toContain('admin');
+    }
+  });
+
+  it('refuses control characters and spaces in a link (it is shown and audited)', () => {
+    expect(() => parseLink('tcp://10.0.0.5:7094\x1b[2J')).toThrow(/control characters/);
+    expect(() => parseLink('serial:///dev/tty USB0')).toThrow(/spaces/);
+  });
 });

@@ -84,4 +84,14 @@ describe('outside text reaching a terminal', () => {
       t.kill();
     }
   });
+
+  it('an ad hoc panel name with escapes or ../ is refused before anything is written (exit 2, no audit entry)', async () => {
+    for (const name of [`${CLEAR}x`, '../../tmp/x']) {
+      const result = await sandbox.run(['users', 'remove', '--panel', name, '--link', 'tcp://127.0.0.1:9', '--driver', 'integra', '--slot', '3', '--yes']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/--panel: panel names are 1-64 letters/);
+      expect(result.stderr).not.toContain(CLEAR);
+    }
+    await expect(fs.readFile(path.join(sandbox.stateDir, 'audit.jsonl'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
 });
