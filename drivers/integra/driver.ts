@@ -49,6 +49,8 @@ const info: DriverInfo = {
   defaultSerial: { baudRate: 19200, dataBits: 8, parity: 'none', stopBits: 1 },
   capabilities: ['users.list', 'users.add', 'users.set-code', 'users.remove', 'users.next-slot', 'users.verify-code', 'probe'],
   codeRules: { minLength: 4, maxLength: 8 },
+  // The integration protocol's user name field: 16 bytes of Windows-1250 (see checkName below).
+  nameRules: { maxLength: 16, charset: 'windows-1250', charsetTitle: 'Windows-1250' },
   slotRanges: [
     { from: 1, to: 240, kind: 'user' },
     { from: FIRST_MASTER, to: LAST_MASTER, kind: 'master' },

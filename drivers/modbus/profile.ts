@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UsageError, ValidationError } from '../../src/core/errors.js';
+import { FileTooLargeError, readTextBounded } from '../../src/core/bounded-read.js';
 
 /**
  * A profile describes one Modbus device model: its register space, its user table, its test
@@ -280,6 +281,7 @@ export async function shippedProfileNames(): Promise<string[]> {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const PROFILE_MAX_BYTES = 1024 * 1024;
 
 /** `ref` is a shipped profile's name (demo-modbus) or a path to a YAML/JSON file. */
 export async function loadProfile(ref: unknown, field = 'options.profile'): Promise<LoadedProfile> {
@@ -302,8 +304,10 @@ export async function loadProfile(ref: unknown, field = 'options.profile'): Prom
   const file = path.resolve(text.replace(/^~(?=$|\/)/, os.homedir()));
   let body: string;
   try {
-    body = await fs.readFile(file, 'utf8');
+    // Read with a cap: a profile is a few KiB, and /dev/zero must not be read whole (README "Limits").
+    body = await readTextBounded(file, PROFILE_MAX_BYTES, 'profile file');
   } catch (error) {
+    if (error instanceof FileTooLargeError) throw new ValidationError(field, error.message);
     throw new ValidationError(field, `cannot read profile file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   return parseProfile(body, path.basename(file).replace(/\.(ya?ml|json)$/i, ''), file);

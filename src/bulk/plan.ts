@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { DriverInfo, UserSlot } from '../core/contract.js';
 import { UsageError, toPanelctlError } from '../core/errors.js';
 import { checkCode } from '../core/code-policy.js';
+import { nameProblem } from '../core/user-name.js';
 import type { Target } from '../inventory/targets.js';
 import type { OperationContext } from '../operations/context.js';
 import { checkSlot, codePolicyFor, samePartitions } from '../operations/user-steps.js';
@@ -101,7 +102,13 @@ export interface PlanOptions {
 export async function buildPlan(rows: ChangeRow[], targets: Map<string, Target>, ctx: OperationContext, options: PlanOptions): Promise<BulkPlan> {
   const access = options.access ?? defaultAccess;
   const byPanel = new Map<string, ChangeRow[]>();
-  for (const row of rows) for (const panel of row.panels) byPanel.set(panel, [...(byPanel.get(panel) ?? []), row]);
+  for (const row of rows) {
+    for (const panel of row.panels) {
+      const list = byPanel.get(panel);
+      if (list) list.push(row);
+      else byPanel.set(panel, [row]);
+    }
+  }
 
   const limit = pLimit(options.concurrency);
   const panels = await Promise.all(
@@ -155,6 +162,13 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
         continue;
       }
       row = { ...row, name: undefined };
+    }
+    // The driver's name rules (INTEGRA: 16 characters of Windows-1250), here rather than at apply,
+    // where a refused name would leave its generated code unconfirmed though it was never sent.
+    const badName = row.action === 'add' && row.name !== undefined ? nameProblem(row.name, driver) : undefined;
+    if (badName) {
+      conflict(`name "${row.name}" ${badName}`, 'E_NAME');
+      continue;
     }
     if (!driver.capabilities.includes(NEEDS[row.action])) {
       conflict(`the ${driver.name} driver cannot ${row.action === 'add' ? 'add users' : row.action === 'remove' ? 'remove users' : 'change codes'}`, 'E_UNSUPPORTED');

@@ -1,3 +1,4 @@
+import type { NameRules } from './user-name.js';
 import type { Link, SerialSettings } from './link.js';
 import type { Secret, Secrets } from './secret.js';
 import type { ByteStream } from '../transport/types.js';
@@ -65,6 +66,8 @@ export interface DriverInfo {
   secrets: Array<{ name: string; label: string; required: boolean }>;
   /** False when the panels keep no user names (DSC): `users add` then takes no --name. */
   userNames?: boolean;
+  /** Length and character set of user names, checked before anything is sent (src/core/user-name.ts). */
+  nameRules?: NameRules;
   /** Driver-specific inventory options, for help and validation messages. */
   options?: Array<{ name: string; description: string; required?: boolean }>;
 }

@@ -1,3 +1,4 @@
+import { nameProblem } from '../core/user-name.js';
 import type { NewUser, PanelInfo, UserSlot } from '../core/contract.js';
 import { ValidationError } from '../core/errors.js';
 import { checkCode } from '../core/code-policy.js';
@@ -49,6 +50,9 @@ export async function addUser(target: Target, ctx: OperationContext, request: Ad
     if (request.name.trim()) throw new ValidationError('--name', `${target.driver} panels keep no user names; leave it out`);
   } else if (!request.name.trim()) {
     throw new ValidationError('--name', 'must not be empty');
+  } else {
+    const problem = nameProblem(request.name, driver);
+    if (problem) throw new ValidationError('--name', problem);
   }
   checkCode(request.code, codePolicyFor(driver, target, request.allowWeak), 'new code');
 

@@ -62,7 +62,7 @@ describe('panelctl bulk plan', () => {
     expect(plan.panels.map((p) => p.panel)).toEqual(['shop-1']);
     expect(plan.panels[0].conflicts.map((c) => c.code)).toEqual(expect.arrayContaining([expect.stringMatching(/^E_(UNREACHABLE|UNSUPPORTED)$/)]));
 
-    const table = await run(['bulk', 'plan', changes, '--out', out]);
+    const table = await run(['bulk', 'plan', changes, '--out', out, '--all']);
     expect(table.stdout).toMatch(/PANEL\s+DRIVER\s+STEPS\s+NO-OPS\s+CONFLICTS/);
     expect(table.stdout).toMatch(/written to .*plan\.json: 0 step\(s\) on 2 panel\(s\)/);
   });

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseChanges, readRecords } from '../../src/bulk/input.js';
+import { CHANGES_MAX_ROWS, parseChanges, readChanges, readRecords } from '../../src/bulk/input.js';
 import { CodeBook } from '../../src/bulk/codes.js';
 import { inShard, parseShard, shardOf } from '../../src/bulk/shard.js';
 import { planDir } from '../../src/bulk/journal.js';
@@ -26,6 +26,56 @@ const targets = allTargets(
 const csv = (text: string) => readRecords(text, 'changes.csv');
 
 describe('change list parsing', () => {
+  it('asks no name for an add on panels that keep none (DSC), and still does where they do', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-input-'));
+    try {
+      const file = path.join(dir, 'c.csv');
+      await fs.writeFile(file, 'panel,action,slot,code\nbergen-1,add,7,generate\n');
+      expect((await readChanges(file, { targets }))[0]).toMatchObject({ panels: ['bergen-1'], action: 'add', slot: 7, name: undefined });
+      await fs.writeFile(file, 'panel,action,slot,code\noslo-1,add,7,generate\n');
+      await expect(readChanges(file, { targets })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/row 1 name: add needs the name/) });
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('* without --limit is refused in a script unless --all, asked on a terminal, and never with --limit', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-input-'));
+    try {
+      const file = path.join(dir, 'c.csv');
+      await fs.writeFile(file, 'panel,action,slot,code\n*,remove,4,\noslo-1,remove,5,\n');
+      await expect(readChanges(file, { targets, everyPanel: {} })).rejects.toMatchObject({ exitCode: 2, code: 'E_EVERY_PANEL', message: expect.stringMatching(/row 1 selects every panel in the inventory \(\*, 3 panels\) with no --limit/), hint: expect.stringMatching(/--all/) });
+      expect(await readChanges(file, { targets, everyPanel: { all: true } })).toHaveLength(2);
+      const asked: string[] = [];
+      const confirm = async (q: string) => (asked.push(q), false);
+      await expect(readChanges(file, { targets, everyPanel: { confirm } })).rejects.toMatchObject({ code: 'E_EVERY_PANEL' });
+      expect(asked).toEqual([expect.stringMatching(/Plan for all of them\?/)]);
+      expect(await readChanges(file, { targets, limit: 'site=oslo', everyPanel: {} })).toHaveLength(2);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lists the first 20 problems and says how many more, keeping at most 1000 in the data', () => {
+    const text = `panel,action,slot,code\n${'nowhere,remove,1,\n'.repeat(1500)}`;
+    let error: any;
+    try {
+      parseChanges(csv(text), { targets });
+    } catch (e) {
+      error = e;
+    }
+    expect(error.hint).toMatch(/^1500 problem\(s\)/);
+    expect(error.hint).toMatch(/\.\.\. and 1480 more$/);
+    expect(error.hint.split('\n')).toHaveLength(22);
+    expect(error.data.problems).toHaveLength(1000);
+    expect(error.data.problemCount).toBe(1500);
+  });
+
+  it('refuses more rows than the limit, and a change list that never ends (/dev/zero), before parsing them all', async () => {
+    expect(() => csv(`panel,action,slot,code\n${'oslo-1,remove,1,\n'.repeat(CHANGES_MAX_ROWS + 1)}`)).toThrow(/more than 100000 rows/);
+    await expect(readChanges('/dev/zero', { targets })).rejects.toMatchObject({ exitCode: 2, code: 'E_TOO_LARGE', message: expect.stringMatching(/larger than 16 MiB/) });
+  });
+
   it('expands selectors and * within --limit, and reads JSON Lines too', () => {
     const rows = parseChanges(csv('panel,action,user,code\nsite=oslo,remove,Leaver,\n*,set-code,Bob,generate\n'), { targets, limit: 'site=oslo' });
     expect(rows.map((r) => r.panels)).toEqual([

@@ -57,7 +57,7 @@ describe.skipIf(!ready)('bulk with the INTEGRA driver, through the binary', () =
     const changes = path.join(sandbox.dir, 'changes.csv');
     await fs.writeFile(changes, 'panel,action,slot,name,partitions,code\n*,add,30,Branch Manager,1,generate\n*,remove,4,,,\n');
     const plan = path.join(sandbox.dir, 'plan.json');
-    const planned = await run(['bulk', 'plan', changes, '--out', plan, '-o', 'json']);
+    const planned = await run(['bulk', 'plan', changes, '--out', plan, '--all', '-o', 'json']);
     expect(planned.code, planned.stderr).toBe(0);
     expect(JSON.parse(planned.stdout).totals).toMatchObject({ panels: PANELS, steps: PANELS * 2, conflicts: 0 });
 

@@ -74,7 +74,7 @@ describe('bulk across INTEGRA, DSC and Modbus panels', () => {
     const changes = path.join(sandbox.dir, 'changes.csv');
     await fs.writeFile(changes, 'panel,action,slot,name,partitions,code\n*,add,30,Branch Manager,1,generate\n*,remove,4,,,\n');
     const plan = path.join(sandbox.dir, 'plan.json');
-    const planned = await run(['bulk', 'plan', changes, '--out', plan, '-o', 'json']);
+    const planned = await run(['bulk', 'plan', changes, '--out', plan, '--all', '-o', 'json']);
     expect(planned.code, planned.stderr).toBe(0);
     expect(JSON.parse(planned.stdout).totals).toMatchObject({ panels: 6, steps: 12, conflicts: 0 });
 
@@ -108,7 +108,7 @@ describe('bulk across INTEGRA, DSC and Modbus panels', () => {
     });
 
     // Planned again: nothing left to write. (DSC cannot tell its slot 30 apart without names: a conflict, not a write.)
-    const again = await run(['bulk', 'plan', changes, '--out', path.join(sandbox.dir, 'plan-2.json'), '-o', 'json']);
+    const again = await run(['bulk', 'plan', changes, '--out', path.join(sandbox.dir, 'plan-2.json'), '--all', '-o', 'json']);
     const totals = JSON.parse(again.stdout).totals;
     expect(totals.steps).toBe(0);
     expect(totals.conflicts).toBe(2);

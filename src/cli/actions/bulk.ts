@@ -50,6 +50,8 @@ function planTotals(plan: BulkPlan) {
 interface PlanFlags {
   out: string;
   limit?: string;
+  /** `*` in the change list may select every panel (no --limit): said on purpose. */
+  all?: boolean;
   codes?: string;
   concurrency?: string;
   allowWeak?: boolean;
@@ -59,7 +61,10 @@ export async function runPlan(cli: Cli, file: string, flags: PlanFlags): Promise
   const concurrency = count(flags.concurrency, '--concurrency', 1);
   const targets = await inventoryTargets(cli);
   const codes = flags.codes ? await CodeBook.load(flags.codes) : undefined;
-  const rows = await readChanges(file, { targets, limit: flags.limit, codes });
+  const confirm = cli.interactive && !cli.globals.yes ? (question: string) => import('../prompts.js').then(({ askConfirm }) => askConfirm(question)) : undefined;
+  const rows = await readChanges(file, { targets, limit: flags.limit, codes, everyPanel: { all: flags.all || (cli.globals.yes && cli.interactive), confirm } });
+  const every = rows.filter((r) => r.everyPanel).map((r) => r.row);
+  if (every.length) cli.out.note(`row${every.length > 1 ? 's' : ''} ${every.join(', ')}: * selects every panel in the inventory (${targets.length}), no --limit`);
   const done = cli.ctx.activity?.(`reading ${new Set(rows.flatMap((r) => r.panels)).size} panels`);
   let plan: BulkPlan;
   try {

@@ -15,6 +15,7 @@ export function registerBulk(program: Command): void {
     .argument('<changes>', 'change list: columns panel, action (add|set-code|remove), slot or user, name, partitions, type, code')
     .requiredOption('--out <plan.json>', 'where to write the plan (it holds no code)')
     .option('--limit <selector>', 'only panels matching tags, e.g. site=oslo,customer=1042')
+    .option('--all', 'let * in the change list select every panel of the inventory without --limit (asked on a terminal otherwise)')
     .option('--codes <file>', 'codes file (CSV, yours only: 0600) for rows whose code is codes:COLUMN')
     .option('--concurrency <n>', 'panels read at once', '16')
     .option('--allow-weak', 'accept weak codes from the codes file')
