@@ -169,6 +169,6 @@ const auditAction: ShellAction = {
 };
 
 /** The menu's panel actions, in order; switching panel and quitting are added by the menu itself. */
-export function panelActions(extra: readonly ShellAction[]): ShellAction[] {
-  return [addAction, setCodeAction, removeAction, ...extra, refreshAction, auditAction];
+export function panelActions(testMode: readonly ShellAction[]): ShellAction[] {
+  return [addAction, setCodeAction, removeAction, ...testMode, refreshAction, auditAction];
 }

@@ -1,7 +1,7 @@
 import { toPanelctlError } from '../../core/errors.js';
 import type { Target } from '../../inventory/targets.js';
 import { panelActions } from './actions.js';
-import { extraActions } from './extra-actions.js';
+import { testModeActions } from './test-mode-actions.js';
 import type { PanelView, ShellSession } from './session.js';
 import { choose, isCancel, type MenuChoice } from './ui.js';
 
@@ -16,7 +16,7 @@ export type MenuOutcome = 'switch' | 'quit';
 export async function panelScreen(shell: ShellSession, target: Target): Promise<MenuOutcome> {
   const panel = await connect(shell, target);
   if (!panel) return 'switch';
-  const actions = panelActions(extraActions);
+  const actions = panelActions(testModeActions);
   for (;;) {
     const choices: MenuChoice<number | MenuOutcome>[] = [
       ...actions.map((action, index) => ({ value: index, name: action.label, description: action.description, disabled: action.unavailable?.(panel) })),

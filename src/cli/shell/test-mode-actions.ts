@@ -6,8 +6,7 @@ import { busy, paused } from './ui.js';
 import { localTime } from '../../output/time.js';
 
 /**
- * Further entries for the panel menu, shown after "Remove a user" and before the audit view:
- * test mode. They run the same operations as `panelctl test-mode start|stop`, so the station is
+ * The shell's test-mode entries (start, stop), shown after "Remove a user" and before the audit view. They run the same operations as `panelctl test-mode start|stop`, so the station is
  * told first, the lease is written, and the audit entry is the same.
  */
 
@@ -28,7 +27,7 @@ async function currentLease(shell: ShellSession, panel: PanelView) {
 
 const when = localTime;
 
-export const extraActions: ShellAction[] = [
+export const testModeActions: ShellAction[] = [
   {
     label: 'Start test mode',
     description: 'tell the monitoring station, then put the panel on test where it can be',
