@@ -3,7 +3,8 @@ import { parseLink, type Link } from '../core/link.js';
 import type { DriverOptions } from '../core/contract.js';
 import { driverNames } from '../../drivers/index.js';
 import { PANEL_NAME, PANEL_NAME_RULE, type InventoryFile, type PanelConfig, type StationConfig } from './schema.js';
-import { isDemoPanel } from './demo.js';
+import { demoPanelNames, isDemoPanel } from './demo.js';
+import { editDistance, nearness, typoBudget } from './fuzzy.js';
 
 /** A panel as the operations need it: where it is, which driver, where its secrets come from. */
 export interface Target {
@@ -92,11 +93,34 @@ export async function resolveTarget(name: string | undefined, adHoc: AdHocLink, 
     const { demoTarget } = await import('./demo.js');
     return demoTarget(name);
   }
+  throw noSuchPanel(name, inventory);
+}
+
+/** "no panel named olso-office": with the nearest names by name, customer or account ("did you mean oslo-office?"). */
+export function noSuchPanel(name: string, inventory: InventoryFile): UsageError {
   const known = Object.keys(inventory.panels);
-  throw new UsageError(`no panel named "${name}" in the inventory`, {
+  const near = suggestPanels(name, inventory);
+  return new UsageError(`no panel named "${name}" in the inventory${near.length ? `; did you mean ${near.join(' or ')}?` : ''}`, {
     code: 'E_NO_PANEL',
-    hint: known.length ? `known panels: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}` : 'the inventory is empty; try --panel demo',
+    hint: near.length
+      ? 'see `panelctl panels` for every name'
+      : known.length
+        ? `known panels: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}`
+        : 'the inventory is empty; try --panel demo',
+    data: near.length ? { didYouMean: near } : undefined,
   });
+}
+
+/** Up to three panel names near `typed`: by edit distance to the name, or to a word of the name, customer or account. */
+export function suggestPanels(typed: string, inventory: InventoryFile): string[] {
+  const candidates = Object.entries(inventory.panels).map(([name, config]) => ({ name, fields: [name, config.customer ?? '', config.account ?? ''] }));
+  for (const demo of demoPanelNames) if (!inventory.panels[demo]) candidates.push({ name: demo, fields: [demo] });
+  return candidates
+    .map((c) => ({ name: c.name, distance: Math.min(editDistance(typed.toLowerCase(), c.name.toLowerCase()), nearness(typed, c.fields) ?? Infinity) }))
+    .filter((c) => c.distance <= Math.max(1, typoBudget(typed)))
+    .sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name))
+    .slice(0, 3)
+    .map((c) => c.name);
 }
 
 /** Every panel in the inventory, as targets (for `panels`, bulk and the interactive search). */

@@ -6,6 +6,7 @@ import { loadInventory, parseInventory } from '../../src/inventory/load.js';
 import { resolveSecretRef } from '../../src/inventory/secrets.js';
 import { resolveTarget, matchesSelector, allTargets } from '../../src/inventory/targets.js';
 import { ValidationError } from '../../src/core/errors.js';
+import { findPanels } from '../../src/cli/shell/panels.js';
 
 function problems(yaml: string): string {
   try {
@@ -81,6 +82,25 @@ describe('ad hoc panels', () => {
   it('refuses the name of an inventory panel (or a demo panel) with another link', async () => {
     await expect(resolveTarget('oslo', { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/oslo is a panel in the inventory/) });
     await expect(resolveTarget('demo', { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).rejects.toMatchObject({ exitCode: 2 });
+  });
+});
+
+describe('a mistyped panel name', () => {
+  const inventory = parseInventory(`panels:\n  oslo-office:\n    driver: integra\n    link: tcp://10.0.0.1:7094\n    customer: Nordic Retail AS\n    account: "1042"\n  bergen-shop:\n    driver: dsc\n    link: tcp://10.0.0.2:4025\n`, 't');
+
+  it('says "did you mean" with the nearest name, by name, customer or account', async () => {
+    await expect(resolveTarget('olso-office', {}, inventory)).rejects.toMatchObject({ exitCode: 2, message: 'no panel named "olso-office" in the inventory; did you mean oslo-office?' });
+    await expect(resolveTarget('bregen', {}, inventory)).rejects.toMatchObject({ message: expect.stringMatching(/did you mean bergen-shop\?$/) });
+    await expect(resolveTarget('nordik', {}, inventory)).rejects.toMatchObject({ message: expect.stringMatching(/did you mean oslo-office\?$/) });
+    await expect(resolveTarget('1043', {}, inventory)).rejects.toMatchObject({ message: expect.stringMatching(/did you mean oslo-office\?$/) });
+    await expect(resolveTarget('xyz', {}, inventory)).rejects.toMatchObject({ message: 'no panel named "xyz" in the inventory', hint: expect.stringContaining('oslo-office') });
+  });
+
+  it('the shell search forgives a typo ("olso" finds oslo-office), exact matches first', () => {
+    const targets = allTargets(inventory);
+    expect(findPanels(targets, 'olso').map((t) => t.name)).toEqual(['oslo-office']);
+    expect(findPanels(targets, 'oslo').map((t) => t.name)).toEqual(['oslo-office']);
+    expect(findPanels(targets, 'zzzz').map((t) => t.name)).toEqual([]);
   });
 });
 

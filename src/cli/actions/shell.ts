@@ -1,7 +1,7 @@
 import { ExitCode, UsageError, toPanelctlError } from '../../core/errors.js';
 import { demoPanelNames, demoTarget } from '../../inventory/demo.js';
 import type { InventoryFile } from '../../inventory/schema.js';
-import { allTargets, type Target } from '../../inventory/targets.js';
+import { allTargets, noSuchPanel, type Target } from '../../inventory/targets.js';
 import type { Cli } from '../context.js';
 import { panelScreen } from '../shell/menu.js';
 import { panelChoices } from '../shell/panels.js';
@@ -26,7 +26,7 @@ export async function runShell(cli: Cli, flags: { panel?: string }): Promise<voi
   const inventory = await loadInventoryOrDemos(cli);
   const targets: Target[] = [...allTargets(inventory), ...demoPanelNames.map(demoTarget)];
   const shell = new ShellSession(cli, inventory);
-  let next = flags.panel === undefined ? undefined : findTarget(targets, flags.panel);
+  let next = flags.panel === undefined ? undefined : findTarget(targets, flags.panel, inventory);
 
   process.stderr.write(`${cli.out.color.bold('panelctl')} ${cli.out.color.dim('- find a panel, then choose what to do. Ctrl-C backs out of a question; at a menu it quits.')}\n`);
   try {
@@ -43,9 +43,12 @@ export async function runShell(cli: Cli, flags: { panel?: string }): Promise<voi
   }
 }
 
-function findTarget(targets: readonly Target[], name: string): Target {
+function findTarget(targets: readonly Target[], name: string, inventory: InventoryFile = { panels: {} }): Target {
   const target = targets.find((t) => t.name === name);
-  if (!target) throw new UsageError(`no panel named "${name}" in the inventory`, { code: 'E_NO_PANEL', hint: 'leave --panel out to search' });
+  if (!target) {
+    const failure = noSuchPanel(name, inventory);
+    throw new UsageError(failure.message, { code: 'E_NO_PANEL', hint: 'leave --panel out to search', data: failure.data });
+  }
   return target;
 }
 
