@@ -24,6 +24,8 @@ const info: DriverInfo = {
   capabilities: ['users.list', 'users.add', 'users.set-code', 'users.remove', 'users.next-slot', 'test-mode', 'probe'],
   codeRules: { minLength: 4, maxLength: 6, allowedLengths: [4, 6] },
   userNames: false,
+  // PowerSeries installation manuals: keypad lockout after a programmed number of invalid codes (may be off).
+  credentialLockout: { note: 'DSC panels lock the keypad after the number of wrong codes the installer programmed (keypad lockout)' },
   slotRanges: SLOT_RANGES,
   secrets: [
     { name: 'code', label: 'DSC master code (slot 40)', required: true },

@@ -51,6 +51,8 @@ const info: DriverInfo = {
   codeRules: { minLength: 4, maxLength: 8 },
   // The integration protocol's user name field: 16 bytes of Windows-1250 (see checkName below).
   nameRules: { maxLength: 16, charset: 'windows-1250', charsetTitle: 'Windows-1250' },
+  // INTEGRA user manual: three wrong codes may raise an alarm or block the keypad for 90 s (installer options).
+  credentialLockout: { attempts: 3, note: 'INTEGRA panels may block the keypad for 90 seconds, or raise an alarm, after 3 wrong codes' },
   slotRanges: [
     { from: 1, to: 240, kind: 'user' },
     { from: FIRST_MASTER, to: LAST_MASTER, kind: 'master' },

@@ -68,6 +68,8 @@ export interface DriverInfo {
   userNames?: boolean;
   /** Length and character set of user names, checked before anything is sent (src/core/user-name.ts). */
   nameRules?: NameRules;
+  /** What the panel does after wrong credentials, for people typing one (the shell lets them retype below it). */
+  credentialLockout?: { attempts?: number; note: string };
   /** Driver-specific inventory options, for help and validation messages. */
   options?: Array<{ name: string; description: string; required?: boolean }>;
 }

@@ -277,6 +277,42 @@ describe('panelctl shell on the demo panel', () => {
     ]);
   });
 
+  it('marks the users view ON TEST, and quitting while on test offers to end it', async () => {
+    const t = shell(['shell', '--panel', 'demo'], { PANELCTL_TICKET: 'T-4005' });
+    const leaseFile = path.join(sandbox.stateDir, 'leases', 'demo.json');
+    await t.pick(/What now on demo\?/, /Start test mode/);
+    await t.expect(/For how long\?/);
+    t.line('');
+    await t.expect(/Reason \(Enter for none\):/);
+    t.line('');
+    await t.expect(/Put demo/);
+    t.line('y');
+    await t.expect(/Has the station confirmed\?/);
+    t.line('y');
+    await t.expect(/✓ demo is ON TEST until/);
+    await t.pick(/What now on demo\?/, /Show the users again/);
+    await t.expect(/ON TEST until .* \(by e2e-tester\)\s+SLOT\s+KIND\s+NAME/);
+    await t.pick(/What now on demo\?/, /Quit/);
+    await t.expect(/demo is still ON TEST until .*\. End test mode on it now \(panel and station\)\?/);
+    t.line('y');
+    await t.expect(/take account 0000 \(demo\) OFF TEST/);
+    await t.expect(/Has the station confirmed\?/);
+    t.line('y');
+    await t.expect(/✓ demo is off test/);
+    expect((await t.exit()).exitCode).toBe(0);
+    await expect(fs.access(leaseFile)).rejects.toThrow();
+  });
+
+  it('on a DSC: the menu does not promise a name, and the header shows model, firmware and module', async () => {
+    const t = shell(['shell', '--panel', 'demo-dsc'], { PANELCTL_TICKET: 'T-4006' });
+    await t.expect(/demo-dsc\s+account \d+ \| DSC PowerSeries, firmware not reported, via Envisalink TPI/);
+    await t.expect(/What now on demo-dsc\?/);
+    await t.expect(/a new user: a slot and a code \(this panel keeps no names\)/);
+    expect(t.text).not.toMatch(/a new user with a name/);
+    t.send(KEY.ctrlC);
+    expect((await t.exit()).exitCode).toBe(130);
+  });
+
   it('exits 130 on Ctrl-C at the panel search; colour only when wanted', async () => {
     const colours = /\x1b\[(1|2|3\d|9\d)m/;
     const coloured = shell([], { NO_COLOR: undefined });
@@ -415,21 +451,28 @@ describe('panelctl shell against an INTEGRA simulator: Ctrl-C anywhere', () => {
     expect(t.text).not.toMatch(/nothing was changed/);
   });
 
-  it('asks for a typed panel credential once per session, and never tries a refused one again', async () => {
-    const t = shell([], { PANELCTL_TICKET: 'T-6006' });
-    await t.expect(/Panel \(type/);
-    t.send('7002');
-    await t.expect(/❯ bergen-typed/);
-    t.send(KEY.enter);
+  it('lets a mistyped credential be typed again, short of the lockout; a refused configured one is not retried', async () => {
+    const t = shell([], { PANELCTL_TICKET: 'T-6006', LAB_CODE: '11223344' });
+    const choose = async (term: string, entry: RegExp) => {
+      await t.expect(/Panel \(type/);
+      t.send(term);
+      await t.expect(entry);
+      t.send(KEY.enter);
+    };
+    await choose('7002', /❯ bergen-typed/);
     await t.expect(/INTEGRA user code with the users-editing right for bergen-typed/);
     t.line('90817263');
     await t.expect(/error: the panel does not recognise the code/);
-    await t.expect(/will not use that credential on bergen-typed again in this session/);
-    await t.expect(/Panel \(type/);
-    t.send('7002');
-    await t.expect(/❯ bergen-typed/);
-    t.send(KEY.enter);
+    await t.expect(/the credential typed for bergen-typed was refused \(1 wrong entry so far; panelctl stops at 2\) \(INTEGRA panels may block the keypad for 90 seconds, or raise an alarm, after 3 wrong codes\)/);
+    await choose('7002', /❯ bergen-typed/);
+    await t.expect(/INTEGRA user code with the users-editing right for bergen-typed/);
+    t.line('90817264');
+    await t.expect(/2 wrong entries on bergen-typed: panelctl will not try it again in this session/);
+    await choose('7002', /❯ bergen-typed/);
     await t.expect(/bergen-typed refused its credential earlier in this session/);
+    // The configured credential (env:LAB_CODE) is wrong: not tried again, and the inventory is to blame.
+    await choose('7001', /❯ nordic-oslo/);
+    await t.expect(/will not use the configured credential on nordic-oslo again in this session .*; fix it in the inventory/);
     await t.expect(/Panel \(type/);
     t.send(KEY.ctrlC);
     expect((await t.exit()).exitCode).toBe(130);
@@ -449,5 +492,44 @@ describe('panelctl shell against an INTEGRA simulator: Ctrl-C anywhere', () => {
       expect(text).not.toContain(MASTER);
       expect(text).not.toContain('90817263');
     }
+  });
+
+  it('checks a new name at its own prompt with the INTEGRA rules, naming the character and keeping what was typed', async () => {
+    const t = shell(['shell', '--panel', 'nordic-oslo'], { LAB_CODE: MASTER, PANELCTL_TICKET: 'T-7007' });
+    await t.pick(/What now on nordic-oslo\?/, /Add a user/);
+    await t.expect(/Name of the new user:/);
+    t.line('Bjørn');
+    await t.expect(/the name "ø" \(U\+00F8\) is not in Windows-1250/);
+    // What was typed is still there: one backspace takes off its last letter.
+    for (const left of ['Bjør', 'Bjø', 'Bj']) {
+      t.send(KEY.backspace);
+      await t.expect(new RegExp(`Name of the new user: ${left}(?![nrø])`));
+    }
+    t.line('orn');
+    await t.expect(/Slot/);
+    t.send(KEY.ctrlC);
+    await t.expect(/Cancelled: nothing was changed\./);
+    await t.pick(/What now on nordic-oslo\?/, /Quit/);
+    expect((await t.exit()).exitCode).toBe(0);
+    expect(t.text).not.toMatch(/--name/);
+  });
+
+  it('offers to type an env: credential that is not set, for this session only', async () => {
+    const t = shell([], { LAB_CODE: undefined, PANELCTL_TICKET: 'T-8008' });
+    await t.expect(/Panel \(type/);
+    t.send('olso'); // a typo is forgiven
+    await t.expect(/❯ nordic-oslo/);
+    t.send(KEY.enter);
+    await t.expect(/LAB_CODE is not set, so the credential for nordic-oslo is missing\. Type it now \(kept in memory for this session only\)\?/);
+    t.line('y');
+    await t.expect(/INTEGRA user code with the users-editing right for nordic-oslo/);
+    t.line(MASTER);
+    await t.expect(/SLOT\s+KIND\s+NAME/);
+    await t.pick(/What now on nordic-oslo\?/, /Show the users again/);
+    await t.expect(/SLOT\s+KIND\s+NAME/);
+    await t.pick(/What now on nordic-oslo\?/, /Quit/);
+    expect((await t.exit()).exitCode).toBe(0);
+    expect(t.text.match(/✔ INTEGRA user code/g)).toHaveLength(1);
+    expect(t.text).not.toContain(MASTER);
   });
 });

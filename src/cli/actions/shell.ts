@@ -4,6 +4,7 @@ import type { InventoryFile } from '../../inventory/schema.js';
 import { allTargets, noSuchPanel, type Target } from '../../inventory/targets.js';
 import type { Cli } from '../context.js';
 import { panelScreen } from '../shell/menu.js';
+import { beforeQuit, remindOnExit } from '../shell/test-mode-actions.js';
 import { panelChoices } from '../shell/panels.js';
 import { ShellSession } from '../shell/session.js';
 import { isCancel, searchFor, setColour } from '../shell/ui.js';
@@ -33,10 +34,15 @@ export async function runShell(cli: Cli, flags: { panel?: string }): Promise<voi
     for (;;) {
       const target = next ?? findTarget(targets, await searchFor('Panel (type a name, customer, account or tag):', (term) => panelChoices(targets, term)));
       next = undefined;
-      if ((await panelScreen(shell, target)) === 'quit') return;
+      if ((await panelScreen(shell, target)) === 'quit') {
+        shell.testsToRemind.set(target.name, target);
+        await beforeQuit(shell);
+        return;
+      }
     }
   } catch (error) {
     if (!isCancel(error)) throw error;
+    await remindOnExit(shell);
     // Nothing is open between actions, so there is no connection left to close here.
     process.stderr.write(`${cli.out.color.dim('Bye.')}\n`);
     process.exitCode = ExitCode.cancelled;

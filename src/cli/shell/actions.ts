@@ -1,5 +1,6 @@
 import type { Capability, UserSlot } from '../../core/contract.js';
 import { PanelRefusedError } from '../../core/errors.js';
+import { nameProblem } from '../../core/user-name.js';
 import { addUser, checkSlot, codePolicyFor, removeUser, setCode } from '../../operations/users.js';
 import { askConfirm, askText } from '../prompts.js';
 import { parsePartitions } from '../target-options.js';
@@ -14,7 +15,8 @@ import { busy, paused, searchFor, type MenuChoice } from './ui.js';
  */
 export interface ShellAction {
   label: string;
-  description?: string;
+  /** Under the entry; a function when it depends on the panel (DSC keeps no names). */
+  description?: string | ((panel: PanelView) => string);
   /** Why this panel cannot do it (the entry is shown greyed out), or undefined when it can. */
   unavailable?(panel: PanelView): string | undefined;
   run(shell: ShellSession, panel: PanelView): Promise<void>;
@@ -86,19 +88,28 @@ async function askPartitions(): Promise<number[] | undefined> {
   return answer.trim() ? parsePartitions(answer) : undefined;
 }
 
+function validName(typed: string, driver: PanelView['driver']): true | string {
+  const name = typed.trim();
+  if (!name) return 'a name is needed';
+  const problem = nameProblem(name, driver);
+  return problem ? `the name ${problem}` : true;
+}
+
 function nothingChanged(shell: ShellSession): void {
   shell.out.say(shell.out.color.dim('Not done: nothing was changed.'));
 }
 
 const addAction: ShellAction = {
   label: 'Add a user',
-  description: 'a new user with a name, a slot and a code',
+  description: (panel) => (panel.driver.userNames === false ? 'a new user: a slot and a code (this panel keeps no names)' : 'a new user with a name, a slot and a code'),
   unavailable: needs('users.add', 'add users'),
   async run(shell, panel) {
     const { target, driver } = panel;
     const ctx = await shell.writeContext();
     // Some panels keep no names (DSC): do not ask for one they would throw away.
-    const name = driver.userNames === false ? '' : (await askText('Name of the new user:', { validate: (v) => (v.trim() ? true : 'a name is needed') })).trim();
+    // The driver's name rules here, at the name's own prompt (INTEGRA: 16 characters of Windows-1250),
+    // so a name the panel cannot store is fixed while it is being typed, not after the code.
+    const name = driver.userNames === false ? '' : (await askText('Name of the new user:', { validate: (v) => validName(v, driver) })).trim();
     const slot = await askSlot(panel);
     // Ask for partitions only where the panel has them (its users report some).
     const partitions = panel.users.some((u) => u.partitions) ? await askPartitions() : undefined;

@@ -1,4 +1,7 @@
-import { toPanelctlError } from '../../core/errors.js';
+import { PanelctlError, WrongCredentialError, toPanelctlError } from '../../core/errors.js';
+import type { DriverInfo } from '../../core/contract.js';
+import { describeTarget } from '../../operations/session.js';
+import { askConfirm } from '../prompts.js';
 import type { Target } from '../../inventory/targets.js';
 import { panelActions } from './actions.js';
 import { testModeActions } from './test-mode-actions.js';
@@ -19,7 +22,12 @@ export async function panelScreen(shell: ShellSession, target: Target): Promise<
   const actions = panelActions(testModeActions);
   for (;;) {
     const choices: MenuChoice<number | MenuOutcome>[] = [
-      ...actions.map((action, index) => ({ value: index, name: action.label, description: action.description, disabled: action.unavailable?.(panel) })),
+      ...actions.map((action, index) => ({
+        value: index,
+        name: action.label,
+        description: typeof action.description === 'function' ? action.description(panel) : action.description,
+        disabled: action.unavailable?.(panel),
+      })),
       { value: 'switch', name: 'Switch panel', description: 'find another panel' },
       { value: 'quit', name: 'Quit' },
     ];
@@ -32,7 +40,7 @@ export async function panelScreen(shell: ShellSession, target: Target): Promise<
         shell.out.say(shell.out.color.dim('Cancelled: nothing was changed.'));
         continue;
       }
-      if (!report(shell, target, error)) return 'switch';
+      if (!report(shell, target, error, panel.driver)) return 'switch';
     }
   }
 }
@@ -43,21 +51,50 @@ async function connect(shell: ShellSession, target: Target): Promise<PanelView |
     shell.out.warn(`${target.name} refused its credential earlier in this session; panelctl will not try it again until you start a new session`);
     return undefined;
   }
-  try {
-    return await shell.openPanel(target);
-  } catch (error) {
-    if (isCancel(error)) shell.out.say(shell.out.color.dim('Cancelled.'));
-    else report(shell, target, error);
-    return undefined;
+  for (let offered = false; ; offered = true) {
+    try {
+      return await shell.openPanel(target);
+    } catch (error) {
+      if (isCancel(error)) {
+        shell.out.say(shell.out.color.dim('Cancelled.'));
+        return undefined;
+      }
+      // An env: credential that is not set: offer to type it, for this session only.
+      const unset = /environment variable (\S+) is not set/.exec(toPanelctlError(error).message)?.[1];
+      if (unset && !offered && (await offerToType(shell, target, unset))) continue;
+      report(shell, target, error, await describeTarget(target).catch(() => undefined));
+      return undefined;
+    }
   }
 }
 
+async function offerToType(shell: ShellSession, target: Target, variable: string): Promise<boolean> {
+  try {
+    if (!(await askConfirm(`${variable} is not set, so the credential for ${target.name} is missing. Type it now (kept in memory for this session only)?`, true))) return false;
+  } catch (error) {
+    if (isCancel(error)) return false;
+    throw error;
+  }
+  shell.typeInsteadOf(target, variable);
+  return true;
+}
+
+/**
+ * The shell speaks of questions, not flags: "--name: ..." from an operation becomes "name: ...",
+ * and a hint naming flags (meant for the one-shot commands) is left out.
+ */
+function inShellWords(failure: PanelctlError): PanelctlError {
+  const message = failure.message.replace(/^--([a-z][a-z-]*): /, (_, flag: string) => `${flag.replace(/-/g, ' ')}: `).replace(/ \(use --[a-z-]+[^)]*\)/g, '');
+  const hint = failure.hint && /(^|\s)--[a-z]/.test(failure.hint) ? undefined : failure.hint;
+  return new PanelctlError(failure.exitCode, failure.code, message, { hint, data: failure.data });
+}
+
 /** Shows a failure the way the commands do; false when the panel must be left (its credential was refused). */
-function report(shell: ShellSession, target: Target, error: unknown): boolean {
+function report(shell: ShellSession, target: Target, error: unknown, driver?: DriverInfo): boolean {
   const failure = toPanelctlError(error);
-  shell.out.error(failure);
-  shell.noteFailure(target, failure);
-  if (!shell.refused.has(target.name)) return true;
-  shell.out.warn(`panelctl will not use that credential on ${target.name} again in this session (panels lock keypads after wrong codes)`);
-  return false;
+  shell.out.error(inShellWords(failure));
+  const said = shell.noteFailure(target, failure, driver);
+  if (said) shell.out.warn(said);
+  if (failure instanceof WrongCredentialError) return false;
+  return !shell.refused.has(target.name);
 }

@@ -9,6 +9,8 @@ import { renderTable } from '../../output/table.js';
 import { userColumns } from '../actions/users.js';
 import type { Cli } from '../context.js';
 import { askSecret, askText } from '../prompts.js';
+import { readLease } from '../../state/leases.js';
+import { localTime } from '../../output/time.js';
 import { busy, isCancel, paused } from './ui.js';
 
 /** A panel as the shell holds it between actions: what it is, what it can do, its users as last read. */
@@ -32,6 +34,10 @@ export class ShellSession {
   private readonly typedCredentials = new Map<string, string>();
   /** Panels that refused their credential: not tried again this session (keypads lock out after a few). */
   readonly refused = new Set<string>();
+  /** Wrong typed credentials per panel this session: a typed one may be retyped, short of the panel's lockout. */
+  private readonly wrongTyped = new Map<string, number>();
+  /** Panels this session put on test, and the panel open at "Quit": checked for a lease before the shell ends. */
+  readonly testsToRemind = new Map<string, Target>();
 
   constructor(cli: Cli, inventory: InventoryFile) {
     this.cli = cli;
@@ -73,11 +79,34 @@ export class ShellSession {
     return typed;
   }
 
-  /** After a refused credential: forget what was typed for it and stay away from that panel. */
-  noteFailure(target: Target, error: unknown): void {
-    if (!(error instanceof WrongCredentialError)) return;
-    this.refused.add(target.name);
-    for (const label of this.typedCredentials.keys()) if (label.endsWith(` for ${target.name}`)) this.typedCredentials.delete(label);
+  /**
+   * After a refused credential: forget what was typed for it. A configured credential (env:,
+   * file:) is not tried again this session; a typed one may be typed again, up to one wrong entry
+   * short of the panel's lockout (INTEGRA: 3; unknown: 3 assumed). Returns what to tell the person.
+   */
+  noteFailure(target: Target, error: unknown, driver?: DriverInfo): string | undefined {
+    if (!(error instanceof WrongCredentialError)) return undefined;
+    const typed = [...this.typedCredentials.keys()].filter((label) => label.endsWith(` for ${target.name}`));
+    for (const label of typed) this.typedCredentials.delete(label);
+    const lockout = driver?.credentialLockout;
+    const why = lockout ? ` (${lockout.note})` : ' (panels lock keypads after wrong codes)';
+    if (!typed.length) {
+      this.refused.add(target.name);
+      return `panelctl will not use the configured credential on ${target.name} again in this session${why}; fix it in the inventory`;
+    }
+    const wrong = (this.wrongTyped.get(target.name) ?? 0) + 1;
+    this.wrongTyped.set(target.name, wrong);
+    const allowed = Math.max(1, (lockout?.attempts ?? 3) - 1);
+    if (wrong >= allowed) {
+      this.refused.add(target.name);
+      return `${wrong} wrong entries on ${target.name}: panelctl will not try it again in this session${why}`;
+    }
+    return `the credential typed for ${target.name} was refused (${wrong} wrong entr${wrong === 1 ? 'y' : 'ies'} so far; panelctl stops at ${allowed})${why}. Choose the panel again to type it again.`;
+  }
+
+  /** An `env:` secret that is not set: typed at a prompt for the rest of this session instead. */
+  typeInsteadOf(target: Target, variable: string): void {
+    for (const [name, ref] of Object.entries(target.secretRefs)) if (ref === `env:${variable}`) target.secretRefs[name] = 'prompt';
   }
 
   /** Connects: what the panel is, then its users (two read-only operations; Ctrl-C aborts them). */
@@ -95,7 +124,7 @@ export class ShellSession {
   async refreshUsers(panel: PanelView): Promise<void> {
     const { result } = await busy(`reading the users of ${panel.target.name}`, 'read', (signal) => listUsers(panel.target, this.readContext(signal)));
     panel.users = result;
-    this.showUsers(panel);
+    await this.showUsers(panel);
   }
 
   /** After a verified change: Ctrl-C or a failure while re-reading must not read as "nothing was changed". */
@@ -108,8 +137,14 @@ export class ShellSession {
     }
   }
 
-  showUsers(panel: PanelView): void {
+  async showUsers(panel: PanelView): Promise<void> {
     const { color } = this.out;
+    const lease = await readLease(this.cli.ctx.stateDir, panel.target.name).catch(() => undefined);
+    if (lease) {
+      const overdue = Date.parse(lease.until) < Date.now();
+      const marker = `${overdue ? 'OVERDUE: still ON TEST' : 'ON TEST'} until ${localTime(lease.until)} (by ${lease.operator})`;
+      process.stdout.write(`${this.out.printable(overdue ? color.red.bold(marker) : color.yellow.bold(marker))}\n`);
+    }
     process.stdout.write(panel.users.length ? `${renderTable(panel.users, userColumns, { header: (s) => color.bold(s) })}\n` : `${color.dim('(no users)')}\n`);
   }
 
@@ -120,7 +155,7 @@ export class ShellSession {
     const facts = [
       target.customer && `customer ${target.customer}`,
       target.account && `account ${target.account}`,
-      [info.model, info.firmware && `firmware ${info.firmware}`].filter(Boolean).join(' '),
+      `${info.model}, firmware ${info.firmware ?? 'not reported'}${info.module ? `, via ${info.module}` : ''}`,
       target.demo ? 'built-in simulator' : target.link.url,
     ].filter(Boolean);
     process.stdout.write(`\n${this.out.printable(`${color.bold(target.name)}  ${color.dim(facts.join(' | '))}`)}\n`);

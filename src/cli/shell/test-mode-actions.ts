@@ -4,6 +4,8 @@ import type { ShellAction } from './actions.js';
 import type { PanelView, ShellSession } from './session.js';
 import { busy, paused } from './ui.js';
 import { localTime } from '../../output/time.js';
+import { toPanelctlError } from '../../core/errors.js';
+import type { Target } from '../../inventory/targets.js';
 
 /**
  * The shell's test-mode entries (start, stop), shown after "Remove a user" and before the audit view. They run the same operations as `panelctl test-mode start|stop`, so the station is
@@ -59,6 +61,7 @@ export const testModeActions: ShellAction[] = [
       const { startTestMode } = await import('../../operations/test-mode.js');
       const testDeps = await deps(shell);
       const { result } = await busy(`putting ${panel.target.name} on test`, 'write', () => startTestMode(panel.target, ctx, testDeps, { durationMs, reason }));
+      shell.testsToRemind.set(panel.target.name, panel.target);
       shell.out.say(`${shell.out.color.green('✓')} ${panel.target.name} is ON TEST until ${when(result.lease.until)}: station told${result.panelSwitched ? ', panel in test mode' : ''}.`);
       shell.out.say(shell.out.color.dim('Remember to stop it when the test is done (or `panelctl test-mode sweep` ends it when the time is up).'));
     },
@@ -77,10 +80,57 @@ export const testModeActions: ShellAction[] = [
         shell.out.say(shell.out.color.dim('Not done: nothing was changed.'));
         return;
       }
-      const { stopTestMode } = await import('../../operations/test-mode.js');
-      const testDeps = await deps(shell);
-      const { result } = await busy(`ending test mode on ${panel.target.name}`, 'write', () => stopTestMode(panel.target, ctx, testDeps));
-      shell.out.say(result.wasOnTest ? `${shell.out.color.green('✓')} ${panel.target.name} is off test (panel and station).` : `${panel.target.name} was not on test; nothing to do.`);
+      await endTest(shell, panel.target);
     },
   },
 ];
+
+/** Ends test mode on a panel (panel first, then the station), as `panelctl test-mode stop` does. */
+async function endTest(shell: ShellSession, target: Target): Promise<void> {
+  const ctx = await shell.writeContext();
+  const { stopTestMode } = await import('../../operations/test-mode.js');
+  const testDeps = await deps(shell);
+  const { result } = await busy(`ending test mode on ${target.name}`, 'write', () => stopTestMode(target, ctx, testDeps));
+  shell.testsToRemind.delete(target.name);
+  shell.out.say(result.wasOnTest ? `${shell.out.color.green('✓')} ${target.name} is off test (panel and station).` : `${target.name} was not on test; nothing to do.`);
+}
+
+/** The panels this session put on test that are still on test (their lease is there). */
+async function stillOnTest(shell: ShellSession) {
+  const { readLease } = await import('../../state/leases.js');
+  const found = [];
+  for (const target of shell.testsToRemind.values()) {
+    const lease = await readLease(shell.cli.ctx.stateDir, target.name).catch(() => undefined);
+    if (lease) found.push({ target, lease });
+    else shell.testsToRemind.delete(target.name);
+  }
+  return found;
+}
+
+/**
+ * Before "Quit": a panel this session put on test must not be left on test unseen. For each
+ * one still on test: say so and offer to end it now (Enter = yes); a "no" leaves a reminder.
+ */
+export async function beforeQuit(shell: ShellSession): Promise<void> {
+  for (const { target, lease } of await stillOnTest(shell)) {
+    const end = await askConfirm(`${target.name} is still ON TEST until ${when(lease.until)}. End test mode on it now (panel and station)?`, true);
+    if (end) {
+      try {
+        await endTest(shell, target);
+        continue;
+      } catch (error) {
+        shell.out.error(toPanelctlError(error));
+      }
+    }
+    remind(shell, target.name, lease.until);
+  }
+}
+
+/** On Ctrl-C out of the shell (no more questions): a reminder for each panel still on test. */
+export async function remindOnExit(shell: ShellSession): Promise<void> {
+  for (const { target, lease } of await stillOnTest(shell)) remind(shell, target.name, lease.until);
+}
+
+function remind(shell: ShellSession, panel: string, until: string): void {
+  shell.out.warn(`${panel} is still ON TEST until ${when(until)}: end it with \`panelctl test-mode stop --panel ${panel}\` (or \`panelctl test-mode sweep\` ends it when the time is up)`);
+}
