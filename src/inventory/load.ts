@@ -1,4 +1,4 @@
-import { LineCounter, isScalar, parseDocument, visit } from 'yaml';
+import yaml from 'js-yaml';
 import type { z } from 'zod';
 import { UsageError, ValidationError } from '../core/errors.js';
 import { MiB, readTextBounded } from '../core/bounded-read.js';
@@ -6,8 +6,8 @@ import { inventorySchema, type InventoryFile } from './schema.js';
 
 /**
  * Limits (README "Limits"): an inventory larger than this is refused before it is parsed, and
- * one with more panels after. Parsing is linear in the file's size (see `readYaml`): 50,000
- * panels take a few seconds.
+ * one with more panels after. Parsing is linear in the file's size (see `readYaml`): 100,000
+ * panels take about a second.
  */
 export const INVENTORY_MAX_BYTES = 32 * MiB;
 export const INVENTORY_MAX_PANELS = 100_000;
@@ -26,73 +26,42 @@ function describeIssue(issue: z.core.$ZodIssue): { field: string; rule: string }
   return { field: field || '(top level)', rule };
 }
 
-/** A YAML value that is not text, a number, true/false, null, a list or a map: named for the message. */
-function exoticType(value: unknown): string | undefined {
-  if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) return undefined;
-  if (value instanceof Uint8Array) return '!!binary';
-  if (value instanceof Set) return '!!set';
-  if (value instanceof Map) return '!!omap or !!pairs';
-  if (value instanceof Date) return '!!timestamp';
-  if (typeof value === 'bigint') return 'a big integer';
-  if (Array.isArray(value)) return undefined;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null ? undefined : `a ${typeof value}`;
-}
+/** After aliases are expanded, at most this many values (a "billion laughs" file is refused, not walked). */
+export const INVENTORY_MAX_VALUES = 5_000_000;
 
-/** Every non-plain value, with its path (one path array, copied only for a finding). */
-function exoticValues(value: unknown, path: string[], found: Array<{ path: string[]; type: string }>): void {
-  const type = exoticType(value);
-  if (type) {
-    found.push({ path: [...path], type });
-    return;
-  }
-  if (!value || typeof value !== 'object') return;
-  for (const [k, v] of Object.entries(value)) {
-    if (v !== null && typeof v !== 'object' && typeof v !== 'bigint') continue;
-    path.push(k);
-    exoticValues(v, path, found);
-    path.pop();
-  }
-}
-
-function fieldOf(path: string[]): string {
-  if (path[0] === 'panels' && path.length >= 2) return `panel "${path[1]}"${path.length > 2 ? `, field "${path.slice(2).join('.')}"` : ''}`;
-  return path.join('.') || '(top level)';
+/** Counts values as zod and the rest of panelctl would walk them: an alias counts again each time it is used. */
+function countValues(value: unknown, budget: { left: number }): void {
+  if (--budget.left < 0) return;
+  if (Array.isArray(value)) for (const v of value) countValues(v, budget);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) countValues(v, budget);
 }
 
 /**
- * YAML to plain data. yaml's own duplicate-key check (`uniqueKeys`) compares each key with
- * every earlier key of its map: quadratic, 11.5 s for 20,000 panels. It is off, and a set per
- * map finds duplicates in linear time instead (a duplicate panel name is still an error).
+ * YAML to plain data, with js-yaml's core schema (YAML 1.2: text, numbers, true/false, null,
+ * lists, maps). The `yaml` package it replaced was quadratic in the keys of a map (uniqueKeys),
+ * and even without that it needed 31 s and 1.3 GB for 100,000 panels where js-yaml needs under
+ * a second and 170 MB (`node bench/inventory-parse.mjs`). A key twice in one map is an error;
+ * `!!binary`, `!!set`, `!!timestamp` and other tags are refused by name.
  */
 function readYaml(text: string, source: string): unknown {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lines });
-  const problem = doc.errors[0] ?? doc.warnings[0];
-  if (problem) throw new UsageError(`inventory ${source} is not valid YAML: ${problem.message.split('\n')[0]}`, { code: 'E_INVENTORY' });
-  let duplicate: { key: string; line?: number } | undefined;
-  visit(doc, {
-    Map(_, map) {
-      const seen = new Set<unknown>();
-      for (const pair of map.items) {
-        const key = isScalar(pair.key) ? pair.key.value : pair.key;
-        if (seen.has(key)) {
-          const at = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
-          duplicate = { key: String(key), line: at === undefined ? undefined : lines.linePos(at).line };
-          return visit.BREAK;
-        }
-        seen.add(key);
-      }
-      return undefined;
-    },
-  });
-  if (duplicate !== undefined) throw new UsageError(`inventory ${source} is not valid YAML: ${duplicate.line ? `line ${duplicate.line}: ` : ''}the key "${duplicate.key}" appears twice in one map`, { code: 'E_INVENTORY' });
-  const raw = doc.toJS({ maxAliasCount: 100 });
-  const exotic: Array<{ path: string[]; type: string }> = [];
-  exoticValues(raw, [], exotic);
-  if (exotic.length) {
-    const problems = exotic.map((e) => ({ field: fieldOf(e.path), rule: `a YAML ${e.type} value is not allowed (an inventory holds text, numbers, true/false, lists and maps)` }));
-    throw new ValidationError(problems[0].field, problems[0].rule, { hint: `inventory ${source} has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p.field}: ${p.rule}`).join('\n')}`, data: { problems } });
+  let raw: unknown;
+  try {
+    raw = yaml.load(text, { schema: yaml.CORE_SCHEMA, filename: source });
+  } catch (error) {
+    if (!(error instanceof yaml.YAMLException)) throw error;
+    const line = error.mark ? `line ${error.mark.line + 1}: ` : '';
+    const tag = /^unknown tag !<tag:yaml\.org,2002:([a-z]+)>/.exec(error.reason)?.[1];
+    const reason = tag
+      ? `a YAML !!${tag} value is not allowed (an inventory holds text, numbers, true/false, lists and maps)`
+      : /^duplicated mapping key/.test(error.reason)
+        ? 'a key appears twice in one map'
+        : error.reason;
+    throw new UsageError(`inventory ${source} is not valid YAML: ${line}${reason}`, { code: 'E_INVENTORY' });
+  }
+  const budget = { left: INVENTORY_MAX_VALUES };
+  countValues(raw, budget);
+  if (budget.left < 0) {
+    throw new UsageError(`inventory ${source} expands to more than ${INVENTORY_MAX_VALUES} values (aliases used many times over?)`, { code: 'E_TOO_LARGE' });
   }
   return raw;
 }
