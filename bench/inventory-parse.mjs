@@ -1,4 +1,4 @@
-// How inventory loading scales with the number of panels (issue 14 item 13: it was quadratic).
+// How inventory loading scales with the number of panels (issue 14 item 13: it was quadratic, then heavy).
 // Usage: npm run build && node bench/inventory-parse.mjs [panels...]
 import { parseInventory } from '../dist/src/inventory/load.js';
 
