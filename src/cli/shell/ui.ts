@@ -97,7 +97,8 @@ let current: { spinner: Spinner; listen(on: boolean): void } | undefined;
  * - 'write': Ctrl-C is noted and the change runs to its verified end; then `interrupted` is true.
  * `work` gets the AbortSignal to pass to the operation (reads only).
  */
-export async function busy<T>(text: string, kind: 'read' | 'write', work: (signal: AbortSignal | undefined) => Promise<T>): Promise<{ result: T; interrupted: boolean }> {
+export async function busy<T>(what: string, kind: 'read' | 'write', work: (signal: AbortSignal | undefined) => Promise<T>): Promise<{ result: T; interrupted: boolean }> {
+  const text = printable(what);
   const controller = new AbortController();
   let interrupted = false;
   const spinner = await makeSpinner(text);
@@ -136,7 +137,8 @@ export async function paused<T>(ask: () => Promise<T>, then?: (answer: T) => str
   active.listen(false);
   try {
     const answer = await ask();
-    active.spinner.text = then?.(answer) ?? active.spinner.text;
+    const next = then?.(answer);
+    if (next !== undefined) active.spinner.text = printable(next);
     return answer;
   } finally {
     active.listen(true);
