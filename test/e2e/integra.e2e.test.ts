@@ -247,7 +247,7 @@ describe('panelctl against the INTEGRA simulator', () => {
     expect([4, 5]).toContain(wrong.code);
     expect(wrong.stderr).toMatch(/integration key/);
     expect(wrong.stderr).not.toContain('not-the-key');
-    const none = await panelctl(['users', 'list', '--panel', 'lab', '--link', `tcp://127.0.0.1:${encryptedServer.port}`, '--driver', 'integra', '--secret-from', 'env:LAB_CODE', '--timeout', '1000ms']);
+    const none = await panelctl(['users', 'list', '--panel', 'lab-adhoc', '--link', `tcp://127.0.0.1:${encryptedServer.port}`, '--driver', 'integra', '--secret-from', 'env:LAB_CODE', '--timeout', '1000ms']);
     expect(none.code).toBe(4);
     expect(none.stderr).toMatch(/nothing at all came back.*\n.*set secrets\.integrationKey/);
   });
