@@ -22,7 +22,7 @@ async function plan(f: ModbusFleet, changes: string, name = 'plan.json'): Promis
   const csv = path.join(f.sandbox.dir, `${name}.csv`);
   await fs.writeFile(csv, changes);
   const file = path.join(f.sandbox.dir, name);
-  const planned = await f.sandbox.run(['bulk', 'plan', csv, '--out', file, '-o', 'json']);
+  const planned = await f.sandbox.run(['bulk', 'plan', csv, '--out', file, '--all', '-o', 'json']);
   expect(planned.code, planned.stderr).toBe(0);
   return { file, id: JSON.parse(planned.stdout).id };
 }

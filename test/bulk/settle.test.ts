@@ -65,7 +65,7 @@ describe('bulk apply --resume after a crash mid-write', () => {
     const changes = path.join(sandbox.dir, 'changes.csv');
     await fs.writeFile(changes, 'panel,action,slot,code\n*,set-code,2,generate\n*,set-code,3,generate\n');
     const planFile = path.join(sandbox.dir, 'plan.json');
-    const planned = await run(['bulk', 'plan', changes, '--out', planFile, '-o', 'json']);
+    const planned = await run(['bulk', 'plan', changes, '--out', planFile, '--all', '-o', 'json']);
     expect(planned.code, planned.stderr).toBe(0);
     const plan = JSON.parse(await fs.readFile(planFile, 'utf8'));
     const stepOf = (panel: string, slot: number) => plan.panels.find((p: any) => p.panel === panel).steps.find((s: any) => s.slot === slot);

@@ -64,7 +64,7 @@ describe('outside text reaching a terminal', () => {
   });
 
   it('an error quoting a hostile name escapes it, with colour on', async () => {
-    const result = await sandbox.run(['users', 'add', '--panel', 'demo', '--slot', '1', '--name', 'x', '--generate'], { env: { FORCE_COLOR: '1', NO_COLOR: '' } });
+    const result = await sandbox.run(['users', 'add', '--panel', 'demo', '--slot', '1', '--name', 'x', '--generate', '--codes-out', path.join(sandbox.dir, 'codes.csv')], { env: { FORCE_COLOR: '1', NO_COLOR: '' } });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('\\x1b]0;pwn');
     expect(result.stderr).not.toContain(TITLE);

@@ -33,13 +33,13 @@ const credential = async () => ({ SHOP_CODE: sim.demoSecrets().code });
 
 describe('user names against the driver rules', () => {
   it('users add names the character Windows-1250 lacks (Ø is not in it), and the length limit, exit 2', async () => {
-    const bad = await sandbox.run(['users', 'add', '--panel', 'demo', '--next', '--name', 'Bjørn Ødegård', '--generate']);
+    const bad = await sandbox.run(['users', 'add', '--panel', 'demo', '--next', '--name', 'Bjørn Ødegård', '--generate', '--codes-out', path.join(sandbox.dir, 'codes.csv')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--name: "ø" \(U\+00F8\), "Ø" \(U\+00D8\), "å" \(U\+00E5\) are not in Windows-1250/);
-    const long = await sandbox.run(['users', 'add', '--panel', 'demo', '--next', '--name', 'Seventeen chars!!', '--generate']);
+    const long = await sandbox.run(['users', 'add', '--panel', 'demo', '--next', '--name', 'Seventeen chars!!', '--generate', '--codes-out', path.join(sandbox.dir, 'codes.csv')]);
     expect(long.code).toBe(2);
     expect(long.stderr).toMatch(/is 17 characters; integra panels keep at most 16/);
-    const fine = await sandbox.run(['users', 'add', '--panel', 'demo', '--next', '--name', 'Łukasz Żółć', '--generate']);
+    const fine = await sandbox.run(['users', 'add', '--panel', 'demo', '--next', '--name', 'Łukasz Żółć', '--generate', '--codes-out', path.join(sandbox.dir, 'codes.csv')]);
     expect(fine.code, fine.stderr).toBe(0);
   });
 
