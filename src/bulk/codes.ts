@@ -1,4 +1,4 @@
-import type { FileHandle } from 'node:fs/promises';
+import fs, { type FileHandle } from 'node:fs/promises';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UsageError } from '../core/errors.js';
 import { Secret } from '../core/secret.js';
@@ -10,7 +10,7 @@ import { csvRow, restoreCell } from './csv-cells.js';
  * - CodeBook: the user's own codes file (--codes, 0600 or refused). A change row with
  *   `codes:COLUMN` takes the value in that column of the codes file's row with the same
  *   number (rows counted from 1 after the header). The plan stores only column and row.
- * - GeneratedCodes: the file generated codes go to (bulk --codes-out, users --codes-file). A
+ * - GeneratedCodes: the file generated codes go to (bulk and users --codes-out). A
  *   generated code is written there (fsync'd) BEFORE it is sent to the panel, so a run killed
  *   mid-write can be resumed with the same code and can prove whether it landed. At the end the
  *   file is rewritten with a status per line.
@@ -91,9 +91,12 @@ export class GeneratedCodes {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
 
+  private recorded = false;
+
   private constructor(
     readonly file: string,
     private readonly handle: FileHandle,
+    private readonly created: boolean,
   ) {}
 
   /**
@@ -104,7 +107,7 @@ export class GeneratedCodes {
   static async open(file: string, existingOrResume: ExistingCodes | boolean): Promise<GeneratedCodes> {
     const existing = existingOrResume === true ? 'resume' : existingOrResume === false ? 'refuse' : existingOrResume;
     const { handle, created } = await openPrivateAppend(file, 'codes file');
-    const book = new GeneratedCodes(file, handle);
+    const book = new GeneratedCodes(file, handle, created);
     try {
       const text = created ? '' : await readOpenFile(handle, file, 'codes file', MAX_CODES_FILE_BYTES);
       book.parse(text);
@@ -166,6 +169,7 @@ export class GeneratedCodes {
 
   /** Records a code before it is sent, durably (appends are serialised and fsync'd); returns its line. */
   async record(panel: string, slot: number | undefined, name: string | undefined, code: Secret): Promise<GeneratedLine> {
+    this.recorded = true;
     const line = this.remember({ panel, slot, name: name ?? '', code, status: 'pending' });
     await this.appendRows([[panel, slot === undefined ? '' : String(slot), line.name, code.reveal(), 'pending']]);
     return line;
@@ -233,5 +237,15 @@ export class GeneratedCodes {
     if (this.closed) return;
     this.closed = true;
     await this.handle.close();
+  }
+
+  /**
+   * Closes without a trace when nothing was recorded: a file this run created is removed, so a
+   * command refused by a later check (exit 2) leaves no empty codes file behind. Its directory
+   * is one others cannot write, so the name still refers to the file that was created.
+   */
+  async discard(): Promise<void> {
+    await this.close();
+    if (this.created && !this.recorded) await fs.rm(this.file, { force: true });
   }
 }

@@ -171,7 +171,7 @@ export async function withSavedCode<T>(
       else codes.settle(line, 'unconfirmed');
       await codes.finish().catch(() => undefined);
     } else {
-      await codes.close();
+      await codes.discard();
     }
     throw error;
   }

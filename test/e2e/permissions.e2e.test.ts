@@ -171,6 +171,12 @@ describe('files that hold codes', () => {
     expect(JSON.parse(json.stdout).generatedCode).toBe(await codeOf(4));
   });
 
+  it('leaves no codes file behind when a later check refuses the command (exit 2)', async () => {
+    const file = path.join(sandbox.dir, 'never-used.csv');
+    await refusedBeforeSending(['users', 'add', '--panel', 'demo', '--slot', '999', '--name', 'Nobody', '--generate', '--codes-out', file], 999, /--slot: must be a slot this panel has/);
+    await expect(fs.stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('writes names as quoted CSV text a spreadsheet will not run as a formula', async () => {
     const file = path.join(sandbox.dir, 'hostile-names.csv');
     const names = ['=HYPERLINK("x")', '+1+1', '-2+3', '@SUM(A1)'];
