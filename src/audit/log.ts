@@ -249,7 +249,9 @@ async function headProblems(stateDir: string, end: { seq: number; hash: string }
     return [];
   }
   if (head === 'malformed') return [{ line, problem: 'the head file audit.head.json is not a head (it was replaced or damaged)' }];
-  if (!key) return [{ line, problem: 'there is no state key (state.key) to check the head with (it was deleted)' }];
+  if (!key) {
+    return [{ line, problem: 'there is no state key (state.key) to check the head with: it was deleted, or the log was written by a panelctl that did not sign its head yet (the next write signs it)' }];
+  }
   if (!head.mac || !key.verify('audit-head', headData(head), head.mac)) {
     return [{ line, problem: 'the head is not signed with this state dir\'s key (it was rewritten or copied from elsewhere)' }];
   }
