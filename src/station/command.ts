@@ -4,6 +4,8 @@ import { noticeBody, type NoticeReceipt, type StationAdapter, type StationNotice
 
 /** What a station program gets from panelctl's environment unless the inventory names more. */
 export const BASE_ENV = ['PATH', 'HOME', 'LANG', 'TZ'] as const;
+/** Windows cannot start most programs without these (no secrets in them). */
+const WINDOWS_ENV = ['SYSTEMROOT', 'WINDIR', 'PATHEXT', 'COMSPEC', 'TEMP', 'TMP'];
 
 /**
  * The station program's environment: the base variables, the ones the inventory names in
@@ -12,7 +14,8 @@ export const BASE_ENV = ['PATH', 'HOME', 'LANG', 'TZ'] as const;
  */
 export function stationEnv(event: string, names: readonly string[] = [], from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const name of [...BASE_ENV, ...names]) if (from[name] !== undefined) env[name] = from[name];
+  const platform = process.platform === 'win32' ? WINDOWS_ENV : [];
+  for (const name of [...BASE_ENV, ...platform, ...names]) if (from[name] !== undefined) env[name] = from[name];
   env.PANELCTL_STATION_EVENT = event;
   return env;
 }

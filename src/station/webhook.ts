@@ -81,7 +81,7 @@ export function webhookStation(url: string, key: Secret, timeoutMs = 10_000, opt
     },
     async clock() {
       try {
-        const response = await fetch(url, { method: 'HEAD', redirect: 'manual', headers: { 'user-agent': 'panelctl' }, signal: AbortSignal.timeout(Math.min(timeoutMs, 5000)) });
+        const response = await fetch(url, { method: 'HEAD', redirect: 'manual', headers: { 'user-agent': 'panelctl' }, signal: AbortSignal.timeout(Math.min(timeoutMs, 3000)) });
         await response.body?.cancel().catch(() => undefined);
         return response.headers.get('date') ?? undefined;
       } catch {
