@@ -163,12 +163,17 @@ export async function listLeases(stateDir: string): Promise<Lease[]> {
 /** Past this difference between the wall clock and the kernel's, the wall clock is taken to have jumped. */
 export const CLOCK_JUMP_MS = 30_000;
 
+let cachedBootId: string | undefined | null = null;
+
+/** Linux's id of this boot (the kernel clock below is only comparable within one boot). */
 function bootId(): string | undefined {
+  if (cachedBootId !== null) return cachedBootId;
   try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    cachedBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   } catch {
-    return undefined;
+    cachedBootId = undefined;
   }
+  return cachedBootId;
 }
 
 /** The kernel's clock at this moment, stored in a new lease. */

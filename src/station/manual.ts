@@ -1,4 +1,4 @@
-import { UsageError } from '../core/errors.js';
+import { ExitCode, PanelctlError, UsageError } from '../core/errors.js';
 import type { NoticeReceipt, StationAdapter, StationNotice } from './types.js';
 import { localTime } from '../output/time.js';
 
@@ -34,8 +34,8 @@ export function manualStation(options: ManualOptions): StationAdapter {
         options.say(`Call the monitoring station and ask them to ${what}.`);
         if (await options.confirm('Has the station confirmed?')) return { confirmed: true };
         if (notice.event === 'test.stop') {
-          throw new UsageError(`the monitoring station has not confirmed that account ${notice.account} is off test; the lease stays until it has`, {
-            code: 'E_STATION_NOT_CONFIRMED',
+          // Exit 7, not 2: the panel's half has already been ended by then.
+          throw new PanelctlError(ExitCode.partial, 'E_STATION_NOT_CONFIRMED', `the monitoring station has not confirmed that account ${notice.account} is off test; the lease stays until it has`, {
             hint: `once they have, run: panelctl test-mode stop --panel ${notice.panel} --station-confirmed`,
             data: { delivery: 'refused' },
           });
