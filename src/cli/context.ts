@@ -108,7 +108,8 @@ async function noteLease(out: Output, dir: string, panel: string): Promise<void>
   if (!lease) return;
   const by = `${lease.operator}${lease.ticket ? `, ticket ${lease.ticket}` : ''}`;
   if (isOverdue(lease)) {
-    out.warn(out.color.red.bold(`${panel} is still ON TEST: its lease ended at ${localTime(lease.until)} (${by}); run \`panelctl test-mode stop --panel ${panel}\``));
+    const why = lease.phase === 'stopping' ? `ending it was not confirmed${lease.problem ? ` (${lease.problem})` : ''}` : `its lease ended at ${localTime(lease.until)}`;
+    out.warn(out.color.red.bold(`${panel} is still ON TEST: ${why} (${by}); run \`panelctl test-mode stop --panel ${panel}\``));
   } else {
     out.warn(`${panel} is ON TEST until ${localTime(lease.until)} (${by})`);
   }

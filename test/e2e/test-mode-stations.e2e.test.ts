@@ -89,6 +89,8 @@ describe('a station that answers after the timeout', () => {
     expect(lease).toMatchObject({ panel: 'shop', stationOnTest: true, overdue: true, overdueReason: 'end-unconfirmed', notices: { start: { state: 'unanswered' }, stop: { state: 'unanswered' } } });
     const table = await run(['test-mode', 'status']);
     expect(table.stdout).toMatch(/shop .*OVERDUE/);
+    const note = await run(['users', 'list', '--panel', 'shop']);
+    expect(note.stderr).toMatch(/shop is still ON TEST: ending it was not confirmed \(the station did not answer test\.start/);
 
     station.delayMs = {};
     const sweep = await run(['test-mode', 'sweep', '-o', 'json']);
