@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DriverInfo, TestState } from '../core/contract.js';
-import { NotSupportedError, PanelRefusedError, UnreachableError, UsageError, ValidationError, VerificationError, toPanelctlError, type PanelctlError } from '../core/errors.js';
+import { ExitCode, NotSupportedError, PanelRefusedError, PanelctlError, UnreachableError, UsageError, ValidationError, VerificationError, toPanelctlError } from '../core/errors.js';
 import type { Target } from '../inventory/targets.js';
 import { deliveryOf, type NoticeReceipt, type StationAdapter, type StationNotice } from '../station/index.js';
 import { LOCKED, isOverdue, kernelClock, listLeases, overdueReason, readLease, removeLease, windowLeftMs, withLeaseLock, writeLease, type Lease } from '../state/leases.js';
@@ -416,6 +416,7 @@ export async function sweepTestMode(ctx: OperationContext, deps: TestModeDeps, n
         const lease = await readLease(ctx.stateDir, seen.panel);
         if (!lease || lease.id !== seen.id || !isOverdue(lease, now)) return 'skipped' as const;
         const target = await deps.resolve!(lease.panel);
+        if (overdueReason(lease, now) === 'window-over') await checkSweeperClock(target, deps, lease);
         const stopped = await endTest(target, ctx, deps, lease, 'sweep');
         return stopped.stationPending ? ('reminded' as const) : ('ended' as const);
       });
@@ -425,6 +426,25 @@ export async function sweepTestMode(ctx: OperationContext, deps: TestModeDeps, n
     }
   }
   return outcomes;
+}
+
+/**
+ * A sweeper whose clock is far ahead must not end a fresh test. On the machine that started it
+ * the kernel clock in the lease catches that (windowLeftMs); elsewhere the station's clock is the
+ * second opinion: by the station's time (less the skew recorded at the start), is the window over?
+ */
+async function checkSweeperClock(target: Target, deps: TestModeDeps, lease: Lease): Promise<void> {
+  const station = await deps.station(target);
+  if (!station.clock) return;
+  const asked = Date.now();
+  const skew = skewFrom(await station.clock(), asked);
+  if (skew === undefined) return;
+  const leftByStation = Date.parse(lease.until) - (asked + skew - (lease.stationSkewMs ?? 0));
+  if (leftByStation > CLOCK_SKEW_WARN_MS) {
+    throw new PanelctlError(ExitCode.usage, 'E_CLOCK_SKEW', `${describeSkew(skew)}: by the station's clock the test on ${lease.panel} has ${Math.round(leftByStation / 60_000)} min left, so this sweep does not end it`, {
+      hint: "set this machine's clock (NTP); the sweep on a machine with the right time ends it when it is due",
+    });
+  }
 }
 
 export interface LeaseStatus {

@@ -313,4 +313,21 @@ describe('a sweeper whose clock is far ahead', () => {
     expect(events()).toEqual(['test.start']);
     expect((await run(['test-mode', 'stop', '--panel', 'shop'])).code).toBe(0);
   });
+
+  it("on another machine (no kernel clock to compare), the webhook station's clock stops it", async () => {
+    expect((await run(['test-mode', 'start', '--panel', 'shop', '--for', '30m'])).code).toBe(0);
+    const file = path.join(sandbox.stateDir, 'leases', 'shop.json');
+    const lease = JSON.parse(await fs.readFile(file, 'utf8'));
+    lease.clock.bootId = 'another-machine';
+    await fs.writeFile(file, JSON.stringify(lease));
+    const ahead = { NODE_OPTIONS: `--import=${pathToFileURL(path.join(__dirname, '..', 'support', 'clock-shift.mjs')).href}`, PANELCTL_TEST_CLOCK_SHIFT_MS: String(2 * 3600_000) };
+    const sweep = await run(['test-mode', 'sweep', '-o', 'json'], ahead);
+    expect(sweep.code).toBe(7);
+    const [outcome] = JSON.parse(sweep.stdout).swept;
+    expect(outcome).toMatchObject({ panel: 'shop', outcome: 'failed', error: { code: 'E_CLOCK_SKEW' } });
+    expect(outcome.error.message).toMatch(/this machine's clock is 120 min ahead of the monitoring station's: by the station's clock the test on shop has (29|30) min left/);
+    expect(events()).toEqual(['test.start']);
+    expect(await leaseFiles()).toEqual(['shop.json']);
+    expect((await run(['test-mode', 'stop', '--panel', 'shop'])).code).toBe(0);
+  });
 });
