@@ -154,11 +154,12 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
   if (!(options.durationMs >= 1000) || minutes > 24 * 60) throw new ValidationError('--for', 'must be between 1s and 24h');
   const driver = await describeTarget(target);
   await prepareAudit(ctx.stateDir);
+  // The clock check needs no panel, so it runs before one is contacted (exit 2: nothing changed).
+  const station = await deps.station(target);
+  const stationSkewMs = await checkClock(station, deps, options, target);
   // Before the station hears anything: can this panel go on test at all, and is it there?
   // (A separate connection: the station may take a person's confirmation, too long to hold a panel.)
   if (supportsTestMode(driver)) await checkPanelCanTest(target, ctx);
-  const station = await deps.station(target);
-  const stationSkewMs = await checkClock(station, deps, options, target);
   const result = await withLeaseLock(ctx.stateDir, target.name, true, async () => {
     const existing = await readLease(ctx.stateDir, target.name);
     if (existing) {
