@@ -13,7 +13,7 @@ import { GeneratedCodes, type CodeBook } from './codes.js';
 import { claimPanels } from './claims.js';
 import { Journal, journalFile, planDir, readJournal, type StepRecord } from './journal.js';
 import { proveCode, uncertain, type Found } from './settle.js';
-import { cutOffElsewhere } from './unsettled.js';
+import { OtherPlans } from './unsettled.js';
 import { factsOf, type BulkPlan, type PanelPlan, type PlanStep } from './plan.js';
 import { inShard, type Shard } from './shard.js';
 
@@ -110,7 +110,7 @@ export async function applyPlan(plan: BulkPlan, targets: Map<string, Target>, ct
         hint: 'add --resume to continue it: steps done under any shard are skipped, and steps in flight are checked on the panel first',
       });
     }
-    const elsewhere = await cutOffElsewhere(ctx.stateDir, plan.id, new Set(panels.map((p) => p.panel)));
+    const elsewhere = new OtherPlans(ctx.stateDir, plan.id, history);
     const journal = await Journal.open(journalFile(dir, options.shard));
     const evidence = new EvidenceFiles(options.codes.generated);
     const run: RunContext = { plan, ctx, options, access, journal, history, evidence, elsewhere, stopped: whenStopped(options.stop) };
@@ -225,8 +225,8 @@ interface RunContext {
   journal: Journal;
   history: Map<string, StepRecord>;
   evidence: EvidenceFiles;
-  /** Panels where another plan's apply was cut off mid-write: left alone until that plan is resumed. */
-  elsewhere: Map<string, string>;
+  /** Other plans' applies cut off mid-write: their panels are left alone until they are resumed. */
+  elsewhere: OtherPlans;
   stopped: Promise<void>;
 }
 
@@ -245,8 +245,6 @@ class PanelRun {
     const outcomes: StepOutcome[] = [];
     const changed = this.inventoryChange();
     if (changed) this.stopped = { code: 'E_INVENTORY_CHANGED', reason: changed };
-    const cutOff = this.shared.elsewhere.get(this.plan.panel);
-    if (cutOff && !changed) this.stopped = { code: 'E_UNSETTLED', reason: cutOff };
     try {
       for (const step of this.plan.steps) {
         const outcome = await this.runStep(step);
@@ -373,8 +371,22 @@ class PanelRun {
     return duressGuard(this.target as Target, [...(this.open?.secrets ?? []), ...this.written]);
   }
 
+  private checkedOthers = false;
+
+  /** Connects (taking the panel's work lock); the first time, makes sure no other plan was cut off on it. */
   private async connect(): Promise<OpenPanel> {
-    this.open ??= await this.shared.access.open(this.target as Target, this.shared.ctx);
+    if (this.open) return this.open;
+    const open = await this.shared.access.open(this.target as Target, this.shared.ctx);
+    if (!this.checkedOthers) {
+      this.checkedOthers = true;
+      const reason = await this.shared.elsewhere.cutOffOn(this.plan.panel).catch((error: Error) => `could not read the other plans' journals (${error.message})`);
+      if (reason) {
+        await open.close().catch(() => undefined);
+        this.stopped = { code: 'E_UNSETTLED', reason: `not attempted: ${reason}` };
+        throw new PanelctlError(ExitCode.partial, 'E_UNSETTLED', reason);
+      }
+    }
+    this.open = open;
     return this.open;
   }
 

@@ -31,7 +31,12 @@ export interface WorkLockStore {
 }
 
 export function lockedError(panel: string, holder: Partial<LockOwner>): PanelctlError {
-  const who = [holder.command ? `"${String(holder.command)}"` : 'a command', `process ${holder.pid ?? '?'}`];
+  if (holder.pid === undefined) {
+    return new PanelctlError(ExitCode.unreachable, 'E_PANEL_LOCKED', `${panel} is being locked by another panelctl process right now`, {
+      hint: 'run this again in a moment; panelctl never writes one panel from two processes at once',
+    });
+  }
+  const who = [holder.command ? `"${String(holder.command)}"` : 'a command', `process ${holder.pid}`];
   if (holder.host) who.push(`on ${holder.host}`);
   if (holder.operator) who.push(`by ${holder.operator}`);
   if (holder.ticket) who.push(`ticket ${holder.ticket}`);
