@@ -248,13 +248,14 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
   if (report.delivered) cli.out.note(`generated codes: ${report.delivered.applied} applied, ${report.delivered.unconfirmed} unconfirmed, in ${flags.codesOut}`);
   for (const file of report.evidenceFiles) cli.out.note(`codes saved by an earlier run were settled in ${file}`);
   cli.out.note(`journal: ${report.journal}`);
+  const again = ['panelctl bulk apply', file, '--resume', ...(flags.shard ? ['--shard', flags.shard] : []), ...(flags.codesOut ? ['--codes-out', flags.codesOut] : []), ...(flags.codes ? ['--codes', flags.codes] : [])].join(' ');
   if (received) {
     const skipped = report.outcomes.filter((o) => o.code === 'E_INTERRUPTED').length;
-    cli.out.warn(`interrupted (${received}): the writes in flight were finished and journalled; ${skipped} step(s) not started. Continue with: panelctl bulk apply ${file} --resume`);
+    cli.out.warn(`interrupted (${received}): the writes in flight were finished and journalled; ${skipped} step(s) not started. Continue with: ${again}`);
     process.exitCode = received === 'SIGTERM' ? 143 : ExitCode.cancelled;
   } else if (unfinished.length) {
     const fixable = unfinished.length - byHand.length;
-    const next = fixable ? '; fix what the reasons say, then run again with --resume' : '';
+    const next = fixable ? `; fix what the reasons say, then: ${again}` : '';
     cli.out.warn(`${unfinished.length} of ${report.outcomes.length} step(s) not done (exit 7)${byHand.length ? `, ${byHand.length} of them to be checked by hand (see above)` : ''}${next}`);
     process.exitCode = ExitCode.partial;
   }
