@@ -5,7 +5,9 @@ import { describeTarget, openPanel, type OpenPanel } from '../operations/session
 
 /**
  * How bulk reaches a panel: the driver's description (no connection) and an open session.
- * Normally the driver registry; a harness can pass its own (the benchmark does).
+ * Normally the driver registry through openPanel, which also takes the panel's work lock (held
+ * until the session is closed, so no other panelctl process writes that panel meanwhile); a
+ * harness can pass its own (the benchmark and the kill -9 tests with fake panels do).
  */
 export interface PanelAccess {
   describe(target: Target): Promise<DriverInfo>;
