@@ -163,7 +163,7 @@ async function plan(stateDir, name, csv) {
   await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
   await fs.writeFile(file, csv);
   const out = path.join(stateDir, `${name}.plan.json`);
-  const planned = await run(['bulk', 'plan', file, '--out', out, '-o', 'json'], stateDir);
+  const planned = await run(['bulk', 'plan', file, '--out', out, '--all', '-o', 'json'], stateDir);
   if (planned.code !== 0) throw new Error(`plan failed: ${planned.stderr}`);
   const json = JSON.parse(planned.stdout);
   return { name, file: out, id: json.id, steps: json.totals.steps, codesFiles: [] };
