@@ -90,11 +90,17 @@ export function defaultGeneratedLength(rules: CodeRules): number {
   return Math.min(Math.max(rules.minLength, 6), rules.maxLength);
 }
 
-/** A uniformly random code from the OS CSPRNG, redrawn until it passes the policy. */
-export function generateCode(policy: CodePolicy, length = defaultGeneratedLength(policy)): Secret {
+/** One uniformly random digit from the OS CSPRNG. */
+const csprngDigit = (): number => randomInt(10);
+
+/**
+ * A uniformly random code, redrawn until it passes the policy. `randomDigit` is the OS CSPRNG;
+ * tests pass a scripted source so that every branch of the redraw is exercised, not sampled.
+ */
+export function generateCode(policy: CodePolicy, length = defaultGeneratedLength(policy), randomDigit = csprngDigit): Secret {
   for (let attempt = 0; attempt < 1000; attempt++) {
     let digits = '';
-    for (let i = 0; i < length; i++) digits += String(randomInt(10));
+    for (let i = 0; i < length; i++) digits += String(randomDigit());
     if (!weaknessOf(digits, policy.minDistinctDigits) && !nextToKnownCode(digits, policy)) return new Secret(digits, 'generated code');
   }
   throw new Error('could not generate a code that passes the policy');
