@@ -12,11 +12,8 @@ export const NO_PHONE_CODE = Buffer.from([0xff, 0xff]);
 /** Packs digits into `size` bytes, padding with 0xF nibbles. */
 export function encodeDigits(digits: string, size: number): Buffer {
   if (!/^\d*$/.test(digits) || digits.length > size * 2) throw new RangeError(`expected at most ${size * 2} digits`);
-  const nibbles = [...digits].map(Number);
-  while (nibbles.length < size * 2) nibbles.push(0xf);
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; i++) out[i] = (nibbles[2 * i] << 4) | nibbles[2 * i + 1];
-  return out;
+  // Digits 0-9 padded with F nibbles, high nibble first, is exactly their hexadecimal reading.
+  return Buffer.from(digits.padEnd(size * 2, 'f'), 'hex');
 }
 
 /** Reads digits up to the first nibble that is not 0-9 (the padding). */
