@@ -71,7 +71,8 @@ export function buildCli(command: Command): Cli {
     timeoutMs: globals.timeout ? parseDuration(globals.timeout, '--timeout') : 5000,
     promptSecret: interactive ? (label) => askSecret(label) : undefined,
     activity: out.interactive ? spinner : undefined,
-    trace: globals.debug ? (direction, text) => process.stderr.write(`${out.color.dim(`[${direction}] ${text}`)}\n`) : undefined,
+    // Traces can quote what a panel sent (LCD text): printable, like every other line (src/output/printable.ts).
+    trace: globals.debug ? (direction, text) => process.stderr.write(`${out.printable(out.color.dim(`[${direction}] ${text}`))}\n`) : undefined,
     command: commandPath(command),
   };
   return {
