@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createSimulator } from '../../drivers/integra/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
+import { TtySession } from '../support/tty.js';
 
 /**
  * User names are checked with the driver's rules before anything is sent (issue 14 item 14,
@@ -65,5 +66,30 @@ describe('user names against the driver rules', () => {
     const allowed = await sandbox.run(['bulk', 'plan', changes, '--out', out, '--all'], { env: await credential() });
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(allowed.stderr).toMatch(/row 1: \* selects every panel in the inventory \(1\), no --limit/);
+  });
+
+  it('on a terminal, * without --limit is asked about; no means exit 2 and no plan', async () => {
+    const changes = path.join(sandbox.dir, 'every-tty.csv');
+    await fs.writeFile(changes, 'panel,action,slot,code\n*,remove,3,\n');
+    const out = path.join(sandbox.dir, 'every-tty.json');
+    const t = new TtySession(['bulk', 'plan', changes, '--out', out], { ...sandbox.env, ...(await credential()) });
+    try {
+      await t.expect(/row 1 selects every panel in the inventory \(\*, 1 panels\) with no --limit\. Plan for all of them\?/);
+      t.line('n');
+      expect((await t.exit()).exitCode).toBe(2);
+      await expect(fs.stat(out)).rejects.toThrow(/ENOENT/);
+    } finally {
+      t.kill();
+    }
+  });
+
+  it('shell --panel with a typo says "did you mean"', async () => {
+    const t = new TtySession(['shell', '--panel', 'shop1'], sandbox.env);
+    try {
+      await t.expect(/no panel named "shop1" in the inventory; did you mean shop-1\?/);
+      expect((await t.exit()).exitCode).toBe(2);
+    } finally {
+      t.kill();
+    }
   });
 });
