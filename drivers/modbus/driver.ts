@@ -415,8 +415,10 @@ function probeDecoder(framing: Framing) {
 }
 
 /** What a profile decides about a panel: its slots, code lengths, and whether it has a test mode. */
-function profileFacts(profile: Profile): Pick<DriverInfo, 'slotRanges' | 'capabilities' | 'codeRules'> {
+function profileFacts(profile: Profile): Pick<DriverInfo, 'slotRanges' | 'capabilities' | 'codeRules' | 'nameRules'> {
   return {
+    // Names are printable ASCII, two characters per register (layout.ts), checked before sending.
+    nameRules: { maxLength: nameCapacity(profile.users.name), charset: 'ascii', charsetTitle: 'printable ASCII' },
     slotRanges: [{ from: profile.users.firstSlot, to: lastSlot(profile.users), kind: 'user' }],
     capabilities: CAPABILITIES.filter((c) => c !== 'test-mode' || profile.testMode),
     codeRules: { minLength: profile.users.code.minLength, maxLength: profile.users.code.maxLength },

@@ -10,7 +10,7 @@ import type { DriverInfo } from './contract.js';
 
 export interface NameRules {
   maxLength: number;
-  /** A WHATWG encoding label the panel stores names in (e.g. 'windows-1250'); absent: any character. */
+  /** A WHATWG encoding label the panel stores names in (e.g. 'windows-1250'), or 'ascii' (printable ASCII); absent: any character. */
   charset?: string;
   /** How people call it, for messages ("Windows-1250"). */
   charsetTitle?: string;
@@ -23,7 +23,9 @@ function charactersOf(label: string): Set<string> {
   let set = charsets.get(label);
   if (!set) {
     const bytes = Uint8Array.from({ length: 0x100 - 0x20 }, (_, i) => i + 0x20);
-    set = new Set([...new TextDecoder(label).decode(bytes)].filter((c) => c !== '\ufffd' && !/[\u007f-\u009f]/.test(c)));
+    // WHATWG maps the label "ascii" to windows-1252, so plain ASCII is spelled out: 0x20..0x7E.
+    const text = label === 'ascii' ? String.fromCharCode(...bytes.filter((b) => b < 0x7f)) : new TextDecoder(label).decode(bytes);
+    set = new Set([...text].filter((c) => c !== '\ufffd' && !/[\u007f-\u009f]/.test(c)));
     charsets.set(label, set);
   }
   return set;
