@@ -76,10 +76,12 @@ export function parseInventory(text: string, source: string): InventoryFile {
   if (!result.success) {
     const problems = result.error.issues.map(describeIssue);
     const first = problems[0];
-    const message = problems.map((p) => `  - ${p.field}: ${p.rule}`).join('\n');
+    // The first 20 in the message, the first 1,000 in the data (README "Limits"), then a count.
+    const listed = problems.slice(0, 20).map((p) => `  - ${p.field}: ${p.rule}`);
+    if (problems.length > listed.length) listed.push(`  ... and ${problems.length - listed.length} more`);
     throw new ValidationError(first.field, first.rule, {
-      hint: `inventory ${source} has ${problems.length} problem(s):\n${message}`,
-      data: { problems },
+      hint: `inventory ${source} has ${problems.length} problem(s):\n${listed.join('\n')}`,
+      data: { problems: problems.slice(0, 1000), problemCount: problems.length },
     });
   }
   return result.data;

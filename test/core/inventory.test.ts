@@ -70,6 +70,20 @@ describe('inventory input limits and YAML types', () => {
     expect(problems(`${levels.join('\n')}\npanels: {}\n`)).toMatch(/expands to more than 5000000 values/);
   });
 
+  it('lists the first 20 problems of a bad inventory and says how many more', () => {
+    const panels = Array.from({ length: 1500 }, (_, i) => `  p${i}:\n    driver: nope\n    link: tcp://x:1\n`).join('');
+    let error: any;
+    try {
+      parseInventory(`panels:\n${panels}`, 'big.yaml');
+    } catch (e) {
+      error = e;
+    }
+    expect(error.hint).toMatch(/^inventory big\.yaml has 1500 problem\(s\):/);
+    expect(error.hint).toMatch(/\.\.\. and 1480 more$/);
+    expect(error.hint.split('\n')).toHaveLength(22);
+    expect(error.data.problems).toHaveLength(1000);
+  });
+
   it('reads /dev/zero only up to the size limit, then refuses it', async () => {
     await expect(loadInventory('/dev/zero', true)).rejects.toMatchObject({ exitCode: 2, code: 'E_TOO_LARGE', message: expect.stringMatching(/larger than 32 MiB/) });
   });
