@@ -1,4 +1,4 @@
-import { ExitCode, PanelctlError, UsageError } from '../core/errors.js';
+import { ExitCode, PanelctlError } from '../core/errors.js';
 import { printableMessage } from '../output/printable.js';
 
 /**
@@ -31,17 +31,6 @@ export async function guard<T>(run: () => Promise<T>): Promise<T> {
 export async function askSecret(message: string): Promise<string> {
   const { password } = await import('@inquirer/prompts');
   return guard(() => password({ message: ask(message), mask: '*' }, { output: process.stderr }));
-}
-
-/** Asks for a new code twice; a mismatch asks again (up to three tries). */
-export async function askNewCode(label: string): Promise<string> {
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const first = await askSecret(`${label}:`);
-    const second = await askSecret(`${label} again:`);
-    if (first === second) return first;
-    process.stderr.write('The two entries differ; try again.\n');
-  }
-  throw new UsageError('the code was entered differently three times; nothing was changed', { code: 'E_CODE_MISMATCH' });
 }
 
 export async function askConfirm(message: string, defaultValue = false): Promise<boolean> {

@@ -129,8 +129,13 @@ describe('panelctl shell on the demo panel', () => {
     await pickSlot(t, 13, 'New employee');
     await t.pick(/New code \(4-8 digits\):/, /Type it/);
     await typeCodeTwice(t, '481927', '481928');
-    await t.expect(/The two entries differ; try again\./);
+    await t.expect(/the two entries differ; try again/);
     expect((await demoUsers())['13'].code).toBe('730518');
+    // A code the policy refuses is asked for again at once, before its second entry.
+    await t.expect(/New code:/);
+    t.line('1234');
+    await t.expect(/straight run.*; try another/);
+    expect(t.text).not.toMatch(/--allow-weak/);
     await typeCodeTwice(t, '481927');
     await t.expect(/Change the code of user 13 "New employee" on demo\? The old code stops working\./);
     t.line('y');

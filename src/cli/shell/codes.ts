@@ -1,7 +1,7 @@
-import { UsageError, ValidationError } from '../../core/errors.js';
-import { checkCode, generateCode, type CodePolicy } from '../../core/code-policy.js';
-import { Secret } from '../../core/secret.js';
-import { askNewCode, CancelledError } from '../prompts.js';
+import { generateCode, type CodePolicy } from '../../core/code-policy.js';
+import type { Secret } from '../../core/secret.js';
+import { askPolicyCode } from '../code-input.js';
+import { CancelledError } from '../prompts.js';
 import type { ShellSession } from './session.js';
 import { choose, eraseRowsAbove, pressEnter, rowsOnScreen } from './ui.js';
 
@@ -21,17 +21,10 @@ export async function chooseNewCode(shell: ShellSession, policy: CodePolicy): Pr
     { value: 'generate', name: 'Generate one', description: 'a random code that passes the rules, shown once after it is saved, to read out' },
   ]);
   if (how === 'generate') return { code: generateCode(policy), generated: true };
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const code = new Secret(await askNewCode('New code'), 'new code');
-    try {
-      checkCode(code, policy, 'new code');
-      return { code, generated: false };
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      shell.out.warn(`${error.message.replace(/ \(use --allow-weak.*\)$/, '')}; try another`);
-    }
-  }
-  throw new UsageError('no acceptable code after three tries; nothing was changed', { code: 'E_INVALID' });
+  // The policy is checked on the first entry, so a refused code is asked for again at once, as
+  // the one-shot commands do; the shell's warning names no flag (--allow-weak is for commands).
+  const code = await askPolicyCode(policy, (message) => shell.out.warn(message.replace(/ \(use --allow-weak[^)]*\)/, '')));
+  return { code, generated: false };
 }
 
 /**
