@@ -282,6 +282,37 @@ describe('panelctl shell on the demo panel', () => {
     ]);
   });
 
+  it('offers what was typed for an add that did not happen as the answers next time', async () => {
+    const t = shell(['--ticket', 'T-4007', 'shell', '--panel', 'demo']);
+    await t.pick(/What now on demo\?/, /Add a user/);
+    await t.expect(/Name of the new user:/);
+    t.line('Kept Name');
+    await t.expect(/Slot/);
+    t.line('20');
+    await t.expect(/Partitions/);
+    t.line('2');
+    await t.pick(/New code \(4-8 digits\):/, /Type it/);
+    await typeCodeTwice(t, '730518');
+    await t.expect(/Add "Kept Name" in slot 20 on demo, partitions 2, with the code you typed\?/);
+    t.line('n');
+    await t.expect(/Not done: nothing was changed/);
+    await t.pick(/What now on demo\?/, /Add a user/);
+    await t.expect(/Name of the new user: \(Kept Name\)/);
+    t.send(KEY.enter);
+    await t.expect(/Slot \(Enter for the first free one\): \(20\)/);
+    t.send(KEY.enter);
+    await t.expect(/Partitions, e\.g\. 1,2 \(Enter for the panel's default\): \(2\)/);
+    t.send(KEY.enter);
+    await t.pick(/New code \(4-8 digits\):/, /Type it/);
+    await typeCodeTwice(t, '730518');
+    await t.expect(/Add "Kept Name" in slot 20 on demo, partitions 2, with the code you typed\?/);
+    t.line('y');
+    await t.expect(/✓ added slot 20 "Kept Name" on demo/);
+    await t.pick(/What now on demo\?/, /Quit/);
+    expect((await t.exit()).exitCode).toBe(0);
+    expect((await demoUsers())['20']).toMatchObject({ name: 'Kept Name', partitions: [2] });
+  });
+
   it('marks the users view ON TEST, and quitting while on test offers to end it', async () => {
     const t = shell(['shell', '--panel', 'demo'], { PANELCTL_TICKET: 'T-4005' });
     const leaseFile = path.join(sandbox.stateDir, 'leases', 'demo.json');

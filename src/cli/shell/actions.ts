@@ -63,8 +63,8 @@ function firstFreeSlot(panel: PanelView): number | undefined {
   return undefined;
 }
 
-async function askSlot(panel: PanelView): Promise<number> {
-  const free = firstFreeSlot(panel);
+async function askSlot(panel: PanelView, wanted?: number): Promise<number> {
+  const free = wanted !== undefined && !panel.users.some((u) => u.slot === wanted) ? wanted : firstFreeSlot(panel);
   const answer = await askText(`Slot${free === undefined ? '' : ' (Enter for the first free one)'}:`, {
     default: free === undefined ? undefined : String(free),
     validate: (text) => {
@@ -81,8 +81,9 @@ async function askSlot(panel: PanelView): Promise<number> {
   return Number(answer.trim());
 }
 
-async function askPartitions(): Promise<number[] | undefined> {
+async function askPartitions(earlier?: number[]): Promise<number[] | undefined> {
   const answer = await askText("Partitions, e.g. 1,2 (Enter for the panel's default):", {
+    default: earlier?.join(','),
     validate: (text) => !text.trim() || parsePartitions(text).every((p) => Number.isInteger(p) && p >= 1 && p <= 32) || 'partition numbers 1..32, separated by commas',
   });
   return answer.trim() ? parsePartitions(answer) : undefined;
@@ -109,14 +110,20 @@ const addAction: ShellAction = {
     // Some panels keep no names (DSC): do not ask for one they would throw away.
     // The driver's name rules here, at the name's own prompt (INTEGRA: 16 characters of Windows-1250),
     // so a name the panel cannot store is fixed while it is being typed, not after the code.
-    const name = driver.userNames === false ? '' : (await askText('Name of the new user:', { validate: (v) => validName(v, driver) })).trim();
-    const slot = await askSlot(panel);
+    // What was typed last time, when that add did not happen (declined, refused, cancelled), is offered again.
+    const draft = shell.addDraft?.panel === target.name ? shell.addDraft : undefined;
+    const name = driver.userNames === false ? '' : (await askText('Name of the new user:', { default: draft?.name, validate: (v) => validName(v, driver) })).trim();
+    shell.addDraft = { panel: target.name, name };
+    const slot = await askSlot(panel, draft?.slot);
+    shell.addDraft.slot = slot;
     // Ask for partitions only where the panel has them (its users report some).
-    const partitions = panel.users.some((u) => u.partitions) ? await askPartitions() : undefined;
+    const partitions = panel.users.some((u) => u.partitions) ? await askPartitions(draft?.partitions) : undefined;
+    shell.addDraft.partitions = partitions;
     const { code, generated } = await chooseNewCode(shell, codePolicyFor(driver, target));
     const summary = [`Add ${name ? `"${name}"` : 'a user'} in slot ${slot} on ${target.name}`, partitions && `partitions ${partitions.join(',')}`, generated ? 'with a generated code' : 'with the code you typed'];
     if (!(await askConfirm(`${summary.filter(Boolean).join(', ')}?`, true))) return nothingChanged(shell);
     const { result: user } = await busy(`adding ${name ? `"${name}"` : `slot ${slot}`} to ${target.name}`, 'write', () => addUser(target, ctx, { slot, name, code, partitions }));
+    shell.addDraft = undefined;
     // Some panels keep no names (DSC): say only what the panel holds.
     const who = `slot ${user.slot}${user.name ? ` "${user.name}"` : ''}`;
     shell.out.say(`${shell.out.color.green('✓')} added ${who} on ${target.name} (verified by reading it back)`);

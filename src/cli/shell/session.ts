@@ -38,6 +38,8 @@ export class ShellSession {
   private readonly wrongTyped = new Map<string, number>();
   /** Panels this session put on test, and the panel open at "Quit": checked for a lease before the shell ends. */
   readonly testsToRemind = new Map<string, Target>();
+  /** The answers of an "Add a user" that did not happen, offered as defaults next time on that panel. */
+  addDraft?: { panel: string; name: string; slot?: number; partitions?: number[] };
 
   constructor(cli: Cli, inventory: InventoryFile) {
     this.cli = cli;
