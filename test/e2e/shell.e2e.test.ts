@@ -553,6 +553,11 @@ describe('panelctl shell against an INTEGRA simulator: Ctrl-C anywhere', () => {
   it('offers to type an env: credential that is not set, for this session only', async () => {
     const t = shell([], { LAB_CODE: undefined, PANELCTL_TICKET: 'T-8008' });
     await t.expect(/Panel \(type/);
+    // With an inventory, the built-in demo panels are not offered in the search.
+    t.send('demo');
+    await t.expect(/no panel matches "demo"/);
+    t.send(KEY.backspace.repeat(4));
+    await t.expect(/❯ nordic-oslo/);
     t.send('olso'); // a typo is forgiven
     await t.expect(/❯ nordic-oslo/);
     t.send(KEY.enter);

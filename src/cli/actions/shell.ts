@@ -25,14 +25,18 @@ export async function runShell(cli: Cli, flags: { panel?: string }): Promise<voi
   setColour(cli.out.color.level > 0);
 
   const inventory = await loadInventoryOrDemos(cli);
-  const targets: Target[] = [...allTargets(inventory), ...demoPanelNames.map(demoTarget)];
+  const inventoryTargets = allTargets(inventory);
+  const targets: Target[] = [...inventoryTargets, ...demoPanelNames.map(demoTarget)];
+  // The demo panels are for trying panelctl out: searched only while there is no inventory
+  // (issue 19), so a support call never lands on a simulator; `--panel demo` still opens one.
+  const searchable = inventoryTargets.length ? inventoryTargets : targets;
   const shell = new ShellSession(cli, inventory);
   let next = flags.panel === undefined ? undefined : findTarget(targets, flags.panel, inventory);
 
   process.stderr.write(`${cli.out.color.bold('panelctl')} ${cli.out.color.dim('- find a panel, then choose what to do. Ctrl-C backs out of a question; at a menu it quits.')}\n`);
   try {
     for (;;) {
-      const target = next ?? findTarget(targets, await searchFor('Panel (type a name, customer, account or tag):', (term) => panelChoices(targets, term)));
+      const target = next ?? findTarget(targets, await searchFor('Panel (type a name, customer, account or tag):', (term) => panelChoices(searchable, term)));
       next = undefined;
       if ((await panelScreen(shell, target)) === 'quit') {
         shell.testsToRemind.set(target.name, target);
