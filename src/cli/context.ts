@@ -1,6 +1,8 @@
 import os from 'node:os';
 import type { Command } from 'commander';
-import { UsageError } from '../core/errors.js';
+import { access } from 'node:fs/promises';
+import { ExitCode, PanelctlError, UsageError } from '../core/errors.js';
+import { parseDuration } from '../core/duration.js';
 import { Output, colorWanted, type OutputFormat } from '../output/output.js';
 import type { OperationContext } from '../operations/context.js';
 import { defaultInventoryPath, stateDir } from '../state/paths.js';
@@ -18,6 +20,7 @@ export interface GlobalOptions {
   inventory?: string;
   debug?: boolean;
   verbose?: boolean;
+  detailedExitcode?: boolean;
 }
 
 /** Everything a command needs, built from the global flags. */
@@ -29,6 +32,11 @@ export interface Cli {
   inventory(): Promise<InventoryFile>;
   /** Hands Ctrl-C back to the command (set while an interrupt guard is active; see interrupt.ts). */
   releaseInterrupts?: () => void;
+  /**
+   * The command worked, but something needs a person (conflicts, failed steps, overdue leases).
+   * With --detailed-exitcode that is exit 8 (unless a failure already set another code); without, nothing changes.
+   */
+  attention(reason: string): void;
   /** Resolves the panel; unless told otherwise, says loudly when it is on test. */
   target(options: TargetFlags, behaviour?: { leaseNote?: boolean }): Promise<Target>;
 }
@@ -42,15 +50,8 @@ export interface TargetFlags {
   option?: string[];
 }
 
-/** "30s", "1500ms", "2m" or a bare number of milliseconds. */
-export function parseDuration(text: string, field: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new UsageError(`${field}: must be a duration like 30s, 1500ms, 45m or 2h`, { code: 'E_INVALID' });
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 'ms') as 'ms'];
-  const value = Math.round(Number(match[1]) * unit);
-  if (value <= 0) throw new UsageError(`${field}: must be more than zero`, { code: 'E_INVALID' });
-  return value;
-}
+/** The one duration parser (src/core/duration.ts), re-exported for the commands and the shell. */
+export { parseDuration } from '../core/duration.js';
 
 export function buildCli(command: Command): Cli {
   const globals = command.optsWithGlobals() as GlobalOptions;
@@ -60,15 +61,16 @@ export function buildCli(command: Command): Cli {
   const out = new Output({ format, color: colorWanted(globals.color), interactive: interactive && format === 'table' });
   let inventoryCache: Promise<InventoryFile> | undefined;
   const inventoryPath = globals.inventory ?? defaultInventoryPath();
+  const inventoryOrigin = globals.inventory ? '--inventory' : process.env.PANELCTL_INVENTORY ? 'PANELCTL_INVENTORY' : 'the default path';
   // Loaded on first use: the schema and YAML libraries cost ~150 ms that status or audit never need.
   const inventory = () =>
-    (inventoryCache ??= import('../inventory/load.js').then(({ loadInventory }) => loadInventory(inventoryPath, Boolean(globals.inventory || process.env.PANELCTL_INVENTORY))));
+    (inventoryCache ??= import('../inventory/load.js').then(({ loadInventory }) => loadInventory(inventoryPath, inventoryOrigin !== 'the default path', inventoryOrigin)));
 
   const ctx: OperationContext = {
     operator: globals.operator ?? process.env.PANELCTL_OPERATOR ?? safeUsername(),
     ticket: globals.ticket ?? process.env.PANELCTL_TICKET,
     stateDir: stateDir(),
-    timeoutMs: globals.timeout ? parseDuration(globals.timeout, '--timeout') : 5000,
+    timeoutMs: globals.timeout ? parseDuration(globals.timeout, '--timeout', { bareNumber: 'seconds' }) : 5000,
     promptSecret: interactive ? (label) => askSecret(label) : undefined,
     activity: out.interactive ? spinner : undefined,
     // Traces can quote what a panel sent (LCD text): printable, like every other line (src/output/printable.ts).
@@ -81,10 +83,24 @@ export function buildCli(command: Command): Cli {
     globals,
     interactive,
     inventory,
+    attention(reason) {
+      if (!globals.detailedExitcode || (process.exitCode !== undefined && process.exitCode !== 0)) return;
+      process.exitCode = ExitCode.attention;
+      out.note(`needs attention: ${reason} (exit ${ExitCode.attention}, --detailed-exitcode)`);
+    },
     async target(flags, behaviour = {}) {
       const inv = await inventory();
       if (!globals.operator && inv.defaults?.operator && !process.env.PANELCTL_OPERATOR) ctx.operator = inv.defaults.operator;
-      const target = await resolveTarget(flags.panel, { link: flags.link, driver: flags.driver, secretFrom: flags.secretFrom }, inv);
+      const target = await resolveTarget(flags.panel, { link: flags.link, driver: flags.driver, secretFrom: flags.secretFrom }, inv).catch(async (error) => {
+        // With no inventory file at all, say which path was tried: the likeliest fix is the path.
+        if (error instanceof PanelctlError && error.code === 'E_NO_PANEL' && !(await fileExists(inventoryPath))) {
+          throw new PanelctlError(error.exitCode, error.code, `${error.message}: there is no inventory at ${inventoryPath} (${inventoryOrigin})`, {
+            hint: 'name your inventory with --inventory FILE or PANELCTL_INVENTORY (README "Inventory"); without one, the demo panels work: --panel demo',
+            data: { ...error.data, inventory: inventoryPath, origin: inventoryOrigin },
+          });
+        }
+        throw error;
+      });
       if (flags.option?.length) {
         const { parseOptionPair } = await import('./target-options.js');
         target.options = { ...target.options, ...Object.fromEntries(flags.option.map((pair) => parseOptionPair(pair, '--option'))) };
@@ -114,6 +130,13 @@ async function noteLease(out: Output, dir: string, panel: string): Promise<void>
   } else {
     out.warn(`${panel} is ON TEST until ${localTime(lease.until)} (${by})`);
   }
+}
+
+function fileExists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 function safeUsername(): string {

@@ -17,21 +17,25 @@ export function buildProgram(): Command {
   const program = new Command('panelctl')
     .description('Manage user codes and test mode on intruder-alarm panels, remotely or on site.')
     .version(version, '-V, --version')
+    // Before any subcommand is added: subcommands copy this, so their help shows the global flags too.
+    .configureHelp({ showGlobalOptions: true, optionDescription: describeOption })
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'ndjson']).default('table'))
     .option('--no-color', 'no colour (also NO_COLOR=1)')
     .option('-y, --yes', 'answer yes to confirmations (for scripts)')
-    .option('--timeout <duration>', 'how long to wait for a panel to answer, e.g. 5s', undefined)
+    .addOption(new Option('--timeout <duration>', 'how long to wait for a panel to answer: 30s, 1m, 1m30s (a bare number is seconds)').default(undefined, '5s'))
     .option('--ticket <id>', 'support ticket this work is for (recorded in the audit log; or PANELCTL_TICKET)')
     .option('--operator <name>', 'who is acting (recorded in the audit log; default: PANELCTL_OPERATOR or your login)')
     .option('-i, --inventory <file>', 'inventory YAML (default: PANELCTL_INVENTORY or ~/.config/panelctl/inventory.yaml)')
+    .option('--detailed-exitcode', `exit ${ExitCode.attention} instead of 0 when the command worked but something needs a person (conflicts, failed steps, overdue leases)`)
     .option('--debug', 'trace frames on stderr (codes are masked)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.addHelpText(
     'after',
     `
-Exit codes: 0 ok, 1 unexpected, 2 bad usage or input, 3 panel refused, 4 cannot reach or lost the panel,
-5 protocol error, 6 not supported, 7 partially applied.
+Exit codes: 0 ok, 1 unexpected (a bug), 2 bad usage or input (nothing changed), 3 panel refused,
+4 cannot reach or lost the panel, 5 protocol error, 6 not supported, 7 partially applied,
+${ExitCode.attention} needs attention (only with --detailed-exitcode), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 Try it: panelctl users list --panel demo`,
   );
   registerUsers(program);
@@ -44,6 +48,19 @@ Try it: panelctl users list --panel demo`,
   registerSim(program);
   for (const command of program.commands) setExitOverride(command);
   return program;
+}
+
+/**
+ * An option's help line, with its choices and default as values (`default: 16`), not as the
+ * JSON strings commander shows (`default: "16"`), and without the empty list of a repeatable flag.
+ */
+function describeOption(option: Option): string {
+  const extra: string[] = [];
+  if (option.argChoices) extra.push(`choices: ${option.argChoices.join(', ')}`);
+  const value = option.defaultValue as unknown;
+  const shown = option.defaultValueDescription ?? (Array.isArray(value) ? (value.length ? value.join(', ') : undefined) : value === undefined ? undefined : String(value));
+  if (shown !== undefined && !option.negate && (option.required || option.optional)) extra.push(`default: ${shown}`);
+  return extra.length ? `${option.description} (${extra.join(', ')})` : option.description;
 }
 
 function setExitOverride(command: Command): void {
@@ -87,8 +104,28 @@ function installCrashGuards(): void {
   process.on('unhandledRejection', crash('unhandled rejection'));
 }
 
+/**
+ * A reader that stops early (`panelctl bulk status PLAN | head -1`) closes the pipe. Unix tools die
+ * quietly by SIGPIPE; Node gets EPIPE instead. Then stop printing, let the command finish what it
+ * was doing (a write to a panel is never cut short by a closed pipe), and exit with its own code.
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
+        stream.write = (() => true) as typeof stream.write;
+        return;
+      }
+      if (stream === process.stderr) return; // nowhere left to report it
+      process.stderr.write(`panelctl: cannot write the output: ${error.message}\n`);
+      process.exit(ExitCode.unexpected);
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   installCrashGuards();
+  quietOnClosedPipe();
   const program = buildProgram();
   if (argv.length <= 2) {
     const { isInteractive } = await import('./prompts.js');

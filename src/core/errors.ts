@@ -12,8 +12,12 @@ export const ExitCode = {
   protocol: 5,
   unsupported: 6,
   partial: 7,
+  /** Only with --detailed-exitcode: it worked, but something needs a person (like terraform's -detailed-exitcode). */
+  attention: 8,
   /** The person pressed Ctrl-C at a prompt (the shell convention, 128 + SIGINT). */
   cancelled: 130,
+  /** Ended by SIGTERM (128 + 15). */
+  terminated: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

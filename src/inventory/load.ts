@@ -87,16 +87,23 @@ export function parseInventory(text: string, source: string): InventoryFile {
   return result.data;
 }
 
-export async function loadInventory(path: string, required: boolean): Promise<InventoryFile> {
+/**
+ * Reads the inventory. `origin` says how the path was chosen ("--inventory", "PANELCTL_INVENTORY",
+ * "the default path"), so a missing file names both the path tried and why that one.
+ */
+export async function loadInventory(path: string, required: boolean, origin = 'the default path'): Promise<InventoryFile> {
   let text: string;
   try {
     text = await readTextBounded(path, INVENTORY_MAX_BYTES, 'inventory');
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !required) return { panels: {} };
-    throw new UsageError(`cannot read inventory ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !required) return { panels: {} };
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? (error as Error).message);
+    throw new UsageError(`cannot read the inventory ${path} (${origin}): ${why}`, {
       code: 'E_INVENTORY',
-      hint: 'pass --inventory FILE or set PANELCTL_INVENTORY; see README "Inventory"',
+      hint: 'name the right file with --inventory FILE or PANELCTL_INVENTORY (see README "Inventory"); the demo panels need none: --panel demo',
+      data: { path, origin },
     });
   }
   return parseInventory(text, path);

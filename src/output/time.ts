@@ -1,10 +1,43 @@
-let format: Intl.DateTimeFormat | undefined;
+let format: ((date: Date) => string) | undefined;
 
 /**
- * A moment in the operator's local date and time, the same way everywhere panelctl shows one
- * (one formatter for all: making one per call is what costs in a 1,000-row table).
+ * The operator's locale for dates, as POSIX says: LC_ALL, then LC_TIME, then LANG ("nb_NO.UTF-8"
+ * -> "nb-NO"). Undefined for the C/POSIX locale or none, where no convention was asked for.
+ */
+export function timeLocale(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const raw = env.LC_ALL || env.LC_TIME || env.LANG;
+  if (!raw) return undefined;
+  const tag = raw.split(/[.@]/)[0].replace(/_/g, '-');
+  if (!tag || tag === 'C' || tag === 'POSIX') return undefined;
+  try {
+    return Intl.DateTimeFormat.supportedLocalesOf([tag]).length ? tag : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** 2026-11-30 01:54:11 in the local time zone: the format when the locale names no convention. */
+function isoLocal(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
+}
+
+/**
+ * A moment in the operator's local date and time, the same way everywhere panelctl shows one to a
+ * person (leases, audit, status, warnings); JSON keeps ISO 8601 UTC. Four-digit year always; 24-hour
+ * unless the locale's own convention is 12-hour (en_US). One formatter for all: making one per call
+ * is what costs in a 1,000-row table.
  */
 export function localTime(iso: string): string {
-  format ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
-  return format.format(new Date(iso));
+  if (!format) {
+    const locale = timeLocale();
+    if (!locale) {
+      format = isoLocal;
+    } else {
+      const intl = new Intl.DateTimeFormat(locale, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+      format = (date) => intl.format(date);
+    }
+  }
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : format(date);
 }

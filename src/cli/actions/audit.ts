@@ -1,21 +1,69 @@
-import { PanelctlError, ExitCode } from '../../core/errors.js';
-import { readAudit, verifyAudit } from '../../audit/log.js';
+import { PanelctlError, ExitCode, ValidationError } from '../../core/errors.js';
+import { readAudit, verifyAudit, type AuditEntry } from '../../audit/log.js';
+import { parseDuration } from '../../core/duration.js';
+import { localTime } from '../../output/time.js';
+import type { Column } from '../../output/table.js';
 import type { Cli } from '../context.js';
 
-export async function runShow(cli: Cli, flags: { panel?: string; last?: string }): Promise<void> {
+interface ShowFlags {
+  panel?: string;
+  since?: string;
+  limit?: string;
+  last?: string;
+  pager?: boolean;
+}
+
+/**
+ * --since: a duration back from now (`2h`, `7d`, `1h30m`) or a local date or date-time
+ * (`2026-11-30`, `2026-11-30 14:00`, or ISO 8601 with a zone).
+ */
+export function parseSince(text: string, now = Date.now()): number {
+  const date = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(text.trim());
+  if (date) {
+    const [, y, mo, d, h = '0', mi = '0', sec = '0'] = date;
+    const local = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec));
+    if (local.getMonth() !== Number(mo) - 1) throw new ValidationError('--since', `"${text}" is not a real date`);
+    return local.getTime();
+  }
+  if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(text.trim()) && !Number.isNaN(Date.parse(text))) return Date.parse(text);
+  try {
+    return now - parseDuration(text, '--since');
+  } catch {
+    throw new ValidationError('--since', 'must be a duration back from now (2h, 7d, 1h30m) or a date (2026-11-30, "2026-11-30 14:00")');
+  }
+}
+
+function positiveCount(text: string, flag: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new ValidationError(flag, 'must be a whole number of entries, 1 or more');
+  return Number(text);
+}
+
+export async function runShow(cli: Cli, flags: ShowFlags): Promise<void> {
+  // --operator is the global flag (who is acting); here, where nobody acts, it filters.
+  const operator = cli.globals.operator;
+  const since = flags.since === undefined ? undefined : parseSince(flags.since);
+  const limitText = flags.limit ?? flags.last;
+  const limit = limitText === undefined ? undefined : positiveCount(limitText, flags.limit !== undefined ? '--limit' : '--last');
   let entries = await readAudit(cli.ctx.stateDir);
   if (flags.panel) entries = entries.filter((e) => e.panel === flags.panel);
-  if (flags.last) entries = entries.slice(-Number(flags.last));
-  cli.out.result({ entries }, entries, [
+  if (operator) entries = entries.filter((e) => e.operator === operator);
+  if (since !== undefined) entries = entries.filter((e) => Date.parse(e.time) >= since);
+  if (limit !== undefined) entries = entries.slice(-limit);
+  const columns: Column<AuditEntry>[] = [
     { header: 'SEQ', value: (e) => e.seq, align: 'right' },
-    { header: 'TIME', value: (e) => e.time },
+    { header: 'TIME', value: (e) => localTime(e.time) },
     { header: 'OPERATOR', value: (e) => e.operator },
     { header: 'TICKET', value: (e) => e.ticket ?? '' },
     { header: 'PANEL', value: (e) => e.panel },
     { header: 'ACTION', value: (e) => e.action },
     { header: 'SLOT', value: (e) => e.slot ?? '', align: 'right' },
+    { header: 'NAME', value: (e) => e.name ?? '' },
     { header: 'OUTCOME', value: (e) => (e.outcome === 'ok' ? cli.out.color.green(e.outcome) : cli.out.color.red(`${e.outcome}${e.error ? ` ${e.error.code}` : ''}`)) },
-  ]);
+  ];
+  if (cli.out.machine || !entries.length) return cli.out.result({ entries }, entries, columns);
+  const { renderTable } = await import('../../output/table.js');
+  const { page } = await import('../../output/pager.js');
+  await page(`${renderTable(entries, columns, { header: (h) => cli.out.color.bold(h) })}\n`, { enabled: flags.pager !== false });
 }
 
 export async function runVerify(cli: Cli): Promise<void> {

@@ -82,6 +82,7 @@ export async function runPlan(cli: Cli, file: string, flags: PlanFlags): Promise
   cli.out.result({ id: plan.id, file: flags.out, totals, panels: plan.panels }, plan.panels, planColumns, plan.panels.map((p) => ({ id: plan.id, ...p })));
   cli.out.say(`plan ${plan.id} written to ${flags.out}: ${totals.steps} step(s) on ${totals.panels} panel(s), ${totals.noops} no-op(s), ${totals.conflicts} conflict(s)`);
   if (totals.conflicts) cli.out.note('conflicts are not applied; fix the change list or the panels and plan again to include them');
+  if (totals.conflicts) cli.attention(`${totals.conflicts} conflict(s) in the plan`);
   // The apply needs the same codes file as the plan, when it takes codes from one (issue 19).
   cli.out.note(`apply it with: panelctl bulk apply ${shellWord(flags.out)}${flags.codes ? ` --codes ${shellWord(flags.codes)}` : ''}`);
 }
@@ -259,6 +260,7 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
     cli.out.warn(`${unfinished.length} of ${report.outcomes.length} step(s) not done (exit 7)${byHand.length ? `, ${byHand.length} of them to be checked by hand (see above)` : ''}${next}`);
     process.exitCode = ExitCode.partial;
   }
+  if (conflicts) cli.attention(`${conflicts} row(s) of the plan conflicted and were not applied`);
 }
 
 const statusColumns: Column<StepStatusRow>[] = [
@@ -273,6 +275,7 @@ export async function runStatus(cli: Cli, file: string, flags: { shard?: string 
   const plan = await readPlan(file, cli.ctx.stateDir);
   const status = await planStatus(plan, cli.ctx.stateDir, flags.shard ? parseShard(flags.shard) : undefined);
   const notDone = status.steps.filter((s) => s.state !== 'done');
+  if (status.counts.failed) cli.attention(`${status.counts.failed} step(s) failed`);
   if (cli.out.machine) {
     cli.out.result({ planId: plan.id, running: status.running, runs: status.runs.map((r) => ({ pid: r.pid, host: r.host, shard: r.shard, since: r.since, operator: r.operator ?? null })), journals: status.journals, counts: status.counts, steps: status.steps }, undefined, undefined, status.steps.map((s) => ({ planId: plan.id, ...s })));
     return;

@@ -348,6 +348,7 @@ export async function runStatus(cli: Cli, flags: { panel?: string; all?: boolean
   // `overdue` and `needsAttention` let a script tell "tests running" from "a test nobody ended".
   const attention = shown.filter((s) => s.overdue || s.conflict).length;
   if (cli.out.machine || shown.length > 0) cli.out.result({ leases: shown.map(statusJson), overdue, needsAttention: attention > 0 }, shown, statusColumns(cli), shown.map(statusJson));
+  if (attention) cli.attention(`${attention} lease(s) overdue or in conflict with the panel`);
   if (overdue && !cli.out.machine) cli.out.warn(cli.out.color.red(`${overdue} lease(s) overdue: run \`panelctl test-mode sweep\` (or stop each) to end them.`));
 }
 

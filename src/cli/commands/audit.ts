@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { lazyAction } from '../lazy.js';
 
 const run = (name: string) => lazyAction(() => import('../actions/audit.js'), name);
@@ -9,7 +9,17 @@ export function registerAudit(program: Command): void {
     .command('show')
     .description('show audit entries')
     .option('-p, --panel <name>', 'only this panel')
-    .option('--last <n>', 'only the last N entries')
+    .option('--since <when>', 'only entries since a time: a duration back from now (2h, 7d) or a date (2026-11-30, "2026-11-30 14:00")')
+    .option('--limit <n>', 'only the last N entries (after the other filters)')
+    .addOption(new Option('--last <n>', 'the same as --limit').hideHelp())
+    .option('--no-pager', 'print straight to the terminal (default on a terminal: $PAGER, or less -FRX)')
+    .addHelpText('after', `
+--operator NAME (the global flag) shows only that operator's entries.
+
+Examples:
+  panelctl audit show --panel oslo-office --since 7d
+  panelctl audit show --operator anna --since 2026-11-30 --limit 20
+  panelctl audit show -o json | jq '.entries[] | select(.outcome != "ok")'`)
     .action(run('runShow'));
   audit
     .command('verify')

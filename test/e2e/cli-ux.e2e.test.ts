@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { createSimulator } from '../../drivers/integra/simulator.js';
+import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
+import { BIN, makeSandbox, type Sandbox } from '../support/cli.js';
+
+/**
+ * Flags, units, times, messages and exit codes, through the real binary (issue 19): what a new
+ * user trips over when the tool says one thing and means another.
+ */
+
+type Sim = Awaited<ReturnType<typeof createSimulator>>;
+
+const MASTER = '73918264';
+let sim: Sim;
+let server: TcpServerHandle;
+let sandbox: Sandbox;
+
+const run = (args: string[], env?: NodeJS.ProcessEnv) => sandbox.run(args, { env: { LAB_CODE: MASTER, ...env } });
+
+beforeAll(async () => {
+  sandbox = await makeSandbox();
+  sim = await createSimulator({ users: 5 });
+  sim.state.users[241].code = MASTER;
+  server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
+  await sandbox.writeInventory(`panels:\n  lab:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    account: "7001"\n    customer: Nordic Retail AS\n`);
+});
+
+afterAll(async () => {
+  await server.close();
+  await sim.close();
+  await sandbox.cleanup();
+});
+
+beforeEach(() => sim.setFaults({ latencyMs: 0 }));
+
+describe('durations', () => {
+  it('--timeout 2 is two seconds, not two milliseconds: a panel answering in 150 ms is reached', async () => {
+    sim.setFaults({ latencyMs: 150 });
+    const result = await run(['--timeout', '2', 'users', 'list', '--panel', 'lab', '-o', 'json']);
+    expect(result.code, result.stderr).toBe(0);
+  });
+
+  it('--timeout takes compound forms (1m30s, "45 min", 1.5h) and refuses nonsense naming the flag', async () => {
+    for (const value of ['1m30s', '45 min', '1.5h', '1h 30m']) {
+      const result = await run(['--timeout', value, 'users', 'list', '--panel', 'lab', '-o', 'json']);
+      expect(result.code, `${value}: ${result.stderr}`).toBe(0);
+    }
+    const bad = await run(['--timeout', '5 parsecs', 'users', 'list', '--panel', 'lab']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--timeout: must be a duration like 30s/);
+  });
+
+  it('test-mode start --for 45 (no unit) is refused before anything happens: minutes or seconds?', async () => {
+    const result = await run(['test-mode', 'start', '--panel', 'lab', '--for', '45', '--station-confirmed']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--for: .*"45" has no unit/);
+  });
+});
+
+describe('help', () => {
+  it('shows defaults as values, the global flags and an example on a subcommand, and every exit code', async () => {
+    const plan = await run(['bulk', 'plan', '--help']);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toMatch(/default: 16\)/);
+    expect(plan.stdout).not.toMatch(/default: "/);
+    expect(plan.stdout).toMatch(/Global Options:[\s\S]*-o, --output[\s\S]*--ticket[\s\S]*-i, --inventory/);
+    expect(plan.stdout).toMatch(/Examples?:\n\s+panelctl bulk plan /);
+    const root = await run(['--help']);
+    expect(root.stdout).toMatch(/130 interrupted/);
+    expect(root.stdout).toMatch(/143 terminated/);
+    expect(root.stdout).toMatch(/8 needs attention/);
+  });
+});
+
+describe('times', () => {
+  it('audit show prints local time with a four-digit year, 24-hour without a locale; JSON keeps ISO UTC', async () => {
+    const added = await run(['users', 'add', '--panel', 'lab', '--slot', '20', '--name', 'Time Test', '--partitions', '1', '--generate', '--reveal', '-o', 'json']);
+    expect(added.code, added.stderr).toBe(0);
+    const table = await run(['audit', 'show', '--limit', '1'], { TZ: 'Europe/Oslo' });
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/\b20\d\d-\d\d-\d\d [0-2]\d:\d\d:\d\d\b/);
+    expect(table.stdout).not.toMatch(/\dT\d|Z\b/);
+    const json = await run(['audit', 'show', '--limit', '1', '-o', 'json']);
+    expect(JSON.parse(json.stdout).entries[0].time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const us = await run(['audit', 'show', '--limit', '1'], { LANG: 'en_US.UTF-8', TZ: 'UTC' });
+    expect(us.stdout).toMatch(/\d\d\/\d\d\/20\d\d, \d\d:\d\d:\d\d [AP]M/);
+  });
+});
+
+describe('messages', () => {
+  it('a missing inventory names the path and how it was chosen, not a bare ENOENT', async () => {
+    const missing = path.join(sandbox.dir, 'nowhere.yaml');
+    const byFlag = await run(['-i', missing, 'panels']);
+    expect(byFlag.code).toBe(2);
+    expect(byFlag.stderr).toContain(`${missing} (--inventory): no such file`);
+    expect(byFlag.stderr).not.toMatch(/ENOENT/);
+    const byEnv = await run(['panels'], { PANELCTL_INVENTORY: missing });
+    expect(byEnv.stderr).toContain(`${missing} (PANELCTL_INVENTORY)`);
+  });
+
+  it('with no inventory at all, an unknown panel says which default path was tried', async () => {
+    const result = await run(['users', 'list', '--panel', 'oslo-office'], { PANELCTL_INVENTORY: undefined, XDG_CONFIG_HOME: path.join(sandbox.dir, 'cfg') });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`no inventory at ${path.join(sandbox.dir, 'cfg', 'panelctl', 'inventory.yaml')} (the default path)`);
+  });
+});
+
+describe('a closed stdout pipe', () => {
+  it('ends quietly with the command\'s own exit code, like `| head -1`', async () => {
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'drivers'], { env: sandbox.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy(); // the reader is gone before the first line
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+});
