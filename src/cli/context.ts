@@ -91,7 +91,10 @@ export function buildCli(command: Command): Cli {
     async target(flags, behaviour = {}) {
       const inv = await inventory();
       if (!globals.operator && inv.defaults?.operator && !process.env.PANELCTL_OPERATOR) ctx.operator = inv.defaults.operator;
-      const target = await resolveTarget(flags.panel, { link: flags.link, driver: flags.driver, secretFrom: flags.secretFrom }, inv).catch(async (error) => {
+      // --panel with --link (and no --driver): the inventory's panel, reached over another link this run.
+      const overLink = flags.panel && flags.link && !flags.driver && !flags.secretFrom ? flags.link : undefined;
+      const adHoc = overLink ? {} : { link: flags.link, driver: flags.driver, secretFrom: flags.secretFrom };
+      const target = await resolveTarget(flags.panel, adHoc, inv).catch(async (error) => {
         // With no inventory file at all, say which path was tried: the likeliest fix is the path.
         if (error instanceof PanelctlError && error.code === 'E_NO_PANEL' && !(await fileExists(inventoryPath))) {
           throw new PanelctlError(error.exitCode, error.code, `${error.message}: there is no inventory at ${inventoryPath} (${inventoryOrigin})`, {
@@ -101,6 +104,7 @@ export function buildCli(command: Command): Cli {
         }
         throw error;
       });
+      if (overLink) await useLinkOverride(target, overLink, out, ctx);
       if (flags.option?.length) {
         const { parseOptionPair } = await import('./target-options.js');
         target.options = { ...target.options, ...Object.fromEntries(flags.option.map((pair) => parseOptionPair(pair, '--option'))) };
@@ -116,6 +120,20 @@ function commandPath(command: Command): string {
   const words: string[] = [];
   for (let c: Command | null = command; c?.parent; c = c.parent) words.unshift(c.name());
   return words.join(' ') || 'shell';
+}
+
+/**
+ * A technician on site points an inventory panel at the cable in hand (`--panel oslo --link
+ * serial:///dev/ttyUSB1`): driver, secrets and options stay the inventory's; the link is this run's,
+ * said on stderr and recorded in every audit entry the run writes.
+ */
+async function useLinkOverride(target: Target, url: string, out: Output, ctx: OperationContext): Promise<void> {
+  if (target.demo) throw new UsageError(`--link: ${target.name} is a built-in demo panel, simulated inside panelctl; it has no link to replace`, { code: 'E_INVALID' });
+  const { parseLink } = await import('../core/link.js');
+  const link = parseLink(url, '--link');
+  out.note(`${target.name}: using ${link.url} for this run instead of the inventory's ${target.link.url}`);
+  ctx.auditDetails = { ...ctx.auditDetails, link: link.url, inventoryLink: target.link.url };
+  target.link = link;
 }
 
 /** A panel on test is never out of sight: every command that touches it says so. */

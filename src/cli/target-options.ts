@@ -1,14 +1,19 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../core/errors.js';
 
-/** The flags every panel command takes to say which panel. */
-export function addTargetOptions(command: Command): Command {
-  return command
-    .option('-p, --panel <name>', 'panel name from the inventory (or demo, demo-dsc, demo-modbus)')
-    .option('--link <url>', 'ad hoc: tcp://HOST:PORT or serial:///dev/ttyUSB0?baud=19200')
-    .option('--driver <name>', 'ad hoc: the driver for --link')
-    .option('--secret-from <ref>', 'ad hoc: where the credential comes from: env:VAR, file:PATH or prompt')
-    .option('--option <key=value>', 'a driver option for this run, over the inventory\'s (e.g. profile=demo-modbus, codeLength=6); repeatable', collect, []);
+/**
+ * The flags every panel command takes to say which panel. `inventoryOnly`: commands that need the
+ * inventory's panel as it is (test mode: its station, account and lease) get no ad hoc flags.
+ */
+export function addTargetOptions(command: Command, options: { inventoryOnly?: boolean } = {}): Command {
+  command.option('-p, --panel <name>', 'panel name from the inventory (or demo, demo-dsc, demo-modbus)');
+  if (!options.inventoryOnly) {
+    command
+      .option('--link <url>', "tcp://HOST:PORT or serial:///dev/ttyUSB0?baud=19200: ad hoc with --driver, or with --panel over that panel's link for this run")
+      .option('--driver <name>', 'ad hoc: the driver for --link')
+      .option('--secret-from <ref>', 'ad hoc: where the credential comes from: env:VAR, file:PATH or prompt');
+  }
+  return command.option('--option <key=value>', "a driver option for this run, over the inventory's (e.g. profile=demo-modbus, codeLength=6); repeatable", collect, []);
 }
 
 function collect(value: string, previous: string[]): string[] {

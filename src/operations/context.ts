@@ -17,4 +17,6 @@ export interface OperationContext {
   command?: string;
   /** Per-panel work locks; the files store in the state dir unless a shared store is configured. */
   workLocks?: WorkLockStore;
+  /** Facts about this run that every audit entry it writes carries (e.g. a --link over the inventory's). */
+  auditDetails?: Record<string, string>;
 }

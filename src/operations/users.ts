@@ -71,7 +71,8 @@ export async function addUser(target: Target, ctx: OperationContext, request: Ad
   );
 }
 
-export async function setCode(target: Target, ctx: OperationContext, request: { slot: number; code: Secret; allowWeak?: boolean; beforeSend?: () => Promise<void> }): Promise<UserSlot> {
+/** `expectName`: change the code only if the slot still holds that user (a slot found by name). */
+export async function setCode(target: Target, ctx: OperationContext, request: { slot: number; code: Secret; allowWeak?: boolean; beforeSend?: () => Promise<void>; expectName?: string }): Promise<UserSlot> {
   const driver = await describeTarget(target);
   requireCapability(driver, 'users.set-code', 'change codes');
   checkSlot(driver, request.slot);
@@ -81,7 +82,7 @@ export async function setCode(target: Target, ctx: OperationContext, request: { 
     await request.beforeSend?.();
     return withPanel(target, ctx, ({ session, secrets }) => {
       checkCode(request.code, { ...codePolicyFor(driver, target, request.allowWeak), ...duressGuard(target, secrets) }, 'new code');
-      return changeCodeStep(session, driver, request.slot, request.code);
+      return changeCodeStep(session, driver, request.slot, request.code, request.expectName);
     });
   });
 }
@@ -91,7 +92,7 @@ export async function setCode(target: Target, ctx: OperationContext, request: { 
  * the person decides (the panel serves one client); the slot is re-read before deleting so a
  * change in between is not overwritten blindly.
  */
-export async function removeUser(target: Target, ctx: OperationContext, request: { slot: number; confirm?: (user: UserSlot) => Promise<boolean> }): Promise<UserSlot | undefined> {
+export async function removeUser(target: Target, ctx: OperationContext, request: { slot: number; confirm?: (user: UserSlot) => Promise<boolean>; expectName?: string }): Promise<UserSlot | undefined> {
   const driver = await describeTarget(target);
   requireCapability(driver, 'users.remove', 'remove users');
   checkSlot(driver, request.slot);
@@ -101,7 +102,7 @@ export async function removeUser(target: Target, ctx: OperationContext, request:
     seen = await withPanel(target, ctx, ({ session }) => requireUser(session, request.slot));
     if (!(await request.confirm(seen))) return undefined;
   }
-  return audited(ctx, { ...auditBase(target), action: 'users.remove', slot: request.slot, name: seen?.name }, () =>
-    withPanel(target, ctx, ({ session }) => removeUserStep(session, request.slot, seen ? (seen.name ?? '') : undefined)),
+  return audited(ctx, { ...auditBase(target), action: 'users.remove', slot: request.slot, name: seen?.name ?? request.expectName }, () =>
+    withPanel(target, ctx, ({ session }) => removeUserStep(session, request.slot, seen ? (seen.name ?? '') : request.expectName)),
   );
 }

@@ -24,7 +24,11 @@ beforeAll(async () => {
   sim = await createSimulator({ users: 5 });
   sim.state.users[241].code = MASTER;
   server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
-  await sandbox.writeInventory(`panels:\n  lab:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    account: "7001"\n    customer: Nordic Retail AS\n`);
+  await sandbox.writeInventory(
+    `panels:\n  lab:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    account: "7001"\n    customer: Nordic Retail AS\n` +
+      // The inventory still names the old port: a technician on site brings --link.
+      `  moved:\n    driver: integra\n    link: tcp://127.0.0.1:9\n    secret: env:LAB_CODE\n    account: "7002"\n`,
+  );
 });
 
 afterAll(async () => {
@@ -118,5 +122,70 @@ describe('a closed stdout pipe', () => {
     });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
+  });
+});
+
+describe('users set-code/remove --user NAME', () => {
+  it('finds the one user with exactly that name and changes their code', async () => {
+    sim.state.users[4].name = 'Kari Nordmann';
+    const before = sim.state.users[4].code;
+    const done = await sandbox.run(['users', 'set-code', '--panel', 'lab', '--user', 'Kari Nordmann', '--code-stdin', '-o', 'json'], { input: '583920\n', env: { LAB_CODE: MASTER } });
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout).user).toMatchObject({ slot: 4, name: 'Kari Nordmann' });
+    expect(sim.state.users[4].code).toBe('583920');
+    expect(sim.state.users[4].code).not.toBe(before);
+  });
+
+  it('refuses an ambiguous name, listing the matches, and changes nothing', async () => {
+    sim.state.users[2].name = 'Per Hansen';
+    sim.state.users[3].name = 'Per Hansen';
+    const codes = [sim.state.users[2].code, sim.state.users[3].code];
+    const result = await sandbox.run(['users', 'set-code', '--panel', 'lab', '--user', 'Per Hansen', '--code-stdin'], { input: '583921\n', env: { LAB_CODE: MASTER } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--user: "Per Hansen" is the name of 2 users on lab: slot 2 "Per Hansen", slot 3 "Per Hansen"/);
+    expect([sim.state.users[2].code, sim.state.users[3].code]).toEqual(codes);
+    const remove = await run(['users', 'remove', '--panel', 'lab', '--user', 'Per Hansen', '--yes']);
+    expect(remove.code).toBe(2);
+    expect(sim.state.users[2]).toBeDefined();
+  });
+
+  it('removes by name; an unknown name is refused with the similar ones', async () => {
+    sim.state.users[5].name = 'Leaving Soon';
+    const unknown = await run(['users', 'remove', '--panel', 'lab', '--user', 'leaving', '--yes']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no user on lab is named exactly "leaving"/);
+    expect(unknown.stderr).toMatch(/similar: slot 5 "Leaving Soon"/);
+    const removed = await run(['users', 'remove', '--panel', 'lab', '--user', 'Leaving Soon', '--yes', '-o', 'json']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(JSON.parse(removed.stdout).user).toMatchObject({ slot: 5, name: 'Leaving Soon' });
+    expect(sim.state.users[5]).toBeUndefined();
+  });
+
+  it('is refused on a driver that keeps no names (DSC), before the panel is contacted', async () => {
+    const result = await sandbox.run(['users', 'set-code', '--panel', 'demo-dsc', '--user', 'Anna', '--code-stdin'], { input: '5839\n' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--user: .*keep no user names: give --slot N/);
+  });
+});
+
+describe('--link over an inventory panel', () => {
+  it('reaches the panel over the given link, keeps its driver and secret, says so, and records it in the audit', async () => {
+    const list = await run(['users', 'list', '--panel', 'moved', '--link', `tcp://127.0.0.1:${server.port}`, '-o', 'json']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout).panel).toBe('moved');
+    const change = await sandbox.run(['users', 'set-code', '--panel', 'moved', '--link', `tcp://127.0.0.1:${server.port}`, '--slot', '1', '--code-stdin'], { input: '690417\n', env: { LAB_CODE: MASTER } });
+    expect(change.code, change.stderr).toBe(0);
+    expect(change.stderr).toContain(`moved: using tcp://127.0.0.1:${server.port} for this run instead of the inventory's tcp://127.0.0.1:9`);
+    const audit = JSON.parse((await run(['audit', 'show', '--panel', 'moved', '-o', 'json'])).stdout);
+    expect(audit.entries.at(-1)).toMatchObject({ action: 'users.set-code', details: { link: `tcp://127.0.0.1:${server.port}`, inventoryLink: 'tcp://127.0.0.1:9' } });
+  });
+
+  it('test mode takes no ad hoc link flags: its help does not list them and they are refused', async () => {
+    for (const sub of ['start', 'stop']) {
+      const help = await run(['test-mode', sub, '--help']);
+      expect(help.stdout).not.toMatch(/--link|--driver|--secret-from/);
+    }
+    const refused = await run(['test-mode', 'start', '--panel', 'lab', '--link', 'serial:///dev/ttyUSB1', '--for', '5m']);
+    expect(refused.code).toBe(2);
   });
 });

@@ -4,6 +4,7 @@ import type { Column } from '../../output/table.js';
 import { addUser, codePolicyFor, listUsers, removeUser, setCode } from '../../operations/users.js';
 import { describeTarget } from '../../operations/session.js';
 import type { Cli, TargetFlags } from '../context.js';
+import type { Target } from '../../inventory/targets.js';
 import { obtainNewCode, openCodesOut, withSavedCode, type CodeFlags } from '../code-input.js';
 import { parsePartitions } from '../target-options.js';
 import { askConfirm } from '../prompts.js';
@@ -88,15 +89,54 @@ export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
   if (codes) cli.out.note(`generated code saved to ${codes.file}`);
 }
 
-type SetCodeFlags = TargetFlags & CodeFlags & { slot?: string };
+/** --slot N or --user NAME (exactly one), checked before the panel is contacted. */
+function whoFlags(flags: { slot?: string; user?: string }): { slot?: number; user?: string } {
+  if (flags.slot !== undefined && flags.user !== undefined) throw new ValidationError('--user', 'give either --slot N or --user NAME, not both');
+  if (flags.user !== undefined) {
+    if (!flags.user.trim()) throw new ValidationError('--user', 'must be a user name (see `panelctl users list`)');
+    return { user: flags.user };
+  }
+  if (flags.slot === undefined) throw new ValidationError('--slot', 'is required (or --user NAME)');
+  return { slot: slotFlag(flags.slot, true) };
+}
+
+/**
+ * The slot of the one user with exactly this name. Refused before anything is written when the
+ * driver keeps no names (DSC), when nobody has it, or when several do (listing them).
+ */
+async function slotOfUser(cli: Cli, target: Target, name: string): Promise<number> {
+  const info = await describeTarget(target);
+  if (info.userNames === false) {
+    throw new ValidationError('--user', `${info.title ?? target.driver} panels keep no user names: give --slot N (see \`panelctl users list --panel ${target.name}\`)`);
+  }
+  const users = await listUsers(target, cli.ctx);
+  const exact = users.filter((u) => u.name === name);
+  if (exact.length === 1) return exact[0].slot;
+  const describe = (list: UserSlot[]) => list.map((u) => `slot ${u.slot} "${u.name}"`).join(', ');
+  if (exact.length > 1) {
+    throw new ValidationError('--user', `"${name}" is the name of ${exact.length} users on ${target.name}: ${describe(exact)}; give --slot N`, { data: { matches: exact.map((u) => ({ slot: u.slot, name: u.name })) } });
+  }
+  const folded = name.toLocaleLowerCase();
+  const near = users.filter((u) => u.name && u.name.toLocaleLowerCase().includes(folded));
+  throw new ValidationError('--user', `no user on ${target.name} is named exactly "${name}"`, {
+    hint: near.length ? `similar: ${describe(near.slice(0, 5))}` : `see \`panelctl users list --panel ${target.name}\``,
+  });
+}
+
+type SetCodeFlags = TargetFlags & CodeFlags & { slot?: string; user?: string };
 
 export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
-  const slot = slotFlag(flags.slot, true) as number;
+  const who = whoFlags(flags);
   const target = await cli.target(flags);
   const policy = codePolicyFor(await describeTarget(target), target, flags.allowWeak);
+  // A code typed at the prompt is asked for after the name is found (a wrong name must not cost
+  // the typing); one from stdin, a file or the generator is checked first, before the panel is contacted.
+  const typed = !flags.codeStdin && !flags.codeFile && !flags.generate;
+  let slot = typed ? (who.slot ?? (await slotOfUser(cli, target, who.user as string))) : who.slot;
   const { code, generated } = await obtainNewCode(flags, cli, policy);
+  slot ??= await slotOfUser(cli, target, who.user as string);
   const codes = generated ? await openCodesOut(flags) : undefined;
-  const user = await withSavedCode(codes, { panel: target.name, slot }, code, (beforeSend) => setCode(target, cli.ctx, { slot, code, allowWeak: flags.allowWeak, beforeSend }), (u) => ({ slot: u.slot, name: u.name }));
+  const user = await withSavedCode(codes, { panel: target.name, slot }, code, (beforeSend) => setCode(target, cli.ctx, { slot, code, allowWeak: flags.allowWeak, beforeSend, expectName: who.user }), (u) => ({ slot: u.slot, name: u.name }));
   const revealed = generated && !codes;
   cli.out.result({ panel: target.name, action: 'users.set-code', verified: true, user: userJson(user), ...(revealed ? { generatedCode: code.reveal() } : {}), codesFile: codes?.file ?? null }, undefined, undefined);
   cli.out.say(`${cli.out.color.green('✓')} changed the code of slot ${slot}${user.name ? ` ("${user.name}")` : ''} on ${target.name} (verified)`);
@@ -104,16 +144,17 @@ export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
   if (codes) cli.out.note(`generated code saved to ${codes.file}`);
 }
 
-export async function runRemove(cli: Cli, flags: TargetFlags & { slot?: string }): Promise<void> {
-  const slot = slotFlag(flags.slot, true) as number;
+export async function runRemove(cli: Cli, flags: TargetFlags & { slot?: string; user?: string }): Promise<void> {
+  const who = whoFlags(flags);
   const target = await cli.target(flags);
   if (!cli.globals.yes && !cli.interactive) {
     throw new ValidationError('--yes', 'is required to remove a user without a terminal to confirm on');
   }
+  const slot = who.slot ?? (await slotOfUser(cli, target, who.user as string));
   const confirm = cli.globals.yes
     ? undefined
     : (user: UserSlot) => askConfirm(`Remove ${user.kind} ${user.slot}${user.name ? ` "${user.name}"` : ''} from ${target.name}? Their code will stop working.`);
-  const removed = await removeUser(target, cli.ctx, { slot, confirm });
+  const removed = await removeUser(target, cli.ctx, { slot, confirm, expectName: who.user });
   if (!removed) {
     cli.out.say('not removed');
     process.exitCode = 0;

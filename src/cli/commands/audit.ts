@@ -1,10 +1,15 @@
 import { Option, type Command } from 'commander';
 import { lazyAction } from '../lazy.js';
+import { withExamples } from './examples.js';
 
 const run = (name: string) => lazyAction(() => import('../actions/audit.js'), name);
 
 export function registerAudit(program: Command): void {
-  const audit = program.command('audit').description('show and verify the hash-chained audit log of every write');
+  const audit = withExamples(
+    program.command('audit').description('show and verify the hash-chained audit log of every write'),
+    'panelctl audit show --since 1d',
+    'panelctl audit verify',
+  );
   audit
     .command('show')
     .description('show audit entries')
@@ -21,8 +26,9 @@ Examples:
   panelctl audit show --operator anna --since 2026-11-30 --limit 20
   panelctl audit show -o json | jq '.entries[] | select(.outcome != "ok")'`)
     .action(run('runShow'));
-  audit
-    .command('verify')
-    .description('check that no entry was edited, inserted or removed (exit 5 if it was)')
-    .action(run('runVerify'));
+  withExamples(
+    audit.command('verify').description('check that no entry was edited, inserted or removed (exit 5 if it was)'),
+    'panelctl audit verify',
+    'panelctl audit verify -o json',
+  ).action(run('runVerify'));
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { lazyAction } from '../lazy.js';
+import { withExamples } from './examples.js';
 
 const run = (name: string) => lazyAction(() => import('../actions/bulk.js'), name);
 
@@ -7,7 +8,12 @@ const run = (name: string) => lazyAction(() => import('../actions/bulk.js'), nam
  * Note: -o is the global output format (table|json|ndjson), so the plan file is `--out`.
  */
 export function registerBulk(program: Command): void {
-  const bulk = program.command('bulk').description('change codes on many panels: plan (read-only), apply (parallel, resumable), status');
+  const bulk = withExamples(
+    program.command('bulk').description('change codes on many panels: plan (read-only), apply (parallel, resumable), status'),
+    'panelctl bulk plan changes.csv --out plan.json',
+    'panelctl bulk apply plan.json --codes-out codes.csv',
+    'panelctl bulk status plan.json',
+  );
 
   bulk
     .command('plan')
@@ -19,6 +25,11 @@ export function registerBulk(program: Command): void {
     .option('--codes <file>', 'codes file (CSV, yours only: 0600) for rows whose code is codes:COLUMN')
     .option('--concurrency <n>', 'panels read at once', '16')
     .option('--allow-weak', 'accept weak codes from the codes file')
+    .addHelpText('after', `
+Examples:
+  panelctl bulk plan changes.csv --out plan.json
+  panelctl bulk plan changes.csv --out plan.json --limit site=oslo --codes codes.csv
+  panelctl --detailed-exitcode bulk plan changes.csv --out plan.json   # exit 8 when some rows conflict`)
     .action(run('runPlan'));
 
   bulk
@@ -33,6 +44,11 @@ export function registerBulk(program: Command): void {
     .option('--codes <file>', 'the codes file the plan refers to (0600)')
     .option('--allow-weak', 'accept weak codes from the codes file or stdin')
     .option('--retries <n>', 'further attempts after a timeout, busy panel or lost connection', '3')
+    .addHelpText('after', `
+Examples:
+  panelctl bulk apply plan.json --codes-out codes.csv
+  panelctl bulk apply plan.json --resume --codes-out codes.csv     # after an interruption
+  panelctl bulk apply plan.json --shard $JOB_COMPLETION_INDEX/8 -o ndjson`)
     .action(run('runApply'));
 
   bulk
@@ -40,5 +56,9 @@ export function registerBulk(program: Command): void {
     .description("what a plan's journal says: steps done, failed, in flight, pending")
     .argument('<plan>', 'plan file')
     .option('--shard <i/n>', 'only this shard')
+    .addHelpText('after', `
+Examples:
+  panelctl bulk status plan.json
+  panelctl --detailed-exitcode bulk status plan.json -o json    # exit 8 when steps failed`)
     .action(run('runStatus'));
 }

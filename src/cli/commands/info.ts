@@ -1,19 +1,25 @@
 import type { Command } from 'commander';
 import { addTargetOptions } from '../target-options.js';
 import { lazyAction } from '../lazy.js';
+import { withExamples } from './examples.js';
 
 const run = (name: string, interruptible = false) => lazyAction(() => import('../actions/info.js'), name, { interruptible });
 
 export function registerInfo(program: Command): void {
-  addTargetOptions(program.command('info').description('show the panel model, firmware, user slots and what the driver can do')).action(run('runInfo', true),
-  );
-  program
-    .command('panels')
-    .description('list the panels in the inventory (and the built-in demo panels)')
-    .option('--limit <selector>', 'only panels whose tags match, e.g. site=oslo,customer=1042')
-    .action(run('runPanels'));
-  program
-    .command('drivers')
-    .description('list the drivers and what each can do')
-    .action(run('runDrivers'));
+  withExamples(
+    addTargetOptions(program.command('info').description('show the panel model, firmware, user slots and what the driver can do')),
+    'panelctl info --panel demo',
+    'panelctl info --panel oslo-office -o json',
+  ).action(run('runInfo', true));
+  withExamples(
+    program
+      .command('panels')
+      .description('list the panels in the inventory (the built-in demo panels too when there is no inventory, or with --demo)')
+      .option('--limit <selector>', 'only panels whose tags match, e.g. site=oslo,customer=1042')
+      .option('--demo', 'list the built-in demo panels too (they always work by name: --panel demo)'),
+    'panelctl panels',
+    'panelctl panels --limit site=oslo',
+    'panelctl panels --demo',
+  ).action(run('runPanels'));
+  withExamples(program.command('drivers').description('list the drivers and what each can do'), 'panelctl drivers', 'panelctl drivers -o json').action(run('runDrivers'));
 }

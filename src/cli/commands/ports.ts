@@ -1,16 +1,24 @@
 import type { Command } from 'commander';
 import { lazyAction } from '../lazy.js';
+import { withExamples } from './examples.js';
 
 const run = (name: string, interruptible = false) => lazyAction(() => import('../actions/ports.js'), name, { interruptible });
 
 export function registerPorts(program: Command): void {
-  program
-    .command('ports')
-    .description('list serial ports (path, manufacturer, serial number, USB vendor:product)')
-    .action(run('runPorts'));
-  program
-    .command('probe')
-    .description('find out which panel protocol answers on a link, without writing anything')
-    .argument('<link>', 'serial:///dev/ttyUSB0, COM3, or tcp://host[:port]')
-    .action(run('runProbe', true));
+  withExamples(
+    program
+      .command('ports')
+      .description('list serial ports (path, manufacturer, serial number, USB vendor:product)')
+      .option('--all', 'also list pseudo-terminals (/dev/pts/*), e.g. the ends of a socat pair for a rehearsal'),
+    'panelctl ports',
+    'panelctl ports --all',
+  ).action(run('runPorts'));
+  withExamples(
+    program
+      .command('probe')
+      .description('find out which panel protocol answers on a link, without writing anything')
+      .argument('<link>', 'serial:///dev/ttyUSB0, COM3, or tcp://host[:port]'),
+    'panelctl probe serial:///dev/ttyUSB0',
+    'panelctl probe tcp://10.20.0.15',
+  ).action(run('runProbe', true));
 }
