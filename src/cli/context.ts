@@ -30,6 +30,8 @@ export interface Cli {
   globals: GlobalOptions;
   interactive: boolean;
   inventory(): Promise<InventoryFile>;
+  /** The panel this command resolved (for messages after a failure). */
+  panelName?: string;
   /** Hands Ctrl-C back to the command (set while an interrupt guard is active; see interrupt.ts). */
   releaseInterrupts?: () => void;
   /**
@@ -77,7 +79,7 @@ export function buildCli(command: Command): Cli {
     trace: globals.debug ? (direction, text) => process.stderr.write(`${out.printable(out.color.dim(`[${direction}] ${text}`))}\n`) : undefined,
     command: commandPath(command),
   };
-  return {
+  const cli: Cli = {
     out,
     ctx,
     globals,
@@ -105,6 +107,7 @@ export function buildCli(command: Command): Cli {
         throw error;
       });
       if (overLink) await useLinkOverride(target, overLink, out, ctx);
+      cli.panelName = target.name;
       if (flags.option?.length) {
         const { parseOptionPair } = await import('./target-options.js');
         target.options = { ...target.options, ...Object.fromEntries(flags.option.map((pair) => parseOptionPair(pair, '--option'))) };
@@ -113,6 +116,7 @@ export function buildCli(command: Command): Cli {
       return target;
     },
   };
+  return cli;
 }
 
 /** "users set-code": the words that name the command, without the program's name. */

@@ -13,7 +13,7 @@ export interface InterruptGuard {
   explain(error: unknown): unknown;
 }
 
-export function guardInterrupts(cli: Cli): InterruptGuard {
+export function guardInterrupts(cli: Cli, command = ''): InterruptGuard {
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -40,9 +40,23 @@ export function guardInterrupts(cli: Cli): InterruptGuard {
       if (!received) return error;
       const failure = toPanelctlError(error);
       if (failure.exitCode !== ExitCode.unreachable || failure.code !== 'E_ABORTED') return error;
-      return new PanelctlError(ExitCode.cancelled, 'E_INTERRUPTED', `interrupted (${received}) while talking to the panel`, {
-        hint: 'a change that was being written may or may not have landed: check with `panelctl users list` and `panelctl audit show`',
-      });
+      const exitCode = received === 'SIGTERM' ? ExitCode.terminated : ExitCode.cancelled;
+      return new PanelctlError(exitCode, 'E_INTERRUPTED', `interrupted (${received}) while talking to the panel`, { hint: howToCheck(command, cli.panelName) });
     },
   };
+}
+
+/**
+ * What can tell whether an interrupted write landed. No list shows codes (on no driver), so after a
+ * code change only the keypad, or changing it again, can; a user added or removed shows in the list.
+ */
+function howToCheck(command: string, panel = 'PANEL'): string {
+  const audit = `\`panelctl audit show --panel ${panel} --limit 5\` records the attempt`;
+  if (command === 'set-code') {
+    return `the new code may or may not have landed, and no listing shows codes: try the new code at the keypad, or run the same set-code again (safe to repeat); ${audit}`;
+  }
+  if (command === 'add' || command === 'remove') {
+    return `the ${command === 'add' ? 'new user' : 'removal'} may or may not have landed: \`panelctl users list --panel ${panel}\` shows which; ${audit}`;
+  }
+  return 'nothing was being written to the panel';
 }

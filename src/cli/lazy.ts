@@ -15,7 +15,7 @@ export function lazyAction(load: () => Promise<Record<string, unknown>>, name: s
     const runner = module[name] as Runner;
     const cli = buildCli(command);
     // Panel commands: Ctrl-C aborts the operation cleanly instead of killing the process mid-frame.
-    const guard = options.interruptible ? (await import('./interrupt.js')).guardInterrupts(cli) : undefined;
+    const guard = options.interruptible ? (await import('./interrupt.js')).guardInterrupts(cli, command.name()) : undefined;
     try {
       await runner(cli, ...args.slice(0, -1));
     } catch (error) {

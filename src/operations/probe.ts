@@ -1,5 +1,5 @@
 import type { PanelDriver, ProbeResult } from '../core/contract.js';
-import { toPanelctlError } from '../core/errors.js';
+import { toPanelctlError, type PanelctlError } from '../core/errors.js';
 import type { Link } from '../core/link.js';
 import { describeLink } from '../core/link.js';
 import { connect } from '../transport/index.js';
@@ -15,6 +15,8 @@ export interface ProbeAttempt {
 export interface ProbeOutcome {
   answered?: ProbeResult & { link: string };
   attempts: ProbeAttempt[];
+  /** Why probing stopped before every protocol was tried: the port is missing, busy or not ours to open. */
+  stoppedBy?: PanelctlError;
 }
 
 /**
@@ -46,8 +48,10 @@ export async function probe(link: Link, options: { timeoutMs: number; signal?: A
       }
     } catch (error) {
       if (options.signal?.aborted) throw error; // Ctrl-C: stop probing, do not try the next protocol
-      attempts.push({ driver: name, link: where, outcome: 'error', detail: toPanelctlError(error).message });
-      if (link.kind === 'serial' && /does not exist|permission|busy/.test(toPanelctlError(error).message)) break;
+      const failure = toPanelctlError(error);
+      attempts.push({ driver: name, link: where, outcome: 'error', detail: failure.message });
+      // The port itself is the problem: no other protocol or line setting can help.
+      if (link.kind === 'serial' && ['E_NO_PORT', 'E_PORT_PERMISSION', 'E_PORT_BUSY'].includes(failure.code)) return { attempts, stoppedBy: failure };
     }
   }
   return { attempts };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { createSimulator } from '../../drivers/integra/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
@@ -187,5 +188,38 @@ describe('--link over an inventory panel', () => {
     }
     const refused = await run(['test-mode', 'start', '--panel', 'lab', '--link', 'serial:///dev/ttyUSB1', '--for', '5m']);
     expect(refused.code).toBe(2);
+  });
+});
+
+describe('exit codes that blame the right thing', () => {
+  it('probe on a serial port that does not exist is exit 4 (cannot reach), naming the ports that exist', async () => {
+    const result = await run(['--timeout', '1s', 'probe', 'serial:///dev/ttyPANELCTL-NONE']);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/serial port \/dev\/ttyPANELCTL-NONE does not exist/);
+    expect(result.stderr).toMatch(/hint: (ports that exist|no serial ports were found)/);
+    expect(result.stderr).not.toMatch(/check the cable/);
+  });
+
+  it('probe where nothing answers is exit 4; where a panel answers, it prints the command to use next', async () => {
+    const silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as net.AddressInfo).port;
+      const nothing = await run(['--timeout', '300ms', 'probe', `tcp://127.0.0.1:${port}`]);
+      expect(nothing.code).toBe(4);
+      expect(nothing.stderr).toMatch(/no known panel protocol answered/);
+    } finally {
+      silent.close();
+    }
+    const found = await run(['probe', `tcp://127.0.0.1:${server.port}`]);
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.stdout).toContain(`next: panelctl users list --link 'tcp://127.0.0.1:${server.port}' --driver integra --secret-from prompt`);
+  });
+
+  it('sim --listen on a port in use is bad input (exit 2) naming the address, not "a bug"', async () => {
+    const result = await run(['sim', 'integra', '--listen', `127.0.0.1:${server.port}`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`--listen: 127.0.0.1:${server.port} is already in use by another program`);
+    expect(result.stderr).not.toMatch(/unexpected|bug/);
   });
 });

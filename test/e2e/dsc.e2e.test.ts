@@ -214,6 +214,9 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
     sim.setFaults({ latencyMs: 0 });
     expect(code).toBe(130);
     expect(stderr).toMatch(/interrupted: leaving the panel cleanly/);
+    // No listing shows a code: the hint names what can tell (issue 19), not `users list`.
+    expect(stderr).toMatch(/try the new code at the keypad, or run the same set-code again/);
+    expect(stderr).not.toMatch(/check with `panelctl users list`/);
     expect(sim.keypadMode).toBe('idle');
     expect(sim.state.codes[2]).not.toBe('604183');
     expect((await panelctl(['users', 'list', '--panel', 'shop'])).code).toBe(0);

@@ -1,4 +1,4 @@
-import { NotSupportedError } from '../../core/errors.js';
+import { UnreachableError } from '../../core/errors.js';
 import { parseLink } from '../../core/link.js';
 import { listPorts } from '../../transport/ports.js';
 import { probe } from '../../operations/probe.js';
@@ -24,11 +24,28 @@ export async function runPorts(cli: Cli): Promise<void> {
 export async function runProbe(cli: Cli, linkText: string): Promise<void> {
   const link = parseLink(linkText, 'link');
   const outcome = await probe(link, { timeoutMs: cli.ctx.timeoutMs > 3000 ? 2000 : cli.ctx.timeoutMs, signal: cli.ctx.signal });
-  cli.out.result({ answered: outcome.answered ?? null, attempts: outcome.attempts }, outcome.attempts, [
+  const answered = outcome.answered;
+  const next = answered ? `panelctl users list --link '${answered.link}' --driver ${answered.driver}${(await needsCode(answered.driver)) ? ' --secret-from prompt' : ''}` : null;
+  cli.out.result({ answered: answered ?? null, attempts: outcome.attempts, next }, outcome.attempts, [
     { header: 'DRIVER', value: (a) => a.driver },
     { header: 'TRIED', value: (a) => a.link },
     { header: 'RESULT', value: (a) => (a.outcome === 'answered' ? cli.out.color.green('answered') : `${a.outcome}${a.detail ? `: ${a.detail}` : ''}`) },
   ]);
-  if (!outcome.answered) throw new NotSupportedError(`no known panel protocol answered on ${link.url}`, { hint: 'check the cable, the module\'s settings (INT-RS function 2, IT-100 baud rate) and the link' });
-  cli.out.say(`${cli.out.color.green('✓')} ${outcome.answered.model}${outcome.answered.firmware ? ` (firmware ${outcome.answered.firmware})` : ''} answered the ${outcome.answered.driver} protocol on ${outcome.answered.link}`);
+  // Nothing answering on a link is "cannot reach" (exit 4), as for every other command; a missing,
+  // busy or forbidden port is reported as such, with the ports that do exist.
+  if (outcome.stoppedBy) throw outcome.stoppedBy;
+  if (!answered) {
+    throw new UnreachableError('E_NO_ANSWER', `no known panel protocol answered on ${link.url}`, {
+      hint: "check the cable, the module's settings (INT-RS function 2, IT-100 baud rate) and the link; `panelctl ports` lists the serial ports",
+      transient: false,
+    });
+  }
+  cli.out.say(`${cli.out.color.green('✓')} ${answered.model}${answered.firmware ? ` (firmware ${answered.firmware})` : ''} answered the ${answered.driver} protocol on ${answered.link}`);
+  cli.out.say(`next: ${next}`);
+}
+
+/** Whether the driver acts with a user code of its own (INTEGRA, DSC), so the next command must ask for it. */
+async function needsCode(driver: string): Promise<boolean> {
+  const { loadDriver } = await import('../../../drivers/index.js');
+  return (await loadDriver(driver)).describe().secrets.some((s) => s.name === 'code' && s.required);
 }

@@ -15,7 +15,22 @@ interface SimFlags {
   showCredentials?: boolean;
 }
 
-/** "key=value" options for the simulator: numbers and booleans are converted. */
+/**
+ * An address the simulator cannot serve on is bad input, like any other flag (exit 2, nothing ran):
+ * taken by another program, not this machine's, or a privileged port.
+ */
+function listenError(address: string, error: NodeJS.ErrnoException): Error {
+  const why: Record<string, [string, string]> = {
+    EADDRINUSE: ['is already in use by another program', 'choose another port, or stop what listens there (`ss -ltnp` shows it); port 0 picks a free one'],
+    EADDRNOTAVAIL: ['is not an address of this computer', 'use 127.0.0.1, 0.0.0.0 (every interface) or one of this computer\'s addresses'],
+    EACCES: ['needs more rights (ports below 1024 are privileged)', 'use a port of 1024 or more'],
+    ENOTFOUND: ['names a host that does not resolve', 'use an IP address such as 127.0.0.1'],
+  };
+  const known = error.code ? why[error.code] : undefined;
+  if (!known) return error;
+  return new ValidationError('--listen', `${address} ${known[0]}`, { hint: known[1] });
+}
+
 
 export async function runSim(cli: Cli, driverName: string, flags: SimFlags): Promise<void> {
   if (!driverNames.includes(driverName)) throw new UsageError(`unknown driver "${driverName}" (known: ${driverNames.join(', ')})`, { code: 'E_INVALID' });
@@ -41,7 +56,11 @@ export async function runSim(cli: Cli, driverName: string, flags: SimFlags): Pro
     const match = /^(.*):(\d+)$/.exec(flags.listen);
     if (!match) throw new ValidationError('--listen', 'must be HOST:PORT, e.g. 127.0.0.1:7094');
     const { serveTcp } = await import('../../transport/tcp.js');
-    const server = await serveTcp(match[1].replace(/^\[|\]$/g, ''), Number(match[2]), (stream) => simulator.accept(stream));
+    const host = match[1].replace(/^\[|\]$/g, '');
+    const server = await serveTcp(host, Number(match[2]), (stream) => simulator.accept(stream)).catch(async (error: NodeJS.ErrnoException) => {
+      await simulator.close();
+      throw listenError(flags.listen as string, error);
+    });
     process.stderr.write(`simulated ${info.title} listening on tcp://${server.host}:${server.port}\n`);
     stop = server.close;
   } else {
