@@ -223,3 +223,22 @@ describe('exit codes that blame the right thing', () => {
     expect(result.stderr).not.toMatch(/unexpected|bug/);
   });
 });
+
+describe('panels', () => {
+  it('lists the inventory with a CUSTOMER column and no demo panels; --demo adds them; demo still works by name', async () => {
+    const list = await run(['panels']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^NAME\s+DRIVER\s+LINK\s+ACCOUNT\s+CUSTOMER/);
+    expect(list.stdout).toMatch(/lab .*Nordic Retail AS/);
+    expect(list.stdout).not.toMatch(/^demo/m);
+    const withDemo = await run(['panels', '--demo', '-o', 'json']);
+    expect(JSON.parse(withDemo.stdout).panels.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['lab', 'demo', 'demo-dsc', 'demo-modbus']));
+    expect((await run(['info', '--panel', 'demo', '-o', 'json'])).code).toBe(0);
+  });
+
+  it('with no inventory, lists the demo panels (the README quick start)', async () => {
+    const result = await run(['panels', '-o', 'json'], { PANELCTL_INVENTORY: undefined, XDG_CONFIG_HOME: path.join(sandbox.dir, 'cfg') });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).panels.map((p: { name: string }) => p.name)).toContain('demo');
+  });
+});

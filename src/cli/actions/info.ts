@@ -29,8 +29,12 @@ export async function runInfo(cli: Cli, flags: TargetFlags): Promise<void> {
   );
 }
 
-export async function runPanels(cli: Cli, flags: { limit?: string }): Promise<void> {
-  const targets = [...allTargets(await cli.inventory()), ...demoPanelNames.map(demoTarget)].filter((t) => matchesSelector(t, flags.limit));
+export async function runPanels(cli: Cli, flags: { limit?: string; demo?: boolean }): Promise<void> {
+  const inventory = allTargets(await cli.inventory());
+  // The demo panels are for trying panelctl out: listed with no inventory (the README's quick start)
+  // or with --demo, not among a company's real panels. They always work by name (--panel demo).
+  const demos = flags.demo || inventory.length === 0 ? demoPanelNames.map(demoTarget) : [];
+  const targets = [...inventory, ...demos].filter((t) => matchesSelector(t, flags.limit));
   const { listLeases, isOverdue } = await import('../../state/leases.js');
   const leases = new Map((await listLeases(cli.ctx.stateDir)).map((lease) => [lease.panel, lease]));
   const testState = (name: string) => {
@@ -52,6 +56,7 @@ export async function runPanels(cli: Cli, flags: { limit?: string }): Promise<vo
     { header: 'DRIVER', value: (r) => r.driver },
     { header: 'LINK', value: (r) => r.link },
     { header: 'ACCOUNT', value: (r) => r.account ?? '' },
+    { header: 'CUSTOMER', value: (r) => r.customer ?? '' },
     { header: 'TAGS', value: (r) => Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(' ') },
     { header: 'TEST', value: (r) => (r.test === 'overdue' ? cli.out.color.red.bold('OVERDUE') : r.test === 'on test' ? cli.out.color.yellow('ON TEST') : '') },
   ]);
