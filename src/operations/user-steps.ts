@@ -125,12 +125,12 @@ export async function removeUserStep(session: PanelSession, slot: number, expect
 export type AuditBase = Omit<AuditRecord, 'operator' | 'ticket' | 'outcome'>;
 
 /** Runs one write and records exactly one audit entry for it, whatever happens. */
-export async function audited<T>(ctx: OperationContext, record: AuditBase, work: () => Promise<T>, slotOf?: (result: T) => number | undefined): Promise<T> {
+export async function audited<T>(ctx: OperationContext, record: AuditBase, work: () => Promise<T>, slotOf?: (result: T) => number | undefined, nameOf?: (result: T) => string | undefined): Promise<T> {
   const base = { operator: ctx.operator, ticket: ctx.ticket, ...record, ...(ctx.auditDetails ? { details: { ...ctx.auditDetails, ...record.details } } : {}) };
   await prepareAudit(ctx.stateDir);
   try {
     const result = await work();
-    await appendAudit(ctx.stateDir, { ...base, slot: slotOf?.(result) ?? record.slot, outcome: 'ok' });
+    await appendAudit(ctx.stateDir, { ...base, slot: slotOf?.(result) ?? record.slot, name: record.name ?? nameOf?.(result), outcome: 'ok' });
     return result;
   } catch (error) {
     const failure = toPanelctlError(error);

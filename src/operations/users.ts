@@ -78,13 +78,19 @@ export async function setCode(target: Target, ctx: OperationContext, request: { 
   checkSlot(driver, request.slot);
   checkCode(request.code, codePolicyFor(driver, target, request.allowWeak), 'new code');
 
-  return audited(ctx, { ...auditBase(target), action: 'users.set-code', slot: request.slot }, async () => {
-    await request.beforeSend?.();
-    return withPanel(target, ctx, ({ session, secrets }) => {
-      checkCode(request.code, { ...codePolicyFor(driver, target, request.allowWeak), ...duressGuard(target, secrets) }, 'new code');
-      return changeCodeStep(session, driver, request.slot, request.code, request.expectName);
-    });
-  });
+  return audited(
+    ctx,
+    { ...auditBase(target), action: 'users.set-code', slot: request.slot, name: request.expectName },
+    async () => {
+      await request.beforeSend?.();
+      return withPanel(target, ctx, ({ session, secrets }) => {
+        checkCode(request.code, { ...codePolicyFor(driver, target, request.allowWeak), ...duressGuard(target, secrets) }, 'new code');
+        return changeCodeStep(session, driver, request.slot, request.code, request.expectName);
+      });
+    },
+    undefined,
+    (user) => user.name, // whose code changed, for the audit's NAME column
+  );
 }
 
 /**

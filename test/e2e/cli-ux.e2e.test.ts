@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { createSimulator } from '../../drivers/integra/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
 import { BIN, makeSandbox, type Sandbox } from '../support/cli.js';
+import { TtySession } from '../support/tty.js';
 
 /**
  * Flags, units, times, messages and exit codes, through the real binary (issue 19): what a new
@@ -240,5 +242,90 @@ describe('panels', () => {
     const result = await run(['panels', '-o', 'json'], { PANELCTL_INVENTORY: undefined, XDG_CONFIG_HOME: path.join(sandbox.dir, 'cfg') });
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).panels.map((p: { name: string }) => p.name)).toContain('demo');
+  });
+});
+
+describe('--detailed-exitcode: "worked, but a person must look" is exit 8, only when asked', () => {
+  it('bulk plan with conflicts and bulk apply of a plan whose rows all conflicted', async () => {
+    const changes = path.join(sandbox.dir, 'changes.csv');
+    const plan = path.join(sandbox.dir, 'conflicted.json');
+    await fs.writeFile(changes, 'panel,action,slot,code\nmoved,set-code,1,generate\n');
+    const quiet = await run(['bulk', 'plan', changes, '--out', plan]);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    const detailed = await run(['--detailed-exitcode', 'bulk', 'plan', changes, '--out', plan]);
+    expect(detailed.code, detailed.stderr).toBe(8);
+    expect(detailed.stderr).toMatch(/needs attention: 1 conflict\(s\) in the plan/);
+    expect((await run(['bulk', 'apply', plan])).code).toBe(0);
+    expect((await run(['--detailed-exitcode', 'bulk', 'apply', plan, '-o', 'json'])).code).toBe(8);
+  });
+
+  it('bulk status with failed steps', async () => {
+    const changes = path.join(sandbox.dir, 'one.csv');
+    const plan = path.join(sandbox.dir, 'fails.json');
+    await fs.writeFile(changes, 'panel,action,slot,code\nlab,set-code,1,generate\n');
+    expect((await run(['bulk', 'plan', changes, '--out', plan])).code).toBe(0);
+    sim.setFaults({ dropReplies: 1000 });
+    try {
+      const codesOut = path.join(sandbox.dir, 'private', 'codes.csv');
+      await fs.mkdir(path.dirname(codesOut), { mode: 0o700 });
+      const apply = await run(['--timeout', '200ms', 'bulk', 'apply', plan, '--retries', '0', '--codes-out', codesOut]);
+      expect(apply.code, apply.stderr).toBe(7);
+    } finally {
+      sim.setFaults({ dropReplies: 0 });
+    }
+    expect((await run(['bulk', 'status', plan])).code).toBe(0);
+    const detailed = await run(['--detailed-exitcode', 'bulk', 'status', plan, '-o', 'json']);
+    expect(detailed.code, detailed.stderr).toBe(8);
+  });
+
+  it('test-mode status with an overdue lease', async () => {
+    const start = await run(['test-mode', 'start', '--panel', 'lab', '--for', '1s', '--station-confirmed']);
+    expect(start.code, start.stderr).toBe(0);
+    try {
+      let overdue = false;
+      for (let tries = 0; !overdue; tries++) {
+        expect(tries, 'the 1 s lease never became overdue').toBeLessThan(100);
+        const status = JSON.parse((await run(['test-mode', 'status', '-o', 'json'])).stdout);
+        overdue = status.leases.some((l: { overdue: boolean }) => l.overdue);
+        if (!overdue) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await run(['test-mode', 'status'])).code).toBe(0);
+      expect((await run(['--detailed-exitcode', 'test-mode', 'status'])).code).toBe(8);
+    } finally {
+      await run(['test-mode', 'stop', '--panel', 'lab', '--station-confirmed']);
+    }
+  });
+});
+
+describe('audit show', () => {
+  it('filters by --panel, --operator, --since and --limit, and shows the user NAME', async () => {
+    sim.state.users[6] = { ...sim.state.users[1], name: 'Audit Anna' };
+    const change = await sandbox.run(['--operator', 'anna', 'users', 'set-code', '--panel', 'lab', '--slot', '6', '--code-stdin'], { input: '418093\n', env: { LAB_CODE: MASTER } });
+    expect(change.code, change.stderr).toBe(0);
+    const anna = JSON.parse((await run(['audit', 'show', '--operator', 'anna', '-o', 'json'])).stdout).entries;
+    expect(anna.length).toBe(1);
+    expect(anna[0]).toMatchObject({ operator: 'anna', panel: 'lab', slot: 6 });
+    const lastTwo = JSON.parse((await run(['audit', 'show', '--panel', 'lab', '--since', '1h', '--limit', '2', '-o', 'json'])).stdout).entries;
+    expect(lastTwo.length).toBe(2);
+    expect(lastTwo.every((e: { panel: string }) => e.panel === 'lab')).toBe(true);
+    expect(JSON.parse((await run(['audit', 'show', '--since', '2999-01-01', '-o', 'json'])).stdout).entries).toEqual([]);
+    const bad = await run(['audit', 'show', '--since', 'yesterday-ish']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--since: must be a duration back from now .* or a date/);
+    const table = await run(['audit', 'show', '--operator', 'anna']);
+    expect(table.stdout).toMatch(/OPERATOR\s+TICKET\s+PANEL\s+ACTION\s+SLOT\s+NAME\s+OUTCOME/);
+    expect(table.stdout).toMatch(/users\.set-code\s+6\s+Audit Anna\s+ok/);
+    expect(table.stdout).not.toMatch(/PAGED/);
+  });
+
+  it('pages through $PAGER on a terminal only (like git), and not with --no-pager', async () => {
+    const env = { ...sandbox.env, PAGER: "sed 's/^/PAGED /'" };
+    const paged = new TtySession(['audit', 'show'], env);
+    await paged.expect(/PAGED\s+SEQ\s+TIME/);
+    expect((await paged.exit()).exitCode).toBe(0);
+    const direct = new TtySession(['audit', 'show', '--no-pager'], env);
+    await direct.expect(/SEQ\s+TIME/);
+    expect((await direct.exit()).exitCode).toBe(0);
+    expect(direct.text).not.toMatch(/PAGED/);
   });
 });
