@@ -94,3 +94,21 @@ async function listFromSysfs(sysRoot: string, devRoot: string): Promise<PortInfo
   }
   return ports;
 }
+
+/**
+ * Pseudo-terminals (/dev/pts/N) of the current user: not serial ports, so `ports` leaves them out,
+ * but the two ends of a `socat` pair used to rehearse with a simulator are ones. Other users'
+ * terminals are skipped: they cannot be opened anyway.
+ */
+export async function listPseudoTerminals(devRoot = '/dev'): Promise<PortInfo[]> {
+  const dir = path.join(devRoot, 'pts');
+  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(a) - Number(b));
+  const uid = process.getuid?.();
+  const found: PortInfo[] = [];
+  for (const name of names) {
+    const stat = await fs.stat(path.join(dir, name)).catch(() => undefined);
+    if (!stat || (uid !== undefined && stat.uid !== uid)) continue;
+    found.push({ path: path.join(dir, name), description: 'pseudo-terminal' });
+  }
+  return found;
+}

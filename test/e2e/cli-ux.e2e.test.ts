@@ -7,6 +7,7 @@ import { createSimulator } from '../../drivers/integra/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
 import { BIN, makeSandbox, type Sandbox } from '../support/cli.js';
 import { TtySession } from '../support/tty.js';
+import { haveSocat, makePtyPair } from '../support/pty-pair.js';
 
 /**
  * Flags, units, times, messages and exit codes, through the real binary (issue 19): what a new
@@ -327,5 +328,23 @@ describe('audit show', () => {
     await direct.expect(/SEQ\s+TIME/);
     expect((await direct.exit()).exitCode).toBe(0);
     expect(direct.text).not.toMatch(/PAGED/);
+  });
+});
+
+describe.skipIf(!haveSocat)('ports --all', () => {
+  it('lists the ends of a socat pair (pseudo-terminals) only with --all, and says so without', async () => {
+    const pair = await makePtyPair();
+    try {
+      const plain = await run(['ports', '-o', 'json']);
+      expect(plain.code, plain.stderr).toBe(0);
+      expect(JSON.parse(plain.stdout).ports.map((p: { path: string }) => p.path)).not.toContain(pair.a);
+      const table = await run(['ports']);
+      expect(table.stderr).toMatch(/pseudo-terminals .* are not listed: add --all/);
+      const all = await run(['ports', '--all', '-o', 'json']);
+      const paths = JSON.parse(all.stdout).ports.map((p: { path: string }) => p.path);
+      expect(paths).toEqual(expect.arrayContaining([pair.a, pair.b]));
+    } finally {
+      await pair.close();
+    }
   });
 });

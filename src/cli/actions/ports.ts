@@ -1,24 +1,27 @@
 import { UnreachableError } from '../../core/errors.js';
 import { parseLink } from '../../core/link.js';
-import { listPorts } from '../../transport/ports.js';
+import { listPorts, listPseudoTerminals } from '../../transport/ports.js';
 import { probe } from '../../operations/probe.js';
 import type { Cli } from '../context.js';
 
-export async function runPorts(cli: Cli): Promise<void> {
+export async function runPorts(cli: Cli, flags: { all?: boolean } = {}): Promise<void> {
   const listing = await listPorts();
-  const rows = listing.ports.map((p) => ({ ...p, usb: p.vendorId ? `${p.vendorId}:${p.productId ?? '?'}` : undefined }));
-  cli.out.result({ source: listing.source, fallbackReason: listing.fallbackReason ?? null, ports: listing.ports }, rows, [
+  const ports = flags.all ? [...listing.ports, ...(await listPseudoTerminals())] : listing.ports;
+  const rows = ports.map((p) => ({ ...p, usb: p.vendorId ? `${p.vendorId}:${p.productId ?? '?'}` : undefined }));
+  cli.out.result({ source: listing.source, fallbackReason: listing.fallbackReason ?? null, ports }, rows, [
     { header: 'PATH', value: (p) => p.path },
     { header: 'USB ID', value: (p) => p.usb ?? '' },
     { header: 'MANUFACTURER', value: (p) => p.manufacturer ?? '' },
     { header: 'SERIAL', value: (p) => p.serialNumber ?? '' },
     { header: 'BY-ID', value: (p) => p.byId ?? '' },
+    { header: 'DESCRIPTION', value: (p) => p.description ?? '' },
   ]);
   cli.out.note(
     listing.source === 'sysfs'
       ? `source: the kernel's /sys/class/tty (the serialport library could not list: ${listing.fallbackReason})`
       : 'source: the serialport library',
   );
+  if (!flags.all && process.platform !== 'win32') cli.out.note('pseudo-terminals (/dev/pts/*, e.g. a socat pair for a rehearsal) are not listed: add --all');
 }
 
 export async function runProbe(cli: Cli, linkText: string): Promise<void> {
