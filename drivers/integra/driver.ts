@@ -1,4 +1,4 @@
-import type { DriverInfo, NewUser, OpenOptions, PanelDriver, PanelInfo, PanelSession, ProbeResult, UserSlot } from '../../src/core/contract.js';
+import type { DriverInfo, ListProgress, NewUser, OpenOptions, PanelDriver, PanelInfo, PanelSession, ProbeResult, UserSlot } from '../../src/core/contract.js';
 import {
   PanelRefusedError,
   PanelctlError,
@@ -242,7 +242,7 @@ class IntegraSession implements PanelSession {
     }
   }
 
-  async listUsers(): Promise<UserSlot[]> {
+  async listUsers(progress?: ListProgress): Promise<UserSlot[]> {
     const self = await this.whoAmI();
     const { existing, editable } = await this.lists();
     // The 30-byte list covers users 1..240 only. Masters: the service user learns which exist from
@@ -251,7 +251,8 @@ class IntegraSession implements PanelSession {
     if (self.number === SERVICE) numbers.push(...decodeBitmap(Uint8Array.of(self.mastersBitmap)).map((bit) => FIRST_MASTER + bit - 1));
     else if (self.number >= FIRST_MASTER) numbers.push(self.number);
     const users: UserSlot[] = [];
-    for (const number of numbers) {
+    for (const [index, number] of numbers.entries()) {
+      progress?.(index, numbers.length);
       const record = await this.readRecord(number);
       // Only the service user edits masters (see README); users 1..240 as 0xE2's second bitmap says.
       if (record) users.push(this.toSlot(record, number >= FIRST_MASTER ? self.number === SERVICE : editable.has(number)));

@@ -1,6 +1,7 @@
 import type {
   Capability,
   DriverInfo,
+  ListProgress,
   NewUser,
   OpenOptions,
   PanelDriver,
@@ -115,11 +116,17 @@ class ModbusSession implements PanelSession {
   /* Reading. */
 
   /** Reads the given registers with as few requests as the profile's limit allows. */
-  private async readAll(addresses: number[], purpose: string): Promise<Map<number, number>> {
+  /** `progress` hears (registers read, registers to read) after each request. */
+  private async readAll(addresses: number[], purpose: string, progress?: (read: number, total: number) => void): Promise<Map<number, number>> {
     const values = new Map<number, number>();
-    for (const block of planReads(addresses, this.profile.limits.maxReadRegisters)) {
+    const blocks = planReads(addresses, this.profile.limits.maxReadRegisters);
+    const total = blocks.reduce((n, block) => n + block.count, 0);
+    let read = 0;
+    for (const block of blocks) {
+      progress?.(read, total);
       const data = await this.client.readRegisters(block.address, block.count, purpose);
       data.forEach((v, i) => values.set(block.address + i, v));
+      read += block.count;
     }
     return values;
   }
@@ -170,14 +177,15 @@ class ModbusSession implements PanelSession {
     };
   }
 
-  async listUsers(): Promise<UserSlot[]> {
+  async listUsers(progress?: ListProgress): Promise<UserSlot[]> {
     const offsets = listOffsets(this.users);
     const addresses: number[] = [];
     for (let slot = this.users.firstSlot; slot <= lastSlot(this.users); slot++) {
       const base = slotAddress(this.users, slot);
       for (const offset of offsets) addresses.push(base + offset);
     }
-    const values = await this.readAll(addresses, 'reading the user table');
+    const slots = lastSlot(this.users) - this.users.firstSlot + 1;
+    const values = await this.readAll(addresses, 'reading the user table', progress && ((read, total) => progress(Math.floor((read / total) * slots), slots)));
     const users: UserSlot[] = [];
     for (let slot = this.users.firstSlot; slot <= lastSlot(this.users); slot++) {
       const record = this.slotRecord(values, slot);

@@ -4,7 +4,8 @@ import { access } from 'node:fs/promises';
 import { ExitCode, PanelctlError, UsageError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { Output, colorWanted, type OutputFormat } from '../output/output.js';
-import type { OperationContext } from '../operations/context.js';
+import type { Activity, OperationContext } from '../operations/context.js';
+import type { Ora } from 'ora';
 import { defaultInventoryPath, stateDir } from '../state/paths.js';
 import type { InventoryFile } from '../inventory/schema.js';
 import { resolveTarget, type Target } from '../inventory/targets.js';
@@ -74,7 +75,7 @@ export function buildCli(command: Command): Cli {
     stateDir: stateDir(),
     timeoutMs: globals.timeout ? parseDuration(globals.timeout, '--timeout', { bareNumber: 'seconds' }) : 5000,
     promptSecret: interactive ? (label) => askSecret(label) : undefined,
-    activity: out.interactive ? spinner : undefined,
+    activity: out.interactive ? spinnerActivities() : undefined,
     // Traces can quote what a panel sent (LCD text): printable, like every other line (src/output/printable.ts).
     trace: globals.debug ? (direction, text) => process.stderr.write(`${out.printable(out.color.dim(`[${direction}] ${text}`))}\n`) : undefined,
     command: commandPath(command),
@@ -169,19 +170,46 @@ function safeUsername(): string {
   }
 }
 
-/** An ora spinner on stderr; loaded only on a terminal. */
-function spinner(text: string): () => void {
-  let stop: (() => void) | undefined;
-  let cancelled = false;
-  void import('ora').then(({ default: ora }) => {
-    if (cancelled) return;
+/**
+ * One ora spinner on stderr for the whole command (loaded only on a terminal). Activities nest
+ * ("connecting", then "talking to", then "reading the users"): the newest one's text shows, and
+ * when it ends the one before it shows again; `update` changes an activity's text (progress).
+ */
+function spinnerActivities(): (text: string) => Activity {
+  const stack: Array<{ text: string }> = [];
+  let spinner: Ora | undefined;
+  let loading: Promise<void> | undefined;
+  const render = () => {
+    const top = stack.at(-1);
+    if (!top) {
+      spinner?.stop();
+      return;
+    }
+    if (spinner) {
+      spinner.text = top.text;
+      if (!spinner.isSpinning) spinner.start();
+      return;
+    }
     // discardStdin off: it puts the terminal in raw mode and, on a stdin never read before, never sees
     // the Ctrl-C byte, so Ctrl-C would do nothing. In cooked mode the terminal itself sends SIGINT.
-    const s = ora({ text, stream: process.stderr, discardStdin: false }).start();
-    stop = () => s.stop();
-  });
-  return () => {
-    cancelled = true;
-    stop?.();
+    loading ??= import('ora').then(({ default: ora }) => {
+      spinner = ora({ text: '', stream: process.stderr, discardStdin: false });
+      render();
+    });
+  };
+  return (text) => {
+    const entry = { text };
+    stack.push(entry);
+    render();
+    const stop: Activity = () => {
+      const at = stack.indexOf(entry);
+      if (at >= 0) stack.splice(at, 1);
+      render();
+    };
+    stop.update = (next) => {
+      entry.text = next;
+      if (stack.at(-1) === entry) render();
+    };
+    return stop;
   };
 }

@@ -102,9 +102,13 @@ export interface TestModeControl {
   status(): Promise<TestState>;
 }
 
+/** How far a long read is: called after each step with the slots read so far and the total. */
+export type ListProgress = (done: number, total: number) => void;
+
 export interface PanelSession {
   info(): Promise<PanelInfo>;
-  listUsers(): Promise<UserSlot[]>;
+  /** `progress`, when given, hears (slots read, slots to read) as a long read goes on. */
+  listUsers(progress?: ListProgress): Promise<UserSlot[]>;
   /** One slot, or undefined when empty. Used to verify every write. */
   readUser(slot: number): Promise<UserSlot | undefined>;
   createUser(user: NewUser): Promise<UserSlot>;

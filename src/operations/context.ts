@@ -11,7 +11,7 @@ export interface OperationContext {
   /** Present only on a terminal: operations never prompt otherwise. */
   promptSecret?: SecretPrompt;
   /** Shows what is happening (a spinner on a terminal); returns a function that clears it. */
-  activity?: (text: string) => () => void;
+  activity?: (text: string) => Activity;
   trace?: (direction: 'tx' | 'rx', text: string) => void;
   /** The command being run ("users set-code"), shown to whoever finds a panel locked by it. */
   command?: string;
@@ -20,3 +20,6 @@ export interface OperationContext {
   /** Facts about this run that every audit entry it writes carries (e.g. a --link over the inventory's). */
   auditDetails?: Record<string, string>;
 }
+
+/** Clears the activity when called; `update` changes its text (progress of a long read). */
+export type Activity = (() => void) & { update?: (text: string) => void };

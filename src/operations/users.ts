@@ -1,5 +1,6 @@
 import { nameProblem } from '../core/user-name.js';
-import type { NewUser, PanelInfo, UserSlot } from '../core/contract.js';
+import type { ListProgress, NewUser, PanelInfo, UserSlot } from '../core/contract.js';
+import { formatDuration } from '../core/duration.js';
 import { ValidationError } from '../core/errors.js';
 import { checkCode } from '../core/code-policy.js';
 import type { Secret } from '../core/secret.js';
@@ -23,8 +24,13 @@ export async function panelInfo(target: Target, ctx: OperationContext): Promise<
 export async function listUsers(target: Target, ctx: OperationContext): Promise<UserSlot[]> {
   return withPanel(target, ctx, async ({ session, driver }) => {
     requireCapability(driver, 'users.list', 'list users');
-    const users = await session.listUsers();
-    return users.sort((a, b) => a.slot - b.slot);
+    const shown = ctx.activity?.(`reading the users of ${target.name}`);
+    try {
+      const users = await session.listUsers(shown?.update ? readProgress(`reading the users of ${target.name}`, shown.update) : undefined);
+      return users.sort((a, b) => a.slot - b.slot);
+    } finally {
+      shown?.();
+    }
   });
 }
 
@@ -111,4 +117,17 @@ export async function removeUser(target: Target, ctx: OperationContext, request:
   return audited(ctx, { ...auditBase(target), action: 'users.remove', slot: request.slot, name: seen?.name ?? request.expectName }, () =>
     withPanel(target, ctx, ({ session }) => removeUserStep(session, request.slot, seen ? (seen.name ?? '') : request.expectName)),
   );
+}
+
+/**
+ * "reading the users of X: 120 of 256 slots, about 20s left": a long read (a Modbus RTU table at
+ * 9600 baud takes half a minute) shows how far it is. The estimate waits for two seconds of data.
+ */
+function readProgress(label: string, show: (text: string) => void, now = () => Date.now()): ListProgress {
+  const started = now();
+  return (done, total) => {
+    const elapsed = now() - started;
+    const left = done > 0 && done < total && elapsed >= 2000 ? `, about ${formatDuration((elapsed / done) * (total - done))} left` : '';
+    show(`${label}: ${done} of ${total} slots${left}`);
+  };
 }

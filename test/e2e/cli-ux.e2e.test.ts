@@ -348,3 +348,19 @@ describe.skipIf(!haveSocat)('ports --all', () => {
     }
   });
 });
+
+describe('progress of a long read', () => {
+  it('users list on a terminal shows slots read of the total in the spinner', async () => {
+    sim.setFaults({ latencyMs: 120 });
+    const t = new TtySession(['users', 'list', '--panel', 'lab'], { ...sandbox.env, LAB_CODE: MASTER });
+    await t.expect(/reading the users of lab: \d+ of \d+ slots/, 15_000);
+    await t.expect(/SLOT\s+KIND\s+NAME/, 30_000);
+    expect((await t.exit()).exitCode).toBe(0);
+  });
+
+  it('prints no progress without a terminal', async () => {
+    const result = await run(['users', 'list', '--panel', 'lab']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/slots/);
+  });
+});
