@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { createSimulator } from '../../drivers/integra/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
-import { BIN, makeSandbox, type Sandbox } from '../support/cli.js';
+import { BIN, makeSandbox, waitFor, type Sandbox } from '../support/cli.js';
 import { TtySession } from '../support/tty.js';
 import { haveSocat, makePtyPair } from '../support/pty-pair.js';
 
@@ -20,6 +20,8 @@ const MASTER = '73918264';
 let sim: Sim;
 let server: TcpServerHandle;
 let sandbox: Sandbox;
+/** Connections the simulator has taken: a test can act once panelctl is talking to the panel. */
+let connections = 0;
 
 const run = (args: string[], env?: NodeJS.ProcessEnv) => sandbox.run(args, { env: { LAB_CODE: MASTER, ...env } });
 
@@ -27,7 +29,10 @@ beforeAll(async () => {
   sandbox = await makeSandbox();
   sim = await createSimulator({ users: 5 });
   sim.state.users[241].code = MASTER;
-  server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
+  server = await serveTcp('127.0.0.1', 0, (stream) => {
+    connections++;
+    sim.accept(stream);
+  });
   await sandbox.writeInventory(
     `panels:\n  lab:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    account: "7001"\n    customer: Nordic Retail AS\n` +
       // The inventory still names the old port: a technician on site brings --link.
@@ -75,6 +80,12 @@ describe('help', () => {
     expect(plan.stdout).not.toMatch(/default: "/);
     expect(plan.stdout).toMatch(/Global Options:[\s\S]*-o, --output[\s\S]*--ticket[\s\S]*-i, --inventory/);
     expect(plan.stdout).toMatch(/Examples?:\n\s+panelctl bulk plan /);
+    const commands = ['users', 'users list', 'users add', 'users set-code', 'users remove', 'info', 'panels', 'drivers', 'audit', 'audit show', 'audit verify', 'test-mode', 'test-mode start', 'test-mode stop', 'test-mode status', 'test-mode sweep', 'bulk', 'bulk plan', 'bulk apply', 'bulk status', 'shell', 'ports', 'probe', 'sim'];
+    for (const command of commands) {
+      const help = await run([...command.split(' '), '--help']);
+      expect(help.stdout, command).toMatch(/\nExamples:\n  panelctl /);
+      expect(help.stdout, command).toMatch(/Global Options:/);
+    }
     const root = await run(['--help']);
     expect(root.stdout).toMatch(/130 interrupted/);
     expect(root.stdout).toMatch(/143 terminated/);
@@ -362,5 +373,22 @@ describe('progress of a long read', () => {
     const result = await run(['users', 'list', '--panel', 'lab']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toMatch(/slots/);
+  });
+});
+
+describe('SIGTERM during a one-shot write', () => {
+  it('winds down like Ctrl-C, exits 143, and says the keypad (not a listing) can tell whether a code landed', async () => {
+    sim.setFaults({ latencyMs: 1500 });
+    const before = connections;
+    const child = spawn(process.execPath, [BIN, 'users', 'set-code', '--panel', 'lab', '--slot', '2', '--code-stdin'], { env: { ...sandbox.env, LAB_CODE: MASTER }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    child.stdin.end('750316\n');
+    await waitFor(() => connections > before, () => stderr);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr).toMatch(/interrupted \(SIGTERM\) while talking to the panel/);
+    expect(stderr).toMatch(/try the new code at the keypad, or run the same set-code again/);
   });
 });

@@ -38,9 +38,14 @@ function positiveCount(text: string, flag: string): number {
   return Number(text);
 }
 
-export async function runShow(cli: Cli, flags: ShowFlags): Promise<void> {
-  // --operator is the global flag (who is acting); here, where nobody acts, it filters.
-  const operator = cli.globals.operator;
+/** `panelctl audit show`: --operator is the global flag (who is acting); here, where nobody acts, it filters. */
+export async function runShowCommand(cli: Cli, flags: ShowFlags): Promise<void> {
+  await runShow(cli, { ...flags, operator: cli.globals.operator, pager: flags.pager !== false });
+}
+
+/** The audit table (also the shell's audit view, which pages nothing and filters by panel only). */
+export async function runShow(cli: Cli, flags: ShowFlags & { operator?: string }): Promise<void> {
+  const operator = flags.operator;
   const since = flags.since === undefined ? undefined : parseSince(flags.since);
   const limitText = flags.limit ?? flags.last;
   const limit = limitText === undefined ? undefined : positiveCount(limitText, flags.limit !== undefined ? '--limit' : '--last');
@@ -63,7 +68,7 @@ export async function runShow(cli: Cli, flags: ShowFlags): Promise<void> {
   if (cli.out.machine || !entries.length) return cli.out.result({ entries }, entries, columns);
   const { renderTable } = await import('../../output/table.js');
   const { page } = await import('../../output/pager.js');
-  await page(`${renderTable(entries, columns, { header: (h) => cli.out.color.bold(h) })}\n`, { enabled: flags.pager !== false });
+  await page(`${renderTable(entries, columns, { header: (h) => cli.out.color.bold(h) })}\n`, { enabled: flags.pager === true });
 }
 
 export async function runVerify(cli: Cli): Promise<void> {

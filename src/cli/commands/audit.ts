@@ -25,7 +25,7 @@ Examples:
   panelctl audit show --panel oslo-office --since 7d
   panelctl audit show --operator anna --since 2026-11-30 --limit 20
   panelctl audit show -o json | jq '.entries[] | select(.outcome != "ok")'`)
-    .action(run('runShow'));
+    .action(run('runShowCommand'));
   withExamples(
     audit.command('verify').description('check that no entry was edited, inserted or removed (exit 5 if it was)'),
     'panelctl audit verify',
