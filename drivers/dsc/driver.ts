@@ -1,4 +1,4 @@
-import type { DriverInfo, DriverOptions, NewUser, OpenOptions, PanelDriver, PanelInfo, PanelSession, ProbeResult, SlotRange, TestModeControl, TestState, UserSlot } from '../../src/core/contract.js';
+import type { DriverInfo, DriverOptions, ListProgress, NewUser, OpenOptions, PanelDriver, PanelInfo, PanelSession, ProbeResult, SlotRange, TestModeControl, TestState, UserSlot } from '../../src/core/contract.js';
 import { NotSupportedError, PanelRefusedError, UnreachableError, UsageError, ValidationError, VerificationError, WrongCredentialError } from '../../src/core/errors.js';
 import type { Secret } from '../../src/core/secret.js';
 import { connect } from '../../src/transport/index.js';
@@ -250,7 +250,7 @@ class DscSession implements PanelSession {
   }
 
   /** Scrolls the [*][5] slot list with [>] and reads each slot's "P" from the LCD. */
-  listUsers(): Promise<UserSlot[]> {
+  listUsers(progress?: ListProgress): Promise<UserSlot[]> {
     return this.guard(async () => {
       await this.codeMenu('users');
       const seen = new Map<number, boolean>();
@@ -275,6 +275,7 @@ class DscSession implements PanelSession {
         // Envisalink: six [>] per 071; IT-100: one key (and its break) at a time.
         const batch = this.settings.module === 'envisalink' ? 6 : 1;
         for (let steps = 0; missing().length > 0 && steps < 2 * MAX_SLOT; steps += batch) {
+          progress?.(Math.min(seen.size, limit()), limit());
           const target = last + batch;
           const since = this.keypad.lcdSeq;
           await this.keypad.press('>'.repeat(batch));
