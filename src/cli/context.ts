@@ -95,7 +95,7 @@ export function buildCli(command: Command): Cli {
       const inv = await inventory();
       if (!globals.operator && inv.defaults?.operator && !process.env.PANELCTL_OPERATOR) ctx.operator = inv.defaults.operator;
       // --panel with --link (and no --driver): the inventory's panel, reached over another link this run.
-      const overLink = flags.panel && flags.link && !flags.driver && !flags.secretFrom ? flags.link : undefined;
+      const overLink = flags.panel && flags.link && !flags.driver && !flags.secretFrom && inv.panels[flags.panel] ? flags.link : undefined;
       const adHoc = overLink ? {} : { link: flags.link, driver: flags.driver, secretFrom: flags.secretFrom };
       const target = await resolveTarget(flags.panel, adHoc, inv).catch(async (error) => {
         // With no inventory file at all, say which path was tried: the likeliest fix is the path.
@@ -133,7 +133,6 @@ function commandPath(command: Command): string {
  * said on stderr and recorded in every audit entry the run writes.
  */
 async function useLinkOverride(target: Target, url: string, out: Output, ctx: OperationContext): Promise<void> {
-  if (target.demo) throw new UsageError(`--link: ${target.name} is a built-in demo panel, simulated inside panelctl; it has no link to replace`, { code: 'E_INVALID' });
   const { parseLink } = await import('../core/link.js');
   const link = parseLink(url, '--link');
   out.note(`${target.name}: using ${link.url} for this run instead of the inventory's ${target.link.url}`);
