@@ -21,6 +21,23 @@ export const groups = {
     mutate: ['drivers/modbus/rtu.ts', 'drivers/modbus/mbap.ts'],
     tests: ['test/drivers/modbus/codec*.test.ts', 'test/drivers/modbus/fuzz*.test.ts', 'test/drivers/modbus/simulator.test.ts'],
   },
+  audit: {
+    mutate: ['src/audit/log.ts'],
+    tests: ['test/core/audit*.test.ts', 'test/bulk/fleet.test.ts'],
+  },
+  bulk: {
+    // The journal and resume's question to the panel; the resume suites themselves run dist/.
+    mutate: ['src/bulk/journal.ts', 'src/bulk/settle.ts'],
+    tests: ['test/bulk/journal*.test.ts', 'test/bulk/settle.mutation.test.ts', 'test/bulk/input.test.ts', 'test/bulk/fleet.test.ts', 'test/bulk/faults.test.ts'],
+  },
+  leases: {
+    mutate: ['src/state/leases.ts'],
+    tests: ['test/state/leases*.test.ts'],
+  },
+  inventory: {
+    mutate: ['src/inventory/secrets.ts'],
+    tests: ['test/core/inventory*.test.ts', 'test/inventory/secrets*.test.ts'],
+  },
 };
 
 /** The group named by MUTATION_GROUP (set by scripts/mutation.mjs). */

@@ -69,6 +69,7 @@ function leaseFile(stateDir: string, panel: string): string {
   return path.join(leasesDir(stateDir), `${encodeURIComponent(panel)}.json`);
 }
 
+// Stryker disable next-line ConditionalExpression,StringLiteral: false either way on Linux, where the tests run; the Windows path cannot run there
 const isWindows = process.platform === 'win32';
 
 /**
@@ -89,8 +90,11 @@ function readLeaseFile(file: string): Lease | undefined {
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw untrusted(file, 'is not a regular file');
+    // Stryker disable next-line ConditionalExpression: true either way on Linux, where the tests run
     if (!isWindows) {
+      // Stryker disable next-line OptionalChaining: getuid exists on every POSIX system; absent only on Windows
       const uid = process.getuid?.();
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: getuid always answers on POSIX, so uid is never undefined there
       if (uid !== undefined && stat.uid !== uid) throw untrusted(file, `belongs to uid ${stat.uid}, not to you (uid ${uid})`);
       if (stat.mode & 0o077) throw untrusted(file, `is accessible by other users (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')})`);
       if (stat.nlink !== 1) throw untrusted(file, `has ${stat.nlink} names (hard links)`);
@@ -167,12 +171,15 @@ let cachedBootId: string | undefined | null = null;
 
 /** Linux's id of this boot (the kernel clock below is only comparable within one boot). */
 function bootId(): string | undefined {
+  // Stryker disable next-line ConditionalExpression: only a cache; reading boot_id again gives the same answer
   if (cachedBootId !== null) return cachedBootId;
+  // Stryker disable BlockStatement: Linux always has /proc, where the tests run; the fallback is for other systems
   try {
     cachedBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   } catch {
     cachedBootId = undefined;
   }
+  // Stryker restore BlockStatement
   return cachedBootId;
 }
 

@@ -1,0 +1,67 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { DriverInfo, PanelSession } from '../../src/core/contract.js';
+import { PanelRefusedError, VerificationError, WrongCredentialError, ProtocolError } from '../../src/core/errors.js';
+import { Secret } from '../../src/core/secret.js';
+import { proveCode, uncertain } from '../../src/bulk/settle.js';
+import type { PlanStep } from '../../src/bulk/plan.js';
+
+// Resume's question to the panel ("did this in-flight write land?") asked of a stand-in session, so that a
+// mutation run sees it; the resume suites drive it through dist/ (issue 21).
+
+const code = new Secret('739164');
+const canVerify = { name: 'INTEGRA', capabilities: ['users.verify-code'] } as unknown as DriverInfo;
+const cannotVerify = { name: 'DSC', capabilities: ['users.change-code'] } as unknown as DriverInfo;
+const session = (verifyCode?: PanelSession['verifyCode']) => ({ verifyCode }) as unknown as PanelSession;
+
+describe('proveCode', () => {
+  it('landed when the panel proves the code in the slot, asking about that slot and code', async () => {
+    const verify = vi.fn(async () => true);
+    expect(await proveCode(session(verify), canVerify, 7, code)).toBe('landed');
+    expect(verify).toHaveBeenCalledWith(7, code);
+  });
+
+  it('unknown when the panel cannot tell for this user', async () => {
+    expect(await proveCode(session(async () => false), canVerify, 7, code)).toBe('unknown');
+  });
+
+  it('unknown, without asking, when the driver or the session cannot verify codes', async () => {
+    const verify = vi.fn(async () => true);
+    expect(await proveCode(session(verify), cannotVerify, 7, code)).toBe('unknown');
+    expect(await proveCode(session(undefined), canVerify, 7, code)).toBe('unknown');
+    expect(verify).not.toHaveBeenCalled();
+  });
+
+  it('absent when the panel says the code is not there (a failed verification or a refused code)', async () => {
+    expect(await proveCode(session(async () => Promise.reject(new VerificationError('another user owns it'))), canVerify, 7, code)).toBe('absent');
+    expect(await proveCode(session(async () => Promise.reject(new WrongCredentialError('refused'))), canVerify, 7, code)).toBe('absent');
+  });
+
+  it('any other failure is not an answer: it is passed on', async () => {
+    const lost = new ProtocolError('answer to another question');
+    await expect(proveCode(session(async () => Promise.reject(lost)), canVerify, 7, code)).rejects.toBe(lost);
+  });
+});
+
+describe('uncertain', () => {
+  const step = { id: 'shop/1', row: 2, action: 'set-code', slot: 12 } as PlanStep;
+
+  it('exit 3 with what to check by hand, naming the saved code file when there is one', () => {
+    const error = uncertain('shop', canVerify, step, '/home/ops/codes.csv');
+    expect(error).toBeInstanceOf(PanelRefusedError);
+    expect(error.code).toBe('E_UNCERTAIN');
+    expect(error.message).toBe(
+      "could not tell whether the new code of slot 12 landed before the interruption (the panel cannot prove this user's code); it is not written twice",
+    );
+    expect(error.hint).toBe(
+      'check by hand: have the user of slot 12 on shop try the code saved for it in /home/ops/codes.csv (panel shop, slot 12). ' +
+        'If it works, nothing is left to do. If not, set a code: panelctl users set-code --panel shop --slot 12',
+    );
+    expect(error.data).toEqual({ slot: 12 });
+  });
+
+  it('says when the protocol cannot check codes at all, and points to the codes file otherwise', () => {
+    const error = uncertain('vault', cannotVerify, step, undefined);
+    expect(error.message).toContain('(DSC panels cannot show or check a code)');
+    expect(error.hint).toContain('try the code from your codes file. ');
+  });
+});
