@@ -9,6 +9,7 @@ import { startStation, type FakeStation } from '../support/station.js';
 import { haveSocat, makePtyPair } from '../support/pty-pair.js';
 import { startSerialSim } from '../support/serial-sim.js';
 import { KEY, TtySession } from '../support/tty.js';
+import { FileWorkLocks } from '../../src/state/work-locks.js';
 
 /**
  * `test-mode start --wait` when the link goes away (issue 13, item 6): it never exits 0 with a
@@ -149,6 +150,24 @@ describe('--wait with the link gone', () => {
     expect(await exited).toBe(4);
     expect(output()).toMatch(/TEST MODE IS STILL ON for gate/);
     expect(await leaseFiles()).toEqual(['gate.json']);
+  });
+});
+
+describe('--wait while another panelctl talks to the panel', () => {
+  it('a poll refused by the panel work lock is not a lost panel: the test stays on', async () => {
+    const { child, output, exited } = startWaiting('gate', ['--for', '30m', '--timeout', '500ms']);
+    await waitFor(() => /waiting until/.test(output()), output);
+    // As a technician's `users list` on the same panel would hold it.
+    const held = await new FileWorkLocks(sandbox.stateDir).acquire(`modbus|tcp://127.0.0.1:${cable.port}|1`, { panel: 'gate', command: 'users list' });
+    await waitFor(() => /gate is busy \(.*in use by another panelctl.*\); the test stays on/.test(output()), output);
+    const connections = sim.stats.connections;
+    await held.release();
+    await waitFor(() => sim.stats.connections > connections, output);
+    expect(output()).not.toMatch(/lost the panel/);
+    expect(sim.testModeActive).toBe(true);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(events()).toEqual(['test.start', 'test.stop']);
   });
 });
 

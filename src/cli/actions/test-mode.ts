@@ -164,6 +164,7 @@ async function waitThenStop(cli: Cli, target: Target, deps: TestModeDeps, lease:
   // Polls run without the connect spinner: one spinner (the countdown) at a time on the terminal.
   const quietCtx = { ...cli.ctx, activity: undefined };
   let why = '';
+  let busyNoted = false;
   let lastPoll = Date.now();
   const countdown = () => `${target.name} on test: ${formatLeft(windowLeftMs(lease))} left (Ctrl-C ends the test now)`;
   const spinner = cli.out.interactive ? (await import('ora')).default({ stream: process.stderr, text: countdown(), discardStdin: false }).start() : undefined;
@@ -191,8 +192,16 @@ async function waitThenStop(cli: Cli, target: Target, deps: TestModeDeps, lease:
         if (panelSwitched && Date.now() - lastPoll >= pollMs) {
           lastPoll = Date.now();
           const state = await withPanel(target, quietCtx, async ({ session }) => session.testMode?.status()).catch((error) => toPanelctlError(error));
-          if (state instanceof PanelctlError) why = `lost the panel (${state.message}); reconnecting to end the test`;
-          else if (state && !state.active) why = 'the panel ended its own test mode';
+          if (state instanceof PanelctlError && state.code === 'E_PANEL_LOCKED') {
+            // Another panelctl is talking to the panel (a technician's `users list` during the test): it is
+            // there, not lost. Check again at the next poll.
+            if (!busyNoted && !spinner) cli.out.note(`${target.name} is busy (${state.message}); the test stays on, checking again later`);
+            busyNoted = true;
+          } else if (state instanceof PanelctlError) why = `lost the panel (${state.message}); reconnecting to end the test`;
+          else {
+            busyNoted = false;
+            if (state && !state.active) why = 'the panel ended its own test mode';
+          }
         }
       }
     } finally {
