@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { driverNames } from '../../drivers/index.js';
 import { parseLink } from '../core/link.js';
 import { checkWebhookUrl } from '../station/url.js';
+import { refuseCredentialsInStationEnv } from '../station/env-check.js';
 
 /** A secret reference: where to read a secret from. The inventory never holds a secret itself. */
 export const secretRefSchema = z
@@ -78,7 +79,8 @@ export const inventorySchema = z
     stations: z.record(z.string(), stationSchema).optional(),
     panels: z.record(z.string().regex(PANEL_NAME, PANEL_NAME_RULE), panelSchema),
   })
-  .strict();
+  .strict()
+  .superRefine(refuseCredentialsInStationEnv);
 
 export type PanelConfig = z.infer<typeof panelSchema>;
 export type InventoryFile = z.infer<typeof inventorySchema>;

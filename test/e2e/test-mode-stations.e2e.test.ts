@@ -196,6 +196,13 @@ describe('a station command gets a minimal environment', () => {
     expect(JSON.stringify(childEnv)).not.toContain('1111'); // SHOP_CODE, a panel credential
     expect((await run(['test-mode', 'stop', '--panel', 'depot'])).code).toBe(0);
   });
+
+  it('refuses, at inventory load, a station env naming a variable that holds a panel credential', async () => {
+    await sandbox.writeInventory(inventory(panel('depot', '99', `{ type: command, command: ["/bin/true"], env: [SHOP_CODE] }`)));
+    const start = await run(['test-mode', 'start', '--panel', 'depot', '--for', '5m']);
+    expect(start.code).toBe(2);
+    expect(start.stderr).toMatch(/station\.env\.0.*SHOP_CODE holds a credential \(panels\.shop\.secret\); a station program is never given one/);
+  });
 });
 
 describe('leases after a crash', () => {
