@@ -189,6 +189,20 @@ describe('test-mode with a webhook station', () => {
   }
 });
 
+describe('test-mode help and flags', () => {
+  it('start and stop offer only what test mode accepts: an inventory panel, not an ad hoc link', async () => {
+    for (const sub of ['start', 'stop']) {
+      const help = await run(['test-mode', sub, '--help']);
+      expect(help.stdout).toMatch(/-p, --panel <name>/);
+      expect(help.stdout).not.toMatch(/--link|--driver|--secret-from/);
+    }
+    const adHoc = await run(['test-mode', 'start', '--panel', 'shop', '--link', 'tcp://127.0.0.1:9', '--for', '5m']);
+    expect(adHoc.code).toBe(2);
+    expect(adHoc.stderr).toMatch(/unknown option '--link'/);
+    expect(station.notices).toEqual([]);
+  });
+});
+
 describe('test-mode with other stations', () => {
   it('runs a station command with the notice on stdin; a non-zero exit fails the start', async () => {
     const received = path.join(sandbox.dir, 'received.jsonl');
