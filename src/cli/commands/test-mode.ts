@@ -1,18 +1,9 @@
 import type { Command } from 'commander';
+import { addTargetOptions } from '../target-options.js';
 import { lazyAction } from '../lazy.js';
 import { withExamples } from './examples.js';
 
 const run = (name: string) => lazyAction(() => import('../actions/test-mode.js'), name, { interruptible: true });
-
-/**
- * Test mode works on inventory panels only (their station and account), so only --panel and
- * --option: the ad hoc --link/--driver/--secret-from of other commands would be refused anyway.
- */
-function addTestModeTarget(command: Command): Command {
-  return command
-    .requiredOption('-p, --panel <name>', 'panel name from the inventory (or demo, demo-dsc, demo-modbus)')
-    .option('--option <key=value>', "a driver option for this run, over the inventory's; repeatable", (value: string, previous: string[]) => [...previous, value], [] as string[]);
-}
 
 export function registerTestMode(program: Command): void {
   const testMode = withExamples(
@@ -22,7 +13,7 @@ export function registerTestMode(program: Command): void {
     'panelctl test-mode stop --panel oslo-office',
   );
 
-  addTestModeTarget(
+  addTargetOptions(
     testMode
       .command('start')
       .description('tell the station the account is on test, then put the panel into its test mode; records a lease')
@@ -38,7 +29,7 @@ Examples:
     { inventoryOnly: true },
   ).action(run('runStart'));
 
-  addTestModeTarget(
+  addTargetOptions(
     testMode
       .command('stop')
       .description("end the panel's test mode, then the station's; safe to run again")
