@@ -11,12 +11,18 @@ import { registerBulk } from './commands/bulk.js';
 import { registerShell } from './commands/shell.js';
 import { registerPorts } from './commands/ports.js';
 
-const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+declare const __PANELCTL_VERSION__: string | undefined;
+
+/** Inlined by the bundler (scripts/build.mjs), so start-up reads no file; the tsc output reads package.json. */
+function panelctlVersion(): string {
+  if (typeof __PANELCTL_VERSION__ === 'string') return __PANELCTL_VERSION__;
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 export function buildProgram(): Command {
   const program = new Command('panelctl')
     .description('Manage user codes and test mode on intruder-alarm panels, remotely or on site.')
-    .version(version, '-V, --version')
+    .version(panelctlVersion(), '-V, --version')
     // Before any subcommand is added: subcommands copy this, so their help shows the global flags too.
     .configureHelp({ showGlobalOptions: true, optionDescription: describeOption })
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'ndjson']).default('table'))

@@ -1,0 +1,69 @@
+// The one build (`npm run build`; `npm ci` and `npm test` run it through prepare/pretest):
+//  1. tsc type-checks and compiles every module to dist/src and dist/drivers (tests' child processes
+//     and the bench scripts import single modules from there);
+//  2. esbuild bundles the CLI into dist/bundle/cli/: one ESM file for the path every command takes,
+//     and a lazy chunk for each dynamic import (a command's action, a driver, a simulator, prompts),
+//     so `panelctl --help` reads one file instead of dozens. bin/panelctl.js runs the bundle.
+// The output depends only on the sources and the lockfile (no timestamps, no absolute paths), so two
+// builds of one commit are byte for byte the same.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+// Three levels deep on purpose: code that finds files beside the sources from import.meta.url
+// (drivers/modbus/profile.ts: '../../../drivers/modbus/profiles/') resolves the same from
+// dist/bundle/cli/ as from dist/drivers/modbus/.
+const outdir = path.join(root, 'dist/bundle/cli');
+
+if (!process.argv.includes('--bundle-only')) {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+}
+
+/**
+ * commander loads node:child_process when it is imported, for subcommands that are separate
+ * executables (panelctl has none); that module drags in net, dgram and their bindings, a few ms
+ * of every start-up. Load it on first use instead. The build fails if commander changes the line.
+ */
+const lazyChildProcessInCommander = {
+  name: 'lazy-child-process-in-commander',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const eager = "const childProcess = require('node:child_process');";
+      const source = await fs.promises.readFile(args.path, 'utf8');
+      if (!source.includes(eager)) throw new Error(`${args.path}: expected "${eager}"; update scripts/build.mjs`);
+      const lazy = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+      return { contents: source.replace(eager, lazy), loader: 'js' };
+    });
+  },
+};
+
+// Stale chunks from an earlier build must not linger next to the new ones.
+fs.rmSync(outdir, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: { main: 'src/cli/main.ts' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  // Source maps name files relative to the map, so they point at src/ wherever the tree lives.
+  sourcesContent: false,
+  chunkNames: 'chunk-[hash]',
+  // Native bindings and packages that find files of their own at run time stay in node_modules.
+  external: ['serialport', '@serialport/*', 'modbus-serial', 'iconv-lite'],
+  define: { __PANELCTL_VERSION__: JSON.stringify(pkg.version) },
+  // Bundled CommonJS packages (commander, yaml, proper-lockfile) call require() for Node's own modules.
+  banner: { js: "import { createRequire as __panelctlRequire } from 'node:module'; const require = __panelctlRequire(import.meta.url);" },
+  plugins: [lazyChildProcessInCommander],
+  legalComments: 'none',
+  logLevel: 'warning',
+});
