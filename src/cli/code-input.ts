@@ -1,11 +1,15 @@
 import { Option, type Command } from 'commander';
-import { Secret } from '../core/secret.js';
+import type { Secret } from '../core/secret.js';
 import { ExitCode, PanelctlError, UsageError, ValidationError } from '../core/errors.js';
-import { checkCode, generateCode, type CodePolicy } from '../core/code-policy.js';
-import { readPrivateFile } from '../state/safe-file.js';
-import { GeneratedCodes } from '../bulk/codes.js';
+import type { CodePolicy } from '../core/code-policy.js';
+import type { GeneratedCodes } from '../bulk/codes.js';
 import { askSecret } from './prompts.js';
 import type { Cli } from './context.js';
+
+// addCodeOptions runs for every command, --help included: what makes, reads and keeps codes
+// (crypto, file checks, the codes file) is imported only when a code is really obtained.
+const secrets = () => import('../core/secret.js');
+const codePolicy = () => import('../core/code-policy.js');
 
 /**
  * Where a new code comes from. Never argv: a code on the command line lands in shell
@@ -85,7 +89,8 @@ function checkCodeFlags(flags: CodeFlags, cli: Cli): void {
 
 export async function obtainNewCode(flags: CodeFlags, cli: Cli, policy: CodePolicy): Promise<{ code: Secret; generated: boolean }> {
   checkCodeFlags(flags, cli);
-  if (flags.generate) return { code: generateCode(policy), generated: true };
+  const { Secret } = await secrets();
+  if (flags.generate) return { code: (await codePolicy()).generateCode(policy), generated: true };
   if (flags.codeStdin) {
     const line = (await readStdin()).split(/\r?\n/)[0].trim();
     if (!line) throw new UsageError('--code-stdin: standard input was empty', { code: 'E_INVALID' });
@@ -93,6 +98,7 @@ export async function obtainNewCode(flags: CodeFlags, cli: Cli, policy: CodePoli
   }
   if (flags.codeFile) {
     // Opened once, checked on the descriptor (yours, 0600, not a link), read from it.
+    const { readPrivateFile } = await import('../state/safe-file.js');
     const line = (await readPrivateFile(flags.codeFile, 'code file', 64 * 1024)).split(/\r?\n/)[0].trim();
     if (!line) throw new UsageError(`--code-file: ${flags.codeFile} is empty`, { code: 'E_INVALID' });
     return { code: new Secret(line, 'new code'), generated: false };
@@ -112,6 +118,7 @@ export async function obtainNewCode(flags: CodeFlags, cli: Cli, policy: CodePoli
  * then the code is asked for again to catch a typing slip. Three tries.
  */
 export async function askPolicyCode(policy: CodePolicy, warn: (message: string) => void, ask: (message: string) => Promise<string> = askSecret): Promise<Secret> {
+  const [{ Secret }, { checkCode }] = await Promise.all([secrets(), codePolicy()]);
   for (let attempt = 1; attempt <= 3; attempt++) {
     const code = new Secret(await ask('New code:'), 'new code');
     try {
@@ -133,7 +140,7 @@ export async function askPolicyCode(policy: CodePolicy, warn: (message: string) 
  */
 export async function openCodesOut(flags: CodeFlags): Promise<GeneratedCodes | undefined> {
   const file = codesOutOf(flags);
-  return file ? GeneratedCodes.open(file, 'append') : undefined;
+  return file ? (await import('../bulk/codes.js')).GeneratedCodes.open(file, 'append') : undefined;
 }
 
 /** True when a failure proves the change did not land (refused by the panel, or never sent). */

@@ -1,5 +1,9 @@
 import { inspect } from 'node:util';
-import { timingSafeEqual } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+// node:crypto is loaded on the first comparison, not at start-up: every command imports this
+// module (crash messages are scrubbed of secrets) and crypto costs a few ms that --help never needs.
+const loadBuiltin = createRequire(import.meta.url);
 
 /**
  * A code, password or key. The value lives in a module-private WeakMap, not on the
@@ -35,7 +39,7 @@ export class Secret {
   equals(other: Secret): boolean {
     const a = Buffer.from(this.reveal());
     const b = Buffer.from(other.reveal());
-    return a.length === b.length && timingSafeEqual(a, b);
+    return a.length === b.length && (loadBuiltin('node:crypto') as typeof import('node:crypto')).timingSafeEqual(a, b);
   }
 
   toString(): string {
