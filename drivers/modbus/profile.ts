@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UsageError, ValidationError } from '../../src/core/errors.js';
 import { FileTooLargeError, readTextBounded } from '../../src/core/bounded-read.js';
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { loadStateKey, stateKeyPath } from '../state/state-key.js';
 import { replacePrivateFile } from '../state/safe-file.js';
 import pLimit from 'p-limit';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DriverInfo, UserSlot } from '../core/contract.js';
 import { UsageError, toPanelctlError } from '../core/errors.js';
 import { checkCode } from '../core/code-policy.js';

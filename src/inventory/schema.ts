@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { driverNames } from '../../drivers/index.js';
 import { parseLink } from '../core/link.js';
 import { checkWebhookUrl } from '../station/url.js';
