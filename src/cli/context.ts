@@ -67,7 +67,7 @@ export function buildCli(command: Command): Cli {
   const inventoryOrigin = globals.inventory ? '--inventory' : process.env.PANELCTL_INVENTORY ? 'PANELCTL_INVENTORY' : 'the default path';
   // Loaded on first use: the schema and YAML libraries cost ~150 ms that status or audit never need.
   const inventory = () =>
-    (inventoryCache ??= import('../inventory/load.js').then(({ loadInventory }) => loadInventory(inventoryPath, inventoryOrigin !== 'the default path', inventoryOrigin)));
+    (inventoryCache ??= import('../inventory/read.js').then(({ readInventory }) => readInventory(inventoryPath, inventoryOrigin !== 'the default path', inventoryOrigin)));
 
   const ctx: OperationContext = {
     operator: globals.operator ?? process.env.PANELCTL_OPERATOR ?? safeUsername(),
