@@ -1,33 +1,69 @@
 // bulk apply at scale: N simulated panels, each answering after 20 ms, one code change each,
 // applied 64 at a time. Prints wall time against the ideal (panels x round trips x latency /
-// concurrency), the applying process's peak RSS, and how both grow with N.
+// concurrency), the applying process's peak RSS and CPU time, and how both grow with N.
 //
 //   npm run build && node bench/bulk-apply.mjs [100 1000 10000]
 //
-// The panels are the bulk tests' fake panel model (real TCP on loopback, one client at a time),
-// served from this process; the apply runs in a child process so its RSS is its own. It is
-// the real engine (dist/), journal fsyncs and audit log included.
+// Three processes, so that each one's cost is its own: this one writes the inventory and the
+// plan; a panel process serves the fake panels (the bulk tests' panel model: real TCP on
+// loopback, one client at a time); an apply process runs the real engine (dist/: journal
+// fsyncs and audit log included) and reports its own time, CPU and peak RSS. On a machine
+// with few cores the panels still compete with the apply for CPU: their CPU time is printed
+// too, so a figure far from the ideal can be told apart from a machine that was simply busy.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const dist = (p) => new URL(`../dist/src/${p}`, import.meta.url).href;
-const errors = await import(dist('core/errors.js'));
-const secret = await import(dist('core/secret.js'));
-const { connectTcp, serveTcp } = await import(dist('transport/tcp.js'));
-const { fakePanels } = await import(new URL('../test/bulk/support/fake-panel.mjs', import.meta.url).href);
-const fake = fakePanels({ errors, transport: { connectTcp, serveTcp }, secret });
+const self = fileURLToPath(import.meta.url);
 
 const LATENCY_MS = 20;
 const CONCURRENCY = 64;
 // login, read the user, change the code, verify the code, read the user back
 const ROUND_TRIPS = 5;
+const CREDENTIAL = '2580';
 
-if (process.argv[2] === '--child') {
-  // The applying process: reads the plan, applies it, reports its own time and peak RSS.
+async function fakePanelKit() {
+  const errors = await import(dist('core/errors.js'));
+  const secret = await import(dist('core/secret.js'));
+  const { connectTcp, serveTcp } = await import(dist('transport/tcp.js'));
+  const { fakePanels } = await import(new URL('../test/bulk/support/fake-panel.mjs', import.meta.url).href);
+  return fakePanels({ errors, transport: { connectTcp, serveTcp }, secret });
+}
+
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+if (process.argv[2] === '--panels') {
+  // The panel process: serves N panels, prints their ports, answers "stats" on stdin, exits at EOF.
+  const fake = await fakePanelKit();
+  const count = Number(process.argv[3]);
+  const sims = [];
+  const ports = [];
+  for (let i = 0; i < count; i++) {
+    const sim = fake.createPanel({ credential: CREDENTIAL, users: [{ slot: 2, name: 'Bob', code: '640211' }] });
+    ports.push((await sim.listenTcp('127.0.0.1', 0)).port);
+    sim.setFaults({ latencyMs: LATENCY_MS });
+    sims.push(sim);
+  }
+  const cpuAtStart = cpuMs();
+  process.stdout.write(`${JSON.stringify({ ports })}\n`);
+  for await (const line of readline.createInterface({ input: process.stdin })) {
+    if (line === 'stats') process.stdout.write(`${JSON.stringify({ writes: sims.reduce((n, s) => n + s.stats.writes, 0), cpuMs: cpuMs() - cpuAtStart })}\n`);
+  }
+  await Promise.all(sims.map((s) => s.close()));
+  process.exit(0);
+}
+
+if (process.argv[2] === '--apply') {
+  // The applying process: reads the plan, applies it, reports its own time, CPU and peak RSS.
   const args = JSON.parse(process.argv[3]);
+  const fake = await fakePanelKit();
   const { loadInventory } = await import(dist('inventory/load.js'));
   const { allTargets } = await import(dist('inventory/targets.js'));
   const { readPlan } = await import(dist('bulk/plan.js'));
@@ -35,6 +71,8 @@ if (process.argv[2] === '--child') {
   const { CodeBook } = await import(dist('bulk/codes.js'));
   const targets = allTargets(await loadInventory(args.inventory, true));
   const plan = await readPlan(args.plan, args.state);
+  const codes = { book: await CodeBook.load(args.codes) };
+  const cpuBefore = cpuMs();
   const start = performance.now();
   const report = await applyPlan(plan, new Map(targets.map((t) => [t.name, t])), { operator: 'bench', stateDir: args.state, timeoutMs: 5000 }, {
     concurrency: CONCURRENCY,
@@ -42,28 +80,40 @@ if (process.argv[2] === '--child') {
     retries: 3,
     backoffMs: 50,
     maxBackoffMs: 1000,
-    codes: { book: await CodeBook.load(args.codes) },
+    codes,
     access: fake.access,
   });
   const ms = performance.now() - start;
   const done = report.outcomes.filter((o) => o.status === 'done').length;
-  process.stdout.write(JSON.stringify({ ms, done, total: report.outcomes.length, maxRssKb: process.resourceUsage().maxRSS }));
+  process.stdout.write(JSON.stringify({ ms, cpuMs: cpuMs() - cpuBefore, done, total: report.outcomes.length, maxRssKb: process.resourceUsage().maxRSS }));
   process.exit(0);
 }
 
-async function benchOnce(panels) {
+/** Starts the panel process and waits for its ports. */
+async function startPanels(count) {
+  const child = spawn(process.execPath, [self, '--panels', String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => JSON.parse((await lines.next()).value);
+  const { ports } = await next();
+  return {
+    ports,
+    async stats() {
+      child.stdin.write('stats\n');
+      return next();
+    },
+    async stop() {
+      child.stdin.end();
+      await new Promise((resolve) => child.on('close', resolve));
+    },
+  };
+}
+
+async function benchOnce(count) {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-bench-'));
-  process.env.BENCH_CODE = '2580';
-  const sims = [];
-  const lines = ['panels:'];
-  for (let i = 0; i < panels; i++) {
-    const sim = fake.createPanel({ credential: '2580', users: [{ slot: 2, name: 'Bob', code: '640211' }] });
-    const server = await sim.listenTcp('127.0.0.1', 0);
-    sims.push(sim);
-    lines.push(`  b${i}: { driver: integra, link: "tcp://127.0.0.1:${server.port}", secret: env:BENCH_CODE }`);
-  }
+  const panels = await startPanels(count);
+  const links = panels.ports.map((port) => `tcp://127.0.0.1:${port}`);
   const inventory = path.join(dir, 'inventory.yaml');
-  await fs.writeFile(inventory, `${lines.join('\n')}\n`);
+  await fs.writeFile(inventory, `panels:\n${links.map((link, i) => `  b${i}: { driver: integra, link: "${link}", secret: env:BENCH_CODE }`).join('\n')}\n`);
   const codes = path.join(dir, 'codes.csv');
   await fs.writeFile(codes, 'new\n583920\n', { mode: 0o600 });
   // The plan, built directly (planning is not what is measured): one set-code per panel.
@@ -72,9 +122,9 @@ async function benchOnce(panels) {
     format: 'panelctl-bulk-plan/1',
     createdAt: new Date().toISOString(),
     source: { file: 'bench', rows: 1 },
-    panels: sims.map((_, i) => ({
+    panels: links.map((link, i) => ({
       panel: `b${i}`,
-      facts: { driver: 'integra', link: lines[i + 1].match(/tcp:\/\/[^"]+/)[0], options: {} },
+      facts: { driver: 'integra', link, options: {} },
       steps: [{ id: `b${i}/1`, row: 1, action: 'set-code', slot: 2, name: 'Bob', code: { source: 'codes', column: 'new', row: 1 } }],
       noops: [],
       conflicts: [],
@@ -82,33 +132,33 @@ async function benchOnce(panels) {
   };
   const plan = path.join(dir, 'plan.json');
   await writePlan(plan, unsigned, path.join(dir, 'state'));
-  for (const sim of sims) sim.setFaults({ latencyMs: LATENCY_MS });
 
   const args = { inventory, plan, codes, state: path.join(dir, 'state') };
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(args)], { env: { ...process.env, BENCH_CODE: '2580' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [self, '--apply', JSON.stringify(args)], { env: { ...process.env, BENCH_CODE: CREDENTIAL }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   await new Promise((r) => child.on('close', r));
   const result = JSON.parse(out);
-  const writes = sims.reduce((n, s) => n + s.stats.writes, 0);
-  await Promise.all(sims.map((s) => s.close()));
+  const served = await panels.stats();
+  await panels.stop();
   await fs.rm(dir, { recursive: true, force: true });
-  const ideal = (panels * ROUND_TRIPS * LATENCY_MS) / CONCURRENCY;
-  return { panels, ...result, writes, ideal };
+  const ideal = (count * ROUND_TRIPS * LATENCY_MS) / CONCURRENCY;
+  return { panels: count, ...result, writes: served.writes, panelCpuMs: served.cpuMs, ideal };
 }
 
 const sizes = process.argv.slice(2).map(Number).filter(Boolean);
 const rows = [];
+const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
 for (const n of sizes.length ? sizes : [100, 1000]) {
   const r = await benchOnce(n);
   rows.push(r);
   console.log(
-    `${String(n).padStart(6)} panels: ${(r.ms / 1000).toFixed(2)} s (ideal ${(r.ideal / 1000).toFixed(2)} s, x${(r.ms / r.ideal).toFixed(2)}), ` +
-      `${r.done}/${r.total} done, ${r.writes} writes, peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB`,
+    `${String(n).padStart(6)} panels: ${seconds(r.ms)} (ideal ${seconds(r.ideal)}, x${(r.ms / r.ideal).toFixed(2)}), ${r.done}/${r.total} done, ${r.writes} writes, ` +
+      `peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB, CPU: apply ${seconds(r.cpuMs)}, panels ${seconds(r.panelCpuMs)}`,
   );
 }
 for (let i = 1; i < rows.length; i++) {
   const [a, b] = [rows[i - 1], rows[i]];
   console.log(`${a.panels} -> ${b.panels} panels (x${b.panels / a.panels}): wall time x${(b.ms / a.ms).toFixed(2)}, peak RSS x${(b.maxRssKb / a.maxRssKb).toFixed(2)}`);
 }
-console.log(`(concurrency ${CONCURRENCY}, ${LATENCY_MS} ms per answer, ${ROUND_TRIPS} round trips per change, ${os.cpus().length} CPUs)`);
+console.log(`(concurrency ${CONCURRENCY}, ${LATENCY_MS} ms per answer, ${ROUND_TRIPS} round trips per change, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)})`);
