@@ -1,6 +1,9 @@
 // bulk apply at scale: N simulated panels, each answering after 20 ms, one code change each,
 // applied 64 at a time. Prints wall time against the ideal (panels x round trips x latency /
-// concurrency), the applying process's peak RSS and CPU time, and how both grow with N.
+// concurrency) and against an anchor measured in the same run: a bare client that sends the
+// same five requests to the same panels 64 at a time, with no journal, audit or plan. The
+// anchor shows what the machine allows; the ratio to it is the engine's own overhead. Also
+// the applying process's peak RSS and CPU time, and how both grow with N.
 //
 //   npm run build && node bench/bulk-apply.mjs [100 1000 10000]
 //
@@ -89,6 +92,45 @@ if (process.argv[2] === '--apply') {
   process.exit(0);
 }
 
+if (process.argv[2] === '--anchor') {
+  // The anchor: the same requests as one set-code step, without the engine around them.
+  const args = JSON.parse(process.argv[3]);
+  const fake = await fakePanelKit();
+  const { loadInventory } = await import(dist('inventory/load.js'));
+  const { allTargets } = await import(dist('inventory/targets.js'));
+  const { Secret } = await import(dist('core/secret.js'));
+  const { default: pLimit } = await import('p-limit');
+  const targets = allTargets(await loadInventory(args.inventory, true));
+  const code = new Secret('583920', 'new code');
+  const limit = pLimit(CONCURRENCY);
+  const cpuBefore = cpuMs();
+  const start = performance.now();
+  await Promise.all(
+    targets.map((target) =>
+      limit(async () => {
+        const { session, close } = await fake.access.open(target, { timeoutMs: 5000 });
+        await session.readUser(2);
+        await session.changeCode(2, code);
+        await session.verifyCode(2, code);
+        await session.readUser(2);
+        await close();
+      }),
+    ),
+  );
+  const ms = performance.now() - start;
+  process.stdout.write(JSON.stringify({ ms, cpuMs: cpuMs() - cpuBefore, maxRssKb: process.resourceUsage().maxRSS }));
+  process.exit(0);
+}
+
+/** Runs this script in a child process in the given role and returns what it printed, parsed. */
+async function runRole(role, args) {
+  const child = spawn(process.execPath, [self, role, JSON.stringify(args)], { env: { ...process.env, BENCH_CODE: CREDENTIAL }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  await new Promise((r) => child.on('close', r));
+  return JSON.parse(out);
+}
+
 /** Starts the panel process and waits for its ports. */
 async function startPanels(count) {
   const child = spawn(process.execPath, [self, '--panels', String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -134,16 +176,15 @@ async function benchOnce(count) {
   await writePlan(plan, unsigned, path.join(dir, 'state'));
 
   const args = { inventory, plan, codes, state: path.join(dir, 'state') };
-  const child = spawn(process.execPath, [self, '--apply', JSON.stringify(args)], { env: { ...process.env, BENCH_CODE: CREDENTIAL }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  await new Promise((r) => child.on('close', r));
-  const result = JSON.parse(out);
+  // Anchor first (it leaves each panel with the plan's code, which the apply writes again).
+  const anchor = await runRole('--anchor', args);
+  const before = await panels.stats();
+  const result = await runRole('--apply', args);
   const served = await panels.stats();
   await panels.stop();
   await fs.rm(dir, { recursive: true, force: true });
   const ideal = (count * ROUND_TRIPS * LATENCY_MS) / CONCURRENCY;
-  return { panels: count, ...result, writes: served.writes, panelCpuMs: served.cpuMs, ideal };
+  return { panels: count, ...result, anchor, writes: served.writes - before.writes, panelCpuMs: served.cpuMs - before.cpuMs, ideal };
 }
 
 const sizes = process.argv.slice(2).map(Number).filter(Boolean);
@@ -153,8 +194,9 @@ for (const n of sizes.length ? sizes : [100, 1000]) {
   const r = await benchOnce(n);
   rows.push(r);
   console.log(
-    `${String(n).padStart(6)} panels: ${seconds(r.ms)} (ideal ${seconds(r.ideal)}, x${(r.ms / r.ideal).toFixed(2)}), ${r.done}/${r.total} done, ${r.writes} writes, ` +
-      `peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB, CPU: apply ${seconds(r.cpuMs)}, panels ${seconds(r.panelCpuMs)}`,
+    `${String(n).padStart(6)} panels: ${seconds(r.ms)} = x${(r.ms / r.ideal).toFixed(2)} of ideal ${seconds(r.ideal)}, x${(r.ms / r.anchor.ms).toFixed(2)} of anchor ${seconds(r.anchor.ms)}; ` +
+      `${r.done}/${r.total} done, ${r.writes} writes, peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB (anchor ${(r.anchor.maxRssKb / 1024).toFixed(0)} MB), ` +
+      `CPU: apply ${seconds(r.cpuMs)}, anchor ${seconds(r.anchor.cpuMs)}, panels ${seconds(r.panelCpuMs)}`,
   );
 }
 for (let i = 1; i < rows.length; i++) {
