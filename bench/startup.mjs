@@ -1,14 +1,50 @@
-// How much panelctl costs before it does any work: --version and --help against a bare `node -e 0`,
-// measured side by side. Heavy modules (drivers, serialport, prompts, spinners) must load lazily.
+// How much panelctl costs before it does any work, against a bare `node -e 0` measured side by
+// side (interleaved runs, medians): --version, --help, and `users list --panel demo -o json`,
+// whose time includes starting the in-process simulator, without an inventory and with one.
+//
+//   npm run build && node bench/startup.mjs [--against OTHER/bin/panelctl.js]
+//
+// --against runs a second build (say, a checkout of an older commit) in the same interleaving,
+// so a before/after comparison is made in one run on one machine state. RUNS sets the count.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { interleave, fmt } from './lib.mjs';
 
 const bin = fileURLToPath(new URL('../bin/panelctl.js', import.meta.url));
+const against = process.argv.includes('--against') ? path.resolve(process.argv[process.argv.indexOf('--against') + 1]) : undefined;
 const node = process.execPath;
 const runs = Number(process.env.RUNS ?? 15);
-const [bare, version, help] = interleave([[node, '-e', '0'], [node, bin, '--version'], [node, bin, '--help']], runs);
 
-console.log(`startup (median of ${runs} interleaved runs)`);
-console.log(`  node -e 0            ${fmt(bare)}`);
-console.log(`  panelctl --version   ${fmt(version)}   ratio ${(version / bare).toFixed(2)}x`);
-console.log(`  panelctl --help      ${fmt(help)}   ratio ${(help / bare).toFixed(2)}x`);
+// A private world: no inventory of the user's, demo state and audit in a temp dir.
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'panelctl-startup-'));
+const env = { PATH: process.env.PATH, HOME: dir, PANELCTL_STATE_DIR: path.join(dir, 'state'), PANELCTL_DEMO_DIR: path.join(dir, 'demo'), NO_COLOR: '1' };
+const inventory = path.join(dir, 'inventory.yaml');
+const panels = Array.from({ length: 50 }, (_, i) => `  site-${i}: { driver: integra, link: "tcp://10.0.${i >> 8}.${i & 255}:7094", secret: env:PANEL_CODE }`);
+fs.writeFileSync(inventory, `panels:\n${panels.join('\n')}\n`);
+
+const cases = [
+  { name: '--version', args: ['--version'] },
+  { name: '--help', args: ['--help'] },
+  { name: 'users list --panel demo -o json (no inventory)', args: ['users', 'list', '--panel', 'demo', '-o', 'json'] },
+  { name: 'users list --panel demo -o json (50-panel inventory)', args: ['users', 'list', '--panel', 'demo', '-o', 'json'], env: { PANELCTL_INVENTORY: inventory } },
+];
+const builds = [{ label: 'this build', bin }, ...(against ? [{ label: 'against', bin: against }] : [])];
+const commands = [[node, '-e', '0']];
+for (const c of cases) for (const b of builds) commands.push({ argv: [node, b.bin, ...c.args], options: { env: { ...env, ...c.env } } });
+
+try {
+  const [bare, ...times] = interleave(commands, runs);
+  console.log(`startup (median of ${runs} interleaved runs, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)})`);
+  console.log(`  ${'node -e 0'.padEnd(62)} ${fmt(bare).padStart(9)}`);
+  cases.forEach((c, i) => {
+    const cells = builds.map((b, k) => {
+      const t = times[i * builds.length + k];
+      return `${fmt(t).padStart(9)}  ratio ${(t / bare).toFixed(2)}x${builds.length > 1 ? ` (${b.label})` : ''}`;
+    });
+    console.log(`  ${`panelctl ${c.name}`.padEnd(62)} ${cells.join('   ')}`);
+  });
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
