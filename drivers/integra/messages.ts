@@ -1,4 +1,12 @@
-import iconv from 'iconv-lite';
+import { createRequire } from 'node:module';
+import type Iconv from 'iconv-lite';
+
+// iconv-lite and its code tables take 10-25 ms to load, a large part of a short INTEGRA command;
+// ASCII names (most of them) are the same bytes in Windows-1250 and need no code table at all.
+const loadCommonJs = createRequire(import.meta.url);
+let iconv: typeof Iconv | undefined;
+const win1250 = () => (iconv ??= loadCommonJs('iconv-lite') as typeof Iconv);
+const isAscii = (bytes: Uint8Array) => bytes.every((b) => b < 0x80);
 
 /**
  * The data layouts of the user-management commands (pages 13-15) and the identification
@@ -74,14 +82,15 @@ export function decodeBitmap(bytes: Uint8Array): number[] {
 
 /** Names are 16 bytes of Windows-1250 (Polish panels), space padded. */
 export function encodeName(name: string): Buffer {
-  const bytes = iconv.encode(name, 'win1250');
+  const bytes = /^[\x00-\x7f]*$/.test(name) ? Buffer.from(name, 'latin1') : win1250().encode(name, 'win1250');
   const out = Buffer.alloc(16, 0x20);
   bytes.copy(out, 0, 0, 16);
   return out;
 }
 
 export function decodeName(bytes: Uint8Array): string {
-  return iconv.decode(Buffer.from(bytes), 'win1250').replace(/[\s\0]+$/, '');
+  const text = isAscii(bytes) ? Buffer.from(bytes).toString('latin1') : win1250().decode(Buffer.from(bytes), 'win1250');
+  return text.replace(/[\s\0]+$/, '');
 }
 
 /** What 0xE1 returns (page 14), after the command byte. */

@@ -3,7 +3,8 @@
 //   builtin <name>   a Node built-in module the process loaded (process.moduleLoadList)
 //   file <url>       a JavaScript file the ESM loader read
 //   source <path>    a source module inside a bundled file (esbuild's "// path" headers)
-import { register } from 'node:module';
+//   cjs <path>       a CommonJS file loaded with require()
+import { createRequire, register } from 'node:module';
 import fs from 'node:fs';
 
 const out = process.env.RECORD_LOADS;
@@ -11,6 +12,7 @@ if (out) {
   register(new URL('./record-loads-hooks.mjs', import.meta.url), { data: { out } });
   process.on('exit', () => {
     const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => `builtin ${m.slice(13)}`);
-    fs.appendFileSync(out, `${builtins.join('\n')}\n`);
+    const cjs = Object.keys(createRequire(import.meta.url).cache).map((file) => `cjs ${file}`);
+    fs.appendFileSync(out, `${[...builtins, ...cjs].join('\n')}\n`);
   });
 }
