@@ -6,6 +6,7 @@
 // the applying process's peak RSS and CPU time, and how both grow with N.
 //
 //   npm run build && node bench/bulk-apply.mjs [100 1000 10000]
+//   BENCH_CPU_PROF=DIR node bench/bulk-apply.mjs 1000   # also writes a CPU profile of the apply to DIR
 //
 // Three processes, so that each one's cost is its own: this one writes the inventory and the
 // plan; a panel process serves the fake panels (the bulk tests' panel model: real TCP on
@@ -124,7 +125,8 @@ if (process.argv[2] === '--anchor') {
 
 /** Runs this script in a child process in the given role and returns what it printed, parsed. */
 async function runRole(role, args) {
-  const child = spawn(process.execPath, [self, role, JSON.stringify(args)], { env: { ...process.env, BENCH_CODE: CREDENTIAL }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const profile = role === '--apply' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const child = spawn(process.execPath, [...profile, self, role, JSON.stringify(args)], { env: { ...process.env, BENCH_CODE: CREDENTIAL }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   await new Promise((r) => child.on('close', r));
