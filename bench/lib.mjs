@@ -20,6 +20,11 @@ export function median(values) {
  * and returns each one's median wall time in ms.
  */
 export function interleave(commands, runs = 15, warmup = 2) {
+  return interleaveSamples(commands, runs, warmup).map(median);
+}
+
+/** As interleave, but every run's time: samples[k][i] is command k in round i. */
+export function interleaveSamples(commands, runs = 15, warmup = 2) {
   const times = commands.map(() => []);
   for (let i = 0; i < warmup + runs; i++) {
     commands.forEach((command, k) => {
@@ -28,7 +33,15 @@ export function interleave(commands, runs = 15, warmup = 2) {
       if (i >= warmup) times[k].push(t);
     });
   }
-  return times.map(median);
+  return times;
+}
+
+/**
+ * The median of the per-round ratios of a command to the anchor run in the same round: on a
+ * shared machine, load that comes and goes hits both sides of one round alike.
+ */
+export function pairedRatio(samples, anchor) {
+  return median(samples.map((t, i) => t / anchor[i]));
 }
 
 export function fmt(ms) {

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { interleave, fmt } from './lib.mjs';
+import { fmt, interleaveSamples, median, pairedRatio } from './lib.mjs';
 
 const bin = fileURLToPath(new URL('../bin/panelctl.js', import.meta.url));
 const against = process.argv.includes('--against') ? path.resolve(process.argv[process.argv.indexOf('--against') + 1]) : undefined;
@@ -35,13 +35,13 @@ const commands = [[node, '-e', '0']];
 for (const c of cases) for (const b of builds) commands.push({ argv: [node, b.bin, ...c.args], options: { env: { ...env, ...c.env } } });
 
 try {
-  const [bare, ...times] = interleave(commands, runs);
-  console.log(`startup (median of ${runs} interleaved runs, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)})`);
-  console.log(`  ${'node -e 0'.padEnd(62)} ${fmt(bare).padStart(9)}`);
+  const [bare, ...samples] = interleaveSamples(commands, runs);
+  console.log(`startup (${runs} interleaved rounds: median time, median of each round's ratio to node -e 0; ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)})`);
+  console.log(`  ${'node -e 0'.padEnd(62)} ${fmt(median(bare)).padStart(9)}`);
   cases.forEach((c, i) => {
     const cells = builds.map((b, k) => {
-      const t = times[i * builds.length + k];
-      return `${fmt(t).padStart(9)}  ratio ${(t / bare).toFixed(2)}x${builds.length > 1 ? ` (${b.label})` : ''}`;
+      const s = samples[i * builds.length + k];
+      return `${fmt(median(s)).padStart(9)}  ratio ${pairedRatio(s, bare).toFixed(2)}x${builds.length > 1 ? ` (${b.label})` : ''}`;
     });
     console.log(`  ${`panelctl ${c.name}`.padEnd(62)} ${cells.join('   ')}`);
   });
