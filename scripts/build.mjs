@@ -67,3 +67,5 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+// For `panelctl --version` alone, which bin/panelctl.js answers without loading the CLI.
+fs.writeFileSync(path.join(outdir, 'version.js'), `export const version = ${JSON.stringify(pkg.version)};\n`);

@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 describe('start-up', () => {
-  it('--version answers from the bundle alone, with the version inlined at build time', async () => {
+  it('--version answers from the bundle alone, with the version inlined at build time and no command tree', async () => {
     const loads = await loadsOf(['--version']);
     const pkg = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(loads.code).toBe(0);
@@ -54,6 +54,13 @@ describe('start-up', () => {
     const files = loads.files.filter((f) => f.startsWith('file:'));
     expect(files.filter((f) => !f.includes('/dist/bundle/cli/') && !f.endsWith('/bin/panelctl.js'))).toEqual([]);
     expect(HEAVY_BUILTINS.filter((m) => loads.builtins.has(m))).toEqual([]);
+    expect(loads.sources.filter((s) => s.startsWith('node_modules/commander/'))).toEqual([]);
+  });
+
+  it('--version among other flags is still commander\'s', async () => {
+    const result = await sandbox.run(['--no-color', '--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('--help loads no driver, prompt, spinner, YAML or schema library and none of the heavy built-ins', async () => {
