@@ -47,3 +47,17 @@ export function pairedRatio(samples, anchor) {
 export function fmt(ms) {
   return `${ms.toFixed(1)} ms`;
 }
+
+/**
+ * CPU time (user + system, ms) one run of a command takes, averaged over `runs` runs: measured
+ * with bash's `times` (children's CPU time). Less sensitive than wall time to a machine that
+ * others are using, since time spent waiting for a CPU is not counted.
+ */
+export function cpuPerRun(argv, env, runs = 15) {
+  const script = 'for ((i = 0; i < RUNS; i++)); do "$@" >/dev/null 2>&1 </dev/null; done; times';
+  const result = spawnSync('bash', ['-c', script, 'bash', ...argv], { env: { ...env, RUNS: String(runs) }, encoding: 'utf8' });
+  const children = result.stdout.trim().split('\n')[1] ?? '';
+  const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+  if (seconds.length !== 2) throw new Error(`could not read CPU times from bash: ${result.stdout} ${result.stderr}`);
+  return ((seconds[0] + seconds[1]) * 1000) / runs;
+}

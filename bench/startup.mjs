@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, interleaveSamples, median, pairedRatio } from './lib.mjs';
+import { cpuPerRun, fmt, interleaveSamples, median, pairedRatio } from './lib.mjs';
 
 const bin = fileURLToPath(new URL('../bin/panelctl.js', import.meta.url));
 const against = process.argv.includes('--against') ? path.resolve(process.argv[process.argv.indexOf('--against') + 1]) : undefined;
@@ -45,17 +45,20 @@ const cases = [
 const builds = [{ label: 'this build', bin }, ...(against ? [{ label: 'against', bin: against }] : [])];
 
 try {
-  console.log(`startup (${runs} interleaved rounds: median time, median of each round's ratio to node -e 0; ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)})`);
+  console.log(`startup: wall time (${runs} interleaved rounds: median, and the median of each round's ratio to node -e 0)`);
+  console.log(`and CPU time (user + system per run, averaged over ${runs} runs, and its ratio); ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`);
   for (const { label, env } of environments) {
     const commands = [{ argv: [node, '-e', '0'], options: { env } }];
     for (const c of cases) for (const b of builds) commands.push({ argv: [node, b.bin, ...c.args], options: { env: { ...env, ...c.env } } });
     const [bare, ...samples] = interleaveSamples(commands, runs);
+    const [bareCpu, ...cpu] = commands.map((c) => cpuPerRun(c.argv, c.options.env, runs));
     console.log(`${label}:`);
-    console.log(`  ${'node -e 0'.padEnd(62)} ${fmt(median(bare)).padStart(9)}`);
+    console.log(`  ${'node -e 0'.padEnd(62)} ${fmt(median(bare)).padStart(9)}           CPU ${fmt(bareCpu).padStart(8)}`);
     cases.forEach((c, i) => {
       const cells = builds.map((b, k) => {
         const s = samples[i * builds.length + k];
-        return `${fmt(median(s)).padStart(9)}  ratio ${pairedRatio(s, bare).toFixed(2)}x${builds.length > 1 ? ` (${b.label})` : ''}`;
+        const t = cpu[i * builds.length + k];
+        return `${fmt(median(s)).padStart(9)} ${pairedRatio(s, bare).toFixed(2)}x   CPU ${fmt(t).padStart(8)} ${(t / bareCpu).toFixed(2)}x${builds.length > 1 ? ` (${b.label})` : ''}`;
       });
       console.log(`  ${`panelctl ${c.name}`.padEnd(62)} ${cells.join('   ')}`);
     });
