@@ -3,15 +3,15 @@ import { driverNames } from '../../drivers/index.js';
 import { parseLink } from '../core/link.js';
 import { checkWebhookUrl } from '../station/url.js';
 import { refuseCredentialsInStationEnv } from '../station/env-check.js';
+import { PANEL_NAME, PANEL_NAME_RULE } from './panel-name.js';
 
 /** A secret reference: where to read a secret from. The inventory never holds a secret itself. */
 export const secretRefSchema = z
   .string()
   .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|prompt)$/, 'must be env:VARIABLE, file:PATH or prompt (a secret is never written in the inventory)');
 
-/** Panel names, in the inventory and ad hoc (`--panel NAME --link ...`): they end up in the audit, file names and terminals. */
-export const PANEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const PANEL_NAME_RULE = 'panel names are 1-64 letters, digits, . _ - (starting with a letter or digit)';
+/** Panel names (panel-name.ts, which needs no zod): re-exported for the code that takes them from here. */
+export { PANEL_NAME, PANEL_NAME_RULE };
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 

@@ -2,7 +2,8 @@ import { UsageError, ValidationError } from '../core/errors.js';
 import { parseLink, type Link } from '../core/link.js';
 import type { DriverOptions } from '../core/contract.js';
 import { driverNames } from '../../drivers/index.js';
-import { PANEL_NAME, PANEL_NAME_RULE, type InventoryFile, type PanelConfig, type StationConfig } from './schema.js';
+import type { InventoryFile, PanelConfig, StationConfig } from './schema.js';
+import { PANEL_NAME, PANEL_NAME_RULE } from './panel-name.js';
 import { demoPanelNames, isDemoPanel } from './demo.js';
 import { editDistance, nearness, typoBudget } from './fuzzy.js';
 
