@@ -10,8 +10,8 @@
 //
 // Three processes, so that each one's cost is its own: this one writes the inventory and the
 // plan; a panel process serves the fake panels (the bulk tests' panel model: real TCP on
-// loopback, one client at a time); an apply process runs the real engine (dist/: journal
-// fsyncs and audit log included) and reports its own time, CPU and peak RSS. On a machine
+// loopback, one client at a time); an apply process runs the real engine (dist/: per-panel
+// work locks, journal fsyncs and audit log included) and reports its own time, CPU and peak RSS. On a machine
 // with few cores the panels still compete with the apply for CPU: their CPU time is printed
 // too, so a figure far from the ideal can be told apart from a machine that was simply busy.
 import { spawn } from 'node:child_process';
@@ -73,8 +73,23 @@ if (process.argv[2] === '--apply') {
   const { readPlan } = await import(dist('bulk/plan.js'));
   const { applyPlan } = await import(dist('bulk/apply.js'));
   const { CodeBook } = await import(dist('bulk/codes.js'));
+  const { lockPanel } = await import(dist('operations/session.js'));
   const targets = allTargets(await loadInventory(args.inventory, true));
   const plan = await readPlan(args.plan, args.state);
+  // As openPanel does for a real driver: the panel's work lock is held from connecting to closing.
+  const access = {
+    describe: fake.access.describe,
+    async open(target, ctx) {
+      const lock = await lockPanel(target, ctx);
+      try {
+        const open = await fake.access.open(target, ctx);
+        return { ...open, close: () => open.close().finally(() => lock.release()) };
+      } catch (error) {
+        await lock.release();
+        throw error;
+      }
+    },
+  };
   const codes = { book: await CodeBook.load(args.codes) };
   const cpuBefore = cpuMs();
   const start = performance.now();
@@ -85,7 +100,7 @@ if (process.argv[2] === '--apply') {
     backoffMs: 50,
     maxBackoffMs: 1000,
     codes,
-    access: fake.access,
+    access,
   });
   const ms = performance.now() - start;
   const done = report.outcomes.filter((o) => o.status === 'done').length;
