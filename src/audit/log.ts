@@ -3,8 +3,9 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import lockfile from 'proper-lockfile';
 import { ExitCode, PanelctlError } from '../core/errors.js';
-import { appendPrivateLine, ensurePrivateDir, readPrivateStateFile, touchPrivateFile, writePrivateFile } from '../state/private-files.js';
+import { appendPrivateLine, readPrivateStateFile, touchPrivateFile, writePrivateFile } from '../state/private-files.js';
 import { loadStateKey, type StateKey } from '../state/state-key.js';
+import { coalesce } from '../core/coalesce.js';
 
 /**
  * The audit log: one JSON line per write attempt, each carrying the hash of the one before,
@@ -88,17 +89,18 @@ interface Pending {
 /** Records waiting to be written, per state dir: one lock and one fsync serve all that queued meanwhile. */
 const queues = new Map<string, { waiting: Pending[]; flushing: boolean }>();
 
-/** Appends one record. Safe across processes (a file lock) and within one (bulk writes many at once). */
 /**
  * Checks, before a write is sent to a panel, that its audit entry can be written afterwards: the
- * state dir private and the log not loosened. Otherwise the change would land unrecorded.
+ * state dir private (touchPrivateFile checks the log's directory), the log not loosened, the state
+ * key there. Otherwise the change would land unrecorded. Bulk asks for every step, 64 at a time:
+ * callers share checks (coalesce), each still getting one that began after it asked.
  */
-export async function prepareAudit(stateDir: string): Promise<void> {
-  const paths = auditPaths(stateDir);
-  await ensurePrivateDir(stateDir);
-  await touchPrivateFile(paths.log, 'audit log');
+export const prepareAudit: (stateDir: string) => Promise<void> = coalesce(async (stateDir) => {
+  await touchPrivateFile(auditPaths(stateDir).log, 'audit log');
   await loadStateKey(stateDir, { create: true });
-}
+});
+
+/** Appends one record. Safe across processes (a file lock) and within one (bulk writes many at once). */
 
 export function appendAudit(stateDir: string, record: AuditRecord): Promise<AuditEntry> {
   let queue = queues.get(stateDir);
@@ -126,7 +128,8 @@ async function flush(stateDir: string, queue: { waiting: Pending[]; flushing: bo
 
 async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<AuditEntry[]> {
   const paths = auditPaths(stateDir);
-  await prepareAudit(stateDir);
+  // The directory and the log as prepareAudit checks them; the key is read under the lock below.
+  await touchPrivateFile(paths.log, 'audit log');
   // The lock's mtime is refreshed while held; a writer killed with -9 leaves it stale after 4 s,
   // and the retries (about 8 s in all) outlast that, so the next writer waits instead of failing.
   const release = await lockfile.lock(paths.log, { retries: { retries: 40, minTimeout: 20, maxTimeout: 200 }, stale: 4_000 });
