@@ -49,10 +49,18 @@ export async function modbusFleet(count: number, options: { users?: number; late
   };
 }
 
-/** Writes the simulator carried out on one slot's registers (demo-modbus: slot 1 at 1000, 16 each). */
+/**
+ * Writes that took effect on one slot's registers (demo-modbus: slot 1 at 1000, 16 each). The
+ * profile stages user changes until 1 is written to its commit register (100), so a write to the
+ * slot that no commit followed before the slot was written again never took effect: a kill -9
+ * between the two leaves the old code in force, the resume proves the new one absent and writes
+ * it once. Counting that staged write would make the count depend on where the kill fell.
+ */
 export function writesToSlot(sim: ModbusSim, slot: number): number {
   const from = 1000 + (slot - 1) * 16;
-  return sim.stats.writeLog.filter((w) => w.address >= from && w.address < from + 16).length;
+  const log = sim.stats.writeLog;
+  const isSlot = (w: { address: number }) => w.address >= from && w.address < from + 16;
+  return log.filter((w, i) => isSlot(w) && log.slice(i + 1).find((later) => later.address === 100 || isSlot(later))?.address === 100).length;
 }
 
 export interface Running {
