@@ -1,8 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { encodeCode, slotAddress } from '../../drivers/modbus/layout.js';
 import { ensureBuilt } from './support/build.js';
-import { codesOut, journalLines, modbusFleet, startCli, until, writesToSlot, type ModbusFleet } from './support/modbus-fleet.js';
+import { codesOut, journalLines, modbusFleet, startCli, until, writesToSlot, type ModbusFleet, type ModbusSim } from './support/modbus-fleet.js';
 
 /**
  * Issue 13 items 3, 9 and 10, through the binary against real Modbus simulators: the journal,
@@ -163,12 +164,71 @@ describe('kill -9 of an apply', () => {
     const resumed = await fleet.sandbox.run(['bulk', 'apply', file, '--resume', '--codes-out', out]);
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
     const delivered = await codesOut(out);
+    // Committed writes: the kill may fall between a write and its commit (see the next test).
     for (const [name, sim] of fleet.sims) {
       for (const slot of [2, 3]) {
         expect(writesToSlot(sim, slot), `${name} slot ${slot}`).toBe(1);
         expect(delivered.get(`${name}#${slot}`)).toEqual({ code: sim.user(slot)?.code, status: 'applied' });
       }
     }
+  }, 120_000);
+});
+
+/** What a client's function 16 to a slot's code registers does: staged, until the commit register is written. */
+function stageCode(sim: ModbusSim, slot: number, digits: string): void {
+  const { users, wordOrder } = sim.profile;
+  const values = encodeCode(digits, users.code, wordOrder);
+  const pdu = Buffer.alloc(6 + values.length * 2);
+  pdu.writeUInt8(16, 0);
+  pdu.writeUInt16BE(slotAddress(users, slot) + users.code.offset, 1);
+  pdu.writeUInt16BE(values.length, 3);
+  pdu.writeUInt8(values.length * 2, 5);
+  values.forEach((v, i) => pdu.writeUInt16BE(v, 6 + i * 2));
+  expect(sim.execute(pdu)[0]).toBe(16);
+}
+
+function commit(sim: ModbusSim): void {
+  const apply = sim.profile.apply!;
+  expect(sim.execute(Buffer.from([6, apply.address >> 8, apply.address & 0xff, apply.value >> 8, apply.value & 0xff]))[0]).toBe(6);
+}
+
+describe('kill -9 between a Modbus write and its commit', () => {
+  // The crash point of the kill -9 test above when it falls between the function 16 and the commit
+  // register, set exactly: the journal says "started", the codes file holds the code as pending,
+  // and the device has it staged but not committed (slot 2) or committed (slot 3).
+  it('the staged write never reached the table: resume writes it once; a committed one is found and not written again', async () => {
+    fleet = await modbusFleet(1);
+    const { file, id } = await plan(fleet, 'panel,action,slot,code\nmb-0,set-code,2,generate\nmb-0,set-code,3,generate\n');
+    const steps = JSON.parse(await fs.readFile(file, 'utf8')).panels[0].steps as Array<{ id: string; slot: number; name?: string }>;
+    const saved: Record<number, string> = { 2: '613857', 3: '742915' };
+    const out = path.join(fleet.sandbox.dir, 'codes.csv');
+    await fs.writeFile(out, `panel,slot,name,code,status\n${steps.map((s) => `mb-0,${s.slot},${s.name ?? ''},${saved[s.slot]},pending`).join('\n')}\n`, { mode: 0o600 });
+    const dir = path.join(fleet.sandbox.stateDir, 'bulk', id);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const started = steps.map((s) => JSON.stringify({ time: new Date().toISOString(), step: s.id, panel: 'mb-0', event: 'started', slot: s.slot, action: 'set-code', attempt: 1, codesFile: out }));
+    await fs.writeFile(path.join(dir, 'journal.jsonl'), `${started.join('\n')}\n`, { mode: 0o600 });
+    const sim = fleet.sims.get('mb-0')!;
+    stageCode(sim, 3, saved[3]);
+    commit(sim);
+    stageCode(sim, 2, saved[2]); // the killed run's last write: its commit was never sent
+    const before = sim.user(2)?.code;
+    expect(before).not.toBe(saved[2]);
+    expect([writesToSlot(sim, 2), writesToSlot(sim, 3)]).toEqual([0, 1]);
+
+    const resumed = await fleet.sandbox.run(['bulk', 'apply', file, '--resume', '--codes-out', out, '-o', 'json']);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    // Slot 2 was sent twice (the killed run's staged write and the resume's) but reached the table once.
+    const sent = sim.stats.writeLog.filter((w) => w.address === slotAddress(sim.profile.users, 2) + sim.profile.users.code.offset).length;
+    expect(sent).toBe(2);
+    expect(writesToSlot(sim, 2)).toBe(1);
+    expect(writesToSlot(sim, 3)).toBe(1);
+    expect(JSON.parse(resumed.stdout).steps.map((s: { slot: number; how: string }) => [s.slot, s.how])).toEqual([
+      [2, 'written'],
+      [3, 'found on the panel'],
+    ]);
+    const delivered = await codesOut(out);
+    for (const slot of [2, 3]) expect(delivered.get(`mb-0#${slot}`)).toEqual({ code: sim.user(slot)?.code, status: 'applied' });
+    expect(sim.user(2)?.code).toBe(saved[2]);
   }, 120_000);
 });
 
