@@ -143,10 +143,14 @@ export async function openCodesOut(flags: CodeFlags): Promise<GeneratedCodes | u
   return file ? (await import('../bulk/codes.js')).GeneratedCodes.open(file, 'append') : undefined;
 }
 
-/** True when a failure proves the change did not land (refused by the panel, or never sent). */
+/** A connection that was never made (src/transport/tcp.ts): nothing can have been sent. */
+const NEVER_CONNECTED = new Set(['E_REFUSED', 'E_CONNECT']);
+
+/** True when a failure proves the change did not land (refused by the panel, never sent, never connected). */
 function provenNotLanded(error: unknown): boolean {
   if (!(error instanceof PanelctlError)) return false;
   if (error.code === 'E_UNCERTAIN') return false;
+  if (NEVER_CONNECTED.has(error.code)) return true;
   return error.exitCode === ExitCode.usage || error.exitCode === ExitCode.refused || error.exitCode === ExitCode.unsupported;
 }
 
@@ -162,6 +166,7 @@ export async function withSavedCode<T>(
   code: Secret,
   change: (beforeSend: () => Promise<void>) => Promise<T>,
   found: (result: T) => { slot: number; name?: string },
+  warn: (message: string) => void = () => undefined,
 ): Promise<T> {
   if (!codes) return change(async () => undefined);
   let line: Awaited<ReturnType<GeneratedCodes['record']>> | undefined;
@@ -175,7 +180,11 @@ export async function withSavedCode<T>(
   } catch (error) {
     if (line) {
       if (provenNotLanded(error)) codes.forget(line);
-      else codes.settle(line, 'unconfirmed');
+      else {
+        codes.settle(line, 'unconfirmed');
+        const slot = where.slot === undefined ? 'the slot the panel picked' : `slot ${where.slot}`;
+        warn(`the new code may be in force on ${where.panel} (${slot}): it is kept in ${codes.file} as "unconfirmed"; check it before drawing another`);
+      }
       await codes.finish().catch(() => undefined);
     } else {
       await codes.discard();

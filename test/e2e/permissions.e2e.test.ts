@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import net from 'node:net';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
 import { readCodesCsv } from '../support/codes-csv.js';
 
@@ -175,6 +176,27 @@ describe('files that hold codes', () => {
     const file = path.join(sandbox.dir, 'never-used.csv');
     await refusedBeforeSending(['users', 'add', '--panel', 'demo', '--slot', '999', '--name', 'Nobody', '--generate', '--codes-out', file], 999, /--slot: must be a slot this panel has/);
     await expect(fs.stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('keeps a code whose change may have landed as unconfirmed and says so; drops one never sent', async () => {
+    // A panel that accepts the connection and then says nothing: the change cannot be settled.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const file = path.join(sandbox.dir, 'in-doubt.csv');
+    try {
+      const lost = await sandbox.run(['users', 'set-code', '--link', `tcp://127.0.0.1:${port}`, '--driver', 'integra', '--secret-from', 'env:X', '--slot', '3', '--generate', '--codes-out', file, '--timeout', '1s'], { env: { X: '1234' } });
+      expect(lost.code, lost.stderr).toBe(4);
+      expect(lost.stderr).toMatch(/may be in force .* kept in .*in-doubt\.csv as "unconfirmed"/);
+      expect((await readCodesCsv(file)).map((r) => r[4])).toEqual(['unconfirmed']);
+    } finally {
+      silent.close();
+    }
+    // Port 1: connection refused, so nothing was sent and nothing is kept.
+    const refused = await sandbox.run(['users', 'set-code', '--link', 'tcp://127.0.0.1:1', '--driver', 'integra', '--secret-from', 'env:X', '--slot', '3', '--generate', '--codes-out', file], { env: { X: '1234' } });
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).not.toMatch(/unconfirmed/);
+    expect((await readCodesCsv(file)).map((r) => r[4])).toEqual(['unconfirmed']);
   });
 
   it('writes names as quoted CSV text a spreadsheet will not run as a formula', async () => {

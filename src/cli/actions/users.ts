@@ -81,7 +81,7 @@ export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
   // A generated code's home is opened and checked before anything is sent (issue 13).
   const codes = generated ? await openCodesOut(flags) : undefined;
   const user = await withSavedCode(codes, { panel: target.name, slot, name: flags.name }, code, (beforeSend) =>
-    addUser(target, cli.ctx, { slot, name: flags.name ?? '', code, partitions, type: flags.type, allowWeak: flags.allowWeak, beforeSend }), (u) => ({ slot: u.slot, name: u.name }));
+    addUser(target, cli.ctx, { slot, name: flags.name ?? '', code, partitions, type: flags.type, allowWeak: flags.allowWeak, beforeSend }), (u) => ({ slot: u.slot, name: u.name }), (m) => cli.out.warn(m));
   const revealed = generated && !codes;
   cli.out.result({ panel: target.name, action: 'users.add', verified: true, user: userJson(user), ...(revealed ? { generatedCode: code.reveal() } : {}), codesFile: codes?.file ?? null }, undefined, undefined);
   cli.out.say(`${cli.out.color.green('✓')} added ${user.name ? `"${user.name}" ` : ''}in slot ${user.slot} on ${target.name} (verified by reading it back)`);
@@ -136,7 +136,7 @@ export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
   const { code, generated } = await obtainNewCode(flags, cli, policy);
   slot ??= await slotOfUser(cli, target, who.user as string);
   const codes = generated ? await openCodesOut(flags) : undefined;
-  const user = await withSavedCode(codes, { panel: target.name, slot }, code, (beforeSend) => setCode(target, cli.ctx, { slot, code, allowWeak: flags.allowWeak, beforeSend, expectName: who.user }), (u) => ({ slot: u.slot, name: u.name }));
+  const user = await withSavedCode(codes, { panel: target.name, slot }, code, (beforeSend) => setCode(target, cli.ctx, { slot, code, allowWeak: flags.allowWeak, beforeSend, expectName: who.user }), (u) => ({ slot: u.slot, name: u.name }), (m) => cli.out.warn(m));
   const revealed = generated && !codes;
   cli.out.result({ panel: target.name, action: 'users.set-code', verified: true, user: userJson(user), ...(revealed ? { generatedCode: code.reveal() } : {}), codesFile: codes?.file ?? null }, undefined, undefined);
   cli.out.say(`${cli.out.color.green('✓')} changed the code of slot ${slot}${user.name ? ` ("${user.name}")` : ''} on ${target.name} (verified)`);
