@@ -8,14 +8,32 @@ export interface FrameDecoder<F> {
 
 interface Waiter<F> {
   accept: (frame: F) => boolean;
+  keepOthers: boolean;
+  /** Frames that arrived during this wait and were not the one wanted. */
+  unrelated: number;
   resolve: (frame: F) => void;
   reject: (error: Error) => void;
 }
 
 /**
+ * Bounds on what a peer can make the channel hold or wade through (issue 14: a flood of valid,
+ * unrelated frames once queued 350 MB in 2 s). Counted in frames, never in time.
+ */
+export interface ChannelLimits {
+  /** Frames kept for later while nobody waits (the oldest go first beyond this). */
+  maxQueued: number;
+  /** Frames that are not the one wanted, in one wait, before the wait fails as a flood. */
+  maxUnrelated: number;
+}
+
+export const DEFAULT_LIMITS: ChannelLimits = { maxQueued: 256, maxUnrelated: 1024 };
+
+/**
  * A framed conversation over a ByteStream: decoded frames queue in an inbox, and the driver
  * asks for the next frame it wants, with a timeout. `request` keeps one command in flight at
  * a time (INTEGRA and the DSC keypad both demand it). Losing the stream fails whoever waits.
+ * Memory is bounded whatever the peer sends: the inbox keeps at most `maxQueued` frames, and a
+ * wait that sees more than `maxUnrelated` frames it did not ask for fails with a protocol error.
  */
 export class FrameChannel<F> {
   private readonly inbox: F[] = [];
@@ -23,12 +41,17 @@ export class FrameChannel<F> {
   private lost?: Error;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly detach: Array<() => void> = [];
+  private readonly limits: ChannelLimits;
+  /** Frames dropped from a full inbox (the oldest first) since the channel opened. */
+  overflowed = 0;
 
   constructor(
     readonly stream: ByteStream,
     private readonly decoder: FrameDecoder<F>,
     private readonly peerName = 'panel',
+    limits: Partial<ChannelLimits> = {},
   ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.detach.push(stream.onData((chunk) => this.receive(chunk)));
     this.detach.push(
       stream.onClose((error) => {
@@ -53,14 +76,38 @@ export class FrameChannel<F> {
       return;
     }
     for (const frame of frames) {
-      if (this.waiter && this.waiter.accept(frame)) {
-        const { resolve } = this.waiter;
+      const waiter = this.waiter;
+      if (waiter && waiter.accept(frame)) {
         this.waiter = undefined;
-        resolve(frame);
-      } else {
-        this.inbox.push(frame);
+        waiter.resolve(frame);
+        continue;
+      }
+      if (waiter && ++waiter.unrelated > this.limits.maxUnrelated) {
+        this.waiter = undefined;
+        this.inbox.length = 0;
+        waiter.reject(this.floodError(waiter.unrelated));
+        continue;
+      }
+      // A waiter that keeps no others would throw this frame away anyway: drop it now.
+      if (waiter && !waiter.keepOthers) continue;
+      this.inbox.push(frame);
+      if (this.inbox.length > this.limits.maxQueued) {
+        this.inbox.shift();
+        this.overflowed++;
       }
     }
+  }
+
+  private floodError(count: number): ProtocolError {
+    return new ProtocolError(`the ${this.peerName} sent ${count} frames nobody asked for while panelctl waited for one answer (a flood); gave up`, {
+      code: 'E_FLOOD',
+      hint: 'another program or device is talking on this link, or the peer is not the panel it should be; check what is connected',
+    });
+  }
+
+  /** Frames held for later (never more than maxQueued). */
+  get queued(): number {
+    return this.inbox.length;
   }
 
   /** Frames that arrived and nobody asked for yet (DSC sends many unsolicited ones). */
@@ -102,6 +149,8 @@ export class FrameChannel<F> {
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.waiter = {
         accept,
+        keepOthers,
+        unrelated: 0,
         resolve: (frame) => {
           finish();
           resolve(frame);
