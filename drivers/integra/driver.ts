@@ -26,6 +26,7 @@ import {
   Rights,
   SERVICE,
   USER_TYPES,
+  answerProblem,
   decodeBitmap,
   decodeSelfInfo,
   decodeUserRecord,
@@ -33,6 +34,7 @@ import {
   encodeUserWrite,
   formatVersion,
   hasRight,
+  hex2,
   typeName,
   typeNumber,
   type SelfInfo,
@@ -109,9 +111,23 @@ function traceText(cmd: number, data: Uint8Array, direction: 'tx' | 'rx'): strin
     for (let i = 0; i < 8; i++) masked.add(i); // the requester's code (4 or 8 bytes; always sent as 8)
     if (cmd === Cmd.createUser || cmd === Cmd.changeUser) for (let i = 9; i < 13; i++) masked.add(i); // the new code
   }
+  if (direction === 'rx' && cmd === Cmd.readSelf) masked.add(1).add(2); // the user's telephone code (page 13)
   const hex = [...data].map((b, i) => (masked.has(i) ? '**' : b.toString(16).padStart(2, '0')));
   return `${cmd.toString(16).padStart(2, '0')} ${hex.join(' ')}`.trim();
 }
+
+/** A frame that is not a valid answer is traced by command and length only: it may be our own request. */
+function withheldText(cmd: number, data: Uint8Array, why: string): string {
+  return `${cmd.toString(16).padStart(2, '0')} [${data.length} data bytes not shown: ${why}]`;
+}
+
+const ECHO_HINT =
+  'the link sends back what panelctl sends: a loopback plug, a converter or modem with local echo on, or a port that is not the INT-RS/ETHM-1; an INTEGRA never repeats a request. Check the wiring and the converter settings';
+
+function echoError(cmd: number): ProtocolError {
+  return new ProtocolError(`panelctl's own request 0x${hex2(cmd)} came back instead of an answer: the line echoes`, { code: 'E_ECHO', hint: ECHO_HINT });
+}
+
 
 class IntegraSession implements PanelSession {
   private self?: SelfInfo;
@@ -127,8 +143,12 @@ class IntegraSession implements PanelSession {
     private readonly encrypted?: EncryptedLink,
   ) {}
 
-  /** One command, one answer (page 19: wait for the answer before sending the next). */
-  private async command(cmd: number, data: Uint8Array, answer: 'data' | 'result', timeoutMs = this.options.timeoutMs): Promise<Buffer> {
+  /**
+   * One command, one answer (page 19: wait for the answer before sending the next). The answer
+   * must be one: the command byte asked or 0xEF, the length of the spec's layout, never our own
+   * request echoed (E_ECHO, exit 5); `check` looks at the fields (the user number asked...).
+   */
+  private async command(cmd: number, data: Uint8Array, answer: 'data' | 'result', timeoutMs = this.options.timeoutMs, check?: (data: Buffer) => string | undefined): Promise<Buffer> {
     this.options.trace?.('tx', traceText(cmd, data, 'tx'));
     const droppedBefore = this.decoder.dropped;
     let frame: IntegraFrame;
@@ -141,6 +161,7 @@ class IntegraSession implements PanelSession {
       if (this.decoder.busySeen) throw new UnreachableError('E_BUSY', BUSY_MESSAGE);
       const link = this.encrypted;
       if (link && error instanceof UnreachableError && error.code === 'E_TIMEOUT') {
+        if (link.echoed > 0) throw echoError(cmd); // our own PDUs came back: not a wrong key
         if (link.rejected > 0) {
           throw new ProtocolError('the panel\'s answers could not be decrypted: the integration key is wrong', { code: 'E_WRONG_KEY', hint: 'check the integration key configured in the ETHM-1 Plus (DLOADX: ETHM-1 module settings)' });
         }
@@ -165,6 +186,18 @@ class IntegraSession implements PanelSession {
       throw error;
     }
     if (frame.kind === 'busy') throw new UnreachableError('E_BUSY', BUSY_MESSAGE);
+    const problem = answerProblem(cmd, data, frame) ?? (frame.cmd === cmd ? check?.(frame.data) : undefined);
+    if (problem === 'echo') {
+      this.options.trace?.('rx', withheldText(frame.cmd, frame.data, 'our own request, echoed'));
+      throw echoError(cmd);
+    }
+    if (problem) {
+      this.options.trace?.('rx', withheldText(frame.cmd, frame.data, 'not a valid answer'));
+      throw new ProtocolError(`the panel's answer to command 0x${hex2(cmd)} is not one: ${problem}`, {
+        code: 'E_BAD_ANSWER',
+        hint: 'the device on this link may not be an INTEGRA module, or another program is talking on the line',
+      });
+    }
     this.answered = true;
     this.options.trace?.('rx', traceText(frame.cmd, frame.data, 'rx'));
     if (frame.cmd === Cmd.result) {
@@ -206,14 +239,16 @@ class IntegraSession implements PanelSession {
   }
 
   private async whoAmI(): Promise<SelfInfo> {
-    this.self ??= decodeSelfInfo(await this.command(Cmd.readSelf, this.requester, 'data'));
+    this.self ??= decodeSelfInfo(await this.command(Cmd.readSelf, this.requester, 'data', undefined, selfNumberProblem));
     return this.self;
   }
 
   private async lists(): Promise<{ existing: Set<number>; editable: Set<number> }> {
     if (!this.userLists) {
       const self = await this.whoAmI();
-      const data = await this.command(Cmd.readUserList, this.withRequester([self.number]), 'data');
+      const data = await this.command(Cmd.readUserList, this.withRequester([self.number]), 'data', undefined, (d) =>
+        d[0] === self.number ? undefined : `it lists the users of ${d[0]}, not of ${self.number} as asked`,
+      );
       this.userLists = { existing: new Set(decodeBitmap(data.subarray(1, 31))), editable: new Set(decodeBitmap(data.subarray(31, 61))) };
     }
     return this.userLists;
@@ -235,7 +270,9 @@ class IntegraSession implements PanelSession {
 
   private async readRecord(slot: number): Promise<UserRecord | undefined> {
     try {
-      return decodeUserRecord(await this.command(Cmd.readUser, this.withRequester([slot]), 'data'));
+      return decodeUserRecord(
+        await this.command(Cmd.readUser, this.withRequester([slot]), 'data', undefined, (d) => (d[0] === slot ? undefined : `it describes user ${d[0]}, not user ${slot} as asked`)),
+      );
     } catch (error) {
       if (error instanceof PanelRefusedError && error.code === 'E_NO_SUCH_USER') return undefined;
       throw error;
@@ -335,7 +372,7 @@ class IntegraSession implements PanelSession {
     const asCode = encodeRequesterCode(code.reveal(), prefix);
     try {
       if (hasRight(record.rights, Rights.guardx)) {
-        const owner = decodeSelfInfo(await this.command(Cmd.readSelf, asCode, 'data'));
+        const owner = decodeSelfInfo(await this.command(Cmd.readSelf, asCode, 'data', undefined, selfNumberProblem));
         if (owner.number !== slot) throw new VerificationError(`the new code belongs to slot ${owner.number}, not ${slot}`);
         return true;
       }
@@ -351,6 +388,12 @@ class IntegraSession implements PanelSession {
   async close(): Promise<void> {
     await this.channel.close();
   }
+}
+
+/** Page 13: 0xE0 names a user 1..240, a master 241..248 or the service user 255. */
+function selfNumberProblem(data: Buffer): string | undefined {
+  const n = data[0];
+  return (n >= 1 && n <= LAST_MASTER) || n === SERVICE ? undefined : `user number ${n} is none the panel has (1..248, 255)`;
 }
 
 function checkName(name: string): void {
@@ -401,6 +444,8 @@ export const driver: PanelDriver = {
     try {
       const frame = await channel.request(encodeFrame(Cmd.integraVersion), (f) => f.kind === 'busy' || f.cmd === Cmd.integraVersion, options);
       if (frame.kind === 'busy') return { driver: 'integra', model: `INTEGRA (${BUSY_MESSAGE})` };
+      // Our own 0x7E echoed, or a 0x7E of the wrong length, is not an INTEGRA answering.
+      if (answerProblem(Cmd.integraVersion, new Uint8Array(), frame)) return undefined;
       return { driver: 'integra', model: MODELS[frame.data[0]] ?? `INTEGRA (type ${frame.data[0]})`, firmware: formatVersion(frame.data.subarray(1, 12).toString('latin1')) };
     } catch {
       return decoder.busySeen ? { driver: 'integra', model: `INTEGRA (${BUSY_MESSAGE})` } : undefined;

@@ -67,6 +67,8 @@ export interface EncryptedLink extends ByteStream {
   /** PDUs received that did not decrypt to a header we expect: a sign of a wrong key. */
   readonly rejected: number;
   readonly accepted: number;
+  /** PDUs received that are byte for byte the last one sent: the line echoes. */
+  readonly echoed: number;
 }
 
 /**
@@ -82,6 +84,8 @@ export function encryptedLink(stream: ByteStream, integrationKey: string, role: 
   let pending = Buffer.alloc(0);
   let rejected = 0;
   let accepted = 0;
+  let echoed = 0;
+  let lastSent: Buffer | undefined;
   const listeners = new Set<(chunk: Buffer) => void>();
 
   stream.onData((chunk) => {
@@ -96,6 +100,11 @@ export function encryptedLink(stream: ByteStream, integrationKey: string, role: 
       const length = pending[0];
       const pdu = pending.subarray(1, 1 + length);
       pending = pending.subarray(1 + length);
+      if (lastSent && lastSent.length === 1 + length && lastSent[0] === length && lastSent.subarray(1).equals(pdu)) {
+        echoed++;
+        rejected++;
+        continue;
+      }
       if (length < BLOCK) {
         rejected++;
         continue;
@@ -126,6 +135,9 @@ export function encryptedLink(stream: ByteStream, integrationKey: string, role: 
     get accepted() {
       return accepted;
     },
+    get echoed() {
+      return echoed;
+    },
     onClose: (listener) => stream.onClose(listener),
     close: () => stream.close(),
     onData(listener) {
@@ -137,7 +149,8 @@ export function encryptedLink(stream: ByteStream, integrationKey: string, role: 
       counter = (counter + 1) & 0xffff;
       const encrypted = encryptPdu(key, Buffer.concat([header, Buffer.from(frame)]));
       if (encrypted.length > 255) throw new RangeError('frame too long for one encrypted PDU');
-      await stream.write(Buffer.concat([Buffer.from([encrypted.length]), encrypted]));
+      lastSent = Buffer.concat([Buffer.from([encrypted.length]), encrypted]);
+      await stream.write(lastSent);
     },
   };
 }

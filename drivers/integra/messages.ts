@@ -204,6 +204,38 @@ export function decodeUserWrite(data: Uint8Array, withObject: boolean): UserWrit
   };
 }
 
+/**
+ * How many data bytes (after the command byte) each answer the driver asks for carries: 0x7C
+ * "0x7C + 12 bytes" and 0x7E "0x7E + 14 bytes" (page 4), 0xE0 30 bytes and 0xE1 29 bytes with the
+ * command byte (pages 13-14), 0xE2 62 (page 14), 0xEF one result byte (page 19). An answer of any
+ * other length is not the answer to the question asked.
+ */
+export const ANSWER_LENGTH: Readonly<Record<number, number>> = {
+  [Cmd.moduleVersion]: 12,
+  [Cmd.integraVersion]: 14,
+  [Cmd.readSelf]: 29,
+  [Cmd.readUser]: USER_RECORD_LENGTH,
+  [Cmd.readUserList]: 61,
+  [Cmd.result]: 1,
+};
+
+/**
+ * Why `frame` is not the answer to command `cmd` with `data`, or undefined if it is one: our own
+ * request echoed, or a length the spec's layout for that answer does not have (pages 4, 13-14, 19).
+ */
+export function answerProblem(cmd: number, data: Uint8Array, frame: { cmd: number; data: Uint8Array }): 'echo' | string | undefined {
+  if (frame.cmd === cmd && Buffer.compare(Buffer.from(frame.data), Buffer.from(data)) === 0) return 'echo';
+  const expected = ANSWER_LENGTH[frame.cmd];
+  if (expected !== undefined && frame.data.length !== expected) {
+    return `the answer to 0x${hex2(cmd)} had ${frame.data.length} data bytes where the spec's 0x${hex2(frame.cmd)} layout has ${expected}`;
+  }
+  return undefined;
+}
+
+export function hex2(n: number): string {
+  return n.toString(16).padStart(2, '0').toUpperCase();
+}
+
 /** Page 19: the 0xEF result codes. */
 export const RESULT_TEXT: Record<number, string> = {
   0x00: 'ok',

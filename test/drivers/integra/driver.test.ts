@@ -337,3 +337,78 @@ describe('INTEGRA probe', () => {
     expect(await driver.probe!(stream, { timeoutMs: 300 })).toBeUndefined();
   });
 });
+
+describe('INTEGRA answers that are not the answer to the question asked (issue 14 item 2)', () => {
+  /** A panel that answers every frame through `reply` (the frame's cmd and data in, raw bytes out). */
+  async function scripted(reply: (cmd: number, data: Buffer) => Buffer | undefined): Promise<TcpServerHandle> {
+    const server = await serveTcp('127.0.0.1', 0, (stream) => {
+      const decoder = new IntegraDecoder();
+      stream.onData((chunk) => {
+        for (const frame of decoder.push(chunk)) {
+          const bytes = frame.kind === 'frame' ? reply(frame.cmd, frame.data) : undefined;
+          if (bytes) void stream.write(bytes);
+        }
+      });
+    });
+    cleanups.push(() => server.close());
+    return server;
+  }
+
+  it('our own request echoed back is E_ECHO (exit 5) with a hint, for every command', async () => {
+    const server = await scripted((cmd, data) => encodeFrame(cmd, data));
+    const session = await open(server.port, '73918264');
+    for (const attempt of [() => session.info(), () => session.listUsers(), () => session.readUser(5), () => session.deleteUser(5)]) {
+      const error = await failure(attempt());
+      expect(error).toMatchObject({ code: 'E_ECHO', exitCode: 5 });
+      expect(error.hint).toMatch(/echo/);
+    }
+  });
+
+  it('a 0xE1 answer of the wrong length, or about another user, is E_BAD_ANSWER; nothing is made of it', async () => {
+    const { sim } = await panel();
+    const record = sim.answer(0xe1, Buffer.concat([Buffer.from('1111ffffffffffff', 'hex'), Buffer.from([1])]))!;
+    let variant: 'short' | 'other-user' = 'short';
+    const server = await scripted((cmd, data) => {
+      if (cmd !== 0xe1) return undefined;
+      const body = Buffer.from(record.subarray(1));
+      if (variant === 'short') return encodeFrame(0xe1, body.subarray(0, 20));
+      body[0] = data[data.length - 1] + 1;
+      return encodeFrame(0xe1, body);
+    });
+    const session = await open(server.port);
+    expect(await failure(session.readUser(1))).toMatchObject({ code: 'E_BAD_ANSWER', exitCode: 5 });
+    variant = 'other-user';
+    const error = await failure(session.readUser(1));
+    expect(error).toMatchObject({ code: 'E_BAD_ANSWER', exitCode: 5 });
+    expect(error.message).toContain('not user 1');
+  });
+
+  it('a 0x7E answer without its 14 bytes is not a panel model ("type undefined" before)', async () => {
+    const server = await scripted((cmd) => (cmd === 0x7e ? encodeFrame(0x7e, [3]) : undefined));
+    const session = await open(server.port);
+    expect(await failure(session.info())).toMatchObject({ code: 'E_BAD_ANSWER', exitCode: 5 });
+  });
+
+  it('--debug shows an echoed request by command and length only, never its code bytes', async () => {
+    const server = await scripted((cmd, data) => encodeFrame(cmd, data));
+    const lines: string[] = [];
+    const session = await open(server.port, '73918264', { trace: (direction, text) => lines.push(`${direction} ${text}`) });
+    await failure(session.listUsers());
+    expect(lines.join('\n')).not.toMatch(/73 91|82 64/);
+    expect(lines.find((l) => l.startsWith('rx'))).toMatch(/not shown/);
+  });
+
+  it('probe does not take an echo for an INTEGRA', async () => {
+    const server = await scripted((cmd, data) => encodeFrame(cmd, data));
+    const stream = await connectTcp('127.0.0.1', server.port, { timeoutMs: 3000 });
+    cleanups.push(() => stream.close());
+    expect(await driver.probe!(stream, { timeoutMs: 1000 })).toBeUndefined();
+  });
+
+  it('an ETHM-1 Plus link that echoes the encrypted PDUs is E_ECHO, not "wrong key"', async () => {
+    const server = await serveTcp('127.0.0.1', 0, (stream) => stream.onData((chunk) => void stream.write(chunk)));
+    cleanups.push(() => server.close());
+    const session = await open(server.port, '73918264', { secrets: { code: new Secret('73918264'), integrationKey: new Secret('Vq7#ETHMplus') }, timeoutMs: 300 });
+    expect(await failure(session.info())).toMatchObject({ code: 'E_ECHO', exitCode: 5 });
+  });
+});
