@@ -1,5 +1,5 @@
 import { NotSupportedError, PanelRefusedError, ProtocolError, UnreachableError, WrongCredentialError, type PanelctlError } from '../../src/core/errors.js';
-import { FrameChannel } from '../../src/transport/channel.js';
+import { FrameChannel, formatMs } from '../../src/transport/channel.js';
 import { DscDecoder, encodeMessage, type DscFrame, type DscMessage } from './codec.js';
 import { Cmd, LED_NUMBERS, SYSTEM_ERRORS, decodeLcd, splitKeys } from './messages.js';
 import { pad, readDisplay, type Display } from './screens.js';
@@ -24,6 +24,17 @@ export interface KeypadOptions {
 export function maskDigits(text: string): string {
   return text.replace(/\d{3,}/g, (run) => '*'.repeat(run.length));
 }
+
+/** Frames one wait may read before the panel counts as flooding the line (a real one sends a handful). */
+export const MAX_FRAMES_PER_WAIT = 1000;
+
+/** Commands 000..499 go from a client to the module; the module and panel send 500 and up (IT-100 guide, TPI). */
+export function isClientCommand(command: string): boolean {
+  return Number(command) < 500;
+}
+
+const ECHO_HINT =
+  'the link sends back what panelctl sends: a loopback plug, a serial-to-TCP converter or modem with local echo on, or a port that is not the IT-100/Envisalink. Check the wiring and the converter settings';
 
 export class Keypad {
   readonly lines: [string, string] = [pad(''), pad('')];
@@ -53,10 +64,28 @@ export class Keypad {
     return maskDigits(`${this.lines[0].trim()} / ${this.lines[1].trim()}`);
   }
 
-  private async nextFrame(deadline: number, useSignal: boolean): Promise<DscMessage> {
-    for (;;) {
+  /** The next frame before `deadline`; `waitMs` is the whole wait, for the timeout message. */
+  private async nextFrame(deadline: number, useSignal: boolean, waitMs: number): Promise<DscMessage> {
+    for (let corrupted = 0; ; corrupted++) {
+      if (corrupted > MAX_FRAMES_PER_WAIT) {
+        throw new ProtocolError(`the panel sent ${MAX_FRAMES_PER_WAIT} messages with bad checksums in a row`, { code: 'E_FLOOD', hint: 'the line is noisy or the baud rate is wrong' });
+      }
       const timeoutMs = Math.max(1, deadline - Date.now());
-      const frame = await this.channel.next(() => true, { timeoutMs, signal: useSignal ? this.options.signal : undefined }, true);
+      let frame: DscFrame;
+      try {
+        frame = await this.channel.next(() => true, { timeoutMs, signal: useSignal ? this.options.signal : undefined }, true);
+      } catch (error) {
+        // The channel only saw the last slice of the wait; say how long the panel really had.
+        if (error instanceof UnreachableError && error.code === 'E_TIMEOUT') {
+          throw new UnreachableError('E_TIMEOUT', `no answer from the panel within ${formatMs(waitMs)} (${this.channel.stream.description})`, { hint: error.hint, cause: error });
+        }
+        throw error;
+      }
+      if (isClientCommand(frame.command)) {
+        // Our own command (a 200 with the code, 005 with the password, keys) coming back: never show its data.
+        this.options.trace?.('rx', `${frame.command} [data not shown: a client command came back]`);
+        throw new ProtocolError(`command ${frame.command}, which only a client sends, came back from the link: the line echoes`, { code: 'E_ECHO', hint: ECHO_HINT });
+      }
       if (frame.kind === 'message') {
         this.observe(frame);
         return frame;
@@ -98,9 +127,16 @@ export class Keypad {
         if (picked !== undefined) return picked;
       }
     }
-    const deadline = Date.now() + (options.timeoutMs ?? this.options.timeoutMs);
-    for (;;) {
-      const frame = await this.nextFrame(deadline, options.useSignal ?? true);
+    const waitMs = options.timeoutMs ?? this.options.timeoutMs;
+    const deadline = Date.now() + waitMs;
+    for (let read = 1; ; read++) {
+      if (read > MAX_FRAMES_PER_WAIT) {
+        throw new ProtocolError(`the panel sent ${MAX_FRAMES_PER_WAIT} messages without the one panelctl waits for (a flood); gave up`, {
+          code: 'E_FLOOD',
+          hint: 'another program or device is talking on this link, or the peer is not the panel it should be; check what is connected',
+        });
+      }
+      const frame = await this.nextFrame(deadline, options.useSignal ?? true, waitMs);
       const picked = pick(frame);
       if (picked !== undefined) return picked;
       if (options.ignore?.includes(frame.command)) continue;

@@ -263,3 +263,87 @@ describe('DSC driver, IT-100 framing (070 key + key break, no login)', () => {
     await stream.close();
   });
 });
+
+describe('DSC on hostile links (issue 14 items 2, 12, 14)', () => {
+  /** A fake module on a real port: `onLine` gets each line panelctl sends and the socket to answer on. */
+  async function hostile(
+    onConnect: (write: (bytes: Buffer | string) => void) => void,
+    onLine: (line: string, write: (bytes: Buffer | string) => void, flood: (bytes: Buffer) => void) => void,
+  ): Promise<Rig> {
+    const { serveTcp } = await import('../../../src/transport/tcp.js');
+    const server = await serveTcp('127.0.0.1', 0, (stream) => {
+      const write = (bytes: Buffer | string) => void stream.write(Buffer.from(bytes)).catch(() => undefined);
+      const flood = async (bytes: Buffer) => {
+        // Stop at the first failed write: a socket ended by the peer fails every write at once.
+        while (!stream.closed && (await stream.write(bytes).then(() => true, () => false)));
+      };
+      let text = '';
+      stream.onData((chunk) => {
+        text += chunk.toString('latin1');
+        const lines = text.split('\r\n');
+        text = lines.pop() ?? '';
+        for (const line of lines) onLine(line, write, (bytes) => void flood(bytes));
+      });
+      onConnect(write);
+    });
+    const r = { sim: undefined as unknown as DscSimulator, port: server.port, close: () => server.close() };
+    rigs.push(r);
+    return r;
+  }
+
+  it('an IT-100 line that echoes: our own 058 coming back is E_ECHO (exit 5), with a hint', async () => {
+    const r = await hostile(() => undefined, (line, write) => write(`${line}\r\n`));
+    const error = await open(r, { options: { module: 'it100' } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'E_ECHO', exitCode: 5 });
+    expect((error as Error & { hint: string }).hint).toMatch(/echo/);
+  });
+
+  it('an Envisalink that asks for the password and then echoes: E_ECHO, and the echoed password is never traced', async () => {
+    const { encodeMessage } = await import('../../../drivers/dsc/codec.js');
+    const r = await hostile((write) => write(encodeMessage('505', '3')), (line, write) => write(`${line}\r\n`));
+    const lines: string[] = [];
+    const error = await open(r, { trace: (d, t) => lines.push(`${d} ${t}`) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'E_ECHO', exitCode: 5 });
+    expect(lines.join('\n')).not.toContain(TPI);
+    expect(lines.find((l) => l.startsWith('rx 005'))).toMatch(/not shown/);
+  });
+
+  it('a flood of valid messages that never acknowledge is E_FLOOD (exit 5), long before the timeout', async () => {
+    const { encodeMessage } = await import('../../../drivers/dsc/codec.js');
+    const burst = Buffer.concat(Array(600).fill(encodeMessage('510', '81')));
+    const r = await hostile(() => undefined, (_line, _write, flood) => flood(burst));
+    const error = await driver
+      .open({ link: { kind: 'tcp', host: '127.0.0.1', port: r.port, url: '' }, secrets: { code: new Secret(MASTER) }, options: { module: 'it100' }, timeoutMs: 60_000 })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toMatchObject({ code: 'E_FLOOD', exitCode: 5 });
+  });
+
+  it('a timeout names the whole wait, not the last slice of it ("within 1 ms" before)', async () => {
+    const { encodeMessage } = await import('../../../drivers/dsc/codec.js');
+    // A panel that chatters (LED updates) but never acknowledges: the wait is cut into many slices.
+    const r = await hostile(
+      (write) => {
+        const timer = setInterval(() => write(encodeMessage('510', '81')), 25);
+        rigs.push({ sim: undefined as unknown as DscSimulator, port: 0, close: async () => clearInterval(timer) });
+      },
+      () => undefined,
+    );
+    const error = await driver
+      .open({ link: { kind: 'tcp', host: '127.0.0.1', port: r.port, url: '' }, secrets: { code: new Secret(MASTER) }, options: { module: 'it100' }, timeoutMs: 1000 })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toMatchObject({ code: 'E_TIMEOUT', exitCode: 4 });
+    expect((error as Error).message).toContain('within 1 s');
+  });
+});
