@@ -6,6 +6,8 @@ import type { ByteStream } from '../../src/transport/types.js';
 import { MbapDecoder, encodeMbap } from './mbap.js';
 import { EXCEPTIONS, FUNCTION_NAMES } from './pdu.js';
 import { RtuDecoder, encodeRtu } from './rtu.js';
+import { EchoFilter } from './echo.js';
+import { maskedPduHex } from './trace.js';
 
 /**
  * The Modbus client: modbus-serial builds requests and parses answers, running over a
@@ -41,7 +43,17 @@ interface Pending {
   count: number;
   purpose: string;
   transactionId?: number;
+  /** Frames during this request that were not its answer (a flood past MAX_UNRELATED fails it). */
+  unrelated: number;
+  /** Exact copies of this request skipped on an echoing RTU line. */
+  echoes: number;
 }
+
+/** Frames that are not the answer, in one request, before the request fails as a flood. */
+export const MAX_UNRELATED = 1024;
+
+/** Functions whose normal reply is a copy of the request (spec 6.5, 6.6): a copy proves nothing by itself. */
+const ECHO_REPLY_FUNCTIONS = new Set([5, 6]);
 
 /** Silence that ends a partial RTU frame (well above 3.5 characters at 9600 baud, and timer jitter). */
 const RTU_IDLE_MS = 20;
@@ -58,8 +70,13 @@ class StreamPort extends EventEmitter {
   lastRxAt = 0;
   foreignUnits = new Set<number>();
   writeError?: Error;
+  /** The bytes of the request in flight as sent, to recognise an exact echo of it. */
+  private sent?: Buffer;
+  /** Whether this RTU line has been seen to echo our requests (then copies of 5/6 requests are skipped too). */
+  lineEchoes = false;
   private readonly rtu?: RtuDecoder;
   private readonly mbap?: MbapDecoder;
+  private readonly echo = new EchoFilter();
   private idleTimer?: NodeJS.Timeout;
 
   constructor(
@@ -106,8 +123,11 @@ class StreamPort extends EventEmitter {
     } else {
       this.rtu!.reset(); // anything heard before our request is not its answer
       bytes = adu;
+      // A copy of a 5/6 request is also its normal reply: strip one only once the line has shown it echoes.
+      if (!ECHO_REPLY_FUNCTIONS.has(pdu[0]) || this.lineEchoes) this.echo.expect(bytes);
     }
-    this.options.trace?.('tx', this.traceText(unit, pdu, 'tx'));
+    this.sent = bytes;
+    this.options.trace?.('tx', this.traceText(unit, pdu));
     this.stream.write(bytes).catch((error: Error) => {
       this.writeError = error;
       this.emit('write-error', error);
@@ -120,48 +140,68 @@ class StreamPort extends EventEmitter {
       for (const frame of this.mbap.push(chunk)) this.deliver(frame.unit, frame.pdu, frame.transactionId);
       return;
     }
-    for (const frame of this.rtu!.push(chunk)) this.deliver(frame.unit, frame.pdu);
+    const { pass, echoed } = this.echo.filter(chunk);
+    if (echoed) this.skipEcho();
+    for (const frame of this.rtu!.push(pass)) this.deliver(frame.unit, frame.pdu);
     clearTimeout(this.idleTimer);
-    if (this.rtu!.held > 0) {
+    if (this.rtu!.held > 0 || this.echo.held > 0) {
       this.idleTimer = setTimeout(() => {
+        for (const frame of this.rtu!.push(this.echo.flush())) this.deliver(frame.unit, frame.pdu);
         for (const frame of this.rtu!.idle()) this.deliver(frame.unit, frame.pdu);
       }, RTU_IDLE_MS);
     }
   }
 
-  /** Passes on an answer to the request in flight; anything else is not ours and is dropped. */
+  /** Our own RTU request came back whole: the line echoes; the device's answer is still to come. */
+  private skipEcho(): void {
+    this.lineEchoes = true;
+    if (this.pending) this.pending.echoes++;
+    const sent = this.sent!;
+    this.options.trace?.('rx', `${hex(sent[0])} ${maskedPduHex(sent.subarray(1, sent.length - 2), this.options.isSecretRegister)} (our own request, echoed: skipped)`);
+  }
+
+  /**
+   * Passes on an answer to the request in flight; anything else is not ours and is dropped. On
+   * Modbus TCP an exact copy of the request (transaction id included) is an echo and a protocol
+   * error, except for 5/6 whose normal reply is that copy (spec 6.5, 6.6). (RTU echoes are
+   * stripped before decoding: see EchoFilter and the README.)
+   */
   private deliver(unit: number, pdu: Buffer, transactionId?: number): void {
-    this.options.trace?.('rx', this.traceText(unit, pdu, 'rx', transactionId));
     const pending = this.pending;
-    if (!pending || (transactionId !== undefined && transactionId !== pending.transactionId)) return;
-    if ((pdu[0] & 0x7f) !== pending.fc) return;
-    if (unit !== pending.unit) {
+    if (pending && transactionId !== undefined && !ECHO_REPLY_FUNCTIONS.has(pdu[0]) && this.sent && encodeMbap(transactionId, unit, pdu).equals(this.sent)) {
+      pending.echoes++;
+      this.options.trace?.('rx', `${this.tidText(transactionId)}${hex(unit)} ${maskedPduHex(pdu, this.options.isSecretRegister)} (our own request, echoed)`);
+      this.emit('echo');
+      return;
+    }
+    const answer =
+      pending !== undefined && (transactionId === undefined || transactionId === pending.transactionId) && (pdu[0] & 0x7f) === pending.fc && unit === pending.unit;
+    // Values of a read reply are shown only against the read they answer; a late reply shows none.
+    const read = answer && (pending.fc === 3 || pending.fc === 4) ? pending : undefined;
+    this.options.trace?.('rx', `${this.tidText(transactionId)}${hex(unit)} ${maskedPduHex(pdu, this.options.isSecretRegister, read)}`);
+    if (!pending) return;
+    if (!answer) {
       // On a multi-drop line another unit's frame is not an answer; remember it for the timeout message.
-      this.foreignUnits.add(unit);
+      if ((transactionId === undefined || transactionId === pending.transactionId) && (pdu[0] & 0x7f) === pending.fc) this.foreignUnits.add(unit);
+      if (++pending.unrelated > MAX_UNRELATED) this.emit('flood');
       return;
     }
     if (transactionId !== undefined) this._transactionIdRead = transactionId;
     this.emit('data', encodeRtu(unit, pdu));
   }
 
-  /** Hex of unit + PDU (CRC left out: it would give away masked bytes), with code registers as **. */
-  private traceText(unit: number, pdu: Buffer, direction: 'tx' | 'rx', transactionId?: number): string {
-    const masked = new Set<number>();
-    const p = this.pending;
-    const secret = this.options.isSecretRegister;
-    if (p && secret && (p.fc === 3 || p.fc === 6 || p.fc === 16)) {
-      // Where register k of the request sits in this PDU.
-      const dataAt = direction === 'tx' ? (p.fc === 16 ? 6 : p.fc === 6 ? 3 : -1) : p.fc === 3 && pdu[0] === 3 ? 2 : -1;
-      if (dataAt >= 0) {
-        for (let k = 0; k < p.count; k++) {
-          if (secret(p.address + k)) masked.add(dataAt + 2 * k).add(dataAt + 2 * k + 1);
-        }
-      }
-    }
-    const hex = [...pdu].map((b, i) => (masked.has(i) ? '**' : b.toString(16).padStart(2, '0')));
-    const tid = this.framing === 'mbap' ? `[${(transactionId ?? this.pending?.transactionId ?? 0).toString(16).padStart(4, '0')}] ` : '';
-    return `${tid}${unit.toString(16).padStart(2, '0')} ${hex.join(' ')}`;
+  private tidText(transactionId?: number): string {
+    return this.framing === 'mbap' ? `[${(transactionId ?? this.pending?.transactionId ?? 0).toString(16).padStart(4, '0')}] ` : '';
   }
+
+  /** Hex of unit + PDU (CRC left out: it would give away masked bytes), with code registers as **. */
+  private traceText(unit: number, pdu: Buffer): string {
+    return `${this.tidText()}${hex(unit)} ${maskedPduHex(pdu, this.options.isSecretRegister)}`;
+  }
+}
+
+function hex(b: number): string {
+  return b.toString(16).padStart(2, '0');
 }
 
 export class ModbusClient {
@@ -224,7 +264,7 @@ export class ModbusClient {
   }
 
   /** One request at a time (RTU has no transaction ids), after the pause the device needs. */
-  private call<T>(request: Omit<Pending, 'unit'>, send: (cb: (error: unknown, result: T) => void) => void): Promise<T> {
+  private call<T>(request: Omit<Pending, 'unit' | 'unrelated' | 'echoes'>, send: (cb: (error: unknown, result: T) => void) => void): Promise<T> {
     const run = async (): Promise<T> => {
       if (this.lost) throw this.lost;
       await this.pause();
@@ -247,8 +287,8 @@ export class ModbusClient {
     this.settle = false;
   }
 
-  private exchange<T>(request: Omit<Pending, 'unit'>, send: (cb: (error: unknown, result: T) => void) => void): Promise<T> {
-    const pending: Pending = { ...request, unit: this.unit };
+  private exchange<T>(request: Omit<Pending, 'unit' | 'unrelated' | 'echoes'>, send: (cb: (error: unknown, result: T) => void) => void): Promise<T> {
+    const pending: Pending = { ...request, unit: this.unit, unrelated: 0, echoes: 0 };
     const { timeoutMs, signal } = this.options;
     const badCrcBefore = this.port.badCrc;
     this.port.foreignUnits.clear();
@@ -261,6 +301,8 @@ export class ModbusClient {
         signal?.removeEventListener('abort', onAbort);
         this.port.off('close', onClose);
         this.port.off('write-error', onWriteError);
+        this.port.off('echo', onEcho);
+        this.port.off('flood', onFlood);
         if (this.port.pending === pending) this.port.pending = undefined;
         this.lastAnswerAt = Date.now();
         if (error) reject(error);
@@ -273,10 +315,20 @@ export class ModbusClient {
       const onAbort = () => finish(new UnreachableError('E_ABORTED', 'cancelled', { transient: false, cause: signal?.reason }));
       const onClose = () => finish(this.lost);
       const onWriteError = (error: Error) => finish(error);
+      const onEcho = () => finish(echoError(pending));
+      const onFlood = () =>
+        finish(
+          new ProtocolError(`the device sent ${MAX_UNRELATED} frames that do not answer the request while ${pending.purpose} (a flood); gave up`, {
+            code: 'E_FLOOD',
+            hint: 'another master or device is talking on this link, or the peer is not the device it should be; check what is connected',
+          }),
+        );
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       this.port.once('close', onClose);
       this.port.once('write-error', onWriteError);
+      this.port.once('echo', onEcho);
+      this.port.once('flood', onFlood);
       this.port.pending = pending;
       this.requests++;
       send((error, result) => (error ? finish(exceptionOrProtocolError(error, pending)) : finish(undefined, result)));
@@ -286,6 +338,7 @@ export class ModbusClient {
   private timeoutError(p: Pending, corrupted: number): UnreachableError {
     const notes: string[] = [];
     if (this.port.foreignUnits.size) notes.push(`a device answered as unit ${[...this.port.foreignUnits].join(', ')} instead`);
+    if (p.echoes > 0) notes.push('the line echoed the request back (skipped) but no device answered');
     if (corrupted > 0) notes.push(`${corrupted} corrupted frame(s) dropped (bad CRC)`);
     const serial = this.port.framing === 'rtu';
     return new UnreachableError('E_TIMEOUT', `no answer from Modbus unit ${p.unit} within ${formatMs(this.options.timeoutMs)} (${this.description})${notes.length ? `; ${notes.join('; ')}` : ''}`, {
@@ -298,6 +351,13 @@ export class ModbusClient {
     this.port.removeAllListeners('data');
     await this.port.stream.close();
   }
+}
+
+function echoError(p: Pending): ProtocolError {
+  return new ProtocolError(`panelctl's own request came back instead of an answer while ${p.purpose}: the link echoes`, {
+    code: 'E_ECHO',
+    hint: 'the link sends back what panelctl sends: a loopback plug, a converter with local echo on, or a port that is not the Modbus device. Check the wiring and the converter settings',
+  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -107,3 +107,58 @@ export async function makeEchoPty(): Promise<{ path: string; close(): Promise<vo
       }),
   };
 }
+
+/**
+ * A TCP proxy to `port` that holds back the reply to each request `hold` picks until the client
+ * sends its next request, then delivers it first: a reply that arrives after its request timed
+ * out, at a moment a test controls (no timers). Assumes one request per chunk (MBAP over loopback).
+ */
+export function startLateReplyProxy(port: number, hold: (request: Buffer) => boolean): Promise<HostileServer & { late: number }> {
+  let late = 0;
+  return serve((client, stats) => {
+    const server = net.connect(port, '127.0.0.1');
+    let holdNext = false;
+    let held: Buffer | undefined;
+    client.on('data', (chunk) => {
+      stats.received += chunk.length;
+      if (held) {
+        client.write(held);
+        late++;
+        held = undefined;
+      }
+      holdNext = hold(chunk);
+      server.write(chunk);
+    });
+    server.on('data', (chunk) => {
+      if (holdNext) {
+        held = held ? Buffer.concat([held, chunk]) : chunk;
+        holdNext = false;
+        return;
+      }
+      stats.sent += chunk.length;
+      client.write(chunk);
+    });
+    server.on('error', () => client.destroy());
+    server.on('close', () => client.destroy());
+    client.on('close', () => server.destroy());
+  }).then((handle) => Object.defineProperty(handle, 'late', { get: () => late }) as HostileServer & { late: number });
+}
+
+/**
+ * A half-duplex RS-485 adapter with local echo, in front of a real device on `port`: every byte
+ * the client sends comes straight back to it, then the device's answer follows.
+ */
+export function startEchoingAdapter(port: number): Promise<HostileServer> {
+  return serve((client, stats) => {
+    const device = net.connect(port, '127.0.0.1');
+    client.on('data', (chunk) => {
+      stats.received += chunk.length;
+      client.write(chunk);
+      device.write(chunk);
+    });
+    device.on('data', (chunk) => client.write(chunk));
+    device.on('error', () => client.destroy());
+    device.on('close', () => client.destroy());
+    client.on('close', () => device.destroy());
+  });
+}

@@ -474,3 +474,109 @@ describe.skipIf(!haveSocat)('over Modbus RTU on a pseudo-terminal pair', () => {
     expect(elapsed).toBeLessThan(1000);
   });
 });
+
+describe('--debug masks code registers by the register map, whatever arrives when (issue 14 item 3)', () => {
+  /** How a BCD code (2 registers, F padded) could show in a trace: digits, register bytes as hex, register values in decimal. */
+  function leaksOf(digits: string): string[] {
+    const nibbles = digits.padEnd(8, 'f').toLowerCase();
+    const registers = [nibbles.slice(0, 4), nibbles.slice(4, 8)];
+    return [digits, ...registers.map((r) => `${r.slice(0, 2)} ${r.slice(2)}`), ...registers.map((r) => String(parseInt(r, 16)))];
+  }
+  function expectNoCode(lines: string[], digits: string): void {
+    const all = lines.join('\n');
+    for (const leak of leaksOf(digits)) expect(all, `trace shows ${leak}`).not.toContain(leak);
+  }
+
+  it('function-6 writes (writeMultiple: false): the echo reply of a code register is masked too', async () => {
+    const { file } = await profileVariant('single-writes', (p) => (p.limits.writeMultiple = false));
+    const rig = await tcpRig({ profile: file });
+    const lines: string[] = [];
+    const session = await rig.open({ profile: file, trace: (direction, text) => lines.push(`${direction} ${text}`) });
+    await session.createUser({ slot: 20, name: 'Cleaner', code: code('583016') });
+    await session.changeCode(20, code('719350'));
+    expect(lines.some((l) => /^rx .*01 06 /.test(l))).toBe(true); // function-6 replies were traced
+    expectNoCode(lines, '583016');
+    expectNoCode(lines, '719350');
+  });
+
+  it('a reply that arrives after its request timed out is masked (a late write echo, a late read of the code)', async () => {
+    const { file } = await profileVariant('single-writes', (p) => (p.limits.writeMultiple = false));
+    const rig = await tcpRig({ profile: file });
+    await (await rig.open({ profile: file })).createUser({ slot: 20, name: 'Cleaner', code: code('583016') });
+    const codeAt = slotAddress(demo.users, 20) + demo.users.code.offset;
+    // Hold back the reply to any request that touches the code registers of slot 20.
+    const touchesCode = (request: Buffer) => {
+      const fc = request[7];
+      const address = request.readUInt16BE(8);
+      const count = fc === 6 ? 1 : request.readUInt16BE(10);
+      return (fc === 3 || fc === 6 || fc === 16) && address <= codeAt + 1 && address + count > codeAt;
+    };
+    const { startLateReplyProxy } = await import('../../support/hostile.js');
+    const proxy = await startLateReplyProxy(rig.link.kind === 'tcp' ? rig.link.port! : 0, touchesCode);
+    cleanups.push(() => proxy.close());
+    const lines: string[] = [];
+    const link: Link = { kind: 'tcp', host: '127.0.0.1', port: proxy.port, url: `tcp://127.0.0.1:${proxy.port}` };
+    const session = await openSession(link, { profile: file, timeoutMs: 300, trace: (direction, text) => lines.push(`${direction} ${text}`) });
+    await failure(session.changeCode(20, code('719350'))); // the code write times out; its reply is held
+    await failure(session.verifyCode!(20, code('719350'))); // the held reply arrives late; the code read times out
+    await session.readUser(20); // the late code read arrives
+    expect(proxy.late).toBeGreaterThanOrEqual(2);
+    expectNoCode(lines, '583016');
+    expectNoCode(lines, '719350');
+  });
+});
+
+describe('echo and flood on the link (issue 14 items 2, 12)', () => {
+  const tcpLink = (port: number): Link => ({ kind: 'tcp', host: '127.0.0.1', port, url: `tcp://127.0.0.1:${port}` });
+
+  it('Modbus TCP: our own request coming back is E_ECHO (exit 5) with a hint, for reads and writes', async () => {
+    const { startEchoServer } = await import('../../support/hostile.js');
+    const echo = await startEchoServer();
+    cleanups.push(() => echo.close());
+    const session = await openSession(tcpLink(echo.port), {});
+    for (const attempt of [() => session.info(), () => session.listUsers(), () => session.createUser({ slot: 20, name: 'X', code: code('583016') })]) {
+      const error = await failure(attempt());
+      expect(error).toMatchObject({ code: 'E_ECHO', exitCode: 5 });
+      expect(error.hint).toMatch(/echo/);
+    }
+  });
+
+  it('RTU behind an adapter that echoes: the echo is skipped and the device answered, function-6 writes included', async () => {
+    const { file } = await profileVariant('single-writes-small', (p) => {
+      p.limits.writeMultiple = false;
+      p.users.slots = 40;
+      p.users.base = 2000; // 0x07D0: no echoed read happens to parse as an RTU reply (as 0x03E8 does)
+    });
+    const rig = await tcpRig({ profile: file, mode: 'rtu' });
+    const { startEchoingAdapter } = await import('../../support/hostile.js');
+    const adapter = await startEchoingAdapter(rig.link.kind === 'tcp' ? rig.link.port! : 0);
+    cleanups.push(() => adapter.close());
+    const lines: string[] = [];
+    const session = await openSession(tcpLink(adapter.port), { profile: file, framing: 'rtu', trace: (d, t) => lines.push(`${d} ${t}`) });
+    expect((await session.listUsers()).map((u) => u.slot)).toEqual([1, 2, 3, 4, 5]);
+    await session.createUser({ slot: 20, name: 'Cleaner', code: code('583016') });
+    await session.changeCode(20, code('719350'));
+    expect(rig.sim.user(20)).toMatchObject({ name: 'Cleaner', code: '719350' });
+    expect(lines.some((l) => /echoed: skipped/.test(l))).toBe(true);
+    expect(lines.join('\n')).not.toMatch(/71 93|93 50|58 30/);
+  });
+
+  it('RTU on a loopback (echo, no device): no answer (exit 4), and the message says the line echoed', async () => {
+    const { startEchoServer } = await import('../../support/hostile.js');
+    const echo = await startEchoServer();
+    cleanups.push(() => echo.close());
+    const session = await openSession(tcpLink(echo.port), { framing: 'rtu', timeoutMs: 300 });
+    const error = await failure(session.listUsers());
+    expect(error).toMatchObject({ code: 'E_TIMEOUT', exitCode: 4 });
+    expect(error.message).toMatch(/echoed the request/);
+  });
+
+  it('a flood of valid frames answering nothing is E_FLOOD (exit 5), not a wait to the timeout', async () => {
+    const { startFloodServer } = await import('../../support/hostile.js');
+    const { encodeMbap } = await import('../../../drivers/modbus/mbap.js');
+    const flood = await startFloodServer(encodeMbap(0xbeef, 1, Buffer.from([3, 2, 0, 0])));
+    cleanups.push(() => flood.close());
+    const session = await openSession(tcpLink(flood.port), { timeoutMs: 60_000 });
+    expect(await failure(session.info())).toMatchObject({ code: 'E_FLOOD', exitCode: 5 });
+  });
+});
