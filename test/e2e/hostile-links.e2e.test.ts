@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../drivers/integra/codec.js';
+import { encodeMessage } from '../../drivers/dsc/codec.js';
+import { encodeMbap } from '../../drivers/modbus/mbap.js';
 import { makeSandbox, type CliResult, type Sandbox } from '../support/cli.js';
 import { haveSocat } from '../support/pty-pair.js';
 import { makeEchoPty, startEchoServer, startFloodServer, type HostileServer } from '../support/hostile.js';
@@ -92,5 +94,146 @@ describe('INTEGRA flooded with valid frames that answer nothing', () => {
     const result = await run(['--timeout', '20s', 'info', ...adHoc('integra', `tcp://127.0.0.1:${flood.port}`)]);
     expect(result.code, result.stderr).toBe(5);
     expect(result.stderr).toMatch(/flood|unasked|nobody asked/i);
+  });
+});
+
+/** A 6-digit DSC master code (DSC codes are 4 or 6 digits). */
+const DSC_MASTER = '739182';
+
+function runDsc(args: string[]): Promise<CliResult> {
+  return sandbox.run(args, { env: { LAB_CODE: DSC_MASTER } });
+}
+
+function expectNoDscCode(result: CliResult): void {
+  expect(result.stdout + result.stderr).not.toContain(DSC_MASTER);
+}
+
+describe('DSC (IT-100) on an echoing link', () => {
+  for (const command of [['users', 'list'], ['info']]) {
+    it(`${command.join(' ')} --debug over TCP (IT-100 behind a converter): exit 5 with an echo hint, the code nowhere`, async () => {
+      const result = await runDsc(['--debug', ...command, ...adHoc('dsc', `tcp://127.0.0.1:${echo.port}`, ['--option', 'module=it100'])]);
+      expect(result.code, result.stdout + result.stderr).toBe(5);
+      expect(result.stderr).toMatch(/echo/i);
+      expectNoDscCode(result);
+    });
+  }
+
+  it.skipIf(!haveSocat)('users list --debug on a serial line that echoes: exit 5, the code nowhere', async () => {
+    const pty = await makeEchoPty();
+    try {
+      const result = await runDsc(['--debug', 'users', 'list', ...adHoc('dsc', `serial://${pty.path}?baud=9600`)]);
+      expect(result.code, result.stdout + result.stderr).toBe(5);
+      expect(result.stderr).toMatch(/echo/i);
+      expectNoDscCode(result);
+    } finally {
+      await pty.close();
+    }
+  });
+});
+
+describe('Modbus on an echoing link', () => {
+  for (const command of [['users', 'list'], ['info']]) {
+    it(`${command.join(' ')} --debug over Modbus TCP: exit 5 with an echo hint, nothing made up`, async () => {
+      const result = await run(['--debug', ...command, '--link', `tcp://127.0.0.1:${echo.port}`, '--driver', 'modbus', '--option', 'profile=demo-modbus']);
+      expect(result.code, result.stdout + result.stderr).toBe(5);
+      expect(result.stderr).toMatch(/echo/i);
+      expect(result.stdout).not.toMatch(/SLOT|"users"/);
+    });
+  }
+
+  it.skipIf(!haveSocat)('RTU on a serial loopback (echo, no device): the echo is skipped, no device answered (exit 4, says so)', async () => {
+    const pty = await makeEchoPty();
+    try {
+      const result = await run(['--timeout', '1s', 'info', '--link', `serial://${pty.path}?baud=9600&parity=even`, '--driver', 'modbus', '--option', 'profile=demo-modbus']);
+      expect(result.code, result.stdout + result.stderr).toBe(4);
+      expect(result.stderr).toMatch(/echoed the request/);
+    } finally {
+      await pty.close();
+    }
+  });
+});
+
+describe('DSC and Modbus flooded with valid messages that answer nothing', () => {
+  const floods: HostileServer[] = [];
+  afterAll(async () => {
+    for (const flood of floods) await flood.close();
+  });
+
+  it('DSC (IT-100): exit 5 naming the flood', async () => {
+    const flood = await startFloodServer(encodeMessage('510', '81'));
+    floods.push(flood);
+    const result = await runDsc(['--timeout', '20s', 'users', 'list', ...adHoc('dsc', `tcp://127.0.0.1:${flood.port}`, ['--option', 'module=it100'])]);
+    expect(result.code, result.stderr).toBe(5);
+    expect(result.stderr).toMatch(/flood/i);
+  });
+
+  it('Modbus TCP: exit 5 naming the flood', async () => {
+    const flood = await startFloodServer(encodeMbap(0xbeef, 1, Buffer.from([3, 2, 0, 0])));
+    floods.push(flood);
+    const result = await run(['--timeout', '20s', 'info', '--link', `tcp://127.0.0.1:${flood.port}`, '--driver', 'modbus', '--option', 'profile=demo-modbus']);
+    expect(result.code, result.stderr).toBe(5);
+    expect(result.stderr).toMatch(/flood/i);
+  });
+});
+
+describe('Modbus --debug never shows a code (issue 14 item 3): function-6 writes, late replies', () => {
+  let sim: Awaited<ReturnType<typeof import('../../drivers/modbus/simulator.js')['createSimulator']>>;
+  let server: { port: number; close(): Promise<void> };
+  let profile: string;
+  const SLOT = 3;
+
+  beforeAll(async () => {
+    const fs = await import('node:fs/promises');
+    const path = await import('node:path');
+    const { parse } = await import('yaml');
+    const { shippedProfilesDir } = await import('../../drivers/modbus/profile.js');
+    const data = parse(await fs.readFile(path.join(shippedProfilesDir(), 'demo-modbus.yaml'), 'utf8'));
+    data.limits.writeMultiple = false; // every register by function 6, whose reply echoes the value
+    profile = path.join(sandbox.dir, 'single-writes.json');
+    await fs.writeFile(profile, JSON.stringify(data));
+    const { createSimulator } = await import('../../drivers/modbus/simulator.js');
+    sim = await createSimulator({ users: 5, options: { profile } });
+    server = await sim.listenTcp('127.0.0.1', 0);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await sim?.close();
+  });
+
+  /** Every way a 6-digit BCD code in two registers could show: digits, register bytes in hex, register values in decimal. */
+  function leaks(text: string, digits: string): string[] {
+    const nibbles = digits.padEnd(8, 'f').toLowerCase();
+    const registers = [nibbles.slice(0, 4), nibbles.slice(4)];
+    const forms = [digits, ...registers.map((r) => `${r.slice(0, 2)} ${r.slice(2)}`), ...registers.map((r) => r), ...registers.map((r) => String(parseInt(r, 16)))];
+    return forms.filter((form) => text.toLowerCase().includes(form));
+  }
+
+  it('set-code --debug with function-6 writes: the [rx] echo replies are masked', async () => {
+    const result = await sandbox.run(['--debug', 'users', 'set-code', '--slot', String(SLOT), '--code-stdin', '--link', `tcp://127.0.0.1:${server.port}`, '--driver', 'modbus', '--option', `profile=${profile}`], { input: '583016\n' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(sim.user(SLOT)?.code).toBe('583016');
+    expect(result.stderr).toMatch(/\[rx\].* 06 /);
+    expect(leaks(result.stdout + result.stderr, '583016')).toEqual([]);
+  });
+
+  it('a reply that arrives after its request timed out is masked too', async () => {
+    const { startLateReplyProxy } = await import('../support/hostile.js');
+    const { slotAddress } = await import('../../drivers/modbus/layout.js');
+    const codeAt = slotAddress(sim.profile.users, SLOT) + sim.profile.users.code.offset;
+    const touchesCode = (request: Buffer) => {
+      const fc = request[7];
+      const address = request.readUInt16BE(8);
+      const count = fc === 6 ? 1 : request.readUInt16BE(10);
+      return (fc === 3 || fc === 6) && address <= codeAt + 1 && address + count > codeAt;
+    };
+    const proxy = await startLateReplyProxy(server.port, touchesCode);
+    try {
+      const result = await sandbox.run(['--debug', '--timeout', '1s', 'users', 'set-code', '--slot', String(SLOT), '--code-stdin', '--link', `tcp://127.0.0.1:${proxy.port}`, '--driver', 'modbus', '--option', `profile=${profile}`], { input: '719350\n' });
+      expect(proxy.late, result.stderr).toBeGreaterThanOrEqual(1);
+      expect(leaks(result.stdout + result.stderr, '719350')).toEqual([]);
+      expect(leaks(result.stdout + result.stderr, '583016')).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -14,10 +14,10 @@ export interface HostileServer {
   close(): Promise<void>;
 }
 
-function serve(onSocket: (socket: net.Socket, stats: HostileServer['stats']) => void): Promise<HostileServer> {
+function serve(onSocket: (socket: net.Socket, stats: HostileServer['stats']) => void, allowHalfOpen = false): Promise<HostileServer> {
   const stats = { received: 0, sent: 0, connections: 0 };
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const server = net.createServer({ allowHalfOpen }, (socket) => {
     stats.connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -110,8 +110,9 @@ export async function makeEchoPty(): Promise<{ path: string; close(): Promise<vo
 
 /**
  * A TCP proxy to `port` that holds back the reply to each request `hold` picks until the client
- * sends its next request, then delivers it first: a reply that arrives after its request timed
- * out, at a moment a test controls (no timers). Assumes one request per chunk (MBAP over loopback).
+ * sends its next request (or starts closing the connection), then delivers it: a reply that
+ * arrives after its request timed out, at a moment a test controls (no timers). Assumes one
+ * request per chunk (MBAP over loopback).
  */
 export function startLateReplyProxy(port: number, hold: (request: Buffer) => boolean): Promise<HostileServer & { late: number }> {
   let late = 0;
@@ -138,10 +139,19 @@ export function startLateReplyProxy(port: number, hold: (request: Buffer) => boo
       stats.sent += chunk.length;
       client.write(chunk);
     });
+    // The client gave up and is closing: the held reply arrives now, while it still listens.
+    client.on('end', () => {
+      if (held) {
+        client.write(held);
+        late++;
+        held = undefined;
+      }
+      client.end();
+    });
     server.on('error', () => client.destroy());
     server.on('close', () => client.destroy());
     client.on('close', () => server.destroy());
-  }).then((handle) => Object.defineProperty(handle, 'late', { get: () => late }) as HostileServer & { late: number });
+  }, true).then((handle) => Object.defineProperty(handle, 'late', { get: () => late }) as HostileServer & { late: number });
 }
 
 /**
