@@ -393,6 +393,25 @@ async function login(keypad: Keypad, password: Secret | undefined): Promise<void
   throw new UnreachableError('E_LOGIN_TIMEOUT', 'the Envisalink gave up waiting for the TPI login');
 }
 
+/**
+ * Logs in (Envisalink) or turns the virtual keypad on (IT-100) over a keypad whose stream is
+ * already open, and brings the keypad to its idle screen. driver.open connects first; the fuzz
+ * harness passes a keypad on an in-memory stream, so it can watch what the keypad holds.
+ */
+export async function dscSession(keypad: Keypad, options: OpenOptions): Promise<DscSession> {
+  const settings = settingsFor(options);
+  try {
+    if (settings.module === 'envisalink') await login(keypad, options.secrets.tpiPassword);
+    else await keypad.command(Cmd.virtualKeypad, '1');
+    const session = new DscSession(keypad, options, settings);
+    await session.reset();
+    return session;
+  } catch (error) {
+    await keypad.channel.close().catch(() => undefined);
+    throw error;
+  }
+}
+
 export const driver: PanelDriver = {
   describe: () => info,
   describeFor: async (options) => describeFor(options),
@@ -401,16 +420,7 @@ export const driver: PanelDriver = {
     const settings = settingsFor(options);
     const stream = await connect(options.link, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
     const keypad = newKeypad(stream, { module: settings.module, timeoutMs: options.timeoutMs, signal: options.signal, trace: options.trace });
-    try {
-      if (settings.module === 'envisalink') await login(keypad, options.secrets.tpiPassword);
-      else await keypad.command(Cmd.virtualKeypad, '1');
-      const session = new DscSession(keypad, options, settings);
-      await session.reset();
-      return session;
-    } catch (error) {
-      await keypad.channel.close().catch(() => undefined);
-      throw error;
-    }
+    return dscSession(keypad, options);
   },
 
   /** A poll (000): an IT-100 acknowledges it; an Envisalink asks for its password first. Nothing else is sent. */

@@ -68,6 +68,11 @@ export class IntegraDecoder implements FrameDecoder<IntegraFrame> {
   /** Whether a "Busy" greeting was seen on this stream. */
   busySeen = false;
 
+  /** Bytes held for the frame being collected (never more than MAX_FRAME). */
+  get held(): number {
+    return this.body.length;
+  }
+
   /** Every frame dropped so far, whatever the reason (for "N corrupted frames dropped" messages). */
   get dropped(): number {
     return this.badCrc + this.malformed;

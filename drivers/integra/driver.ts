@@ -419,6 +419,14 @@ function requesterCode(options: OpenOptions): Buffer {
   return encodeRequesterCode(code.reveal(), prefix);
 }
 
+/**
+ * A session over a channel that is already open (driver.open connects first; the fuzz harness
+ * passes a channel on an in-memory stream, so it can watch what the channel holds).
+ */
+export function integraSession(channel: FrameChannel<IntegraFrame>, decoder: IntegraDecoder, options: OpenOptions, encrypted?: EncryptedLink): PanelSession {
+  return new IntegraSession(channel, decoder, requesterCode(options), options, encrypted);
+}
+
 export const driver: PanelDriver = {
   describe: () => info,
 
@@ -435,7 +443,7 @@ export const driver: PanelDriver = {
     const plain = await connect(options.link, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
     const encrypted = key === undefined ? undefined : encryptedLink(plain, key, 'client');
     const decoder = new IntegraDecoder();
-    return new IntegraSession(new FrameChannel(encrypted ?? plain, decoder), decoder, requester, options, encrypted);
+    return integraSession(new FrameChannel(encrypted ?? plain, decoder), decoder, options, encrypted);
   },
 
   async probe(stream: ByteStream, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ProbeResult | undefined> {

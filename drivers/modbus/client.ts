@@ -102,6 +102,11 @@ class StreamPort extends EventEmitter {
     return this.rtu?.badCrc ?? 0;
   }
 
+  /** Bytes held by the decoder and the echo filter (each bounded by one frame). */
+  get held(): number {
+    return (this.rtu?.held ?? 0) + (this.mbap?.held ?? 0) + this.echo.held;
+  }
+
   open(callback: (error: Error | null) => void): void {
     callback(this.stream.closed ? new Error('the link is closed') : null);
   }
@@ -238,6 +243,11 @@ export class ModbusClient {
 
   get description(): string {
     return this.port.stream.description;
+  }
+
+  /** Bytes held while framing answers (for the fuzz harness's memory bound). */
+  get held(): number {
+    return this.port.held;
   }
 
   readRegisters(address: number, count: number, purpose: string): Promise<number[]> {

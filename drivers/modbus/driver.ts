@@ -436,6 +436,40 @@ function profileFacts(profile: Profile): Pick<DriverInfo, 'slotRanges' | 'capabi
 const PROBE_UNIT = 1;
 const PROBE_TRANSACTION = 0x7a11;
 
+interface SessionSettings {
+  loaded: LoadedProfile;
+  unit: number;
+  framing: Framing;
+}
+
+async function sessionSettings(options: OpenOptions): Promise<SessionSettings> {
+  const loaded = await loadProfile(options.options.profile);
+  const unit = unitOption(options.options.unit);
+  const framing = framingOption(options.options.framing, options.link);
+  if (unit === 0 && framing === 'rtu') throw new ValidationError('options.unit', 'must be 1..247 on a serial line (unit 0 is broadcast, which never answers)');
+  return { loaded, unit, framing };
+}
+
+/**
+ * A session over a stream that is already open. driver.open connects first; the fuzz harness
+ * passes an in-memory stream and watches what the client holds.
+ */
+export async function modbusSessionOn(stream: ByteStream, options: OpenOptions, settings?: SessionSettings): Promise<{ session: PanelSession; client: ModbusClient }> {
+  const { loaded, unit, framing } = settings ?? (await sessionSettings(options));
+  // modbus-serial (and the serialport it pulls in) loads only when a session opens, not for describe() or probe.
+  const { ModbusClient } = await import('./client.js');
+  const client = await ModbusClient.open(stream, {
+    unit,
+    framing,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    interRequestDelayMs: loaded.profile.limits.interRequestDelayMs,
+    trace: options.trace,
+    isSecretRegister: codeRegisterTest(loaded.profile),
+  });
+  return { session: new ModbusSession(client, loaded, framing), client };
+}
+
 export const driver: PanelDriver = {
   describe: () => info,
 
@@ -445,23 +479,9 @@ export const driver: PanelDriver = {
 
   async open(options: OpenOptions): Promise<PanelSession> {
     // Everything that can be wrong with the settings is found before connecting.
-    const loaded = await loadProfile(options.options.profile);
-    const unit = unitOption(options.options.unit);
-    const framing = framingOption(options.options.framing, options.link);
-    if (unit === 0 && framing === 'rtu') throw new ValidationError('options.unit', 'must be 1..247 on a serial line (unit 0 is broadcast, which never answers)');
-    // modbus-serial (and the serialport it pulls in) loads only when a session opens, not for describe() or probe.
-    const { ModbusClient } = await import('./client.js');
+    const settings = await sessionSettings(options);
     const stream = await connect(options.link, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
-    const client = await ModbusClient.open(stream, {
-      unit,
-      framing,
-      timeoutMs: options.timeoutMs,
-      signal: options.signal,
-      interRequestDelayMs: loaded.profile.limits.interRequestDelayMs,
-      trace: options.trace,
-      isSecretRegister: codeRegisterTest(loaded.profile),
-    });
-    return new ModbusSession(client, loaded, framing);
+    return (await modbusSessionOn(stream, options, settings)).session;
   },
 
   /**

@@ -1,4 +1,7 @@
 import type * as FastCheck from 'fast-check';
+import type { ByteStream } from '../../src/transport/types.js';
+import type { ModbusClient } from './client.js';
+import { modbusSessionOn } from './driver.js';
 import { MAX_MBAP_FRAME, MbapDecoder, encodeMbap } from './mbap.js';
 import { exceptionResponse, readRequest, registersResponse, writeRegistersRequest } from './pdu.js';
 import { MAX_RTU_FRAME, RtuDecoder, encodeRtu } from './rtu.js';
@@ -65,6 +68,11 @@ export function validFrames(fc: typeof FastCheck) {
 
 export function fuzzTarget(fc: typeof FastCheck) {
   let latest: AllModbusDecoders | undefined;
+  // MBAP frames from transaction ids the client never uses (it counts up from 1): they answer nothing.
+  const unrelated = fc.sample(
+    fc.tuple(fc.integer({ min: 0x8000, max: 0xffff }), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ minLength: 1, maxLength: 253 })).map(([id, unit, pdu]) => encodeMbap(id, unit, pdu)),
+    { numRuns: 64, seed: 14 },
+  );
   return {
     name: 'modbus',
     decoder: () => (latest = new AllModbusDecoders()),
@@ -76,5 +84,23 @@ export function fuzzTarget(fc: typeof FastCheck) {
       return Uint8Array.of();
     },
     isGood: (out: DecodedFrame[], frame: Uint8Array) => out.some((f) => f.bytes.equals(frame)),
+    hostile: {
+      /** `users list` on Modbus TCP with the demo profile. */
+      start(stream: ByteStream) {
+        let client: ModbusClient | undefined;
+        const done = modbusSessionOn(stream, {
+          link: { kind: 'tcp', host: 'hostile', port: 502, url: stream.description },
+          secrets: {},
+          options: { profile: 'demo-modbus' },
+          timeoutMs: 60_000,
+        }).then((opened) => {
+          client = opened.client;
+          return opened.session.listUsers();
+        });
+        return { done, held: () => client?.held ?? 0 };
+      },
+      cap: MAX_MBAP_FRAME,
+      unrelated,
+    },
   };
 }

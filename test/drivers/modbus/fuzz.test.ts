@@ -82,3 +82,18 @@ describe('Modbus decoders under random input', () => {
     );
   });
 });
+
+describe('Modbus on a hostile peer (drivers/fuzz-hostile.ts; bench/fuzz.mjs runs 32 MB floods)', () => {
+  it('an echoing peer ends users list in E_ECHO (exit 5)', async () => {
+    const { echoCase } = await import('../../../drivers/fuzz-hostile.js');
+    await echoCase(fuzzTarget(fc));
+  });
+
+  it('4 MB of valid frames answering nothing end in E_FLOOD, with the client holding no more than one frame after every chunk', async () => {
+    const { floodCase } = await import('../../../drivers/fuzz-hostile.js');
+    const target = fuzzTarget(fc);
+    const result = await floodCase(target, 4 * 1024 * 1024);
+    expect(result.bytes).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+    expect(result.maxHeld).toBeLessThanOrEqual(target.hostile.cap);
+  });
+});
