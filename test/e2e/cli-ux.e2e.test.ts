@@ -311,7 +311,7 @@ describe('--detailed-exitcode: "worked, but a person must look" is exit 8, only 
 
 describe('audit show', () => {
   it('filters by --panel, --operator, --since and --limit, and shows the user NAME', async () => {
-    sim.state.users[6] = { ...sim.state.users[1], name: 'Audit Anna' };
+    sim.state.users[6] = { ...sim.state.users[1], number: 6, name: 'Audit Anna' }; // a record names its own slot (0xE1 answers are checked)
     const change = await sandbox.run(['--operator', 'anna', 'users', 'set-code', '--panel', 'lab', '--slot', '6', '--code-stdin'], { input: '418093\n', env: { LAB_CODE: MASTER } });
     expect(change.code, change.stderr).toBe(0);
     const anna = JSON.parse((await run(['audit', 'show', '--operator', 'anna', '-o', 'json'])).stdout).entries;
