@@ -85,28 +85,46 @@ async function tryCreate(file: string, owner: LockOwner): Promise<boolean> {
   return true;
 }
 
-/** Removes `file` if it is still the lock `seen` describes; true when it was broken. */
+/**
+ * Removes `file` if it is still the stale lock `seen` describes; true when it is gone.
+ * Breaking is serialised by a second O_EXCL file: two contenders that both saw the same dead
+ * owner must not both remove "the" lock, or the second would remove the first one's fresh lock
+ * and two processes would hold it at once. Under the breaker the lock is read again; it cannot
+ * change meanwhile (its owner is dead, and nobody creates over an existing file).
+ */
 async function breakIfStale(file: string, seen: LockOwner | undefined): Promise<boolean> {
   if (seen && !ownerIsGone(seen)) return false;
   if (!seen) {
-    const stat = await fs.lstat(file).catch(() => undefined);
-    if (!stat) return true; // released meanwhile
-    if (Date.now() - stat.mtimeMs < EMPTY_LOCK_STALE_MS) return false;
+    if (!(await fs.lstat(file).catch(() => undefined))) return true; // released meanwhile
+    if (!(await emptyAndOld(file))) return false;
   }
-  const aside = `${file}.${randomBytes(6).toString('hex')}.stale`;
+  const breaker = `${file}.break`;
+  let handle: fs.FileHandle;
   try {
-    await fs.rename(file, aside);
+    handle = await fs.open(breaker, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // A breaker that died mid-break leaves its file; after a while anyone may clear it.
+    if (await emptyAndOld(breaker)) await fs.rm(breaker, { force: true });
+    return false;
   }
-  const moved = await readOwner(aside);
-  if (seen && moved?.token !== seen.token) {
-    // Someone else broke the stale lock and took a fresh one in between: give it back.
-    await fs.link(aside, file).catch(() => undefined);
+  try {
+    await handle.close();
+    const now = await readOwner(file);
+    const same = seen ? now?.token === seen.token : now === undefined && (await emptyAndOld(file));
+    if (!same) return !(await fs.lstat(file).catch(() => undefined));
+    await fs.rm(file, { force: true });
+    return true;
+  } finally {
+    await fs.rm(breaker, { force: true });
   }
-  await fs.rm(aside, { force: true });
-  return !seen || moved?.token === seen.token;
+}
+
+/** A lock file with no owner written in it (its creator died at once), old enough to be stale. */
+async function emptyAndOld(file: string): Promise<boolean> {
+  const stat = await fs.lstat(file).catch(() => undefined);
+  if (!stat) return false;
+  return Date.now() - stat.mtimeMs >= EMPTY_LOCK_STALE_MS && (await readOwner(file)) === undefined;
 }
 
 export interface LockOptions {

@@ -38,6 +38,21 @@ describe('acquireLock', () => {
     expect(typeof (await acquireLock(file, { waitMs: 0 }))).toBe('function');
   });
 
+  it('never has two holders when many contenders break one stale lock at once, round after round', async () => {
+    // Two contenders that both saw the dead owner must not both "break" the lock: the second
+    // would remove the first one's fresh lock. Counted over many rounds, never timed.
+    const holdersPerRound: number[] = [];
+    for (let round = 0; round < 150; round++) {
+      await plant({ pid: 2 ** 22 + 12347 });
+      const results = await Promise.all(Array.from({ length: 8 }, () => acquireLock(file, { waitMs: 0 })));
+      const releases = results.filter((r): r is () => Promise<void> => typeof r === 'function');
+      holdersPerRound.push(releases.length);
+      for (const release of releases) await release();
+      await fs.rm(file, { force: true });
+    }
+    expect(holdersPerRound.filter((n) => n !== 1)).toEqual([]);
+  });
+
   it('only one of many contenders holds it at a time', async () => {
     await plant({ pid: 2 ** 22 + 12346 });
     const results = await Promise.all(Array.from({ length: 8 }, () => acquireLock(file, { waitMs: 0 })));
