@@ -28,7 +28,13 @@ export const groups = {
   bulk: {
     // The journal and resume's question to the panel; the resume suites themselves run dist/.
     mutate: ['src/bulk/journal.ts', 'src/bulk/settle.ts'],
-    tests: ['test/bulk/journal*.test.ts', 'test/bulk/settle.mutation.test.ts', 'test/bulk/input.test.ts', 'test/bulk/fleet.test.ts', 'test/bulk/faults.test.ts'],
+    tests: [
+      'test/bulk/journal*.test.ts',
+      'test/bulk/settle.mutation.test.ts',
+      'test/bulk/input.test.ts',
+      'test/bulk/fleet.test.ts',
+      'test/bulk/faults.test.ts',
+    ],
   },
   leases: {
     mutate: ['src/state/leases.ts'],

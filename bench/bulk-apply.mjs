@@ -94,15 +94,20 @@ if (process.argv[2] === '--apply') {
   const codes = { book: await CodeBook.load(args.codes) };
   const cpuBefore = cpuMs();
   const start = performance.now();
-  const report = await applyPlan(plan, new Map(targets.map((t) => [t.name, t])), { operator: 'bench', stateDir: args.state, timeoutMs: 5000 }, {
-    concurrency: CONCURRENCY,
-    resume: false,
-    retries: 3,
-    backoffMs: 50,
-    maxBackoffMs: 1000,
-    codes,
-    access,
-  });
+  const report = await applyPlan(
+    plan,
+    new Map(targets.map((t) => [t.name, t])),
+    { operator: 'bench', stateDir: args.state, timeoutMs: 5000 },
+    {
+      concurrency: CONCURRENCY,
+      resume: false,
+      retries: 3,
+      backoffMs: 50,
+      maxBackoffMs: 1000,
+      codes,
+      access,
+    },
+  );
   const ms = performance.now() - start;
   const done = report.outcomes.filter((o) => o.status === 'done').length;
   process.stdout.write(JSON.stringify({ ms, cpuMs: cpuMs() - cpuBefore, done, total: report.outcomes.length, maxRssKb: process.resourceUsage().maxRSS }));
@@ -142,7 +147,10 @@ if (process.argv[2] === '--anchor') {
 /** Runs this script in a child process in the given role and returns what it printed, parsed. */
 async function runRole(role, args) {
   const profile = role === '--apply' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-  const child = spawn(process.execPath, [...profile, self, role, JSON.stringify(args)], { env: { ...process.env, BENCH_CODE: CREDENTIAL }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...profile, self, role, JSON.stringify(args)], {
+    env: { ...process.env, BENCH_CODE: CREDENTIAL },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   await new Promise((r) => child.on('close', r));
@@ -227,6 +235,10 @@ for (const n of sizes.length ? sizes : [100, 1000]) {
 }
 for (let i = 1; i < rows.length; i++) {
   const [a, b] = [rows[i - 1], rows[i]];
-  console.log(`${a.panels} -> ${b.panels} panels (x${b.panels / a.panels}): wall time x${(b.ms / a.ms).toFixed(2)}, peak RSS x${(b.maxRssKb / a.maxRssKb).toFixed(2)}`);
+  console.log(
+    `${a.panels} -> ${b.panels} panels (x${b.panels / a.panels}): wall time x${(b.ms / a.ms).toFixed(2)}, peak RSS x${(b.maxRssKb / a.maxRssKb).toFixed(2)}`,
+  );
 }
-console.log(`(concurrency ${CONCURRENCY}, ${LATENCY_MS} ms per answer, ${ROUND_TRIPS} round trips per change, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)})`);
+console.log(
+  `(concurrency ${CONCURRENCY}, ${LATENCY_MS} ms per answer, ${ROUND_TRIPS} round trips per change, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)})`,
+);

@@ -43,7 +43,14 @@ const pick = (list) => list[Math.floor(random() * list.length)];
 const log = (line) => JSON_ONLY || process.stderr.write(`${line}\n`);
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-crash-'));
-const env = { PATH: process.env.PATH, HOME: dir, NO_COLOR: '1', PANELCTL_OPERATOR: 'crash-bench', PANELCTL_INVENTORY: path.join(dir, 'inventory.yaml'), PANELCTL_DEMO_DIR: path.join(dir, 'demo') };
+const env = {
+  PATH: process.env.PATH,
+  HOME: dir,
+  NO_COLOR: '1',
+  PANELCTL_OPERATOR: 'crash-bench',
+  PANELCTL_INVENTORY: path.join(dir, 'inventory.yaml'),
+  PANELCTL_DEMO_DIR: path.join(dir, 'demo'),
+};
 
 // The panels: each a simulator with a state file, on a loopback port.
 const panels = [];
@@ -62,14 +69,25 @@ for (let i = 0; i < 2; i++) {
 for (let i = 0; i < 2; i++) {
   const statePath = path.join(dir, `modbus-${i}.json`);
   const sim = await createModbus({ users: 6, statePath, options: { profile: 'demo-modbus', latencyMs: 3 } });
-  await addPanel(`modbus-${i}`, 'modbus', sim, (port) => `  modbus-${i}: { driver: modbus, link: "tcp://127.0.0.1:${port}", options: { profile: demo-modbus, unit: 1 } }`);
+  await addPanel(
+    `modbus-${i}`,
+    'modbus',
+    sim,
+    (port) => `  modbus-${i}: { driver: modbus, link: "tcp://127.0.0.1:${port}", options: { profile: demo-modbus, unit: 1 } }`,
+  );
 }
 {
   const statePath = path.join(dir, 'dsc-0.json');
   const sim = await createDsc({ users: 6, statePath, options: { codeLength: 4 } });
   env.DSC_MASTER = sim.demoSecrets().code;
   env.DSC_TPI = sim.demoSecrets().tpiPassword;
-  await addPanel('dsc-0', 'dsc', sim, (port) => `  dsc-0: { driver: dsc, link: "tcp://127.0.0.1:${port}", secret: env:DSC_MASTER, secrets: { tpiPassword: env:DSC_TPI }, options: { codeLength: 4 } }`);
+  await addPanel(
+    'dsc-0',
+    'dsc',
+    sim,
+    (port) =>
+      `  dsc-0: { driver: dsc, link: "tcp://127.0.0.1:${port}", secret: env:DSC_MASTER, secrets: { tpiPassword: env:DSC_TPI }, options: { codeLength: 4 } }`,
+  );
 }
 await fs.writeFile(env.PANELCTL_INVENTORY, `panels:\n${panels.map((p) => p.line).join('\n')}\n`);
 
@@ -122,12 +140,15 @@ function run(argv, stateDir, killAt) {
         if (killed || child.exitCode !== null) return;
         if ((await killAt.lines()) < killAt.after) return;
         clearInterval(poll);
-        setTimeout(() => {
-          if (child.exitCode === null && child.signalCode === null) {
-            killed = true;
-            child.kill('SIGKILL');
-          }
-        }, Math.floor(random() * 12));
+        setTimeout(
+          () => {
+            if (child.exitCode === null && child.signalCode === null) {
+              killed = true;
+              child.kill('SIGKILL');
+            }
+          },
+          Math.floor(random() * 12),
+        );
       }, 3);
     }
     child.on('close', (code) => {
@@ -143,7 +164,8 @@ async function journalOf(stateDir, planId) {
   const files = [];
   for (const dirName of await fs.readdir(base).catch(() => [])) {
     if (dirName !== planId && !dirName.startsWith(`${planId}.shard-`)) continue;
-    for (const name of await fs.readdir(path.join(base, dirName)).catch(() => [])) if (/^journal.*\.jsonl$/.test(name)) files.push(path.join(base, dirName, name));
+    for (const name of await fs.readdir(path.join(base, dirName)).catch(() => []))
+      if (/^journal.*\.jsonl$/.test(name)) files.push(path.join(base, dirName, name));
   }
   const lines = [];
   for (const file of files) {
@@ -169,7 +191,22 @@ async function plan(stateDir, name, csv) {
   return { name, file: out, id: json.id, steps: json.totals.steps, codesFiles: [] };
 }
 
-const totals = { trials: 0, kills: 0, runs: 0, steps: 0, writes: 0, lost: 0, repeated: 0, unsettled: 0, failed: 0, byHand: 0, foundOnPanel: 0, writtenAfterAbsent: 0, refusedOverlap: 0, refusedPanelLocked: 0 };
+const totals = {
+  trials: 0,
+  kills: 0,
+  runs: 0,
+  steps: 0,
+  writes: 0,
+  lost: 0,
+  repeated: 0,
+  unsettled: 0,
+  failed: 0,
+  byHand: 0,
+  foundOnPanel: 0,
+  writtenAfterAbsent: 0,
+  refusedOverlap: 0,
+  refusedPanelLocked: 0,
+};
 const problems = [];
 problems.push = function (...items) {
   for (const item of items) log(`  problem: ${item}`);
@@ -180,7 +217,17 @@ problems.push = function (...items) {
 function killedApply(p, stateDir, extra, resume) {
   const codesOut = path.join(stateDir, `${p.name}-codes-${p.codesFiles.length}.csv`);
   p.codesFiles.push(codesOut);
-  const argv = ['bulk', 'apply', p.file, '--codes-out', codesOut, '--concurrency', String(1 + Math.floor(random() * 4)), ...extra, ...(resume ? ['--resume'] : [])];
+  const argv = [
+    'bulk',
+    'apply',
+    p.file,
+    '--codes-out',
+    codesOut,
+    '--concurrency',
+    String(1 + Math.floor(random() * 4)),
+    ...extra,
+    ...(resume ? ['--resume'] : []),
+  ];
   const after = Math.floor(random() * (p.steps * 2 + 2));
   const kill = random() < 0.85 ? { after, lines: async () => (await journalOf(stateDir, p.id)).length } : undefined;
   return run(argv, stateDir, kill).then((r) => {
@@ -218,12 +265,25 @@ async function settle(p, stateDir) {
 async function check(plans, stateDir, final) {
   const journals = new Map();
   for (const p of plans) journals.set(p.name, await journalOf(stateDir, p.id));
-  const doneAt = (p, panel, slot) => journals.get(p.name).filter((l) => l.panel === panel && l.slot === slot && l.event === 'done').map((l) => l.time).sort().pop();
+  const doneAt = (p, panel, slot) =>
+    journals
+      .get(p.name)
+      .filter((l) => l.panel === panel && l.slot === slot && l.event === 'done')
+      .map((l) => l.time)
+      .sort()
+      .pop();
   for (const panel of panels) {
     const codes = await codesOnPanel(panel);
     const writes = writesSince(panel);
     totals.writes += writes.total;
-    const slots = new Set(plans.flatMap((p) => journals.get(p.name).filter((l) => l.panel === panel.name).map((l) => l.slot)));
+    const slots = new Set(
+      plans.flatMap((p) =>
+        journals
+          .get(p.name)
+          .filter((l) => l.panel === panel.name)
+          .map((l) => l.slot),
+      ),
+    );
     let expected = 0;
     for (const slot of slots) {
       let landedHere = 0;
@@ -233,7 +293,7 @@ async function check(plans, stateDir, final) {
         if (done) landedHere++;
         else if (last?.code === 'E_UNCERTAIN') {
           totals.byHand++;
-          if (panel.kind !== 'dsc') (totals.unsettled++, problems.push(`${p.name} ${panel.name} slot ${slot}: left uncertain although the panel can tell`));
+          if (panel.kind !== 'dsc') totals.unsettled++, problems.push(`${p.name} ${panel.name} slot ${slot}: left uncertain although the panel can tell`);
           // Written at most once, landed or not: nobody can say (a later plan may have overwritten it).
           landedHere++;
         } else if (last && last.status !== 'done') {
@@ -247,7 +307,10 @@ async function check(plans, stateDir, final) {
         problems.push(`${panel.name} slot ${slot}: ${writes.perSlot[slot]} writes for ${landedHere} step(s) that landed (or may have)`);
       }
       // Lost: an `applied` line of the plan that wrote this slot last must be what the slot holds.
-      const owners = plans.map((p) => ({ p, at: doneAt(p, panel.name, slot) })).filter((o) => o.at).sort((a, b) => (a.at < b.at ? -1 : 1));
+      const owners = plans
+        .map((p) => ({ p, at: doneAt(p, panel.name, slot) }))
+        .filter((o) => o.at)
+        .sort((a, b) => (a.at < b.at ? -1 : 1));
       for (const p of plans) {
         for (const file of p.codesFiles) {
           const line = (await readCodes(file)).get(`${panel.name}#${slot}`);
@@ -291,7 +354,9 @@ while (totals.kills < TARGET_KILLS) {
     plans.push(await plan(stateDir, 'B', 'panel,action,slot,code\n*,set-code,2,generate\n*,set-code,3,generate\n*,set-code,4,generate\n'));
     await Promise.all(plans.map((p) => killedApply(p, stateDir, [], false)));
   } else {
-    plans.push(await plan(stateDir, 'P', 'panel,action,slot,code\n*,set-code,1,generate\n*,set-code,2,generate\n*,set-code,3,generate\n*,set-code,4,generate\n'));
+    plans.push(
+      await plan(stateDir, 'P', 'panel,action,slot,code\n*,set-code,1,generate\n*,set-code,2,generate\n*,set-code,3,generate\n*,set-code,4,generate\n'),
+    );
     const [p] = plans;
     if (scenario === 'sharded') await Promise.all([killedApply(p, stateDir, ['--shard', '0/2'], false), killedApply(p, stateDir, ['--shard', '1/2'], false)]);
     else await killedApply(p, stateDir, [], false);
@@ -308,7 +373,9 @@ while (totals.kills < TARGET_KILLS) {
     problems.push(`${p.name}: did not settle after repeated resumes`);
   }
   await check(plans, stateDir, final);
-  log(`trial ${totals.trials} (${scenario}): kills ${totals.kills}/${TARGET_KILLS}, lost ${totals.lost}, repeated ${totals.repeated}, unsettled ${totals.unsettled}, failed ${totals.failed}`);
+  log(
+    `trial ${totals.trials} (${scenario}): kills ${totals.kills}/${TARGET_KILLS}, lost ${totals.lost}, repeated ${totals.repeated}, unsettled ${totals.unsettled}, failed ${totals.failed}`,
+  );
 }
 
 for (const s of servers) await s.close();
@@ -317,9 +384,15 @@ await fs.rm(dir, { recursive: true, force: true });
 const summary = { ...totals, seconds: Math.round((Date.now() - started) / 1000), problems: problems.slice(0, 20) };
 if (JSON_ONLY) process.stdout.write(`${JSON.stringify(summary)}\n`);
 else {
-  process.stdout.write(`crash consistency: ${totals.kills} kill -9 points over ${totals.trials} trials (${totals.runs} applies, ${totals.steps} planned steps, ${totals.writes} panel writes) in ${summary.seconds} s\n`);
-  process.stdout.write(`  lost writes ${totals.lost} · repeated writes ${totals.repeated} · unsettled although the panel could tell ${totals.unsettled} · failed ${totals.failed}\n`);
-  process.stdout.write(`  settled by asking the panel: ${totals.foundOnPanel} found landed · DSC steps left to a person: ${totals.byHand} · overlapping applies refused: ${totals.refusedOverlap} · panel-locked refusals: ${totals.refusedPanelLocked}\n`);
+  process.stdout.write(
+    `crash consistency: ${totals.kills} kill -9 points over ${totals.trials} trials (${totals.runs} applies, ${totals.steps} planned steps, ${totals.writes} panel writes) in ${summary.seconds} s\n`,
+  );
+  process.stdout.write(
+    `  lost writes ${totals.lost} · repeated writes ${totals.repeated} · unsettled although the panel could tell ${totals.unsettled} · failed ${totals.failed}\n`,
+  );
+  process.stdout.write(
+    `  settled by asking the panel: ${totals.foundOnPanel} found landed · DSC steps left to a person: ${totals.byHand} · overlapping applies refused: ${totals.refusedOverlap} · panel-locked refusals: ${totals.refusedPanelLocked}\n`,
+  );
   for (const p of problems.slice(0, 20)) process.stdout.write(`  problem: ${p}\n`);
 }
 process.exitCode = totals.lost + totals.repeated + totals.unsettled + totals.failed === 0 ? 0 : 1;

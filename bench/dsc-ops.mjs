@@ -23,10 +23,21 @@ function counting(sim) {
   const accept = sim.accept.bind(sim);
   sim.accept = (stream) =>
     accept({
-      get closed() { return stream.closed; },
-      get description() { return stream.description; },
-      onData: (listener) => stream.onData((chunk) => { counts.bytesIn += chunk.length; listener(chunk); }),
-      write: (data) => { counts.bytesOut += data.length; return stream.write(data); },
+      get closed() {
+        return stream.closed;
+      },
+      get description() {
+        return stream.description;
+      },
+      onData: (listener) =>
+        stream.onData((chunk) => {
+          counts.bytesIn += chunk.length;
+          listener(chunk);
+        }),
+      write: (data) => {
+        counts.bytesOut += data.length;
+        return stream.write(data);
+      },
       onClose: (l) => stream.onClose(l),
       close: () => stream.close(),
     });
@@ -96,7 +107,9 @@ function table(rows, module) {
   for (const r of rows) {
     const min = MINIMUM[r.op];
     const minCmd = minimumCommands(r.op, module);
-    console.log(`  ${r.op.padEnd(9)} ${String(r.keys).padStart(4)} ${String(min.keys).padStart(4)}  ${(r.keys / min.keys).toFixed(2).padStart(5)}   ${String(r.commands).padStart(8)} ${String(minCmd).padStart(4)}  ${(r.commands / minCmd).toFixed(2).padStart(5)}   (+${r.setup})`);
+    console.log(
+      `  ${r.op.padEnd(9)} ${String(r.keys).padStart(4)} ${String(min.keys).padStart(4)}  ${(r.keys / min.keys).toFixed(2).padStart(5)}   ${String(r.commands).padStart(8)} ${String(minCmd).padStart(4)}  ${(r.commands / minCmd).toFixed(2).padStart(5)}   (+${r.setup})`,
+    );
   }
 }
 
@@ -119,7 +132,13 @@ if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0) {
   const baud = 9600;
   const socat = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  const [a, b] = await new Promise((resolve) => socat.stderr.on('data', (d) => { err += d; const p = [...err.matchAll(/PTY is (\S+)/g)].map((m) => m[1]); if (p.length === 2 && /transfer loop/.test(err)) resolve(p); }));
+  const [a, b] = await new Promise((resolve) =>
+    socat.stderr.on('data', (d) => {
+      err += d;
+      const p = [...err.matchAll(/PTY is (\S+)/g)].map((m) => m[1]);
+      if (p.length === 2 && /transfer loop/.test(err)) resolve(p);
+    }),
+  );
   const sim = await createSimulator({ users: USERS, paceBaud: baud, options: { mode: 'it100', codeLength: L } });
   const counts = counting(sim);
   const served = await serveSerial(a, { baudRate: baud, dataBits: 8, parity: 'none', stopBits: 1 }, (s) => sim.accept(s));
@@ -129,7 +148,9 @@ if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0) {
   for (const r of rows) {
     const replyMs = (r.bytesOut * 10 * 1000) / baud;
     const allMs = ((r.bytesOut + r.bytesIn) * 10 * 1000) / baud;
-    console.log(`  ${r.op.padEnd(9)} ${r.ms.toFixed(0).padStart(7)}   ${String(r.bytesOut).padStart(11)}  ${replyMs.toFixed(0).padStart(13)}  ${(r.ms / replyMs).toFixed(2).padStart(5)}   ${String(r.bytesIn).padStart(13)}  ${allMs.toFixed(0).padStart(17)}`);
+    console.log(
+      `  ${r.op.padEnd(9)} ${r.ms.toFixed(0).padStart(7)}   ${String(r.bytesOut).padStart(11)}  ${replyMs.toFixed(0).padStart(13)}  ${(r.ms / replyMs).toFixed(2).padStart(5)}   ${String(r.bytesIn).padStart(13)}  ${allMs.toFixed(0).padStart(17)}`,
+    );
   }
   console.log('  (a real line adds the request bytes to the reply bytes: the last column)');
   await served.close();

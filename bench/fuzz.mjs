@@ -22,17 +22,19 @@ async function targets() {
 }
 
 function mutate(frames) {
-  return fc.tuple(frames, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'insert', 'delete', 'dup')), { maxLength: 6 })).map(([frame, edits]) => {
-    const bytes = [...frame];
-    for (const [where, value, kind] of edits) {
-      const i = bytes.length ? where % bytes.length : 0;
-      if (kind === 'flip') bytes[i] = value;
-      else if (kind === 'insert') bytes.splice(i, 0, value);
-      else if (kind === 'delete') bytes.splice(i, 1);
-      else bytes.splice(i, 0, ...bytes.slice(i, i + 4));
-    }
-    return Uint8Array.from(bytes);
-  });
+  return fc
+    .tuple(frames, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'insert', 'delete', 'dup')), { maxLength: 6 }))
+    .map(([frame, edits]) => {
+      const bytes = [...frame];
+      for (const [where, value, kind] of edits) {
+        const i = bytes.length ? where % bytes.length : 0;
+        if (kind === 'flip') bytes[i] = value;
+        else if (kind === 'insert') bytes.splice(i, 0, value);
+        else if (kind === 'delete') bytes.splice(i, 1);
+        else bytes.splice(i, 0, ...bytes.slice(i, i + 4));
+      }
+      return Uint8Array.from(bytes);
+    });
 }
 
 for (const target of await targets()) {
@@ -54,7 +56,9 @@ for (const target of await targets()) {
     { numRuns: RUNS },
   );
   const seconds = (performance.now() - start) / 1000;
-  console.log(`${target.name.padEnd(8)} ${RUNS} cases (random, mutated and valid frames): no exception, largest buffer ${maxHeld} of cap ${target.cap}, ${(RUNS / seconds).toFixed(0)} cases/s`);
+  console.log(
+    `${target.name.padEnd(8)} ${RUNS} cases (random, mutated and valid frames): no exception, largest buffer ${maxHeld} of cap ${target.cap}, ${(RUNS / seconds).toFixed(0)} cases/s`,
+  );
 }
 
 const { echoCase, floodCase } = await import('../dist/drivers/fuzz-hostile.js');
@@ -62,6 +66,9 @@ for (const target of await targets()) {
   await echoCase(target);
   const flood = await floodCase(target, FLOOD_BYTES);
   const mb = (n) => (n / 1024 / 1024).toFixed(1);
-  if (flood.heapDelta > HEAP_BOUND) throw new Error(`${target.name}: the heap grew ${mb(flood.heapDelta)} MB over a ${mb(flood.bytes)} MB flood (bound ${mb(HEAP_BOUND)} MB)`);
-  console.log(`${target.name.padEnd(8)} echo: E_ECHO; flood: E_FLOOD after ${mb(flood.bytes)} MB processed, held at most ${flood.maxHeld} of cap ${target.hostile.cap}, heap ${flood.heapDelta >= 0 ? '+' : ''}${mb(flood.heapDelta)} MB`);
+  if (flood.heapDelta > HEAP_BOUND)
+    throw new Error(`${target.name}: the heap grew ${mb(flood.heapDelta)} MB over a ${mb(flood.bytes)} MB flood (bound ${mb(HEAP_BOUND)} MB)`);
+  console.log(
+    `${target.name.padEnd(8)} echo: E_ECHO; flood: E_FLOOD after ${mb(flood.bytes)} MB processed, held at most ${flood.maxHeld} of cap ${target.hostile.cap}, heap ${flood.heapDelta >= 0 ? '+' : ''}${mb(flood.heapDelta)} MB`,
+  );
 }

@@ -19,10 +19,22 @@ function counting(sim) {
   sim.accept = (stream) => {
     const wrapped = {
       ...stream,
-      get closed() { return stream.closed; },
-      get description() { return stream.description; },
-      onData: (listener) => stream.onData((chunk) => { counts.bytesIn += chunk.length; counts.requests += (chunk.toString('latin1').match(/\xfe\r/g) ?? []).length; listener(chunk); }),
-      write: (data) => { counts.bytesOut += data.length; return stream.write(data); },
+      get closed() {
+        return stream.closed;
+      },
+      get description() {
+        return stream.description;
+      },
+      onData: (listener) =>
+        stream.onData((chunk) => {
+          counts.bytesIn += chunk.length;
+          counts.requests += (chunk.toString('latin1').match(/\xfe\r/g) ?? []).length;
+          listener(chunk);
+        }),
+      write: (data) => {
+        counts.bytesOut += data.length;
+        return stream.write(data);
+      },
       onClose: (l) => stream.onClose(l),
       close: () => stream.close(),
     };
@@ -62,7 +74,13 @@ console.log(`  TCP wall time          ${median(tcpTimes).toFixed(1)} ms (median 
 if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0) {
   const socat = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  const [a, b] = await new Promise((resolve) => socat.stderr.on('data', (d) => { err += d; const p = [...err.matchAll(/PTY is (\S+)/g)].map((m) => m[1]); if (p.length === 2 && /transfer loop/.test(err)) resolve(p); }));
+  const [a, b] = await new Promise((resolve) =>
+    socat.stderr.on('data', (d) => {
+      err += d;
+      const p = [...err.matchAll(/PTY is (\S+)/g)].map((m) => m[1]);
+      if (p.length === 2 && /transfer loop/.test(err)) resolve(p);
+    }),
+  );
   const baud = 19200;
   const paced = await createSimulator({ users: USERS, paceBaud: baud });
   const pacedCounts = counting(paced);

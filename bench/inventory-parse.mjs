@@ -18,6 +18,8 @@ for (const n of sizes.length ? sizes : [5000, 10000, 20000, 40000]) {
   parseInventory(text, `${n} panels`);
   const ms = performance.now() - start;
   const perPanel = (ms * 1000) / n;
-  console.log(`${String(n).padStart(7)} panels  ${(text.length / 1048576).toFixed(1).padStart(5)} MiB  ${ms.toFixed(0).padStart(6)} ms  ${perPanel.toFixed(0)} µs/panel${previous ? `  (x${(ms / previous).toFixed(2)} time for x2 panels)` : ''}`);
+  console.log(
+    `${String(n).padStart(7)} panels  ${(text.length / 1048576).toFixed(1).padStart(5)} MiB  ${ms.toFixed(0).padStart(6)} ms  ${perPanel.toFixed(0)} µs/panel${previous ? `  (x${(ms / previous).toFixed(2)} time for x2 panels)` : ''}`,
+  );
   previous = ms;
 }

@@ -19,7 +19,10 @@ const maxRead = profile.limits.maxReadRegisters;
 
 /** The registers a listing needs: flags, name, type, partitions (and the code only without a codeSet bit). */
 function neededAddresses() {
-  const fields = [[u.flags.offset, 1], [u.name.offset, u.name.registers]];
+  const fields = [
+    [u.flags.offset, 1],
+    [u.name.offset, u.name.registers],
+  ];
   if (u.type) fields.push([u.type.offset, 1]);
   if (u.partitions) fields.push([u.partitions.offset, u.partitions.registers]);
   if (u.flags.codeSet === undefined) fields.push([u.code.offset, u.code.registers]);
@@ -45,7 +48,13 @@ async function listOnce(link, sim) {
   const users = await session.listUsers();
   const ms = performance.now() - start;
   await session.close();
-  return { ms, users: users.length, requests: sim.stats.requests - before.requests, bytesIn: sim.stats.bytesIn - before.bytesIn, bytesOut: sim.stats.bytesOut - before.bytesOut };
+  return {
+    ms,
+    users: users.length,
+    requests: sim.stats.requests - before.requests,
+    bytesIn: sim.stats.bytesIn - before.bytesIn,
+    bytesOut: sim.stats.bytesOut - before.bytesOut,
+  };
 }
 
 const minimum = fewestReads(neededAddresses(), maxRead);
@@ -71,7 +80,13 @@ console.log(`  TCP wall time          ${median(tcp).toFixed(1)} ms (median of ${
 if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0) {
   const socat = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  const [a, b] = await new Promise((resolve) => socat.stderr.on('data', (d) => { err += d; const p = [...err.matchAll(/PTY is (\S+)/g)].map((m) => m[1]); if (p.length === 2 && /transfer loop/.test(err)) resolve(p); }));
+  const [a, b] = await new Promise((resolve) =>
+    socat.stderr.on('data', (d) => {
+      err += d;
+      const p = [...err.matchAll(/PTY is (\S+)/g)].map((m) => m[1]);
+      if (p.length === 2 && /transfer loop/.test(err)) resolve(p);
+    }),
+  );
   const settings = { baudRate: baud, dataBits: 8, parity: 'even', stopBits: 1 };
   const paced = await createSimulator({ users: u.slots, paceBaud: baud, options: { mode: 'rtu' } });
   const served = await serveSerial(a, settings, (s) => paced.accept(s));
@@ -82,8 +97,12 @@ if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0) {
   const replyMs = (rtu.bytesOut * BITS_PER_CHAR * 1000) / baud;
   const requestMs = (rtu.bytesIn * BITS_PER_CHAR * 1000) / baud;
   const gapsMs = (rtu.requests * 2 * 3.5 * BITS_PER_CHAR * 1000) / baud;
-  console.log(`  RTU wall time          ${rtu.ms.toFixed(0)} ms for ${rtu.requests} requests; the reply bytes need ${replyMs.toFixed(0)} ms: ratio ${(rtu.ms / replyMs).toFixed(2)}`);
-  console.log(`  (a real line adds the requests, ${requestMs.toFixed(0)} ms, and the 3.5-character gaps, ${gapsMs.toFixed(0)} ms: ${(replyMs + requestMs + gapsMs).toFixed(0)} ms in all)`);
+  console.log(
+    `  RTU wall time          ${rtu.ms.toFixed(0)} ms for ${rtu.requests} requests; the reply bytes need ${replyMs.toFixed(0)} ms: ratio ${(rtu.ms / replyMs).toFixed(2)}`,
+  );
+  console.log(
+    `  (a real line adds the requests, ${requestMs.toFixed(0)} ms, and the 3.5-character gaps, ${gapsMs.toFixed(0)} ms: ${(replyMs + requestMs + gapsMs).toFixed(0)} ms in all)`,
+  );
   await served.close();
   await paced.close();
   socat.kill();

@@ -40,13 +40,19 @@ const cases = [
   { name: '--version', args: ['--version'] },
   { name: '--help', args: ['--help'] },
   { name: 'users list --panel demo -o json (no inventory)', args: ['users', 'list', '--panel', 'demo', '-o', 'json'] },
-  { name: 'users list --panel demo -o json (50-panel inventory)', args: ['users', 'list', '--panel', 'demo', '-o', 'json'], env: { PANELCTL_INVENTORY: inventory } },
+  {
+    name: 'users list --panel demo -o json (50-panel inventory)',
+    args: ['users', 'list', '--panel', 'demo', '-o', 'json'],
+    env: { PANELCTL_INVENTORY: inventory },
+  },
 ];
 const builds = [{ label: 'this build', bin }, ...(against ? [{ label: 'against', bin: against }] : [])];
 
 try {
   console.log(`startup: wall time (${runs} interleaved rounds: median, and the median of each round's ratio to node -e 0)`);
-  console.log(`and CPU time (user + system per run, averaged over ${runs} runs, and its ratio); ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`);
+  console.log(
+    `and CPU time (user + system per run, averaged over ${runs} runs, and its ratio); ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`,
+  );
   for (const { label, env } of environments) {
     const commands = [{ argv: [node, '-e', '0'], options: { env } }];
     for (const c of cases) for (const b of builds) commands.push({ argv: [node, b.bin, ...c.args], options: { env: { ...env, ...c.env } } });

@@ -17,11 +17,19 @@ const now = Date.now();
 for (let i = 0; i < count; i++) {
   const panel = `site-${String(i).padStart(5, '0')}`;
   const lease = {
-    v: 1, id: randomUUID(), panel, driver: 'integra', account: String(10000 + i),
+    v: 1,
+    id: randomUUID(),
+    panel,
+    driver: 'integra',
+    account: String(10000 + i),
     from: new Date(now - 60_000).toISOString(),
     // A tenth of them overdue, so the red path is exercised too.
     until: new Date(now + (i % 10 === 0 ? -60_000 : 45 * 60_000)).toISOString(),
-    operator: 'bench', station: 'webhook', stationOnTest: true, panelTest: 'none', phase: 'active',
+    operator: 'bench',
+    station: 'webhook',
+    stationOnTest: true,
+    panelTest: 'none',
+    phase: 'active',
   };
   fs.writeFileSync(path.join(leases, `${panel}.json`), JSON.stringify(lease), { mode: 0o600 });
 }

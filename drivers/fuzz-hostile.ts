@@ -1,5 +1,5 @@
-import type { ByteStream } from '../src/transport/types.js';
-import { memoryPair } from '../src/transport/memory.js';
+import type { ByteStream } from '../src/driver-kit/index.js';
+import { memoryPair } from '../src/driver-kit/index.js';
 
 /**
  * The hostile-peer cases of the fuzz harness (bench/fuzz.mjs, test/drivers/hostile-fuzz.test.ts),

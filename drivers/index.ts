@@ -1,4 +1,4 @@
-import type { PanelDriver, SimulatorModule } from '../src/core/contract.js';
+import type { PanelDriver, SimulatorModule } from '../src/driver-kit/index.js';
 
 /**
  * The one place the rest of panelctl learns which drivers exist. Each entry loads its

@@ -1,4 +1,4 @@
-import type { FrameDecoder } from '../../src/transport/channel.js';
+import type { FrameDecoder } from '../../src/driver-kit/index.js';
 
 /**
  * IT-100 / Envisalink TPI framing: ASCII `CCC` (3-digit command) + data + `SS` (checksum) + CR LF.

@@ -1,11 +1,33 @@
-import type { DriverInfo, DriverOptions, ListProgress, NewUser, OpenOptions, PanelDriver, PanelInfo, PanelSession, ProbeResult, SlotRange, TestModeControl, TestState, UserSlot } from '../../src/core/contract.js';
-import { NotSupportedError, PanelRefusedError, UnreachableError, UsageError, ValidationError, VerificationError, WrongCredentialError } from '../../src/core/errors.js';
-import type { Secret } from '../../src/core/secret.js';
-import { connect } from '../../src/transport/index.js';
-import { FrameChannel } from '../../src/transport/channel.js';
-import type { ByteStream } from '../../src/transport/types.js';
+import type {
+  DriverInfo,
+  DriverOptions,
+  ListProgress,
+  NewUser,
+  OpenOptions,
+  PanelDriver,
+  PanelInfo,
+  PanelSession,
+  ProbeResult,
+  SlotRange,
+  TestModeControl,
+  TestState,
+  UserSlot,
+} from '../../src/driver-kit/index.js';
+import {
+  NotSupportedError,
+  PanelRefusedError,
+  UnreachableError,
+  UsageError,
+  ValidationError,
+  VerificationError,
+  WrongCredentialError,
+} from '../../src/driver-kit/index.js';
+import type { Secret } from '../../src/driver-kit/index.js';
+import { connect } from '../../src/driver-kit/index.js';
+import { FrameChannel } from '../../src/driver-kit/index.js';
+import type { ByteStream } from '../../src/driver-kit/index.js';
 import { DscDecoder, encodeMessage } from './codec.js';
-import { Keypad, newKeypad, type Module } from './keypad.js';
+import { type Keypad, newKeypad, type Module } from './keypad.js';
 import { Cmd, Login, MASTER_SLOT, MAX_SLOT, SLOT_RANGES, slotKind, twoDigits } from './messages.js';
 import type { Display } from './screens.js';
 
@@ -33,7 +55,7 @@ const info: DriverInfo = {
     { name: 'installer', label: 'DSC installer code (for the walk test)', required: false },
   ],
   options: [
-    { name: 'codeLength', description: '4 or 6: the code length the panel is set to (default: the master code\'s length)' },
+    { name: 'codeLength', description: "4 or 6: the code length the panel is set to (default: the master code's length)" },
     { name: 'maxUsers', description: 'the highest user slot of this panel: 32 (PC1616), 48..72 (PC1832), 95 (PC1864, the default)' },
     { name: 'allowMaster', description: 'true to let set-code change the master code in slot 40 (refused otherwise)' },
     { name: 'module', description: 'envisalink or it100 (default: envisalink on tcp://, it100 on serial)' },
@@ -76,11 +98,15 @@ function settingsFor(options: OpenOptions): Settings {
     codeLength = Number(o.codeLength);
     if (codeLength !== 4 && codeLength !== 6) throw new ValidationError('options.codeLength', 'must be 4 or 6');
     if (codeLength !== master.length) {
-      throw new ValidationError('options.codeLength', `is ${codeLength} but the master code has ${master.length} digits; a DSC panel uses one length for every code`);
+      throw new ValidationError(
+        'options.codeLength',
+        `is ${codeLength} but the master code has ${master.length} digits; a DSC panel uses one length for every code`,
+      );
     }
   }
   const maxUsers = o.maxUsers === undefined ? MAX_SLOT : Number(o.maxUsers);
-  if (!Number.isInteger(maxUsers) || maxUsers < 1 || maxUsers > MAX_SLOT) throw new ValidationError('options.maxUsers', `must be a whole number from 1 to ${MAX_SLOT}`);
+  if (!Number.isInteger(maxUsers) || maxUsers < 1 || maxUsers > MAX_SLOT)
+    throw new ValidationError('options.maxUsers', `must be a whole number from 1 to ${MAX_SLOT}`);
   const module = o.module === undefined ? (options.link.kind === 'tcp' ? 'envisalink' : 'it100') : String(o.module);
   if (module !== 'envisalink' && module !== 'it100') throw new ValidationError('options.module', 'must be envisalink or it100');
   return { module, codeLength, highestSlot: Math.max(maxUsers, 42), allowMaster: o.allowMaster === true || o.allowMaster === 'true' };
@@ -103,7 +129,8 @@ class DscSession implements PanelSession {
       if (frame.command === Cmd.invalidAccessCode || frame.command === Cmd.keypadLockout) this.menu = 'none';
     };
     this.testMode = {
-      unavailable: () => (this.options.secrets.installer ? undefined : 'the walk test needs the installer code: add secrets.installer to this panel in the inventory'),
+      unavailable: () =>
+        this.options.secrets.installer ? undefined : 'the walk test needs the installer code: add secrets.installer to this panel in the inventory',
       start: () => this.guard(() => this.walkTest(true)),
       stop: () => this.guard(() => this.walkTest(false)),
       status: () => this.guard(() => this.walkTestState()),
@@ -169,12 +196,19 @@ class DscSession implements PanelSession {
     // One attempt only: after a 670 this session refuses to send that code again (keypads lock out).
     try {
       await this.keypad.command(Cmd.codeSend, secret.reveal(), '*'.repeat(secret.length));
-      await this.keypad.waitDisplay((d) => (d.screen === (kind === 'users' ? 'select' : 'installer') ? true : undefined), since, kind === 'users' ? 'the [*][5] user code menu' : 'the installer menu');
+      await this.keypad.waitDisplay(
+        (d) => (d.screen === (kind === 'users' ? 'select' : 'installer') ? true : undefined),
+        since,
+        kind === 'users' ? 'the [*][5] user code menu' : 'the installer menu',
+      );
     } catch (error) {
       if (error instanceof WrongCredentialError) {
-        this.refusedCredential = new WrongCredentialError(`the panel refused the ${kind === 'users' ? 'master' : 'installer'} code panelctl entered for it (invalid access code)`, {
-          data: { secret: kind === 'users' ? 'code' : 'installer', panelMessage: '670' },
-        });
+        this.refusedCredential = new WrongCredentialError(
+          `the panel refused the ${kind === 'users' ? 'master' : 'installer'} code panelctl entered for it (invalid access code)`,
+          {
+            data: { secret: kind === 'users' ? 'code' : 'installer', panelMessage: '670' },
+          },
+        );
         throw this.refusedCredential;
       }
       throw error;
@@ -212,7 +246,11 @@ class DscSession implements PanelSession {
     if (shown.screen === 'select' && shown.slot === slot) return shown.programmed;
     const since = this.keypad.lcdSeq;
     await this.keypad.press(`${twoDigits(slot)}#`);
-    const result = await this.keypad.waitDisplay((d) => ((d.screen === 'select' && d.slot === slot) || d.screen === 'refused' ? d : undefined), since, `slot ${slot}`);
+    const result = await this.keypad.waitDisplay(
+      (d) => ((d.screen === 'select' && d.slot === slot) || d.screen === 'refused' ? d : undefined),
+      since,
+      `slot ${slot}`,
+    );
     if (result.screen === 'refused') throw new ValidationError('--slot', `the panel has no slot ${twoDigits(slot)} ("${result.text}"); check options.maxUsers`);
     return result.screen === 'select' && result.programmed;
   }
@@ -245,7 +283,11 @@ class DscSession implements PanelSession {
       slotRanges: slotRangesUpTo(this.settings.highestSlot),
       capabilities: info.capabilities.filter((c) => c !== 'test-mode' || this.options.secrets.installer !== undefined),
       codeRules: { minLength: this.settings.codeLength, maxLength: this.settings.codeLength, allowedLengths: [this.settings.codeLength] },
-      details: { 'highest slot': this.settings.highestSlot, 'walk test': display.screen === 'idle' && display.walkTest, names: 'none (DSC keeps no user names)' },
+      details: {
+        'highest slot': this.settings.highestSlot,
+        'walk test': display.screen === 'idle' && display.walkTest,
+        names: 'none (DSC keeps no user names)',
+      },
     };
   }
 
@@ -290,7 +332,10 @@ class DscSession implements PanelSession {
       }
       // Any slot whose line the keypad skipped is read on its own.
       for (const slot of missing()) seen.set(slot, await this.programmed(slot));
-      return [...seen].filter(([slot, programmed]) => programmed && slot <= limit()).map(([slot]) => this.toSlot(slot)).sort((a, b) => a.slot - b.slot);
+      return [...seen]
+        .filter(([slot, programmed]) => programmed && slot <= limit())
+        .map(([slot]) => this.toSlot(slot))
+        .sort((a, b) => a.slot - b.slot);
     });
   }
 
@@ -308,7 +353,9 @@ class DscSession implements PanelSession {
       let slot = user.slot;
       if (slot === undefined) {
         const taken = new Set((await this.listUsers()).map((u) => u.slot));
-        slot = SLOT_RANGES.filter((r) => r.kind === 'user').flatMap((r) => Array.from({ length: r.to - r.from + 1 }, (_, i) => r.from + i)).find((n) => n <= this.settings.highestSlot && !taken.has(n));
+        slot = SLOT_RANGES.filter((r) => r.kind === 'user')
+          .flatMap((r) => Array.from({ length: r.to - r.from + 1 }, (_, i) => r.from + i))
+          .find((n) => n <= this.settings.highestSlot && !taken.has(n));
         if (slot === undefined) throw new PanelRefusedError('E_FULL', 'every user slot on this panel is programmed');
       }
       this.checkWritable(slot);
@@ -373,14 +420,21 @@ class DscSession implements PanelSession {
 
 async function login(keypad: Keypad, password: Secret | undefined): Promise<void> {
   if (!password) {
-    throw new UsageError('an Envisalink needs its TPI password (secrets.tpiPassword in the inventory)', { code: 'E_SECRET_MISSING', hint: 'secrets: { tpiPassword: env:VARIABLE }, or options.module: it100 for an IT-100 behind a serial-to-TCP converter' });
+    throw new UsageError('an Envisalink needs its TPI password (secrets.tpiPassword in the inventory)', {
+      code: 'E_SECRET_MISSING',
+      hint: 'secrets: { tpiPassword: env:VARIABLE }, or options.module: it100 for an IT-100 behind a serial-to-TCP converter',
+    });
   }
   if (password.length < 1 || password.length > 6) throw new ValidationError('secrets.tpiPassword', 'must be 1 to 6 characters (the TPI takes at most 6)');
   try {
     await keypad.until((f) => (f.command === Cmd.loginInteraction && f.data === Login.passwordRequested ? true : undefined));
   } catch (error) {
     if (error instanceof UnreachableError && error.code === 'E_LOST') {
-      throw new UnreachableError('E_BUSY', 'the Envisalink closed the connection before asking for the TPI password: it serves one TPI client at a time, and another one is probably connected', { cause: error });
+      throw new UnreachableError(
+        'E_BUSY',
+        'the Envisalink closed the connection before asking for the TPI password: it serves one TPI client at a time, and another one is probably connected',
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -388,7 +442,10 @@ async function login(keypad: Keypad, password: Secret | undefined): Promise<void
   const result = await keypad.until((f) => (f.command === Cmd.loginInteraction ? f.data : undefined), { ignore: [Cmd.ack] });
   if (result === Login.ok) return;
   if (result === Login.failed) {
-    throw new WrongCredentialError('the Envisalink refused the TPI password', { data: { secret: 'tpiPassword' }, hint: 'check secrets.tpiPassword (the Envisalink web password, first 6 characters); panelctl will not retry it' });
+    throw new WrongCredentialError('the Envisalink refused the TPI password', {
+      data: { secret: 'tpiPassword' },
+      hint: 'check secrets.tpiPassword (the Envisalink web password, first 6 characters); panelctl will not retry it',
+    });
   }
   throw new UnreachableError('E_LOGIN_TIMEOUT', 'the Envisalink gave up waiting for the TPI login');
 }
@@ -429,11 +486,16 @@ export const driver: PanelDriver = {
     try {
       await channel.send(encodeMessage(Cmd.poll));
       const frame = await channel.next(
-        (f) => f.kind === 'message' && ((f.command === Cmd.ack && f.data === Cmd.poll) || (f.command === Cmd.loginInteraction && f.data === Login.passwordRequested)),
+        (f) =>
+          f.kind === 'message' &&
+          ((f.command === Cmd.ack && f.data === Cmd.poll) || (f.command === Cmd.loginInteraction && f.data === Login.passwordRequested)),
         options,
         true,
       );
-      return { driver: 'dsc', model: frame.command === Cmd.ack ? 'DSC PowerSeries behind an IT-100' : 'DSC PowerSeries behind an Envisalink (TPI asks for its password)' };
+      return {
+        driver: 'dsc',
+        model: frame.command === Cmd.ack ? 'DSC PowerSeries behind an IT-100' : 'DSC PowerSeries behind an Envisalink (TPI asks for its password)',
+      };
     } catch {
       return undefined;
     }

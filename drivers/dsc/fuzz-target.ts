@@ -1,6 +1,6 @@
-import { Secret } from '../../src/core/secret.js';
-import { DEFAULT_LIMITS } from '../../src/transport/channel.js';
-import type { ByteStream } from '../../src/transport/types.js';
+import { Secret } from '../../src/driver-kit/index.js';
+import { DEFAULT_LIMITS } from '../../src/driver-kit/index.js';
+import type { ByteStream } from '../../src/driver-kit/index.js';
 import { DscDecoder, encodeMessage, MAX_LINE, type DscFrame } from './codec.js';
 import { dscSession } from './driver.js';
 import { newKeypad } from './keypad.js';
@@ -18,7 +18,9 @@ export function fuzzTarget(fc: any) {
   // Status messages a panel sends unasked; none acknowledges a command, refuses, or draws the LCD.
   const chatter = ['510', '511', '550', '560', '609', '610', '650', '651', '654', '655', '656', '657', '840', '841', '849'];
   const unrelated = fc.sample(
-    fc.tuple(fc.constantFrom(...chatter), fc.string({ unit: fc.constantFrom(...'0123456789ABCDEF'.split('')), maxLength: 6 })).map(([cmd, data]: [string, string]) => encodeMessage(cmd, data)),
+    fc
+      .tuple(fc.constantFrom(...chatter), fc.string({ unit: fc.constantFrom(...'0123456789ABCDEF'.split('')), maxLength: 6 }))
+      .map(([cmd, data]: [string, string]) => encodeMessage(cmd, data)),
     { numRuns: 64, seed: 14 },
   );
   return {

@@ -1,5 +1,5 @@
-import { NotSupportedError, PanelRefusedError, ProtocolError, UnreachableError, WrongCredentialError, type PanelctlError } from '../../src/core/errors.js';
-import { FrameChannel, formatMs } from '../../src/transport/channel.js';
+import { NotSupportedError, PanelRefusedError, ProtocolError, UnreachableError, WrongCredentialError, type PanelctlError } from '../../src/driver-kit/index.js';
+import { FrameChannel, formatMs } from '../../src/driver-kit/index.js';
 import { DscDecoder, encodeMessage, type DscFrame, type DscMessage } from './codec.js';
 import { Cmd, LED_NUMBERS, SYSTEM_ERRORS, decodeLcd, splitKeys } from './messages.js';
 import { pad, readDisplay, type Display } from './screens.js';
@@ -68,7 +68,10 @@ export class Keypad {
   private async nextFrame(deadline: number, useSignal: boolean, waitMs: number): Promise<DscMessage> {
     for (let corrupted = 0; ; corrupted++) {
       if (corrupted > MAX_FRAMES_PER_WAIT) {
-        throw new ProtocolError(`the panel sent ${MAX_FRAMES_PER_WAIT} messages with bad checksums in a row`, { code: 'E_FLOOD', hint: 'the line is noisy or the baud rate is wrong' });
+        throw new ProtocolError(`the panel sent ${MAX_FRAMES_PER_WAIT} messages with bad checksums in a row`, {
+          code: 'E_FLOOD',
+          hint: 'the line is noisy or the baud rate is wrong',
+        });
       }
       const timeoutMs = Math.max(1, deadline - Date.now());
       let frame: DscFrame;
@@ -77,14 +80,20 @@ export class Keypad {
       } catch (error) {
         // The channel only saw the last slice of the wait; say how long the panel really had.
         if (error instanceof UnreachableError && error.code === 'E_TIMEOUT') {
-          throw new UnreachableError('E_TIMEOUT', `no answer from the panel within ${formatMs(waitMs)} (${this.channel.stream.description})`, { hint: error.hint, cause: error });
+          throw new UnreachableError('E_TIMEOUT', `no answer from the panel within ${formatMs(waitMs)} (${this.channel.stream.description})`, {
+            hint: error.hint,
+            cause: error,
+          });
         }
         throw error;
       }
       if (isClientCommand(frame.command)) {
         // Our own command (a 200 with the code, 005 with the password, keys) coming back: never show its data.
         this.options.trace?.('rx', `${frame.command} [data not shown: a client command came back]`);
-        throw new ProtocolError(`command ${frame.command}, which only a client sends, came back from the link: the line echoes`, { code: 'E_ECHO', hint: ECHO_HINT });
+        throw new ProtocolError(`command ${frame.command}, which only a client sends, came back from the link: the line echoes`, {
+          code: 'E_ECHO',
+          hint: ECHO_HINT,
+        });
       }
       if (frame.kind === 'message') {
         this.observe(frame);
@@ -117,7 +126,10 @@ export class Keypad {
    * Reads frames until `pick` returns something. Frames that mean the panel said no (670, 658, 673,
    * 501, 502) end the wait with a typed error unless `pick` takes them, or `ignore` lists them.
    */
-  async until<T>(pick: (frame: DscMessage) => T | undefined, options: { timeoutMs?: number; useSignal?: boolean; ignore?: string[]; since?: number } = {}): Promise<T> {
+  async until<T>(
+    pick: (frame: DscMessage) => T | undefined,
+    options: { timeoutMs?: number; useSignal?: boolean; ignore?: string[]; since?: number } = {},
+  ): Promise<T> {
     // An IT-100 answers a key after acknowledging it, so the answer may already have passed by
     // while the key break was being acknowledged: look back first.
     if (options.since !== undefined) {
@@ -146,7 +158,12 @@ export class Keypad {
   }
 
   /** Waits for a display newer than `since` that `pick` accepts. */
-  async waitDisplay<T>(pick: (display: Display) => T | undefined, since: number, what: string, options: { timeoutMs?: number; useSignal?: boolean; ignore?: string[] } = {}): Promise<T> {
+  async waitDisplay<T>(
+    pick: (display: Display) => T | undefined,
+    since: number,
+    what: string,
+    options: { timeoutMs?: number; useSignal?: boolean; ignore?: string[] } = {},
+  ): Promise<T> {
     const check = () => (this.lcdSeq > since ? pick(this.display) : undefined);
     const now = check();
     if (now !== undefined) return now;
@@ -154,7 +171,9 @@ export class Keypad {
       return await this.until(check, options);
     } catch (error) {
       if (error instanceof UnreachableError && error.code === 'E_TIMEOUT' && this.lcdSeq > since) {
-        throw new ProtocolError(`the keypad shows "${this.shown}" instead of ${what}`, { hint: 'the panel may use another keypad language or menu layout (see the dsc driver README)' });
+        throw new ProtocolError(`the keypad shows "${this.shown}" instead of ${what}`, {
+          hint: 'the panel may use another keypad language or menu layout (see the dsc driver README)',
+        });
       }
       throw error;
     }
@@ -221,7 +240,10 @@ function systemError(code: string): PanelctlError {
   const text = SYSTEM_ERRORS[code] ?? `error ${code}`;
   const data = { panelMessage: `502 ${code}` };
   if (code === '028') {
-    return new NotSupportedError('the IT-100 virtual keypad is disabled', { data, hint: 'the IT-100 runs its virtual keypad only when enabled (command 058); some firmware needs a baud rate above 9600 for it' });
+    return new NotSupportedError('the IT-100 virtual keypad is disabled', {
+      data,
+      hint: 'the IT-100 runs its virtual keypad only when enabled (command 058); some firmware needs a baud rate above 9600 for it',
+    });
   }
   if (code === '016') return new PanelRefusedError('E_LOCKOUT', 'the keypad is locked out after too many wrong codes', { data });
   if (['015', '017', '018'].includes(code)) return new UnreachableError('E_BUSY', `the panel is busy: ${text}`, { data });

@@ -1,4 +1,4 @@
-import type { SlotKind, SlotRange } from '../../src/core/contract.js';
+import type { SlotKind, SlotRange } from '../../src/driver-kit/index.js';
 
 /**
  * Command numbers and data layouts of the IT-100 Developer's Guide and the Envisalink TPI
@@ -60,7 +60,16 @@ export const SYSTEM_ERRORS: Record<string, string> = {
 /** Keypad LED bits of 510/511 (bit 0 Ready ... bit 7 Backlight). */
 export const Led = { ready: 0x01, armed: 0x02, memory: 0x04, bypass: 0x08, trouble: 0x10, program: 0x20, fire: 0x40, backlight: 0x80 } as const;
 /** IT-100 903 LED numbers, for the same LEDs. */
-export const LED_NUMBERS: Record<number, number> = { 1: Led.ready, 2: Led.armed, 3: Led.memory, 4: Led.bypass, 5: Led.trouble, 6: Led.program, 7: Led.fire, 8: Led.backlight };
+export const LED_NUMBERS: Record<number, number> = {
+  1: Led.ready,
+  2: Led.armed,
+  3: Led.memory,
+  4: Led.bypass,
+  5: Led.trouble,
+  6: Led.program,
+  7: Led.fire,
+  8: Led.backlight,
+};
 
 /** Keys a virtual keypad accepts: digits, * #, fire/aux/panic, function keys, arrows, and ^ (key break). */
 export const KEYS = /^[0-9*#FAPa-e<>=^]*$/;

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { PanelSimulator, SimulatorOptions } from '../../src/core/contract.js';
-import type { ByteStream } from '../../src/transport/types.js';
-import { paced } from '../../src/transport/pace.js';
-import { serveTcp } from '../../src/transport/tcp.js';
+import type { PanelSimulator, SimulatorOptions } from '../../src/driver-kit/index.js';
+import type { ByteStream } from '../../src/driver-kit/index.js';
+import { paced } from '../../src/driver-kit/index.js';
+import { serveTcp } from '../../src/driver-kit/index.js';
 import { DscDecoder, encodeCorrupted, encodeMessage, type DscFrame } from './codec.js';
 import { Cmd, KEYS, LED_NUMBERS, Led, Login, MASTER_SLOT, MAX_KEYS_PER_STRING, MAX_SLOT, encodeLcd } from './messages.js';
 import { Screen, entryLine, pad, slotLine } from './screens.js';
@@ -141,7 +141,11 @@ export class DscSimulator implements PanelSimulator {
   }
 
   demoSecrets(): Record<string, string> {
-    return { code: this.state.codes[MASTER_SLOT], installer: this.state.installerCode, ...(this.mode === 'envisalink' ? { tpiPassword: this.state.tpiPassword } : {}) };
+    return {
+      code: this.state.codes[MASTER_SLOT],
+      installer: this.state.installerCode,
+      ...(this.mode === 'envisalink' ? { tpiPassword: this.state.tpiPassword } : {}),
+    };
   }
 
   /** What the keypad shows now (tests). */
@@ -420,7 +424,8 @@ export class DscSimulator implements PanelSimulator {
     if (!/\d/.test(key)) return;
     mode.typed += key;
     if (mode.typed.length < this.codeLength) return this.show(this.lcd[0], entryLine(mode.typed.length));
-    const taken = Object.entries(this.state.codes).some(([slot, code]) => Number(slot) !== mode.slot && code === mode.typed) || mode.typed === this.state.installerCode;
+    const taken =
+      Object.entries(this.state.codes).some(([slot, code]) => Number(slot) !== mode.slot && code === mode.typed) || mode.typed === this.state.installerCode;
     if (taken) {
       // Duplicate codes are refused with the error tone; the slot keeps what it had.
       this.keypad = { name: 'select', slot: mode.slot };

@@ -1,4 +1,4 @@
-import type { FrameDecoder } from '../../src/transport/channel.js';
+import type { FrameDecoder } from '../../src/driver-kit/index.js';
 
 /**
  * INTEGRA integration protocol framing (SATEL "INT-RS / ETHM-1" description, page 2):

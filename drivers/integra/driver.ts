@@ -1,18 +1,28 @@
-import type { DriverInfo, ListProgress, NewUser, OpenOptions, PanelDriver, PanelInfo, PanelSession, ProbeResult, UserSlot } from '../../src/core/contract.js';
+import type {
+  DriverInfo,
+  ListProgress,
+  NewUser,
+  OpenOptions,
+  PanelDriver,
+  PanelInfo,
+  PanelSession,
+  ProbeResult,
+  UserSlot,
+} from '../../src/driver-kit/index.js';
 import {
   PanelRefusedError,
-  PanelctlError,
+  type PanelctlError,
   ProtocolError,
   UnreachableError,
   UsageError,
   ValidationError,
   VerificationError,
   WrongCredentialError,
-} from '../../src/core/errors.js';
-import type { Secret } from '../../src/core/secret.js';
-import { connect } from '../../src/transport/index.js';
-import { FrameChannel } from '../../src/transport/channel.js';
-import type { ByteStream } from '../../src/transport/types.js';
+} from '../../src/driver-kit/index.js';
+import type { Secret } from '../../src/driver-kit/index.js';
+import { connect } from '../../src/driver-kit/index.js';
+import { FrameChannel } from '../../src/driver-kit/index.js';
+import type { ByteStream } from '../../src/driver-kit/index.js';
 import { encodeRequesterCode, encodeUserCode, NO_PHONE_CODE } from './bcd.js';
 import { encodeFrame, IntegraDecoder, type IntegraFrame } from './codec.js';
 import { encryptedLink, integrationKeyBytes, type EncryptedLink } from './encryption.js';
@@ -100,7 +110,9 @@ function resultError(result: number, cmd?: number): PanelctlError {
     case 0x12:
       return new PanelRefusedError('E_CANNOT_ARM', `the panel says: ${RESULT_TEXT[result]}`, { data });
     default:
-      return new PanelRefusedError('E_PANEL_ERROR', `the panel reported error ${hex}${result >= 0x80 && result <= 0x8f ? ' (other errors, page 19)' : ''}`, { data });
+      return new PanelRefusedError('E_PANEL_ERROR', `the panel reported error ${hex}${result >= 0x80 && result <= 0x8f ? ' (other errors, page 19)' : ''}`, {
+        data,
+      });
   }
 }
 
@@ -128,7 +140,6 @@ function echoError(cmd: number): ProtocolError {
   return new ProtocolError(`panelctl's own request 0x${hex2(cmd)} came back instead of an answer: the line echoes`, { code: 'E_ECHO', hint: ECHO_HINT });
 }
 
-
 class IntegraSession implements PanelSession {
   private self?: SelfInfo;
   /** Whether the panel has answered anything on this connection (silence from the start is telling). */
@@ -148,7 +159,13 @@ class IntegraSession implements PanelSession {
    * must be one: the command byte asked or 0xEF, the length of the spec's layout, never our own
    * request echoed (E_ECHO, exit 5); `check` looks at the fields (the user number asked...).
    */
-  private async command(cmd: number, data: Uint8Array, answer: 'data' | 'result', timeoutMs = this.options.timeoutMs, check?: (data: Buffer) => string | undefined): Promise<Buffer> {
+  private async command(
+    cmd: number,
+    data: Uint8Array,
+    answer: 'data' | 'result',
+    timeoutMs = this.options.timeoutMs,
+    check?: (data: Buffer) => string | undefined,
+  ): Promise<Buffer> {
     this.options.trace?.('tx', traceText(cmd, data, 'tx'));
     const droppedBefore = this.decoder.dropped;
     let frame: IntegraFrame;
@@ -163,12 +180,19 @@ class IntegraSession implements PanelSession {
       if (link && error instanceof UnreachableError && error.code === 'E_TIMEOUT') {
         if (link.echoed > 0) throw echoError(cmd); // our own PDUs came back: not a wrong key
         if (link.rejected > 0) {
-          throw new ProtocolError('the panel\'s answers could not be decrypted: the integration key is wrong', { code: 'E_WRONG_KEY', hint: 'check the integration key configured in the ETHM-1 Plus (DLOADX: ETHM-1 module settings)' });
+          throw new ProtocolError("the panel's answers could not be decrypted: the integration key is wrong", {
+            code: 'E_WRONG_KEY',
+            hint: 'check the integration key configured in the ETHM-1 Plus (DLOADX: ETHM-1 module settings)',
+          });
         }
         if (link.accepted === 0) {
-          throw new UnreachableError('E_TIMEOUT', `${error.message}; on an encrypted link this usually means the integration key is wrong or the module does not encrypt`, {
-            hint: 'check the integration key configured in the ETHM-1 Plus',
-          });
+          throw new UnreachableError(
+            'E_TIMEOUT',
+            `${error.message}; on an encrypted link this usually means the integration key is wrong or the module does not encrypt`,
+            {
+              hint: 'check the integration key configured in the ETHM-1 Plus',
+            },
+          );
         }
       }
       const dropped = this.decoder.dropped - droppedBefore;
@@ -177,7 +201,14 @@ class IntegraSession implements PanelSession {
           hint: 'the line is noisy or the baud rate is wrong',
         });
       }
-      if (!link && !this.answered && this.options.link.kind === 'tcp' && error instanceof UnreachableError && error.code === 'E_TIMEOUT' && this.decoder.dropped === 0) {
+      if (
+        !link &&
+        !this.answered &&
+        this.options.link.kind === 'tcp' &&
+        error instanceof UnreachableError &&
+        error.code === 'E_TIMEOUT' &&
+        this.decoder.dropped === 0
+      ) {
         // An ETHM-1 Plus with encryption on ignores plain frames: silence from the first request.
         throw new UnreachableError('E_TIMEOUT', `${error.message}; nothing at all came back on this connection`, {
           hint: 'if the module is an ETHM-1 Plus with integration encryption on, set secrets.integrationKey for this panel; otherwise raise --timeout or check the module is on',
@@ -271,7 +302,9 @@ class IntegraSession implements PanelSession {
   private async readRecord(slot: number): Promise<UserRecord | undefined> {
     try {
       return decodeUserRecord(
-        await this.command(Cmd.readUser, this.withRequester([slot]), 'data', undefined, (d) => (d[0] === slot ? undefined : `it describes user ${d[0]}, not user ${slot} as asked`)),
+        await this.command(Cmd.readUser, this.withRequester([slot]), 'data', undefined, (d) =>
+          d[0] === slot ? undefined : `it describes user ${d[0]}, not user ${slot} as asked`,
+        ),
       );
     } catch (error) {
       if (error instanceof PanelRefusedError && error.code === 'E_NO_SUCH_USER') return undefined;
@@ -380,7 +413,8 @@ class IntegraSession implements PanelSession {
       return own.number === slot;
     } catch (error) {
       if (error instanceof WrongCredentialError) throw new VerificationError(`the panel does not recognise the new code of slot ${slot}`);
-      if (error instanceof PanelRefusedError && error.code === 'E_NO_RIGHTS') throw new VerificationError(`the new code of slot ${slot} belongs to another user`);
+      if (error instanceof PanelRefusedError && error.code === 'E_NO_RIGHTS')
+        throw new VerificationError(`the new code of slot ${slot} belongs to another user`);
       throw error;
     }
   }
@@ -454,7 +488,11 @@ export const driver: PanelDriver = {
       if (frame.kind === 'busy') return { driver: 'integra', model: `INTEGRA (${BUSY_MESSAGE})` };
       // Our own 0x7E echoed, or a 0x7E of the wrong length, is not an INTEGRA answering.
       if (answerProblem(Cmd.integraVersion, new Uint8Array(), frame)) return undefined;
-      return { driver: 'integra', model: MODELS[frame.data[0]] ?? `INTEGRA (type ${frame.data[0]})`, firmware: formatVersion(frame.data.subarray(1, 12).toString('latin1')) };
+      return {
+        driver: 'integra',
+        model: MODELS[frame.data[0]] ?? `INTEGRA (type ${frame.data[0]})`,
+        firmware: formatVersion(frame.data.subarray(1, 12).toString('latin1')),
+      };
     } catch {
       return decoder.busySeen ? { driver: 'integra', model: `INTEGRA (${BUSY_MESSAGE})` } : undefined;
     }

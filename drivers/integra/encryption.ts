@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { ByteStream } from '../../src/transport/types.js';
+import type { ByteStream } from '../../src/driver-kit/index.js';
 
 /**
  * ETHM-1 Plus encrypted integration. Each PDU is

@@ -1,8 +1,8 @@
 import type * as FastCheck from 'fast-check';
-import { Secret } from '../../src/core/secret.js';
-import { FrameChannel } from '../../src/transport/channel.js';
-import { DEFAULT_LIMITS } from '../../src/transport/channel.js';
-import type { ByteStream } from '../../src/transport/types.js';
+import { Secret } from '../../src/driver-kit/index.js';
+import { FrameChannel } from '../../src/driver-kit/index.js';
+import { DEFAULT_LIMITS } from '../../src/driver-kit/index.js';
+import type { ByteStream } from '../../src/driver-kit/index.js';
 import { encodeFrame, IntegraDecoder, MAX_FRAME, type IntegraFrame } from './codec.js';
 import { integraSession } from './driver.js';
 import { Cmd } from './messages.js';
@@ -17,7 +17,12 @@ export function fuzzTarget(fc: typeof FastCheck) {
   // Commands the conversation never asks (state and zone frames), so a flood of them answers nothing.
   const asked = new Set<number>([Cmd.readSelf, Cmd.readUser, Cmd.readUserList, Cmd.result, Cmd.integraVersion, Cmd.moduleVersion]);
   const unrelated = fc.sample(
-    fc.tuple(fc.integer({ min: 0, max: 0xfd }).filter((cmd) => !asked.has(cmd)), fc.uint8Array({ maxLength: 32 })).map(([cmd, data]) => encodeFrame(cmd, data)),
+    fc
+      .tuple(
+        fc.integer({ min: 0, max: 0xfd }).filter((cmd) => !asked.has(cmd)),
+        fc.uint8Array({ maxLength: 32 }),
+      )
+      .map(([cmd, data]) => encodeFrame(cmd, data)),
     { numRuns: 64, seed: 14 },
   );
   return {

@@ -238,18 +238,18 @@ export function hex2(n: number): string {
 
 /** Page 19: the 0xEF result codes. */
 export const RESULT_TEXT: Record<number, string> = {
-  0x00: 'ok',
-  0x01: 'requesting user code not found',
-  0x02: 'no access',
-  0x03: 'selected user does not exist',
-  0x04: 'selected user already exists',
-  0x05: 'wrong code or code already exists',
-  0x06: 'telephone code already exists',
-  0x07: 'changed code is the same',
-  0x08: 'other error',
-  0x11: 'can not arm, but can use force arm',
-  0x12: 'can not arm',
-  0xff: 'command accepted, will be processed',
+  0: 'ok',
+  1: 'requesting user code not found',
+  2: 'no access',
+  3: 'selected user does not exist',
+  4: 'selected user already exists',
+  5: 'wrong code or code already exists',
+  6: 'telephone code already exists',
+  7: 'changed code is the same',
+  8: 'other error',
+  17: 'can not arm, but can use force arm',
+  18: 'can not arm',
+  255: 'command accepted, will be processed',
 };
 
 /** Page 4: the INTEGRA type byte of 0x7E. */

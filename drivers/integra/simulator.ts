@@ -1,24 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { PanelSimulator, SimulatorOptions } from '../../src/core/contract.js';
-import type { ByteStream } from '../../src/transport/types.js';
-import { paced } from '../../src/transport/pace.js';
-import { serveTcp } from '../../src/transport/tcp.js';
+import type { PanelSimulator, SimulatorOptions } from '../../src/driver-kit/index.js';
+import type { ByteStream } from '../../src/driver-kit/index.js';
+import { paced } from '../../src/driver-kit/index.js';
+import { serveTcp } from '../../src/driver-kit/index.js';
 import { decodeDigits, decodePhoneCode, encodePhoneCode } from './bcd.js';
 import { crc, IntegraDecoder, wrapFrame } from './codec.js';
 import { encryptedLink } from './encryption.js';
-import {
-  Cmd,
-  FIRST_MASTER,
-  LAST_MASTER,
-  Rights,
-  SERVICE,
-  decodeUserWrite,
-  encodeBitmap,
-  encodeName,
-  encodeUserRecord,
-  hasRight,
-} from './messages.js';
+import { Cmd, FIRST_MASTER, LAST_MASTER, Rights, SERVICE, decodeUserWrite, encodeBitmap, encodeName, encodeUserRecord, hasRight } from './messages.js';
 
 /**
  * A model of an INTEGRA 128 behind an ETHM-1 Plus: users with names, types, partitions, rights
@@ -211,9 +200,19 @@ export class IntegraSimulator implements PanelSimulator {
 
   private rtc(): Buffer {
     const now = new Date();
-    const bcd = (n: number) => ((Math.floor(n / 10) % 10) << 4) | n % 10;
+    const bcd = (n: number) => ((Math.floor(n / 10) % 10) << 4) | (n % 10);
     const year = now.getFullYear();
-    return Buffer.from([bcd(Math.floor(year / 100)), bcd(year % 100), bcd(now.getMonth() + 1), bcd(now.getDate()), bcd(now.getHours()), bcd(now.getMinutes()), bcd(now.getSeconds()), (now.getDay() + 6) % 7, 3]);
+    return Buffer.from([
+      bcd(Math.floor(year / 100)),
+      bcd(year % 100),
+      bcd(now.getMonth() + 1),
+      bcd(now.getDate()),
+      bcd(now.getHours()),
+      bcd(now.getMinutes()),
+      bcd(now.getSeconds()),
+      (now.getDay() + 6) % 7,
+      3,
+    ]);
   }
 
   private result(code: number): Buffer {
@@ -269,7 +268,9 @@ export class IntegraSimulator implements PanelSimulator {
       const owner = rest[0] === SERVICE ? 'service' : this.state.users[rest[0]];
       if (!owner) return this.result(0x03);
       if (owner !== requester && (owner === 'service' || !this.mayEdit(requester, rest[0], owner))) return this.result(0x02);
-      const existing = Object.keys(this.state.users).map(Number).filter((n) => n <= 240);
+      const existing = Object.keys(this.state.users)
+        .map(Number)
+        .filter((n) => n <= 240);
       const editable = existing.filter((n) => this.mayEdit(owner, n, this.state.users[n]));
       return Buffer.concat([Buffer.from([cmd, rest[0]]), encodeBitmap(existing, 30), encodeBitmap(editable, 30)]);
     }
@@ -354,8 +355,17 @@ export class IntegraSimulator implements PanelSimulator {
 
   private selfInfo(requester: SimUser | 'service'): Buffer {
     if (requester === 'service') {
-      const masters = Object.keys(this.state.users).map(Number).filter((n) => n >= FIRST_MASTER).map((n) => n - FIRST_MASTER + 1);
-      return Buffer.concat([Buffer.from([SERVICE, encodeBitmap(masters, 1)[0], 0]), encodeBitmap(ALL_PARTITIONS, 4), Buffer.from([0, 0, ...ALL_RIGHTS]), encodeName('Service'), Buffer.from([0])]);
+      const masters = Object.keys(this.state.users)
+        .map(Number)
+        .filter((n) => n >= FIRST_MASTER)
+        .map((n) => n - FIRST_MASTER + 1);
+      return Buffer.concat([
+        Buffer.from([SERVICE, encodeBitmap(masters, 1)[0], 0]),
+        encodeBitmap(ALL_PARTITIONS, 4),
+        Buffer.from([0, 0, ...ALL_RIGHTS]),
+        encodeName('Service'),
+        Buffer.from([0]),
+      ]);
     }
     const record = this.record(requester);
     const phone = requester.number >= FIRST_MASTER ? Buffer.from([0, 0]) : encodePhoneCode(requester.phone);

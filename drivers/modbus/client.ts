@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import Modbus from 'modbus-serial';
-import { PanelRefusedError, ProtocolError, UnreachableError, type PanelctlError } from '../../src/core/errors.js';
-import { formatMs } from '../../src/transport/channel.js';
-import type { ByteStream } from '../../src/transport/types.js';
+import { PanelRefusedError, ProtocolError, UnreachableError, type PanelctlError } from '../../src/driver-kit/index.js';
+import { formatMs } from '../../src/driver-kit/index.js';
+import type { ByteStream } from '../../src/driver-kit/index.js';
 import { MbapDecoder, encodeMbap } from './mbap.js';
 import { EXCEPTIONS, FUNCTION_NAMES } from './pdu.js';
 import { RtuDecoder, encodeRtu } from './rtu.js';
@@ -162,7 +162,10 @@ class StreamPort extends EventEmitter {
     this.lineEchoes = true;
     if (this.pending) this.pending.echoes++;
     const sent = this.sent!;
-    this.options.trace?.('rx', `${hex(sent[0])} ${maskedPduHex(sent.subarray(1, sent.length - 2), this.options.isSecretRegister)} (our own request, echoed: skipped)`);
+    this.options.trace?.(
+      'rx',
+      `${hex(sent[0])} ${maskedPduHex(sent.subarray(1, sent.length - 2), this.options.isSecretRegister)} (our own request, echoed: skipped)`,
+    );
   }
 
   /**
@@ -180,7 +183,10 @@ class StreamPort extends EventEmitter {
       return;
     }
     const answer =
-      pending !== undefined && (transactionId === undefined || transactionId === pending.transactionId) && (pdu[0] & 0x7f) === pending.fc && unit === pending.unit;
+      pending !== undefined &&
+      (transactionId === undefined || transactionId === pending.transactionId) &&
+      (pdu[0] & 0x7f) === pending.fc &&
+      unit === pending.unit;
     // Values of a read reply are shown only against the read they answer; a late reply shows none.
     const read = answer && (pending.fc === 3 || pending.fc === 4) ? pending : undefined;
     this.options.trace?.('rx', `${this.tidText(transactionId)}${hex(unit)} ${maskedPduHex(pdu, this.options.isSecretRegister, read)}`);
@@ -258,7 +264,9 @@ export class ModbusClient {
   }
 
   readCoils(address: number, count: number, purpose: string): Promise<boolean[]> {
-    return this.call<{ data: boolean[] }>({ fc: 1, address, count, purpose }, (cb) => this.modbus.writeFC1(this.unit, address, count, cb)).then((r) => r.data.slice(0, count));
+    return this.call<{ data: boolean[] }>({ fc: 1, address, count, purpose }, (cb) => this.modbus.writeFC1(this.unit, address, count, cb)).then((r) =>
+      r.data.slice(0, count),
+    );
   }
 
   writeRegisters(address: number, values: number[], purpose: string): Promise<void> {
@@ -351,10 +359,14 @@ export class ModbusClient {
     if (p.echoes > 0) notes.push('the line echoed the request back (skipped) but no device answered');
     if (corrupted > 0) notes.push(`${corrupted} corrupted frame(s) dropped (bad CRC)`);
     const serial = this.port.framing === 'rtu';
-    return new UnreachableError('E_TIMEOUT', `no answer from Modbus unit ${p.unit} within ${formatMs(this.options.timeoutMs)} (${this.description})${notes.length ? `; ${notes.join('; ')}` : ''}`, {
-      hint: `check the unit id (options.unit, now ${p.unit}: the device's slave address)${serial ? ' and the line settings (Modbus RTU is usually 9600 8E1; set ?baud=&parity= on the link)' : ''}; raise --timeout if the link is slow`,
-      data: { unit: p.unit, function: p.fc, address: p.address },
-    });
+    return new UnreachableError(
+      'E_TIMEOUT',
+      `no answer from Modbus unit ${p.unit} within ${formatMs(this.options.timeoutMs)} (${this.description})${notes.length ? `; ${notes.join('; ')}` : ''}`,
+      {
+        hint: `check the unit id (options.unit, now ${p.unit}: the device's slave address)${serial ? ' and the line settings (Modbus RTU is usually 9600 8E1; set ?baud=&parity= on the link)' : ''}; raise --timeout if the link is slow`,
+        data: { unit: p.unit, function: p.fc, address: p.address },
+      },
+    );
   }
 
   async close(): Promise<void> {
@@ -410,10 +422,14 @@ export function exceptionError(code: number, p: Pending): PanelctlError {
       return new PanelRefusedError('E_DEVICE_FAILURE', `the device reported an internal failure while ${p.purpose} (${label})`, { data });
     case 5:
     case 6:
-      return new UnreachableError('E_BUSY', `the device is busy${code === 5 ? ' with an earlier long request' : ''} and did not act while ${p.purpose} (${label})`, {
-        hint: 'try again in a moment',
-        data,
-      });
+      return new UnreachableError(
+        'E_BUSY',
+        `the device is busy${code === 5 ? ' with an earlier long request' : ''} and did not act while ${p.purpose} (${label})`,
+        {
+          hint: 'try again in a moment',
+          data,
+        },
+      );
     case 10:
     case 11:
       return new UnreachableError('E_TIMEOUT', `the gateway got no answer from Modbus unit ${p.unit} while ${p.purpose} (${label})`, {

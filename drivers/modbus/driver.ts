@@ -12,13 +12,13 @@ import type {
   TestModeControl,
   TestState,
   UserSlot,
-} from '../../src/core/contract.js';
-import { NotSupportedError, PanelRefusedError, PanelctlError, ValidationError, VerificationError } from '../../src/core/errors.js';
-import type { Link } from '../../src/core/link.js';
-import type { Secret } from '../../src/core/secret.js';
-import { FrameChannel } from '../../src/transport/channel.js';
-import { connect } from '../../src/transport/index.js';
-import type { ByteStream } from '../../src/transport/types.js';
+} from '../../src/driver-kit/index.js';
+import { NotSupportedError, PanelRefusedError, PanelctlError, ValidationError, VerificationError } from '../../src/driver-kit/index.js';
+import type { Link } from '../../src/driver-kit/index.js';
+import type { Secret } from '../../src/driver-kit/index.js';
+import { FrameChannel } from '../../src/driver-kit/index.js';
+import { connect } from '../../src/driver-kit/index.js';
+import type { ByteStream } from '../../src/driver-kit/index.js';
 import type { Framing, ModbusClient } from './client.js';
 import {
   decodeCode,
@@ -159,7 +159,13 @@ class ModbusSession implements PanelSession {
     );
     const text = (key: string) => {
       const f = fields.find(([k]) => k === key)?.[1];
-      return f ? decodeIdent(Array.from({ length: f.registers }, (_, i) => values.get(f.address + i) ?? 0), f.encoding, this.profile.wordOrder) : undefined;
+      return f
+        ? decodeIdent(
+            Array.from({ length: f.registers }, (_, i) => values.get(f.address + i) ?? 0),
+            f.encoding,
+            this.profile.wordOrder,
+          )
+        : undefined;
     };
     const serial = text('serial');
     return {
@@ -200,7 +206,13 @@ class ModbusSession implements PanelSession {
 
   private async readRecord(slot: number, offsets = listOffsets(this.users)): Promise<SlotRecord> {
     const base = slotAddress(this.users, slot);
-    return this.slotRecord(await this.readAll(offsets.map((o) => base + o), `reading slot ${slot}`), slot);
+    return this.slotRecord(
+      await this.readAll(
+        offsets.map((o) => base + o),
+        `reading slot ${slot}`,
+      ),
+      slot,
+    );
   }
 
   async readUser(slot: number): Promise<UserSlot | undefined> {
@@ -215,7 +227,8 @@ class ModbusSession implements PanelSession {
     const digits = code.reveal();
     const { minLength, maxLength } = this.users.code;
     const length = minLength === maxLength ? `${minLength}` : `${minLength} to ${maxLength}`;
-    if (!/^\d+$/.test(digits) || digits.length < minLength || digits.length > maxLength) throw new ValidationError('code', `must be ${length} digits ${this.where}`);
+    if (!/^\d+$/.test(digits) || digits.length < minLength || digits.length > maxLength)
+      throw new ValidationError('code', `must be ${length} digits ${this.where}`);
     return digits;
   }
 
@@ -254,7 +267,12 @@ class ModbusSession implements PanelSession {
     const slots = Array.from({ length: u.slots }, (_, i) => u.firstSlot + i);
     for (const block of planReads(slots.map(flagsOf), this.profile.limits.maxReadRegisters)) {
       const values = await this.client.readRegisters(block.address, block.count, 'looking for a free slot');
-      const free = slots.find((slot) => flagsOf(slot) >= block.address && flagsOf(slot) < block.address + block.count && ((values[flagsOf(slot) - block.address] >> u.flags.present) & 1) === 0);
+      const free = slots.find(
+        (slot) =>
+          flagsOf(slot) >= block.address &&
+          flagsOf(slot) < block.address + block.count &&
+          ((values[flagsOf(slot) - block.address] >> u.flags.present) & 1) === 0,
+      );
       if (free !== undefined) return free;
     }
     throw new PanelRefusedError('E_FULL', `every user slot ${u.firstSlot}-${lastSlot(u)} is taken`);
@@ -265,7 +283,8 @@ class ModbusSession implements PanelSession {
     if (user.name.length > nameCapacity(u.name)) throw new ValidationError('--name', `must be at most ${nameCapacity(u.name)} characters ${this.where}`);
     if (!isPrintableAscii(user.name)) throw new ValidationError('--name', `must be plain ASCII letters, digits and punctuation ${this.where}`);
     if (user.type !== undefined && !u.type) throw new ValidationError('--type', `this device has no user types (profile ${this.loaded.name})`);
-    if (user.type !== undefined && u.type && !(user.type in u.type.values)) throw new ValidationError('--type', `must be one of ${Object.keys(u.type.values).join(', ')} ${this.where}`);
+    if (user.type !== undefined && u.type && !(user.type in u.type.values))
+      throw new ValidationError('--type', `must be one of ${Object.keys(u.type.values).join(', ')} ${this.where}`);
     if (user.partitions?.length && !u.partitions) throw new ValidationError('--partitions', `this device has no partitions (profile ${this.loaded.name})`);
     if (u.partitions && user.partitions?.some((p) => !Number.isInteger(p) || p < 1 || p > u.partitions!.count)) {
       throw new ValidationError('--partitions', `must be partitions 1..${u.partitions.count} ${this.where}`);
@@ -284,10 +303,22 @@ class ModbusSession implements PanelSession {
     }
     const partitions = u.partitions ? (user.partitions?.length ? user.partitions : [1]) : undefined;
     const type = u.type ? (user.type ?? defaultType(this.profile)) : undefined;
-    const values = encodeRecord(addresses.map((a) => current.get(a) ?? 0), this.profile, { name: user.name, code: digits, type, partitions });
+    const values = encodeRecord(
+      addresses.map((a) => current.get(a) ?? 0),
+      this.profile,
+      { name: user.name, code: digits, type, partitions },
+    );
     await this.codeWrite(slot, () => this.writeRun(base + span.from, values, `writing user ${slot}`, { address: base + u.flags.offset, first: false }));
     await this.applyChanges();
-    return { slot, kind: KINDS.find((k) => k === type) ?? 'user', name: user.name, ...(type ? { type } : {}), ...(partitions ? { partitions } : {}), hasCode: true, editable: true };
+    return {
+      slot,
+      kind: KINDS.find((k) => k === type) ?? 'user',
+      name: user.name,
+      ...(type ? { type } : {}),
+      ...(partitions ? { partitions } : {}),
+      hasCode: true,
+      editable: true,
+    };
   }
 
   /** A write that carries a code: a refused value almost always means the code (taken, or against the device's rules). */
@@ -296,11 +327,15 @@ class ModbusSession implements PanelSession {
       await write();
     } catch (error) {
       if (error instanceof PanelctlError && error.code === 'E_MODBUS_ILLEGAL_VALUE') {
-        throw new PanelRefusedError('E_CODE_REJECTED', `the device refused the write to slot ${slot}: the code may already belong to another user, or a value breaks the device's rules (${error.message.replace(/^.*\((Modbus exception [^)]*)\)$/, '$1')})`, {
-          hint: 'choose another code (or --generate one)',
-          data: { slot },
-          cause: error,
-        });
+        throw new PanelRefusedError(
+          'E_CODE_REJECTED',
+          `the device refused the write to slot ${slot}: the code may already belong to another user, or a value breaks the device's rules (${error.message.replace(/^.*\((Modbus exception [^)]*)\)$/, '$1')})`,
+          {
+            hint: 'choose another code (or --generate one)',
+            data: { slot },
+            cause: error,
+          },
+        );
       }
       throw error;
     }
@@ -312,7 +347,9 @@ class ModbusSession implements PanelSession {
     const record = await this.readRecord(slot);
     if (!record.present) throw new PanelRefusedError('E_NO_SUCH_USER', `there is no user in slot ${slot}`, { data: { slot } });
     const c = this.users.code;
-    await this.codeWrite(slot, () => this.writeRun(slotAddress(this.users, slot) + c.offset, encodeCode(digits, c, this.profile.wordOrder), `writing the code of user ${slot}`));
+    await this.codeWrite(slot, () =>
+      this.writeRun(slotAddress(this.users, slot) + c.offset, encodeCode(digits, c, this.profile.wordOrder), `writing the code of user ${slot}`),
+    );
     await this.applyChanges();
   }
 
@@ -324,7 +361,11 @@ class ModbusSession implements PanelSession {
     const addresses = Array.from({ length: span.to - span.from + 1 }, (_, i) => base + span.from + i);
     const current = await this.readAll(addresses, `reading slot ${slot}`);
     if (!this.slotRecord(current, slot).present) throw new PanelRefusedError('E_NO_SUCH_USER', `there is no user in slot ${slot}`, { data: { slot } });
-    const values = encodeRecord(addresses.map((a) => current.get(a) ?? 0), this.profile, undefined);
+    const values = encodeRecord(
+      addresses.map((a) => current.get(a) ?? 0),
+      this.profile,
+      undefined,
+    );
     await this.writeRun(base + span.from, values, `removing user ${slot}`, { address: base + u.flags.offset, first: true });
     await this.applyChanges();
   }
@@ -389,7 +430,11 @@ class ModbusSession implements PanelSession {
     }
     const state: TestState = { active, mode: t.mode };
     if (active && t.remaining) {
-      const left = readNumber(Array.from({ length: t.remaining.registers }, (_, i) => values.get(t.remaining!.address + i) ?? 0), t.remaining.registers, this.profile.wordOrder);
+      const left = readNumber(
+        Array.from({ length: t.remaining.registers }, (_, i) => values.get(t.remaining!.address + i) ?? 0),
+        t.remaining.registers,
+        this.profile.wordOrder,
+      );
       state.endsAt = new Date(Date.now() + left * (t.remaining.unit === 'seconds' ? 1000 : 60_000)).toISOString();
     }
     return state;
@@ -454,7 +499,11 @@ async function sessionSettings(options: OpenOptions): Promise<SessionSettings> {
  * A session over a stream that is already open. driver.open connects first; the fuzz harness
  * passes an in-memory stream and watches what the client holds.
  */
-export async function modbusSessionOn(stream: ByteStream, options: OpenOptions, settings?: SessionSettings): Promise<{ session: PanelSession; client: ModbusClient }> {
+export async function modbusSessionOn(
+  stream: ByteStream,
+  options: OpenOptions,
+  settings?: SessionSettings,
+): Promise<{ session: PanelSession; client: ModbusClient }> {
   const { loaded, unit, framing } = settings ?? (await sessionSettings(options));
   // modbus-serial (and the serialport it pulls in) loads only when a session opens, not for describe() or probe.
   const { ModbusClient } = await import('./client.js');
@@ -522,13 +571,19 @@ export const driver: PanelDriver = {
       }
       if (answer.pdu[1] !== count * 2 || answer.pdu.length !== 2 + count * 2) return undefined;
       const value = (f: { address: number; registers: number; encoding: string }) =>
-        decodeIdent(Array.from({ length: f.registers }, (_, i) => answer.pdu.readUInt16BE(2 + (f.address - address + i) * 2)), f.encoding, profile.wordOrder);
+        decodeIdent(
+          Array.from({ length: f.registers }, (_, i) => answer.pdu.readUInt16BE(2 + (f.address - address + i) * 2)),
+          f.encoding,
+          profile.wordOrder,
+        );
       const text = value(model);
       if (model.expect !== undefined && !text.startsWith(model.expect)) continue;
       const firmware = whole && profile.identification.firmware ? value(profile.identification.firmware) : undefined;
       return { driver: 'modbus', model: `${text || profile.model} (profile ${name}, unit ${PROBE_UNIT})`, ...(firmware ? { firmware } : {}) };
     }
     // It speaks Modbus, but no shipped profile fits it.
-    return answered ? { driver: 'modbus', model: `Modbus device at unit ${PROBE_UNIT} (no shipped profile fits it: write one, see drivers/modbus/README.md)` } : undefined;
+    return answered
+      ? { driver: 'modbus', model: `Modbus device at unit ${PROBE_UNIT} (no shipped profile fits it: write one, see drivers/modbus/README.md)` }
+      : undefined;
   },
 };

@@ -1,5 +1,5 @@
 import type * as FastCheck from 'fast-check';
-import type { ByteStream } from '../../src/transport/types.js';
+import type { ByteStream } from '../../src/driver-kit/index.js';
 import type { ModbusClient } from './client.js';
 import { modbusSessionOn } from './driver.js';
 import { MAX_MBAP_FRAME, MbapDecoder, encodeMbap } from './mbap.js';
@@ -54,7 +54,9 @@ export function validFrames(fc: typeof FastCheck) {
   const requestPdu = fc.oneof(
     fc.tuple(fc.constantFrom<1 | 3>(1, 3), address, fc.integer({ min: 1, max: 125 })).map(([code, a, n]) => readRequest(code, a, n)),
     fc.tuple(address, registers).map(([a, values]) => writeRegistersRequest(a, values)),
-    fc.tuple(fc.constantFrom(5, 6), address, fc.integer({ min: 0, max: 0xffff })).map(([code, a, v]) => Buffer.from([code, a >> 8, a & 0xff, v >> 8, v & 0xff])),
+    fc
+      .tuple(fc.constantFrom(5, 6), address, fc.integer({ min: 0, max: 0xffff }))
+      .map(([code, a, v]) => Buffer.from([code, a >> 8, a & 0xff, v >> 8, v & 0xff])),
   );
   const responsePdu = fc.oneof(
     fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 1, maxLength: 125 }).map((values) => registersResponse(3, values)),
@@ -62,7 +64,9 @@ export function validFrames(fc: typeof FastCheck) {
   );
   const requests = fc.tuple(unit, requestPdu).map(([u, pdu]) => encodeRtu(u, pdu));
   const responses = fc.tuple(unit, responsePdu).map(([u, pdu]) => encodeRtu(u, pdu));
-  const mbap = fc.tuple(fc.integer({ min: 0, max: 0xffff }), unit, fc.uint8Array({ minLength: 1, maxLength: 253 })).map(([id, u, pdu]) => encodeMbap(id, u, pdu));
+  const mbap = fc
+    .tuple(fc.integer({ min: 0, max: 0xffff }), unit, fc.uint8Array({ minLength: 1, maxLength: 253 }))
+    .map(([id, u, pdu]) => encodeMbap(id, u, pdu));
   return { requests, responses, mbap, any: fc.oneof(requests, responses, mbap) };
 }
 
@@ -70,7 +74,9 @@ export function fuzzTarget(fc: typeof FastCheck) {
   let latest: AllModbusDecoders | undefined;
   // MBAP frames from transaction ids the client never uses (it counts up from 1): they answer nothing.
   const unrelated = fc.sample(
-    fc.tuple(fc.integer({ min: 0x8000, max: 0xffff }), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ minLength: 1, maxLength: 253 })).map(([id, unit, pdu]) => encodeMbap(id, unit, pdu)),
+    fc
+      .tuple(fc.integer({ min: 0x8000, max: 0xffff }), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ minLength: 1, maxLength: 253 }))
+      .map(([id, unit, pdu]) => encodeMbap(id, unit, pdu)),
     { numRuns: 64, seed: 14 },
   );
   return {

@@ -126,7 +126,8 @@ export function encodeCode(digits: string, spec: CodeSpec, order: WordOrder): nu
   if (spec.encoding === 'bcd') {
     const nibbles = [...digits].map(Number);
     while (nibbles.length < spec.registers * 4) nibbles.push(0xf);
-    for (let r = 0; r < spec.registers; r++) registers.push((nibbles[r * 4] << 12) | (nibbles[r * 4 + 1] << 8) | (nibbles[r * 4 + 2] << 4) | nibbles[r * 4 + 3]);
+    for (let r = 0; r < spec.registers; r++)
+      registers.push((nibbles[r * 4] << 12) | (nibbles[r * 4 + 1] << 8) | (nibbles[r * 4 + 2] << 4) | nibbles[r * 4 + 3]);
     return registers;
   }
   const bytes = Buffer.alloc(spec.registers * 2);
@@ -136,7 +137,11 @@ export function encodeCode(digits: string, spec: CodeSpec, order: WordOrder): nu
 }
 
 /** What code registers hold: nothing, a well-formed code, or something this encoding cannot mean. */
-export function decodeCode(registers: ArrayLike<number>, spec: CodeSpec, order: WordOrder): { kind: 'blank' } | { kind: 'code'; digits: string } | { kind: 'invalid' } {
+export function decodeCode(
+  registers: ArrayLike<number>,
+  spec: CodeSpec,
+  order: WordOrder,
+): { kind: 'blank' } | { kind: 'code'; digits: string } | { kind: 'invalid' } {
   const regs = Array.from(registers).slice(0, spec.encoding === 'uint32' ? 2 : spec.registers);
   if (regs.every((v, i) => v === blankCode(spec, order)[i])) return { kind: 'blank' };
   let digits = '';
@@ -242,7 +247,10 @@ export function decodeSlot(at: (offset: number) => number, profile: Profile): Sl
   const flags = at(u.flags.offset);
   const record: SlotRecord = {
     present: bitSet(flags, u.flags.present),
-    hasCode: u.flags.codeSet !== undefined ? bitSet(flags, u.flags.codeSet) : decodeCode(regs(u.code.offset, u.code.registers), u.code, profile.wordOrder).kind !== 'blank',
+    hasCode:
+      u.flags.codeSet !== undefined
+        ? bitSet(flags, u.flags.codeSet)
+        : decodeCode(regs(u.code.offset, u.code.registers), u.code, profile.wordOrder).kind !== 'blank',
     name: decodeName(regs(u.name.offset, u.name.registers), u.name),
   };
   if (u.flags.enabled !== undefined) record.enabled = bitSet(flags, u.flags.enabled);

@@ -1,4 +1,4 @@
-import type { FrameDecoder } from '../../src/transport/channel.js';
+import type { FrameDecoder } from '../../src/driver-kit/index.js';
 
 /**
  * Modbus TCP framing ("MODBUS Messaging on TCP/IP Implementation Guide" V1.0b, 3.1.3): a 7-byte

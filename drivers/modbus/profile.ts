@@ -5,8 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
-import { UsageError, ValidationError } from '../../src/core/errors.js';
-import { FileTooLargeError, readTextBounded } from '../../src/core/bounded-read.js';
+import { UsageError, ValidationError } from '../../src/driver-kit/index.js';
+import { FileTooLargeError, readTextBounded } from '../../src/driver-kit/index.js';
 
 /**
  * A profile describes one Modbus device model: its register space, its user table, its test
@@ -17,7 +17,11 @@ import { FileTooLargeError, readTextBounded } from '../../src/core/bounded-read.
 
 export const PROFILE_FORMAT = 'panelctl-modbus-profile/1';
 
-const address = z.number({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a register address 0..65535') }).int('must be a whole number').min(0, 'must be 0..65535').max(65535, 'must be 0..65535');
+const address = z
+  .number({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a register address 0..65535') })
+  .int('must be a whole number')
+  .min(0, 'must be 0..65535')
+  .max(65535, 'must be 0..65535');
 const bit = z.number().int('must be a whole number').min(0, 'must be a bit number 0..15').max(15, 'must be a bit number 0..15');
 const offset = z.number().int('must be a whole number').min(0, 'must be 0 or more');
 const unitOfTime = z.enum(['seconds', 'minutes'], { message: 'must be seconds or minutes' });
@@ -57,8 +61,18 @@ const profileSchema = z
     wordOrder: z.enum(['high-first', 'low-first'], { message: 'must be high-first or low-first' }).default('high-first'),
     limits: z
       .object({
-        maxReadRegisters: z.number().int().min(1, 'must be 1..125 (the protocol allows at most 125)').max(125, 'must be 1..125 (the protocol allows at most 125)').default(125),
-        maxWriteRegisters: z.number().int().min(1, 'must be 1..123 (the protocol allows at most 123)').max(123, 'must be 1..123 (the protocol allows at most 123)').default(123),
+        maxReadRegisters: z
+          .number()
+          .int()
+          .min(1, 'must be 1..125 (the protocol allows at most 125)')
+          .max(125, 'must be 1..125 (the protocol allows at most 125)')
+          .default(125),
+        maxWriteRegisters: z
+          .number()
+          .int()
+          .min(1, 'must be 1..123 (the protocol allows at most 123)')
+          .max(123, 'must be 1..123 (the protocol allows at most 123)')
+          .default(123),
         /** Whether the device takes function 16 (write multiple registers); else one function 6 per register. */
         writeMultiple: z.boolean().default(true),
         interRequestDelayMs: z.number().int().min(0, 'must be 0..10000').max(10_000, 'must be 0..10000').default(0),
@@ -110,7 +124,9 @@ const profileSchema = z
         type: z
           .object({
             offset,
-            values: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'type names are lower-case words'), z.number().int().min(0).max(65535)).refine((v) => Object.keys(v).length > 0, 'must name at least one type'),
+            values: z
+              .record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'type names are lower-case words'), z.number().int().min(0).max(65535))
+              .refine((v) => Object.keys(v).length > 0, 'must name at least one type'),
             default: z.string().optional(),
           })
           .strict()
@@ -126,18 +142,33 @@ const profileSchema = z
       })
       .strict(),
     /** A register some devices need written after a change before they act on it. */
-    apply: z.object({ address, value: z.number().int().min(0).max(65535).default(1) }).strict().optional(),
+    apply: z
+      .object({ address, value: z.number().int().min(0).max(65535).default(1) })
+      .strict()
+      .optional(),
     testMode: z
       .object({
         mode: z.string().default('test mode'),
-        control: z.union([z.object({ coil: address }).strict(), z.object({ register: address, on: z.number().int().min(0).max(65535).default(1), off: z.number().int().min(0).max(65535).default(0) }).strict()], {
-          message: 'must be { coil: N } or { register: N, on: V, off: V }',
-        }),
+        control: z.union(
+          [
+            z.object({ coil: address }).strict(),
+            z.object({ register: address, on: z.number().int().min(0).max(65535).default(1), off: z.number().int().min(0).max(65535).default(0) }).strict(),
+          ],
+          {
+            message: 'must be { coil: N } or { register: N, on: V, off: V }',
+          },
+        ),
         duration: z.object({ address, registers: register1or2.default(1), unit: unitOfTime }).strict(),
-        status: z.union([z.object({ coil: address }).strict(), z.object({ register: address, active: z.number().int().min(0).max(65535).optional() }).strict()], {
-          message: 'must be { coil: N } or { register: N, active: V }',
-        }),
-        remaining: z.object({ address, registers: register1or2.default(1), unit: unitOfTime }).strict().optional(),
+        status: z.union(
+          [z.object({ coil: address }).strict(), z.object({ register: address, active: z.number().int().min(0).max(65535).optional() }).strict()],
+          {
+            message: 'must be { coil: N } or { register: N, active: V }',
+          },
+        ),
+        remaining: z
+          .object({ address, registers: register1or2.default(1), unit: unitOfTime })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
@@ -169,13 +200,15 @@ function checkLayout(p: z.infer<typeof profileSchema>, ctx: z.RefinementCtx): vo
     ...(u.partitions ? [{ name: 'partitions', offset: u.partitions.offset, registers: u.partitions.registers }] : []),
   ];
   for (const f of fields) {
-    if (f.offset + f.registers > u.stride) problem(['users', f.name, 'offset'], `registers ${f.offset}..${f.offset + f.registers - 1} of a slot do not fit in users.stride ${u.stride}`);
+    if (f.offset + f.registers > u.stride)
+      problem(['users', f.name, 'offset'], `registers ${f.offset}..${f.offset + f.registers - 1} of a slot do not fit in users.stride ${u.stride}`);
   }
   for (let i = 0; i < fields.length; i++) {
     for (let j = i + 1; j < fields.length; j++) {
       const a = fields[i];
       const b = fields[j];
-      if (a.offset < b.offset + b.registers && b.offset < a.offset + a.registers) problem(['users', b.name, 'offset'], `overlaps users.${a.name} (offsets ${a.offset}..${a.offset + a.registers - 1})`);
+      if (a.offset < b.offset + b.registers && b.offset < a.offset + a.registers)
+        problem(['users', b.name, 'offset'], `overlaps users.${a.name} (offsets ${a.offset}..${a.offset + a.registers - 1})`);
     }
   }
   const bits = [u.flags.present, u.flags.enabled, u.flags.codeSet].filter((b) => b !== undefined);
@@ -186,17 +219,25 @@ function checkLayout(p: z.infer<typeof profileSchema>, ctx: z.RefinementCtx): vo
   if (c.minLength > c.maxLength) problem(['users', 'code', 'minLength'], `must not be above maxLength (${c.maxLength})`);
   const capacity = c.encoding === 'bcd' ? c.registers * 4 : c.encoding === 'ascii' ? c.registers * 2 : 9;
   if (c.maxLength > capacity) {
-    const why = c.encoding === 'uint32' ? 'a 32-bit integer holds at most 9 digits' : `${c.registers} register(s) hold ${capacity} ${c.encoding === 'bcd' ? 'BCD digits (4 per register)' : 'ASCII digits (2 per register)'}`;
+    const why =
+      c.encoding === 'uint32'
+        ? 'a 32-bit integer holds at most 9 digits'
+        : `${c.registers} register(s) hold ${capacity} ${c.encoding === 'bcd' ? 'BCD digits (4 per register)' : 'ASCII digits (2 per register)'}`;
     problem(['users', 'code', 'maxLength'], `must be at most ${capacity}: ${why}`);
   }
   if (c.encoding === 'uint32') {
     if (c.registers !== 2) problem(['users', 'code', 'registers'], 'must be 2 for a uint32 code');
-    if (c.minLength !== c.maxLength) problem(['users', 'code', 'minLength'], 'must equal maxLength for a uint32 code (an integer cannot keep leading zeros unless the length is fixed)');
+    if (c.minLength !== c.maxLength)
+      problem(['users', 'code', 'minLength'], 'must equal maxLength for a uint32 code (an integer cannot keep leading zeros unless the length is fixed)');
   }
-  if (!c.readable && u.flags.codeSet === undefined) problem(['users', 'flags', 'codeSet'], 'is required when users.code.readable is false (nothing else tells whether a slot has a code)');
-  if (u.partitions && u.partitions.count > u.partitions.registers * 16) problem(['users', 'partitions', 'count'], `must be at most ${u.partitions.registers * 16} for ${u.partitions.registers} register(s)`);
-  if (u.type?.default !== undefined && !(u.type.default in u.type.values)) problem(['users', 'type', 'default'], `must be one of ${Object.keys(u.type.values).join(', ')}`);
-  if (u.type && new Set(Object.values(u.type.values)).size !== Object.keys(u.type.values).length) problem(['users', 'type', 'values'], 'each type needs its own value');
+  if (!c.readable && u.flags.codeSet === undefined)
+    problem(['users', 'flags', 'codeSet'], 'is required when users.code.readable is false (nothing else tells whether a slot has a code)');
+  if (u.partitions && u.partitions.count > u.partitions.registers * 16)
+    problem(['users', 'partitions', 'count'], `must be at most ${u.partitions.registers * 16} for ${u.partitions.registers} register(s)`);
+  if (u.type?.default !== undefined && !(u.type.default in u.type.values))
+    problem(['users', 'type', 'default'], `must be one of ${Object.keys(u.type.values).join(', ')}`);
+  if (u.type && new Set(Object.values(u.type.values)).size !== Object.keys(u.type.values).length)
+    problem(['users', 'type', 'values'], 'each type needs its own value');
   if (u.firstSlot + u.slots - 1 > 65535) problem(['users', 'slots'], `slots ${u.firstSlot}..${u.firstSlot + u.slots - 1} go beyond slot 65535`);
 
   // Every register the profile uses lies in the device's declared range.
@@ -217,17 +258,22 @@ function checkLayout(p: z.infer<typeof profileSchema>, ctx: z.RefinementCtx): vo
   }
   for (const s of spans) {
     if (s.from < holding.from || s.to > holding.to) {
-      const what = s.field === 'users' ? `the user table (${u.slots} slots x ${u.stride} registers from ${u.base}) uses registers ${s.from}..${s.to}` : `uses register(s) ${s.from}..${s.to}`;
+      const what =
+        s.field === 'users'
+          ? `the user table (${u.slots} slots x ${u.stride} registers from ${u.base}) uses registers ${s.from}..${s.to}`
+          : `uses register(s) ${s.from}..${s.to}`;
       problem(s.field.split('.'), `${what}, outside device.holdingRegisters ${holding.from}..${holding.to}`);
     }
   }
   for (const s of coils) {
     if (!p.device.coils) problem(s.field.split('.'), 'uses a coil, but device.coils declares none');
-    else if (s.from < p.device.coils.from || s.to > p.device.coils.to) problem(s.field.split('.'), `coil ${s.from} is outside device.coils ${p.device.coils.from}..${p.device.coils.to}`);
+    else if (s.from < p.device.coils.from || s.to > p.device.coils.to)
+      problem(s.field.split('.'), `coil ${s.from} is outside device.coils ${p.device.coils.from}..${p.device.coils.to}`);
   }
   // Nothing else may sit inside the user table, or writing users would overwrite it.
   for (const s of spans.slice(1)) {
-    if (s.from <= spans[0].to && spans[0].from <= s.to) problem(s.field.split('.'), `register(s) ${s.from}..${s.to} lie inside the user table ${spans[0].from}..${spans[0].to}`);
+    if (s.from <= spans[0].to && spans[0].from <= s.to)
+      problem(s.field.split('.'), `register(s) ${s.from}..${s.to} lie inside the user table ${spans[0].from}..${spans[0].to}`);
   }
 }
 
@@ -277,7 +323,10 @@ export function shippedProfilesDir(): string {
 
 export async function shippedProfileNames(): Promise<string[]> {
   const files = await fs.readdir(shippedProfilesDir()).catch(() => [] as string[]);
-  return files.filter((f) => /\.(ya?ml|json)$/.test(f)).map((f) => f.replace(/\.(ya?ml|json)$/, '')).sort();
+  return files
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .map((f) => f.replace(/\.(ya?ml|json)$/, ''))
+    .sort();
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -299,7 +348,10 @@ export async function loadProfile(ref: unknown, field = 'options.profile'): Prom
       if (body !== undefined) return parseProfile(body, text, file);
     }
     const shipped = await shippedProfileNames();
-    throw new ValidationError(field, `no shipped profile named "${text}" (shipped: ${shipped.join(', ') || 'none'}); for another device give the path of its profile file`);
+    throw new ValidationError(
+      field,
+      `no shipped profile named "${text}" (shipped: ${shipped.join(', ') || 'none'}); for another device give the path of its profile file`,
+    );
   }
   const file = path.resolve(text.replace(/^~(?=$|\/)/, os.homedir()));
   let body: string;

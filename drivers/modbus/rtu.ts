@@ -1,4 +1,4 @@
-import type { FrameDecoder } from '../../src/transport/channel.js';
+import type { FrameDecoder } from '../../src/driver-kit/index.js';
 
 /**
  * Modbus RTU framing ("MODBUS over Serial Line" V1.02, 2.5.1): unit, PDU, CRC-16 (low byte
@@ -42,11 +42,21 @@ type Length = number | 'more' | 'unknown';
 export function requestLength(buf: Uint8Array, at: number, available: number): Length {
   if (available < 2) return 'more';
   switch (buf[at + 1]) {
-    case 1: case 2: case 3: case 4: case 5: case 6: case 8:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+    case 6:
+    case 8:
       return 8;
-    case 7: case 11: case 12: case 17:
+    case 7:
+    case 11:
+    case 12:
+    case 17:
       return 4;
-    case 15: case 16: {
+    case 15:
+    case 16: {
       if (available < 7) return 'more';
       const count = buf[at + 6];
       return count > 246 ? 'unknown' : 9 + count;
@@ -71,13 +81,24 @@ export function responseLength(buf: Uint8Array, at: number, available: number): 
   const fc = buf[at + 1];
   if (fc & 0x80) return (fc & 0x7f) > 0 ? 5 : 'unknown';
   switch (fc) {
-    case 1: case 2: case 3: case 4: case 12: case 17: case 23: {
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 12:
+    case 17:
+    case 23: {
       if (available < 3) return 'more';
       const count = buf[at + 2];
       if (count > 250 || ((fc === 3 || fc === 4 || fc === 23) && count % 2)) return 'unknown';
       return 5 + count;
     }
-    case 5: case 6: case 8: case 11: case 15: case 16:
+    case 5:
+    case 6:
+    case 8:
+    case 11:
+    case 15:
+    case 16:
       return 8;
     case 7:
       return 5;

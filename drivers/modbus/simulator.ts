@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { PanelSimulator, SimulatorOptions } from '../../src/core/contract.js';
-import { paced } from '../../src/transport/pace.js';
-import { serveTcp } from '../../src/transport/tcp.js';
-import type { ByteStream } from '../../src/transport/types.js';
+import type { PanelSimulator, SimulatorOptions } from '../../src/driver-kit/index.js';
+import { paced } from '../../src/driver-kit/index.js';
+import { serveTcp } from '../../src/driver-kit/index.js';
+import type { ByteStream } from '../../src/driver-kit/index.js';
 import {
   blankCode,
   decodeCode,
@@ -277,11 +277,17 @@ export class ModbusSimulator implements PanelSimulator {
       case 3: {
         if (r.quantity > p.limits.maxReadRegisters) return 3;
         if (!inHolding(r.address, r.quantity)) return 2;
-        return registersResponse(3, Array.from({ length: r.quantity }, (_, i) => this.readRegister(r.address + i)));
+        return registersResponse(
+          3,
+          Array.from({ length: r.quantity }, (_, i) => this.readRegister(r.address + i)),
+        );
       }
       case 1: {
         if (!inCoils(r.address, r.quantity)) return 2;
-        return bitsResponse(1, Array.from({ length: r.quantity }, (_, i) => this.readCoil(r.address + i)));
+        return bitsResponse(
+          1,
+          Array.from({ length: r.quantity }, (_, i) => this.readCoil(r.address + i)),
+        );
       }
       case 5:
       case 15: {
@@ -358,7 +364,10 @@ export class ModbusSimulator implements PanelSimulator {
     if (tableWrites.length) {
       const view = (apply && this.staged ? this.staged : this.holding).slice(); // a refused write must leave no trace
       for (const [a, v] of tableWrites) view[a] = v;
-      const failed = this.checkTable(view, tableWrites.map(([a]) => a));
+      const failed = this.checkTable(
+        view,
+        tableWrites.map(([a]) => a),
+      );
       if (failed) return failed;
       if (apply) this.staged = view;
       else this.holding.set(view.subarray(this.tableFrom, this.tableTo + 1), this.tableFrom);
@@ -409,7 +418,9 @@ export class ModbusSimulator implements PanelSimulator {
       if (u.type && record.type === undefined) return 3;
       if (u.partitions && record.partitions!.some((n) => n > u.partitions!.count)) return 3;
       const nameRegs = Array.from(view.subarray(base + u.name.offset, base + u.name.offset + u.name.registers));
-      const raw = Buffer.from(nameRegs.flatMap((v) => (u.name.byteOrder === 'high-first' ? [v >> 8, v & 0xff] : [v & 0xff, v >> 8]))).toString('latin1').replace(/\0+$/, '');
+      const raw = Buffer.from(nameRegs.flatMap((v) => (u.name.byteOrder === 'high-first' ? [v >> 8, v & 0xff] : [v & 0xff, v >> 8])))
+        .toString('latin1')
+        .replace(/\0+$/, '');
       if (!isPrintableAscii(raw)) return 3;
       if (code.kind === 'code') {
         for (let other = u.firstSlot; other < u.firstSlot + u.slots; other++) {
@@ -428,7 +439,11 @@ export class ModbusSimulator implements PanelSimulator {
 
   private startTest(): number | undefined {
     const t = this.profile.testMode!;
-    const amount = readNumber(this.holding.subarray(t.duration.address, t.duration.address + t.duration.registers), t.duration.registers, this.profile.wordOrder);
+    const amount = readNumber(
+      this.holding.subarray(t.duration.address, t.duration.address + t.duration.registers),
+      t.duration.registers,
+      this.profile.wordOrder,
+    );
     if (amount === 0) return 3;
     this.runTest(Date.now() + amount * (t.duration.unit === 'seconds' ? 1000 : 60_000));
     return undefined;
@@ -459,7 +474,8 @@ export class ModbusSimulator implements PanelSimulator {
     put(id.model.address, encodeName(model, { offset: 0, registers: id.model.registers, encoding: 'ascii', byteOrder: 'high-first' }));
     const fill = (field: (typeof id)['firmware'], text: string, number: number) => {
       if (!field) return;
-      if (field.encoding === 'ascii') put(field.address, encodeName(text, { offset: 0, registers: field.registers, encoding: 'ascii', byteOrder: 'high-first' }));
+      if (field.encoding === 'ascii')
+        put(field.address, encodeName(text, { offset: 0, registers: field.registers, encoding: 'ascii', byteOrder: 'high-first' }));
       else if (field.encoding === 'version') put(field.address, [1, 4, 2, 0].slice(0, field.registers));
       else if (field.encoding === 'uint16') put(field.address, [number & 0xffff]);
       else put(field.address, fromU32(number, order));

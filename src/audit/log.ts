@@ -51,7 +51,11 @@ export function hashOf(entry: Omit<AuditEntry, 'hash'>): string {
 }
 
 function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]]));
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, value[k]]),
+  );
 }
 
 interface Head {
@@ -117,7 +121,10 @@ async function flush(stateDir: string, queue: { waiting: Pending[]; flushing: bo
   while (queue.waiting.length) {
     const batch = queue.waiting.splice(0);
     try {
-      const entries = await writeBatch(stateDir, batch.map((p) => p.record));
+      const entries = await writeBatch(
+        stateDir,
+        batch.map((p) => p.record),
+      );
       batch.forEach((p, i) => p.resolve(entries[i]));
     } catch (error) {
       for (const p of batch) p.reject(error);
@@ -189,7 +196,16 @@ function parseLog(text: string | undefined): LogLine[] {
       return;
     }
     const e = value as AuditEntry;
-    if (!e || typeof e !== 'object' || Array.isArray(e) || e.v !== 1 || !Number.isInteger(e.seq) || !isHex64(e.prev) || !isHex64(e.hash) || typeof e.time !== 'string') {
+    if (
+      !e ||
+      typeof e !== 'object' ||
+      Array.isArray(e) ||
+      e.v !== 1 ||
+      !Number.isInteger(e.seq) ||
+      !isHex64(e.prev) ||
+      !isHex64(e.hash) ||
+      typeof e.time !== 'string'
+    ) {
       lines.push({ line, malformed: 'line is not an audit entry' });
       return;
     }
@@ -230,7 +246,8 @@ export async function verifyAudit(stateDir: string): Promise<{ entries: number; 
       continue;
     }
     const { hash, ...unsigned } = entry;
-    if (entry.seq !== expectedSeq) problems.push({ line, problem: `sequence ${entry.seq} where ${expectedSeq} was expected (an entry was removed or inserted)` });
+    if (entry.seq !== expectedSeq)
+      problems.push({ line, problem: `sequence ${entry.seq} where ${expectedSeq} was expected (an entry was removed or inserted)` });
     if (entry.prev !== prev) problems.push({ line, problem: 'does not follow the entry before it (an entry before it was changed or removed)' });
     if (hashOf(unsigned) !== hash) problems.push({ line, problem: 'content does not match its hash (the entry was edited)' });
     prev = hash;
@@ -248,18 +265,30 @@ async function headProblems(stateDir: string, end: { seq: number; hash: string }
   const line = lastLine;
   if (head === undefined) {
     if (end.seq > 0) return [{ line, problem: 'the head file audit.head.json is missing (it records how many entries were written)' }];
-    if (key?.auditStarted) return [{ line, problem: 'the audit log and its head are missing or empty, but the state key records that entries were written (they were deleted)' }];
+    if (key?.auditStarted)
+      return [{ line, problem: 'the audit log and its head are missing or empty, but the state key records that entries were written (they were deleted)' }];
     return [];
   }
   if (head === 'malformed') return [{ line, problem: 'the head file audit.head.json is not a head (it was replaced or damaged)' }];
   if (!key) {
-    return [{ line, problem: 'there is no state key (state.key) to check the head with: it was deleted, or the log was written by a panelctl that did not sign its head yet (the next write signs it)' }];
+    return [
+      {
+        line,
+        problem:
+          'there is no state key (state.key) to check the head with: it was deleted, or the log was written by a panelctl that did not sign its head yet (the next write signs it)',
+      },
+    ];
   }
   if (!head.mac || !key.verify('audit-head', headData(head), head.mac)) {
-    return [{ line, problem: 'the head is not signed with this state dir\'s key (it was rewritten or copied from elsewhere)' }];
+    return [{ line, problem: "the head is not signed with this state dir's key (it was rewritten or copied from elsewhere)" }];
   }
   if (head.seq !== end.seq || head.hash !== end.hash) {
-    return [{ line, problem: `the log ends at entry ${end.seq} but the signed head says ${head.seq} were written (entries were cut off the end or the last entry was replaced)` }];
+    return [
+      {
+        line,
+        problem: `the log ends at entry ${end.seq} but the signed head says ${head.seq} were written (entries were cut off the end or the last entry was replaced)`,
+      },
+    ];
   }
   return [];
 }

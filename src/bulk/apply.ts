@@ -98,7 +98,11 @@ export async function applyPlan(plan: BulkPlan, targets: Map<string, Target>, ct
 
   const dir = planDir(ctx.stateDir, plan.id);
   const shard = options.shard ? `${options.shard.index}/${options.shard.count}` : null;
-  const release = await claimPanels(dir, panels.map((p) => p.panel), { shard, operator: ctx.operator, ticket: ctx.ticket });
+  const release = await claimPanels(
+    dir,
+    panels.map((p) => p.panel),
+    { shard, operator: ctx.operator, ticket: ctx.ticket },
+  );
   try {
     // Read under the claim: no other run can add to these panels' steps now.
     const history = await readJournal(dir);
@@ -201,19 +205,28 @@ async function checkSuppliedCodes(panels: PanelPlan[], targets: Map<string, Targ
     let driver: DriverInfo | undefined;
     for (const step of panel.steps) {
       if (!step.code || step.code.source === 'generate') continue;
-      if (step.code.source === 'stdin' && !codes.stdin) throw new ValidationError('stdin', 'the plan has rows whose code comes from standard input; pipe the code in');
-      if (step.code.source === 'codes' && !codes.book) throw new ValidationError('--codes', 'the plan takes codes from a codes file; give the same --codes FILE as for `bulk plan`');
+      if (step.code.source === 'stdin' && !codes.stdin)
+        throw new ValidationError('stdin', 'the plan has rows whose code comes from standard input; pipe the code in');
+      if (step.code.source === 'codes' && !codes.book)
+        throw new ValidationError('--codes', 'the plan takes codes from a codes file; give the same --codes FILE as for `bulk plan`');
       driver ??= await access.describe(target);
       const code = step.code.source === 'stdin' ? (codes.stdin as Secret) : (codes.book as CodeBook).get(step.code.column, step.code.row);
       try {
-        checkCode(code, codePolicyFor(driver, target, codes.allowWeak), step.code.source === 'stdin' ? 'code from stdin' : `codes file column "${step.code.column}" row ${step.code.row}`);
+        checkCode(
+          code,
+          codePolicyFor(driver, target, codes.allowWeak),
+          step.code.source === 'stdin' ? 'code from stdin' : `codes file column "${step.code.column}" row ${step.code.row}`,
+        );
       } catch (error) {
         problems.push(`${panel.panel} slot ${step.slot}: ${(error as Error).message}`);
       }
     }
   }
   if (problems.length) {
-    throw new ValidationError('code', `${problems.length} step(s) have a code this panel's policy refuses`, { hint: `nothing was done:\n${problems.map((p) => `  - ${p}`).join('\n')}`, data: { problems } });
+    throw new ValidationError('code', `${problems.length} step(s) have a code this panel's policy refuses`, {
+      hint: `nothing was done:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      data: { problems },
+    });
   }
 }
 
@@ -260,7 +273,9 @@ class PanelRun {
   private inventoryChange(): string | undefined {
     if (!this.target) return `panel "${this.plan.panel}" is no longer in the inventory; plan again`;
     const now = JSON.stringify(factsOf(this.target));
-    return now === JSON.stringify(this.plan.facts) ? undefined : `panel "${this.plan.panel}" changed in the inventory since the plan (driver, link or options); plan again`;
+    return now === JSON.stringify(this.plan.facts)
+      ? undefined
+      : `panel "${this.plan.panel}" changed in the inventory since the plan (driver, link or options); plan again`;
   }
 
   private outcome(step: PlanStep, status: StepStatus, attempts: number, extra: Partial<StepOutcome> = {}): StepOutcome {
@@ -275,7 +290,8 @@ class PanelRun {
       return this.outcome(step, 'done', 0, { how: 'done earlier' });
     }
     if (this.stopped) return this.outcome(step, 'skipped', 0, { code: this.stopped.code, reason: this.stopped.reason });
-    if (this.shared.options.stop?.aborted) return this.outcome(step, 'skipped', 0, { code: 'E_INTERRUPTED', reason: 'the run was interrupted before this step' });
+    if (this.shared.options.stop?.aborted)
+      return this.outcome(step, 'skipped', 0, { code: 'E_INTERRUPTED', reason: 'the run was interrupted before this step' });
 
     const target = this.target as Target;
     const { journal, options } = this.shared;
@@ -290,13 +306,25 @@ class PanelRun {
         if (inDoubt) {
           const found = await this.reconcile(session, driver, step, code);
           if (found === 'landed' && step.code?.source === 'generate' && !code) {
-            throw new PanelRefusedError('E_CODE_LOST', `slot ${step.slot} was changed before the interruption, but its generated code was not saved (no --codes-out)`, {
-              hint: `give slot ${step.slot} on ${this.plan.panel} a new code: panelctl users set-code --panel ${this.plan.panel} --slot ${step.slot}`,
-            });
+            throw new PanelRefusedError(
+              'E_CODE_LOST',
+              `slot ${step.slot} was changed before the interruption, but its generated code was not saved (no --codes-out)`,
+              {
+                hint: `give slot ${step.slot} on ${this.plan.panel} a new code: panelctl users set-code --panel ${this.plan.panel} --slot ${step.slot}`,
+              },
+            );
           }
           if (found === 'landed') {
             await this.audit(step, 'found on the panel after an interruption', async () => undefined);
-            await journal.append({ step: step.id, panel: this.plan.panel, event: 'done', slot: step.slot, action: step.action, attempt, how: 'found on the panel' });
+            await journal.append({
+              step: step.id,
+              panel: this.plan.panel,
+              event: 'done',
+              slot: step.slot,
+              action: step.action,
+              attempt,
+              how: 'found on the panel',
+            });
             codes?.mark(this.plan.panel, step.slot, 'applied');
             return this.outcome(step, 'done', attempt, { how: 'found on the panel', generated: fresh ? code : undefined });
           }
@@ -335,13 +363,24 @@ class PanelRun {
   }
 
   private async fail(step: PlanStep, attempts: number, failure: PanelctlError, codes: GeneratedCodes | undefined): Promise<StepOutcome> {
-    await this.shared.journal.append({ step: step.id, panel: this.plan.panel, event: 'failed', slot: step.slot, action: step.action, attempt: attempts, error: { code: failure.code, message: failure.message } });
+    await this.shared.journal.append({
+      step: step.id,
+      panel: this.plan.panel,
+      event: 'failed',
+      slot: step.slot,
+      action: step.action,
+      attempt: attempts,
+      error: { code: failure.code, message: failure.message },
+    });
     // A refusal means the panel did not take it; anything else leaves the code possibly in force.
     if (failure instanceof PanelRefusedError && !NEEDS_A_PERSON.has(failure.code)) codes?.drop(this.plan.panel, step.slot);
     else codes?.mark(this.plan.panel, step.slot, 'unconfirmed');
 
     if (failure instanceof WrongCredentialError) {
-      this.stopped = { code: failure.code, reason: 'not attempted: this panel refused the credential earlier in the run (never retried, to avoid a keypad lockout)' };
+      this.stopped = {
+        code: failure.code,
+        reason: 'not attempted: this panel refused the credential earlier in the run (never retried, to avoid a keypad lockout)',
+      };
     } else if (failure.exitCode === ExitCode.unreachable) {
       this.stopped = { code: failure.code, reason: `not attempted: the panel could not be reached (${failure.message})` };
     }
@@ -379,7 +418,9 @@ class PanelRun {
     const open = await this.shared.access.open(this.target as Target, this.shared.ctx);
     if (!this.checkedOthers) {
       this.checkedOthers = true;
-      const reason = await this.shared.elsewhere.cutOffOn(this.plan.panel).catch((error: Error) => `could not read the other plans' journals (${error.message})`);
+      const reason = await this.shared.elsewhere
+        .cutOffOn(this.plan.panel)
+        .catch((error: Error) => `could not read the other plans' journals (${error.message})`);
       if (reason) {
         await open.close().catch(() => undefined);
         this.stopped = { code: 'E_UNSETTLED', reason: `not attempted: ${reason}` };
@@ -425,7 +466,8 @@ class PanelRun {
       throw new PanelRefusedError('E_SLOT_TAKEN', `slot ${step.slot} is now taken by "${user.name ?? ''}"; nothing was written`, { data: { slot: step.slot } });
     }
     await requireUser(session, step.slot);
-    if (!holdsPlanned) throw new PanelRefusedError('E_CHANGED', `slot ${step.slot} changed since the plan was made (now "${user?.name ?? ''}"); nothing was written`);
+    if (!holdsPlanned)
+      throw new PanelRefusedError('E_CHANGED', `slot ${step.slot} changed since the plan was made (now "${user?.name ?? ''}"); nothing was written`);
     if (!code) return 'unknown';
     return proveCode(session, driver, step.slot, code);
   }
@@ -433,6 +475,10 @@ class PanelRun {
   private audit<T>(step: PlanStep, how: string | undefined, work: () => Promise<T>): Promise<T> {
     const details: Record<string, string> = { bulkPlan: this.shared.plan.id, step: step.id };
     if (how) details.how = how;
-    return audited(this.shared.ctx, { panel: this.plan.panel, driver: this.target?.driver, action: `users.${step.action}`, slot: step.slot, name: step.name, details }, work);
+    return audited(
+      this.shared.ctx,
+      { panel: this.plan.panel, driver: this.target?.driver, action: `users.${step.action}`, slot: step.slot, name: step.name, details },
+      work,
+    );
   }
 }

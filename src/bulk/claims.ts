@@ -58,21 +58,45 @@ export function describeClaim(claim: Claim): string {
  * Claims `panels` for this run, or refuses (exit 4, nothing done) naming the run that holds
  * one of them. Returns the release.
  */
-export async function claimPanels(dir: string, panels: string[], info: { shard: string | null; operator?: string; ticket?: string }): Promise<() => Promise<void>> {
+export async function claimPanels(
+  dir: string,
+  panels: string[],
+  info: { shard: string | null; operator?: string; ticket?: string },
+): Promise<() => Promise<void>> {
   await ensurePrivateDir(claimsDir(dir));
   const mutex = path.join(dir, 'claims.lock');
   // The plan's lock is held only while claims are compared: wait for it, briefly.
   const release = await acquireLock(mutex, { waitMs: 10_000 });
-  if (typeof release !== 'function') throw new PanelctlError(ExitCode.unreachable, 'E_PLAN_BUSY', `could not take the lock of this plan (${mutex}), held by process ${release.heldBy?.pid ?? '?'}`);
+  if (typeof release !== 'function')
+    throw new PanelctlError(
+      ExitCode.unreachable,
+      'E_PLAN_BUSY',
+      `could not take the lock of this plan (${mutex}), held by process ${release.heldBy?.pid ?? '?'}`,
+    );
   try {
     const wanted = new Set(panels);
     for (const claim of await liveClaims(dir)) {
       const shared = claim.panels.filter((p) => wanted.has(p));
       if (!shared.length) continue;
-      throw new PanelctlError(ExitCode.unreachable, 'E_PLAN_BUSY', `another apply of this plan is running on ${shared.length} of the same panel(s) (${shared.slice(0, 3).join(', ')}${shared.length > 3 ? ', ...' : ''}): ${describeClaim(claim)}; nothing was done`, {
-        hint: 'two applies of one plan may run at once only on disjoint shards (e.g. --shard 0/4 and --shard 1/4); wait for it, or see `panelctl bulk status PLAN`',
-        data: { holder: { pid: claim.pid, host: claim.host, shard: claim.shard, since: claim.since, operator: claim.operator, ticket: claim.ticket, command: claim.command } },
-      });
+      throw new PanelctlError(
+        ExitCode.unreachable,
+        'E_PLAN_BUSY',
+        `another apply of this plan is running on ${shared.length} of the same panel(s) (${shared.slice(0, 3).join(', ')}${shared.length > 3 ? ', ...' : ''}): ${describeClaim(claim)}; nothing was done`,
+        {
+          hint: 'two applies of one plan may run at once only on disjoint shards (e.g. --shard 0/4 and --shard 1/4); wait for it, or see `panelctl bulk status PLAN`',
+          data: {
+            holder: {
+              pid: claim.pid,
+              host: claim.host,
+              shard: claim.shard,
+              since: claim.since,
+              operator: claim.operator,
+              ticket: claim.ticket,
+              command: claim.command,
+            },
+          },
+        },
+      );
     }
     const mine = ownerForThisProcess({ command: 'bulk apply', operator: info.operator, ticket: info.ticket, shard: info.shard, panels }) as Claim;
     const file = path.join(claimsDir(dir), `${mine.token}.json`);

@@ -113,7 +113,10 @@ export class GeneratedCodes {
       book.parse(text);
       // A file with only the header (a run stopped before its first code) may be used again.
       if (book.lines.length && existing === 'refuse') {
-        throw new UsageError(`${file} already exists; panelctl will not overwrite a codes file`, { code: 'E_EXISTS', hint: 'choose a new file name, or add --resume to continue the run that wrote it' });
+        throw new UsageError(`${file} already exists; panelctl will not overwrite a codes file`, {
+          code: 'E_EXISTS',
+          hint: 'choose a new file name, or add --resume to continue the run that wrote it',
+        });
       }
       if (!text.trim()) await book.appendRows([HEADER]);
     } catch (error) {
@@ -129,14 +132,20 @@ export class GeneratedCodes {
     try {
       rows = parseCsv(text, { relax_column_count: true, skip_empty_lines: true });
     } catch (error) {
-      throw new UsageError(`codes file ${this.file} is not valid CSV (${(error as { code?: string }).code ?? 'parse error'}); panelctl will not add to it`, { code: 'E_INVALID', hint: 'choose a new file name' });
+      throw new UsageError(`codes file ${this.file} is not valid CSV (${(error as { code?: string }).code ?? 'parse error'}); panelctl will not add to it`, {
+        code: 'E_INVALID',
+        hint: 'choose a new file name',
+      });
     }
     for (const raw of rows) {
       const [panel, slot, name, code, status] = raw.map(restoreCell);
       if (panel === 'panel' && code === 'code') continue;
       // The whole file is rewritten at the end: never drop lines panelctl did not write.
       if (!panel || !code || raw.length < 4 || raw.length > 5 || !/^\d*$/.test(slot)) {
-        throw new UsageError(`${this.file} is not a panelctl codes file (a line has other fields); panelctl will not rewrite it`, { code: 'E_INVALID', hint: 'choose a new file name' });
+        throw new UsageError(`${this.file} is not a panelctl codes file (a line has other fields); panelctl will not rewrite it`, {
+          code: 'E_INVALID',
+          hint: 'choose a new file name',
+        });
       }
       const known: DeliveryStatus[] = ['pending', 'applied', 'unconfirmed', 'superseded'];
       // The older users format wrote a line only after the change was verified.
@@ -196,7 +205,8 @@ export class GeneratedCodes {
     line.status = status;
     if (status !== 'applied') return;
     // The code this one replaced in the same slot is no longer in force.
-    for (const other of this.lines) if (other !== line && other.panel === line.panel && other.slot === line.slot && other.status === 'applied') other.status = 'superseded';
+    for (const other of this.lines)
+      if (other !== line && other.panel === line.panel && other.slot === line.slot && other.status === 'applied') other.status = 'superseded';
   }
 
   mark(panel: string, slot: number, status: DeliveryStatus): void {

@@ -20,5 +20,8 @@ export function restoreCell(value: string): string {
 
 /** Rows as CSV text: every field quoted and neutralised, one line per row (\n). */
 export function csvRow(rows: string[][]): string {
-  return stringify(rows.map((row) => row.map(neutraliseCell)), { quoted: true, quoted_empty: true, record_delimiter: 'unix', eof: true });
+  return stringify(
+    rows.map((row) => row.map(neutraliseCell)),
+    { quoted: true, quoted_empty: true, record_delimiter: 'unix', eof: true },
+  );
 }

@@ -56,7 +56,10 @@ const FIELDS = ['panel', 'action', 'slot', 'user', 'name', 'partitions', 'type',
 export function readRecords(text: string, file: string): Array<Record<string, unknown>> {
   const jsonLines = /\.(jsonl|ndjson)$/i.test(file) || (!/\.csv$/i.test(file) && text.trimStart().startsWith('{'));
   const tooMany = () =>
-    new UsageError(`${path.basename(file)} has more than ${CHANGES_MAX_ROWS} rows, the limit for a change list`, { code: 'E_TOO_LARGE', hint: 'split it (by site or customer) into several plans' });
+    new UsageError(`${path.basename(file)} has more than ${CHANGES_MAX_ROWS} rows, the limit for a change list`, {
+      code: 'E_TOO_LARGE',
+      hint: 'split it (by site or customer) into several plans',
+    });
   if (jsonLines) {
     const lines = text.split(/\r?\n/).filter((line) => line.trim());
     if (lines.length > CHANGES_MAX_ROWS) throw tooMany();
@@ -72,7 +75,12 @@ export function readRecords(text: string, file: string): Array<Record<string, un
   }
   try {
     // `to`: csv-parse stops after one record past the limit instead of reading the rest.
-    const records = parseCsv(text, { columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), skip_empty_lines: true, trim: true, to: CHANGES_MAX_ROWS + 1 }) as Array<Record<string, unknown>>;
+    const records = parseCsv(text, {
+      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      skip_empty_lines: true,
+      trim: true,
+      to: CHANGES_MAX_ROWS + 1,
+    }) as Array<Record<string, unknown>>;
     if (records.length > CHANGES_MAX_ROWS) throw tooMany();
     return records;
   } catch (error) {
@@ -154,7 +162,10 @@ export function parseChanges(records: Array<Record<string, unknown>>, options: P
 
     changes += panels.length;
     if (changes > CHANGES_MAX_PANEL_ROWS) {
-      throw new UsageError(`the change list reaches more than ${CHANGES_MAX_PANEL_ROWS} (row, panel) pairs by row ${row}, the limit for one plan`, { code: 'E_TOO_LARGE', hint: 'narrow it with --limit, or split it into several plans' });
+      throw new UsageError(`the change list reaches more than ${CHANGES_MAX_PANEL_ROWS} (row, panel) pairs by row ${row}, the limit for one plan`, {
+        code: 'E_TOO_LARGE',
+        hint: 'narrow it with --limit, or split it into several plans',
+      });
     }
     const code = parseCodeSource(text(record.code), action, row, options.codes, problem);
     for (const key of panels.flatMap((p) => [slot !== undefined ? `${p}#${slot}` : undefined, user ? `${p}@${user}` : undefined])) {
@@ -182,7 +193,13 @@ export function parseChanges(records: Array<Record<string, unknown>>, options: P
   return rows;
 }
 
-function parseCodeSource(value: string | undefined, action: BulkAction | undefined, row: number, codes: CodeBook | undefined, problem: (field: string, message: string) => void): CodeSource | undefined {
+function parseCodeSource(
+  value: string | undefined,
+  action: BulkAction | undefined,
+  row: number,
+  codes: CodeBook | undefined,
+  problem: (field: string, message: string) => void,
+): CodeSource | undefined {
   if (action === 'remove') {
     if (value !== undefined) problem('code', 'must be empty for remove');
     return undefined;

@@ -76,7 +76,10 @@ function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -134,7 +137,7 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
   let users: UserSlot[];
   try {
     driver = await access.describe(target);
-    if (!driver.capabilities.includes('users.list')) return conflictAll(`the ${driver.name} driver cannot list users`, 'E_UNSUPPORTED'), plan;
+    if (!driver.capabilities.includes('users.list')) return (conflictAll(`the ${driver.name} driver cannot list users`, 'E_UNSUPPORTED'), plan);
     // Read-only: list the users and let go of the panel at once (it serves one client).
     const open = await access.open(target, ctx);
     try {
@@ -171,7 +174,10 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
       continue;
     }
     if (!driver.capabilities.includes(NEEDS[row.action])) {
-      conflict(`the ${driver.name} driver cannot ${row.action === 'add' ? 'add users' : row.action === 'remove' ? 'remove users' : 'change codes'}`, 'E_UNSUPPORTED');
+      conflict(
+        `the ${driver.name} driver cannot ${row.action === 'add' ? 'add users' : row.action === 'remove' ? 'remove users' : 'change codes'}`,
+        'E_UNSUPPORTED',
+      );
       continue;
     }
     const policyProblem = codeProblem(row, driver, target, options);
@@ -222,7 +228,8 @@ function resolveSlot(row: ChangeRow, driver: DriverInfo, table: Map<number, User
     }
   }
   const byName = row.user !== undefined ? [...table.values()].filter((u) => sameName(u.name, row.user)) : [];
-  if (byName.length > 1) return { conflict: `${byName.length} users are named "${row.user}" (slots ${byName.map((u) => u.slot).join(', ')}); give the slot`, code: 'E_AMBIGUOUS' };
+  if (byName.length > 1)
+    return { conflict: `${byName.length} users are named "${row.user}" (slots ${byName.map((u) => u.slot).join(', ')}); give the slot`, code: 'E_AMBIGUOUS' };
 
   if (row.action === 'add') {
     if (row.slot === undefined) {
@@ -255,7 +262,8 @@ function resolveSlot(row: ChangeRow, driver: DriverInfo, table: Map<number, User
 function unnamedProblem(row: ChangeRow, driver: DriverInfo, table: Map<number, UserSlot>): string | undefined {
   if (row.user !== undefined) return `${driver.name} panels keep no user names: give the slot instead of "${row.user}"`;
   if (row.action !== 'add') return undefined;
-  if (row.slot === undefined) return `${driver.name} panels keep no user names, so an add needs a slot (panelctl could not tell whether the user is already there)`;
+  if (row.slot === undefined)
+    return `${driver.name} panels keep no user names, so an add needs a slot (panelctl could not tell whether the user is already there)`;
   if (table.has(row.slot)) return `slot ${row.slot} is already programmed (${driver.name} panels keep no names, so panelctl cannot tell whose it is)`;
   return undefined;
 }
@@ -271,7 +279,11 @@ function firstFreeSlot(driver: DriverInfo, table: Map<number, UserSlot>): number
 function codeProblem(row: ChangeRow, driver: DriverInfo, target: Target, options: PlanOptions): string | undefined {
   if (row.code?.source !== 'codes' || !options.codes) return undefined;
   try {
-    checkCode(options.codes.get(row.code.column, row.code.row), codePolicyFor(driver, target, options.allowWeak), `codes file column "${row.code.column}" row ${row.code.row}`);
+    checkCode(
+      options.codes.get(row.code.column, row.code.row),
+      codePolicyFor(driver, target, options.allowWeak),
+      `codes file column "${row.code.column}" row ${row.code.row}`,
+    );
     return undefined;
   } catch (error) {
     return (error as Error).message;
@@ -306,7 +318,14 @@ const codeSourceSchema = z.union([
   z.object({ source: z.literal('stdin') }),
   z.object({ source: z.literal('codes'), column: z.string(), row: z.number().int().positive() }),
 ]);
-const noteSchema = z.object({ row: z.number(), action: z.enum(['add', 'set-code', 'remove']), slot: z.number().optional(), user: z.string().optional(), reason: z.string(), code: z.string().optional() });
+const noteSchema = z.object({
+  row: z.number(),
+  action: z.enum(['add', 'set-code', 'remove']),
+  slot: z.number().optional(),
+  user: z.string().optional(),
+  reason: z.string(),
+  code: z.string().optional(),
+});
 const planSchema = z.object({
   format: z.literal('panelctl-bulk-plan/1'),
   id: z.string().regex(/^[0-9a-f]{16}$/),
@@ -347,10 +366,16 @@ export async function readPlan(file: string, stateDir: string): Promise<BulkPlan
     throw new UsageError(`cannot read plan ${file}: ${(error as NodeJS.ErrnoException).code ?? 'not valid JSON'}`, { code: 'E_INVALID' });
   }
   const parsed = planSchema.safeParse(raw);
-  if (!parsed.success) throw new UsageError(`${file} is not a panelctl bulk plan (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`, { code: 'E_INVALID' });
+  if (!parsed.success)
+    throw new UsageError(`${file} is not a panelctl bulk plan (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`, {
+      code: 'E_INVALID',
+    });
   const plan = parsed.data as BulkPlan;
   if (planIdOf(plan) !== plan.id) {
-    throw new UsageError(`plan ${file} was changed after it was made (its content no longer matches its id ${plan.id})`, { code: 'E_PLAN_EDITED', hint: 'run `panelctl bulk plan` again' });
+    throw new UsageError(`plan ${file} was changed after it was made (its content no longer matches its id ${plan.id})`, {
+      code: 'E_PLAN_EDITED',
+      hint: 'run `panelctl bulk plan` again',
+    });
   }
   const again = 'run `panelctl bulk plan` again on this machine (with this state dir)';
   if (!plan.signature) {
@@ -358,13 +383,19 @@ export async function readPlan(file: string, stateDir: string): Promise<BulkPlan
   }
   const key = await loadStateKey(stateDir, { create: false });
   if (!key) {
-    throw new UsageError(`plan ${file} cannot be checked: there is no state key at ${stateKeyPath(stateDir)} (plans are bound to the state dir that made them)`, { code: 'E_PLAN_FOREIGN', hint: again });
+    throw new UsageError(
+      `plan ${file} cannot be checked: there is no state key at ${stateKeyPath(stateDir)} (plans are bound to the state dir that made them)`,
+      { code: 'E_PLAN_FOREIGN', hint: again },
+    );
   }
   if (!key.verify('bulk-plan', signedPart(plan), plan.signature)) {
-    throw new UsageError(`plan ${file}: the signature does not verify: the plan was changed after it was made (even with its id recomputed), or it was made with another state dir`, {
-      code: 'E_PLAN_SIGNATURE',
-      hint: again,
-    });
+    throw new UsageError(
+      `plan ${file}: the signature does not verify: the plan was changed after it was made (even with its id recomputed), or it was made with another state dir`,
+      {
+        code: 'E_PLAN_SIGNATURE',
+        hint: again,
+      },
+    );
   }
   return plan;
 }

@@ -34,10 +34,14 @@ export function uncertain(panel: string, driver: DriverInfo, step: PlanStep, cod
     ? `the panel cannot prove this user's code`
     : `${driver.name} panels cannot show or check a code`;
   const saved = codesFile ? `the code saved for it in ${codesFile} (panel ${panel}, slot ${step.slot})` : 'the code from your codes file';
-  return new PanelRefusedError('E_UNCERTAIN', `could not tell whether the new code of slot ${step.slot} landed before the interruption (${why}); it is not written twice`, {
-    hint:
-      `check by hand: have the user of slot ${step.slot} on ${panel} try ${saved}. ` +
-      `If it works, nothing is left to do. If not, set a code: panelctl users set-code --panel ${panel} --slot ${step.slot}`,
-    data: { slot: step.slot },
-  });
+  return new PanelRefusedError(
+    'E_UNCERTAIN',
+    `could not tell whether the new code of slot ${step.slot} landed before the interruption (${why}); it is not written twice`,
+    {
+      hint:
+        `check by hand: have the user of slot ${step.slot} on ${panel} try ${saved}. ` +
+        `If it works, nothing is left to do. If not, set a code: panelctl users set-code --panel ${panel} --slot ${step.slot}`,
+      data: { slot: step.slot },
+    },
+  );
 }

@@ -57,7 +57,14 @@ export class OtherPlans {
   /** A plan's cut-off steps, read again only when its journal files changed. */
   private async read(dir: string): Promise<Map<string, CutOff>> {
     const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => /^journal.*\.jsonl$/.test(n));
-    const stats = await Promise.all(names.map((n) => fs.stat(path.join(dir, n)).then((s) => `${n}:${s.size}:${s.mtimeMs}`, () => n)));
+    const stats = await Promise.all(
+      names.map((n) =>
+        fs.stat(path.join(dir, n)).then(
+          (s) => `${n}:${s.size}:${s.mtimeMs}`,
+          () => n,
+        ),
+      ),
+    );
     const stamp = stats.join('|');
     const cached = this.cache.get(dir);
     if (cached?.stamp === stamp) return cached.panels;

@@ -117,7 +117,11 @@ export async function obtainNewCode(flags: CodeFlags, cli: Cli, policy: CodePoli
  * refused code is asked for again at once (not after the second entry, and not by exiting);
  * then the code is asked for again to catch a typing slip. Three tries.
  */
-export async function askPolicyCode(policy: CodePolicy, warn: (message: string) => void, ask: (message: string) => Promise<string> = askSecret): Promise<Secret> {
+export async function askPolicyCode(
+  policy: CodePolicy,
+  warn: (message: string) => void,
+  ask: (message: string) => Promise<string> = askSecret,
+): Promise<Secret> {
   const [{ Secret }, { checkCode }] = await Promise.all([secrets(), codePolicy()]);
   for (let attempt = 1; attempt <= 3; attempt++) {
     const code = new Secret(await ask('New code:'), 'new code');

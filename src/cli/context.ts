@@ -67,7 +67,9 @@ export function buildCli(command: Command): Cli {
   const inventoryOrigin = globals.inventory ? '--inventory' : process.env.PANELCTL_INVENTORY ? 'PANELCTL_INVENTORY' : 'the default path';
   // Loaded on first use: the schema and YAML libraries cost ~150 ms that status or audit never need.
   const inventory = () =>
-    (inventoryCache ??= import('../inventory/read.js').then(({ readInventory }) => readInventory(inventoryPath, inventoryOrigin !== 'the default path', inventoryOrigin)));
+    (inventoryCache ??= import('../inventory/read.js').then(({ readInventory }) =>
+      readInventory(inventoryPath, inventoryOrigin !== 'the default path', inventoryOrigin),
+    ));
 
   const ctx: OperationContext = {
     operator: globals.operator ?? process.env.PANELCTL_OPERATOR ?? safeUsername(),
@@ -147,7 +149,8 @@ async function noteLease(out: Output, dir: string, panel: string): Promise<void>
   if (!lease) return;
   const by = `${lease.operator}${lease.ticket ? `, ticket ${lease.ticket}` : ''}`;
   if (isOverdue(lease)) {
-    const why = lease.phase === 'stopping' ? `ending it was not confirmed${lease.problem ? ` (${lease.problem})` : ''}` : `its lease ended at ${localTime(lease.until)}`;
+    const why =
+      lease.phase === 'stopping' ? `ending it was not confirmed${lease.problem ? ` (${lease.problem})` : ''}` : `its lease ended at ${localTime(lease.until)}`;
     out.warn(out.color.red.bold(`${panel} is still ON TEST: ${why} (${by}); run \`panelctl test-mode stop --panel ${panel}\``));
   } else {
     out.warn(`${panel} is ON TEST until ${localTime(lease.until)} (${by})`);

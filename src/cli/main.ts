@@ -32,7 +32,10 @@ export function buildProgram(): Command {
     .option('--ticket <id>', 'support ticket this work is for (recorded in the audit log; or PANELCTL_TICKET)')
     .option('--operator <name>', 'who is acting (recorded in the audit log; default: PANELCTL_OPERATOR or your login)')
     .option('-i, --inventory <file>', 'inventory YAML (default: PANELCTL_INVENTORY or ~/.config/panelctl/inventory.yaml)')
-    .option('--detailed-exitcode', `exit ${ExitCode.attention} instead of 0 when the command worked but something needs a person (conflicts, failed steps, overdue leases)`)
+    .option(
+      '--detailed-exitcode',
+      `exit ${ExitCode.attention} instead of 0 when the command worked but something needs a person (conflicts, failed steps, overdue leases)`,
+    )
     .option('--debug', 'trace frames on stderr (codes are masked)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -64,7 +67,8 @@ function describeOption(option: Option): string {
   const extra: string[] = [];
   if (option.argChoices) extra.push(`choices: ${option.argChoices.join(', ')}`);
   const value = option.defaultValue as unknown;
-  const shown = option.defaultValueDescription ?? (Array.isArray(value) ? (value.length ? value.join(', ') : undefined) : value === undefined ? undefined : String(value));
+  const shown =
+    option.defaultValueDescription ?? (Array.isArray(value) ? (value.length ? value.join(', ') : undefined) : value === undefined ? undefined : String(value));
   if (shown !== undefined && !option.negate && (option.required || option.optional)) extra.push(`default: ${shown}`);
   return extra.length ? `${option.description} (${extra.join(', ')})` : option.description;
 }
@@ -83,7 +87,11 @@ async function report(error: unknown): Promise<number> {
   const failure = toPanelctlError(error);
   const { Output, colorWanted } = await import('../output/output.js');
   const format = machineFormatRequested(process.argv) ? 'json' : 'table';
-  const out = new Output({ format: format as 'json', color: colorWanted(process.argv.includes('--no-color') ? false : undefined, process.stderr), interactive: false });
+  const out = new Output({
+    format: format as 'json',
+    color: colorWanted(process.argv.includes('--no-color') ? false : undefined, process.stderr),
+    interactive: false,
+  });
   out.error(failure);
   if (failure.exitCode === ExitCode.unexpected && process.env.PANELCTL_DEBUG) {
     process.stderr.write(`${scrubSecrets(String((failure.cause as Error)?.stack ?? failure.stack))}\n`);
@@ -94,7 +102,13 @@ async function report(error: unknown): Promise<number> {
 /** Whether -o/--output asked for json or ndjson (read from argv: parsing may be what failed). */
 function machineFormatRequested(argv: string[]): boolean {
   return argv.some((arg, i) => {
-    const value = arg.startsWith('--output=') ? arg.slice(9) : arg === '-o' || arg === '--output' ? argv[i + 1] : arg.startsWith('-o') && arg.length > 2 ? arg.slice(2) : undefined;
+    const value = arg.startsWith('--output=')
+      ? arg.slice(9)
+      : arg === '-o' || arg === '--output'
+        ? argv[i + 1]
+        : arg.startsWith('-o') && arg.length > 2
+          ? arg.slice(2)
+          : undefined;
     return value === 'json' || value === 'ndjson';
   });
 }

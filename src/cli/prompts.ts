@@ -40,12 +40,19 @@ export async function askConfirm(message: string, defaultValue = false): Promise
 
 export async function askText(message: string, options: { default?: string; validate?: (v: string) => true | string } = {}): Promise<string> {
   const { input } = await import('@inquirer/prompts');
-  return guard(() => input({
-      message: ask(message),
-      default: options.default,
-      validate: options.validate && ((value: string) => {
-        const verdict = options.validate?.(value) ?? true;
-        return verdict === true ? true : ask(verdict);
-      }),
-    }, { output: process.stderr }));
+  return guard(() =>
+    input(
+      {
+        message: ask(message),
+        default: options.default,
+        validate:
+          options.validate &&
+          ((value: string) => {
+            const verdict = options.validate?.(value) ?? true;
+            return verdict === true ? true : ask(verdict);
+          }),
+      },
+      { output: process.stderr },
+    ),
+  );
 }

@@ -13,7 +13,12 @@ export function addTargetOptions(command: Command, options: { inventoryOnly?: bo
       .option('--driver <name>', 'ad hoc: the driver for --link')
       .option('--secret-from <ref>', 'ad hoc: where the credential comes from: env:VAR, file:PATH or prompt');
   }
-  return command.option('--option <key=value>', "a driver option for this run, over the inventory's (e.g. profile=demo-modbus, codeLength=6); repeatable", collect, []);
+  return command.option(
+    '--option <key=value>',
+    "a driver option for this run, over the inventory's (e.g. profile=demo-modbus, codeLength=6); repeatable",
+    collect,
+    [],
+  );
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -35,15 +35,7 @@ export interface NewUser {
   type?: string;
 }
 
-export type Capability =
-  | 'users.list'
-  | 'users.add'
-  | 'users.set-code'
-  | 'users.remove'
-  | 'users.next-slot'
-  | 'users.verify-code'
-  | 'test-mode'
-  | 'probe';
+export type Capability = 'users.list' | 'users.add' | 'users.set-code' | 'users.remove' | 'users.next-slot' | 'users.verify-code' | 'test-mode' | 'probe';
 
 export interface CodeRules {
   minLength: number;

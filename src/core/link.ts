@@ -8,9 +8,7 @@ export interface SerialSettings {
   stopBits: 1 | 2;
 }
 
-export type Link =
-  | { kind: 'tcp'; host: string; port?: number; url: string }
-  | ({ kind: 'serial'; path: string; url: string } & Partial<SerialSettings>);
+export type Link = { kind: 'tcp'; host: string; port?: number; url: string } | ({ kind: 'serial'; path: string; url: string } & Partial<SerialSettings>);
 
 const PARITIES = ['none', 'even', 'odd'] as const;
 
@@ -31,7 +29,10 @@ export function parseLink(text: string, field = 'link'): Link {
   // tcp://user:pass@host: a password in a link would be echoed, logged and audited. Refused,
   // and not repeated; credentials come from secret references (env:, file:, prompt).
   if (/^[^/?#]*@/.test(match[2])) {
-    throw new ValidationError(field, 'must not contain a user name or password (USER:PASSWORD@); give credentials as secret references (env:, file:, prompt), never in a link');
+    throw new ValidationError(
+      field,
+      'must not contain a user name or password (USER:PASSWORD@); give credentials as secret references (env:, file:, prompt), never in a link',
+    );
   }
   const scheme = match[1].toLowerCase();
   const rest = match[2];
@@ -59,7 +60,8 @@ export function parseLink(text: string, field = 'link'): Link {
         case 'baud':
         case 'baudrate': {
           const baud = Number(value);
-          if (!Number.isInteger(baud) || baud < 50 || baud > 4_000_000) throw new ValidationError(`${field}.baud`, 'must be a whole number of bits per second, e.g. 19200');
+          if (!Number.isInteger(baud) || baud < 50 || baud > 4_000_000)
+            throw new ValidationError(`${field}.baud`, 'must be a whole number of bits per second, e.g. 19200');
           link.baudRate = baud;
           break;
         }

@@ -70,7 +70,10 @@ export function parseInventory(text: string, source: string): InventoryFile {
   const raw = readYaml(text, source);
   const panelCount = raw && typeof raw === 'object' && 'panels' in raw && raw.panels && typeof raw.panels === 'object' ? Object.keys(raw.panels).length : 0;
   if (panelCount > INVENTORY_MAX_PANELS) {
-    throw new UsageError(`inventory ${source} has ${panelCount} panels; the limit is ${INVENTORY_MAX_PANELS}`, { code: 'E_TOO_LARGE', hint: 'split it into several inventories (--inventory FILE per desk or region)' });
+    throw new UsageError(`inventory ${source} has ${panelCount} panels; the limit is ${INVENTORY_MAX_PANELS}`, {
+      code: 'E_TOO_LARGE',
+      hint: 'split it into several inventories (--inventory FILE per desk or region)',
+    });
   }
   const result = inventorySchema.safeParse(raw ?? { panels: {} });
   if (!result.success) {
@@ -99,7 +102,14 @@ export async function loadInventory(path: string, required: boolean, origin = 't
     if (error instanceof UsageError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !required) return { panels: {} };
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? (error as Error).message);
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : (code ?? (error as Error).message);
     throw new UsageError(`cannot read the inventory ${path} (${origin}): ${why}`, {
       code: 'E_INVENTORY',
       hint: 'name the right file with --inventory FILE or PANELCTL_INVENTORY (see README "Inventory"); the demo panels need none: --panel demo',

@@ -7,7 +7,14 @@ import type { InventoryFile } from './schema.js';
  * command's start-up, and `--panel demo` on a machine without an inventory needs neither.
  */
 export async function readInventory(path: string, required: boolean, origin?: string): Promise<InventoryFile> {
-  if (!required && (await stat(path).then(() => false, (error: NodeJS.ErrnoException) => error.code === 'ENOENT'))) return { panels: {} };
+  if (
+    !required &&
+    (await stat(path).then(
+      () => false,
+      (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
+    ))
+  )
+    return { panels: {} };
   const { loadInventory } = await import('./load.js');
   return loadInventory(path, required, origin);
 }

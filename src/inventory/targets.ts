@@ -64,10 +64,13 @@ function resolveStation(value: string | StationConfig | undefined, inventory: In
 function checkAdHocName(name: string, inventory: InventoryFile): void {
   if (!PANEL_NAME.test(name)) throw new ValidationError('--panel', `${PANEL_NAME_RULE}; an ad hoc panel (with --link) needs such a name, or none`);
   if (inventory.panels[name] || isDemoPanel(name)) {
-    throw new UsageError(`--panel ${name} is ${inventory.panels[name] ? 'a panel in the inventory' : 'a built-in demo panel'}; with --link, give the ad hoc panel a name of its own (or leave --panel out)`, {
-      code: 'E_INVALID',
-      hint: `to use the inventory's panel as configured, leave out --link and --driver`,
-    });
+    throw new UsageError(
+      `--panel ${name} is ${inventory.panels[name] ? 'a panel in the inventory' : 'a built-in demo panel'}; with --link, give the ad hoc panel a name of its own (or leave --panel out)`,
+      {
+        code: 'E_INVALID',
+        hint: `to use the inventory's panel as configured, leave out --link and --driver`,
+      },
+    );
   }
 }
 

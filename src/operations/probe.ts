@@ -31,7 +31,13 @@ export async function probe(link: Link, options: { timeoutMs: number; signal?: A
     const effective: Link =
       link.kind === 'tcp'
         ? { ...link, port: link.port ?? info.defaultTcpPort }
-        : { ...link, baudRate: link.baudRate ?? info.defaultSerial?.baudRate, parity: link.parity ?? info.defaultSerial?.parity, stopBits: link.stopBits ?? info.defaultSerial?.stopBits, dataBits: link.dataBits ?? info.defaultSerial?.dataBits };
+        : {
+            ...link,
+            baudRate: link.baudRate ?? info.defaultSerial?.baudRate,
+            parity: link.parity ?? info.defaultSerial?.parity,
+            stopBits: link.stopBits ?? info.defaultSerial?.stopBits,
+            dataBits: link.dataBits ?? info.defaultSerial?.dataBits,
+          };
     const where = describeLink(effective);
     if (effective.kind === 'tcp' && !effective.port) continue;
     try {
@@ -66,6 +72,8 @@ export async function inProbeOrder(link: Link) {
   const drivers = await Promise.all(driverNames.map(async (name) => ({ name, driver: await loadDriver(name) })));
   const withInfo = drivers.map((d) => ({ ...d, info: d.driver.describe() }));
   const likely = (info: ReturnType<PanelDriver['describe']>) =>
-    link.kind === 'tcp' ? link.port !== undefined && link.port === info.defaultTcpPort : link.baudRate !== undefined && link.baudRate === info.defaultSerial?.baudRate;
+    link.kind === 'tcp'
+      ? link.port !== undefined && link.port === info.defaultTcpPort
+      : link.baudRate !== undefined && link.baudRate === info.defaultSerial?.baudRate;
   return [...withInfo.filter((d) => likely(d.info)), ...withInfo.filter((d) => !likely(d.info))];
 }

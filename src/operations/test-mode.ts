@@ -1,9 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import type { DriverInfo, TestState } from '../core/contract.js';
-import { ExitCode, NotSupportedError, PanelRefusedError, PanelctlError, UnreachableError, UsageError, ValidationError, VerificationError, toPanelctlError } from '../core/errors.js';
+import {
+  ExitCode,
+  NotSupportedError,
+  PanelRefusedError,
+  PanelctlError,
+  UnreachableError,
+  UsageError,
+  ValidationError,
+  VerificationError,
+  toPanelctlError,
+} from '../core/errors.js';
 import type { Target } from '../inventory/targets.js';
 import { deliveryOf, type NoticeReceipt, type StationAdapter, type StationNotice } from '../station/index.js';
-import { LOCKED, isOverdue, kernelClock, listLeases, overdueReason, readLease, removeLease, windowLeftMs, withLeaseLock, writeLease, type Lease } from '../state/leases.js';
+import {
+  LOCKED,
+  isOverdue,
+  kernelClock,
+  listLeases,
+  overdueReason,
+  readLease,
+  removeLease,
+  windowLeftMs,
+  withLeaseLock,
+  writeLease,
+  type Lease,
+} from '../state/leases.js';
 import { localTime } from '../output/time.js';
 import { appendAudit, prepareAudit } from '../audit/log.js';
 import type { OperationContext } from './context.js';
@@ -81,7 +103,12 @@ async function sendNotice(ctx: OperationContext, station: StationAdapter, lease:
     receipt = await station.notify(notice(lease, event, event === 'test.stop' ? new Date().toISOString() : lease.until));
   } catch (error) {
     const failure = toPanelctlError(error);
-    lease.notices[key] = { state: deliveryOf(failure) === 'unknown' ? 'unanswered' : 'refused', at: new Date().toISOString(), attempts, error: failure.message };
+    lease.notices[key] = {
+      state: deliveryOf(failure) === 'unknown' ? 'unanswered' : 'refused',
+      at: new Date().toISOString(),
+      attempts,
+      error: failure.message,
+    };
     await writeLease(ctx.stateDir, lease);
     throw failure;
   }
@@ -125,7 +152,13 @@ async function checkClock(station: StationAdapter, deps: TestModeDeps, options: 
   return Math.round(skew);
 }
 
-async function audit(ctx: OperationContext, lease: Lease, action: string, failure?: PanelctlError, details: Record<string, string | number | boolean> = {}): Promise<void> {
+async function audit(
+  ctx: OperationContext,
+  lease: Lease,
+  action: string,
+  failure?: PanelctlError,
+  details: Record<string, string | number | boolean> = {},
+): Promise<void> {
   await appendAudit(ctx.stateDir, {
     operator: ctx.operator,
     ticket: ctx.ticket ?? lease.ticket,
@@ -143,7 +176,10 @@ function checkStartable(target: Target): void {
     throw new UsageError('test mode needs a panel from the inventory (its station and account), not an ad hoc --link', { code: 'E_INVALID' });
   }
   if (target.station?.type !== 'none' && !target.account) {
-    throw new ValidationError(`panel "${target.name}", field "account"`, 'is required for test mode: it is the number the monitoring station knows the panel by');
+    throw new ValidationError(
+      `panel "${target.name}", field "account"`,
+      'is required for test mode: it is the number the monitoring station knows the panel by',
+    );
   }
 }
 
@@ -164,9 +200,13 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
     const existing = await readLease(ctx.stateDir, target.name);
     if (existing) {
       const state = isOverdue(existing) ? `overdue since ${localTime(existing.until)}` : `until ${localTime(existing.until)}`;
-      throw new PanelRefusedError('E_ALREADY_ON_TEST', `${target.name} is already on test (${state}, by ${existing.operator}${existing.ticket ? `, ticket ${existing.ticket}` : ''})`, {
-        hint: `end it first: panelctl test-mode stop --panel ${target.name}`,
-      });
+      throw new PanelRefusedError(
+        'E_ALREADY_ON_TEST',
+        `${target.name} is already on test (${state}, by ${existing.operator}${existing.ticket ? `, ticket ${existing.ticket}` : ''})`,
+        {
+          hint: `end it first: panelctl test-mode stop --panel ${target.name}`,
+        },
+      );
     }
     const from = new Date();
     const lease: Lease = {
@@ -263,7 +303,10 @@ async function takeBackUnansweredStart(ctx: OperationContext, station: StationAd
     return new UnreachableError(
       'E_STATION_UNCONFIRMED',
       `the monitoring station did not answer the start of the test (${failure.message}), and taking it back was not confirmed either: account ${lease.account ?? '-'} may be ON TEST at the station. The lease is kept and shows as overdue`,
-      { hint: `run \`panelctl test-mode stop --panel ${lease.panel}\` once the station answers (or let \`test-mode sweep\` do it); if the station is slow, raise station.timeoutMs`, data: { delivery: 'unknown' } },
+      {
+        hint: `run \`panelctl test-mode stop --panel ${lease.panel}\` once the station answers (or let \`test-mode sweep\` do it); if the station is slow, raise station.timeoutMs`,
+        data: { delivery: 'unknown' },
+      },
     );
   }
   await removeLease(ctx.stateDir, lease.panel);
@@ -389,7 +432,9 @@ async function endTest(target: Target, ctx: OperationContext, deps: TestModeDeps
 }
 
 export async function stopTestMode(target: Target, ctx: OperationContext, deps: TestModeDeps, endedBy = 'stop'): Promise<StopResult> {
-  const result = await withLeaseLock(ctx.stateDir, target.name, true, async () => endTest(target, ctx, deps, await readLease(ctx.stateDir, target.name), endedBy));
+  const result = await withLeaseLock(ctx.stateDir, target.name, true, async () =>
+    endTest(target, ctx, deps, await readLease(ctx.stateDir, target.name), endedBy),
+  );
   return result as StopResult;
 }
 
@@ -442,9 +487,14 @@ async function checkSweeperClock(target: Target, deps: TestModeDeps, lease: Leas
   if (skew === undefined) return;
   const leftByStation = Date.parse(lease.until) - (asked + skew - (lease.stationSkewMs ?? 0));
   if (leftByStation > CLOCK_SKEW_WARN_MS) {
-    throw new PanelctlError(ExitCode.usage, 'E_CLOCK_SKEW', `${describeSkew(skew)}: by the station's clock the test on ${lease.panel} has ${Math.round(leftByStation / 60_000)} min left, so this sweep does not end it`, {
-      hint: "set this machine's clock (NTP); the sweep on a machine with the right time ends it when it is due",
-    });
+    throw new PanelctlError(
+      ExitCode.usage,
+      'E_CLOCK_SKEW',
+      `${describeSkew(skew)}: by the station's clock the test on ${lease.panel} has ${Math.round(leftByStation / 60_000)} min left, so this sweep does not end it`,
+      {
+        hint: "set this machine's clock (NTP); the sweep on a machine with the right time ends it when it is due",
+      },
+    );
   }
 }
 

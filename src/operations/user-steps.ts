@@ -125,7 +125,13 @@ export async function removeUserStep(session: PanelSession, slot: number, expect
 export type AuditBase = Omit<AuditRecord, 'operator' | 'ticket' | 'outcome'>;
 
 /** Runs one write and records exactly one audit entry for it, whatever happens. */
-export async function audited<T>(ctx: OperationContext, record: AuditBase, work: () => Promise<T>, slotOf?: (result: T) => number | undefined, nameOf?: (result: T) => string | undefined): Promise<T> {
+export async function audited<T>(
+  ctx: OperationContext,
+  record: AuditBase,
+  work: () => Promise<T>,
+  slotOf?: (result: T) => number | undefined,
+  nameOf?: (result: T) => string | undefined,
+): Promise<T> {
   const base = { operator: ctx.operator, ticket: ctx.ticket, ...record, ...(ctx.auditDetails ? { details: { ...ctx.auditDetails, ...record.details } } : {}) };
   await prepareAudit(ctx.stateDir);
   try {

@@ -7,7 +7,17 @@ import type { Secret } from '../core/secret.js';
 import type { Target } from '../inventory/targets.js';
 import type { OperationContext } from './context.js';
 import { withPanel, describeTarget } from './session.js';
-import { audited, changeCodeStep, checkSlot, codePolicyFor, createUserStep, duressGuard, removeUserStep, requireCapability, requireUser } from './user-steps.js';
+import {
+  audited,
+  changeCodeStep,
+  checkSlot,
+  codePolicyFor,
+  createUserStep,
+  duressGuard,
+  removeUserStep,
+  requireCapability,
+  requireUser,
+} from './user-steps.js';
 
 /**
  * The user-code operations. Each one checks everything it can before connecting, makes one
@@ -78,7 +88,11 @@ export async function addUser(target: Target, ctx: OperationContext, request: Ad
 }
 
 /** `expectName`: change the code only if the slot still holds that user (a slot found by name). */
-export async function setCode(target: Target, ctx: OperationContext, request: { slot: number; code: Secret; allowWeak?: boolean; beforeSend?: () => Promise<void>; expectName?: string }): Promise<UserSlot> {
+export async function setCode(
+  target: Target,
+  ctx: OperationContext,
+  request: { slot: number; code: Secret; allowWeak?: boolean; beforeSend?: () => Promise<void>; expectName?: string },
+): Promise<UserSlot> {
   const driver = await describeTarget(target);
   requireCapability(driver, 'users.set-code', 'change codes');
   checkSlot(driver, request.slot);
@@ -104,7 +118,11 @@ export async function setCode(target: Target, ctx: OperationContext, request: { 
  * the person decides (the panel serves one client); the slot is re-read before deleting so a
  * change in between is not overwritten blindly.
  */
-export async function removeUser(target: Target, ctx: OperationContext, request: { slot: number; confirm?: (user: UserSlot) => Promise<boolean>; expectName?: string }): Promise<UserSlot | undefined> {
+export async function removeUser(
+  target: Target,
+  ctx: OperationContext,
+  request: { slot: number; confirm?: (user: UserSlot) => Promise<boolean>; expectName?: string },
+): Promise<UserSlot | undefined> {
   const driver = await describeTarget(target);
   requireCapability(driver, 'users.remove', 'remove users');
   checkSlot(driver, request.slot);

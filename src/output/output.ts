@@ -28,7 +28,12 @@ export class Output {
   }
 
   /** A result: a table for people, the given document for machines (ndjson: one line per row). */
-  result<T>(document: Record<string, unknown>, rows: readonly T[] | undefined, columns: readonly Column<T>[] | undefined, ndjsonRows?: readonly unknown[]): void {
+  result<T>(
+    document: Record<string, unknown>,
+    rows: readonly T[] | undefined,
+    columns: readonly Column<T>[] | undefined,
+    ndjsonRows?: readonly unknown[],
+  ): void {
     if (this.format === 'json') {
       process.stdout.write(`${printableJson(JSON.stringify(document, null, 2))}\n`);
     } else if (this.format === 'ndjson') {

@@ -20,7 +20,12 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
     const gap = ' '.repeat(widths[i] - stripVTControlCharacters(text).length);
     return columns[i].align === 'right' ? gap + text : text + gap;
   };
-  const lines = [columns.map((c, i) => style.header(pad(c.header, i))).join('  ').trimEnd()];
+  const lines = [
+    columns
+      .map((c, i) => style.header(pad(c.header, i)))
+      .join('  ')
+      .trimEnd(),
+  ];
   for (const row of cells) lines.push(row.map(pad).join('  ').trimEnd());
   return lines.join('\n');
 }

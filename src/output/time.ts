@@ -34,7 +34,14 @@ export function localTime(iso: string): string {
     if (!locale) {
       format = isoLocal;
     } else {
-      const intl = new Intl.DateTimeFormat(locale, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+      const intl = new Intl.DateTimeFormat(locale, {
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      });
       format = (date) => intl.format(date);
     }
   }

@@ -44,7 +44,10 @@ function openFailure(error: unknown, file: string, what: string): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   // Linux says ELOOP for O_NOFOLLOW on a link; the BSDs say EMLINK.
   if (code === 'ELOOP' || code === 'EMLINK') {
-    return refuse(`${what} ${file} is a symbolic link; panelctl does not follow links for files that hold secrets`, 'give the path of the file itself (not a link to it)');
+    return refuse(
+      `${what} ${file} is a symbolic link; panelctl does not follow links for files that hold secrets`,
+      'give the path of the file itself (not a link to it)',
+    );
   }
   if (code === 'EEXIST') return refuse(`${what} ${file} already exists; panelctl will not overwrite it`, 'choose a new file name', 'E_EXISTS');
   if (code === 'EACCES' || code === 'EPERM') return refuse(`${what} ${file}: permission denied`, 'check the file and its directory belong to you');
@@ -62,7 +65,10 @@ export function checkOwnedPrivate(stat: Stats, file: string, what: string, rules
   if (!stat.isFile()) throw refuse(`${what} ${file} is not a regular file`, 'give the path of an ordinary file');
   const me = callerUid();
   if (stat.uid !== me) {
-    throw refuse(`${what} ${file} belongs to uid ${stat.uid}, not to you (uid ${me}); refusing to use it`, `use a file of your own (as its owner: chown ${me} ${file})`);
+    throw refuse(
+      `${what} ${file} belongs to uid ${stat.uid}, not to you (uid ${me}); refusing to use it`,
+      `use a file of your own (as its owner: chown ${me} ${file})`,
+    );
   }
   if (stat.mode & 0o077) {
     throw refuse(`${what} ${file} is accessible by other users (mode ${octal(stat.mode)}); refusing to use it`, `run: chmod 600 ${file}`);
@@ -85,7 +91,10 @@ export async function checkWriteDirectory(dir: string, what: string): Promise<vo
   if (!stat.isDirectory()) throw refuse(`${dir} (the directory for ${what}) is not a directory`, 'choose another place for the file');
   const me = callerUid();
   if (stat.uid !== me && stat.uid !== 0) {
-    throw refuse(`directory ${dir} belongs to uid ${stat.uid}, not to you (uid ${me}) or root; its owner could replace ${what}`, 'write it into a directory of your own');
+    throw refuse(
+      `directory ${dir} belongs to uid ${stat.uid}, not to you (uid ${me}) or root; its owner could replace ${what}`,
+      'write it into a directory of your own',
+    );
   }
   if (stat.mode & 0o022 && !(stat.mode & 0o1000)) {
     throw refuse(

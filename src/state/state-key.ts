@@ -62,7 +62,10 @@ function parseKeyFile(text: string, file: string): FileStateKey {
   } catch {
     // reported below
   }
-  throw new UsageError(`state key ${file} is damaged`, { code: 'E_STATE_KEY', hint: 'restore it from a backup; plans made with it cannot be applied without it' });
+  throw new UsageError(`state key ${file} is damaged`, {
+    code: 'E_STATE_KEY',
+    hint: 'restore it from a backup; plans made with it cannot be applied without it',
+  });
 }
 
 /**

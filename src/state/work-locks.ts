@@ -43,7 +43,17 @@ export function lockedError(panel: string, holder: Partial<LockOwner>): Panelctl
   const since = holder.since ? `, since ${localTime(String(holder.since))}` : '';
   return new PanelctlError(ExitCode.unreachable, 'E_PANEL_LOCKED', `${panel} is in use by another panelctl: ${who.join(', ')}${since}`, {
     hint: 'wait until it has finished, then run this again; panelctl never writes one panel from two processes at once',
-    data: { holder: { command: holder.command, pid: holder.pid, host: holder.host, operator: holder.operator, ticket: holder.ticket, since: holder.since, panel: holder.panel } },
+    data: {
+      holder: {
+        command: holder.command,
+        pid: holder.pid,
+        host: holder.host,
+        operator: holder.operator,
+        ticket: holder.ticket,
+        since: holder.since,
+        panel: holder.panel,
+      },
+    },
   });
 }
 

@@ -61,14 +61,20 @@ export function commandStation(argv: string[], timeoutMs = 30_000, envNames: rea
           if (timedOut || signal) {
             // It ran and was cut off: it may well have told the station already.
             reject(
-              new UnreachableError('E_STATION_UNREACHABLE', `the station command ${argv[0]} did not finish ${timedOut ? `within ${timeoutMs} ms` : `(stopped by ${signal})`}${said}`, {
-                hint: `the station may have received the ${notice.event} notice; if the program is slow, raise station.timeoutMs in the inventory`,
-                data: { delivery: 'unknown' },
-              }),
+              new UnreachableError(
+                'E_STATION_UNREACHABLE',
+                `the station command ${argv[0]} did not finish ${timedOut ? `within ${timeoutMs} ms` : `(stopped by ${signal})`}${said}`,
+                {
+                  hint: `the station may have received the ${notice.event} notice; if the program is slow, raise station.timeoutMs in the inventory`,
+                  data: { delivery: 'unknown' },
+                },
+              ),
             );
             return;
           }
-          reject(new PanelRefusedError('E_STATION_REFUSED', `the station command ${argv[0]} exited with status ${code}${said}`, { data: { delivery: 'refused' } }));
+          reject(
+            new PanelRefusedError('E_STATION_REFUSED', `the station command ${argv[0]} exited with status ${code}${said}`, { data: { delivery: 'refused' } }),
+          );
         });
         // A program that does not read stdin closes it early; that is its business, not an error.
         child.stdin.on('error', () => undefined);

@@ -42,7 +42,12 @@ export function refuseCredentialsInStationEnv(inventory: InventoryLike, ctx: z.R
   for (const [where, station] of stations) {
     (station.env ?? []).forEach((name, index) => {
       const holder = credentials.get(name);
-      if (holder) ctx.addIssue({ code: 'custom', path: [...where, 'env', index], message: `${name} holds a credential (${holder}); a station program is never given one` });
+      if (holder)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...where, 'env', index],
+          message: `${name} holds a credential (${holder}); a station program is never given one`,
+        });
     });
   }
 }

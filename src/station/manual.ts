@@ -35,12 +35,20 @@ export function manualStation(options: ManualOptions): StationAdapter {
         if (await options.confirm('Has the station confirmed?')) return { confirmed: true };
         if (notice.event === 'test.stop') {
           // Exit 7, not 2: the panel's half has already been ended by then.
-          throw new PanelctlError(ExitCode.partial, 'E_STATION_NOT_CONFIRMED', `the monitoring station has not confirmed that account ${notice.account} is off test; the lease stays until it has`, {
-            hint: `once they have, run: panelctl test-mode stop --panel ${notice.panel} --station-confirmed`,
-            data: { delivery: 'refused' },
-          });
+          throw new PanelctlError(
+            ExitCode.partial,
+            'E_STATION_NOT_CONFIRMED',
+            `the monitoring station has not confirmed that account ${notice.account} is off test; the lease stays until it has`,
+            {
+              hint: `once they have, run: panelctl test-mode stop --panel ${notice.panel} --station-confirmed`,
+              data: { delivery: 'refused' },
+            },
+          );
         }
-        throw new UsageError('the monitoring station was not confirmed; nothing was switched', { code: 'E_STATION_NOT_CONFIRMED', data: { delivery: 'refused' } });
+        throw new UsageError('the monitoring station was not confirmed; nothing was switched', {
+          code: 'E_STATION_NOT_CONFIRMED',
+          data: { delivery: 'refused' },
+        });
       }
       if (notice.event === 'test.stop') {
         options.say(`REMINDER: call the monitoring station to ${what}`);

@@ -50,12 +50,16 @@ export function webhookStation(url: string, key: Secret, timeoutMs = 10_000, opt
       } catch (error) {
         const cause = (error as Error & { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
         const sent = !NOT_SENT.test(cause);
-        throw new UnreachableError('E_STATION_UNREACHABLE', `the monitoring station's webhook ${origin(url)} did not answer (${cause === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : cause})`, {
-          hint: sent
-            ? `the station may have received the ${notice.event} notice; if it answers slowly, raise station.timeoutMs in the inventory`
-            : 'check the station URL and the network',
-          data: { delivery: sent ? 'unknown' : 'not-delivered' },
-        });
+        throw new UnreachableError(
+          'E_STATION_UNREACHABLE',
+          `the monitoring station's webhook ${origin(url)} did not answer (${cause === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : cause})`,
+          {
+            hint: sent
+              ? `the station may have received the ${notice.event} notice; if it answers slowly, raise station.timeoutMs in the inventory`
+              : 'check the station URL and the network',
+            data: { delivery: sent ? 'unknown' : 'not-delivered' },
+          },
+        );
       }
       const stationDate = response.headers.get('date') ?? undefined;
       if (response.status >= 300 && response.status < 400) {
@@ -81,7 +85,12 @@ export function webhookStation(url: string, key: Secret, timeoutMs = 10_000, opt
     },
     async clock() {
       try {
-        const response = await fetch(url, { method: 'HEAD', redirect: 'manual', headers: { 'user-agent': 'panelctl' }, signal: AbortSignal.timeout(Math.min(timeoutMs, 3000)) });
+        const response = await fetch(url, {
+          method: 'HEAD',
+          redirect: 'manual',
+          headers: { 'user-agent': 'panelctl' },
+          signal: AbortSignal.timeout(Math.min(timeoutMs, 3000)),
+        });
         await response.body?.cancel().catch(() => undefined);
         return response.headers.get('date') ?? undefined;
       } catch {

@@ -111,7 +111,10 @@ export async function openSerial(path: string, settings: SerialSettings, options
   const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path, ...settings, autoOpen: false, lock: true });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new UnreachableError('E_TIMEOUT', `serial port ${path} did not open within ${formatMs(options.timeoutMs)}`)), options.timeoutMs);
+    const timer = setTimeout(
+      () => reject(new UnreachableError('E_TIMEOUT', `serial port ${path} did not open within ${formatMs(options.timeoutMs)}`)),
+      options.timeoutMs,
+    );
     port.open((error) => {
       clearTimeout(timer);
       if (error) openError(path, error).then(reject, reject);

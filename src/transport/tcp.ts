@@ -25,7 +25,9 @@ export function socketStream(socket: net.Socket, description: string): ByteStrea
     write(data) {
       return new Promise((resolve, reject) => {
         if (closed || socket.destroyed) return reject(new UnreachableError('E_LOST', `lost the connection to ${description}`));
-        socket.write(data, (error) => (error ? reject(new UnreachableError('E_LOST', `could not send to ${description}: ${error.message}`, { cause: error })) : resolve()));
+        socket.write(data, (error) =>
+          error ? reject(new UnreachableError('E_LOST', `could not send to ${description}: ${error.message}`, { cause: error })) : resolve(),
+        );
       });
     },
     onData(listener) {
@@ -71,10 +73,16 @@ export function connectTcp(host: string, port: number, options: TimeoutOptions):
         EAI_AGAIN: 'host name lookup failed',
         ECONNRESET: 'connection reset by the panel',
       };
-      fail(new UnreachableError(error.code === 'ECONNREFUSED' ? 'E_REFUSED' : 'E_CONNECT', `cannot reach ${description}: ${reason[error.code ?? ''] ?? error.message}`, {
-        cause: error,
-        transient: error.code !== 'ENOTFOUND',
-      }));
+      fail(
+        new UnreachableError(
+          error.code === 'ECONNREFUSED' ? 'E_REFUSED' : 'E_CONNECT',
+          `cannot reach ${description}: ${reason[error.code ?? ''] ?? error.message}`,
+          {
+            cause: error,
+            transient: error.code !== 'ENOTFOUND',
+          },
+        ),
+      );
     };
     const timer = setTimeout(
       () => fail(new UnreachableError('E_TIMEOUT', `cannot reach ${description}: no connection within ${formatMs(options.timeoutMs)}`)),

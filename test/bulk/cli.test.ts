@@ -109,7 +109,10 @@ describe('panelctl bulk apply and status', () => {
     const codesOut = path.join(sandbox.dir, 'codes-out.csv');
     const result = await run(['bulk', 'apply', planFile, '--codes-out', codesOut, '--retries', '0', '-o', 'ndjson']);
     expect(result.code, result.stderr).toBe(7);
-    const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.find((e) => e.event === 'step')).toMatchObject({ panel: 'shop-1', slot: 2, status: 'failed', code: expect.stringMatching(/^E_/) });
     expect(events.at(-1)).toMatchObject({ event: 'summary', done: 0, failed: 1 });
     expect((await fs.stat(codesOut)).mode & 0o777).toBe(0o600);

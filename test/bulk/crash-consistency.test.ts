@@ -36,6 +36,12 @@ describe('kill -9 at random points of bulk applies', () => {
   it('loses no write, repeats none, and leaves nothing unsettled that the panel could tell', async () => {
     const summary = await bench(20261130, 8);
     expect(summary.kills).toBeGreaterThanOrEqual(8);
-    expect({ lost: summary.lost, repeated: summary.repeated, unsettled: summary.unsettled, failed: summary.failed, problems: summary.problems }).toEqual({ lost: 0, repeated: 0, unsettled: 0, failed: 0, problems: [] });
+    expect({ lost: summary.lost, repeated: summary.repeated, unsettled: summary.unsettled, failed: summary.failed, problems: summary.problems }).toEqual({
+      lost: 0,
+      repeated: 0,
+      unsettled: 0,
+      failed: 0,
+      problems: [],
+    });
   }, 600_000);
 });

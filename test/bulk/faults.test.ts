@@ -93,9 +93,15 @@ describe('bulk apply under faults', () => {
   it('finishes slow, dropping, cutting and busy panels, each write exactly once', () => {
     for (const name of ['p000', 'p001', 'p002', 'p003', 'p004', 'p005', 'p006', 'p009', 'p015']) {
       const { panel } = fleet.panels.get(name)!;
-      expect(outcomesOf(name).map((o) => o.status), name).toEqual(['done', 'done', 'done']);
+      expect(
+        outcomesOf(name).map((o) => o.status),
+        name,
+      ).toEqual(['done', 'done', 'done']);
       expect(panel.stats.writeLog, name).toEqual(['create:10', 'delete:5', 'change:2']);
-      expect([...panel.state.users.keys()].sort((a, b) => a - b), name).toEqual([1, 2, 10]);
+      expect(
+        [...panel.state.users.keys()].sort((a, b) => a - b),
+        name,
+      ).toEqual([1, 2, 10]);
     }
   });
 

@@ -128,9 +128,7 @@ describe('bulk plan over 200 panels', () => {
 
 describe('bulk apply over 200 panels, 32 at a time', () => {
   it('leaves every panel exactly in the planned state, one write per step', async () => {
-    const generated = new Map(
-      (await readCodesCsv(codesOut)).map(([panel, slot, , code, status]) => [`${panel}#${slot}`, { code, status }]),
-    );
+    const generated = new Map((await readCodesCsv(codesOut)).map(([panel, slot, , code, status]) => [`${panel}#${slot}`, { code, status }]));
     for (let i = 0; i < PANELS; i++) {
       const name = `p${String(i).padStart(3, '0')}`;
       const { panel } = fleet.panels.get(name)!;

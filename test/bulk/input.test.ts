@@ -44,7 +44,12 @@ describe('change list parsing', () => {
     try {
       const file = path.join(dir, 'c.csv');
       await fs.writeFile(file, 'panel,action,slot,code\n*,remove,4,\noslo-1,remove,5,\n');
-      await expect(readChanges(file, { targets, everyPanel: {} })).rejects.toMatchObject({ exitCode: 2, code: 'E_EVERY_PANEL', message: expect.stringMatching(/row 1 selects every panel in the inventory \(\*, 3 panels\) with no --limit/), hint: expect.stringMatching(/--all/) });
+      await expect(readChanges(file, { targets, everyPanel: {} })).rejects.toMatchObject({
+        exitCode: 2,
+        code: 'E_EVERY_PANEL',
+        message: expect.stringMatching(/row 1 selects every panel in the inventory \(\*, 3 panels\) with no --limit/),
+        hint: expect.stringMatching(/--all/),
+      });
       expect(await readChanges(file, { targets, everyPanel: { all: true } })).toHaveLength(2);
       const asked: string[] = [];
       const confirm = async (q: string) => (asked.push(q), false);
@@ -73,7 +78,11 @@ describe('change list parsing', () => {
 
   it('refuses more rows than the limit, and a change list that never ends (/dev/zero), before parsing them all', async () => {
     expect(() => csv(`panel,action,slot,code\n${'oslo-1,remove,1,\n'.repeat(CHANGES_MAX_ROWS + 1)}`)).toThrow(/more than 100000 rows/);
-    await expect(readChanges('/dev/zero', { targets })).rejects.toMatchObject({ exitCode: 2, code: 'E_TOO_LARGE', message: expect.stringMatching(/larger than 16 MiB/) });
+    await expect(readChanges('/dev/zero', { targets })).rejects.toMatchObject({
+      exitCode: 2,
+      code: 'E_TOO_LARGE',
+      message: expect.stringMatching(/larger than 16 MiB/),
+    });
   });
 
   it('expands selectors and * within --limit, and reads JSON Lines too', () => {
@@ -147,7 +156,11 @@ describe('plan claims', () => {
     const state = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-lock-'));
     const dir = planDir(state, '0123456789abcdef');
     const release = await claimPanels(dir, ['a', 'b'], { shard: '0/2' });
-    await expect(claimPanels(dir, ['b', 'c'], { shard: null })).rejects.toMatchObject({ code: 'E_PLAN_BUSY', exitCode: 4, message: expect.stringContaining(`process ${process.pid}`) });
+    await expect(claimPanels(dir, ['b', 'c'], { shard: null })).rejects.toMatchObject({
+      code: 'E_PLAN_BUSY',
+      exitCode: 4,
+      message: expect.stringContaining(`process ${process.pid}`),
+    });
     const disjoint = await claimPanels(dir, ['c'], { shard: '1/2' });
     await disjoint();
     await release();
@@ -155,7 +168,15 @@ describe('plan claims', () => {
     // A holder killed with -9 leaves its claim file behind: it must not count.
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
     await new Promise((r) => child.once('spawn', r));
-    const claim = { pid: child.pid, start: processStartTime(child.pid!), host: os.hostname(), since: new Date().toISOString(), token: 'x1', shard: null, panels: ['a'] };
+    const claim = {
+      pid: child.pid,
+      start: processStartTime(child.pid!),
+      host: os.hostname(),
+      since: new Date().toISOString(),
+      token: 'x1',
+      shard: null,
+      panels: ['a'],
+    };
     await fs.writeFile(path.join(dir, 'claims', 'x1.json'), JSON.stringify(claim));
     await expect(claimPanels(dir, ['a'], { shard: null })).rejects.toMatchObject({ code: 'E_PLAN_BUSY' });
     child.kill('SIGKILL');

@@ -48,7 +48,9 @@ describe('reading a plan journal', () => {
     );
     await fs.writeFile(
       path.join(dir, 'journal.jsonl'),
-      line({ time: at(2), step: 'a', panel: 'p', event: 'started', codesFile: '/codes.csv' }) + '\n   \n' + line({ time: at(4), step: 'b', panel: 'p', event: 'failed', attempt: 2 }),
+      line({ time: at(2), step: 'a', panel: 'p', event: 'started', codesFile: '/codes.csv' }) +
+        '\n   \n' +
+        line({ time: at(4), step: 'b', panel: 'p', event: 'failed', attempt: 2 }),
     );
     const steps = await readJournal(dir);
     expect([...steps.keys()].sort()).toEqual(['a', 'b']);
@@ -57,7 +59,10 @@ describe('reading a plan journal', () => {
   });
 
   it('orders by time, not by file; equal times in file-name order, however the directory lists them', async () => {
-    for (const creation of [['a', 'b', 'c'], ['c', 'b', 'a']]) {
+    for (const creation of [
+      ['a', 'b', 'c'],
+      ['c', 'b', 'a'],
+    ]) {
       const dir = await tempDir();
       const content: Record<string, string> = {
         a: line({ time: at(9), step: 's', panel: 'p', event: 'done' }),
@@ -86,7 +91,10 @@ describe('reading a plan journal', () => {
 
   it('reads only journal files, and skips a line a crash cut short', async () => {
     const dir = await tempDir();
-    await fs.writeFile(path.join(dir, 'journal.jsonl'), line({ time: at(1), step: 'a', panel: 'p', event: 'started' }) + '{"time":"2026-01-01T10:00:02.000Z","step":"a","ev');
+    await fs.writeFile(
+      path.join(dir, 'journal.jsonl'),
+      line({ time: at(1), step: 'a', panel: 'p', event: 'started' }) + '{"time":"2026-01-01T10:00:02.000Z","step":"a","ev',
+    );
     for (const other of ['claims.json', 'xjournal.jsonl', 'journal.jsonl.bak', 'journal.json']) {
       await fs.writeFile(path.join(dir, other), line({ time: at(7), step: other, panel: 'p', event: 'done' }));
     }
@@ -106,7 +114,10 @@ describe('writing a plan journal', () => {
     await journal.close();
     expect((await fs.stat(dir)).mode & 0o777).toBe(0o700);
     expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
-    const [entry] = (await fs.readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as JournalEntry);
+    const [entry] = (await fs.readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as JournalEntry);
     expect(entry).toMatchObject({ step: 'a', panel: 'p', event: 'started', slot: 5 });
     expect(entry.time >= before).toBe(true);
     expect(Object.keys(entry)[0]).toBe('time');
@@ -122,7 +133,10 @@ describe('writing a plan journal', () => {
     const late = [journal.append({ step: 'late1', panel: 'p', event: 'started' }), journal.append({ step: 'late2', panel: 'p', event: 'started' })];
     await journal.close();
     await Promise.all(late);
-    const lines = (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as JournalEntry);
+    const lines = (await fs.readFile(file, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as JournalEntry);
     expect(lines.map((l) => l.step)).toEqual(['old', ...Array.from({ length: 50 }, (_, i) => `s${i}`), 'late1', 'late2']);
     const steps = await readJournal(dir);
     expect(steps.size).toBe(53);

@@ -53,7 +53,9 @@ beforeAll(async () => {
     const secrets = sim.demoSecrets();
     env.DSC_MASTER = secrets.code;
     env.DSC_TPI = secrets.tpiPassword;
-    lines.push(`  dsc-${i}: { driver: dsc, link: "tcp://127.0.0.1:${await serve(sim)}", secret: env:DSC_MASTER, secrets: { tpiPassword: env:DSC_TPI }, options: { codeLength: 4 } }`);
+    lines.push(
+      `  dsc-${i}: { driver: dsc, link: "tcp://127.0.0.1:${await serve(sim)}", secret: env:DSC_MASTER, secrets: { tpiPassword: env:DSC_TPI }, options: { codeLength: 4 } }`,
+    );
   }
   for (let i = 0; i < 2; i++) {
     const sim = await createModbus({ users: 5, options: { profile: 'demo-modbus' } });
@@ -81,9 +83,7 @@ describe('bulk across INTEGRA, DSC and Modbus panels', () => {
     const codesOut = path.join(sandbox.dir, 'codes.csv');
     const applied = await run(['bulk', 'apply', plan, '--codes-out', codesOut, '--concurrency', '6']);
     expect(applied.code, applied.stderr).toBe(0);
-    const delivered = new Map(
-      (await readCodesCsv(codesOut)).map((fields) => [fields[0], fields]),
-    );
+    const delivered = new Map((await readCodesCsv(codesOut)).map((fields) => [fields[0], fields]));
     expect(delivered.size).toBe(6);
 
     integra.forEach((sim, i) => {
@@ -123,6 +123,8 @@ describe('bulk across INTEGRA, DSC and Modbus panels', () => {
     const planned = await run(['bulk', 'plan', changes, '--out', path.join(sandbox.dir, 'plan-3.json'), '-o', 'json']);
     const panel = JSON.parse(await fs.readFile(path.join(sandbox.dir, 'plan-3.json'), 'utf8')).panels[0];
     expect(planned.code, planned.stderr).toBe(0);
-    expect(panel.conflicts).toEqual([expect.objectContaining({ code: 'E_NO_NAMES', reason: expect.stringMatching(/dsc panels keep no user names: give the slot/) })]);
+    expect(panel.conflicts).toEqual([
+      expect.objectContaining({ code: 'E_NO_NAMES', reason: expect.stringMatching(/dsc panels keep no user names: give the slot/) }),
+    ]);
   });
 });

@@ -78,7 +78,11 @@ describe('sharded and unsharded applies of one plan', () => {
 describe('one panel, two writers', () => {
   it('a second plan on the same slot is refused for that panel while the first holds it, naming the holder', async () => {
     fleet = await modbusFleet(1, { latencyMs: 80 });
-    const a = await plan(fleet, 'panel,action,slot,code\nmb-0,set-code,1,generate\nmb-0,set-code,2,generate\nmb-0,set-code,3,generate\nmb-0,set-code,4,generate\n', 'a.json');
+    const a = await plan(
+      fleet,
+      'panel,action,slot,code\nmb-0,set-code,1,generate\nmb-0,set-code,2,generate\nmb-0,set-code,3,generate\nmb-0,set-code,4,generate\n',
+      'a.json',
+    );
     const b = await plan(fleet, 'panel,action,slot,code\nmb-0,set-code,2,generate\n', 'b.json');
     const outA = path.join(fleet.sandbox.dir, 'codes-a.csv');
     const outB = path.join(fleet.sandbox.dir, 'codes-b.csv');
@@ -131,7 +135,8 @@ describe('a plan cut off mid-write', () => {
     // Each plan's codes file is true as of its own write; the slot holds the code of whichever plan wrote it last.
     const codes = { a: await codesOut(outA), b: await codesOut(outB) };
     const done = { a: await journalLines(fleet.sandbox.stateDir, a.id), b: await journalLines(fleet.sandbox.stateDir, b.id) };
-    const doneAt = (which: 'a' | 'b', panel: string, slot: number) => done[which].find((l) => l.panel === panel && l.slot === slot && l.event === 'done')?.time ?? '';
+    const doneAt = (which: 'a' | 'b', panel: string, slot: number) =>
+      done[which].find((l) => l.panel === panel && l.slot === slot && l.event === 'done')?.time ?? '';
     for (const [name, sim] of fleet.sims) {
       expect(writesToSlot(sim, 2), name).toBe(2); // once per plan
       expect(writesToSlot(sim, 3), name).toBe(1);
@@ -202,10 +207,23 @@ describe('kill -9 between a Modbus write and its commit', () => {
     const steps = JSON.parse(await fs.readFile(file, 'utf8')).panels[0].steps as Array<{ id: string; slot: number; name?: string }>;
     const saved: Record<number, string> = { 2: '613857', 3: '742915' };
     const out = path.join(fleet.sandbox.dir, 'codes.csv');
-    await fs.writeFile(out, `panel,slot,name,code,status\n${steps.map((s) => `mb-0,${s.slot},${s.name ?? ''},${saved[s.slot]},pending`).join('\n')}\n`, { mode: 0o600 });
+    await fs.writeFile(out, `panel,slot,name,code,status\n${steps.map((s) => `mb-0,${s.slot},${s.name ?? ''},${saved[s.slot]},pending`).join('\n')}\n`, {
+      mode: 0o600,
+    });
     const dir = path.join(fleet.sandbox.stateDir, 'bulk', id);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    const started = steps.map((s) => JSON.stringify({ time: new Date().toISOString(), step: s.id, panel: 'mb-0', event: 'started', slot: s.slot, action: 'set-code', attempt: 1, codesFile: out }));
+    const started = steps.map((s) =>
+      JSON.stringify({
+        time: new Date().toISOString(),
+        step: s.id,
+        panel: 'mb-0',
+        event: 'started',
+        slot: s.slot,
+        action: 'set-code',
+        attempt: 1,
+        codesFile: out,
+      }),
+    );
     await fs.writeFile(path.join(dir, 'journal.jsonl'), `${started.join('\n')}\n`, { mode: 0o600 });
     const sim = fleet.sims.get('mb-0')!;
     stageCode(sim, 3, saved[3]);
@@ -244,7 +262,10 @@ describe('Ctrl-C during bulk apply', () => {
     expect(result.code, run.output()).toBe(130);
 
     const lines = await journalLines(fleet.sandbox.stateDir, id);
-    expect(lines.filter((l) => l.event === 'failed'), run.output()).toEqual([]);
+    expect(
+      lines.filter((l) => l.event === 'failed'),
+      run.output(),
+    ).toEqual([]);
     const started = lines.filter((l) => l.event === 'started').map((l) => l.step);
     const done = lines.filter((l) => l.event === 'done').map((l) => l.step);
     expect(done.sort()).toEqual(started.sort());

@@ -94,13 +94,25 @@ describe.each(SEEDS)('kill -9 during apply, then --resume (seed %i)', (seed) => 
     const codesFile = await fleet.file('codes.csv', CODES);
     const codes = await CodeBook.load(codesFile);
     const rows = await readChanges(changes, { targets: fleet.targets, codes });
-    const plan: BulkPlan = await buildPlan(rows, fleet.targetMap, fleet.ctx, { concurrency: 16, codes, access: fake.access, source: { file: 'changes.csv', rows: rows.length } });
+    const plan: BulkPlan = await buildPlan(rows, fleet.targetMap, fleet.ctx, {
+      concurrency: 16,
+      codes,
+      access: fake.access,
+      source: { file: 'changes.csv', rows: rows.length },
+    });
     expect(plan.panels.every((p) => p.steps.length === STEPS_PER_PANEL)).toBe(true);
     const planFile = path.join(fleet.dir, 'plan.json');
     await writePlan(planFile, plan, fleet.stateDir);
 
     const journal = journalFile(planDir(fleet.stateDir, plan.id));
-    const args = { planFile, inventoryFile: fleet.inventoryFile, stateDir: fleet.stateDir, codesFile, codesOut: path.join(fleet.dir, 'codes-out.csv'), concurrency: 6 };
+    const args = {
+      planFile,
+      inventoryFile: fleet.inventoryFile,
+      stateDir: fleet.stateDir,
+      codesFile,
+      codesOut: path.join(fleet.dir, 'codes-out.csv'),
+      concurrency: 6,
+    };
     const env = { PATH: process.env.PATH, BULK_TEST_CODE: process.env.BULK_TEST_CODE };
     const totalLines = PANELS * STEPS_PER_PANEL * 2;
     const killAt = 3 + Math.floor(mulberry32(seed)() * totalLines * 0.8);
@@ -116,9 +128,7 @@ describe.each(SEEDS)('kill -9 during apply, then --resume (seed %i)', (seed) => 
     inDoubt += inFlight;
     expect(summary.counts['done:found on the panel'] ?? 0).toBeLessThanOrEqual(inFlight);
 
-    const generated = new Map(
-      (await readCodesCsv(args.codesOut)).map(([panel, slot, , code, status]) => [`${panel}#${slot}`, { code, status }]),
-    );
+    const generated = new Map((await readCodesCsv(args.codesOut)).map(([panel, slot, , code, status]) => [`${panel}#${slot}`, { code, status }]));
     for (const [name, { panel }] of fleet.panels) {
       const names = Object.fromEntries([...panel.state.users.entries()].map(([slot, u]) => [slot, u.name]));
       expect(names, name).toEqual({ 1: 'Alice', 2: 'Bob', 3: 'Carol', 10: 'New Person' });

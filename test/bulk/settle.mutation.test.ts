@@ -21,7 +21,14 @@ describe('proveCode', () => {
   });
 
   it('unknown when the panel cannot tell for this user', async () => {
-    expect(await proveCode(session(async () => false), canVerify, 7, code)).toBe('unknown');
+    expect(
+      await proveCode(
+        session(async () => false),
+        canVerify,
+        7,
+        code,
+      ),
+    ).toBe('unknown');
   });
 
   it('unknown, without asking, when the driver or the session cannot verify codes', async () => {
@@ -32,13 +39,34 @@ describe('proveCode', () => {
   });
 
   it('absent when the panel says the code is not there (a failed verification or a refused code)', async () => {
-    expect(await proveCode(session(async () => Promise.reject(new VerificationError('another user owns it'))), canVerify, 7, code)).toBe('absent');
-    expect(await proveCode(session(async () => Promise.reject(new WrongCredentialError('refused'))), canVerify, 7, code)).toBe('absent');
+    expect(
+      await proveCode(
+        session(async () => Promise.reject(new VerificationError('another user owns it'))),
+        canVerify,
+        7,
+        code,
+      ),
+    ).toBe('absent');
+    expect(
+      await proveCode(
+        session(async () => Promise.reject(new WrongCredentialError('refused'))),
+        canVerify,
+        7,
+        code,
+      ),
+    ).toBe('absent');
   });
 
   it('any other failure is not an answer: it is passed on', async () => {
     const lost = new ProtocolError('answer to another question');
-    await expect(proveCode(session(async () => Promise.reject(lost)), canVerify, 7, code)).rejects.toBe(lost);
+    await expect(
+      proveCode(
+        session(async () => Promise.reject(lost)),
+        canVerify,
+        7,
+        code,
+      ),
+    ).rejects.toBe(lost);
   });
 });
 

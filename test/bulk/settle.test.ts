@@ -72,9 +72,12 @@ describe('bulk apply --resume after a crash mid-write', () => {
 
     // What kill -9 after "saved and sent, answer not yet in" leaves behind.
     const saved: Record<string, string> = {
-      'integra-0#2': '318274', 'integra-0#3': '529163',
-      'modbus-0#2': '613857', 'modbus-0#3': '742915',
-      'dsc-0#2': '4826', 'dsc-0#3': '5937',
+      'integra-0#2': '318274',
+      'integra-0#3': '529163',
+      'modbus-0#2': '613857',
+      'modbus-0#3': '742915',
+      'dsc-0#2': '4826',
+      'dsc-0#3': '5937',
     };
     const codesFile = path.join(sandbox.dir, 'new-codes.csv');
     const lines = Object.entries(saved).map(([key, code]) => {
@@ -87,7 +90,16 @@ describe('bulk apply --resume after a crash mid-write', () => {
     const started = Object.keys(saved).map((key) => {
       const [panel, slot] = key.split('#');
       const step = stepOf(panel, Number(slot));
-      return JSON.stringify({ time: new Date().toISOString(), step: step.id, panel, event: 'started', slot: step.slot, action: 'set-code', attempt: 1, codesFile });
+      return JSON.stringify({
+        time: new Date().toISOString(),
+        step: step.id,
+        panel,
+        event: 'started',
+        slot: step.slot,
+        action: 'set-code',
+        attempt: 1,
+        codesFile,
+      });
     });
     await fs.writeFile(path.join(journalDir, 'journal.jsonl'), `${started.join('\n')}\n`, { mode: 0o600 });
 
@@ -111,7 +123,8 @@ describe('bulk apply --resume after a crash mid-write', () => {
     expect(writesToSlot(modbus, 2)).toBe(1); // the "landed" write only
     expect(writesToSlot(modbus, 3)).toBe(1);
     const delivered = await codesOut(codesFile);
-    for (const key of ['integra-0#2', 'integra-0#3', 'modbus-0#2', 'modbus-0#3']) expect(delivered.get(key), key).toEqual({ code: saved[key], status: 'applied' });
+    for (const key of ['integra-0#2', 'integra-0#3', 'modbus-0#2', 'modbus-0#3'])
+      expect(delivered.get(key), key).toEqual({ code: saved[key], status: 'applied' });
 
     // DSC cannot show or check a code: nothing is written twice, and a person gets one instruction per step.
     expect(dsc.stats.writes - dscWrites).toBe(0);
@@ -119,20 +132,34 @@ describe('bulk apply --resume after a crash mid-write', () => {
     expect(delivered.get('dsc-0#3')?.status).toBe('unconfirmed');
     expect(resumed.stdout).toMatch(/2 step\(s\) need a person/);
     for (const slot of [2, 3]) {
-      expect(resumed.stdout).toMatch(new RegExp(`dsc-0 slot ${slot} \\(set-code\\): check by hand: have the user of slot ${slot} on dsc-0 try the code saved for it in ${codesFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      expect(resumed.stdout).toMatch(
+        new RegExp(
+          `dsc-0 slot ${slot} \\(set-code\\): check by hand: have the user of slot ${slot} on dsc-0 try the code saved for it in ${codesFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
+        ),
+      );
     }
     expect(resumed.stderr).not.toMatch(/run again with --resume/);
 
     for (const format of ['json', 'ndjson']) {
       const again = await run(['bulk', 'apply', planFile, '--resume', '--codes-out', codesFile, '-o', format]);
       expect(again.code, again.stderr).toBe(7);
-      const steps = format === 'json' ? JSON.parse(again.stdout).steps : again.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'step');
+      const steps =
+        format === 'json'
+          ? JSON.parse(again.stdout).steps
+          : again.stdout
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l))
+              .filter((e) => e.event === 'step');
       const uncertain = steps.filter((s: any) => s.status === 'failed');
       expect(uncertain.map((s: any) => [s.panel, s.slot, s.code])).toEqual([
         ['dsc-0', 2, 'E_UNCERTAIN'],
         ['dsc-0', 3, 'E_UNCERTAIN'],
       ]);
-      for (const s of uncertain) expect(s.instruction).toMatch(/check by hand: have the user of slot \d on dsc-0 try the code saved for it in .*panelctl users set-code --panel dsc-0 --slot \d/);
+      for (const s of uncertain)
+        expect(s.instruction).toMatch(
+          /check by hand: have the user of slot \d on dsc-0 try the code saved for it in .*panelctl users set-code --panel dsc-0 --slot \d/,
+        );
     }
     expect(dsc.stats.writes - dscWrites).toBe(0);
   }, 180_000);

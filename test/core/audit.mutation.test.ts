@@ -58,7 +58,11 @@ describe('the head', () => {
     await write(3);
     const head = JSON.parse(await fs.readFile(auditPaths(dir).head, 'utf8')) as { seq: number; hash: string; mac: string };
     const unsigned = "the head is not signed with this state dir's key (it was rewritten or copied from elsewhere)";
-    for (const forged of [{ ...head, seq: 2 }, { ...head, hash: '0'.repeat(64) }, { seq: head.seq, hash: head.hash }]) {
+    for (const forged of [
+      { ...head, seq: 2 },
+      { ...head, hash: '0'.repeat(64) },
+      { seq: head.seq, hash: head.hash },
+    ]) {
       await fs.writeFile(auditPaths(dir).head, JSON.stringify(forged));
       expect(await problems()).toEqual([{ line: 3, problem: unsigned }]);
     }

@@ -15,10 +15,17 @@ describe('bounded reads', () => {
     const file = path.join(dir, 'f.txt');
     await fs.writeFile(file, 'é'.repeat(512)); // 1024 bytes
     expect(await readTextBounded(file, 1024, 'test file')).toBe('é'.repeat(512));
-    await expect(readTextBounded(file, 1023, 'test file')).rejects.toMatchObject({ exitCode: 2, code: 'E_TOO_LARGE', message: `test file ${file} is larger than 1023 bytes, the limit for it` });
+    await expect(readTextBounded(file, 1023, 'test file')).rejects.toMatchObject({
+      exitCode: 2,
+      code: 'E_TOO_LARGE',
+      message: `test file ${file} is larger than 1023 bytes, the limit for it`,
+    });
   });
 
   it('a Modbus profile of /dev/zero is refused at 1 MiB instead of read whole', async () => {
-    await expect(loadProfile('/dev/zero')).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/options\.profile: profile file \/dev\/zero is larger than 1 MiB/) });
+    await expect(loadProfile('/dev/zero')).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/options\.profile: profile file \/dev\/zero is larger than 1 MiB/),
+    });
   });
 });

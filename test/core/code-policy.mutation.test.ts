@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  areDuressNeighbours,
-  checkCode,
-  COMMON_PINS,
-  defaultGeneratedLength,
-  generateCode,
-  weaknessOf,
-  type CodePolicy,
-} from '../../src/core/code-policy.js';
+import { areDuressNeighbours, checkCode, COMMON_PINS, defaultGeneratedLength, generateCode, weaknessOf, type CodePolicy } from '../../src/core/code-policy.js';
 import { Secret } from '../../src/core/secret.js';
 import { ValidationError } from '../../src/core/errors.js';
 
@@ -77,7 +69,12 @@ describe('generated codes are redrawn until they pass (deterministic random sour
 
 describe('duress neighbours', () => {
   it('counts plus or minus one across a tens boundary, both ways round', () => {
-    for (const [a, b] of [['4820', '4819'], ['4819', '4820'], ['4800', '4799'], ['4799', '4800']]) {
+    for (const [a, b] of [
+      ['4820', '4819'],
+      ['4819', '4820'],
+      ['4800', '4799'],
+      ['4799', '4800'],
+    ]) {
       expect(areDuressNeighbours(a, b), `${a} ${b}`).toBe(true);
     }
   });
@@ -99,7 +96,14 @@ describe('duress neighbours', () => {
   });
 
   it('is false for anything that is not all digits, on either side and at either end', () => {
-    for (const [a, b] of [['x481', '4819'], ['4819', 'x481'], ['481x', '4819'], ['4819', '481x'], ['', ''], ['4-1', '4-2']]) {
+    for (const [a, b] of [
+      ['x481', '4819'],
+      ['4819', 'x481'],
+      ['481x', '4819'],
+      ['4819', '481x'],
+      ['', ''],
+      ['4-1', '4-2'],
+    ]) {
       expect(areDuressNeighbours(a, b), `${a} ${b}`).toBe(false);
     }
   });
@@ -144,9 +148,7 @@ describe('weak codes, by the rule each one breaks', () => {
   });
 
   it('applies the minimum from the policy and says how to override', () => {
-    expect(rejection('383883', { ...policy, minDistinctDigits: 3 }).rule).toBe(
-      'must use at least 3 different digits (use --allow-weak to accept it anyway)',
-    );
+    expect(rejection('383883', { ...policy, minDistinctDigits: 3 }).rule).toBe('must use at least 3 different digits (use --allow-weak to accept it anyway)');
     expect(() => checkCode(new Secret('383883'), policy)).not.toThrow();
   });
 });

@@ -48,15 +48,28 @@ describe('code policy', () => {
   });
 
   it('knows which codes are one apart for panels that use code plus or minus one as duress', () => {
-    for (const [a, b] of [['4817', '4818'], ['4818', '4817'], ['4819', '4820'], ['4819', '4810'], ['4810', '4819'], ['009999', '010000']]) {
+    for (const [a, b] of [
+      ['4817', '4818'],
+      ['4818', '4817'],
+      ['4819', '4820'],
+      ['4819', '4810'],
+      ['4810', '4819'],
+      ['009999', '010000'],
+    ]) {
       expect(areDuressNeighbours(a, b), `${a} ${b}`).toBe(true);
     }
-    for (const [a, b] of [['4817', '4817'], ['4817', '4819'], ['4817', '48170'], ['4817', '5817'], ['48a7', '48a8']]) {
+    for (const [a, b] of [
+      ['4817', '4817'],
+      ['4817', '4819'],
+      ['4817', '48170'],
+      ['4817', '5817'],
+      ['48a7', '48a8'],
+    ]) {
       expect(areDuressNeighbours(a, b), `${a} ${b}`).toBe(false);
     }
   });
 
-  it("refuses a code next to a known one, even with --allow-weak, and generates around them", () => {
+  it('refuses a code next to a known one, even with --allow-weak, and generates around them', () => {
     const known = [new Secret('4817'), new Secret('6392')];
     const duress = { ...policy, duressNeighboursOf: known };
     expect(failure('4818', duress).rule).toMatch(/must not be another code on this panel plus or minus one: this panel treats that as a duress code/);

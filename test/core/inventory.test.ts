@@ -5,7 +5,7 @@ import path from 'node:path';
 import { loadInventory, parseInventory } from '../../src/inventory/load.js';
 import { resolveSecretRef } from '../../src/inventory/secrets.js';
 import { resolveTarget, matchesSelector, allTargets } from '../../src/inventory/targets.js';
-import { ValidationError } from '../../src/core/errors.js';
+import type { ValidationError } from '../../src/core/errors.js';
 import { findPanels } from '../../src/cli/shell/panels.js';
 
 function problems(yaml: string): string {
@@ -25,7 +25,12 @@ describe('inventory', () => {
       'test.yaml',
     );
     const target = await resolveTarget('oslo-office', {}, inventory);
-    expect(target).toMatchObject({ driver: 'integra', link: { host: '10.20.0.15', port: 7094 }, secretRefs: { code: 'env:OSLO_CODE' }, tags: { site: 'oslo', floor: '3' } });
+    expect(target).toMatchObject({
+      driver: 'integra',
+      link: { host: '10.20.0.15', port: 7094 },
+      secretRefs: { code: 'env:OSLO_CODE' },
+      tags: { site: 'oslo', floor: '3' },
+    });
     expect(matchesSelector(target, 'site=oslo')).toBe(true);
     expect(matchesSelector(target, 'site=bergen')).toBe(false);
     expect(matchesSelector(target, 'account=1042,site=oslo')).toBe(true);
@@ -35,7 +40,9 @@ describe('inventory', () => {
   it('names the panel, the field and the rule', () => {
     expect(problems(`panels:\n  oslo:\n    driver: ajax\n    link: tcp://x:1\n`)).toMatch(/panel "oslo", field "driver": must be one of integra, dsc, modbus/);
     expect(problems(`panels:\n  oslo:\n    driver: integra\n    link: ftp://x\n`)).toMatch(/panel "oslo", field "link": unknown scheme "ftp"/);
-    expect(problems(`panels:\n  oslo:\n    driver: integra\n    link: tcp://x:1\n    secret: "1234"\n`)).toMatch(/panel "oslo", field "secret": must be env:VARIABLE, file:PATH or prompt/);
+    expect(problems(`panels:\n  oslo:\n    driver: integra\n    link: tcp://x:1\n    secret: "1234"\n`)).toMatch(
+      /panel "oslo", field "secret": must be env:VARIABLE, file:PATH or prompt/,
+    );
     expect(problems(`panels:\n  oslo:\n    driver: integra\n`)).toMatch(/panel "oslo", field "link": is required/);
     expect(problems(`panels:\n  oslo:\n    driver: integra\n    link: tcp://x:1\n    colour: red\n`)).toMatch(/unknown field\(s\): colour/);
     expect(problems(`panels: [\n`)).toMatch(/not valid YAML/);
@@ -57,16 +64,25 @@ describe('inventory input limits and YAML types', () => {
     const binary = problems(`panels:\n  oslo:\n    driver: integra\n    link: !!binary aGVsbG8=\n`);
     expect(binary).toMatch(/not valid YAML: line 4: a YAML !!binary value is not allowed \(an inventory holds text, numbers, true\/false, lists and maps\)/);
     expect(binary).not.toMatch(/readUInt|writeInt|toJSON|subarray/);
-    expect(problems(`panels:\n  oslo:\n    driver: integra\n    link: tcp://x:1\n    account: !!set {a, b}\n`)).toMatch(/line 5: a YAML !!set value is not allowed/);
+    expect(problems(`panels:\n  oslo:\n    driver: integra\n    link: tcp://x:1\n    account: !!set {a, b}\n`)).toMatch(
+      /line 5: a YAML !!set value is not allowed/,
+    );
   });
 
   it('still finds a panel named twice, with its line', () => {
-    expect(problems(`panels:\n  a:\n    driver: integra\n    link: tcp://x:1\n  a:\n    driver: dsc\n    link: tcp://x:2\n`)).toMatch(/line \d+: a key appears twice in one map/);
+    expect(problems(`panels:\n  a:\n    driver: integra\n    link: tcp://x:1\n  a:\n    driver: dsc\n    link: tcp://x:2\n`)).toMatch(
+      /line \d+: a key appears twice in one map/,
+    );
   });
 
   it('refuses an alias bomb ("billion laughs") by counting values, without expanding it', () => {
     const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     expect(problems(`${levels.join('\n')}\npanels: {}\n`)).toMatch(/expands to more than 5000000 values/);
   });
 
@@ -85,7 +101,11 @@ describe('inventory input limits and YAML types', () => {
   });
 
   it('reads /dev/zero only up to the size limit, then refuses it', async () => {
-    await expect(loadInventory('/dev/zero', true)).rejects.toMatchObject({ exitCode: 2, code: 'E_TOO_LARGE', message: expect.stringMatching(/larger than 32 MiB/) });
+    await expect(loadInventory('/dev/zero', true)).rejects.toMatchObject({
+      exitCode: 2,
+      code: 'E_TOO_LARGE',
+      message: expect.stringMatching(/larger than 32 MiB/),
+    });
   });
 });
 
@@ -94,26 +114,41 @@ describe('ad hoc panels', () => {
 
   it('refuses a name with escapes, slashes or dots first, as the inventory would', async () => {
     for (const name of ['\x1b[2Jx', '../../etc', 'a b', '-x', 'x'.repeat(65)]) {
-      await expect(resolveTarget(name, { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/^--panel: panel names are 1-64 letters/) });
+      await expect(resolveTarget(name, { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).rejects.toMatchObject({
+        exitCode: 2,
+        message: expect.stringMatching(/^--panel: panel names are 1-64 letters/),
+      });
     }
     await expect(resolveTarget('site-7.a_b', { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).resolves.toMatchObject({ name: 'site-7.a_b' });
   });
 
   it('refuses the name of an inventory panel (or a demo panel) with another link', async () => {
-    await expect(resolveTarget('oslo', { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/oslo is a panel in the inventory/) });
+    await expect(resolveTarget('oslo', { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/oslo is a panel in the inventory/),
+    });
     await expect(resolveTarget('demo', { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).rejects.toMatchObject({ exitCode: 2 });
   });
 });
 
 describe('a mistyped panel name', () => {
-  const inventory = parseInventory(`panels:\n  oslo-office:\n    driver: integra\n    link: tcp://10.0.0.1:7094\n    customer: Nordic Retail AS\n    account: "1042"\n  bergen-shop:\n    driver: dsc\n    link: tcp://10.0.0.2:4025\n`, 't');
+  const inventory = parseInventory(
+    `panels:\n  oslo-office:\n    driver: integra\n    link: tcp://10.0.0.1:7094\n    customer: Nordic Retail AS\n    account: "1042"\n  bergen-shop:\n    driver: dsc\n    link: tcp://10.0.0.2:4025\n`,
+    't',
+  );
 
   it('says "did you mean" with the nearest name, by name, customer or account', async () => {
-    await expect(resolveTarget('olso-office', {}, inventory)).rejects.toMatchObject({ exitCode: 2, message: 'no panel named "olso-office" in the inventory; did you mean oslo-office?' });
+    await expect(resolveTarget('olso-office', {}, inventory)).rejects.toMatchObject({
+      exitCode: 2,
+      message: 'no panel named "olso-office" in the inventory; did you mean oslo-office?',
+    });
     await expect(resolveTarget('bregen', {}, inventory)).rejects.toMatchObject({ message: expect.stringMatching(/did you mean bergen-shop\?$/) });
     await expect(resolveTarget('nordik', {}, inventory)).rejects.toMatchObject({ message: expect.stringMatching(/did you mean oslo-office\?$/) });
     await expect(resolveTarget('1043', {}, inventory)).rejects.toMatchObject({ message: expect.stringMatching(/did you mean oslo-office\?$/) });
-    await expect(resolveTarget('xyz', {}, inventory)).rejects.toMatchObject({ message: 'no panel named "xyz" in the inventory', hint: expect.stringContaining('oslo-office') });
+    await expect(resolveTarget('xyz', {}, inventory)).rejects.toMatchObject({
+      message: 'no panel named "xyz" in the inventory',
+      hint: expect.stringContaining('oslo-office'),
+    });
   });
 
   it('the shell search forgives a typo ("olso" finds oslo-office), exact matches first', () => {

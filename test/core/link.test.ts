@@ -9,7 +9,13 @@ describe('parseLink', () => {
   });
 
   it('reads serial links with line settings, and bare device names', () => {
-    expect(parseLink('serial:///dev/ttyUSB0?baud=19200&parity=none&stopbits=1')).toMatchObject({ kind: 'serial', path: '/dev/ttyUSB0', baudRate: 19200, parity: 'none', stopBits: 1 });
+    expect(parseLink('serial:///dev/ttyUSB0?baud=19200&parity=none&stopbits=1')).toMatchObject({
+      kind: 'serial',
+      path: '/dev/ttyUSB0',
+      baudRate: 19200,
+      parity: 'none',
+      stopBits: 1,
+    });
     expect(parseLink('serial://COM3?baud=9600&parity=even')).toMatchObject({ kind: 'serial', path: 'COM3', baudRate: 9600, parity: 'even' });
     expect(parseLink('COM3')).toMatchObject({ kind: 'serial', path: 'COM3' });
     expect(parseLink('/dev/ttyACM0')).toMatchObject({ kind: 'serial', path: '/dev/ttyACM0' });

@@ -4,11 +4,13 @@ import { nameProblem } from '../../src/core/user-name.js';
 const integra = { name: 'integra', nameRules: { maxLength: 16, charset: 'windows-1250', charsetTitle: 'Windows-1250' } };
 const modbus = { name: 'modbus', nameRules: { maxLength: 8, charset: 'ascii', charsetTitle: 'printable ASCII' } };
 
-describe('user names against a driver\'s rules', () => {
+describe("user names against a driver's rules", () => {
   it('INTEGRA: Windows-1250 has Polish and Czech letters but not Ø, Å or Æ (Norwegian), and names each one', () => {
     expect(nameProblem('Łukasz Żółć', integra)).toBeUndefined();
     expect(nameProblem('Jiří Dvořák', integra)).toBeUndefined();
-    expect(nameProblem('Åse Ødegård', integra)).toBe('"Å" (U+00C5), "Ø" (U+00D8), "å" (U+00E5) are not in Windows-1250, the character set integra panels store names in');
+    expect(nameProblem('Åse Ødegård', integra)).toBe(
+      '"Å" (U+00C5), "Ø" (U+00D8), "å" (U+00E5) are not in Windows-1250, the character set integra panels store names in',
+    );
     expect(nameProblem('Sixteen chars ok', integra)).toBeUndefined();
     expect(nameProblem('Seventeen chars!!', integra)).toBe('is 17 characters; integra panels keep at most 16');
   });

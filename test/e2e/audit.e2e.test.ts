@@ -23,7 +23,10 @@ beforeAll(async () => {
 }, 60_000);
 
 beforeEach(async () => {
-  for (const [file, text] of [[files().log, pristine.log], [files().head, pristine.head]]) {
+  for (const [file, text] of [
+    [files().log, pristine.log],
+    [files().head, pristine.head],
+  ]) {
     await fs.writeFile(file, text);
     await fs.chmod(file, 0o600);
   }

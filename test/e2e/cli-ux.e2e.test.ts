@@ -80,10 +80,35 @@ describe('help', () => {
     expect(plan.stdout).not.toMatch(/default: "/);
     expect(plan.stdout).toMatch(/Global Options:[\s\S]*-o, --output[\s\S]*--ticket[\s\S]*-i, --inventory/);
     expect(plan.stdout).toMatch(/Examples?:\n\s+panelctl bulk plan /);
-    const commands = ['users', 'users list', 'users add', 'users set-code', 'users remove', 'info', 'panels', 'drivers', 'audit', 'audit show', 'audit verify', 'test-mode', 'test-mode start', 'test-mode stop', 'test-mode status', 'test-mode sweep', 'bulk', 'bulk plan', 'bulk apply', 'bulk status', 'shell', 'ports', 'probe', 'sim'];
+    const commands = [
+      'users',
+      'users list',
+      'users add',
+      'users set-code',
+      'users remove',
+      'info',
+      'panels',
+      'drivers',
+      'audit',
+      'audit show',
+      'audit verify',
+      'test-mode',
+      'test-mode start',
+      'test-mode stop',
+      'test-mode status',
+      'test-mode sweep',
+      'bulk',
+      'bulk plan',
+      'bulk apply',
+      'bulk status',
+      'shell',
+      'ports',
+      'probe',
+      'sim',
+    ];
     for (const command of commands) {
       const help = await run([...command.split(' '), '--help']);
-      expect(help.stdout, command).toMatch(/\nExamples:\n  panelctl /);
+      expect(help.stdout, command).toMatch(/\nExamples:\n {2}panelctl /);
       expect(help.stdout, command).toMatch(/Global Options:/);
     }
     const root = await run(['--help']);
@@ -95,7 +120,22 @@ describe('help', () => {
 
 describe('times', () => {
   it('audit show prints local time with a four-digit year, 24-hour without a locale; JSON keeps ISO UTC', async () => {
-    const added = await run(['users', 'add', '--panel', 'lab', '--slot', '20', '--name', 'Time Test', '--partitions', '1', '--generate', '--reveal', '-o', 'json']);
+    const added = await run([
+      'users',
+      'add',
+      '--panel',
+      'lab',
+      '--slot',
+      '20',
+      '--name',
+      'Time Test',
+      '--partitions',
+      '1',
+      '--generate',
+      '--reveal',
+      '-o',
+      'json',
+    ]);
     expect(added.code, added.stderr).toBe(0);
     const table = await run(['audit', 'show', '--limit', '1'], { TZ: 'Europe/Oslo' });
     expect(table.code, table.stderr).toBe(0);
@@ -127,7 +167,7 @@ describe('messages', () => {
 });
 
 describe('a closed stdout pipe', () => {
-  it('ends quietly with the command\'s own exit code, like `| head -1`', async () => {
+  it("ends quietly with the command's own exit code, like `| head -1`", async () => {
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [BIN, 'drivers'], { env: sandbox.env, stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.destroy(); // the reader is gone before the first line
@@ -144,7 +184,10 @@ describe('users set-code/remove --user NAME', () => {
   it('finds the one user with exactly that name and changes their code', async () => {
     sim.state.users[4].name = 'Kari Nordmann';
     const before = sim.state.users[4].code;
-    const done = await sandbox.run(['users', 'set-code', '--panel', 'lab', '--user', 'Kari Nordmann', '--code-stdin', '-o', 'json'], { input: '583920\n', env: { LAB_CODE: MASTER } });
+    const done = await sandbox.run(['users', 'set-code', '--panel', 'lab', '--user', 'Kari Nordmann', '--code-stdin', '-o', 'json'], {
+      input: '583920\n',
+      env: { LAB_CODE: MASTER },
+    });
     expect(done.code, done.stderr).toBe(0);
     expect(JSON.parse(done.stdout).user).toMatchObject({ slot: 4, name: 'Kari Nordmann' });
     expect(sim.state.users[4].code).toBe('583920');
@@ -155,7 +198,10 @@ describe('users set-code/remove --user NAME', () => {
     sim.state.users[2].name = 'Per Hansen';
     sim.state.users[3].name = 'Per Hansen';
     const codes = [sim.state.users[2].code, sim.state.users[3].code];
-    const result = await sandbox.run(['users', 'set-code', '--panel', 'lab', '--user', 'Per Hansen', '--code-stdin'], { input: '583921\n', env: { LAB_CODE: MASTER } });
+    const result = await sandbox.run(['users', 'set-code', '--panel', 'lab', '--user', 'Per Hansen', '--code-stdin'], {
+      input: '583921\n',
+      env: { LAB_CODE: MASTER },
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--user: "Per Hansen" is the name of 2 users on lab: slot 2 "Per Hansen", slot 3 "Per Hansen"/);
     expect([sim.state.users[2].code, sim.state.users[3].code]).toEqual(codes);
@@ -188,11 +234,17 @@ describe('--link over an inventory panel', () => {
     const list = await run(['users', 'list', '--panel', 'moved', '--link', `tcp://127.0.0.1:${server.port}`, '-o', 'json']);
     expect(list.code, list.stderr).toBe(0);
     expect(JSON.parse(list.stdout).panel).toBe('moved');
-    const change = await sandbox.run(['users', 'set-code', '--panel', 'moved', '--link', `tcp://127.0.0.1:${server.port}`, '--slot', '1', '--code-stdin'], { input: '690417\n', env: { LAB_CODE: MASTER } });
+    const change = await sandbox.run(['users', 'set-code', '--panel', 'moved', '--link', `tcp://127.0.0.1:${server.port}`, '--slot', '1', '--code-stdin'], {
+      input: '690417\n',
+      env: { LAB_CODE: MASTER },
+    });
     expect(change.code, change.stderr).toBe(0);
     expect(change.stderr).toContain(`moved: using tcp://127.0.0.1:${server.port} for this run instead of the inventory's tcp://127.0.0.1:9`);
     const audit = JSON.parse((await run(['audit', 'show', '--panel', 'moved', '-o', 'json'])).stdout);
-    expect(audit.entries.at(-1)).toMatchObject({ action: 'users.set-code', details: { link: `tcp://127.0.0.1:${server.port}`, inventoryLink: 'tcp://127.0.0.1:9' } });
+    expect(audit.entries.at(-1)).toMatchObject({
+      action: 'users.set-code',
+      details: { link: `tcp://127.0.0.1:${server.port}`, inventoryLink: 'tcp://127.0.0.1:9' },
+    });
   });
 
   it('test mode takes no ad hoc link flags: its help does not list them and they are refused', async () => {
@@ -312,7 +364,10 @@ describe('--detailed-exitcode: "worked, but a person must look" is exit 8, only 
 describe('audit show', () => {
   it('filters by --panel, --operator, --since and --limit, and shows the user NAME', async () => {
     sim.state.users[6] = { ...sim.state.users[1], number: 6, name: 'Audit Anna' }; // a record names its own slot (0xE1 answers are checked)
-    const change = await sandbox.run(['--operator', 'anna', 'users', 'set-code', '--panel', 'lab', '--slot', '6', '--code-stdin'], { input: '418093\n', env: { LAB_CODE: MASTER } });
+    const change = await sandbox.run(['--operator', 'anna', 'users', 'set-code', '--panel', 'lab', '--slot', '6', '--code-stdin'], {
+      input: '418093\n',
+      env: { LAB_CODE: MASTER },
+    });
     expect(change.code, change.stderr).toBe(0);
     const anna = JSON.parse((await run(['audit', 'show', '--operator', 'anna', '-o', 'json'])).stdout).entries;
     expect(anna.length).toBe(1);
@@ -380,12 +435,18 @@ describe('SIGTERM during a one-shot write', () => {
   it('winds down like Ctrl-C, exits 143, and says the keypad (not a listing) can tell whether a code landed', async () => {
     sim.setFaults({ latencyMs: 1500 });
     const before = connections;
-    const child = spawn(process.execPath, [BIN, 'users', 'set-code', '--panel', 'lab', '--slot', '2', '--code-stdin'], { env: { ...sandbox.env, LAB_CODE: MASTER }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'users', 'set-code', '--panel', 'lab', '--slot', '2', '--code-stdin'], {
+      env: { ...sandbox.env, LAB_CODE: MASTER },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     child.stdin.end('750316\n');
-    await waitFor(() => connections > before, () => stderr);
+    await waitFor(
+      () => connections > before,
+      () => stderr,
+    );
     child.kill('SIGTERM');
     expect(await exited).toBe(143);
     expect(stderr).toMatch(/interrupted \(SIGTERM\) while talking to the panel/);

@@ -21,8 +21,15 @@ describe.skipIf(!haveSocat)('DSC over a real serial line (IT-100, 9600 8N1)', ()
     sandbox = await makeSandbox();
     pty = await makePtyPair();
     statePath = path.join(sandbox.dir, 'dsc-panel.json');
-    sim = await startSerialSim('dsc', pty.a, ['--state', statePath, '--users', '3', '--set', 'codeLength=6', '--set', `masterCode=${MASTER}`, '--set', 'maxUsers=48'], sandbox.env);
-    await sandbox.writeInventory(`panels:\n  site:\n    driver: dsc\n    link: serial://${pty.b}?baud=9600\n    secret: env:SITE_MASTER\n    options: { codeLength: 6, maxUsers: 48 }\n`);
+    sim = await startSerialSim(
+      'dsc',
+      pty.a,
+      ['--state', statePath, '--users', '3', '--set', 'codeLength=6', '--set', `masterCode=${MASTER}`, '--set', 'maxUsers=48'],
+      sandbox.env,
+    );
+    await sandbox.writeInventory(
+      `panels:\n  site:\n    driver: dsc\n    link: serial://${pty.b}?baud=9600\n    secret: env:SITE_MASTER\n    options: { codeLength: 6, maxUsers: 48 }\n`,
+    );
   });
 
   afterAll(async () => {
@@ -54,7 +61,7 @@ describe.skipIf(!haveSocat)('DSC over a real serial line (IT-100, 9600 8N1)', ()
     for (const code of ['850371', '936152', MASTER]) expect(everything).not.toContain(code);
   });
 
-  it('probe finds the IT-100 on the line (after the INTEGRA probe\'s bytes) without writing', async () => {
+  it("probe finds the IT-100 on the line (after the INTEGRA probe's bytes) without writing", async () => {
     const before = (await state()).codes;
     const result = await sandbox.run(['--timeout', '1s', 'probe', `serial://${pty.b}`, '-o', 'json']);
     expect(result.code, result.stderr).toBe(0);

@@ -38,7 +38,9 @@ beforeAll(async () => {
   const panel = (port: number) =>
     `    driver: dsc\n    link: tcp://127.0.0.1:${port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI, installer: env:DSC_INSTALLER }\n    options: { codeLength: 6 }\n    account: "8001"\n`;
   const noInstaller = `    driver: dsc\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI }\n    options: { codeLength: 6 }\n    account: "8002"\n    station: { type: manual }\n`;
-  await sandbox.writeInventory(`stations:\n  quiet:\n    type: none\npanels:\n  shop:\n${panel(server.port)}    station: quiet\n  locky:\n${panel(lockyServer.port)}  no-installer:\n${noInstaller}`);
+  await sandbox.writeInventory(
+    `stations:\n  quiet:\n    type: none\npanels:\n  shop:\n${panel(server.port)}    station: quiet\n  locky:\n${panel(lockyServer.port)}  no-installer:\n${noInstaller}`,
+  );
 });
 
 afterAll(async () => {
@@ -56,7 +58,13 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
     const json = await panelctl(['users', 'list', '--panel', 'shop', '-o', 'json']);
     expect(json.code, json.stderr).toBe(0);
     const { users } = JSON.parse(json.stdout);
-    expect(users.map((u: { slot: number; kind: string }) => [u.slot, u.kind])).toEqual([[1, 'user'], [2, 'user'], [3, 'user'], [4, 'user'], [40, 'master']]);
+    expect(users.map((u: { slot: number; kind: string }) => [u.slot, u.kind])).toEqual([
+      [1, 'user'],
+      [2, 'user'],
+      [3, 'user'],
+      [4, 'user'],
+      [40, 'master'],
+    ]);
     expect(users[0]).toMatchObject({ hasCode: true });
     expect(users[0].name ?? null).toBeNull(); // DSC keeps no names
     expect(sim.keypadMode).toBe('idle');
@@ -99,7 +107,19 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
   });
 
   it('adds in the first free user slot with --next --generate, and traces with --debug without codes', async () => {
-    const result = await panelctl(['--debug', 'users', 'add', '--panel', 'shop', '--next', '--generate', '--codes-out', `${sandbox.dir}/dsc-codes.csv`, '-o', 'json']);
+    const result = await panelctl([
+      '--debug',
+      'users',
+      'add',
+      '--panel',
+      'shop',
+      '--next',
+      '--generate',
+      '--codes-out',
+      `${sandbox.dir}/dsc-codes.csv`,
+      '-o',
+      'json',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const slot = JSON.parse(result.stdout).user.slot;
     expect(slot).toBe(5);
@@ -207,7 +227,10 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     child.stdin.end('604183\n');
-    await waitFor(() => sim.keypadMode !== 'idle', () => stderr);
+    await waitFor(
+      () => sim.keypadMode !== 'idle',
+      () => stderr,
+    );
     child.kill('SIGINT');
     const code = await exited;
     outputs.push({ code, stdout: '', stderr });
@@ -225,7 +248,9 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
   it('audits the writes in an intact chain', async () => {
     const show = await panelctl(['audit', 'show', '-o', 'json']);
     const { entries } = JSON.parse(show.stdout);
-    expect(entries.some((e: { panel: string; action: string; outcome: string }) => e.panel === 'shop' && e.action === 'users.add' && e.outcome === 'ok')).toBe(true);
+    expect(entries.some((e: { panel: string; action: string; outcome: string }) => e.panel === 'shop' && e.action === 'users.add' && e.outcome === 'ok')).toBe(
+      true,
+    );
     expect((await panelctl(['audit', 'verify'])).code).toBe(0);
   });
 

@@ -48,7 +48,9 @@ describe('outside text reaching a terminal', () => {
   });
 
   it('panels shows an inventory account with an OSC 52 clipboard write as text', async () => {
-    await sandbox.writeInventory(`panels:\n  shop:\n    driver: integra\n    link: tcp://127.0.0.1:9\n    account: ${JSON.stringify(CLIPBOARD)}\n    customer: "\\u202eevil"\n`);
+    await sandbox.writeInventory(
+      `panels:\n  shop:\n    driver: integra\n    link: tcp://127.0.0.1:9\n    account: ${JSON.stringify(CLIPBOARD)}\n    customer: "\\u202eevil"\n`,
+    );
     const result = await sandbox.run(['panels']);
     expect(result.code).toBe(0);
     expect(result.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
@@ -56,7 +58,14 @@ describe('outside text reaching a terminal', () => {
   });
 
   it('audit show prints a panel name with escapes (written by an older version) as text', async () => {
-    await appendAudit(sandbox.stateDir, { operator: `x${CLEAR}`, panel: `${TITLE}adhoc`, driver: 'integra', action: 'users.add', slot: 9, outcome: 'ok' } as never);
+    await appendAudit(sandbox.stateDir, {
+      operator: `x${CLEAR}`,
+      panel: `${TITLE}adhoc`,
+      driver: 'integra',
+      action: 'users.add',
+      slot: 9,
+      outcome: 'ok',
+    } as never);
     const result = await sandbox.run(['audit', 'show']);
     expect(result.code).toBe(0);
     expect(result.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
@@ -64,7 +73,10 @@ describe('outside text reaching a terminal', () => {
   });
 
   it('an error quoting a hostile name escapes it, with colour on', async () => {
-    const result = await sandbox.run(['users', 'add', '--panel', 'demo', '--slot', '1', '--name', 'x', '--generate', '--codes-out', path.join(sandbox.dir, 'codes.csv')], { env: { FORCE_COLOR: '1', NO_COLOR: '' } });
+    const result = await sandbox.run(
+      ['users', 'add', '--panel', 'demo', '--slot', '1', '--name', 'x', '--generate', '--codes-out', path.join(sandbox.dir, 'codes.csv')],
+      { env: { FORCE_COLOR: '1', NO_COLOR: '' } },
+    );
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('\\x1b]0;pwn');
     expect(result.stderr).not.toContain(TITLE);

@@ -144,7 +144,17 @@ describe('Modbus on an echoing link', () => {
   it.skipIf(!haveSocat)('RTU on a serial loopback (echo, no device): the echo is skipped, no device answered (exit 4, says so)', async () => {
     const pty = await makeEchoPty();
     try {
-      const result = await run(['--timeout', '1s', 'info', '--link', `serial://${pty.path}?baud=9600&parity=even`, '--driver', 'modbus', '--option', 'profile=demo-modbus']);
+      const result = await run([
+        '--timeout',
+        '1s',
+        'info',
+        '--link',
+        `serial://${pty.path}?baud=9600&parity=even`,
+        '--driver',
+        'modbus',
+        '--option',
+        'profile=demo-modbus',
+      ]);
       expect(result.code, result.stdout + result.stderr).toBe(4);
       expect(result.stderr).toMatch(/echoed the request/);
     } finally {
@@ -204,12 +214,33 @@ describe('Modbus --debug never shows a code (issue 14 item 3): function-6 writes
   function leaks(text: string, digits: string): string[] {
     const nibbles = digits.padEnd(8, 'f').toLowerCase();
     const registers = [nibbles.slice(0, 4), nibbles.slice(4)];
-    const forms = [digits, ...registers.map((r) => `${r.slice(0, 2)} ${r.slice(2)}`), ...registers.map((r) => r), ...registers.map((r) => String(parseInt(r, 16)))];
+    const forms = [
+      digits,
+      ...registers.map((r) => `${r.slice(0, 2)} ${r.slice(2)}`),
+      ...registers.map((r) => r),
+      ...registers.map((r) => String(parseInt(r, 16))),
+    ];
     return forms.filter((form) => text.toLowerCase().includes(form));
   }
 
   it('set-code --debug with function-6 writes: the [rx] echo replies are masked', async () => {
-    const result = await sandbox.run(['--debug', 'users', 'set-code', '--slot', String(SLOT), '--code-stdin', '--link', `tcp://127.0.0.1:${server.port}`, '--driver', 'modbus', '--option', `profile=${profile}`], { input: '583016\n' });
+    const result = await sandbox.run(
+      [
+        '--debug',
+        'users',
+        'set-code',
+        '--slot',
+        String(SLOT),
+        '--code-stdin',
+        '--link',
+        `tcp://127.0.0.1:${server.port}`,
+        '--driver',
+        'modbus',
+        '--option',
+        `profile=${profile}`,
+      ],
+      { input: '583016\n' },
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(sim.user(SLOT)?.code).toBe('583016');
     expect(result.stderr).toMatch(/\[rx\].* 06 /);
@@ -228,7 +259,25 @@ describe('Modbus --debug never shows a code (issue 14 item 3): function-6 writes
     };
     const proxy = await startLateReplyProxy(server.port, touchesCode);
     try {
-      const result = await sandbox.run(['--debug', '--timeout', '1s', 'users', 'set-code', '--slot', String(SLOT), '--code-stdin', '--link', `tcp://127.0.0.1:${proxy.port}`, '--driver', 'modbus', '--option', `profile=${profile}`], { input: '719350\n' });
+      const result = await sandbox.run(
+        [
+          '--debug',
+          '--timeout',
+          '1s',
+          'users',
+          'set-code',
+          '--slot',
+          String(SLOT),
+          '--code-stdin',
+          '--link',
+          `tcp://127.0.0.1:${proxy.port}`,
+          '--driver',
+          'modbus',
+          '--option',
+          `profile=${profile}`,
+        ],
+        { input: '719350\n' },
+      );
       expect(proxy.late, result.stderr).toBeGreaterThanOrEqual(1);
       expect(leaks(result.stdout + result.stderr, '719350')).toEqual([]);
       expect(leaks(result.stdout + result.stderr, '583016')).toEqual([]);

@@ -21,7 +21,9 @@ describe.skipIf(!haveSocat)('INTEGRA over a real serial line (INT-RS, 19200 8N1)
     pty = await makePtyPair();
     statePath = path.join(sandbox.dir, 'panel.json');
     sim = await startSerialSim('integra', pty.a, ['--state', statePath, '--users', '4'], sandbox.env);
-    await sandbox.writeInventory(`panels:\n  site:\n    driver: integra\n    link: serial://${pty.b}?baud=19200&parity=none&stopbits=1\n    secret: env:SITE_CODE\n`);
+    await sandbox.writeInventory(
+      `panels:\n  site:\n    driver: integra\n    link: serial://${pty.b}?baud=19200&parity=none&stopbits=1\n    secret: env:SITE_CODE\n`,
+    );
   });
 
   afterAll(async () => {
@@ -62,7 +64,9 @@ describe.skipIf(!haveSocat)('INTEGRA over a real serial line (INT-RS, 19200 8N1)
   });
 
   it('a serial port that does not exist is named, with the ports that do (exit 4)', async () => {
-    const result = await sandbox.run(['users', 'list', '--link', 'serial:///dev/ttyUSB97', '--driver', 'integra', '--secret-from', 'env:SITE_CODE'], { env: { SITE_CODE: '1111' } });
+    const result = await sandbox.run(['users', 'list', '--link', 'serial:///dev/ttyUSB97', '--driver', 'integra', '--secret-from', 'env:SITE_CODE'], {
+      env: { SITE_CODE: '1111' },
+    });
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/serial port \/dev\/ttyUSB97 does not exist/);
     expect(result.stderr).toMatch(/hint: (ports that exist|no serial ports)/);
@@ -79,7 +83,9 @@ describe.skipIf(!haveSocat)('the cable is pulled mid-command', () => {
     const served = await serveSerial(pty.a, { baudRate: 19200, dataBits: 8, parity: 'none', stopBits: 1 }, (s) => sim.accept(s));
     try {
       const started = Date.now();
-      const pending = sandbox.run(['--timeout', '15s', 'users', 'list', '--link', `serial://${pty.b}`, '--driver', 'integra', '--secret-from', 'env:C'], { env: { C: '1111' } });
+      const pending = sandbox.run(['--timeout', '15s', 'users', 'list', '--link', `serial://${pty.b}`, '--driver', 'integra', '--secret-from', 'env:C'], {
+        env: { C: '1111' },
+      });
       setTimeout(() => void pty.close(), 700);
       const result = await pending;
       expect(result.code).toBe(4);

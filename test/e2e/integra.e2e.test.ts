@@ -47,7 +47,9 @@ beforeAll(async () => {
   encrypted.state.users[241].code = MASTER;
   encryptedServer = await serveTcp('127.0.0.1', 0, (stream) => encrypted.accept(stream));
   codesUsed.add(INTEGRATION_KEY);
-  await sandbox.writeInventory(`panels:\n  lab:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    account: "7001"\n    tags: { site: lab }\n  lab-duress:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    options: { duressPlusOne: true }\n  vault:\n    driver: integra\n    link: tcp://127.0.0.1:${encryptedServer.port}\n    secret: env:LAB_CODE\n    secrets: { integrationKey: env:VAULT_KEY }\n`);
+  await sandbox.writeInventory(
+    `panels:\n  lab:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    account: "7001"\n    tags: { site: lab }\n  lab-duress:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    options: { duressPlusOne: true }\n  vault:\n    driver: integra\n    link: tcp://127.0.0.1:${encryptedServer.port}\n    secret: env:LAB_CODE\n    secrets: { integrationKey: env:VAULT_KEY }\n`,
+  );
 });
 
 afterAll(async () => {
@@ -68,7 +70,12 @@ describe('panelctl against the INTEGRA simulator', () => {
     const slots = users.map((u: { slot: number }) => u.slot);
     expect(slots).toEqual(expect.arrayContaining([1, 2, 3, 4, 5, 241]));
     expect(users.find((u: { slot: number }) => u.slot === 241)).toMatchObject({ kind: 'master', hasCode: true });
-    expect(users.find((u: { slot: number }) => u.slot === 1)).toMatchObject({ kind: 'user', name: expect.any(String), type: expect.any(String), partitions: expect.any(Array) });
+    expect(users.find((u: { slot: number }) => u.slot === 1)).toMatchObject({
+      kind: 'user',
+      name: expect.any(String),
+      type: expect.any(String),
+      partitions: expect.any(Array),
+    });
 
     const table = await panelctl(['users', 'list', '--panel', 'lab']);
     expect(table.code).toBe(0);
@@ -89,7 +96,10 @@ describe('panelctl against the INTEGRA simulator', () => {
 
   it('adds a user from stdin, verified, and the panel holds it', async () => {
     codesUsed.add('583016');
-    const result = await panelctl(['users', 'add', '--panel', 'lab', '--slot', '20', '--name', 'Cleaner', '--partitions', '1,2', '--code-stdin', '-o', 'json'], '583016\n');
+    const result = await panelctl(
+      ['users', 'add', '--panel', 'lab', '--slot', '20', '--name', 'Cleaner', '--partitions', '1,2', '--code-stdin', '-o', 'json'],
+      '583016\n',
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ verified: true, user: { slot: 20, name: 'Cleaner', partitions: [1, 2] } });
     expect(userIn(20)).toMatchObject({ name: 'Cleaner', code: '583016' });
@@ -247,13 +257,28 @@ describe('panelctl against the INTEGRA simulator', () => {
     expect([4, 5]).toContain(wrong.code);
     expect(wrong.stderr).toMatch(/integration key/);
     expect(wrong.stderr).not.toContain('not-the-key');
-    const none = await panelctl(['users', 'list', '--panel', 'lab-adhoc', '--link', `tcp://127.0.0.1:${encryptedServer.port}`, '--driver', 'integra', '--secret-from', 'env:LAB_CODE', '--timeout', '1000ms']);
+    const none = await panelctl([
+      'users',
+      'list',
+      '--panel',
+      'lab-adhoc',
+      '--link',
+      `tcp://127.0.0.1:${encryptedServer.port}`,
+      '--driver',
+      'integra',
+      '--secret-from',
+      'env:LAB_CODE',
+      '--timeout',
+      '1000ms',
+    ]);
     expect(none.code).toBe(4);
     expect(none.stderr).toMatch(/nothing at all came back.*\n.*set secrets\.integrationKey/);
   });
 
   it('cannot reach a closed port (exit 4)', async () => {
-    const result = await sandbox.run(['users', 'list', '--link', 'tcp://127.0.0.1:1', '--driver', 'integra', '--secret-from', 'env:LAB_CODE'], { env: { LAB_CODE: MASTER } });
+    const result = await sandbox.run(['users', 'list', '--link', 'tcp://127.0.0.1:1', '--driver', 'integra', '--secret-from', 'env:LAB_CODE'], {
+      env: { LAB_CODE: MASTER },
+    });
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/connection refused/);
   });

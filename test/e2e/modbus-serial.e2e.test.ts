@@ -50,7 +50,9 @@ describe.skipIf(!haveSocat)('Modbus RTU over a real serial line (9600 8E1)', () 
     expect(list.code, list.stderr).toBe(0);
     expect(JSON.parse(list.stdout).users.map((u: { slot: number }) => u.slot)).toEqual([1, 2, 3, 4]);
 
-    const add = await sandbox.run(['users', 'add', '--panel', 'door', '--slot', '9', '--name', 'Technician', '--code-stdin', '-o', 'json'], { input: '850371\n' });
+    const add = await sandbox.run(['users', 'add', '--panel', 'door', '--slot', '9', '--name', 'Technician', '--code-stdin', '-o', 'json'], {
+      input: '850371\n',
+    });
     expect(add.code, add.stderr).toBe(0);
     expect(JSON.parse(add.stdout).verified).toBe(true);
     expect((await state()).users['9']).toMatchObject({ name: 'Technician', code: '850371' });

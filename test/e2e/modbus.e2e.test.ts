@@ -71,7 +71,20 @@ describe('panelctl against the Modbus simulator over TCP', () => {
     const bare = await panelctl(['users', 'list', '--link', link, '--driver', 'modbus']);
     expect(bare.code).toBe(2);
     expect(bare.stderr).toMatch(/--option profile=NAME-OR-PATH/);
-    const given = await panelctl(['users', 'list', '--link', link, '--driver', 'modbus', '--option', 'profile=demo-modbus', '--option', 'unit=1', '-o', 'json']);
+    const given = await panelctl([
+      'users',
+      'list',
+      '--link',
+      link,
+      '--driver',
+      'modbus',
+      '--option',
+      'profile=demo-modbus',
+      '--option',
+      'unit=1',
+      '-o',
+      'json',
+    ]);
     expect(given.code, given.stderr).toBe(0);
     expect(JSON.parse(given.stdout).users.map((u: { slot: number }) => u.slot)).toEqual(expect.arrayContaining([1, 2, 3, 4, 5]));
     const malformed = await panelctl(['users', 'list', '--link', link, '--driver', 'modbus', '--option', 'profile']);
@@ -95,7 +108,10 @@ describe('panelctl against the Modbus simulator over TCP', () => {
 
   it('adds a user from stdin, verified, and the device holds it', async () => {
     codesUsed.add('583016');
-    const result = await panelctl(['users', 'add', '--panel', 'gate', '--slot', '20', '--name', 'Cleaner', '--partitions', '1,2', '--code-stdin', '-o', 'json'], '583016\n');
+    const result = await panelctl(
+      ['users', 'add', '--panel', 'gate', '--slot', '20', '--name', 'Cleaner', '--partitions', '1,2', '--code-stdin', '-o', 'json'],
+      '583016\n',
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ verified: true, user: { slot: 20, name: 'Cleaner', partitions: [1, 2], hasCode: true } });
     expect(sim.user(20)).toMatchObject({ name: 'Cleaner', code: '583016', partitions: [1, 2], enabled: true });

@@ -34,13 +34,46 @@ const credential = async () => ({ SHOP_CODE: sim.demoSecrets().code });
 
 describe('user names against the driver rules', () => {
   it('users add names the character Windows-1250 lacks (Ø is not in it), and the length limit, exit 2', async () => {
-    const bad = await sandbox.run(['users', 'add', '--panel', 'demo', '--next', '--name', 'Bjørn Ødegård', '--generate', '--codes-out', path.join(sandbox.dir, 'codes.csv')]);
+    const bad = await sandbox.run([
+      'users',
+      'add',
+      '--panel',
+      'demo',
+      '--next',
+      '--name',
+      'Bjørn Ødegård',
+      '--generate',
+      '--codes-out',
+      path.join(sandbox.dir, 'codes.csv'),
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--name: "ø" \(U\+00F8\), "Ø" \(U\+00D8\), "å" \(U\+00E5\) are not in Windows-1250/);
-    const long = await sandbox.run(['users', 'add', '--panel', 'demo', '--next', '--name', 'Seventeen chars!!', '--generate', '--codes-out', path.join(sandbox.dir, 'codes.csv')]);
+    const long = await sandbox.run([
+      'users',
+      'add',
+      '--panel',
+      'demo',
+      '--next',
+      '--name',
+      'Seventeen chars!!',
+      '--generate',
+      '--codes-out',
+      path.join(sandbox.dir, 'codes.csv'),
+    ]);
     expect(long.code).toBe(2);
     expect(long.stderr).toMatch(/is 17 characters; integra panels keep at most 16/);
-    const fine = await sandbox.run(['users', 'add', '--panel', 'demo', '--next', '--name', 'Łukasz Żółć', '--generate', '--codes-out', path.join(sandbox.dir, 'codes.csv')]);
+    const fine = await sandbox.run([
+      'users',
+      'add',
+      '--panel',
+      'demo',
+      '--next',
+      '--name',
+      'Łukasz Żółć',
+      '--generate',
+      '--codes-out',
+      path.join(sandbox.dir, 'codes.csv'),
+    ]);
     expect(fine.code, fine.stderr).toBe(0);
   });
 
@@ -52,7 +85,9 @@ describe('user names against the driver rules', () => {
     expect(planned.code, planned.stderr).toBe(0);
     const plan = JSON.parse(await fs.readFile(out, 'utf8'));
     expect(plan.panels[0].steps.map((s: { slot: number }) => s.slot)).toEqual([21]);
-    expect(plan.panels[0].conflicts).toEqual([expect.objectContaining({ row: 1, code: 'E_NAME', reason: expect.stringMatching(/"ø" \(U\+00F8\) is not in Windows-1250/) })]);
+    expect(plan.panels[0].conflicts).toEqual([
+      expect.objectContaining({ row: 1, code: 'E_NAME', reason: expect.stringMatching(/"ø" \(U\+00F8\) is not in Windows-1250/) }),
+    ]);
   });
 
   it('bulk plan with * and no --limit: exit 2 in a script, planned with --all', async () => {

@@ -103,8 +103,16 @@ describe('files that hold codes', () => {
     const shared = path.join(sandbox.dir, 'shared-777');
     await fs.mkdir(shared);
     await fs.chmod(shared, 0o777);
-    await refusedBeforeSending(['users', 'set-code', '--panel', 'demo', '--slot', '4', '--generate', '--codes-out', path.join(shared, 'c.csv')], 4, /writable by other users \(mode 0777\)/);
-    await refusedBeforeSending(['users', 'add', '--panel', 'demo', '--slot', '42', '--name', 'Vikar 3', '--generate', '--codes-out', path.join(shared, 'c.csv')], 42, /writable by other users/);
+    await refusedBeforeSending(
+      ['users', 'set-code', '--panel', 'demo', '--slot', '4', '--generate', '--codes-out', path.join(shared, 'c.csv')],
+      4,
+      /writable by other users \(mode 0777\)/,
+    );
+    await refusedBeforeSending(
+      ['users', 'add', '--panel', 'demo', '--slot', '42', '--name', 'Vikar 3', '--generate', '--codes-out', path.join(shared, 'c.csv')],
+      42,
+      /writable by other users/,
+    );
     expect(await fs.readdir(shared)).toEqual([]);
   });
 
@@ -112,8 +120,16 @@ describe('files that hold codes', () => {
     const file = path.join(sandbox.dir, 'loose-codes.csv');
     await fs.writeFile(file, '');
     await fs.chmod(file, 0o644);
-    await refusedBeforeSending(['users', 'set-code', '--panel', 'demo', '--slot', '4', '--generate', '--codes-file', file], 4, /accessible by other users \(mode 0644\)/);
-    await refusedBeforeSending(['users', 'add', '--panel', 'demo', '--slot', '43', '--name', 'Vikar 3', '--generate', '--codes-file', file], 43, /accessible by other users/);
+    await refusedBeforeSending(
+      ['users', 'set-code', '--panel', 'demo', '--slot', '4', '--generate', '--codes-file', file],
+      4,
+      /accessible by other users \(mode 0644\)/,
+    );
+    await refusedBeforeSending(
+      ['users', 'add', '--panel', 'demo', '--slot', '43', '--name', 'Vikar 3', '--generate', '--codes-file', file],
+      43,
+      /accessible by other users/,
+    );
     expect(await fs.readFile(file, 'utf8')).toBe('');
   });
 
@@ -163,7 +179,11 @@ describe('files that hold codes', () => {
   });
 
   it('refuses --generate with nowhere to put the code, before the panel is changed', async () => {
-    await refusedBeforeSending(['users', 'add', '--panel', 'demo', '--slot', '44', '--name', 'Lost', '--generate'], 44, /--generate needs a place for the code/);
+    await refusedBeforeSending(
+      ['users', 'add', '--panel', 'demo', '--slot', '44', '--name', 'Lost', '--generate'],
+      44,
+      /--generate needs a place for the code/,
+    );
     await refusedBeforeSending(['users', 'set-code', '--panel', 'demo', '--slot', '4', '--generate'], 4, /--generate needs a place for the code/);
     // Plain text into a pipe is a codes file nobody checked; -o json is a program asking for it.
     await refusedBeforeSending(['users', 'set-code', '--panel', 'demo', '--slot', '4', '--generate', '--reveal'], 4, /standard output is not a terminal/);
@@ -174,7 +194,11 @@ describe('files that hold codes', () => {
 
   it('leaves no codes file behind when a later check refuses the command (exit 2)', async () => {
     const file = path.join(sandbox.dir, 'never-used.csv');
-    await refusedBeforeSending(['users', 'add', '--panel', 'demo', '--slot', '999', '--name', 'Nobody', '--generate', '--codes-out', file], 999, /--slot: must be a slot this panel has/);
+    await refusedBeforeSending(
+      ['users', 'add', '--panel', 'demo', '--slot', '999', '--name', 'Nobody', '--generate', '--codes-out', file],
+      999,
+      /--slot: must be a slot this panel has/,
+    );
     await expect(fs.stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
@@ -185,7 +209,26 @@ describe('files that hold codes', () => {
     const port = (silent.address() as net.AddressInfo).port;
     const file = path.join(sandbox.dir, 'in-doubt.csv');
     try {
-      const lost = await sandbox.run(['users', 'set-code', '--link', `tcp://127.0.0.1:${port}`, '--driver', 'integra', '--secret-from', 'env:X', '--slot', '3', '--generate', '--codes-out', file, '--timeout', '1s'], { env: { X: '1234' } });
+      const lost = await sandbox.run(
+        [
+          'users',
+          'set-code',
+          '--link',
+          `tcp://127.0.0.1:${port}`,
+          '--driver',
+          'integra',
+          '--secret-from',
+          'env:X',
+          '--slot',
+          '3',
+          '--generate',
+          '--codes-out',
+          file,
+          '--timeout',
+          '1s',
+        ],
+        { env: { X: '1234' } },
+      );
       expect(lost.code, lost.stderr).toBe(4);
       expect(lost.stderr).toMatch(/may be in force .* kept in .*in-doubt\.csv as "unconfirmed"/);
       expect((await readCodesCsv(file)).map((r) => r[4])).toEqual(['unconfirmed']);
@@ -193,7 +236,10 @@ describe('files that hold codes', () => {
       silent.close();
     }
     // Port 1: connection refused, so nothing was sent and nothing is kept.
-    const refused = await sandbox.run(['users', 'set-code', '--link', 'tcp://127.0.0.1:1', '--driver', 'integra', '--secret-from', 'env:X', '--slot', '3', '--generate', '--codes-out', file], { env: { X: '1234' } });
+    const refused = await sandbox.run(
+      ['users', 'set-code', '--link', 'tcp://127.0.0.1:1', '--driver', 'integra', '--secret-from', 'env:X', '--slot', '3', '--generate', '--codes-out', file],
+      { env: { X: '1234' } },
+    );
     expect(refused.code).toBe(4);
     expect(refused.stderr).not.toMatch(/unconfirmed/);
     expect((await readCodesCsv(file)).map((r) => r[4])).toEqual(['unconfirmed']);

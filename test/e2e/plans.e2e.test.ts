@@ -32,7 +32,9 @@ beforeAll(async () => {
   planFile = path.join(sandbox.dir, 'plan.json');
   // umask 000: before, the plan came out 0666 (issue 14 item 9).
   // (spawned asynchronously: the simulator answers from this process's event loop)
-  const child = spawn('sh', ['-c', 'umask 000; exec "$0" "$@"', process.execPath, BIN, 'bulk', 'plan', changes, '--out', planFile], { env: { ...sandbox.env, SITE_CODE: '1111' } });
+  const child = spawn('sh', ['-c', 'umask 000; exec "$0" "$@"', process.execPath, BIN, 'bulk', 'plan', changes, '--out', planFile], {
+    env: { ...sandbox.env, SITE_CODE: '1111' },
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const status = await new Promise((resolve) => child.on('close', resolve));

@@ -39,7 +39,10 @@ async function demoUsers(): Promise<Record<string, { name: string; code: string;
 
 async function auditLines(): Promise<AuditLine[]> {
   const text = await fs.readFile(path.join(sandbox.stateDir, 'audit.jsonl'), 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
 /** At the panel search: types `term`, waits for `entry` to be the highlighted result, takes it. */
@@ -104,7 +107,7 @@ describe('panelctl shell without a terminal', () => {
 describe('panelctl shell on the demo panel', () => {
   it('adds a user with a typed code, then changes it after a mismatched entry; the ticket is asked once', async () => {
     const t = shell();
-    await openPanel(t, 'demo', /demo  \(account 0000/);
+    await openPanel(t, 'demo', /demo {2}\(account 0000/);
 
     await t.pick(/What now on demo\?/, /Add a user/);
     await t.expect(/Ticket for this call \(Enter for none\):/);
@@ -159,7 +162,7 @@ describe('panelctl shell on the demo panel', () => {
     await t.pick(/What now on demo\?/, /Change a code/);
     await t.expect(/Whose code\?/);
     t.send('lar');
-    await t.expect(/❯\s+2  Lars/);
+    await t.expect(/❯\s+2 {2}Lars/);
     t.send(KEY.enter);
     await t.pick(/New code \(4-8 digits\):/, /Generate one/);
     await t.expect(/Change the code of user 2 "Lars" on demo to a generated code\?/);
@@ -190,7 +193,7 @@ describe('panelctl shell on the demo panel', () => {
     await t.pick(/What now on demo\?/, /Change a code/);
     await t.expect(/Whose code\?/);
     t.send('lar');
-    await t.expect(/❯\s+2  Lars/);
+    await t.expect(/❯\s+2 {2}Lars/);
     t.send(KEY.enter);
     await t.pick(/New code \(4-8 digits\):/, /Generate one/);
     await t.expect(/generated\s+code\?/);
@@ -215,14 +218,14 @@ describe('panelctl shell on the demo panel', () => {
 
   it('removes a user only after confirming, asking who is acting when nobody said', async () => {
     const t = shell(['shell'], { PANELCTL_OPERATOR: undefined, PANELCTL_TICKET: 'T-3003' });
-    await openPanel(t, 'demo', /demo  \(account 0000/);
+    await openPanel(t, 'demo', /demo {2}\(account 0000/);
 
     await t.pick(/What now on demo\?/, /Remove a user/);
     await t.expect(/Your name, for the audit log:/);
     t.line('Kim');
     await t.expect(/Remove which user\?/);
     t.send('ingr');
-    await t.expect(/❯\s+3  Ingrid/);
+    await t.expect(/❯\s+3 {2}Ingrid/);
     t.send(KEY.enter);
     await t.expect(/Remove user 3 "Ingrid" from demo\? Their code will stop working\. \(y\/N\)/);
     t.send(KEY.enter); // the default is no
@@ -243,12 +246,14 @@ describe('panelctl shell on the demo panel', () => {
     expect((await t.exit()).exitCode).toBe(0);
 
     expect(t.text.match(/✔ Your name, for the audit log/g)).toHaveLength(1);
-    expect(await auditLines()).toEqual([expect.objectContaining({ operator: 'Kim', ticket: 'T-3003', action: 'users.remove', slot: 3, name: 'Ingrid', outcome: 'ok' })]);
+    expect(await auditLines()).toEqual([
+      expect.objectContaining({ operator: 'Kim', ticket: 'T-3003', action: 'users.remove', slot: 3, name: 'Ingrid', outcome: 'ok' }),
+    ]);
   });
 
   it('starts and stops test mode: the operator confirms the call to the station, and the lease follows', async () => {
     const t = shell(['shell'], { PANELCTL_TICKET: 'T-4004' });
-    await openPanel(t, 'demo', /demo  \(account 0000/);
+    await openPanel(t, 'demo', /demo {2}\(account 0000/);
     const leaseFile = path.join(sandbox.stateDir, 'leases', 'demo.json');
 
     await t.pick(/What now on demo\?/, /Start test mode/);
@@ -395,7 +400,7 @@ describe('panelctl shell against an INTEGRA simulator: Ctrl-C anywhere', () => {
   it('backs out of every flow with nothing sent, and quits with 130 from the menu', async () => {
     const before = JSON.stringify(sim.state.users);
     const t = shell([], { LAB_CODE: MASTER, PANELCTL_TICKET: 'T-4004' });
-    await openPanel(t, 'nordic 7001', /nordic-oslo  \(Nordic Retail AS, account 7001/);
+    await openPanel(t, 'nordic 7001', /nordic-oslo {2}\(Nordic Retail AS, account 7001/);
     const writes = sim.stats.writes;
     const backAtMenu = async () => {
       await t.expect(/Cancelled: nothing was changed\./);
@@ -499,7 +504,9 @@ describe('panelctl shell against an INTEGRA simulator: Ctrl-C anywhere', () => {
     await t.expect(/INTEGRA user code with the users-editing right for bergen-typed/);
     t.line('90817263');
     await t.expect(/error: the panel does not recognise the code/);
-    await t.expect(/the credential typed for bergen-typed was refused \(1 wrong entry so far; panelctl stops at 2\) \(INTEGRA panels may block the keypad for 90 seconds, or raise an alarm, after 3 wrong codes\)/);
+    await t.expect(
+      /the credential typed for bergen-typed was refused \(1 wrong entry so far; panelctl stops at 2\) \(INTEGRA panels may block the keypad for 90 seconds, or raise an alarm, after 3 wrong codes\)/,
+    );
     await choose('7002', /❯ bergen-typed/);
     await t.expect(/INTEGRA user code with the users-editing right for bergen-typed/);
     t.line('90817264');

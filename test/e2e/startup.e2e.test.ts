@@ -57,7 +57,7 @@ describe('start-up', () => {
     expect(loads.sources.filter((s) => s.startsWith('node_modules/commander/'))).toEqual([]);
   });
 
-  it('--version among other flags is still commander\'s', async () => {
+  it("--version among other flags is still commander's", async () => {
     const result = await sandbox.run(['--no-color', '--version']);
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);

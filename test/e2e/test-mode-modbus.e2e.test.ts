@@ -59,7 +59,11 @@ describe('test-mode on a Modbus panel', () => {
   it('tells the station, then starts the walk test; stop ends the panel, then the station', async () => {
     const start = await run(['test-mode', 'start', '--panel', 'gate', '--for', '30m', '-o', 'json']);
     expect(start.code, start.stderr).toBe(0);
-    expect(JSON.parse(start.stdout)).toMatchObject({ panelSwitched: true, panelState: { active: true, mode: 'walk test' }, lease: { panelTest: 'on', stationOnTest: true } });
+    expect(JSON.parse(start.stdout)).toMatchObject({
+      panelSwitched: true,
+      panelState: { active: true, mode: 'walk test' },
+      lease: { panelTest: 'on', stationOnTest: true },
+    });
     expect(sim.testModeActive).toBe(true);
     expect(events()).toEqual(['test.start']);
 
@@ -145,7 +149,9 @@ describe('test-mode on a Modbus panel', () => {
     setCoil(true);
     expect(sim.testModeActive).toBe(true);
     const status = await run(['test-mode', 'status', '--all', '--check', '-o', 'json']);
-    expect(JSON.parse(status.stdout).leases).toEqual([expect.objectContaining({ panel: 'gate', lease: null, conflict: 'the panel is on test but no lease says so' })]);
+    expect(JSON.parse(status.stdout).leases).toEqual([
+      expect.objectContaining({ panel: 'gate', lease: null, conflict: 'the panel is on test but no lease says so' }),
+    ]);
     // stop ends what it finds on the panel even without a lease; the station was never told, so it is not told now.
     const stop = await run(['test-mode', 'stop', '--panel', 'gate']);
     expect(stop.code, stop.stderr).toBe(0);

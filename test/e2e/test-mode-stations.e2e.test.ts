@@ -73,7 +73,10 @@ describe('a station that answers after the timeout', () => {
     expect(start.code).toBe(4);
     expect(start.stderr).not.toMatch(/nothing was switched/);
     expect(start.stderr).toMatch(/sent test\.stop, which the station confirmed: nothing is on test/);
-    await waitFor(() => events().length === 2, () => JSON.stringify(station.notices));
+    await waitFor(
+      () => events().length === 2,
+      () => JSON.stringify(station.notices),
+    );
     expect(events().sort()).toEqual(['test.start', 'test.stop']);
     expect(station.notices[0].lease).toBe(station.notices[1].lease);
     expect(await leaseFiles()).toEqual([]);
@@ -86,7 +89,13 @@ describe('a station that answers after the timeout', () => {
     expect(start.stderr).toMatch(/account 4711 may be ON TEST at the station\. The lease is kept/);
     expect(start.stderr).toMatch(/panelctl test-mode stop --panel shop/);
     const [lease] = (await statusJson()).leases;
-    expect(lease).toMatchObject({ panel: 'shop', stationOnTest: true, overdue: true, overdueReason: 'end-unconfirmed', notices: { start: { state: 'unanswered' }, stop: { state: 'unanswered' } } });
+    expect(lease).toMatchObject({
+      panel: 'shop',
+      stationOnTest: true,
+      overdue: true,
+      overdueReason: 'end-unconfirmed',
+      notices: { start: { state: 'unanswered' }, stop: { state: 'unanswered' } },
+    });
     const table = await run(['test-mode', 'status']);
     expect(table.stdout).toMatch(/shop .*OVERDUE/);
     const note = await run(['users', 'list', '--panel', 'shop']);
@@ -120,7 +129,10 @@ describe('a station that answers after the timeout', () => {
     await fs.rm(slowFlag);
     const stop = await run(['test-mode', 'stop', '--panel', 'depot']);
     expect(stop.code, stop.stderr).toBe(0);
-    const lines = (await fs.readFile(received, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await fs.readFile(received, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.event)).toEqual(['test.start', 'test.stop', 'test.stop']);
     expect(new Set(lines.map((l) => l.lease)).size).toBe(1);
     expect(await leaseFiles()).toEqual([]);
@@ -188,7 +200,12 @@ describe('a station command gets a minimal environment', () => {
     const script = path.join(sandbox.dir, 'env-station.mjs');
     await fs.writeFile(script, `import fs from 'node:fs';\nfs.readFileSync(0);\nfs.writeFileSync(${JSON.stringify(seen)}, JSON.stringify(process.env));\n`);
     await sandbox.writeInventory(inventory(panel('depot', '99', `{ type: command, command: ["${process.execPath}", "${script}"], env: [STATION_SITE] }`)));
-    const start = await run(['test-mode', 'start', '--panel', 'depot', '--for', '5m'], { LANG: 'C.UTF-8', TZ: 'Europe/Oslo', STATION_SITE: 'depot-7', AWS_SECRET_ACCESS_KEY: 'leak-me' });
+    const start = await run(['test-mode', 'start', '--panel', 'depot', '--for', '5m'], {
+      LANG: 'C.UTF-8',
+      TZ: 'Europe/Oslo',
+      STATION_SITE: 'depot-7',
+      AWS_SECRET_ACCESS_KEY: 'leak-me',
+    });
     expect(start.code, start.stderr).toBe(0);
     const childEnv = JSON.parse(await fs.readFile(seen, 'utf8'));
     expect(Object.keys(childEnv).sort()).toEqual(['HOME', 'LANG', 'PANELCTL_STATION_EVENT', 'PATH', 'STATION_SITE', 'TZ']);
@@ -208,9 +225,15 @@ describe('a station command gets a minimal environment', () => {
 describe('leases after a crash', () => {
   it('after SIGKILL during start, stop goes straight on (the lock died with its process) and ends the station', async () => {
     station.delayMs = { 'test.start': 60_000 };
-    const child = spawn(process.execPath, [BIN, 'test-mode', 'start', '--panel', 'shop', '--for', '30m'], { env: { ...sandbox.env, ...env() }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'test-mode', 'start', '--panel', 'shop', '--for', '30m'], {
+      env: { ...sandbox.env, ...env() },
+      stdio: 'ignore',
+    });
     const exited = new Promise((resolve) => child.on('close', resolve));
-    await waitFor(() => events().includes('test.start'), () => JSON.stringify(station.notices));
+    await waitFor(
+      () => events().includes('test.start'),
+      () => JSON.stringify(station.notices),
+    );
     child.kill('SIGKILL');
     await exited;
     station.delayMs = {};
@@ -227,7 +250,10 @@ describe('leases after a crash', () => {
     station.delayMs = { 'test.stop': 60_000 };
     const child = spawn(process.execPath, [BIN, 'test-mode', 'sweep'], { env: { ...sandbox.env, ...env() }, stdio: 'ignore' });
     const exited = new Promise((resolve) => child.on('close', resolve));
-    await waitFor(() => events().includes('test.stop'), () => JSON.stringify(station.notices));
+    await waitFor(
+      () => events().includes('test.stop'),
+      () => JSON.stringify(station.notices),
+    );
     child.kill('SIGKILL');
     await exited;
     station.delayMs = {};
@@ -244,7 +270,11 @@ describe('leases after a crash', () => {
     const file = path.join(sandbox.stateDir, 'leases', 'shop.json');
     const lease = JSON.parse(await fs.readFile(file, 'utf8'));
     // As a run cut off between the station's yes and removing the lease leaves it.
-    Object.assign(lease, { phase: 'stopping', stationOnTest: false, notices: { ...lease.notices, stop: { state: 'confirmed', at: new Date().toISOString(), attempts: 1 } } });
+    Object.assign(lease, {
+      phase: 'stopping',
+      stationOnTest: false,
+      notices: { ...lease.notices, stop: { state: 'confirmed', at: new Date().toISOString(), attempts: 1 } },
+    });
     await fs.writeFile(file, JSON.stringify(lease));
     const sweep = await run(['test-mode', 'sweep', '-o', 'json']);
     expect(sweep.code, sweep.stderr).toBe(0);
@@ -295,11 +325,28 @@ describe('sweep results a person must see', () => {
   });
 
   it('an unreachable panel makes sweep exit 7 (some leases could not be ended)', async () => {
-    await sandbox.writeInventory(inventory(`  gone:\n    driver: modbus\n    link: tcp://127.0.0.1:9\n    options: { profile: demo-modbus, unit: 1 }\n    account: "77"\n    station: central\n`));
+    await sandbox.writeInventory(
+      inventory(
+        `  gone:\n    driver: modbus\n    link: tcp://127.0.0.1:9\n    options: { profile: demo-modbus, unit: 1 }\n    account: "77"\n    station: central\n`,
+      ),
+    );
     // The lease as a start cut off after the station's yes leaves it: the panel is to be switched off.
     await fs.mkdir(path.join(sandbox.stateDir, 'leases'), { recursive: true, mode: 0o700 });
     const now = Date.now();
-    const lease = { v: 1, id: 'b1', panel: 'gone', driver: 'modbus', account: '77', from: new Date(now - 120_000).toISOString(), until: new Date(now - 60_000).toISOString(), operator: 'x', station: 'webhook', stationOnTest: true, panelTest: 'on', phase: 'active' };
+    const lease = {
+      v: 1,
+      id: 'b1',
+      panel: 'gone',
+      driver: 'modbus',
+      account: '77',
+      from: new Date(now - 120_000).toISOString(),
+      until: new Date(now - 60_000).toISOString(),
+      operator: 'x',
+      station: 'webhook',
+      stationOnTest: true,
+      panelTest: 'on',
+      phase: 'active',
+    };
     await fs.writeFile(path.join(sandbox.stateDir, 'leases', 'gone.json'), JSON.stringify(lease), { mode: 0o600 });
     const sweep = await run(['--timeout', '1s', 'test-mode', 'sweep', '-o', 'json']);
     expect(sweep.code).toBe(7);
@@ -310,7 +357,10 @@ describe('sweep results a person must see', () => {
 describe('a sweeper whose clock is far ahead', () => {
   it('does not end a fresh test at once: the kernel clock in the lease shows the wall clock jumped', async () => {
     expect((await run(['test-mode', 'start', '--panel', 'shop', '--for', '30m'])).code).toBe(0);
-    const ahead = { NODE_OPTIONS: `--import=${pathToFileURL(path.join(__dirname, '..', 'support', 'clock-shift.mjs')).href}`, PANELCTL_TEST_CLOCK_SHIFT_MS: String(2 * 3600_000) };
+    const ahead = {
+      NODE_OPTIONS: `--import=${pathToFileURL(path.join(__dirname, '..', 'support', 'clock-shift.mjs')).href}`,
+      PANELCTL_TEST_CLOCK_SHIFT_MS: String(2 * 3600_000),
+    };
     const sweep = await run(['test-mode', 'sweep', '-o', 'json'], ahead);
     expect(sweep.code, sweep.stderr).toBe(0);
     expect(JSON.parse(sweep.stdout).swept).toEqual([]);
@@ -327,12 +377,17 @@ describe('a sweeper whose clock is far ahead', () => {
     const lease = JSON.parse(await fs.readFile(file, 'utf8'));
     lease.clock.bootId = 'another-machine';
     await fs.writeFile(file, JSON.stringify(lease));
-    const ahead = { NODE_OPTIONS: `--import=${pathToFileURL(path.join(__dirname, '..', 'support', 'clock-shift.mjs')).href}`, PANELCTL_TEST_CLOCK_SHIFT_MS: String(2 * 3600_000) };
+    const ahead = {
+      NODE_OPTIONS: `--import=${pathToFileURL(path.join(__dirname, '..', 'support', 'clock-shift.mjs')).href}`,
+      PANELCTL_TEST_CLOCK_SHIFT_MS: String(2 * 3600_000),
+    };
     const sweep = await run(['test-mode', 'sweep', '-o', 'json'], ahead);
     expect(sweep.code).toBe(7);
     const [outcome] = JSON.parse(sweep.stdout).swept;
     expect(outcome).toMatchObject({ panel: 'shop', outcome: 'failed', error: { code: 'E_CLOCK_SKEW' } });
-    expect(outcome.error.message).toMatch(/this machine's clock is 120 min ahead of the monitoring station's: by the station's clock the test on shop has (29|30) min left/);
+    expect(outcome.error.message).toMatch(
+      /this machine's clock is 120 min ahead of the monitoring station's: by the station's clock the test on shop has (29|30) min left/,
+    );
     expect(events()).toEqual(['test.start']);
     expect(await leaseFiles()).toEqual(['shop.json']);
     expect((await run(['test-mode', 'stop', '--panel', 'shop'])).code).toBe(0);

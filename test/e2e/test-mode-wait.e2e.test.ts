@@ -173,12 +173,19 @@ describe('--wait while another panelctl talks to the panel', () => {
 
 describe('--wait on a terminal', () => {
   it('polls the panel under the countdown without a second spinner', async () => {
-    const t = new TtySession(['test-mode', 'start', '--panel', 'gate', '--for', '20m', '--wait'], { ...sandbox.env, STATION_KEY: station.key, PANELCTL_TEST_POLL_MS: '300' });
+    const t = new TtySession(['test-mode', 'start', '--panel', 'gate', '--for', '20m', '--wait'], {
+      ...sandbox.env,
+      STATION_KEY: station.key,
+      PANELCTL_TEST_POLL_MS: '300',
+    });
     try {
       await t.expect(/gate on test: .* left/);
       const polls = sim.stats.connections;
       // A few polls (each a full connect and status read) under the countdown.
-      await waitFor(() => sim.stats.connections >= polls + 3, () => t.text);
+      await waitFor(
+        () => sim.stats.connections >= polls + 3,
+        () => t.text,
+      );
       t.send(KEY.ctrlC);
       await t.expect(/gate is off test/);
       expect((await t.exit()).exitCode).toBe(130);

@@ -76,7 +76,15 @@ describe('test-mode with a webhook station', () => {
     expect(panelSwitched).toBe(false);
     expect(station.badSignatures).toBe(0);
     expect(station.notices).toHaveLength(1);
-    expect(station.notices[0]).toMatchObject({ event: 'test.start', account: '4711', panel: 'shop', reason: 'annual service', ticket: 'T-77', operator: 'e2e-tester', lease: lease.id });
+    expect(station.notices[0]).toMatchObject({
+      event: 'test.start',
+      account: '4711',
+      panel: 'shop',
+      reason: 'annual service',
+      ticket: 'T-77',
+      operator: 'e2e-tester',
+      lease: lease.id,
+    });
     const window = Date.parse(station.notices[0].until) - Date.parse(station.notices[0].from);
     expect(window).toBe(45 * 60_000);
     expect(await leaseFiles()).toEqual(['shop.json']);
@@ -149,7 +157,12 @@ describe('test-mode with a webhook station', () => {
     for (const sweep of sweeps) expect(sweep.code, sweep.stderr).toBe(0);
     const ended = sweeps.flatMap((s) => JSON.parse(s.stdout).swept).filter((o: { outcome: string }) => o.outcome === 'ended');
     expect(ended.map((o: { panel: string }) => o.panel).sort()).toEqual(['kiosk', 'shop']);
-    expect(station.notices.filter((n) => n.event === 'test.stop').map((n) => n.panel).sort()).toEqual(['kiosk', 'shop']);
+    expect(
+      station.notices
+        .filter((n) => n.event === 'test.stop')
+        .map((n) => n.panel)
+        .sort(),
+    ).toEqual(['kiosk', 'shop']);
     expect(await leaseFiles()).toEqual([]);
   });
 
@@ -178,7 +191,10 @@ describe('test-mode with a webhook station', () => {
       child.stdout.on('data', (d) => (out += d));
       child.stderr.on('data', (d) => (out += d));
       const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-      await waitFor(() => /waiting until/.test(out), () => out);
+      await waitFor(
+        () => /waiting until/.test(out),
+        () => out,
+      );
       expect(station.notices.map((n) => n.event)).toEqual(['test.start']);
       child.kill(signal);
       expect(await exited).toBe(signal === 'SIGINT' ? 130 : 143);
@@ -212,7 +228,9 @@ describe('test-mode with other stations', () => {
       `import fs from 'node:fs';\nconst body = fs.readFileSync(0, 'utf8');\nif (process.env.REFUSE) { console.error('account unknown at the station'); process.exit(2); }\nfs.appendFileSync(${JSON.stringify(received)}, body + '\\n');\n`,
     );
     await sandbox.writeInventory(
-      inventory(`  depot:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:SHOP_CODE\n    account: "99"\n    station: { type: command, command: ["${process.execPath}", "${script}"], env: [REFUSE] }\n`),
+      inventory(
+        `  depot:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:SHOP_CODE\n    account: "99"\n    station: { type: command, command: ["${process.execPath}", "${script}"], env: [REFUSE] }\n`,
+      ),
     );
     const refused = await run(['test-mode', 'start', '--panel', 'depot', '--for', '5m'], { REFUSE: '1' });
     expect(refused.code).toBe(3);
@@ -221,7 +239,10 @@ describe('test-mode with other stations', () => {
 
     expect((await run(['test-mode', 'start', '--panel', 'depot', '--for', '5m'])).code).toBe(0);
     expect((await run(['test-mode', 'stop', '--panel', 'depot'])).code).toBe(0);
-    const lines = (await fs.readFile(received, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await fs.readFile(received, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.event, l.account])).toEqual([
       ['test.start', '99'],
       ['test.stop', '99'],

@@ -66,7 +66,10 @@ describe('file:PATH', () => {
     const dir = await privateDir();
     const empty = path.join(dir, 'empty');
     await fs.writeFile(empty, '  \nlater\n', { mode: 0o600 });
-    await expect(resolveSecretRef(`file:${empty}`, 'code')).rejects.toMatchObject({ message: `code: secrets file ${empty} is empty`, code: 'E_SECRET_MISSING' });
+    await expect(resolveSecretRef(`file:${empty}`, 'code')).rejects.toMatchObject({
+      message: `code: secrets file ${empty} is empty`,
+      code: 'E_SECRET_MISSING',
+    });
     const missing = path.join(dir, 'missing');
     await expect(resolveSecretRef(`file:${missing}`, 'code')).rejects.toMatchObject({
       message: `code: secrets file ${missing} does not exist`,

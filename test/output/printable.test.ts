@@ -17,7 +17,12 @@ describe('printable', () => {
   });
 
   it('copies rows with every string made printable, other values kept', () => {
-    expect(printableRow({ slot: 1, name: '\x1b]52;c;x\x07', partitions: [1], tags: { a: '\r' } })).toEqual({ slot: 1, name: '\\x1b]52;c;x\\x07', partitions: [1], tags: { a: '\\x0d' } });
+    expect(printableRow({ slot: 1, name: '\x1b]52;c;x\x07', partitions: [1], tags: { a: '\r' } })).toEqual({
+      slot: 1,
+      name: '\\x1b]52;c;x\\x07',
+      partitions: [1],
+      tags: { a: '\\x0d' },
+    });
   });
 
   it('escapes DEL, C1 and bidi in JSON so it parses back to the same string', () => {

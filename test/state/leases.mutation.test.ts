@@ -17,7 +17,8 @@ vi.mock('../../src/state/process-lock.js', async (importOriginal) => {
 const { acquireLock } = await import('../../src/state/process-lock.js');
 
 const leases = await import('../../src/state/leases.js');
-const { CLOCK_JUMP_MS, isOverdue, kernelClock, leasesDir, listLeases, LOCKED, overdueReason, readLease, removeLease, windowLeftMs, withLeaseLock, writeLease } = leases;
+const { CLOCK_JUMP_MS, isOverdue, kernelClock, leasesDir, listLeases, LOCKED, overdueReason, readLease, removeLease, windowLeftMs, withLeaseLock, writeLease } =
+  leases;
 type Lease = import('../../src/state/leases.js').Lease;
 
 const roots: string[] = [];

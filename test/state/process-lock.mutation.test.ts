@@ -17,7 +17,14 @@ beforeEach(async () => {
 afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 
 const DEAD_PID = 2 ** 22 + 4321;
-const me = (extra: Partial<LockOwner> = {}): LockOwner => ({ pid: process.pid, start: processStartTime(process.pid), host: os.hostname(), token: 't', since: 's', ...extra });
+const me = (extra: Partial<LockOwner> = {}): LockOwner => ({
+  pid: process.pid,
+  start: processStartTime(process.pid),
+  host: os.hostname(),
+  token: 't',
+  since: 's',
+  ...extra,
+});
 
 describe.skipIf(process.platform !== 'linux')('process start time (Linux)', () => {
   it('is field 22 of /proc/<pid>/stat, and undefined for a pid that does not exist', () => {

@@ -14,7 +14,8 @@ beforeEach(async () => {
 });
 afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 
-const plant = (owner: object) => fs.writeFile(file, JSON.stringify({ host: os.hostname(), token: 'planted', since: new Date().toISOString(), ...owner }), { mode: 0o600 });
+const plant = (owner: object) =>
+  fs.writeFile(file, JSON.stringify({ host: os.hostname(), token: 'planted', since: new Date().toISOString(), ...owner }), { mode: 0o600 });
 
 describe('acquireLock', () => {
   it('gives up at once on a lock held by a live process, naming it', async () => {

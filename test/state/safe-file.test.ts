@@ -75,7 +75,13 @@ describe('files panelctl writes codes to', () => {
   });
 
   it('accepts a directory only its owner can write (0700, 0755) or a sticky one; refuses 0777 and 0775', async () => {
-    for (const [mode, ok] of [[0o700, true], [0o755, true], [0o1777, true], [0o777, false], [0o775, false]] as const) {
+    for (const [mode, ok] of [
+      [0o700, true],
+      [0o755, true],
+      [0o1777, true],
+      [0o777, false],
+      [0o775, false],
+    ] as const) {
       const sub = path.join(dir, `d${mode.toString(8)}`);
       await fs.mkdir(sub);
       await fs.chmod(sub, mode);
@@ -89,7 +95,9 @@ describe('files panelctl writes codes to', () => {
     const sub = path.join(dir, 'theirs');
     await fs.mkdir(sub, { mode: 0o755 });
     await fs.chown(sub, NOBODY, NOBODY);
-    await expect(openPrivateAppend(path.join(sub, 'codes.csv'), 'codes file')).rejects.toMatchObject({ message: expect.stringMatching(/belongs to uid 65534/) });
+    await expect(openPrivateAppend(path.join(sub, 'codes.csv'), 'codes file')).rejects.toMatchObject({
+      message: expect.stringMatching(/belongs to uid 65534/),
+    });
   });
 });
 

@@ -122,10 +122,14 @@ export class TtySession {
       if (moves >= maxMoves) throw new Error(`no entry matching ${entry} after ${maxMoves} moves\n--- last screen ---\n${this.tail()}`);
       const before = current.at;
       this.send(KEY.down);
-      current = await this.waitUntil(() => {
-        const next = highlighted();
-        return next && next.at > before ? next : undefined;
-      }, `the highlight to move (looking for ${entry}; at "${current.line.trim()}")`, 3000);
+      current = await this.waitUntil(
+        () => {
+          const next = highlighted();
+          return next && next.at > before ? next : undefined;
+        },
+        `the highlight to move (looking for ${entry}; at "${current.line.trim()}")`,
+        3000,
+      );
     }
     this.from = current.at;
     this.send(KEY.enter);

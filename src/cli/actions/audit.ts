@@ -63,7 +63,10 @@ export async function runShow(cli: Cli, flags: ShowFlags & { operator?: string }
     { header: 'ACTION', value: (e) => e.action },
     { header: 'SLOT', value: (e) => e.slot ?? '', align: 'right' },
     { header: 'NAME', value: (e) => e.name ?? '' },
-    { header: 'OUTCOME', value: (e) => (e.outcome === 'ok' ? cli.out.color.green(e.outcome) : cli.out.color.red(`${e.outcome}${e.error ? ` ${e.error.code}` : ''}`)) },
+    {
+      header: 'OUTCOME',
+      value: (e) => (e.outcome === 'ok' ? cli.out.color.green(e.outcome) : cli.out.color.red(`${e.outcome}${e.error ? ` ${e.error.code}` : ''}`)),
+    },
   ];
   if (cli.out.machine || !entries.length) return cli.out.result({ entries }, entries, columns);
   const { renderTable } = await import('../../output/table.js');
@@ -82,4 +85,3 @@ export async function runVerify(cli: Cli): Promise<void> {
   }
   cli.out.say(`${cli.out.color.green('✓')} audit log intact: ${entries} entries, chain and head agree`);
 }
-

@@ -61,10 +61,12 @@ export async function runPlan(cli: Cli, file: string, flags: PlanFlags): Promise
   const concurrency = count(flags.concurrency, '--concurrency', 1);
   const targets = await inventoryTargets(cli);
   const codes = flags.codes ? await CodeBook.load(flags.codes) : undefined;
-  const confirm = cli.interactive && !cli.globals.yes ? (question: string) => import('../prompts.js').then(({ askConfirm }) => askConfirm(question)) : undefined;
+  const confirm =
+    cli.interactive && !cli.globals.yes ? (question: string) => import('../prompts.js').then(({ askConfirm }) => askConfirm(question)) : undefined;
   const rows = await readChanges(file, { targets, limit: flags.limit, codes, everyPanel: { all: flags.all || (cli.globals.yes && cli.interactive), confirm } });
   const every = rows.filter((r) => r.everyPanel).map((r) => r.row);
-  if (every.length) cli.out.note(`row${every.length > 1 ? 's' : ''} ${every.join(', ')}: * selects every panel in the inventory (${targets.length}), no --limit`);
+  if (every.length)
+    cli.out.note(`row${every.length > 1 ? 's' : ''} ${every.join(', ')}: * selects every panel in the inventory (${targets.length}), no --limit`);
   const done = cli.ctx.activity?.(`reading ${new Set(rows.flatMap((r) => r.panels)).size} panels`);
   let plan: BulkPlan;
   try {
@@ -79,8 +81,15 @@ export async function runPlan(cli: Cli, file: string, flags: PlanFlags): Promise
   }
   plan = await writePlan(flags.out, plan, cli.ctx.stateDir);
   const totals = planTotals(plan);
-  cli.out.result({ id: plan.id, file: flags.out, totals, panels: plan.panels }, plan.panels, planColumns, plan.panels.map((p) => ({ id: plan.id, ...p })));
-  cli.out.say(`plan ${plan.id} written to ${flags.out}: ${totals.steps} step(s) on ${totals.panels} panel(s), ${totals.noops} no-op(s), ${totals.conflicts} conflict(s)`);
+  cli.out.result(
+    { id: plan.id, file: flags.out, totals, panels: plan.panels },
+    plan.panels,
+    planColumns,
+    plan.panels.map((p) => ({ id: plan.id, ...p })),
+  );
+  cli.out.say(
+    `plan ${plan.id} written to ${flags.out}: ${totals.steps} step(s) on ${totals.panels} panel(s), ${totals.noops} no-op(s), ${totals.conflicts} conflict(s)`,
+  );
   if (totals.conflicts) cli.out.note('conflicts are not applied; fix the change list or the panels and plan again to include them');
   if (totals.conflicts) cli.attention(`${totals.conflicts} conflict(s) in the plan`);
   // The apply needs the same codes file as the plan, when it takes codes from one (issue 19).
@@ -135,7 +144,8 @@ function progressLine(cli: Cli, total: number) {
   let done = 0;
   let failed = 0;
   let retries = 0;
-  const draw = () => process.stderr.write(`\r\x1b[2K${cli.out.color.dim(`bulk: ${panels}/${total} panels · ${done} steps done · ${failed} not done · ${retries} retries`)}`);
+  const draw = () =>
+    process.stderr.write(`\r\x1b[2K${cli.out.color.dim(`bulk: ${panels}/${total} panels · ${done} steps done · ${failed} not done · ${retries} retries`)}`);
   return {
     event(event: ApplyEvent) {
       if (event.type === 'panel') panels = event.finished;
@@ -215,19 +225,44 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
   const byHand = report.outcomes.filter((o) => o.instruction);
 
   if (cli.out.format === 'json') {
-    cli.out.result({ planId: plan.id, shard: flags.shard ?? null, journal: report.journal, totals: { ...totals, conflictsInPlan: conflicts, checkByHand: byHand.length }, interrupted: received ?? null, codesOut: flags.codesOut ?? null, steps: report.outcomes.map((o) => outcomeJson(o, reveal)) }, undefined, undefined);
+    cli.out.result(
+      {
+        planId: plan.id,
+        shard: flags.shard ?? null,
+        journal: report.journal,
+        totals: { ...totals, conflictsInPlan: conflicts, checkByHand: byHand.length },
+        interrupted: received ?? null,
+        codesOut: flags.codesOut ?? null,
+        steps: report.outcomes.map((o) => outcomeJson(o, reveal)),
+      },
+      undefined,
+      undefined,
+    );
   } else if (cli.out.format === 'ndjson') {
-    cli.out.event({ event: 'summary', planId: plan.id, shard: flags.shard ?? null, journal: report.journal, ...totals, conflictsInPlan: conflicts, checkByHand: byHand.length, interrupted: received ?? null });
+    cli.out.event({
+      event: 'summary',
+      planId: plan.id,
+      shard: flags.shard ?? null,
+      journal: report.journal,
+      ...totals,
+      conflictsInPlan: conflicts,
+      checkByHand: byHand.length,
+      interrupted: received ?? null,
+    });
   } else {
-    cli.out.result({}, [
-      { status: 'done', n: totals.done },
-      { status: 'skipped', n: totals.skipped },
-      { status: 'failed', n: totals.failed },
-      { status: 'conflicts in plan (not applied)', n: conflicts },
-    ], [
-      { header: 'STATUS', value: (r: { status: string }) => r.status },
-      { header: 'STEPS', value: (r: { n: number }) => r.n, align: 'right' },
-    ]);
+    cli.out.result(
+      {},
+      [
+        { status: 'done', n: totals.done },
+        { status: 'skipped', n: totals.skipped },
+        { status: 'failed', n: totals.failed },
+        { status: 'conflicts in plan (not applied)', n: conflicts },
+      ],
+      [
+        { header: 'STATUS', value: (r: { status: string }) => r.status },
+        { header: 'STEPS', value: (r: { n: number }) => r.n, align: 'right' },
+      ],
+    );
     if (unfinished.length) {
       process.stdout.write('\n');
       cli.out.result({}, unfinished, outcomeColumns);
@@ -249,7 +284,14 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
   if (report.delivered) cli.out.note(`generated codes: ${report.delivered.applied} applied, ${report.delivered.unconfirmed} unconfirmed, in ${flags.codesOut}`);
   for (const file of report.evidenceFiles) cli.out.note(`codes saved by an earlier run were settled in ${file}`);
   cli.out.note(`journal: ${report.journal}`);
-  const again = ['panelctl bulk apply', file, '--resume', ...(flags.shard ? ['--shard', flags.shard] : []), ...(flags.codesOut ? ['--codes-out', flags.codesOut] : []), ...(flags.codes ? ['--codes', flags.codes] : [])].join(' ');
+  const again = [
+    'panelctl bulk apply',
+    file,
+    '--resume',
+    ...(flags.shard ? ['--shard', flags.shard] : []),
+    ...(flags.codesOut ? ['--codes-out', flags.codesOut] : []),
+    ...(flags.codes ? ['--codes', flags.codes] : []),
+  ].join(' ');
   if (received) {
     const skipped = report.outcomes.filter((o) => o.code === 'E_INTERRUPTED').length;
     cli.out.warn(`interrupted (${received}): the writes in flight were finished and journalled; ${skipped} step(s) not started. Continue with: ${again}`);
@@ -257,7 +299,9 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
   } else if (unfinished.length) {
     const fixable = unfinished.length - byHand.length;
     const next = fixable ? `; fix what the reasons say, then: ${again}` : '';
-    cli.out.warn(`${unfinished.length} of ${report.outcomes.length} step(s) not done (exit 7)${byHand.length ? `, ${byHand.length} of them to be checked by hand (see above)` : ''}${next}`);
+    cli.out.warn(
+      `${unfinished.length} of ${report.outcomes.length} step(s) not done (exit 7)${byHand.length ? `, ${byHand.length} of them to be checked by hand (see above)` : ''}${next}`,
+    );
     process.exitCode = ExitCode.partial;
   }
   if (conflicts) cli.attention(`${conflicts} row(s) of the plan conflicted and were not applied`);
@@ -277,12 +321,27 @@ export async function runStatus(cli: Cli, file: string, flags: { shard?: string 
   const notDone = status.steps.filter((s) => s.state !== 'done');
   if (status.counts.failed) cli.attention(`${status.counts.failed} step(s) failed`);
   if (cli.out.machine) {
-    cli.out.result({ planId: plan.id, running: status.running, runs: status.runs.map((r) => ({ pid: r.pid, host: r.host, shard: r.shard, since: r.since, operator: r.operator ?? null })), journals: status.journals, counts: status.counts, steps: status.steps }, undefined, undefined, status.steps.map((s) => ({ planId: plan.id, ...s })));
+    cli.out.result(
+      {
+        planId: plan.id,
+        running: status.running,
+        runs: status.runs.map((r) => ({ pid: r.pid, host: r.host, shard: r.shard, since: r.since, operator: r.operator ?? null })),
+        journals: status.journals,
+        counts: status.counts,
+        steps: status.steps,
+      },
+      undefined,
+      undefined,
+      status.steps.map((s) => ({ planId: plan.id, ...s })),
+    );
     return;
   }
-  cli.out.say(`plan ${plan.id}: ${status.counts.done} done, ${status.counts.failed} failed, ${status.counts['in flight']} in flight, ${status.counts.pending} pending`);
+  cli.out.say(
+    `plan ${plan.id}: ${status.counts.done} done, ${status.counts.failed} failed, ${status.counts['in flight']} in flight, ${status.counts.pending} pending`,
+  );
   for (const run of status.runs) cli.out.say(`an apply is running now: ${describeClaim(run)}`);
-  if (!status.running && status.counts['in flight']) cli.out.note(`no apply is running: the steps in flight were cut off; \`panelctl bulk apply ${file} --resume\` settles them on the panels`);
+  if (!status.running && status.counts['in flight'])
+    cli.out.note(`no apply is running: the steps in flight were cut off; \`panelctl bulk apply ${file} --resume\` settles them on the panels`);
   if (notDone.length) cli.out.result({}, notDone, statusColumns);
   if (!status.journals.length) cli.out.note('no journal yet: this plan has not been applied here');
 }

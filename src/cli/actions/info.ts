@@ -57,7 +57,13 @@ export async function runPanels(cli: Cli, flags: { limit?: string; demo?: boolea
     { header: 'LINK', value: (r) => r.link },
     { header: 'ACCOUNT', value: (r) => r.account ?? '' },
     { header: 'CUSTOMER', value: (r) => r.customer ?? '' },
-    { header: 'TAGS', value: (r) => Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(' ') },
+    {
+      header: 'TAGS',
+      value: (r) =>
+        Object.entries(r.tags)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+    },
     { header: 'TEST', value: (r) => (r.test === 'overdue' ? cli.out.color.red.bold('OVERDUE') : r.test === 'on test' ? cli.out.color.yellow('ON TEST') : '') },
   ]);
 }
@@ -68,8 +74,16 @@ export async function runDrivers(cli: Cli): Promise<void> {
     { header: 'DRIVER', value: (d) => d.name },
     { header: 'TITLE', value: (d) => d.title },
     { header: 'LINKS', value: (d) => d.transports.join(',') },
-    { header: 'DEFAULTS', value: (d) => [d.defaultTcpPort && `tcp ${d.defaultTcpPort}`, d.defaultSerial && `${d.defaultSerial.baudRate} ${d.defaultSerial.dataBits}${d.defaultSerial.parity[0].toUpperCase()}${d.defaultSerial.stopBits}`].filter(Boolean).join(', ') },
+    {
+      header: 'DEFAULTS',
+      value: (d) =>
+        [
+          d.defaultTcpPort && `tcp ${d.defaultTcpPort}`,
+          d.defaultSerial && `${d.defaultSerial.baudRate} ${d.defaultSerial.dataBits}${d.defaultSerial.parity[0].toUpperCase()}${d.defaultSerial.stopBits}`,
+        ]
+          .filter(Boolean)
+          .join(', '),
+    },
     { header: 'CAPABILITIES', value: (d) => d.capabilities.join(' ') },
   ]);
 }
-

@@ -28,7 +28,9 @@ export async function runProbe(cli: Cli, linkText: string): Promise<void> {
   const link = parseLink(linkText, 'link');
   const outcome = await probe(link, { timeoutMs: cli.ctx.timeoutMs > 3000 ? 2000 : cli.ctx.timeoutMs, signal: cli.ctx.signal });
   const answered = outcome.answered;
-  const next = answered ? `panelctl users list --link '${answered.link}' --driver ${answered.driver}${(await needsCode(answered.driver)) ? ' --secret-from prompt' : ''}` : null;
+  const next = answered
+    ? `panelctl users list --link '${answered.link}' --driver ${answered.driver}${(await needsCode(answered.driver)) ? ' --secret-from prompt' : ''}`
+    : null;
   cli.out.result({ answered: answered ?? null, attempts: outcome.attempts, next }, outcome.attempts, [
     { header: 'DRIVER', value: (a) => a.driver },
     { header: 'TRIED', value: (a) => a.link },
@@ -43,7 +45,9 @@ export async function runProbe(cli: Cli, linkText: string): Promise<void> {
       transient: false,
     });
   }
-  cli.out.say(`${cli.out.color.green('✓')} ${answered.model}${answered.firmware ? ` (firmware ${answered.firmware})` : ''} answered the ${answered.driver} protocol on ${answered.link}`);
+  cli.out.say(
+    `${cli.out.color.green('✓')} ${answered.model}${answered.firmware ? ` (firmware ${answered.firmware})` : ''} answered the ${answered.driver} protocol on ${answered.link}`,
+  );
   cli.out.say(`next: ${next}`);
 }
 

@@ -33,7 +33,9 @@ export async function runShell(cli: Cli, flags: { panel?: string }): Promise<voi
   const shell = new ShellSession(cli, inventory);
   let next = flags.panel === undefined ? undefined : findTarget(targets, flags.panel, inventory);
 
-  process.stderr.write(`${cli.out.color.bold('panelctl')} ${cli.out.color.dim('- find a panel, then choose what to do. Ctrl-C backs out of a question; at a menu it quits.')}\n`);
+  process.stderr.write(
+    `${cli.out.color.bold('panelctl')} ${cli.out.color.dim('- find a panel, then choose what to do. Ctrl-C backs out of a question; at a menu it quits.')}\n`,
+  );
   try {
     for (;;) {
       const target = next ?? findTarget(targets, await searchFor('Panel (type a name, customer, account or tag):', (term) => panelChoices(searchable, term)));

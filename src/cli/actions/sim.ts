@@ -22,7 +22,7 @@ interface SimFlags {
 function listenError(address: string, error: NodeJS.ErrnoException): Error {
   const why: Record<string, [string, string]> = {
     EADDRINUSE: ['is already in use by another program', 'choose another port, or stop what listens there (`ss -ltnp` shows it); port 0 picks a free one'],
-    EADDRNOTAVAIL: ['is not an address of this computer', 'use 127.0.0.1, 0.0.0.0 (every interface) or one of this computer\'s addresses'],
+    EADDRNOTAVAIL: ['is not an address of this computer', "use 127.0.0.1, 0.0.0.0 (every interface) or one of this computer's addresses"],
     EACCES: ['needs more rights (ports below 1024 are privileged)', 'use a port of 1024 or more'],
     ENOTFOUND: ['names a host that does not resolve', 'use an IP address such as 127.0.0.1'],
   };
@@ -30,7 +30,6 @@ function listenError(address: string, error: NodeJS.ErrnoException): Error {
   if (!known) return error;
   return new ValidationError('--listen', `${address} ${known[0]}`, { hint: known[1] });
 }
-
 
 export async function runSim(cli: Cli, driverName: string, flags: SimFlags): Promise<void> {
   if (!driverNames.includes(driverName)) throw new UsageError(`unknown driver "${driverName}" (known: ${driverNames.join(', ')})`, { code: 'E_INVALID' });
@@ -80,4 +79,3 @@ export async function runSim(cli: Cli, driverName: string, flags: SimFlags): Pro
   await simulator.close();
   process.stderr.write('simulator stopped\n');
 }
-

@@ -97,7 +97,11 @@ export async function runStart(cli: Cli, flags: StartFlags): Promise<void> {
   try {
     const result = await startTestMode(target, cli.ctx, deps, { durationMs, reason: flags.reason, ignoreClockSkew: flags.ignoreClockSkew });
     const { lease } = result;
-    cli.out.result({ panel: target.name, lease: leaseJson(lease), panelSwitched: result.panelSwitched, panelState: result.panelState ?? null }, undefined, undefined);
+    cli.out.result(
+      { panel: target.name, lease: leaseJson(lease), panelSwitched: result.panelSwitched, panelState: result.panelState ?? null },
+      undefined,
+      undefined,
+    );
     if (!cli.out.machine) {
       cli.out.say(`${cli.out.color.yellow.bold(`${target.name} is ON TEST`)} until ${localTime(lease.until)} (lease ${lease.id.slice(0, 8)})`);
       cli.out.say(`  station (${lease.station}): account ${lease.account ?? '-'} on test`);
@@ -268,7 +272,9 @@ async function stopWithRetries(target: Target, cli: Cli, deps: TestModeDeps, sta
           cause: failure,
         });
       }
-      cli.out.warn(`could not end test mode on ${target.name} yet (${failure.message}); still on: ${stillOn(lease)}; trying again in ${formatLeft(wait)} (until ${localTime(new Date(deadline).toISOString())}; Ctrl-C gives up)`);
+      cli.out.warn(
+        `could not end test mode on ${target.name} yet (${failure.message}); still on: ${stillOn(lease)}; trying again in ${formatLeft(wait)} (until ${localTime(new Date(deadline).toISOString())}; Ctrl-C gives up)`,
+      );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
         wake = () => {
@@ -287,7 +293,13 @@ export async function runStop(cli: Cli, flags: TargetFlags & StationFlags): Prom
   const target = await cli.target(flags, { leaseNote: false });
   const result = await stopTestMode(target, cli.ctx, testModeDeps(cli, flags));
   cli.out.result(
-    { panel: target.name, wasOnTest: result.wasOnTest, panelSwitched: result.panelSwitched, stationPending: Boolean(result.stationPending), lease: result.lease ? leaseJson(result.lease) : null },
+    {
+      panel: target.name,
+      wasOnTest: result.wasOnTest,
+      panelSwitched: result.panelSwitched,
+      stationPending: Boolean(result.stationPending),
+      lease: result.lease ? leaseJson(result.lease) : null,
+    },
     undefined,
     undefined,
   );
@@ -351,12 +363,15 @@ export async function runStatus(cli: Cli, flags: { panel?: string; all?: boolean
     statuses = (await listLeases(cli.ctx.stateDir)).map((lease) => leaseStatus(lease, now));
   }
   if (flags.check) statuses = await checkAll(cli, statuses, !flags.panel);
-  const shown = statuses.filter((s) => s.lease || s.conflict || (s.panelState && !('error' in s.panelState) && s.panelState.active) || (flags.panel && s.panelState));
+  const shown = statuses.filter(
+    (s) => s.lease || s.conflict || (s.panelState && !('error' in s.panelState) && s.panelState.active) || (flags.panel && s.panelState),
+  );
   if (!cli.out.machine && shown.length === 0) cli.out.say('No panel is on test.');
   const overdue = shown.filter((s) => s.overdue).length;
   // `overdue` and `needsAttention` let a script tell "tests running" from "a test nobody ended".
   const attention = shown.filter((s) => s.overdue || s.conflict).length;
-  if (cli.out.machine || shown.length > 0) cli.out.result({ leases: shown.map(statusJson), overdue, needsAttention: attention > 0 }, shown, statusColumns(cli), shown.map(statusJson));
+  if (cli.out.machine || shown.length > 0)
+    cli.out.result({ leases: shown.map(statusJson), overdue, needsAttention: attention > 0 }, shown, statusColumns(cli), shown.map(statusJson));
   if (attention) cli.attention(`${attention} lease(s) overdue or in conflict with the panel`);
   if (overdue && !cli.out.machine) cli.out.warn(cli.out.color.red(`${overdue} lease(s) overdue: run \`panelctl test-mode sweep\` (or stop each) to end them.`));
 }
@@ -387,11 +402,20 @@ async function checkAll(cli: Cli, statuses: LeaseStatus[], everyPanel: boolean):
 
 export async function runSweep(cli: Cli, flags: StationFlags): Promise<void> {
   const outcomes = await sweepTestMode(cli.ctx, testModeDeps(cli, { stationConfirmed: flags.stationConfirmed }));
-  const rows = outcomes.map((o) => ({ panel: o.panel, until: o.until, outcome: o.outcome, error: o.error ? { code: o.error.code, message: o.error.message } : null }));
+  const rows = outcomes.map((o) => ({
+    panel: o.panel,
+    until: o.until,
+    outcome: o.outcome,
+    error: o.error ? { code: o.error.code, message: o.error.message } : null,
+  }));
   cli.out.result({ swept: rows }, rows, [
     { header: 'PANEL', value: (r) => r.panel },
     { header: 'EXPIRED', value: (r) => localTime(r.until) },
-    { header: 'OUTCOME', value: (r) => (r.outcome === 'failed' || r.outcome === 'reminded' ? cli.out.color.red(r.outcome === 'reminded' ? 'call the station' : 'failed') : r.outcome) },
+    {
+      header: 'OUTCOME',
+      value: (r) =>
+        r.outcome === 'failed' || r.outcome === 'reminded' ? cli.out.color.red(r.outcome === 'reminded' ? 'call the station' : 'failed') : r.outcome,
+    },
     { header: 'WHY', value: (r) => r.error?.message ?? '' },
   ]);
   if (!cli.out.machine && rows.length === 0) cli.out.say('No expired lease.');
@@ -400,6 +424,11 @@ export async function runSweep(cli: Cli, flags: StationFlags): Promise<void> {
   if (left.length) {
     process.exitCode = ExitCode.partial;
     const reminded = outcomes.filter((o) => o.outcome === 'reminded').map((o) => o.panel);
-    if (reminded.length) cli.out.warn(cli.out.color.red.bold(`a person must call the monitoring station for ${reminded.join(', ')}, then run \`panelctl test-mode stop --panel NAME --station-confirmed\``));
+    if (reminded.length)
+      cli.out.warn(
+        cli.out.color.red.bold(
+          `a person must call the monitoring station for ${reminded.join(', ')}, then run \`panelctl test-mode stop --panel NAME --station-confirmed\``,
+        ),
+      );
   }
 }

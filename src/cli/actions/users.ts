@@ -56,14 +56,20 @@ function slotFlag(value: string | undefined, required: boolean): number | undefi
 function partitionsFlag(value: string | undefined): number[] | undefined {
   if (value === undefined) return undefined;
   const partitions = parsePartitions(value);
-  if (partitions.some((p) => !Number.isInteger(p) || p < 1 || p > 32)) throw new ValidationError('--partitions', 'must be a comma-separated list of partition numbers 1..32');
+  if (partitions.some((p) => !Number.isInteger(p) || p < 1 || p > 32))
+    throw new ValidationError('--partitions', 'must be a comma-separated list of partition numbers 1..32');
   return partitions;
 }
 
 export async function runList(cli: Cli, flags: TargetFlags): Promise<void> {
   const target = await cli.target(flags);
   const users = await listUsers(target, cli.ctx);
-  cli.out.result({ panel: target.name, users: users.map(userJson) }, users, userColumns, users.map((u) => ({ panel: target.name, ...userJson(u) })));
+  cli.out.result(
+    { panel: target.name, users: users.map(userJson) },
+    users,
+    userColumns,
+    users.map((u) => ({ panel: target.name, ...userJson(u) })),
+  );
 }
 
 type AddFlags = TargetFlags & CodeFlags & { slot?: string; next?: boolean; name?: string; partitions?: string; type?: string };
@@ -80,10 +86,27 @@ export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
   const { code, generated } = await obtainNewCode(flags, cli, policy);
   // A generated code's home is opened and checked before anything is sent (issue 13).
   const codes = generated ? await openCodesOut(flags) : undefined;
-  const user = await withSavedCode(codes, { panel: target.name, slot, name: flags.name }, code, (beforeSend) =>
-    addUser(target, cli.ctx, { slot, name: flags.name ?? '', code, partitions, type: flags.type, allowWeak: flags.allowWeak, beforeSend }), (u) => ({ slot: u.slot, name: u.name }), (m) => cli.out.warn(m));
+  const user = await withSavedCode(
+    codes,
+    { panel: target.name, slot, name: flags.name },
+    code,
+    (beforeSend) => addUser(target, cli.ctx, { slot, name: flags.name ?? '', code, partitions, type: flags.type, allowWeak: flags.allowWeak, beforeSend }),
+    (u) => ({ slot: u.slot, name: u.name }),
+    (m) => cli.out.warn(m),
+  );
   const revealed = generated && !codes;
-  cli.out.result({ panel: target.name, action: 'users.add', verified: true, user: userJson(user), ...(revealed ? { generatedCode: code.reveal() } : {}), codesFile: codes?.file ?? null }, undefined, undefined);
+  cli.out.result(
+    {
+      panel: target.name,
+      action: 'users.add',
+      verified: true,
+      user: userJson(user),
+      ...(revealed ? { generatedCode: code.reveal() } : {}),
+      codesFile: codes?.file ?? null,
+    },
+    undefined,
+    undefined,
+  );
   cli.out.say(`${cli.out.color.green('✓')} added ${user.name ? `"${user.name}" ` : ''}in slot ${user.slot} on ${target.name} (verified by reading it back)`);
   if (revealed && !cli.out.machine) cli.out.say(`generated code (shown once): ${code.reveal()}`);
   if (codes) cli.out.note(`generated code saved to ${codes.file}`);
@@ -107,14 +130,19 @@ function whoFlags(flags: { slot?: string; user?: string }): { slot?: number; use
 async function slotOfUser(cli: Cli, target: Target, name: string): Promise<number> {
   const info = await describeTarget(target);
   if (info.userNames === false) {
-    throw new ValidationError('--user', `${info.title ?? target.driver} panels keep no user names: give --slot N (see \`panelctl users list --panel ${target.name}\`)`);
+    throw new ValidationError(
+      '--user',
+      `${info.title ?? target.driver} panels keep no user names: give --slot N (see \`panelctl users list --panel ${target.name}\`)`,
+    );
   }
   const users = await listUsers(target, cli.ctx);
   const exact = users.filter((u) => u.name === name);
   if (exact.length === 1) return exact[0].slot;
   const describe = (list: UserSlot[]) => list.map((u) => `slot ${u.slot} "${u.name}"`).join(', ');
   if (exact.length > 1) {
-    throw new ValidationError('--user', `"${name}" is the name of ${exact.length} users on ${target.name}: ${describe(exact)}; give --slot N`, { data: { matches: exact.map((u) => ({ slot: u.slot, name: u.name })) } });
+    throw new ValidationError('--user', `"${name}" is the name of ${exact.length} users on ${target.name}: ${describe(exact)}; give --slot N`, {
+      data: { matches: exact.map((u) => ({ slot: u.slot, name: u.name })) },
+    });
   }
   const folded = name.toLocaleLowerCase();
   const near = users.filter((u) => u.name && u.name.toLocaleLowerCase().includes(folded));
@@ -136,9 +164,27 @@ export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
   const { code, generated } = await obtainNewCode(flags, cli, policy);
   slot ??= await slotOfUser(cli, target, who.user as string);
   const codes = generated ? await openCodesOut(flags) : undefined;
-  const user = await withSavedCode(codes, { panel: target.name, slot }, code, (beforeSend) => setCode(target, cli.ctx, { slot, code, allowWeak: flags.allowWeak, beforeSend, expectName: who.user }), (u) => ({ slot: u.slot, name: u.name }), (m) => cli.out.warn(m));
+  const user = await withSavedCode(
+    codes,
+    { panel: target.name, slot },
+    code,
+    (beforeSend) => setCode(target, cli.ctx, { slot, code, allowWeak: flags.allowWeak, beforeSend, expectName: who.user }),
+    (u) => ({ slot: u.slot, name: u.name }),
+    (m) => cli.out.warn(m),
+  );
   const revealed = generated && !codes;
-  cli.out.result({ panel: target.name, action: 'users.set-code', verified: true, user: userJson(user), ...(revealed ? { generatedCode: code.reveal() } : {}), codesFile: codes?.file ?? null }, undefined, undefined);
+  cli.out.result(
+    {
+      panel: target.name,
+      action: 'users.set-code',
+      verified: true,
+      user: userJson(user),
+      ...(revealed ? { generatedCode: code.reveal() } : {}),
+      codesFile: codes?.file ?? null,
+    },
+    undefined,
+    undefined,
+  );
   cli.out.say(`${cli.out.color.green('✓')} changed the code of slot ${slot}${user.name ? ` ("${user.name}")` : ''} on ${target.name} (verified)`);
   if (revealed && !cli.out.machine) cli.out.say(`generated code (shown once): ${code.reveal()}`);
   if (codes) cli.out.note(`generated code saved to ${codes.file}`);
@@ -153,7 +199,8 @@ export async function runRemove(cli: Cli, flags: TargetFlags & { slot?: string; 
   const slot = who.slot ?? (await slotOfUser(cli, target, who.user as string));
   const confirm = cli.globals.yes
     ? undefined
-    : (user: UserSlot) => askConfirm(`Remove ${user.kind} ${user.slot}${user.name ? ` "${user.name}"` : ''} from ${target.name}? Their code will stop working.`);
+    : (user: UserSlot) =>
+        askConfirm(`Remove ${user.kind} ${user.slot}${user.name ? ` "${user.name}"` : ''} from ${target.name}? Their code will stop working.`);
   const removed = await removeUser(target, cli.ctx, { slot, confirm, expectName: who.user });
   if (!removed) {
     cli.out.say('not removed');
@@ -161,6 +208,7 @@ export async function runRemove(cli: Cli, flags: TargetFlags & { slot?: string; 
     return;
   }
   cli.out.result({ panel: target.name, action: 'users.remove', verified: true, user: userJson(removed) }, undefined, undefined);
-  cli.out.say(`${cli.out.color.green('✓')} removed slot ${slot}${removed.name ? ` ("${removed.name}")` : ''} from ${target.name} (verified: the slot reads back empty)`);
+  cli.out.say(
+    `${cli.out.color.green('✓')} removed slot ${slot}${removed.name ? ` ("${removed.name}")` : ''} from ${target.name} (verified: the slot reads back empty)`,
+  );
 }
-

@@ -18,13 +18,16 @@ export function registerAudit(program: Command): void {
     .option('--limit <n>', 'only the last N entries (after the other filters)')
     .addOption(new Option('--last <n>', 'the same as --limit').hideHelp())
     .option('--no-pager', 'print straight to the terminal (default on a terminal: $PAGER, or less -FRX)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 --operator NAME (the global flag) shows only that operator's entries.
 
 Examples:
   panelctl audit show --panel oslo-office --since 7d
   panelctl audit show --operator anna --since 2026-11-30 --limit 20
-  panelctl audit show -o json | jq '.entries[] | select(.outcome != "ok")'`)
+  panelctl audit show -o json | jq '.entries[] | select(.outcome != "ok")'`,
+    )
     .action(run('runShowCommand'));
   withExamples(
     audit.command('verify').description('check that no entry was edited, inserted or removed (exit 5 if it was)'),

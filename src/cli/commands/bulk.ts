@@ -25,11 +25,14 @@ export function registerBulk(program: Command): void {
     .option('--codes <file>', 'codes file (CSV, yours only: 0600) for rows whose code is codes:COLUMN')
     .option('--concurrency <n>', 'panels read at once', '16')
     .option('--allow-weak', 'accept weak codes from the codes file')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   panelctl bulk plan changes.csv --out plan.json
   panelctl bulk plan changes.csv --out plan.json --limit site=oslo --codes codes.csv
-  panelctl --detailed-exitcode bulk plan changes.csv --out plan.json   # exit 8 when some rows conflict`)
+  panelctl --detailed-exitcode bulk plan changes.csv --out plan.json   # exit 8 when some rows conflict`,
+    )
     .action(run('runPlan'));
 
   bulk
@@ -44,11 +47,14 @@ Examples:
     .option('--codes <file>', 'the codes file the plan refers to (0600)')
     .option('--allow-weak', 'accept weak codes from the codes file or stdin')
     .option('--retries <n>', 'further attempts after a timeout, busy panel or lost connection', '3')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   panelctl bulk apply plan.json --codes-out codes.csv
   panelctl bulk apply plan.json --resume --codes-out codes.csv     # after an interruption
-  panelctl bulk apply plan.json --shard $JOB_COMPLETION_INDEX/8 -o ndjson`)
+  panelctl bulk apply plan.json --shard $JOB_COMPLETION_INDEX/8 -o ndjson`,
+    )
     .action(run('runApply'));
 
   bulk
@@ -56,9 +62,12 @@ Examples:
     .description("what a plan's journal says: steps done, failed, in flight, pending")
     .argument('<plan>', 'plan file')
     .option('--shard <i/n>', 'only this shard')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   panelctl bulk status plan.json
-  panelctl --detailed-exitcode bulk status plan.json -o json    # exit 8 when steps failed`)
+  panelctl --detailed-exitcode bulk status plan.json -o json    # exit 8 when steps failed`,
+    )
     .action(run('runStatus'));
 }

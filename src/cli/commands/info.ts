@@ -21,5 +21,7 @@ export function registerInfo(program: Command): void {
     'panelctl panels --limit site=oslo',
     'panelctl panels --demo',
   ).action(run('runPanels'));
-  withExamples(program.command('drivers').description('list the drivers and what each can do'), 'panelctl drivers', 'panelctl drivers -o json').action(run('runDrivers'));
+  withExamples(program.command('drivers').description('list the drivers and what each can do'), 'panelctl drivers', 'panelctl drivers -o json').action(
+    run('runDrivers'),
+  );
 }

@@ -7,7 +7,7 @@ const run = (name: string) => lazyAction(() => import('../actions/test-mode.js')
 
 export function registerTestMode(program: Command): void {
   const testMode = withExamples(
-    program.command('test-mode').description("put a panel on test (monitoring station first, then the panel) and always take it off again"),
+    program.command('test-mode').description('put a panel on test (monitoring station first, then the panel) and always take it off again'),
     'panelctl test-mode start --panel oslo-office --for 45m --reason "annual service"',
     'panelctl test-mode status',
     'panelctl test-mode stop --panel oslo-office',
@@ -22,10 +22,13 @@ export function registerTestMode(program: Command): void {
       .option('--wait', 'stay with a countdown and end the test on expiry, Ctrl-C, SIGTERM or a lost panel')
       .option('--station-confirmed', 'you have phoned the station yourself (manual stations, without a terminal)')
       .option('--ignore-clock-skew', "start even when this machine's clock is more than 5 minutes off the station's")
-      .addHelpText('after', `
+      .addHelpText(
+        'after',
+        `
 Examples:
   panelctl test-mode start --panel oslo-office --for 45m --reason "annual service" --ticket T-1042
-  panelctl test-mode start --panel oslo-office --for 1h30m --wait     # ends the test on expiry or Ctrl-C`),
+  panelctl test-mode start --panel oslo-office --for 1h30m --wait     # ends the test on expiry or Ctrl-C`,
+      ),
     { inventoryOnly: true },
   ).action(run('runStart'));
 
@@ -34,9 +37,12 @@ Examples:
       .command('stop')
       .description("end the panel's test mode, then the station's; safe to run again")
       .option('--station-confirmed', 'you have phoned the station yourself (manual stations)')
-      .addHelpText('after', `
+      .addHelpText(
+        'after',
+        `
 Examples:
-  panelctl test-mode stop --panel oslo-office`),
+  panelctl test-mode stop --panel oslo-office`,
+      ),
     { inventoryOnly: true },
   ).action(run('runStop'));
 
@@ -46,19 +52,25 @@ Examples:
     .option('-p, --panel <name>', 'only this panel')
     .option('--all', 'every lease (the default without --panel)')
     .option('--check', "connect and compare each panel's own test state with its lease")
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   panelctl test-mode status
   panelctl test-mode status --check
-  panelctl --detailed-exitcode test-mode status -o json    # exit 8 when a lease is overdue or in conflict`)
+  panelctl --detailed-exitcode test-mode status -o json    # exit 8 when a lease is overdue or in conflict`,
+    )
     .action(run('runStatus'));
 
   testMode
     .command('sweep')
     .description('end every expired lease (for cron or a systemd timer); safe to run concurrently')
     .option('--station-confirmed', 'manual stations: you have phoned the station (without it, a reminder is printed, the lease stays and sweep exits 7)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
-  panelctl test-mode sweep                      # from cron or a systemd timer, e.g. every 5 minutes`)
+  panelctl test-mode sweep                      # from cron or a systemd timer, e.g. every 5 minutes`,
+    )
     .action(run('runSweep'));
 }

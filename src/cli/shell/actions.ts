@@ -84,7 +84,8 @@ async function askSlot(panel: PanelView, wanted?: number): Promise<number> {
 async function askPartitions(earlier?: number[]): Promise<number[] | undefined> {
   const answer = await askText("Partitions, e.g. 1,2 (Enter for the panel's default):", {
     default: earlier?.join(','),
-    validate: (text) => !text.trim() || parsePartitions(text).every((p) => Number.isInteger(p) && p >= 1 && p <= 32) || 'partition numbers 1..32, separated by commas',
+    validate: (text) =>
+      !text.trim() || parsePartitions(text).every((p) => Number.isInteger(p) && p >= 1 && p <= 32) || 'partition numbers 1..32, separated by commas',
   });
   return answer.trim() ? parsePartitions(answer) : undefined;
 }
@@ -102,7 +103,8 @@ function nothingChanged(shell: ShellSession): void {
 
 const addAction: ShellAction = {
   label: 'Add a user',
-  description: (panel) => (panel.driver.userNames === false ? 'a new user: a slot and a code (this panel keeps no names)' : 'a new user with a name, a slot and a code'),
+  description: (panel) =>
+    panel.driver.userNames === false ? 'a new user: a slot and a code (this panel keeps no names)' : 'a new user with a name, a slot and a code',
   unavailable: needs('users.add', 'add users'),
   async run(shell, panel) {
     const { target, driver } = panel;
@@ -112,7 +114,8 @@ const addAction: ShellAction = {
     // so a name the panel cannot store is fixed while it is being typed, not after the code.
     // What was typed last time, when that add did not happen (declined, refused, cancelled), is offered again.
     const draft = shell.addDraft?.panel === target.name ? shell.addDraft : undefined;
-    const name = driver.userNames === false ? '' : (await askText('Name of the new user:', { default: draft?.name, validate: (v) => validName(v, driver) })).trim();
+    const name =
+      driver.userNames === false ? '' : (await askText('Name of the new user:', { default: draft?.name, validate: (v) => validName(v, driver) })).trim();
     shell.addDraft = { panel: target.name, name };
     const slot = await askSlot(panel, draft?.slot);
     shell.addDraft.slot = slot;
@@ -120,9 +123,15 @@ const addAction: ShellAction = {
     const partitions = panel.users.some((u) => u.partitions) ? await askPartitions(draft?.partitions) : undefined;
     shell.addDraft.partitions = partitions;
     const { code, generated } = await chooseNewCode(shell, codePolicyFor(driver, target));
-    const summary = [`Add ${name ? `"${name}"` : 'a user'} in slot ${slot} on ${target.name}`, partitions && `partitions ${partitions.join(',')}`, generated ? 'with a generated code' : 'with the code you typed'];
+    const summary = [
+      `Add ${name ? `"${name}"` : 'a user'} in slot ${slot} on ${target.name}`,
+      partitions && `partitions ${partitions.join(',')}`,
+      generated ? 'with a generated code' : 'with the code you typed',
+    ];
     if (!(await askConfirm(`${summary.filter(Boolean).join(', ')}?`, true))) return nothingChanged(shell);
-    const { result: user } = await busy(`adding ${name ? `"${name}"` : `slot ${slot}`} to ${target.name}`, 'write', () => addUser(target, ctx, { slot, name, code, partitions }));
+    const { result: user } = await busy(`adding ${name ? `"${name}"` : `slot ${slot}`} to ${target.name}`, 'write', () =>
+      addUser(target, ctx, { slot, name, code, partitions }),
+    );
     shell.addDraft = undefined;
     // Some panels keep no names (DSC): say only what the panel holds.
     const who = `slot ${user.slot}${user.name ? ` "${user.name}"` : ''}`;
@@ -142,7 +151,12 @@ const setCodeAction: ShellAction = {
     const ctx = await shell.writeContext();
     const user = await pickUser(panel, 'Whose code? (type a slot number or a name)');
     const { code, generated } = await chooseNewCode(shell, codePolicyFor(driver, target));
-    if (!(await askConfirm(`Change the code of ${userLabel(user)} on ${target.name}${generated ? ' to a generated code' : ''}? The old code stops working.`, true))) {
+    if (
+      !(await askConfirm(
+        `Change the code of ${userLabel(user)} on ${target.name}${generated ? ' to a generated code' : ''}? The old code stops working.`,
+        true,
+      ))
+    ) {
       return nothingChanged(shell);
     }
     const { result: after } = await busy(`changing the code of slot ${user.slot}`, 'write', () => setCode(target, ctx, { slot: user.slot, code }));
@@ -162,7 +176,10 @@ const removeAction: ShellAction = {
     const picked = await pickUser(panel, 'Remove which user? (type a slot number or a name)');
     // removeUser reads the slot afresh and asks with what it found; the connection is released while you decide.
     const confirm = (user: UserSlot) =>
-      paused(() => askConfirm(`Remove ${userLabel(user)} from ${target.name}? Their code will stop working.`, false), (yes) => (yes ? `removing slot ${user.slot} from ${target.name}` : undefined));
+      paused(
+        () => askConfirm(`Remove ${userLabel(user)} from ${target.name}? Their code will stop working.`, false),
+        (yes) => (yes ? `removing slot ${user.slot} from ${target.name}` : undefined),
+      );
     const { result: removed } = await busy(`reading slot ${picked.slot}`, 'write', () => removeUser(target, ctx, { slot: picked.slot, confirm }));
     if (!removed) return nothingChanged(shell);
     shell.out.say(`${shell.out.color.green('✓')} removed ${userLabel(removed)} from ${target.name} (verified: the slot reads back empty)`);

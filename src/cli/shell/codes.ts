@@ -15,7 +15,8 @@ export interface NewCode {
 }
 
 export async function chooseNewCode(shell: ShellSession, policy: CodePolicy): Promise<NewCode> {
-  const lengths = policy.allowedLengths?.join(' or ') ?? (policy.minLength === policy.maxLength ? `${policy.minLength}` : `${policy.minLength}-${policy.maxLength}`);
+  const lengths =
+    policy.allowedLengths?.join(' or ') ?? (policy.minLength === policy.maxLength ? `${policy.minLength}` : `${policy.minLength}-${policy.maxLength}`);
   const how = await choose<'type' | 'generate'>(`New code (${lengths} digits):`, [
     { value: 'type', name: 'Type it (masked, twice)', description: 'for a code the customer chose and tells you' },
     { value: 'generate', name: 'Generate one', description: 'a random code that passes the rules, shown once after it is saved, to read out' },

@@ -70,7 +70,10 @@ async function connect(shell: ShellSession, target: Target): Promise<PanelView |
 
 async function offerToType(shell: ShellSession, target: Target, variable: string): Promise<boolean> {
   try {
-    if (!(await askConfirm(`${variable} is not set, so the credential for ${target.name} is missing. Type it now (kept in memory for this session only)?`, true))) return false;
+    if (
+      !(await askConfirm(`${variable} is not set, so the credential for ${target.name} is missing. Type it now (kept in memory for this session only)?`, true))
+    )
+      return false;
   } catch (error) {
     if (isCancel(error)) return false;
     throw error;

@@ -69,6 +69,13 @@ export function panelChoices(targets: readonly Target[], term: string): MenuChoi
   return found.map((target) => ({
     value: target.name,
     name: panelLabel(target),
-    description: [target.description, Object.entries(target.tags).map(([k, v]) => `${k}=${v}`).join(' ')].filter(Boolean).join('  '),
+    description: [
+      target.description,
+      Object.entries(target.tags)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    ]
+      .filter(Boolean)
+      .join('  '),
   }));
 }

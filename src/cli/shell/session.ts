@@ -62,7 +62,9 @@ export class ShellSession {
       const ctx = this.cli.ctx;
       const operatorGiven = Boolean(this.cli.globals.operator || process.env.PANELCTL_OPERATOR || this.inventory.defaults?.operator);
       const ticketGiven = Boolean(this.cli.globals.ticket || process.env.PANELCTL_TICKET);
-      const operator = operatorGiven ? ctx.operator : (await askText('Your name, for the audit log:', { default: ctx.operator, validate: (v) => (v.trim() ? true : 'a name is needed') })).trim();
+      const operator = operatorGiven
+        ? ctx.operator
+        : (await askText('Your name, for the audit log:', { default: ctx.operator, validate: (v) => (v.trim() ? true : 'a name is needed') })).trim();
       const ticket = ticketGiven ? ctx.ticket : (await askText('Ticket for this call (Enter for none):')).trim() || undefined;
       // Only now, so Ctrl-C at either question asks both again next time.
       ctx.operator = operator;

@@ -53,8 +53,12 @@ export const testModeActions: ShellAction[] = [
       });
       const durationMs = parseDuration(length, 'duration');
       const reason = (await askText('Reason (Enter for none):')).trim() || undefined;
-      const panelHalf = panel.driver.capabilities.includes('test-mode') ? 'then the panel goes into its test mode' : `this panel's protocol has no test mode, so only the station is told`;
-      if (!(await askConfirm(`Put ${panel.target.name} (account ${panel.target.account ?? '-'}) on test for ${length}? The station is told first; ${panelHalf}.`))) {
+      const panelHalf = panel.driver.capabilities.includes('test-mode')
+        ? 'then the panel goes into its test mode'
+        : `this panel's protocol has no test mode, so only the station is told`;
+      if (
+        !(await askConfirm(`Put ${panel.target.name} (account ${panel.target.account ?? '-'}) on test for ${length}? The station is told first; ${panelHalf}.`))
+      ) {
         shell.out.say(shell.out.color.dim('Not done: nothing was changed.'));
         return;
       }
@@ -62,7 +66,9 @@ export const testModeActions: ShellAction[] = [
       const testDeps = await deps(shell);
       const { result } = await busy(`putting ${panel.target.name} on test`, 'write', () => startTestMode(panel.target, ctx, testDeps, { durationMs, reason }));
       shell.testsToRemind.set(panel.target.name, panel.target);
-      shell.out.say(`${shell.out.color.green('✓')} ${panel.target.name} is ON TEST until ${when(result.lease.until)}: station told${result.panelSwitched ? ', panel in test mode' : ''}.`);
+      shell.out.say(
+        `${shell.out.color.green('✓')} ${panel.target.name} is ON TEST until ${when(result.lease.until)}: station told${result.panelSwitched ? ', panel in test mode' : ''}.`,
+      );
       shell.out.say(shell.out.color.dim('Remember to stop it when the test is done (or `panelctl test-mode sweep` ends it when the time is up).'));
     },
   },
@@ -92,7 +98,9 @@ async function endTest(shell: ShellSession, target: Target): Promise<void> {
   const testDeps = await deps(shell);
   const { result } = await busy(`ending test mode on ${target.name}`, 'write', () => stopTestMode(target, ctx, testDeps));
   shell.testsToRemind.delete(target.name);
-  shell.out.say(result.wasOnTest ? `${shell.out.color.green('✓')} ${target.name} is off test (panel and station).` : `${target.name} was not on test; nothing to do.`);
+  shell.out.say(
+    result.wasOnTest ? `${shell.out.color.green('✓')} ${target.name} is off test (panel and station).` : `${target.name} was not on test; nothing to do.`,
+  );
 }
 
 /** The panels this session put on test that are still on test (their lease is there). */
@@ -132,5 +140,7 @@ export async function remindOnExit(shell: ShellSession): Promise<void> {
 }
 
 function remind(shell: ShellSession, panel: string, until: string): void {
-  shell.out.warn(`${panel} is still ON TEST until ${when(until)}: end it with \`panelctl test-mode stop --panel ${panel}\` (or \`panelctl test-mode sweep\` ends it when the time is up)`);
+  shell.out.warn(
+    `${panel} is still ON TEST until ${when(until)}: end it with \`panelctl test-mode stop --panel ${panel}\` (or \`panelctl test-mode sweep\` ends it when the time is up)`,
+  );
 }

@@ -34,7 +34,14 @@ export async function choose<T>(message: string, choices: MenuChoice<T>[], defau
   const { select } = await import('@inquirer/prompts');
   return guard(() =>
     select<T>(
-      { message: printableMessage(message, false), choices: printableChoices(choices), default: defaultValue, pageSize: Math.min(choices.length, 12), loop: false, theme: { indexMode: 'number' } },
+      {
+        message: printableMessage(message, false),
+        choices: printableChoices(choices),
+        default: defaultValue,
+        pageSize: Math.min(choices.length, 12),
+        loop: false,
+        theme: { indexMode: 'number' },
+      },
       { output: process.stderr },
     ),
   );
@@ -43,7 +50,9 @@ export async function choose<T>(message: string, choices: MenuChoice<T>[], defau
 /** Type-ahead: `source` is asked again for every keystroke. */
 export async function searchFor<T>(message: string, source: (term: string) => MenuChoice<T>[]): Promise<T> {
   const { search } = await import('@inquirer/prompts');
-  return guard(() => search<T>({ message: printableMessage(message, false), source: (term) => printableChoices(source(term ?? '')), pageSize: 10 }, { output: process.stderr }));
+  return guard(() =>
+    search<T>({ message: printableMessage(message, false), source: (term) => printableChoices(source(term ?? '')), pageSize: 10 }, { output: process.stderr }),
+  );
 }
 
 /** Waits for Enter, then removes the prompt line from the screen. */
@@ -97,7 +106,11 @@ let current: { spinner: Spinner; listen(on: boolean): void } | undefined;
  * - 'write': Ctrl-C is noted and the change runs to its verified end; then `interrupted` is true.
  * `work` gets the AbortSignal to pass to the operation (reads only).
  */
-export async function busy<T>(what: string, kind: 'read' | 'write', work: (signal: AbortSignal | undefined) => Promise<T>): Promise<{ result: T; interrupted: boolean }> {
+export async function busy<T>(
+  what: string,
+  kind: 'read' | 'write',
+  work: (signal: AbortSignal | undefined) => Promise<T>,
+): Promise<{ result: T; interrupted: boolean }> {
   const text = printable(what);
   const controller = new AbortController();
   let interrupted = false;

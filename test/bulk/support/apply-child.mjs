@@ -15,18 +15,25 @@ const args = JSON.parse(process.argv[2]);
 const fake = fakePanels({ errors, transport: { connectTcp, serveTcp }, secret });
 const targets = allTargets(await loadInventory(args.inventoryFile, true));
 try {
-  const report = await applyPlan(await readPlan(args.planFile, args.stateDir), new Map(targets.map((t) => [t.name, t])), { operator: 'child', stateDir: args.stateDir, timeoutMs: 2000 }, {
-    concurrency: args.concurrency,
-    resume: args.resume,
-    retries: 3,
-    backoffMs: 20,
-    maxBackoffMs: 200,
-    codes: { book: await CodeBook.load(args.codesFile), generated: await GeneratedCodes.open(args.codesOut, args.resume) },
-    access: fake.access,
-  });
+  const report = await applyPlan(
+    await readPlan(args.planFile, args.stateDir),
+    new Map(targets.map((t) => [t.name, t])),
+    { operator: 'child', stateDir: args.stateDir, timeoutMs: 2000 },
+    {
+      concurrency: args.concurrency,
+      resume: args.resume,
+      retries: 3,
+      backoffMs: 20,
+      maxBackoffMs: 200,
+      codes: { book: await CodeBook.load(args.codesFile), generated: await GeneratedCodes.open(args.codesOut, args.resume) },
+      access: fake.access,
+    },
+  );
   const counts = {};
   for (const o of report.outcomes) counts[`${o.status}${o.how ? `:${o.how}` : ''}`] = (counts[`${o.status}${o.how ? `:${o.how}` : ''}`] ?? 0) + 1;
-  process.stdout.write(`${JSON.stringify({ counts, failed: report.outcomes.filter((o) => o.status !== 'done').map((o) => `${o.panel} ${o.code} ${o.reason}`) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ counts, failed: report.outcomes.filter((o) => o.status !== 'done').map((o) => `${o.panel} ${o.code} ${o.reason}`) })}\n`,
+  );
   process.exitCode = report.outcomes.every((o) => o.status === 'done') ? 0 : 7;
 } catch (error) {
   process.stderr.write(`${error.code ?? ''} ${error.message}\n`);

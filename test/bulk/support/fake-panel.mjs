@@ -35,7 +35,7 @@ export function fakePanels(lib) {
       const codeTaken = (code, slot) => [...state.users.entries()].some(([s, u]) => s !== slot && u.code === code);
       switch (msg.op) {
         case 'login':
-          if (msg.code !== credential) return stats.wrongCredentials++, { error: 'wrong-credential' };
+          if (msg.code !== credential) return (stats.wrongCredentials++, { error: 'wrong-credential' });
           return { ok: true };
         case 'list':
           return { users: [...state.users.entries()].map(([slot, u]) => ({ slot, name: u.name, partitions: u.partitions })) };
@@ -73,7 +73,10 @@ export function fakePanels(lib) {
       stats.connections++;
       if (client && !client.closed) {
         stats.busy++;
-        void stream.write(Buffer.from('BUSY\n')).then(() => stream.close(), () => undefined);
+        void stream.write(Buffer.from('BUSY\n')).then(
+          () => stream.close(),
+          () => undefined,
+        );
         return;
       }
       client = stream;

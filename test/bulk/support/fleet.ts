@@ -39,7 +39,10 @@ export interface Fleet {
 
 export const CREDENTIAL = '2580';
 
-export async function startFleet(count: number, seed: (index: number) => { users: SeedUser[]; tags?: Record<string, string>; credential?: string; down?: boolean }): Promise<Fleet> {
+export async function startFleet(
+  count: number,
+  seed: (index: number) => { users: SeedUser[]; tags?: Record<string, string>; credential?: string; down?: boolean },
+): Promise<Fleet> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-bulk-'));
   const stateDir = path.join(dir, 'state');
   process.env.BULK_TEST_CODE = CREDENTIAL;
@@ -55,7 +58,9 @@ export async function startFleet(count: number, seed: (index: number) => { users
     if (spec.down) await panel.close();
     const port = spec.down ? 1 : server.port;
     panels.set(name, { panel, port });
-    const tags = Object.entries(spec.tags ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ');
+    const tags = Object.entries(spec.tags ?? {})
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ');
     lines.push(`  ${name}:`, '    driver: integra', `    link: tcp://127.0.0.1:${port}`, '    secret: env:BULK_TEST_CODE', `    tags: { ${tags} }`);
   }
   const inventoryText = `${lines.join('\n')}\n`;

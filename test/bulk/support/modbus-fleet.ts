@@ -31,7 +31,11 @@ export async function modbusFleet(count: number, options: { users?: number; late
   const lines = ['panels:'];
   for (let i = 0; i < count; i++) {
     const name = `${options.prefix ?? 'mb'}-${i}`;
-    const sim = (await createSimulator({ users: options.users ?? 5, statePath: path.join(sandbox.dir, `${name}.sim.json`), options: { profile: 'demo-modbus', latencyMs: options.latencyMs ?? 0 } })) as ModbusSim;
+    const sim = (await createSimulator({
+      users: options.users ?? 5,
+      statePath: path.join(sandbox.dir, `${name}.sim.json`),
+      options: { profile: 'demo-modbus', latencyMs: options.latencyMs ?? 0 },
+    })) as ModbusSim;
     const server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
     sims.set(name, sim);
     servers.push(server);

@@ -22,7 +22,11 @@ describe('DSC framing (IT-100 guide / TPI examples)', () => {
   });
 
   it('decodes messages split and merged anywhere, and drops the LF after CR', () => {
-    const bytes = Buffer.concat([encodeMessage('500', '000'), encodeMessage('901', encodeLcd({ line: 1, column: 0, text: 'Code 05 User   P' })), encodeMessage('673', '1')]);
+    const bytes = Buffer.concat([
+      encodeMessage('500', '000'),
+      encodeMessage('901', encodeLcd({ line: 1, column: 0, text: 'Code 05 User   P' })),
+      encodeMessage('673', '1'),
+    ]);
     for (const cut of [1, 3, 7, 12, bytes.length - 1]) {
       const decoder = new DscDecoder();
       const frames = [...decoder.push(bytes.subarray(0, cut)), ...decoder.push(bytes.subarray(cut))];
@@ -33,7 +37,9 @@ describe('DSC framing (IT-100 guide / TPI examples)', () => {
 
   it('reports a bad checksum as such (the module answers 501) and counts garbage', () => {
     const decoder = new DscDecoder();
-    const frames = decoder.push(Buffer.concat([encodeCorrupted('070', '5'), Buffer.from('\xfe\xfe\x7e\xd8\x60\xfe\r', 'latin1'), Buffer.from('12\r\n'), encodeMessage('000')]));
+    const frames = decoder.push(
+      Buffer.concat([encodeCorrupted('070', '5'), Buffer.from('\xfe\xfe\x7e\xd8\x60\xfe\r', 'latin1'), Buffer.from('12\r\n'), encodeMessage('000')]),
+    );
     expect(frames.map((f) => f.kind)).toEqual(['bad-checksum', 'message']);
     expect(decoder.badChecksum).toBe(1);
     expect(decoder.malformed).toBe(2);

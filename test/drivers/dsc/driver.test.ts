@@ -30,10 +30,27 @@ afterEach(async () => {
   for (const r of rigs.splice(0)) await r.close();
 });
 
-function open(r: Rig, extra: { code?: string; tpi?: string; installer?: string; options?: Record<string, string | number | boolean>; signal?: AbortSignal; trace?: (d: 'tx' | 'rx', t: string) => void } = {}): Promise<PanelSession & { keypad?: { counts: { keys: number; commands: number } } }> {
+function open(
+  r: Rig,
+  extra: {
+    code?: string;
+    tpi?: string;
+    installer?: string;
+    options?: Record<string, string | number | boolean>;
+    signal?: AbortSignal;
+    trace?: (d: 'tx' | 'rx', t: string) => void;
+  } = {},
+): Promise<PanelSession & { keypad?: { counts: { keys: number; commands: number } } }> {
   const secrets: Record<string, Secret> = { code: new Secret(extra.code ?? MASTER), tpiPassword: new Secret(extra.tpi ?? TPI) };
   if (extra.installer) secrets.installer = new Secret(extra.installer);
-  return driver.open({ link: { kind: 'tcp', host: '127.0.0.1', port: r.port, url: '' }, secrets, options: extra.options ?? {}, timeoutMs: 2000, signal: extra.signal, trace: extra.trace });
+  return driver.open({
+    link: { kind: 'tcp', host: '127.0.0.1', port: r.port, url: '' },
+    secrets,
+    options: extra.options ?? {},
+    timeoutMs: 2000,
+    signal: extra.signal,
+    trace: extra.trace,
+  });
 }
 
 describe('DSC driver against the simulated PC1864 behind an Envisalink', () => {
@@ -41,7 +58,13 @@ describe('DSC driver against the simulated PC1864 behind an Envisalink', () => {
     const r = await rig();
     const session = await open(r);
     const users = await session.listUsers();
-    expect(users.map((u) => [u.slot, u.kind])).toEqual([[1, 'user'], [2, 'user'], [3, 'user'], [4, 'user'], [40, 'master']]);
+    expect(users.map((u) => [u.slot, u.kind])).toEqual([
+      [1, 'user'],
+      [2, 'user'],
+      [3, 'user'],
+      [4, 'user'],
+      [40, 'master'],
+    ]);
     expect(users.every((u) => u.hasCode && u.name === undefined)).toBe(true);
     expect(users.find((u) => u.slot === 40)?.editable).toBe(false);
     expect(r.sim.keypadMode).toBe('select');
@@ -108,7 +131,10 @@ describe('DSC driver against the simulated PC1864 behind an Envisalink', () => {
     const r = await rig();
     const session = await open(r);
     const keys = r.sim.stats.keystrokes;
-    await expect(session.createUser({ slot: 9, name: '', code: new Secret('864213') })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/4 digits/) });
+    await expect(session.createUser({ slot: 9, name: '', code: new Secret('864213') })).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/4 digits/),
+    });
     expect(r.sim.stats.keystrokes).toBe(keys);
     await session.close();
     await expect(open(r, { options: { codeLength: 6 } })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/master code has 4 digits/) });
@@ -275,7 +301,13 @@ describe('DSC on hostile links (issue 14 items 2, 12, 14)', () => {
       const write = (bytes: Buffer | string) => void stream.write(Buffer.from(bytes)).catch(() => undefined);
       const flood = async (bytes: Buffer) => {
         // Stop at the first failed write: a socket ended by the peer fails every write at once.
-        while (!stream.closed && (await stream.write(bytes).then(() => true, () => false)));
+        while (
+          !stream.closed &&
+          (await stream.write(bytes).then(
+            () => true,
+            () => false,
+          ))
+        );
       };
       let text = '';
       stream.onData((chunk) => {
@@ -292,7 +324,10 @@ describe('DSC on hostile links (issue 14 items 2, 12, 14)', () => {
   }
 
   it('an IT-100 line that echoes: our own 058 coming back is E_ECHO (exit 5), with a hint', async () => {
-    const r = await hostile(() => undefined, (line, write) => write(`${line}\r\n`));
+    const r = await hostile(
+      () => undefined,
+      (line, write) => write(`${line}\r\n`),
+    );
     const error = await open(r, { options: { module: 'it100' } }).then(
       () => undefined,
       (e: unknown) => e,
@@ -303,7 +338,10 @@ describe('DSC on hostile links (issue 14 items 2, 12, 14)', () => {
 
   it('an Envisalink that asks for the password and then echoes: E_ECHO, and the echoed password is never traced', async () => {
     const { encodeMessage } = await import('../../../drivers/dsc/codec.js');
-    const r = await hostile((write) => write(encodeMessage('505', '3')), (line, write) => write(`${line}\r\n`));
+    const r = await hostile(
+      (write) => write(encodeMessage('505', '3')),
+      (line, write) => write(`${line}\r\n`),
+    );
     const lines: string[] = [];
     const error = await open(r, { trace: (d, t) => lines.push(`${d} ${t}`) }).then(
       () => undefined,
@@ -317,9 +355,17 @@ describe('DSC on hostile links (issue 14 items 2, 12, 14)', () => {
   it('a flood of valid messages that never acknowledge is E_FLOOD (exit 5), long before the timeout', async () => {
     const { encodeMessage } = await import('../../../drivers/dsc/codec.js');
     const burst = Buffer.concat(Array(600).fill(encodeMessage('510', '81')));
-    const r = await hostile(() => undefined, (_line, _write, flood) => flood(burst));
+    const r = await hostile(
+      () => undefined,
+      (_line, _write, flood) => flood(burst),
+    );
     const error = await driver
-      .open({ link: { kind: 'tcp', host: '127.0.0.1', port: r.port, url: '' }, secrets: { code: new Secret(MASTER) }, options: { module: 'it100' }, timeoutMs: 60_000 })
+      .open({
+        link: { kind: 'tcp', host: '127.0.0.1', port: r.port, url: '' },
+        secrets: { code: new Secret(MASTER) },
+        options: { module: 'it100' },
+        timeoutMs: 60_000,
+      })
       .then(
         () => undefined,
         (e: unknown) => e,
@@ -338,7 +384,12 @@ describe('DSC on hostile links (issue 14 items 2, 12, 14)', () => {
       () => undefined,
     );
     const error = await driver
-      .open({ link: { kind: 'tcp', host: '127.0.0.1', port: r.port, url: '' }, secrets: { code: new Secret(MASTER) }, options: { module: 'it100' }, timeoutMs: 1000 })
+      .open({
+        link: { kind: 'tcp', host: '127.0.0.1', port: r.port, url: '' },
+        secrets: { code: new Secret(MASTER) },
+        options: { module: 'it100' },
+        timeoutMs: 1000,
+      })
       .then(
         () => undefined,
         (e: unknown) => e,

@@ -6,7 +6,7 @@ import { decodeBitmap, encodeBitmap, encodeName, decodeName, formatVersion } fro
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 const frames = (decoder: IntegraDecoder, ...chunks: Buffer[]) => chunks.flatMap((c) => decoder.push(c));
 
-describe('INTEGRA framing: the specification\'s own examples', () => {
+describe("INTEGRA framing: the specification's own examples", () => {
   it('Appendix 4 (page 26): read self-info with code 1234 has CRC 0x8A9B', () => {
     expect(crc(Uint8Array.from([0xe0, 0x12, 0x34, 0xff, 0xff]))).toBe(0x8a9b);
     expect(encodeFrame(0xe0, [0x12, 0x34, 0xff, 0xff])).toEqual(hex('FE FE E0 12 34 FF FF 8A 9B FE 0D'));

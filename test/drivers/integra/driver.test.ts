@@ -73,7 +73,9 @@ describe('INTEGRA driver description', () => {
       { from: 241, to: 248, kind: 'master' },
     ]);
     expect(info.capabilities).not.toContain('test-mode');
-    expect(info.capabilities).toEqual(expect.arrayContaining(['users.list', 'users.add', 'users.set-code', 'users.remove', 'users.next-slot', 'users.verify-code', 'probe']));
+    expect(info.capabilities).toEqual(
+      expect.arrayContaining(['users.list', 'users.add', 'users.set-code', 'users.remove', 'users.next-slot', 'users.verify-code', 'probe']),
+    );
     expect(info.secrets[0]).toEqual({ name: 'code', label: 'INTEGRA user code with the users-editing right', required: true });
     expect(info.options?.map((o) => o.name)).toContain('prefix');
   });
@@ -278,7 +280,12 @@ describe('INTEGRA link faults', () => {
     await first.listUsers();
     const error = await failure((await open(server.port)).listUsers());
     expect(error).toBeInstanceOf(UnreachableError);
-    expect(error).toMatchObject({ code: 'E_BUSY', exitCode: 4, transient: true, message: 'panel busy: another client (integration or DLOADX session) is connected' });
+    expect(error).toMatchObject({
+      code: 'E_BUSY',
+      exitCode: 4,
+      transient: true,
+      message: 'panel busy: another client (integration or DLOADX session) is connected',
+    });
     expect(sim.stats.refusedClients).toBe(1);
     expect((await first.listUsers()).length).toBe(6); // the first client is still served
   });
@@ -408,7 +415,10 @@ describe('INTEGRA answers that are not the answer to the question asked (issue 1
   it('an ETHM-1 Plus link that echoes the encrypted PDUs is E_ECHO, not "wrong key"', async () => {
     const server = await serveTcp('127.0.0.1', 0, (stream) => stream.onData((chunk) => void stream.write(chunk)));
     cleanups.push(() => server.close());
-    const session = await open(server.port, '73918264', { secrets: { code: new Secret('73918264'), integrationKey: new Secret('Vq7#ETHMplus') }, timeoutMs: 300 });
+    const session = await open(server.port, '73918264', {
+      secrets: { code: new Secret('73918264'), integrationKey: new Secret('Vq7#ETHMplus') },
+      timeoutMs: 300,
+    });
     expect(await failure(session.info())).toMatchObject({ code: 'E_ECHO', exitCode: 5 });
   });
 });

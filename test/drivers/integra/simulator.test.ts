@@ -68,7 +68,9 @@ describe('INTEGRA simulator: the read commands integration clients use', () => {
     const { sim, port } = await start();
     const c = await client(port);
     const sum = crc(Uint8Array.of(0x7e)) ^ 1;
-    await c.stream.write(Buffer.concat([encodeFrame(0x99), encodeFrame(0xe3, [0x11, 0x11, 0xff, 0xff, 1]), encodeFrame(0x7e, [1, 2]), wrapFrame([0x7e, sum >>> 8, sum & 0xff])]));
+    await c.stream.write(
+      Buffer.concat([encodeFrame(0x99), encodeFrame(0xe3, [0x11, 0x11, 0xff, 0xff, 1]), encodeFrame(0x7e, [1, 2]), wrapFrame([0x7e, sum >>> 8, sum & 0xff])]),
+    );
     // Answers come in order, so the first one back must be the answer to this 0x0A.
     expect(data(await c.ask(encodeFrame(0x0a)))).toEqual([0x0a, 4]);
     expect(sim.stats.badCrc).toBe(1);
@@ -103,7 +105,18 @@ describe('INTEGRA simulator: the users model', () => {
     sim.state.users[2].phone = '4444';
     const c = await client(port);
     const write = (phone: number[]) =>
-      encodeUserWrite({ number: 9, code: Buffer.from([0x48, 0x26, 0x13, 0xff]), phone: Buffer.from(phone), partitions: [1], rightsAndType: 0, time: 0, tempTime: 0, rights: [3, 0, 0], name: 'Nine', object: 0 });
+      encodeUserWrite({
+        number: 9,
+        code: Buffer.from([0x48, 0x26, 0x13, 0xff]),
+        phone: Buffer.from(phone),
+        partitions: [1],
+        rightsAndType: 0,
+        time: 0,
+        tempTime: 0,
+        rights: [3, 0, 0],
+        name: 'Nine',
+        object: 0,
+      });
     expect(data(await c.ask(encodeFrame(0xe6, [...master, ...write([0x44, 0x44])])))).toEqual([0xef, 1]);
     expect(sim.state.users[9]).toBeUndefined();
     const answer = await c.ask(encodeFrame(0xe6, [...master, ...write([0x12, 0x12])]));

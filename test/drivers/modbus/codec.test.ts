@@ -90,7 +90,9 @@ describe('MBAP framing', () => {
   it('decodes frames split anywhere and merged', () => {
     for (let cut = 0; cut <= frame.length; cut++) {
       const decoder = new MbapDecoder();
-      expect([...decoder.push(frame.subarray(0, cut)), ...decoder.push(frame.subarray(cut))]).toEqual([{ transactionId: 0x1234, unit: 1, pdu: readRequest(3, 0, 12) }]);
+      expect([...decoder.push(frame.subarray(0, cut)), ...decoder.push(frame.subarray(cut))]).toEqual([
+        { transactionId: 0x1234, unit: 1, pdu: readRequest(3, 0, 12) },
+      ]);
     }
     expect(new MbapDecoder().push(Buffer.concat([frame, frame]))).toHaveLength(2);
   });
@@ -122,7 +124,9 @@ describe('PDUs', () => {
     expect(parseRequest(hex('06 0064 0001'))).toEqual({ request: { fc: 6, address: 100, value: 1 } });
     expect(parseRequest(writeRegistersRequest(1016, [1, 2]))).toEqual({ request: { fc: 16, address: 1016, values: [1, 2] } });
     expect(parseRequest(hex('10 0000 0002 03 000100'))).toEqual({ exception: 3 }); // byte count disagrees
-    expect(parseRequest(hex('0f 0000 000a 02 0503'))).toEqual({ request: { fc: 15, address: 0, bits: [true, false, true, false, false, false, false, false, true, true] } });
+    expect(parseRequest(hex('0f 0000 000a 02 0503'))).toEqual({
+      request: { fc: 15, address: 0, bits: [true, false, true, false, false, false, false, false, true, true] },
+    });
     expect(parseRequest(hex('2b 0e 01 00'))).toEqual({ exception: 1 });
   });
 

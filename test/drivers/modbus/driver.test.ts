@@ -77,10 +77,16 @@ describe('driver description', () => {
   it('refuses a missing or broken profile and a bad unit before connecting', async () => {
     const nowhere: Link = { kind: 'tcp', host: '127.0.0.1', port: 1, url: 'tcp://127.0.0.1:1' };
     await expect(driver.open({ link: nowhere, secrets: {}, options: {}, timeoutMs: 500 })).rejects.toThrow(/options.profile: is required/);
-    await expect(driver.open({ link: nowhere, secrets: {}, options: { profile: 'demo-modbus', unit: 300 }, timeoutMs: 500 })).rejects.toThrow(/options.unit: must be a Modbus unit id/);
-    await expect(driver.open({ link: nowhere, secrets: {}, options: { profile: 'demo-modbus', framing: 'ascii' }, timeoutMs: 500 })).rejects.toThrow(/options.framing: must be mbap or rtu/);
+    await expect(driver.open({ link: nowhere, secrets: {}, options: { profile: 'demo-modbus', unit: 300 }, timeoutMs: 500 })).rejects.toThrow(
+      /options.unit: must be a Modbus unit id/,
+    );
+    await expect(driver.open({ link: nowhere, secrets: {}, options: { profile: 'demo-modbus', framing: 'ascii' }, timeoutMs: 500 })).rejects.toThrow(
+      /options.framing: must be mbap or rtu/,
+    );
     const serial: Link = { kind: 'serial', path: '/dev/null-modbus', url: 'serial:///dev/null-modbus' };
-    await expect(driver.open({ link: serial, secrets: {}, options: { profile: 'demo-modbus', unit: 0 }, timeoutMs: 500 })).rejects.toThrow(/unit 0 is broadcast/);
+    await expect(driver.open({ link: serial, secrets: {}, options: { profile: 'demo-modbus', unit: 0 }, timeoutMs: 500 })).rejects.toThrow(
+      /unit 0 is broadcast/,
+    );
   });
 });
 
@@ -88,7 +94,14 @@ describe('users through the profile, over Modbus TCP', () => {
   it('reads identification into info(): model, firmware, serial, the profile slot range and code rule', async () => {
     const rig = await tcpRig();
     const info = await (await rig.open()).info();
-    expect(info).toMatchObject({ driver: 'modbus', model: 'PCX-1000', firmware: '1.4', module: 'Modbus TCP unit 1', slotRanges: [{ from: 1, to: 1000, kind: 'user' }], codeRules: { minLength: 4, maxLength: 6 } });
+    expect(info).toMatchObject({
+      driver: 'modbus',
+      model: 'PCX-1000',
+      firmware: '1.4',
+      module: 'Modbus TCP unit 1',
+      slotRanges: [{ from: 1, to: 1000, kind: 'user' }],
+      codeRules: { minLength: 4, maxLength: 6 },
+    });
     expect(info.details).toMatchObject({ profile: 'demo-modbus', serial: '100042', slots: 1000 });
     expect(info.capabilities).toContain('test-mode');
   });
@@ -98,7 +111,10 @@ describe('users through the profile, over Modbus TCP', () => {
     const session = await rig.open();
     const before = rig.sim.stats.requests;
     const users = await session.listUsers();
-    const minimum = planReads(Array.from({ length: 1000 }, (_, i) => listOffsets(demo.users).map((o) => slotAddress(demo.users, i + 1) + o)).flat(), 125).length;
+    const minimum = planReads(
+      Array.from({ length: 1000 }, (_, i) => listOffsets(demo.users).map((o) => slotAddress(demo.users, i + 1) + o)).flat(),
+      125,
+    ).length;
     expect(rig.sim.stats.requests - before).toBe(minimum);
     expect(users).toHaveLength(12);
     expect(users[2]).toEqual({ slot: 3, kind: 'user', name: 'Ingrid', type: 'normal', partitions: [1, 2], hasCode: true, editable: true });
@@ -184,19 +200,56 @@ describe('users through the profile, over Modbus TCP', () => {
     expect((await failure(session.deleteUser(99))).code).toBe('E_NO_SUCH_USER');
     const duplicate = await failure(session.changeCode(2, code(rig.sim.user(1)!.code!)));
     expect(duplicate).toMatchObject({ code: 'E_CODE_REJECTED', exitCode: ExitCode.refused });
-    expect(duplicate.message).toMatch(/the device refused the write to slot 2: the code may already belong to another user.*Modbus exception 3, illegal data value/);
+    expect(duplicate.message).toMatch(
+      /the device refused the write to slot 2: the code may already belong to another user.*Modbus exception 3, illegal data value/,
+    );
     expect(duplicate.message).not.toContain(rig.sim.user(1)!.code!);
   });
 });
 
 describe('Modbus exceptions and silence become typed errors in plain words', () => {
   const cases: Array<[string, Record<string, string | number>, (s: PanelSession) => Promise<unknown>, string, number, RegExp]> = [
-    ['1 illegal function', { exceptionCode: 1 }, (s) => s.listUsers(), 'E_MODBUS_ILLEGAL_FUNCTION', ExitCode.protocol, /does not support function 3 \(read holding registers\) while reading the user table \(Modbus exception 1, illegal function\)/],
-    ['2 illegal address', { exceptionCode: 2 }, (s) => s.readUser(3), 'E_MODBUS_ILLEGAL_ADDRESS', ExitCode.protocol, /the device has no registers 1032..1042 while reading slot 3 \(Modbus exception 2, illegal data address\)/],
-    ['3 illegal value on a read', { exceptionCode: 3 }, (s) => s.info(), 'E_MODBUS_ILLEGAL_VALUE', ExitCode.protocol, /refused to read registers 0..11 while reading the identification registers/],
-    ['3 illegal value on a write', { exceptionCode: 3, exceptionOn: 'write' }, (s) => s.deleteUser(2), 'E_MODBUS_ILLEGAL_VALUE', ExitCode.refused, /refused the value written to registers 1016..1028 while removing user 2 \(Modbus exception 3/],
+    [
+      '1 illegal function',
+      { exceptionCode: 1 },
+      (s) => s.listUsers(),
+      'E_MODBUS_ILLEGAL_FUNCTION',
+      ExitCode.protocol,
+      /does not support function 3 \(read holding registers\) while reading the user table \(Modbus exception 1, illegal function\)/,
+    ],
+    [
+      '2 illegal address',
+      { exceptionCode: 2 },
+      (s) => s.readUser(3),
+      'E_MODBUS_ILLEGAL_ADDRESS',
+      ExitCode.protocol,
+      /the device has no registers 1032..1042 while reading slot 3 \(Modbus exception 2, illegal data address\)/,
+    ],
+    [
+      '3 illegal value on a read',
+      { exceptionCode: 3 },
+      (s) => s.info(),
+      'E_MODBUS_ILLEGAL_VALUE',
+      ExitCode.protocol,
+      /refused to read registers 0..11 while reading the identification registers/,
+    ],
+    [
+      '3 illegal value on a write',
+      { exceptionCode: 3, exceptionOn: 'write' },
+      (s) => s.deleteUser(2),
+      'E_MODBUS_ILLEGAL_VALUE',
+      ExitCode.refused,
+      /refused the value written to registers 1016..1028 while removing user 2 \(Modbus exception 3/,
+    ],
     ['4 device failure', { exceptionCode: 4 }, (s) => s.listUsers(), 'E_DEVICE_FAILURE', ExitCode.refused, /internal failure/],
-    ['6 device busy', { exceptionCode: 6 }, (s) => s.listUsers(), 'E_BUSY', ExitCode.unreachable, /the device is busy and did not act while reading the user table \(Modbus exception 6, server device busy\)/],
+    [
+      '6 device busy',
+      { exceptionCode: 6 },
+      (s) => s.listUsers(),
+      'E_BUSY',
+      ExitCode.unreachable,
+      /the device is busy and did not act while reading the user table \(Modbus exception 6, server device busy\)/,
+    ],
   ];
   for (const [name, faults, action, errorCode, exitCode, message] of cases) {
     it(`exception ${name}`, async () => {
@@ -278,7 +331,9 @@ describe('profiles with other layouts and limits', () => {
     const before = rig.sim.stats.requests;
     await session.listUsers();
     const u = loaded.profile.users;
-    expect(rig.sim.stats.requests - before).toBe(planReads(Array.from({ length: u.slots }, (_, i) => listOffsets(u).map((o) => slotAddress(u, i + 1) + o)).flat(), 40).length);
+    expect(rig.sim.stats.requests - before).toBe(
+      planReads(Array.from({ length: u.slots }, (_, i) => listOffsets(u).map((o) => slotAddress(u, i + 1) + o)).flat(), 40).length,
+    );
   });
 
   it('ASCII-digit codes, no codeSet flag (hasCode from the code registers) and no apply register', async () => {
@@ -352,7 +407,12 @@ describe('test mode through the profile', () => {
 
   it('a register-controlled test mode counted in minutes', async () => {
     const { file } = await profileVariant('register-test', (p) => {
-      p.testMode = { mode: 'engineer test', control: { register: 210, on: 5, off: 0 }, duration: { address: 211, registers: 1, unit: 'minutes' }, status: { register: 210, active: 5 } };
+      p.testMode = {
+        mode: 'engineer test',
+        control: { register: 210, on: 5, off: 0 },
+        duration: { address: 211, registers: 1, unit: 'minutes' },
+        status: { register: 210, active: 5 },
+      };
     });
     const rig = await tcpRig({ profile: file });
     const session = await rig.open();

@@ -13,17 +13,19 @@ const RUNS = 2000;
 
 /** Random bytes, valid frames, and valid frames with a few bytes flipped, inserted, deleted or repeated. */
 function noisy(frames: fc.Arbitrary<Buffer>): fc.Arbitrary<Uint8Array> {
-  const mutated = fc.tuple(frames, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'insert', 'delete', 'dup')), { maxLength: 6 })).map(([frame, edits]) => {
-    const bytes = [...frame];
-    for (const [where, value, kind] of edits) {
-      const i = bytes.length ? where % bytes.length : 0;
-      if (kind === 'flip') bytes[i] = value;
-      else if (kind === 'insert') bytes.splice(i, 0, value);
-      else if (kind === 'delete') bytes.splice(i, 1);
-      else bytes.splice(i, 0, ...bytes.slice(i, i + 4));
-    }
-    return Uint8Array.from(bytes);
-  });
+  const mutated = fc
+    .tuple(frames, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'insert', 'delete', 'dup')), { maxLength: 6 }))
+    .map(([frame, edits]) => {
+      const bytes = [...frame];
+      for (const [where, value, kind] of edits) {
+        const i = bytes.length ? where % bytes.length : 0;
+        if (kind === 'flip') bytes[i] = value;
+        else if (kind === 'insert') bytes.splice(i, 0, value);
+        else if (kind === 'delete') bytes.splice(i, 1);
+        else bytes.splice(i, 0, ...bytes.slice(i, i + 4));
+      }
+      return Uint8Array.from(bytes);
+    });
   return fc.oneof(fc.uint8Array({ maxLength: 300 }), mutated, frames);
 }
 
@@ -56,7 +58,12 @@ describe('Modbus decoders under random input', () => {
           const out: Buffer[] = [];
           let from = 0;
           for (const to of [...points, stream.length]) {
-            for (const f of decoder.push(stream.subarray(from, to))) out.push('transactionId' in f ? Buffer.concat([Buffer.from([f.transactionId >> 8, f.transactionId & 0xff, 0, 0, 0, f.pdu.length + 1, f.unit]), f.pdu]) : Buffer.concat([Buffer.from([f.unit]), f.pdu]));
+            for (const f of decoder.push(stream.subarray(from, to)))
+              out.push(
+                'transactionId' in f
+                  ? Buffer.concat([Buffer.from([f.transactionId >> 8, f.transactionId & 0xff, 0, 0, 0, f.pdu.length + 1, f.unit]), f.pdu])
+                  : Buffer.concat([Buffer.from([f.unit]), f.pdu]),
+              );
             from = to;
           }
           const expected = frames.map((f) => (kind === 'mbap' ? f : f.subarray(0, -2)));

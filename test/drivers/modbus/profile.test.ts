@@ -36,7 +36,10 @@ describe('the shipped profile', () => {
 
   it('is found from the compiled code in dist/ too (profiles live beside the sources only)', async () => {
     const compiled = path.resolve('dist/drivers/modbus/profile.js');
-    const exists = await fs.stat(compiled).then(() => true, () => false);
+    const exists = await fs.stat(compiled).then(
+      () => true,
+      () => false,
+    );
     if (!exists) return; // npm test builds first; a bare vitest run may not have dist/
     const mod = await import(compiled);
     expect(mod.shippedProfilesDir()).toBe(shippedProfilesDir());
@@ -76,31 +79,87 @@ describe('profile rules, each with a profile that breaks it', () => {
     ['at most 123 registers per write', (p) => (p.limits.maxWriteRegisters = 124), /field "limits.maxWriteRegisters": must be 1..123/],
     ['an inter-request delay of 0..10000 ms', (p) => (p.limits.interRequestDelayMs = -5), /field "limits.interRequestDelayMs": must be 0..10000/],
     ['a slot fits one read', (p) => (p.users.stride = 126), /field "users.stride": must be 1..125/],
-    ['the user table inside the device', (p) => (p.users.base = 5000), /field "users": the user table \(1000 slots x 16 registers from 5000\) uses registers 5000..20999, outside device.holdingRegisters 0..19999/],
-    ['identification inside the device', (p) => (p.identification.serial.address = 19999), /field "identification.serial": uses register\(s\) 19999..20000, outside device.holdingRegisters/],
-    ['the apply register inside the device', (p) => ((p.device.holdingRegisters.to = 17999), (p.apply.address = 18000)), /field "apply.address": uses register\(s\) 18000..18000, outside device.holdingRegisters 0..17999/],
-    ['test-mode registers inside the device', (p) => (p.testMode.remaining.address = 19999), /field "testMode.remaining.address": uses register\(s\) 19999..20000, outside/],
+    [
+      'the user table inside the device',
+      (p) => (p.users.base = 5000),
+      /field "users": the user table \(1000 slots x 16 registers from 5000\) uses registers 5000..20999, outside device.holdingRegisters 0..19999/,
+    ],
+    [
+      'identification inside the device',
+      (p) => (p.identification.serial.address = 19999),
+      /field "identification.serial": uses register\(s\) 19999..20000, outside device.holdingRegisters/,
+    ],
+    [
+      'the apply register inside the device',
+      (p) => ((p.device.holdingRegisters.to = 17999), (p.apply.address = 18000)),
+      /field "apply.address": uses register\(s\) 18000..18000, outside device.holdingRegisters 0..17999/,
+    ],
+    [
+      'test-mode registers inside the device',
+      (p) => (p.testMode.remaining.address = 19999),
+      /field "testMode.remaining.address": uses register\(s\) 19999..20000, outside/,
+    ],
     ['a coil needs declared coils', (p) => delete p.device.coils, /field "testMode.control.coil": uses a coil, but device.coils declares none/],
     ['coils inside the declared coils', (p) => (p.testMode.control.coil = 16), /field "testMode.control.coil": coil 16 is outside device.coils 0..15/],
-    ['nothing else inside the user table', (p) => (p.apply.address = 1500), /field "apply.address": register\(s\) 1500..1500 lie inside the user table 1000..16999/],
+    [
+      'nothing else inside the user table',
+      (p) => (p.apply.address = 1500),
+      /field "apply.address": register\(s\) 1500..1500 lie inside the user table 1000..16999/,
+    ],
     ['fields fit in the stride', (p) => (p.users.code.offset = 15), /field "users.code.offset": registers 15..16 of a slot do not fit in users.stride 16/],
     ['fields do not overlap', (p) => (p.users.code.offset = 10), /field "users.name.offset": overlaps users.code \(offsets 10..11\)/],
     ['distinct flag bits', (p) => (p.users.flags.codeSet = 0), /field "users.flags": present, enabled and codeSet must be different bits/],
     ['minLength not above maxLength', (p) => (p.users.code.minLength = 7), /field "users.code.minLength": must not be above maxLength \(6\)/],
-    ['BCD codes fit their registers', (p) => (p.users.code.maxLength = 9), /field "users.code.maxLength": must be at most 8: 2 register\(s\) hold 8 BCD digits/],
-    ['ASCII codes fit their registers', (p) => (p.users.code.encoding = 'ascii'), /field "users.code.maxLength": must be at most 4: 2 register\(s\) hold 4 ASCII digits/],
-    ['uint32 codes use two registers', (p) => Object.assign(p.users.code, { encoding: 'uint32', registers: 1, minLength: 6 }), /field "users.code.registers": must be 2 for a uint32 code/],
-    ['uint32 codes have a fixed length', (p) => Object.assign(p.users.code, { encoding: 'uint32' }), /field "users.code.minLength": must equal maxLength for a uint32 code/],
-    ['uint32 codes have at most 9 digits', (p) => Object.assign(p.users.code, { encoding: 'uint32', minLength: 10, maxLength: 10 }), /field "users.code.maxLength": must be at most 9: a 32-bit integer holds at most 9 digits/],
-    ['unreadable codes need a codeSet flag', (p) => (p.users.code.readable = false, delete p.users.flags.codeSet), /field "users.flags.codeSet": is required when users.code.readable is false/],
+    [
+      'BCD codes fit their registers',
+      (p) => (p.users.code.maxLength = 9),
+      /field "users.code.maxLength": must be at most 8: 2 register\(s\) hold 8 BCD digits/,
+    ],
+    [
+      'ASCII codes fit their registers',
+      (p) => (p.users.code.encoding = 'ascii'),
+      /field "users.code.maxLength": must be at most 4: 2 register\(s\) hold 4 ASCII digits/,
+    ],
+    [
+      'uint32 codes use two registers',
+      (p) => Object.assign(p.users.code, { encoding: 'uint32', registers: 1, minLength: 6 }),
+      /field "users.code.registers": must be 2 for a uint32 code/,
+    ],
+    [
+      'uint32 codes have a fixed length',
+      (p) => Object.assign(p.users.code, { encoding: 'uint32' }),
+      /field "users.code.minLength": must equal maxLength for a uint32 code/,
+    ],
+    [
+      'uint32 codes have at most 9 digits',
+      (p) => Object.assign(p.users.code, { encoding: 'uint32', minLength: 10, maxLength: 10 }),
+      /field "users.code.maxLength": must be at most 9: a 32-bit integer holds at most 9 digits/,
+    ],
+    [
+      'unreadable codes need a codeSet flag',
+      (p) => ((p.users.code.readable = false), delete p.users.flags.codeSet),
+      /field "users.flags.codeSet": is required when users.code.readable is false/,
+    ],
     ['partitions fit their registers', (p) => (p.users.partitions.count = 17), /field "users.partitions.count": must be at most 16 for 1 register/],
     ['the default type is a known type', (p) => (p.users.type.default = 'guest'), /field "users.type.default": must be one of normal, duress, supervisor/],
     ['each type its own value', (p) => (p.users.type.values.duress = 0), /field "users.type.values": each type needs its own value/],
-    ['slots stay below 65536', (p) => Object.assign(p.users, { firstSlot: 65000, slots: 1000 }), /field "users.slots": slots 65000..65999 go beyond slot 65535/],
+    [
+      'slots stay below 65536',
+      (p) => Object.assign(p.users, { firstSlot: 65000, slots: 1000 }),
+      /field "users.slots": slots 65000..65999 go beyond slot 65535/,
+    ],
     ['a 16- or 32-bit duration', (p) => (p.testMode.duration.registers = 3), /field "testMode.duration.registers": must be 1 \(16-bit\) or 2 \(32-bit\)/],
     ['the duration unit', (p) => (p.testMode.duration.unit = 'hours'), /field "testMode.duration.unit": must be seconds or minutes/],
-    ['the test-mode control is a coil or a register', (p) => (p.testMode.control = { output: 3 }), /field "testMode.control": must be \{ coil: N \} or \{ register: N, on: V, off: V \}/],
-    ['a control register with distinct on and off', (p) => (p.testMode.control = { register: 205, on: 1, off: 1 }), /field "testMode.control.on": must differ from off/],
+    [
+      'the test-mode control is a coil or a register',
+      (p) => (p.testMode.control = { output: 3 }),
+      /field "testMode.control": must be \{ coil: N \} or \{ register: N, on: V, off: V \}/,
+    ],
+    [
+      'a control register with distinct on and off',
+      (p) => (p.testMode.control = { register: 205, on: 1, off: 1 }),
+      /field "testMode.control.on": must differ from off/,
+    ],
     ['32-bit word order', (p) => (p.wordOrder = 'middle-endian'), /field "wordOrder": must be high-first or low-first/],
   ];
 

@@ -33,7 +33,11 @@ async function tcpSim(options: SimulatorOptions = { users: 3 }): Promise<{ sim: 
     await server.close();
     await sim.close();
   });
-  return { sim, port: server.port, tcp: (args, values = []) => mbpoll(['-m', 'tcp', '-p', String(server.port), '-o', '0.5', ...args, '127.0.0.1', ...values.map(String)]) };
+  return {
+    sim,
+    port: server.port,
+    tcp: (args, values = []) => mbpoll(['-m', 'tcp', '-p', String(server.port), '-o', '0.5', ...args, '127.0.0.1', ...values.map(String)]),
+  };
 }
 
 /** A raw Modbus TCP client: one request, the frame that comes back. */
