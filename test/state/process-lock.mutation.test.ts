@@ -3,18 +3,17 @@ import fs from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { tempDirPerTest } from '../support/temp-dir.js';
 import { acquireLock, ownerForThisProcess, ownerIsGone, processStartTime, readOwner, type LockOwner } from '../../src/state/process-lock.js';
 
 // Lock takeover and its edges (issue 21: bulk's lock takeover and error paths were untested). Bulk work locks,
 // bulk claims and test-mode lease locks all use this module.
 
-let dir: string;
+const temp = tempDirPerTest('panelctl-lock-');
 let file: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-lock-'));
-  file = path.join(dir, 'x.lck');
+beforeEach(() => {
+  file = path.join(temp.dir, 'x.lck');
 });
-afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 
 const DEAD_PID = 2 ** 22 + 4321;
 const me = (extra: Partial<LockOwner> = {}): LockOwner => ({
@@ -60,8 +59,8 @@ describe('readOwner', () => {
   it('reads the owner a lock names, and nothing from a missing, garbled or linked file', async () => {
     await fs.writeFile(file, JSON.stringify(me()), { mode: 0o600 });
     expect(await readOwner(file)).toEqual(me());
-    expect(await readOwner(path.join(dir, 'missing'))).toBeUndefined();
-    const link = path.join(dir, 'link.lck');
+    expect(await readOwner(path.join(temp.dir, 'missing'))).toBeUndefined();
+    const link = path.join(temp.dir, 'link.lck');
     await fs.symlink(file, link);
     expect(await readOwner(link)).toBeUndefined();
     await fs.writeFile(file, '{"pid": 1, "ho');
@@ -104,7 +103,7 @@ describe('acquireLock', () => {
     const got = await acquireLock(file, { waitMs: 0 });
     expect(typeof got).toBe('function');
     expect((await readOwner(file))?.pid).toBe(process.pid);
-    expect((await fs.readdir(dir)).filter((n) => n.endsWith('.stale'))).toEqual([]);
+    expect((await fs.readdir(temp.dir)).filter((n) => n.endsWith('.stale'))).toEqual([]);
   });
 
   it('waits for a live holder to let go, then takes the lock', async () => {
@@ -125,6 +124,6 @@ describe('acquireLock', () => {
   });
 
   it('passes on an error other than "exists" when creating the lock', async () => {
-    await expect(acquireLock(path.join(dir, 'no-such-dir', 'x.lck'), { waitMs: 0 })).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(acquireLock(path.join(temp.dir, 'no-such-dir', 'x.lck'), { waitMs: 0 })).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

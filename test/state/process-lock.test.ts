@@ -2,17 +2,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { tempDirPerTest } from '../support/temp-dir.js';
 import { acquireLock, processStartTime } from '../../src/state/process-lock.js';
 
 /** The lease lock dies with its process: a dead or recycled owner pid is recognised at once. */
 
-let dir: string;
+const temp = tempDirPerTest('panelctl-lock-');
 let file: string;
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-lock-'));
-  file = path.join(dir, 'x.lck');
+beforeEach(() => {
+  file = path.join(temp.dir, 'x.lck');
 });
-afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 
 const plant = (owner: object) =>
   fs.writeFile(file, JSON.stringify({ host: os.hostname(), token: 'planted', since: new Date().toISOString(), ...owner }), { mode: 0o600 });

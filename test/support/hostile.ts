@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { makePtyPair } from './pty-pair.js';
 
 /**
  * Hostile links for tests: a TCP endpoint that writes back whatever it reads (a loopback plug,
@@ -82,30 +83,8 @@ export function startFloodServer(frame: Buffer, options: { greeting?: Buffer; ba
  * it: every byte written comes straight back, as on a serial loopback plug.
  */
 export async function makeEchoPty(): Promise<{ path: string; close(): Promise<void>; process: ChildProcess }> {
-  const child = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=1,ctlecho=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const paths = await new Promise<string[]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`socat did not report its ptys: ${stderr}`)), 5000);
-    child.stderr!.on('data', (chunk) => {
-      stderr += chunk;
-      const found = [...stderr.matchAll(/PTY is (\/dev\/\S+)/g)].map((m) => m[1]);
-      if (found.length === 2 && /starting data transfer loop/.test(stderr)) {
-        clearTimeout(timer);
-        resolve(found);
-      }
-    });
-    child.once('exit', () => reject(new Error(`socat exited: ${stderr}`)));
-  });
-  return {
-    path: paths[0],
-    process: child,
-    close: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  const pair = await makePtyPair({ farEndEchoes: true });
+  return { path: pair.a, process: pair.process, close: pair.close };
 }
 
 /**

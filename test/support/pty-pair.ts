@@ -16,9 +16,14 @@ export interface PtyPair {
   process: ChildProcess;
 }
 
-/** Two connected pseudo-terminals, like the two ends of a null-modem cable. */
-export async function makePtyPair(): Promise<PtyPair> {
-  const child = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * Two connected pseudo-terminals, like the two ends of a null-modem cable. With `farEndEchoes`,
+ * side b is a tty in echo mode that nobody reads: every byte written to a comes straight back,
+ * as on a serial loopback plug.
+ */
+export async function makePtyPair(options: { farEndEchoes?: boolean } = {}): Promise<PtyPair> {
+  const farEnd = options.farEndEchoes ? 'pty,raw,echo=1,ctlecho=0' : 'pty,raw,echo=0';
+  const child = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', farEnd], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const paths = await new Promise<string[]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`socat did not report its ptys: ${stderr}`)), 5000);
