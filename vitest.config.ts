@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // One throwaway PostgreSQL cluster per run for the team-mode tests (test/support/postgres-setup.ts).
+    globalSetup: ['test/support/postgres-setup.ts'],
     // End-to-end tests spawn the real binary and real simulators; give them room on a shared 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 30_000,

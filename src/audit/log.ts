@@ -6,6 +6,7 @@ import { ExitCode, PanelctlError } from '../core/errors.js';
 import { appendPrivateLine, readPrivateStateFile, touchPrivateFile, writePrivateFile } from '../state/private-files.js';
 import { loadStateKey, type StateKey } from '../state/state-key.js';
 import { coalesce } from '../core/coalesce.js';
+import { sharedStore, type AuditFilter } from '../state/store.js';
 
 /**
  * The audit log: one JSON line per write attempt, each carrying the hash of the one before,
@@ -34,9 +35,11 @@ export interface AuditEntry extends AuditRecord {
   time: string;
   prev: string;
   hash: string;
+  /** The machine that wrote it (team store: many hosts write one log). */
+  host?: string;
 }
 
-const GENESIS = '0'.repeat(64);
+export const GENESIS = '0'.repeat(64);
 
 export function auditPaths(stateDir: string) {
   return { log: path.join(stateDir, 'audit.jsonl'), head: path.join(stateDir, 'audit.head.json') };
@@ -65,7 +68,7 @@ interface Head {
   mac?: string;
 }
 
-const headData = (head: { seq: number; hash: string }) => `${head.seq}:${head.hash}`;
+export const headData = (head: { seq: number; hash: string }) => `${head.seq}:${head.hash}`;
 
 function signHead(key: StateKey, head: { seq: number; hash: string }): Head {
   return { seq: head.seq, hash: head.hash, mac: key.sign('audit-head', headData(head)) };
@@ -100,6 +103,8 @@ const queues = new Map<string, { waiting: Pending[]; flushing: boolean }>();
  * callers share checks (coalesce), each still getting one that began after it asked.
  */
 export const prepareAudit: (stateDir: string) => Promise<void> = coalesce(async (stateDir) => {
+  const shared = await sharedStore(stateDir);
+  if (shared) return shared.audit.prepare();
   await touchPrivateFile(auditPaths(stateDir).log, 'audit log');
   await loadStateKey(stateDir, { create: true });
 });
@@ -121,10 +126,9 @@ async function flush(stateDir: string, queue: { waiting: Pending[]; flushing: bo
   while (queue.waiting.length) {
     const batch = queue.waiting.splice(0);
     try {
-      const entries = await writeBatch(
-        stateDir,
-        batch.map((p) => p.record),
-      );
+      const records = batch.map((p) => p.record);
+      const shared = await sharedStore(stateDir);
+      const entries = shared ? await shared.audit.appendBatch(records) : await writeBatch(stateDir, records);
       batch.forEach((p, i) => p.resolve(entries[i]));
     } catch (error) {
       for (const p of batch) p.reject(error);
@@ -173,7 +177,7 @@ async function readLogText(stateDir: string): Promise<string | undefined> {
   return readPrivateStateFile(auditPaths(stateDir).log, 'audit log', 512 << 20);
 }
 
-interface LogLine {
+export interface LogLine {
   line: number;
   entry?: AuditEntry;
   /** Why the line is not an audit entry. */
@@ -221,12 +225,29 @@ export class AuditBrokenError extends PanelctlError {
   }
 }
 
-/** Every entry, in order. A line that is not an entry is tampering: AuditBrokenError (exit 5). */
-export async function readAudit(stateDir: string): Promise<AuditEntry[]> {
+/**
+ * The entries that pass `filter`, in order (a shared store filters in the database). A line that
+ * is not an entry is tampering: AuditBrokenError (exit 5).
+ */
+export async function readAudit(stateDir: string, filter: AuditFilter = {}): Promise<AuditEntry[]> {
+  const shared = await sharedStore(stateDir);
+  if (shared) return shared.audit.read(filter);
   const lines = parseLog(await readLogText(stateDir));
   const bad = lines.find((l) => l.malformed);
   if (bad) throw new AuditBrokenError(`the audit log is not intact: line ${bad.line}: ${bad.malformed}`);
-  return lines.map((l) => l.entry as AuditEntry);
+  return filterEntries(
+    lines.map((l) => l.entry as AuditEntry),
+    filter,
+  );
+}
+
+export function filterEntries(entries: AuditEntry[], filter: AuditFilter): AuditEntry[] {
+  const { panel, operator, since, limit } = filter;
+  let found = entries;
+  if (panel !== undefined) found = found.filter((e) => e.panel === panel);
+  if (operator !== undefined) found = found.filter((e) => e.operator === operator);
+  if (since !== undefined) found = found.filter((e) => Date.parse(e.time) >= since);
+  return limit !== undefined ? found.slice(-limit) : found;
 }
 
 export interface AuditProblem {
@@ -236,7 +257,17 @@ export interface AuditProblem {
 
 /** Walks the chain and checks the signed head; returns every break found (empty means intact). */
 export async function verifyAudit(stateDir: string): Promise<{ entries: number; problems: AuditProblem[] }> {
+  const shared = await sharedStore(stateDir);
+  if (shared) return shared.audit.verify();
   const lines = parseLog(await readLogText(stateDir));
+  const { problems, end } = chainProblems(lines);
+  const last = lines.length ? lines[lines.length - 1].line : 0;
+  problems.push(...(await headProblems(stateDir, end, last)));
+  return { entries: lines.length, problems };
+}
+
+/** Walks a chain (lines of a file, or rows numbered by seq) and returns every break, and where it ends. */
+export function chainProblems(lines: LogLine[]): { problems: AuditProblem[]; end: { seq: number; hash: string } } {
   const problems: AuditProblem[] = [];
   let prev = GENESIS;
   let expectedSeq = 1;
@@ -253,9 +284,7 @@ export async function verifyAudit(stateDir: string): Promise<{ entries: number; 
     prev = hash;
     expectedSeq = entry.seq + 1;
   }
-  const last = lines.length ? lines[lines.length - 1].line : 0;
-  problems.push(...(await headProblems(stateDir, { seq: expectedSeq - 1, hash: prev }, last)));
-  return { entries: lines.length, problems };
+  return { problems, end: { seq: expectedSeq - 1, hash: prev } };
 }
 
 /** The head must exist once anything was written, be signed with this state dir's key, and name the last entry. */

@@ -10,6 +10,7 @@ import { defaultInventoryPath, stateDir } from '../state/paths.js';
 import type { InventoryFile } from '../inventory/schema.js';
 import { resolveTarget, type Target } from '../inventory/targets.js';
 import { askSecret, isInteractive } from './prompts.js';
+import { selectStateStore } from '../state/select.js';
 
 export interface GlobalOptions {
   output: string;
@@ -82,6 +83,7 @@ export function buildCli(command: Command): Cli {
     trace: globals.debug ? (direction, text) => process.stderr.write(`${out.printable(out.color.dim(`[${direction}] ${text}`))}\n`) : undefined,
     command: commandPath(command),
   };
+  selectStateStore(ctx.stateDir, inventoryPath, inventory);
   const cli: Cli = {
     out,
     ctx,
@@ -145,9 +147,14 @@ async function useLinkOverride(target: Target, url: string, out: Output, ctx: Op
 /** A panel on test is never out of sight: every command that touches it says so. */
 async function noteLease(out: Output, dir: string, panel: string): Promise<void> {
   const [{ readLease, isOverdue }, { localTime }] = await Promise.all([import('../state/leases.js'), import('../output/time.js')]);
-  const lease = await readLease(dir, panel).catch(() => undefined);
+  const lease = await readLease(dir, panel).catch((error) => {
+    // The desk's leases cannot be read: say so rather than imply the panel is not on test.
+    if (error instanceof PanelctlError && error.code === 'E_STATE_UNAVAILABLE')
+      out.warn(`shared view missing: cannot tell whether ${panel} is on test: ${error.message}`);
+    return undefined;
+  });
   if (!lease) return;
-  const by = `${lease.operator}${lease.ticket ? `, ticket ${lease.ticket}` : ''}`;
+  const by = `${lease.operator}${lease.host ? ` on ${lease.host}` : ''}${lease.ticket ? `, ticket ${lease.ticket}` : ''}`;
   if (isOverdue(lease)) {
     const why =
       lease.phase === 'stopping' ? `ending it was not confirmed${lease.problem ? ` (${lease.problem})` : ''}` : `its lease ended at ${localTime(lease.until)}`;

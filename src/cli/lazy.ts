@@ -22,6 +22,8 @@ export function lazyAction(load: () => Promise<Record<string, unknown>>, name: s
       throw guard ? guard.explain(error) : error;
     } finally {
       guard?.release();
+      // Connections to a shared state store would keep the process alive.
+      await (await import('../state/store.js')).closeSharedStores();
     }
   };
 }

@@ -10,6 +10,7 @@ import { registerTestMode } from './commands/test-mode.js';
 import { registerBulk } from './commands/bulk.js';
 import { registerShell } from './commands/shell.js';
 import { registerPorts } from './commands/ports.js';
+import { registerState } from './commands/state.js';
 
 declare const __PANELCTL_VERSION__: string | undefined;
 
@@ -55,6 +56,7 @@ Try it: panelctl users list --panel demo`,
   registerShell(program);
   registerPorts(program);
   registerSim(program);
+  registerState(program);
   for (const command of program.commands) setExitOverride(command);
   return program;
 }

@@ -77,6 +77,11 @@ export const inventorySchema = z
       .strict()
       .optional(),
     stations: z.record(z.string(), stationSchema).optional(),
+    /** Where the desk's shared state lives (README "Team setup"): files (the default) or postgres://... */
+    state: z
+      .string()
+      .regex(/^(files|postgres(ql)?:\/\/.+)$/, 'must be files or a postgres://user@host/database URL (the password from PGPASSWORD or ~/.pgpass)')
+      .optional(),
     panels: z.record(z.string().regex(PANEL_NAME, PANEL_NAME_RULE), panelSchema),
   })
   .strict()

@@ -4,7 +4,7 @@ import type { Secret } from '../core/secret.js';
 import { loadDriver } from '../../drivers/index.js';
 import { resolveSecretRef } from '../inventory/secrets.js';
 import type { Target } from '../inventory/targets.js';
-import { FileWorkLocks, type WorkLock } from '../state/work-locks.js';
+import { workLocksFor, type WorkLock } from '../state/work-locks.js';
 import type { OperationContext } from './context.js';
 
 export interface OpenPanel {
@@ -52,7 +52,7 @@ export function panelKey(target: Target): string {
 
 /** The per-panel work lock, held from connecting until the session is closed (exit 4 naming the holder if taken). */
 export function lockPanel(target: Target, ctx: OperationContext): Promise<WorkLock> {
-  const store = ctx.workLocks ?? new FileWorkLocks(ctx.stateDir);
+  const store = ctx.workLocks ?? workLocksFor(ctx.stateDir);
   return store.acquire(panelKey(target), { panel: target.name, command: ctx.command, operator: ctx.operator, ticket: ctx.ticket });
 }
 

@@ -6,6 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { PanelRefusedError, UsageError } from '../core/errors.js';
 import { ensurePrivateDir } from './private-files.js';
 import { acquireLock } from './process-lock.js';
+import { LOCKED, sharedStore } from './store.js';
+
+export { LOCKED } from './store.js';
 
 /**
  * A test-mode lease: the record that a panel (and its monitoring-station account) is on test.
@@ -46,6 +49,8 @@ export interface Lease {
   clock?: { bootId: string; uptime: number };
   /** How far the station's clock was from ours at the start (ms, station minus local). */
   stationSkewMs?: number;
+  /** The machine that started it, as a shared store reports it (not stored in the lease itself). */
+  host?: string;
 }
 
 export interface NoticeRecord {
@@ -114,11 +119,15 @@ function untrusted(file: string, why: string): UsageError {
 }
 
 export async function readLease(stateDir: string, panel: string): Promise<Lease | undefined> {
+  const shared = await sharedStore(stateDir);
+  if (shared) return shared.leases.read(panel);
   return readLeaseFile(leaseFile(stateDir, panel));
 }
 
 /** Atomic (a private temp file, then rename), 0600, never through a link. */
 export async function writeLease(stateDir: string, lease: Lease): Promise<void> {
+  const shared = await sharedStore(stateDir);
+  if (shared) return shared.leases.write(lease);
   await ensurePrivateDir(leasesDir(stateDir));
   const file = leaseFile(stateDir, lease.panel);
   const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
@@ -133,6 +142,8 @@ export async function writeLease(stateDir: string, lease: Lease): Promise<void> 
 }
 
 export async function removeLease(stateDir: string, panel: string): Promise<void> {
+  const shared = await sharedStore(stateDir);
+  if (shared) return shared.leases.remove(panel);
   await fs.rm(leaseFile(stateDir, panel), { force: true });
 }
 
@@ -142,6 +153,13 @@ export async function removeLease(stateDir: string, panel: string): Promise<void
  * A lease file that is not trustworthy stops the listing with an error naming it.
  */
 export async function listLeases(stateDir: string): Promise<Lease[]> {
+  const shared = await sharedStore(stateDir);
+  if (shared) return shared.leases.list();
+  return listLeaseFiles(stateDir);
+}
+
+/** The leases in this state dir's files (also what `state import` moves into a shared store). */
+export async function listLeaseFiles(stateDir: string): Promise<Lease[]> {
   let names: string[];
   try {
     names = readdirSync(leasesDir(stateDir));
@@ -221,6 +239,8 @@ export function isOverdue(lease: Lease, now = Date.now()): boolean {
  * lock dies with its process (see process-lock.ts): after a crash the next command goes straight on.
  */
 export async function withLeaseLock<T>(stateDir: string, panel: string, wait: boolean, work: () => Promise<T>): Promise<T | typeof LOCKED> {
+  const shared = await sharedStore(stateDir);
+  if (shared) return shared.leases.withLock(panel, wait, work);
   await ensurePrivateDir(leasesDir(stateDir));
   const got = await acquireLock(`${leaseFile(stateDir, panel)}.lck`, { waitMs: wait ? 10_000 : 0 });
   if (typeof got !== 'function') {
@@ -236,5 +256,3 @@ export async function withLeaseLock<T>(stateDir: string, panel: string, wait: bo
     await got().catch(() => undefined);
   }
 }
-
-export const LOCKED = Symbol('locked');

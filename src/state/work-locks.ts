@@ -4,6 +4,7 @@ import { PanelctlError, ExitCode } from '../core/errors.js';
 import { localTime } from '../output/time.js';
 import { ensurePrivateDir } from './private-files.js';
 import { acquireLock, type LockOwner } from './process-lock.js';
+import { sharedStore } from './store.js';
 
 /**
  * Per-panel work locks: while any panelctl command talks to a panel it holds that panel's lock,
@@ -73,4 +74,14 @@ export class FileWorkLocks implements WorkLockStore {
     if (typeof taken !== 'function') throw lockedError(holder.panel, taken.heldBy ?? {});
     return { release: taken };
   }
+}
+
+/** The work locks of this state dir: the shared store's when one is configured, else the files. */
+export function workLocksFor(stateDir: string): WorkLockStore {
+  return {
+    async acquire(key, holder) {
+      const shared = await sharedStore(stateDir);
+      return (shared?.workLocks ?? new FileWorkLocks(stateDir)).acquire(key, holder);
+    },
+  };
 }

@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { lazyAction } from '../lazy.js';
+import { withExamples } from './examples.js';
+
+const run = (name: string) => lazyAction(() => import('../actions/state.js'), name);
+
+/** Team mode (README "Team setup"): the shared state store and who holds which panel. */
+export function registerState(program: Command): void {
+  const state = withExamples(
+    program.command('state').description('the shared state store of a desk (PANELCTL_STATE=postgres://... or state: in the inventory)'),
+    'PANELCTL_STATE=postgres://panelctl@db.example/panelctl panelctl state migrate',
+  );
+  withExamples(
+    state.command('migrate').description("create or upgrade the shared store's schema (safe to repeat; refuses a newer schema)"),
+    'panelctl state migrate',
+  ).action(run('runMigrate'));
+  withExamples(
+    program.command('locks').description('panels that a panelctl command is talking to right now, on this machine or, with a shared store, the whole desk'),
+    'panelctl locks',
+    'panelctl locks -o json',
+  ).action(run('runLocks'));
+}

@@ -1,0 +1,125 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { GENESIS, chainProblems, hashOf, headData, type AuditEntry, type AuditProblem, type AuditRecord, type LogLine } from '../../audit/log.js';
+import type { AuditFilter, AuditStore } from '../store.js';
+import { HOST, type PgConnection } from './connection.js';
+import { LOCK_NAMESPACE } from './keys.js';
+
+/**
+ * The desk's audit log: the same entries and hash chain as the files backend, one row each.
+ * Appends from every host are serialised by a transaction-scoped advisory lock, under which the
+ * last entry is read and the next ones chained to it; `seq` and `prev` are unique as well, so even
+ * a writer that skipped the lock could not fork the chain. Rows cannot be updated or deleted
+ * (a trigger), and a head row signed with the store's key names the last entry.
+ */
+export class PgAudit implements AuditStore {
+  private key?: Promise<Buffer>;
+
+  constructor(private readonly db: PgConnection) {}
+
+  private stateKey(): Promise<Buffer> {
+    this.key ??= this.db.query<{ key: Buffer }>('SELECT key FROM panelctl_state_key').then(
+      ({ rows }) => {
+        if (!rows[0]) throw new Error('the shared store has no key: run `panelctl state migrate`');
+        return rows[0].key;
+      },
+      (error) => {
+        this.key = undefined;
+        throw error;
+      },
+    );
+    return this.key;
+  }
+
+  private sign(key: Buffer, head: { seq: number; hash: string }): string {
+    return createHmac('sha256', key).update('audit-head').update('\0').update(headData(head)).digest('hex');
+  }
+
+  async prepare(): Promise<void> {
+    await this.stateKey();
+  }
+
+  async appendBatch(records: AuditRecord[]): Promise<AuditEntry[]> {
+    const key = await this.stateKey();
+    return this.db.transaction(async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE.audit}, 0)`);
+      const last = await client.query<{ seq: string; hash: string }>('SELECT seq, hash FROM panelctl_audit ORDER BY seq DESC LIMIT 1');
+      let head = last.rows[0] ? { seq: Number(last.rows[0].seq), hash: last.rows[0].hash } : { seq: 0, hash: GENESIS };
+      const entries: AuditEntry[] = [];
+      for (const record of records) {
+        const clean = JSON.parse(JSON.stringify(record)) as AuditRecord;
+        const unsigned = { v: 1 as const, seq: head.seq + 1, time: new Date().toISOString(), prev: head.hash, host: HOST, ...clean };
+        const entry: AuditEntry = { ...unsigned, hash: hashOf(unsigned) };
+        entries.push(entry);
+        head = { seq: entry.seq, hash: entry.hash };
+      }
+      const rows = entries.map((e) => ({
+        seq: e.seq,
+        time: e.time,
+        panel: e.panel,
+        operator: e.operator,
+        host: e.host,
+        action: e.action,
+        prev: e.prev,
+        hash: e.hash,
+        entry: e,
+      }));
+      await client.query(
+        `WITH added AS (
+           INSERT INTO panelctl_audit (seq, time, panel, operator, host, action, prev, hash, entry)
+           SELECT * FROM jsonb_to_recordset($1::jsonb)
+             AS x(seq bigint, time timestamptz, panel text, operator text, host text, action text, prev text, hash text, entry jsonb)
+           RETURNING 1)
+         INSERT INTO panelctl_audit_head (seq, hash, mac) VALUES ($2, $3, $4)
+         ON CONFLICT (one) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, mac = EXCLUDED.mac`,
+        [JSON.stringify(rows), head.seq, head.hash, this.sign(key, head)],
+      );
+      return entries;
+    });
+  }
+
+  async read(filter: AuditFilter = {}): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    if (filter.panel !== undefined) where.push(`panel = $${values.push(filter.panel)}`);
+    if (filter.operator !== undefined) where.push(`operator = $${values.push(filter.operator)}`);
+    if (filter.since !== undefined) where.push(`time >= $${values.push(new Date(filter.since).toISOString())}`);
+    const condition = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const text =
+      filter.limit !== undefined
+        ? `SELECT entry FROM (SELECT seq, entry FROM panelctl_audit ${condition} ORDER BY seq DESC LIMIT $${values.push(filter.limit)}) last ORDER BY seq`
+        : `SELECT entry FROM panelctl_audit ${condition} ORDER BY seq`;
+    const { rows } = await this.db.query<{ entry: AuditEntry }>(text, values);
+    return rows.map((r) => r.entry);
+  }
+
+  async verify(): Promise<{ entries: number; problems: AuditProblem[] }> {
+    const key = await this.stateKey();
+    const { rows } = await this.db.query<{ seq: string; hash: string; prev: string; entry: AuditEntry }>(
+      'SELECT seq, hash, prev, entry FROM panelctl_audit ORDER BY seq',
+    );
+    const lines: LogLine[] = rows.map((r) => {
+      // The row's own columns must say what its entry says (a row edited around the trigger).
+      const columnsAgree = Number(r.seq) === r.entry.seq && r.hash === r.entry.hash && r.prev === r.entry.prev;
+      return columnsAgree ? { line: Number(r.seq), entry: r.entry } : { line: Number(r.seq), malformed: 'row columns disagree with its entry' };
+    });
+    const { problems, end } = chainProblems(lines);
+    const head = (await this.db.query<{ seq: string; hash: string; mac: string }>('SELECT seq, hash, mac FROM panelctl_audit_head')).rows[0];
+    const line = lines.at(-1)?.line ?? 0;
+    if (!head) {
+      if (end.seq > 0) problems.push({ line, problem: 'the head row is missing (it records how many entries were written)' });
+    } else {
+      const signed = { seq: Number(head.seq), hash: head.hash };
+      const mac = Buffer.from(/^[0-9a-f]{64}$/.test(head.mac) ? head.mac : '', 'hex');
+      const expected = Buffer.from(this.sign(key, signed), 'hex');
+      if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) {
+        problems.push({ line, problem: "the head is not signed with the store's key (it was rewritten)" });
+      } else if (signed.seq !== end.seq || signed.hash !== end.hash) {
+        problems.push({
+          line,
+          problem: `the log ends at entry ${end.seq} but the signed head says ${signed.seq} were written (entries were removed or the last entry was replaced)`,
+        });
+      }
+    }
+    return { entries: lines.length, problems: problems as AuditProblem[] };
+  }
+}

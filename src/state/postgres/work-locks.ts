@@ -1,0 +1,94 @@
+import { lockedError, type WorkHolder, type WorkLock, type WorkLockStore } from '../work-locks.js';
+import { HOST, type PgConnection } from './connection.js';
+import { LOCK_NAMESPACE } from './keys.js';
+
+/**
+ * Per-panel work locks for a whole desk: a session advisory lock (the server ends it when the
+ * holder's connection closes, so a killed process never leaves a panel locked) plus a row that
+ * says who holds it, for the refused engineer and for `panelctl locks`. Taking the lock, writing the
+ * row and reading a refusing holder's row is one statement: one round trip before the panel is contacted.
+ */
+const ACQUIRE = `
+WITH got AS MATERIALIZED (SELECT pg_try_advisory_lock(${LOCK_NAMESPACE.work}, hashtext($1)) AS ok),
+wrote AS (
+  INSERT INTO panelctl_work_locks (key, panel, command, operator, ticket, host, pid, backend_pid, since)
+  SELECT $1, $2, $3, $4, $5, $6, $7, pg_backend_pid(), now() FROM got WHERE ok
+  ON CONFLICT (key) DO UPDATE SET panel = EXCLUDED.panel, command = EXCLUDED.command, operator = EXCLUDED.operator,
+    ticket = EXCLUDED.ticket, host = EXCLUDED.host, pid = EXCLUDED.pid, backend_pid = EXCLUDED.backend_pid, since = EXCLUDED.since
+  RETURNING 1
+)
+SELECT got.ok, (SELECT row_to_json(w) FROM panelctl_work_locks w WHERE w.key = $1 AND NOT got.ok) AS holder, (SELECT count(*) FROM wrote) AS wrote
+FROM got`;
+
+const RELEASE = `
+WITH gone AS (DELETE FROM panelctl_work_locks WHERE key = $1 AND backend_pid = pg_backend_pid() RETURNING 1)
+SELECT pg_advisory_unlock(${LOCK_NAMESPACE.work}, hashtext($1)) AS released, (SELECT count(*) FROM gone) AS removed`;
+
+/** Locks whose holder still holds them (a row left by a connection that died is not a lock). */
+export const LIST_LOCKS = `
+SELECT w.key, w.panel, w.command, w.operator, w.ticket, w.host, w.pid, w.since
+FROM panelctl_work_locks w
+WHERE EXISTS (
+  SELECT 1 FROM pg_locks l
+  WHERE l.locktype = 'advisory' AND l.granted AND l.pid = w.backend_pid
+    AND l.classid = ${LOCK_NAMESPACE.work}::oid AND l.objid = (hashtext(w.key)::bigint & 4294967295)::oid AND l.objsubid = 2
+)
+ORDER BY w.since`;
+
+export interface HolderRow {
+  key: string;
+  panel: string;
+  command: string | null;
+  operator: string | null;
+  ticket: string | null;
+  host: string | null;
+  pid: number | null;
+  since: string;
+}
+
+export class PgWorkLocks implements WorkLockStore {
+  /** Session advisory locks are re-entrant within a connection: this process's own keys are refused here. */
+  private readonly held = new Set<string>();
+
+  constructor(private readonly db: PgConnection) {}
+
+  async acquire(key: string, holder: WorkHolder): Promise<WorkLock> {
+    if (this.held.has(key)) throw lockedError(holder.panel, { pid: process.pid, host: HOST, command: 'this same panelctl process' });
+    this.held.add(key);
+    try {
+      const { rows } = await this.db.sessionQuery<{ ok: boolean; holder: HolderRow | null }>(ACQUIRE, [
+        key,
+        holder.panel,
+        holder.command ?? null,
+        holder.operator ?? null,
+        holder.ticket ?? null,
+        HOST,
+        process.pid,
+      ]);
+      if (!rows[0].ok) {
+        const h = rows[0].holder;
+        throw lockedError(
+          holder.panel,
+          h
+            ? { pid: h.pid ?? undefined, host: h.host ?? undefined, command: h.command, operator: h.operator, ticket: h.ticket, since: h.since, panel: h.panel }
+            : {},
+        );
+      }
+    } catch (error) {
+      this.held.delete(key);
+      throw error;
+    }
+    const generation = this.db.sessionGeneration;
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        this.held.delete(key);
+        // A replaced connection took its locks with it: nothing to release.
+        if (generation !== this.db.sessionGeneration) return;
+        await this.db.sessionQuery(RELEASE, [key]).catch(() => undefined);
+      },
+    };
+  }
+}

@@ -1,0 +1,36 @@
+import { readFile } from 'node:fs/promises';
+import { ValidationError } from '../core/errors.js';
+import { configureSharedStore, type SharedStore } from './store.js';
+
+/**
+ * Which backend holds this run's state: $PANELCTL_STATE wins, then `state:` in the inventory,
+ * else the files. Decided on first use, so commands that never touch state never read the inventory.
+ */
+export function parseStateSetting(value: string, origin: string): string | undefined {
+  const text = value.trim();
+  if (text === '' || text === 'files') return undefined;
+  if (/^postgres(ql)?:\/\/.+/.test(text)) return text;
+  throw new ValidationError(
+    origin,
+    'must be files or a postgres://user@host/database URL (the password from PGPASSWORD or ~/.pgpass, never in a file others read)',
+  );
+}
+
+/** The inventory's `state:` without parsing the whole YAML when the file has no such key. */
+async function inventoryState(inventoryPath: string, load: () => Promise<{ state?: string }>): Promise<string | undefined> {
+  const text = await readFile(inventoryPath, 'utf8').catch(() => '');
+  if (!/^state\s*:/m.test(text)) return undefined;
+  return (await load()).state;
+}
+
+export function selectStateStore(stateDir: string, inventoryPath: string, loadInventory: () => Promise<{ state?: string }>, env = process.env): void {
+  configureSharedStore(stateDir, async (): Promise<SharedStore | undefined> => {
+    const url =
+      env.PANELCTL_STATE !== undefined
+        ? parseStateSetting(env.PANELCTL_STATE, 'PANELCTL_STATE')
+        : parseStateSetting((await inventoryState(inventoryPath, loadInventory)) ?? 'files', 'state (inventory)');
+    if (!url) return undefined;
+    const { PgSharedStore } = await import('./postgres/store.js');
+    return new PgSharedStore(url);
+  });
+}
