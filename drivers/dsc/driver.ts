@@ -11,9 +11,12 @@ import type {
   SlotRange,
   TestModeControl,
   TestState,
+  UserReader,
   UserSlot,
+  UserWriter,
 } from '../../src/driver-kit/index.js';
 import {
+  capabilitiesOf,
   NotSupportedError,
   PanelRefusedError,
   UnreachableError,
@@ -43,7 +46,8 @@ const info: DriverInfo = {
   transports: ['tcp', 'serial'],
   defaultTcpPort: 4025,
   defaultSerial: { baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 },
-  capabilities: ['users.list', 'users.add', 'users.set-code', 'users.remove', 'users.next-slot', 'test-mode', 'probe'],
+  // Writes are proven by reading the [*][5] slot back on the LCD; the panel cannot check a code.
+  facets: { writer: { proofs: ['read-back'], nextSlot: true }, reader: true, codeChecker: false, testMode: true, probe: true },
   codeRules: { minLength: 4, maxLength: 6, allowedLengths: [4, 6] },
   userNames: false,
   // PowerSeries installation manuals: keypad lockout after a programmed number of invalid codes (may be off).
@@ -114,7 +118,9 @@ function settingsFor(options: OpenOptions): Settings {
 
 type Menu = 'none' | 'users' | 'installer';
 
-class DscSession implements PanelSession {
+class DscSession implements PanelSession, UserWriter, UserReader {
+  readonly writer: UserWriter = this;
+  readonly reader: UserReader = this;
   private menu: Menu = 'none';
   private refusedCredential?: WrongCredentialError;
   readonly testMode: TestModeControl;
@@ -281,7 +287,7 @@ class DscSession implements PanelSession {
       model: 'DSC PowerSeries',
       module: this.settings.module === 'envisalink' ? 'Envisalink TPI' : 'IT-100',
       slotRanges: slotRangesUpTo(this.settings.highestSlot),
-      capabilities: info.capabilities.filter((c) => c !== 'test-mode' || this.options.secrets.installer !== undefined),
+      capabilities: capabilitiesOf(info.facets).filter((c) => c !== 'test-mode' || this.options.secrets.installer !== undefined),
       codeRules: { minLength: this.settings.codeLength, maxLength: this.settings.codeLength, allowedLengths: [this.settings.codeLength] },
       details: {
         'highest slot': this.settings.highestSlot,

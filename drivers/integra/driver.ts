@@ -7,9 +7,13 @@ import type {
   PanelInfo,
   PanelSession,
   ProbeResult,
+  CodeChecker,
+  UserReader,
   UserSlot,
+  UserWriter,
 } from '../../src/driver-kit/index.js';
 import {
+  capabilitiesOf,
   PanelRefusedError,
   type PanelctlError,
   ProtocolError,
@@ -59,7 +63,8 @@ const info: DriverInfo = {
   transports: ['tcp', 'serial'],
   defaultTcpPort: 7094,
   defaultSerial: { baudRate: 19200, dataBits: 8, parity: 'none', stopBits: 1 },
-  capabilities: ['users.list', 'users.add', 'users.set-code', 'users.remove', 'users.next-slot', 'users.verify-code', 'probe'],
+  // A write is proven by asking who owns the new code (0xE0/0xE1), else by reading the user back (0xE1).
+  facets: { writer: { proofs: ['code-check', 'read-back'], nextSlot: true }, reader: true, codeChecker: true, testMode: false, probe: true },
   codeRules: { minLength: 4, maxLength: 8 },
   // The integration protocol's user name field: 16 bytes of Windows-1250 (see checkName below).
   nameRules: { maxLength: 16, charset: 'windows-1250', charsetTitle: 'Windows-1250' },
@@ -140,7 +145,10 @@ function echoError(cmd: number): ProtocolError {
   return new ProtocolError(`panelctl's own request 0x${hex2(cmd)} came back instead of an answer: the line echoes`, { code: 'E_ECHO', hint: ECHO_HINT });
 }
 
-class IntegraSession implements PanelSession {
+class IntegraSession implements PanelSession, UserWriter, UserReader, CodeChecker {
+  readonly writer: UserWriter = this;
+  readonly reader: UserReader = this;
+  readonly codeChecker: CodeChecker = this;
   private self?: SelfInfo;
   /** Whether the panel has answered anything on this connection (silence from the start is telling). */
   private answered = false;
@@ -263,7 +271,7 @@ class IntegraSession implements PanelSession {
       firmware: formatVersion(version.subarray(1, 12).toString('latin1')),
       module: module ? `ETHM-1 / INT-RS ${module}` : undefined,
       slotRanges: info.slotRanges,
-      capabilities: info.capabilities,
+      capabilities: capabilitiesOf(info.facets),
       codeRules: info.codeRules,
       details: { language: version[12] === 1 ? 'english' : `other (${version[12]})`, 'settings in flash': version[13] === 0xff },
     };

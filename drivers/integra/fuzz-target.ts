@@ -2,7 +2,7 @@ import type * as FastCheck from 'fast-check';
 import { Secret } from '../../src/driver-kit/index.js';
 import { FrameChannel } from '../../src/driver-kit/index.js';
 import { DEFAULT_LIMITS } from '../../src/driver-kit/index.js';
-import type { ByteStream } from '../../src/driver-kit/index.js';
+import type { ByteStream, UserReader } from '../../src/driver-kit/index.js';
 import { encodeFrame, IntegraDecoder, MAX_FRAME, type IntegraFrame } from './codec.js';
 import { integraSession } from './driver.js';
 import { Cmd } from './messages.js';
@@ -42,7 +42,7 @@ export function fuzzTarget(fc: typeof FastCheck) {
           options: {},
           timeoutMs: 60_000,
         });
-        return { done: session.listUsers(), held: () => channel.queued + decoder.held };
+        return { done: (session.reader as UserReader).listUsers(), held: () => channel.queued + decoder.held };
       },
       cap: DEFAULT_LIMITS.maxQueued + MAX_FRAME,
       unrelated,

@@ -1,5 +1,6 @@
 import type {
-  Capability,
+  CodeChecker,
+  DriverFacets,
   DriverInfo,
   ListProgress,
   NewUser,
@@ -11,9 +12,11 @@ import type {
   SlotKind,
   TestModeControl,
   TestState,
+  UserReader,
   UserSlot,
+  UserWriter,
 } from '../../src/driver-kit/index.js';
-import { NotSupportedError, PanelRefusedError, PanelctlError, ValidationError, VerificationError } from '../../src/driver-kit/index.js';
+import { capabilitiesOf, NotSupportedError, PanelRefusedError, PanelctlError, ValidationError, VerificationError } from '../../src/driver-kit/index.js';
 import type { Link } from '../../src/driver-kit/index.js';
 import type { Secret } from '../../src/driver-kit/index.js';
 import { FrameChannel } from '../../src/driver-kit/index.js';
@@ -53,7 +56,9 @@ import { RtuDecoder, encodeRtu } from './rtu.js';
  * change is followed by the profile's apply register when it has one.
  */
 
-const CAPABILITIES: Capability[] = ['users.list', 'users.add', 'users.set-code', 'users.remove', 'users.next-slot', 'users.verify-code', 'test-mode', 'probe'];
+// A code is proven by reading its registers back (verifyCode); the rest of a user by reading the slot.
+// Test mode only where the profile maps it (profileFacts).
+const FACETS: DriverFacets = { writer: { proofs: ['code-check', 'read-back'], nextSlot: true }, reader: true, codeChecker: true, testMode: true, probe: true };
 
 const info: DriverInfo = {
   name: 'modbus',
@@ -61,7 +66,7 @@ const info: DriverInfo = {
   transports: ['tcp', 'serial'],
   defaultTcpPort: 502,
   defaultSerial: { baudRate: 9600, dataBits: 8, parity: 'even', stopBits: 1 },
-  capabilities: CAPABILITIES,
+  facets: FACETS,
   // A generic default: each profile narrows it, and the driver enforces the profile's own rule.
   codeRules: { minLength: 4, maxLength: 8 },
   // Which slots exist depends on the profile, known only once it is loaded: the driver checks it.
@@ -88,8 +93,12 @@ function framingOption(value: unknown, link: Link): Framing {
   return value;
 }
 
-class ModbusSession implements PanelSession {
-  readonly testMode: TestModeControl;
+class ModbusSession implements PanelSession, UserWriter, UserReader, CodeChecker {
+  readonly writer: UserWriter = this;
+  readonly reader: UserReader = this;
+  readonly codeChecker: CodeChecker = this;
+  /** Only where the profile maps a test mode (as its facets say). */
+  readonly testMode?: TestModeControl;
   private readonly profile: Profile;
 
   constructor(
@@ -98,11 +107,13 @@ class ModbusSession implements PanelSession {
     private readonly framing: Framing,
   ) {
     this.profile = loaded.profile;
-    this.testMode = {
-      start: (o) => this.startTest(o.minutes),
-      stop: () => this.stopTest(),
-      status: () => this.testStatus(),
-    };
+    if (this.profile.testMode) {
+      this.testMode = {
+        start: (o) => this.startTest(o.minutes),
+        stop: () => this.stopTest(),
+        status: () => this.testStatus(),
+      };
+    }
   }
 
   private get users() {
@@ -168,12 +179,14 @@ class ModbusSession implements PanelSession {
         : undefined;
     };
     const serial = text('serial');
+    const { facets, ...facts } = profileFacts(this.profile);
     return {
       driver: 'modbus',
       model: text('model') || this.profile.model,
       firmware: text('firmware'),
       module: `Modbus ${this.framing === 'mbap' ? 'TCP' : 'RTU'} unit ${this.client.unit}`,
-      ...profileFacts(this.profile),
+      ...facts,
+      capabilities: capabilitiesOf(facets),
       details: {
         profile: this.loaded.name,
         'profile model': this.profile.model,
@@ -468,12 +481,12 @@ function probeDecoder(framing: Framing) {
 }
 
 /** What a profile decides about a panel: its slots, code lengths, and whether it has a test mode. */
-function profileFacts(profile: Profile): Pick<DriverInfo, 'slotRanges' | 'capabilities' | 'codeRules' | 'nameRules'> {
+function profileFacts(profile: Profile): Pick<DriverInfo, 'slotRanges' | 'facets' | 'codeRules' | 'nameRules'> {
   return {
     // Names are printable ASCII, two characters per register (layout.ts), checked before sending.
     nameRules: { maxLength: nameCapacity(profile.users.name), charset: 'ascii', charsetTitle: 'printable ASCII' },
     slotRanges: [{ from: profile.users.firstSlot, to: lastSlot(profile.users), kind: 'user' }],
-    capabilities: CAPABILITIES.filter((c) => c !== 'test-mode' || profile.testMode),
+    facets: { ...FACETS, testMode: profile.testMode !== undefined },
     codeRules: { minLength: profile.users.code.minLength, maxLength: profile.users.code.maxLength },
   };
 }

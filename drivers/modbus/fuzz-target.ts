@@ -1,5 +1,5 @@
 import type * as FastCheck from 'fast-check';
-import type { ByteStream } from '../../src/driver-kit/index.js';
+import type { ByteStream, UserReader } from '../../src/driver-kit/index.js';
 import type { ModbusClient } from './client.js';
 import { modbusSessionOn } from './driver.js';
 import { MAX_MBAP_FRAME, MbapDecoder, encodeMbap } from './mbap.js';
@@ -101,7 +101,7 @@ export function fuzzTarget(fc: typeof FastCheck) {
           timeoutMs: 60_000,
         }).then((opened) => {
           client = opened.client;
-          return opened.session.listUsers();
+          return (opened.session.reader as UserReader).listUsers();
         });
         return { done, held: () => client?.held ?? 0 };
       },

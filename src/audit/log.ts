@@ -7,6 +7,7 @@ import { appendPrivateLine, readPrivateStateFile, touchPrivateFile, writePrivate
 import { loadStateKey, type StateKey } from '../state/state-key.js';
 import { coalesce } from '../core/coalesce.js';
 import { sharedStore, type AuditFilter } from '../state/store.js';
+import type { Proof } from '../core/contract.js';
 
 /**
  * The audit log: one JSON line per write attempt, each carrying the hash of the one before,
@@ -25,6 +26,11 @@ export interface AuditRecord {
   slot?: number;
   name?: string;
   outcome: 'ok' | 'failed' | 'refused' | 'unverified';
+  /**
+   * How a write that went through was proven (src/core/contract.ts Proof): code-check, read-back,
+   * or panel-ack (acknowledged by the panel, not read back).
+   */
+  proof?: Proof;
   error?: { code: string; message: string };
   details?: Record<string, string | number | boolean>;
 }

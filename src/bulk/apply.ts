@@ -1,13 +1,23 @@
 import path from 'node:path';
 import pLimit from 'p-limit';
-import type { DriverInfo, PanelSession } from '../core/contract.js';
+import type { DriverInfo, PanelSession, Proof } from '../core/contract.js';
 import { PanelRefusedError, PanelctlError, ExitCode, UsageError, ValidationError, WrongCredentialError, isTransient, toPanelctlError } from '../core/errors.js';
 import { checkCode, generateCode } from '../core/code-policy.js';
 import type { Secret } from '../core/secret.js';
 import type { Target } from '../inventory/targets.js';
 import type { OperationContext } from '../operations/context.js';
 import type { OpenPanel } from '../operations/session.js';
-import { audited, changeCodeStep, codePolicyFor, createUserStep, duressGuard, removeUserStep, requireUser } from '../operations/user-steps.js';
+import {
+  audited,
+  changeCodeStep,
+  codePolicyFor,
+  createUserStep,
+  duressGuard,
+  readerOf,
+  removeUserStep,
+  requireUser,
+  type ProvenWrite,
+} from '../operations/user-steps.js';
 import { defaultAccess, type PanelAccess } from './access.js';
 import { GeneratedCodes, type CodeBook } from './codes.js';
 import { claimPanels } from './claims.js';
@@ -214,7 +224,7 @@ async function checkSuppliedCodes(panels: PanelPlan[], targets: Map<string, Targ
       try {
         checkCode(
           code,
-          codePolicyFor(driver, target, codes.allowWeak),
+          codePolicyFor(driver, target, { allowWeak: codes.allowWeak }),
           step.code.source === 'stdin' ? 'code from stdin' : `codes file column "${step.code.column}" row ${step.code.row}`,
         );
       } catch (error) {
@@ -301,7 +311,7 @@ class PanelRun {
     let fresh = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        const { session, driver } = await this.connect();
+        const { session, info: driver } = await this.connect();
         code ??= this.existingCode(step, codes);
         if (inDoubt) {
           const found = await this.reconcile(session, driver, step, code);
@@ -315,7 +325,9 @@ class PanelRun {
             );
           }
           if (found === 'landed') {
-            await this.audit(step, 'found on the panel after an interruption', async () => undefined);
+            // The question that settled it: the code checker for a code, the slot read back for an add or remove.
+            const proof = step.action === 'set-code' ? 'code-check' : 'read-back';
+            await this.audit(step, 'found on the panel after an interruption', async () => ({ proof }) as const);
             await journal.append({
               step: step.id,
               panel: this.plan.panel,
@@ -338,7 +350,7 @@ class PanelRun {
           await codes?.pending(this.plan.panel, step.slot, step.name, code);
         }
         // Before anything is journaled as started: a code next to another one is refused, not tried.
-        if (code) checkCode(code, { ...codePolicyFor(driver, target, true), ...this.duress() }, `code for slot ${step.slot}`);
+        if (code) checkCode(code, { ...codePolicyFor(driver, target, { allowWeak: true }), ...this.duress() }, `code for slot ${step.slot}`);
         const codesFile = code && codes && step.code?.source === 'generate' ? path.resolve(codes.file) : undefined;
         await journal.append({ step: step.id, panel: this.plan.panel, event: 'started', slot: step.slot, action: step.action, attempt, codesFile });
         inDoubt = true;
@@ -437,14 +449,14 @@ class PanelRun {
     await open?.close().catch(() => undefined);
   }
 
-  private write(session: PanelSession, driver: DriverInfo, step: PlanStep, code: Secret | undefined): Promise<unknown> {
+  private write(session: PanelSession, driver: DriverInfo, step: PlanStep, code: Secret | undefined): Promise<ProvenWrite> {
     switch (step.action) {
       case 'add':
         return createUserStep(session, driver, { slot: step.slot, name: step.name ?? '', code: code as Secret, partitions: step.partitions, type: step.type });
       case 'set-code':
         return changeCodeStep(session, driver, step.slot, code as Secret, step.name ?? '');
       case 'remove':
-        return removeUserStep(session, step.slot, step.name ?? '', 'since the plan was made');
+        return removeUserStep(session, driver, step.slot, { name: step.name ?? '', changedWhile: 'since the plan was made' });
     }
   }
 
@@ -456,7 +468,9 @@ class PanelRun {
    * never landed. A driver that cannot check codes (DSC) leaves it unknown: a person decides.
    */
   private async reconcile(session: PanelSession, driver: DriverInfo, step: PlanStep, code: Secret | undefined): Promise<Found> {
-    const user = await session.readUser(step.slot);
+    // Plans are only made for panels with a reader (plan.ts); settling asks the same reader.
+    const reader = readerOf(session, driver, 'settle an interrupted step');
+    const user = await reader.readUser(step.slot);
     const planned = (step.name ?? '').trim();
     const holdsPlanned = user !== undefined && (user.name ?? '').trim() === planned;
     if (step.action === 'remove') return holdsPlanned ? 'absent' : 'landed';
@@ -465,20 +479,21 @@ class PanelRun {
       if (holdsPlanned) return 'landed';
       throw new PanelRefusedError('E_SLOT_TAKEN', `slot ${step.slot} is now taken by "${user.name ?? ''}"; nothing was written`, { data: { slot: step.slot } });
     }
-    await requireUser(session, step.slot);
+    await requireUser(reader, step.slot);
     if (!holdsPlanned)
       throw new PanelRefusedError('E_CHANGED', `slot ${step.slot} changed since the plan was made (now "${user?.name ?? ''}"); nothing was written`);
     if (!code) return 'unknown';
-    return proveCode(session, driver, step.slot, code);
+    return proveCode(session, step.slot, code);
   }
 
-  private audit<T>(step: PlanStep, how: string | undefined, work: () => Promise<T>): Promise<T> {
+  private audit<T extends { proof: Proof }>(step: PlanStep, how: string | undefined, work: () => Promise<T>): Promise<T> {
     const details: Record<string, string> = { bulkPlan: this.shared.plan.id, step: step.id };
     if (how) details.how = how;
     return audited(
       this.shared.ctx,
       { panel: this.plan.panel, driver: this.target?.driver, action: `users.${step.action}`, slot: step.slot, name: step.name, details },
       work,
+      { proofOf: (done) => done.proof },
     );
   }
 }

@@ -4,13 +4,13 @@ import { loadStateKey, stateKeyPath } from '../state/state-key.js';
 import { replacePrivateFile } from '../state/safe-file.js';
 import pLimit from 'p-limit';
 import * as z from 'zod';
-import type { DriverInfo, UserSlot } from '../core/contract.js';
+import { capabilitiesOf, type Capability, type DriverInfo, type UserSlot } from '../core/contract.js';
 import { UsageError, toPanelctlError } from '../core/errors.js';
 import { checkCode } from '../core/code-policy.js';
 import { nameProblem } from '../core/user-name.js';
 import type { Target } from '../inventory/targets.js';
 import type { OperationContext } from '../operations/context.js';
-import { checkSlot, codePolicyFor, samePartitions } from '../operations/user-steps.js';
+import { checkSlot, codePolicyFor, readerMissing, readerOf, samePartitions } from '../operations/user-steps.js';
 import type { BulkAction, ChangeRow, CodeSource } from './input.js';
 import type { CodeBook } from './codes.js';
 import { defaultAccess, type PanelAccess } from './access.js';
@@ -89,7 +89,13 @@ export function factsOf(target: Target): PanelPlan['facts'] {
   return { driver: target.driver, link: target.link.url, options };
 }
 
-const NEEDS: Record<BulkAction, DriverInfo['capabilities'][number]> = { add: 'users.add', 'set-code': 'users.set-code', remove: 'users.remove' };
+const NEEDS: Record<BulkAction, Capability> = { add: 'users.add', 'set-code': 'users.set-code', remove: 'users.remove' };
+
+/** Why a panel without a reader cannot be planned for, and what still works on it. */
+function planNeedsReader(info: DriverInfo): string {
+  const missing = readerMissing(info, 'plan a bulk change (a plan starts from the users the panel has)');
+  return `${missing.message}; ${missing.hint}`;
+}
 
 const sameName = (a: string | undefined, b: string | undefined) => (a ?? '').trim() === (b ?? '').trim();
 
@@ -137,11 +143,12 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
   let users: UserSlot[];
   try {
     driver = await access.describe(target);
-    if (!driver.capabilities.includes('users.list')) return (conflictAll(`the ${driver.name} driver cannot list users`, 'E_UNSUPPORTED'), plan);
+    // A plan starts from the users the panel has: without a reader there is nothing to plan from.
+    if (!driver.facets.reader) return (conflictAll(planNeedsReader(driver), 'E_UNSUPPORTED'), plan);
     // Read-only: list the users and let go of the panel at once (it serves one client).
     const open = await access.open(target, ctx);
     try {
-      users = await open.session.listUsers();
+      users = await readerOf(open.session, open.info, 'plan a bulk change').listUsers();
     } finally {
       await open.close().catch(() => undefined);
     }
@@ -173,7 +180,7 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
       conflict(`name "${row.name}" ${badName}`, 'E_NAME');
       continue;
     }
-    if (!driver.capabilities.includes(NEEDS[row.action])) {
+    if (!capabilitiesOf(driver.facets).includes(NEEDS[row.action])) {
       conflict(
         `the ${driver.name} driver cannot ${row.action === 'add' ? 'add users' : row.action === 'remove' ? 'remove users' : 'change codes'}`,
         'E_UNSUPPORTED',
@@ -281,7 +288,7 @@ function codeProblem(row: ChangeRow, driver: DriverInfo, target: Target, options
   try {
     checkCode(
       options.codes.get(row.code.column, row.code.row),
-      codePolicyFor(driver, target, options.allowWeak),
+      codePolicyFor(driver, target, { allowWeak: options.allowWeak }),
       `codes file column "${row.code.column}" row ${row.code.row}`,
     );
     return undefined;

@@ -15,10 +15,10 @@ export type Found = 'landed' | 'absent' | 'unknown';
  * another user, owns the code; Modbus: the code registers hold something else) or a refused
  * code is a proof that the code is NOT in the slot, which is not a failure here but the answer.
  */
-export async function proveCode(session: PanelSession, driver: DriverInfo, slot: number, code: Secret): Promise<Found> {
-  if (!driver.capabilities.includes('users.verify-code') || !session.verifyCode) return 'unknown';
+export async function proveCode(session: PanelSession, slot: number, code: Secret): Promise<Found> {
+  if (!session.codeChecker) return 'unknown';
   try {
-    return (await session.verifyCode(slot, code)) ? 'landed' : 'unknown';
+    return (await session.codeChecker.verifyCode(slot, code)) ? 'landed' : 'unknown';
   } catch (error) {
     if (error instanceof VerificationError || error instanceof WrongCredentialError) return 'absent';
     throw error;
@@ -29,10 +29,8 @@ export async function proveCode(session: PanelSession, driver: DriverInfo, slot:
  * The step could not be settled: exit 7 with what a person must do for this one step. Running
  * --resume again would ask the same question and get the same answer, so it says what to check.
  */
-export function uncertain(panel: string, driver: DriverInfo, step: PlanStep, codesFile: string | undefined): PanelRefusedError {
-  const why = driver.capabilities.includes('users.verify-code')
-    ? `the panel cannot prove this user's code`
-    : `${driver.name} panels cannot show or check a code`;
+export function uncertain(panel: string, info: DriverInfo, step: PlanStep, codesFile: string | undefined): PanelRefusedError {
+  const why = info.facets.codeChecker ? `the panel cannot prove this user's code` : `${info.name} panels cannot show or check a code`;
   const saved = codesFile ? `the code saved for it in ${codesFile} (panel ${panel}, slot ${step.slot})` : 'the code from your codes file';
   return new PanelRefusedError(
     'E_UNCERTAIN',

@@ -37,6 +37,42 @@ export interface NewUser {
 
 export type Capability = 'users.list' | 'users.add' | 'users.set-code' | 'users.remove' | 'users.next-slot' | 'users.verify-code' | 'test-mode' | 'probe';
 
+/**
+ * How a write is proven, strongest first. code-check: the panel confirms the new code is in that
+ * slot (INTEGRA "which user has this code", Modbus code registers). read-back: the slot is read
+ * again and shows the change. panel-ack: the panel acknowledged the request or keystrokes and
+ * nothing can be read back.
+ */
+export type Proof = 'code-check' | 'read-back' | 'panel-ack';
+
+export const PROOFS_STRONGEST_FIRST: readonly Proof[] = ['code-check', 'read-back', 'panel-ack'];
+
+/**
+ * What a driver's sessions offer, declared in its DriverInfo and so known before connecting. The
+ * capability strings are derived from it (capabilitiesOf), and a session must offer exactly these
+ * members (checked when a panel is opened, and by the conformance suite): one source, no disagreement.
+ */
+export interface DriverFacets {
+  /** Absent: this driver cannot change users. `proofs`: how its writes can be proven, strongest first. */
+  writer?: { proofs: Proof[]; nextSlot: boolean };
+  reader: boolean;
+  codeChecker: boolean;
+  testMode: boolean;
+  probe: boolean;
+}
+
+/** The capability strings (help, `info`, early refusals), derived from the facets: never written by hand. */
+export function capabilitiesOf(facets: DriverFacets): Capability[] {
+  const capabilities: Capability[] = [];
+  if (facets.reader) capabilities.push('users.list');
+  if (facets.writer) capabilities.push('users.add', 'users.set-code', 'users.remove');
+  if (facets.writer?.nextSlot) capabilities.push('users.next-slot');
+  if (facets.codeChecker) capabilities.push('users.verify-code');
+  if (facets.testMode) capabilities.push('test-mode');
+  if (facets.probe) capabilities.push('probe');
+  return capabilities;
+}
+
 export interface CodeRules {
   minLength: number;
   maxLength: number;
@@ -51,7 +87,8 @@ export interface DriverInfo {
   transports: Array<'tcp' | 'serial'>;
   defaultTcpPort?: number;
   defaultSerial?: SerialSettings;
-  capabilities: Capability[];
+  /** What its sessions offer and how its writes are proven; capabilitiesOf(facets) gives the capability strings. */
+  facets: DriverFacets;
   codeRules: CodeRules;
   slotRanges: SlotRange[];
   /** Names of the secrets the driver needs from the inventory: 'code' is the credential. */
@@ -72,6 +109,7 @@ export interface PanelInfo {
   firmware?: string;
   module?: string;
   slotRanges: SlotRange[];
+  /** What this panel, as configured, can do: capabilitiesOf(its facets), narrowed where the setup lacks something. */
   capabilities: Capability[];
   codeRules: CodeRules;
   /** Any other facts worth showing (language, settings stored, serial...). */
@@ -97,17 +135,34 @@ export interface TestModeControl {
 /** How far a long read is: called after each step with the slots read so far and the total. */
 export type ListProgress = (done: number, total: number) => void;
 
-export interface PanelSession {
-  info(): Promise<PanelInfo>;
-  /** `progress`, when given, hears (slots read, slots to read) as a long read goes on. */
-  listUsers(progress?: ListProgress): Promise<UserSlot[]>;
-  /** One slot, or undefined when empty. Used to verify every write. */
-  readUser(slot: number): Promise<UserSlot | undefined>;
+/** Changes users. Each call resolves only once the panel acknowledged the change. */
+export interface UserWriter {
+  /** Without `user.slot`, only when the facets say nextSlot: the driver or the panel picks one. */
   createUser(user: NewUser): Promise<UserSlot>;
   changeCode(slot: number, code: Secret): Promise<void>;
   deleteUser(slot: number): Promise<void>;
-  /** Proves a code is now in a slot, where the protocol can (INTEGRA: read self-info with it). */
-  verifyCode?(slot: number, code: Secret): Promise<boolean>;
+}
+
+/** Reads users back: panels that can list them or read one slot. */
+export interface UserReader {
+  /** `progress`, when given, hears (slots read, slots to read) as a long read goes on. */
+  listUsers(progress?: ListProgress): Promise<UserSlot[]>;
+  /** One slot, or undefined when empty. */
+  readUser(slot: number): Promise<UserSlot | undefined>;
+}
+
+/** Proves a code is now in a slot, where the protocol can (INTEGRA 0xE0/0xE1, Modbus code registers). */
+export interface CodeChecker {
+  /** True: proven. False: this protocol cannot tell for this user. Throws when the code is proven not there. */
+  verifyCode(slot: number, code: Secret): Promise<boolean>;
+}
+
+/** One open connection to a panel. Which members are present is declared by DriverInfo.facets. */
+export interface PanelSession {
+  info(): Promise<PanelInfo>;
+  writer?: UserWriter;
+  reader?: UserReader;
+  codeChecker?: CodeChecker;
   testMode?: TestModeControl;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { DriverInfo, PanelSession } from '../core/contract.js';
-import { UsageError, toPanelctlError } from '../core/errors.js';
+import { facetMismatch } from './facets.js';
+import { ExitCode, PanelctlError, UsageError, toPanelctlError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
 import { loadDriver } from '../../drivers/index.js';
 import { resolveSecretRef } from '../inventory/secrets.js';
@@ -9,7 +10,8 @@ import type { OperationContext } from './context.js';
 
 export interface OpenPanel {
   session: PanelSession;
-  driver: DriverInfo;
+  /** The driver's description; the session offers exactly the facets it declares (checked at open). */
+  info: DriverInfo;
   /** The secrets this session was opened with (for policy checks such as duress neighbours; never shown). */
   secrets: readonly Secret[];
   close(): Promise<void>;
@@ -21,9 +23,9 @@ export async function describeTarget(target: Target): Promise<DriverInfo> {
   return driver.describeFor ? driver.describeFor(target.options) : driver.describe();
 }
 
-async function gatherSecrets(target: Target, driver: DriverInfo, ctx: OperationContext): Promise<Record<string, Secret>> {
+async function gatherSecrets(target: Target, info: DriverInfo, ctx: OperationContext): Promise<Record<string, Secret>> {
   const secrets: Record<string, Secret> = {};
-  for (const wanted of driver.secrets) {
+  for (const wanted of info.secrets) {
     const ref = target.secretRefs[wanted.name];
     if (ref) {
       secrets[wanted.name] = await resolveSecretRef(ref, `${wanted.label} for ${target.name}`, ctx.promptSecret);
@@ -72,7 +74,7 @@ export async function openPanel(target: Target, ctx: OperationContext): Promise<
 
 async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock): Promise<OpenPanel> {
   const driverModule = await loadDriver(target.driver);
-  const driver = driverModule.describe();
+  const info = driverModule.describeFor ? await driverModule.describeFor(target.options) : driverModule.describe();
   let link = target.link;
   let secrets: Record<string, Secret>;
   let stopDemo: (() => Promise<void>) | undefined;
@@ -83,7 +85,7 @@ async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock)
     secrets = demo.secrets as Record<string, Secret>;
     stopDemo = demo.close;
   } else {
-    secrets = await gatherSecrets(target, driver, ctx);
+    secrets = await gatherSecrets(target, info, ctx);
   }
   const done = ctx.activity?.(`connecting to ${target.name}`);
   try {
@@ -95,9 +97,14 @@ async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock)
       signal: ctx.signal,
       trace: ctx.trace,
     });
+    const mismatch = facetMismatch(info, session);
+    if (mismatch) {
+      await session.close().catch(() => undefined);
+      throw new PanelctlError(ExitCode.unexpected, 'E_DRIVER_BUG', `the ${info.name} driver's session ${mismatch} (a driver bug)`);
+    }
     return {
       session,
-      driver,
+      info,
       secrets: Object.values(secrets),
       async close() {
         try {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DriverInfo, TestState } from '../core/contract.js';
+import type { DriverInfo, TestModeControl, TestState } from '../core/contract.js';
 import {
   ExitCode,
   NotSupportedError,
@@ -66,8 +66,8 @@ export interface StartResult {
   panelState?: TestState;
 }
 
-function supportsTestMode(driver: DriverInfo): boolean {
-  return driver.capabilities.includes('test-mode');
+function supportsTestMode(info: DriverInfo): boolean {
+  return info.facets.testMode;
 }
 
 function notice(lease: Lease, event: StationNotice['event'], until = lease.until): StationNotice {
@@ -249,9 +249,10 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
     if (lease.panelTest === 'pending') {
       try {
         panelState = await withPanel(target, ctx, async ({ session }) => {
-          if (!session.testMode) throw new VerificationError('the driver says it has test mode but the session offers none');
+          // Present: the panel's facets declare test mode, and opening it checked the session offers it (facets.ts).
+          const control = session.testMode as TestModeControl;
           // The exact window: drivers round to what their panel counts in (Modbus profiles: seconds or minutes).
-          const state = await session.testMode.start({ minutes });
+          const state = await control.start({ minutes });
           if (!state.active) throw new VerificationError('the panel accepted the test-mode command but reads back as not on test');
           return state;
         });

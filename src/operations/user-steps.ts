@@ -1,4 +1,15 @@
-import type { DriverInfo, NewUser, PanelSession, UserSlot } from '../core/contract.js';
+import {
+  capabilitiesOf,
+  type Capability,
+  type DriverInfo,
+  type NewUser,
+  type PanelSession,
+  type Proof,
+  type SlotKind,
+  type UserReader,
+  type UserSlot,
+  type UserWriter,
+} from '../core/contract.js';
 import { NotSupportedError, PanelRefusedError, ValidationError, VerificationError, toPanelctlError } from '../core/errors.js';
 import type { CodePolicy } from '../core/code-policy.js';
 import type { Secret } from '../core/secret.js';
@@ -9,14 +20,17 @@ import type { OperationContext } from './context.js';
 /**
  * The user-code writes as steps on a session that is already open, so one connection can
  * carry many of them (bulk apply) or just one (users add/set-code/remove). Each step checks
- * the slot is as expected, makes one change and proves it by reading the panel back.
+ * the slot is as expected (where the panel can be read), makes one change and proves it with the
+ * strongest proof the session offers (Proof in src/core/contract.ts).
  */
 
-export function codePolicyFor(driver: DriverInfo, target: Target, allowWeak = false): CodePolicy {
+/** The code rules for one panel; `allowWeak` lets a weak code through (--allow-weak). */
+export function codePolicyFor(info: DriverInfo, target: Target, options: { allowWeak?: boolean } = {}): CodePolicy {
   const length = Number(target.options.codeLength);
   const fixed = Number.isInteger(length) && length > 0;
+  const allowWeak = options.allowWeak ?? false;
   return {
-    ...driver.codeRules,
+    ...info.codeRules,
     ...(fixed ? { minLength: length, maxLength: length, allowedLengths: [length] } : {}),
     allowWeak,
   };
@@ -31,15 +45,15 @@ export function duressGuard(target: Target, known: readonly Secret[]): Pick<Code
   return target.options.duressPlusOne === true ? { duressNeighboursOf: known } : {};
 }
 
-export function requireCapability(driver: DriverInfo, capability: DriverInfo['capabilities'][number], what: string): void {
-  if (!driver.capabilities.includes(capability)) {
-    throw new NotSupportedError(`the ${driver.name} driver cannot ${what}`);
+export function requireCapability(info: DriverInfo, capability: Capability, what: string): void {
+  if (!capabilitiesOf(info.facets).includes(capability)) {
+    throw new NotSupportedError(`the ${info.name} driver cannot ${what}`);
   }
 }
 
-export function checkSlot(driver: DriverInfo, slot: number, field = '--slot'): void {
-  if (!Number.isInteger(slot) || !driver.slotRanges.some((r) => slot >= r.from && slot <= r.to)) {
-    const ranges = driver.slotRanges.map((r) => `${r.from}-${r.to} (${r.kind})`).join(', ');
+export function checkSlot(info: DriverInfo, slot: number, field = '--slot'): void {
+  if (!Number.isInteger(slot) || !info.slotRanges.some((r) => slot >= r.from && slot <= r.to)) {
+    const ranges = info.slotRanges.map((r) => `${r.from}-${r.to} (${r.kind})`).join(', ');
     throw new ValidationError(field, `must be a slot this panel has: ${ranges}`);
   }
 }
@@ -49,8 +63,34 @@ export function samePartitions(a: number[] | undefined, b: number[] | undefined)
   return [...a].sort().join(',') === [...b].sort().join(',');
 }
 
-export async function requireUser(session: PanelSession, slot: number): Promise<UserSlot> {
-  const user = await session.readUser(slot);
+/** A write the panel acknowledged, and the strongest proof that it landed. */
+export interface ProvenWrite {
+  user: UserSlot;
+  proof: Proof;
+}
+
+/** The session's writer; a session without one is refused before anything is sent. */
+export function writerOf(session: PanelSession, info: DriverInfo): UserWriter {
+  if (!session.writer) throw new NotSupportedError(`the ${info.name} driver cannot change users`);
+  return session.writer;
+}
+
+/** Exit 6 for what needs a reader, naming what is missing and what still works. */
+export function readerMissing(info: DriverInfo, what: string): NotSupportedError {
+  const works = info.facets.writer
+    ? `users add${info.facets.writer.nextSlot ? ' (--slot or --next)' : ' --slot'}, users set-code --slot and users remove --slot still work; the panel acknowledges each write but it cannot be read back`
+    : 'nothing that changes users works on it either';
+  return new NotSupportedError(`the ${info.name} driver cannot read users back, so panelctl cannot ${what}`, { hint: works });
+}
+
+/** The session's reader, for what cannot be done without one (listing, finding a user by name, a plan). */
+export function readerOf(session: PanelSession, info: DriverInfo, what: string): UserReader {
+  if (!session.reader) throw readerMissing(info, what);
+  return session.reader;
+}
+
+export async function requireUser(reader: UserReader, slot: number): Promise<UserSlot> {
+  const user = await reader.readUser(slot);
   if (!user) throw new PanelRefusedError('E_NO_SUCH_USER', `there is no user in slot ${slot}`, { data: { slot } });
   return user;
 }
@@ -62,9 +102,14 @@ function requireSameUser(user: UserSlot, expectName: string | undefined, slot: n
   }
 }
 
+/** What a slot is, from the description alone (for a panel that cannot read it back). */
+function slotKindOf(info: DriverInfo, slot: number): SlotKind {
+  return info.slotRanges.find((r) => slot >= r.from && slot <= r.to)?.kind ?? 'user';
+}
+
 /** Reads a user back after a write and insists it is what was asked for. */
-async function verifyCreated(session: PanelSession, driver: DriverInfo, created: UserSlot, wanted: NewUser): Promise<UserSlot> {
-  const back = await session.readUser(created.slot);
+async function checkCreated(reader: UserReader, created: UserSlot, wanted: NewUser): Promise<UserSlot> {
+  const back = await reader.readUser(created.slot);
   if (!back) throw new VerificationError(`the panel accepted the new user but slot ${created.slot} reads back empty`);
   if (back.name !== undefined && back.name.trim() !== wanted.name.trim()) {
     throw new VerificationError(`slot ${created.slot} reads back with name "${back.name}", not "${wanted.name}"`);
@@ -72,24 +117,31 @@ async function verifyCreated(session: PanelSession, driver: DriverInfo, created:
   if (wanted.partitions && !samePartitions(back.partitions, wanted.partitions)) {
     throw new VerificationError(`slot ${created.slot} reads back with partitions ${back.partitions?.join(',')}, not ${wanted.partitions.join(',')}`);
   }
-  await verifyCodeLanded(session, driver, back.slot, wanted.code);
   return back;
 }
 
-export async function verifyCodeLanded(session: PanelSession, driver: DriverInfo, slot: number, code: Secret): Promise<void> {
-  if (driver.capabilities.includes('users.verify-code') && session.verifyCode) {
-    // verifyCode returns false when this protocol cannot prove it for this user; that is not a failure.
-    const proven = await session.verifyCode(slot, code);
-    if (proven === false) return;
-  }
-  const back = await session.readUser(slot);
+/**
+ * Proves a code landed with the strongest proof the session offers: the panel checks the code
+ * (code-check), else the slot reads back with a code (read-back), else the panel's
+ * acknowledgement is all there is (panel-ack).
+ */
+export async function proveCodeLanded(session: PanelSession, slot: number, code: Secret): Promise<Proof> {
+  // verifyCode returns false when this protocol cannot prove it for this user; that is not a failure.
+  if (session.codeChecker && (await session.codeChecker.verifyCode(slot, code))) return 'code-check';
+  if (!session.reader) return 'panel-ack';
+  const back = await session.reader.readUser(slot);
   if (!back?.hasCode) throw new VerificationError(`slot ${slot} reads back without a code after the change`);
+  return 'read-back';
 }
 
-/** Creates a user (in a free slot when one is named), then reads it back. */
-export async function createUserStep(session: PanelSession, driver: DriverInfo, wanted: NewUser): Promise<UserSlot> {
-  if (wanted.slot !== undefined) {
-    const existing = await session.readUser(wanted.slot);
+/** Creates a user (in a free slot when one is named), then proves it. */
+export async function createUserStep(session: PanelSession, info: DriverInfo, wanted: NewUser): Promise<ProvenWrite> {
+  const writer = writerOf(session, info);
+  if (wanted.slot === undefined && !info.facets.writer?.nextSlot) {
+    throw new NotSupportedError(`the ${info.name} driver cannot pick the next free slot: give --slot`);
+  }
+  if (wanted.slot !== undefined && session.reader) {
+    const existing = await session.reader.readUser(wanted.slot);
     if (existing) {
       throw new PanelRefusedError('E_SLOT_TAKEN', `slot ${wanted.slot} is already used${existing.name ? ` by "${existing.name}"` : ''}`, {
         hint: 'choose another slot, use --next, or change that user with `users set-code`',
@@ -97,46 +149,70 @@ export async function createUserStep(session: PanelSession, driver: DriverInfo, 
       });
     }
   }
-  const created = await session.createUser(wanted);
-  return verifyCreated(session, driver, created, wanted);
+  const created = await writer.createUser(wanted);
+  const user = session.reader ? await checkCreated(session.reader, created, wanted) : created;
+  return { user, proof: await proveCodeLanded(session, user.slot, wanted.code) };
 }
 
 /** Changes one user's code; with `expectName`, only if the slot still holds that user. */
-export async function changeCodeStep(session: PanelSession, driver: DriverInfo, slot: number, code: Secret, expectName?: string): Promise<UserSlot> {
-  const before = await requireUser(session, slot);
-  requireSameUser(before, expectName, slot, 'since the plan was made');
-  await session.changeCode(slot, code);
-  await verifyCodeLanded(session, driver, slot, code);
-  const after = await requireUser(session, slot);
+export async function changeCodeStep(session: PanelSession, info: DriverInfo, slot: number, code: Secret, expectName?: string): Promise<ProvenWrite> {
+  const writer = writerOf(session, info);
+  const reader = session.reader ?? (expectName !== undefined ? readerOf(session, info, 'check whose slot it is') : undefined);
+  const before = reader ? await requireUser(reader, slot) : undefined;
+  if (before) requireSameUser(before, expectName, slot, 'since the plan was made');
+  await writer.changeCode(slot, code);
+  const proof = await proveCodeLanded(session, slot, code);
+  if (!reader || !before) return { user: { slot, kind: slotKindOf(info, slot), hasCode: true }, proof };
+  const after = await requireUser(reader, slot);
   if (before.name !== after.name) throw new VerificationError(`slot ${slot}'s name changed from "${before.name}" to "${after.name}" during a code change`);
-  return after;
+  return { user: after, proof };
 }
 
 /** Removes one user; with `expectName`, only if the slot still holds that user. Returns who was removed. */
-export async function removeUserStep(session: PanelSession, slot: number, expectName?: string, changedWhile = 'while you were confirming'): Promise<UserSlot> {
-  const current = await requireUser(session, slot);
-  requireSameUser(current, expectName, slot, changedWhile);
-  await session.deleteUser(slot);
-  const back = await session.readUser(slot);
+export async function removeUserStep(
+  session: PanelSession,
+  info: DriverInfo,
+  slot: number,
+  expect: { name?: string; changedWhile?: string } = {},
+): Promise<ProvenWrite> {
+  const writer = writerOf(session, info);
+  const reader = session.reader ?? (expect.name !== undefined ? readerOf(session, info, 'check whose slot it is') : undefined);
+  if (!reader) {
+    await writer.deleteUser(slot);
+    return { user: { slot, kind: slotKindOf(info, slot), hasCode: false }, proof: 'panel-ack' };
+  }
+  const current = await requireUser(reader, slot);
+  requireSameUser(current, expect.name, slot, expect.changedWhile ?? 'while you were confirming');
+  await writer.deleteUser(slot);
+  const back = await reader.readUser(slot);
   if (back) throw new VerificationError(`the panel accepted the removal but slot ${slot} still reads back as a user`);
-  return current;
+  return { user: current, proof: 'read-back' };
 }
 
 export type AuditBase = Omit<AuditRecord, 'operator' | 'ticket' | 'outcome'>;
 
+/** What `audited` reads from a write's result for the audit entry. */
+export interface AuditedResult<T> {
+  slotOf?: (result: T) => number | undefined;
+  nameOf?: (result: T) => string | undefined;
+  /** How the write was proven: recorded as `proof` in the entry. */
+  proofOf?: (result: T) => Proof | undefined;
+}
+
 /** Runs one write and records exactly one audit entry for it, whatever happens. */
-export async function audited<T>(
-  ctx: OperationContext,
-  record: AuditBase,
-  work: () => Promise<T>,
-  slotOf?: (result: T) => number | undefined,
-  nameOf?: (result: T) => string | undefined,
-): Promise<T> {
+export async function audited<T>(ctx: OperationContext, record: AuditBase, work: () => Promise<T>, read: AuditedResult<T> = {}): Promise<T> {
   const base = { operator: ctx.operator, ticket: ctx.ticket, ...record, ...(ctx.auditDetails ? { details: { ...ctx.auditDetails, ...record.details } } : {}) };
   await prepareAudit(ctx.stateDir);
   try {
     const result = await work();
-    await appendAudit(ctx.stateDir, { ...base, slot: slotOf?.(result) ?? record.slot, name: record.name ?? nameOf?.(result), outcome: 'ok' });
+    const proof = read.proofOf?.(result) ?? record.proof;
+    await appendAudit(ctx.stateDir, {
+      ...base,
+      slot: read.slotOf?.(result) ?? record.slot,
+      name: record.name ?? read.nameOf?.(result),
+      ...(proof ? { proof } : {}),
+      outcome: 'ok',
+    });
     return result;
   } catch (error) {
     const failure = toPanelctlError(error);
@@ -145,3 +221,6 @@ export async function audited<T>(
     throw failure;
   }
 }
+
+/** The proof of a step's result, for `audited`. */
+export const proofOfWrite = (result: ProvenWrite): Proof => result.proof;

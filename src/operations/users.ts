@@ -10,6 +10,10 @@ import { withPanel, describeTarget } from './session.js';
 import {
   audited,
   changeCodeStep,
+  proofOfWrite,
+  readerMissing,
+  readerOf,
+  type ProvenWrite,
   checkSlot,
   codePolicyFor,
   createUserStep,
@@ -21,8 +25,8 @@ import {
 
 /**
  * The user-code operations. Each one checks everything it can before connecting, makes one
- * change (a step from user-steps.ts, which bulk apply shares), proves it by reading the panel
- * back, and writes exactly one audit entry.
+ * change (a step from user-steps.ts, which bulk apply shares), proves it with the strongest proof
+ * the panel offers, and writes exactly one audit entry (with that `proof`).
  */
 
 export { checkSlot, codePolicyFor };
@@ -32,11 +36,14 @@ export async function panelInfo(target: Target, ctx: OperationContext): Promise<
 }
 
 export async function listUsers(target: Target, ctx: OperationContext): Promise<UserSlot[]> {
-  return withPanel(target, ctx, async ({ session, driver }) => {
-    requireCapability(driver, 'users.list', 'list users');
+  const info = await describeTarget(target);
+  // Refused before connecting: a panel that cannot read users back has nothing to list.
+  if (!info.facets.reader) throw readerMissing(info, 'list its users');
+  return withPanel(target, ctx, async ({ session }) => {
+    const reader = readerOf(session, info, 'list its users');
     const shown = ctx.activity?.(`reading the users of ${target.name}`);
     try {
-      const users = await session.listUsers(shown?.update ? readProgress(`reading the users of ${target.name}`, shown.update) : undefined);
+      const users = await reader.listUsers(shown?.update ? readProgress(`reading the users of ${target.name}`, shown.update) : undefined);
       return users.sort((a, b) => a.slot - b.slot);
     } finally {
       shown?.();
@@ -57,20 +64,20 @@ export interface AddUserRequest {
 
 const auditBase = (target: Target) => ({ panel: target.name, driver: target.driver });
 
-export async function addUser(target: Target, ctx: OperationContext, request: AddUserRequest): Promise<UserSlot> {
-  const driver = await describeTarget(target);
-  requireCapability(driver, 'users.add', 'add users');
-  if (request.slot === undefined) requireCapability(driver, 'users.next-slot', 'pick the next free slot (give --slot)');
-  else checkSlot(driver, request.slot);
-  if (driver.userNames === false) {
+export async function addUser(target: Target, ctx: OperationContext, request: AddUserRequest): Promise<ProvenWrite> {
+  const info = await describeTarget(target);
+  requireCapability(info, 'users.add', 'add users');
+  if (request.slot === undefined) requireCapability(info, 'users.next-slot', 'pick the next free slot (give --slot)');
+  else checkSlot(info, request.slot);
+  if (info.userNames === false) {
     if (request.name.trim()) throw new ValidationError('--name', `${target.driver} panels keep no user names; leave it out`);
   } else if (!request.name.trim()) {
     throw new ValidationError('--name', 'must not be empty');
   } else {
-    const problem = nameProblem(request.name, driver);
+    const problem = nameProblem(request.name, info);
     if (problem) throw new ValidationError('--name', problem);
   }
-  checkCode(request.code, codePolicyFor(driver, target, request.allowWeak), 'new code');
+  checkCode(request.code, codePolicyFor(info, target, { allowWeak: request.allowWeak }), 'new code');
 
   const wanted: NewUser = { slot: request.slot, name: request.name, code: request.code, partitions: request.partitions, type: request.type };
   return audited(
@@ -79,11 +86,11 @@ export async function addUser(target: Target, ctx: OperationContext, request: Ad
     async () => {
       await request.beforeSend?.();
       return withPanel(target, ctx, ({ session, secrets }) => {
-        checkCode(request.code, { ...codePolicyFor(driver, target, request.allowWeak), ...duressGuard(target, secrets) }, 'new code');
-        return createUserStep(session, driver, wanted);
+        checkCode(request.code, { ...codePolicyFor(info, target, { allowWeak: request.allowWeak }), ...duressGuard(target, secrets) }, 'new code');
+        return createUserStep(session, info, wanted);
       });
     },
-    (user) => user.slot,
+    { slotOf: (done) => done.user.slot, proofOf: proofOfWrite },
   );
 }
 
@@ -92,11 +99,11 @@ export async function setCode(
   target: Target,
   ctx: OperationContext,
   request: { slot: number; code: Secret; allowWeak?: boolean; beforeSend?: () => Promise<void>; expectName?: string },
-): Promise<UserSlot> {
-  const driver = await describeTarget(target);
-  requireCapability(driver, 'users.set-code', 'change codes');
-  checkSlot(driver, request.slot);
-  checkCode(request.code, codePolicyFor(driver, target, request.allowWeak), 'new code');
+): Promise<ProvenWrite> {
+  const info = await describeTarget(target);
+  requireCapability(info, 'users.set-code', 'change codes');
+  checkSlot(info, request.slot);
+  checkCode(request.code, codePolicyFor(info, target, { allowWeak: request.allowWeak }), 'new code');
 
   return audited(
     ctx,
@@ -104,12 +111,11 @@ export async function setCode(
     async () => {
       await request.beforeSend?.();
       return withPanel(target, ctx, ({ session, secrets }) => {
-        checkCode(request.code, { ...codePolicyFor(driver, target, request.allowWeak), ...duressGuard(target, secrets) }, 'new code');
-        return changeCodeStep(session, driver, request.slot, request.code, request.expectName);
+        checkCode(request.code, { ...codePolicyFor(info, target, { allowWeak: request.allowWeak }), ...duressGuard(target, secrets) }, 'new code');
+        return changeCodeStep(session, info, request.slot, request.code, request.expectName);
       });
     },
-    undefined,
-    (user) => user.name, // whose code changed, for the audit's NAME column
+    { nameOf: (done) => done.user.name, proofOf: proofOfWrite }, // whose code changed, for the audit's NAME column
   );
 }
 
@@ -122,18 +128,25 @@ export async function removeUser(
   target: Target,
   ctx: OperationContext,
   request: { slot: number; confirm?: (user: UserSlot) => Promise<boolean>; expectName?: string },
-): Promise<UserSlot | undefined> {
-  const driver = await describeTarget(target);
-  requireCapability(driver, 'users.remove', 'remove users');
-  checkSlot(driver, request.slot);
+): Promise<ProvenWrite | undefined> {
+  const info = await describeTarget(target);
+  requireCapability(info, 'users.remove', 'remove users');
+  checkSlot(info, request.slot);
 
   let seen: UserSlot | undefined;
   if (request.confirm) {
-    seen = await withPanel(target, ctx, ({ session }) => requireUser(session, request.slot));
+    // A panel that cannot read users back shows the slot as its description has it.
+    seen = info.facets.reader
+      ? await withPanel(target, ctx, ({ session }) => requireUser(readerOf(session, info, 'show who is in the slot'), request.slot))
+      : { slot: request.slot, kind: info.slotRanges.find((r) => request.slot >= r.from && request.slot <= r.to)?.kind ?? 'user', hasCode: true };
     if (!(await request.confirm(seen))) return undefined;
   }
-  return audited(ctx, { ...auditBase(target), action: 'users.remove', slot: request.slot, name: seen?.name ?? request.expectName }, () =>
-    withPanel(target, ctx, ({ session }) => removeUserStep(session, request.slot, seen ? (seen.name ?? '') : request.expectName)),
+  const expectName = seen && info.facets.reader ? (seen.name ?? '') : request.expectName;
+  return audited(
+    ctx,
+    { ...auditBase(target), action: 'users.remove', slot: request.slot, name: seen?.name ?? request.expectName },
+    () => withPanel(target, ctx, ({ session }) => removeUserStep(session, info, request.slot, { name: expectName })),
+    { proofOf: proofOfWrite },
   );
 }
 

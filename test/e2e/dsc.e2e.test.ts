@@ -92,7 +92,7 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
     expect(sim.state.codes[20]).toBeUndefined();
     const add = await panelctl(['users', 'add', '--panel', 'shop', '--slot', '20', '--code-stdin', '-o', 'json'], '582016\n');
     expect(add.code, add.stderr).toBe(0);
-    expect(JSON.parse(add.stdout)).toMatchObject({ verified: true, user: { slot: 20, kind: 'user', hasCode: true } });
+    expect(JSON.parse(add.stdout)).toMatchObject({ verified: true, proof: 'read-back', user: { slot: 20, kind: 'user', hasCode: true } });
     expect(sim.state.codes[20]).toBe('582016');
 
     const change = await panelctl(['users', 'set-code', '--panel', 'shop', '--slot', '20', '--code-stdin'], '719354\n');
@@ -101,7 +101,7 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
 
     const remove = await panelctl(['users', 'remove', '--panel', 'shop', '--slot', '20', '--yes', '-o', 'json']);
     expect(remove.code, remove.stderr).toBe(0);
-    expect(JSON.parse(remove.stdout)).toMatchObject({ verified: true });
+    expect(JSON.parse(remove.stdout)).toMatchObject({ verified: true, proof: 'read-back' });
     expect(sim.state.codes[20]).toBeUndefined();
     expect(sim.keypadMode).toBe('idle');
   });

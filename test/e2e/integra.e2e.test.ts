@@ -101,7 +101,9 @@ describe('panelctl against the INTEGRA simulator', () => {
       '583016\n',
     );
     expect(result.code, result.stderr).toBe(0);
+    // INTEGRA proves a write by code-check (or read-back where the panel cannot tell for this user), never by the bare ack.
     expect(JSON.parse(result.stdout)).toMatchObject({ verified: true, user: { slot: 20, name: 'Cleaner', partitions: [1, 2] } });
+    expect(['code-check', 'read-back']).toContain(JSON.parse(result.stdout).proof);
     expect(userIn(20)).toMatchObject({ name: 'Cleaner', code: '583016' });
   });
 
@@ -289,6 +291,8 @@ describe('panelctl against the INTEGRA simulator', () => {
     const show = await panelctl(['audit', 'show', '-o', 'json']);
     const { entries } = JSON.parse(show.stdout);
     expect(entries.at(-1)).toMatchObject({ operator: 'e2e-tester', ticket: 'SUP-42', panel: 'lab', action: 'users.add', slot: 30, outcome: 'ok' });
+    // Issue 15: every write's entry says how it was proven; INTEGRA asks the panel who owns the new code.
+    expect(entries.at(-1).proof).toBe('code-check');
     expect(entries.some((e: { outcome: string }) => e.outcome === 'refused')).toBe(true);
     const verify = await panelctl(['audit', 'verify']);
     expect(verify.code, verify.stderr).toBe(0);

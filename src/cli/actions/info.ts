@@ -1,3 +1,4 @@
+import { capabilitiesOf } from '../../core/contract.js';
 import { panelInfo } from '../../operations/users.js';
 import { driverNames, loadDriver } from '../../../drivers/index.js';
 import { allTargets, matchesSelector } from '../../inventory/targets.js';
@@ -69,7 +70,13 @@ export async function runPanels(cli: Cli, flags: { limit?: string; demo?: boolea
 }
 
 export async function runDrivers(cli: Cli): Promise<void> {
-  const rows = await Promise.all(driverNames.map(async (name) => (await loadDriver(name)).describe()));
+  // `capabilities` stays in the JSON (derived from the facets, which are shown too).
+  const rows = await Promise.all(
+    driverNames.map(async (name) => {
+      const info = (await loadDriver(name)).describe();
+      return { ...info, capabilities: capabilitiesOf(info.facets) };
+    }),
+  );
   cli.out.result({ drivers: rows }, rows, [
     { header: 'DRIVER', value: (d) => d.name },
     { header: 'TITLE', value: (d) => d.title },

@@ -8,6 +8,7 @@ import type { Target } from '../../inventory/targets.js';
 import { obtainNewCode, openCodesOut, withSavedCode, type CodeFlags } from '../code-input.js';
 import { parsePartitions } from '../target-options.js';
 import { askConfirm } from '../prompts.js';
+import { proofJson, proofWords } from '../proof-text.js';
 
 /** 1,2,3,5,7,8,9 -> "1-3,5,7-9": a master's 32 partitions fit in a column. */
 export function compactRanges(numbers: number[]): string {
@@ -82,16 +83,16 @@ export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
   const target = await cli.target(flags);
   const keepsNames = (await describeTarget(target)).userNames !== false;
   if (keepsNames && !flags.name) throw new ValidationError('--name', 'is required');
-  const policy = codePolicyFor(await describeTarget(target), target, flags.allowWeak);
+  const policy = codePolicyFor(await describeTarget(target), target, { allowWeak: flags.allowWeak });
   const { code, generated } = await obtainNewCode(flags, cli, policy);
   // A generated code's home is opened and checked before anything is sent (issue 13).
   const codes = generated ? await openCodesOut(flags) : undefined;
-  const user = await withSavedCode(
+  const { user, proof } = await withSavedCode(
     codes,
     { panel: target.name, slot, name: flags.name },
     code,
     (beforeSend) => addUser(target, cli.ctx, { slot, name: flags.name ?? '', code, partitions, type: flags.type, allowWeak: flags.allowWeak, beforeSend }),
-    (u) => ({ slot: u.slot, name: u.name }),
+    (done) => ({ slot: done.user.slot, name: done.user.name }),
     (m) => cli.out.warn(m),
   );
   const revealed = generated && !codes;
@@ -99,7 +100,7 @@ export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
     {
       panel: target.name,
       action: 'users.add',
-      verified: true,
+      ...proofJson(proof),
       user: userJson(user),
       ...(revealed ? { generatedCode: code.reveal() } : {}),
       codesFile: codes?.file ?? null,
@@ -107,7 +108,9 @@ export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
     undefined,
     undefined,
   );
-  cli.out.say(`${cli.out.color.green('✓')} added ${user.name ? `"${user.name}" ` : ''}in slot ${user.slot} on ${target.name} (verified by reading it back)`);
+  cli.out.say(
+    `${cli.out.color.green('✓')} added ${user.name ? `"${user.name}" ` : ''}in slot ${user.slot} on ${target.name} (${proofWords(proof, 'verified by reading it back')})`,
+  );
   if (revealed && !cli.out.machine) cli.out.say(`generated code (shown once): ${code.reveal()}`);
   if (codes) cli.out.note(`generated code saved to ${codes.file}`);
 }
@@ -156,7 +159,7 @@ type SetCodeFlags = TargetFlags & CodeFlags & { slot?: string; user?: string };
 export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
   const who = whoFlags(flags);
   const target = await cli.target(flags);
-  const policy = codePolicyFor(await describeTarget(target), target, flags.allowWeak);
+  const policy = codePolicyFor(await describeTarget(target), target, { allowWeak: flags.allowWeak });
   // A code typed at the prompt is asked for after the name is found (a wrong name must not cost
   // the typing); one from stdin, a file or the generator is checked first, before the panel is contacted.
   const typed = !flags.codeStdin && !flags.codeFile && !flags.generate;
@@ -164,12 +167,12 @@ export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
   const { code, generated } = await obtainNewCode(flags, cli, policy);
   slot ??= await slotOfUser(cli, target, who.user as string);
   const codes = generated ? await openCodesOut(flags) : undefined;
-  const user = await withSavedCode(
+  const { user, proof } = await withSavedCode(
     codes,
     { panel: target.name, slot },
     code,
     (beforeSend) => setCode(target, cli.ctx, { slot, code, allowWeak: flags.allowWeak, beforeSend, expectName: who.user }),
-    (u) => ({ slot: u.slot, name: u.name }),
+    (done) => ({ slot: done.user.slot, name: done.user.name }),
     (m) => cli.out.warn(m),
   );
   const revealed = generated && !codes;
@@ -177,7 +180,7 @@ export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
     {
       panel: target.name,
       action: 'users.set-code',
-      verified: true,
+      ...proofJson(proof),
       user: userJson(user),
       ...(revealed ? { generatedCode: code.reveal() } : {}),
       codesFile: codes?.file ?? null,
@@ -185,7 +188,9 @@ export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
     undefined,
     undefined,
   );
-  cli.out.say(`${cli.out.color.green('✓')} changed the code of slot ${slot}${user.name ? ` ("${user.name}")` : ''} on ${target.name} (verified)`);
+  cli.out.say(
+    `${cli.out.color.green('✓')} changed the code of slot ${slot}${user.name ? ` ("${user.name}")` : ''} on ${target.name} (${proofWords(proof, 'verified')})`,
+  );
   if (revealed && !cli.out.machine) cli.out.say(`generated code (shown once): ${code.reveal()}`);
   if (codes) cli.out.note(`generated code saved to ${codes.file}`);
 }
@@ -207,8 +212,9 @@ export async function runRemove(cli: Cli, flags: TargetFlags & { slot?: string; 
     process.exitCode = 0;
     return;
   }
-  cli.out.result({ panel: target.name, action: 'users.remove', verified: true, user: userJson(removed) }, undefined, undefined);
+  const { user, proof } = removed;
+  cli.out.result({ panel: target.name, action: 'users.remove', ...proofJson(proof), user: userJson(user) }, undefined, undefined);
   cli.out.say(
-    `${cli.out.color.green('✓')} removed slot ${slot}${removed.name ? ` ("${removed.name}")` : ''} from ${target.name} (verified: the slot reads back empty)`,
+    `${cli.out.color.green('✓')} removed slot ${slot}${user.name ? ` ("${user.name}")` : ''} from ${target.name} (${proofWords(proof, 'verified: the slot reads back empty')})`,
   );
 }

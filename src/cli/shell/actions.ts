@@ -3,6 +3,7 @@ import { PanelRefusedError } from '../../core/errors.js';
 import { nameProblem } from '../../core/user-name.js';
 import { addUser, checkSlot, codePolicyFor, removeUser, setCode } from '../../operations/users.js';
 import { askConfirm, askText } from '../prompts.js';
+import { proofWords } from '../proof-text.js';
 import { parsePartitions } from '../target-options.js';
 import { runShow } from '../actions/audit.js';
 import { chooseNewCode, revealOnce } from './codes.js';
@@ -23,7 +24,7 @@ export interface ShellAction {
 }
 
 const needs = (capability: Capability, what: string) => (panel: PanelView) =>
-  panel.driver.capabilities.includes(capability) ? undefined : `(the ${panel.driver.name} driver cannot ${what})`;
+  panel.info.capabilities.includes(capability) ? undefined : `(the ${panel.driver.name} driver cannot ${what})`;
 
 const userLabel = (user: UserSlot) => `${user.kind} ${user.slot}${user.name ? ` "${user.name}"` : ''}`;
 
@@ -129,13 +130,13 @@ const addAction: ShellAction = {
       generated ? 'with a generated code' : 'with the code you typed',
     ];
     if (!(await askConfirm(`${summary.filter(Boolean).join(', ')}?`, true))) return nothingChanged(shell);
-    const { result: user } = await busy(`adding ${name ? `"${name}"` : `slot ${slot}`} to ${target.name}`, 'write', () =>
-      addUser(target, ctx, { slot, name, code, partitions }),
-    );
+    const {
+      result: { user, proof },
+    } = await busy(`adding ${name ? `"${name}"` : `slot ${slot}`} to ${target.name}`, 'write', () => addUser(target, ctx, { slot, name, code, partitions }));
     shell.addDraft = undefined;
     // Some panels keep no names (DSC): say only what the panel holds.
     const who = `slot ${user.slot}${user.name ? ` "${user.name}"` : ''}`;
-    shell.out.say(`${shell.out.color.green('✓')} added ${who} on ${target.name} (verified by reading it back)`);
+    shell.out.say(`${shell.out.color.green('✓')} added ${who} on ${target.name} (${proofWords(proof, 'verified by reading it back')})`);
     if (generated) await revealOnce(shell, who, code);
     await shell.refreshAfterChange(panel);
   },
@@ -159,8 +160,10 @@ const setCodeAction: ShellAction = {
     ) {
       return nothingChanged(shell);
     }
-    const { result: after } = await busy(`changing the code of slot ${user.slot}`, 'write', () => setCode(target, ctx, { slot: user.slot, code }));
-    shell.out.say(`${shell.out.color.green('✓')} changed the code of ${userLabel(after)} on ${target.name} (verified)`);
+    const {
+      result: { user: after, proof },
+    } = await busy(`changing the code of slot ${user.slot}`, 'write', () => setCode(target, ctx, { slot: user.slot, code }));
+    shell.out.say(`${shell.out.color.green('✓')} changed the code of ${userLabel(after)} on ${target.name} (${proofWords(proof, 'verified')})`);
     if (generated) await revealOnce(shell, userLabel(after), code);
   },
 };
@@ -182,7 +185,9 @@ const removeAction: ShellAction = {
       );
     const { result: removed } = await busy(`reading slot ${picked.slot}`, 'write', () => removeUser(target, ctx, { slot: picked.slot, confirm }));
     if (!removed) return nothingChanged(shell);
-    shell.out.say(`${shell.out.color.green('✓')} removed ${userLabel(removed)} from ${target.name} (verified: the slot reads back empty)`);
+    shell.out.say(
+      `${shell.out.color.green('✓')} removed ${userLabel(removed.user)} from ${target.name} (${proofWords(removed.proof, 'verified: the slot reads back empty')})`,
+    );
     await shell.refreshAfterChange(panel);
   },
 };

@@ -5,6 +5,7 @@ import type { Target } from '../../inventory/targets.js';
 import type { InventoryFile } from '../../inventory/schema.js';
 import { listUsers, panelInfo } from '../../operations/users.js';
 import { describeTarget } from '../../operations/session.js';
+import { readerMissing } from '../../operations/user-steps.js';
 import { renderTable } from '../../output/table.js';
 import { userColumns } from '../actions/users.js';
 import type { Cli } from '../context.js';
@@ -117,7 +118,7 @@ export class ShellSession {
   async openPanel(target: Target): Promise<PanelView> {
     const described = await describeTarget(target);
     const { result: info } = await busy(`connecting to ${target.name}`, 'read', (signal) => panelInfo(target, this.readContext(signal)));
-    const driver: DriverInfo = { ...described, slotRanges: info.slotRanges, codeRules: info.codeRules, capabilities: info.capabilities };
+    const driver: DriverInfo = { ...described, slotRanges: info.slotRanges, codeRules: info.codeRules };
     const panel: PanelView = { target, driver, info, users: [] };
     this.showPanel(panel);
     await this.refreshUsers(panel);
@@ -126,6 +127,13 @@ export class ShellSession {
 
   /** Reads the users afresh (Ctrl-C aborts the read) and shows them. */
   async refreshUsers(panel: PanelView): Promise<void> {
+    if (!panel.driver.facets.reader) {
+      // Nothing to read: say so once, and keep offering what works (writes by slot, acknowledged by the panel).
+      panel.users = [];
+      const missing = readerMissing(panel.driver, 'show its users');
+      this.out.note(`${missing.message}; ${missing.hint}`);
+      return;
+    }
     const { result } = await busy(`reading the users of ${panel.target.name}`, 'read', (signal) => listUsers(panel.target, this.readContext(signal)));
     panel.users = result;
     await this.showUsers(panel);

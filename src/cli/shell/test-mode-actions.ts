@@ -53,7 +53,7 @@ export const testModeActions: ShellAction[] = [
       });
       const durationMs = parseDuration(length, 'duration');
       const reason = (await askText('Reason (Enter for none):')).trim() || undefined;
-      const panelHalf = panel.driver.capabilities.includes('test-mode')
+      const panelHalf = panel.info.capabilities.includes('test-mode')
         ? 'then the panel goes into its test mode'
         : `this panel's protocol has no test mode, so only the station is told`;
       if (
@@ -77,7 +77,7 @@ export const testModeActions: ShellAction[] = [
     description: "end the panel's test mode, then tell the station",
     async run(shell, panel) {
       const lease = await currentLease(shell, panel);
-      if (!lease && !panel.driver.capabilities.includes('test-mode')) {
+      if (!lease && !panel.info.capabilities.includes('test-mode')) {
         shell.out.say(`${panel.target.name} is not on test.`);
         return;
       }

@@ -12,7 +12,7 @@ export function fakePanels(lib) {
     name: 'fake',
     title: 'test panel',
     transports: ['tcp'],
-    capabilities: ['users.list', 'users.add', 'users.set-code', 'users.remove', 'users.verify-code'],
+    facets: { writer: { proofs: ['code-check', 'read-back'], nextSlot: false }, reader: true, codeChecker: true, testMode: false, probe: false },
     codeRules: { minLength: 4, maxLength: 6 },
     slotRanges: [
       { from: 1, to: 60, kind: 'user' },
@@ -191,8 +191,9 @@ export function fakePanels(lib) {
       throw error;
     }
     const slotOf = (u) => ({ slot: u.slot, kind: u.slot > 60 ? 'master' : 'user', name: u.name, partitions: u.partitions, hasCode: true });
-    return {
-      info: async () => ({ driver: 'fake', model: 'Fake', slotRanges: info.slotRanges, capabilities: info.capabilities, codeRules: info.codeRules }),
+    const capabilities = ['users.list', 'users.add', 'users.set-code', 'users.remove', 'users.verify-code'];
+    const session = {
+      info: async () => ({ driver: 'fake', model: 'Fake', slotRanges: info.slotRanges, capabilities, codeRules: info.codeRules }),
       listUsers: async () => (await call({ op: 'list' })).users.map(slotOf),
       readUser: async (slot) => {
         const { user } = await call({ op: 'read', slot });
@@ -207,6 +208,8 @@ export function fakePanels(lib) {
       verifyCode: async (slot, code) => Boolean((await call({ op: 'verify', slot, code: code.reveal() })).ok),
       close: () => stream.close(),
     };
+    // Contract v2 facets: the one object is writer, reader and code checker.
+    return Object.assign(session, { writer: session, reader: session, codeChecker: session });
   }
 
   /** A PanelAccess (src/bulk/access.ts) for targets whose credential is an env: reference. */
@@ -218,7 +221,7 @@ export function fakePanels(lib) {
       if (!value) throw new lib.errors.UsageError(`no credential for ${target.name}`);
       const { Secret } = lib.secret;
       const session = await openSession(target.link, new Secret(value, 'credential'), target.timeoutMs ?? ctx.timeoutMs);
-      return { session, driver: info, close: () => session.close() };
+      return { session, info, close: () => session.close() };
     },
   };
 

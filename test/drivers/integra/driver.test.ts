@@ -1,3 +1,4 @@
+import { capabilitiesOf } from '../../../src/core/contract.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OpenOptions, PanelSession } from '../../../src/core/contract.js';
 import { PanelctlError, UnreachableError } from '../../../src/core/errors.js';
@@ -72,8 +73,15 @@ describe('INTEGRA driver description', () => {
       { from: 1, to: 240, kind: 'user' },
       { from: 241, to: 248, kind: 'master' },
     ]);
-    expect(info.capabilities).not.toContain('test-mode');
-    expect(info.capabilities).toEqual(
+    expect(info.facets).toEqual({
+      writer: { proofs: ['code-check', 'read-back'], nextSlot: true },
+      reader: true,
+      codeChecker: true,
+      testMode: false,
+      probe: true,
+    });
+    expect(capabilitiesOf(info.facets)).not.toContain('test-mode');
+    expect(capabilitiesOf(info.facets)).toEqual(
       expect.arrayContaining(['users.list', 'users.add', 'users.set-code', 'users.remove', 'users.next-slot', 'users.verify-code', 'probe']),
     );
     expect(info.secrets[0]).toEqual({ name: 'code', label: 'INTEGRA user code with the users-editing right', required: true });

@@ -1,3 +1,4 @@
+import { capabilitiesOf } from '../../../src/core/contract.js';
 import { describe, expect, it } from 'vitest';
 import { driver } from '../../../drivers/modbus/driver.js';
 import { codePolicyFor } from '../../../src/operations/user-steps.js';
@@ -18,7 +19,8 @@ describe('modbus describeFor', () => {
     const info = await driver.describeFor!({ profile: file });
     expect(info.slotRanges).toEqual([{ from: 1, to: 50, kind: 'user' }]);
     expect(info.codeRules).toMatchObject({ minLength: 4, maxLength: 4 });
-    expect(info.capabilities).not.toContain('test-mode');
+    expect(info.facets.testMode).toBe(false);
+    expect(capabilitiesOf(info.facets)).not.toContain('test-mode');
 
     const target = { name: 'door', driver: 'modbus', options: { profile: file }, tags: {}, secretRefs: {}, demo: false } as unknown as Target;
     const policy = codePolicyFor(await describeTarget(target), target);

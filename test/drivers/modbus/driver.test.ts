@@ -1,3 +1,4 @@
+import { capabilitiesOf } from '../../../src/core/contract.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OpenOptions, PanelSession } from '../../../src/core/contract.js';
 import { ExitCode, NotSupportedError, PanelctlError, ValidationError } from '../../../src/core/errors.js';
@@ -67,7 +68,7 @@ async function failure(promise: Promise<unknown>): Promise<PanelctlError> {
 describe('driver description', () => {
   it('says what it can do without connecting: test mode included, no credential needed', () => {
     const info = driver.describe();
-    expect(info.capabilities).toEqual(expect.arrayContaining(['users.list', 'users.add', 'users.set-code', 'users.remove', 'test-mode', 'probe']));
+    expect(capabilitiesOf(info.facets)).toEqual(expect.arrayContaining(['users.list', 'users.add', 'users.set-code', 'users.remove', 'test-mode', 'probe']));
     expect(info.secrets).toEqual([]);
     expect(info.defaultTcpPort).toBe(502);
     expect(info.defaultSerial).toEqual({ baudRate: 9600, dataBits: 8, parity: 'even', stopBits: 1 });
@@ -422,12 +423,12 @@ describe('test mode through the profile', () => {
     expect((await session.testMode!.stop()).active).toBe(false);
   });
 
-  it('a profile without test mode says so (exit 6)', async () => {
+  it('a profile without test mode: the session offers none, as the description for that profile says', async () => {
     const { file } = await profileVariant('no-test', (p) => delete p.testMode);
     const rig = await tcpRig({ profile: file });
     const session = await rig.open();
-    const error = await failure(session.testMode!.start({ minutes: 5 }));
-    expect(error).toBeInstanceOf(NotSupportedError);
+    expect(session.testMode).toBeUndefined();
+    expect((await driver.describeFor!({ profile: file })).facets.testMode).toBe(false);
     expect((await session.info()).capabilities).not.toContain('test-mode');
   });
 });
