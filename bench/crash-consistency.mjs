@@ -293,7 +293,10 @@ async function check(plans, stateDir, final) {
         if (done) landedHere++;
         else if (last?.code === 'E_UNCERTAIN') {
           totals.byHand++;
-          if (panel.kind !== 'dsc') totals.unsettled++, problems.push(`${p.name} ${panel.name} slot ${slot}: left uncertain although the panel can tell`);
+          if (panel.kind !== 'dsc') {
+            totals.unsettled++;
+            problems.push(`${p.name} ${panel.name} slot ${slot}: left uncertain although the panel can tell`);
+          }
           // Written at most once, landed or not: nobody can say (a later plan may have overwritten it).
           landedHere++;
         } else if (last && last.status !== 'done') {

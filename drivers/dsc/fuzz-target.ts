@@ -1,3 +1,4 @@
+import type * as FastCheck from 'fast-check';
 import { Secret } from '../../src/driver-kit/index.js';
 import { DEFAULT_LIMITS } from '../../src/driver-kit/index.js';
 import type { ByteStream } from '../../src/driver-kit/index.js';
@@ -12,8 +13,7 @@ import { newKeypad } from './keypad.js';
  * opening an IT-100 session on a stream, and messages that answer none of its questions. `fc` is
  * fast-check, passed in so the driver has no dependency on it.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function fuzzTarget(fc: any) {
+export function fuzzTarget(fc: typeof FastCheck) {
   const keys = '0123456789ABCDEF *#<>P^';
   // Status messages a panel sends unasked; none acknowledges a command, refuses, or draws the LCD.
   const chatter = ['510', '511', '550', '560', '609', '610', '650', '651', '654', '655', '656', '657', '840', '841', '849'];

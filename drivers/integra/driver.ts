@@ -473,7 +473,6 @@ export const driver: PanelDriver = {
   describe: () => info,
 
   async open(options: OpenOptions): Promise<PanelSession> {
-    const requester = requesterCode(options);
     const key = options.secrets.integrationKey?.reveal();
     if (key !== undefined) {
       try {

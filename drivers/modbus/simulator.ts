@@ -337,7 +337,9 @@ export class ModbusSimulator implements PanelSimulator {
   private writeCoil(address: number, on: boolean): number | undefined {
     const t = this.profile.testMode;
     if (!t || !('coil' in t.control) || address !== t.control.coil) return 2; // read-only or unused
-    return on ? this.startTest() : (this.stopTest(), undefined);
+    if (on) return this.startTest();
+    this.stopTest();
+    return undefined;
   }
 
   /** Which registers a client may write; everything else (identification, status) is read-only. */

@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import lockfile from 'proper-lockfile';
@@ -118,9 +117,8 @@ export const prepareAudit: (stateDir: string) => Promise<void> = coalesce(async 
 /** Appends one record. Safe across processes (a file lock) and within one (bulk writes many at once). */
 
 export function appendAudit(stateDir: string, record: AuditRecord): Promise<AuditEntry> {
-  let queue = queues.get(stateDir);
-  if (!queue) queues.set(stateDir, (queue = { waiting: [], flushing: false }));
-  const q = queue;
+  const q = queues.get(stateDir) ?? { waiting: [], flushing: false };
+  queues.set(stateDir, q);
   return new Promise((resolve, reject) => {
     q.waiting.push({ record, resolve, reject });
     if (!q.flushing) void flush(stateDir, q);
@@ -176,7 +174,7 @@ async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<Aud
 async function lastOfLog(stateDir: string): Promise<{ seq: number; hash: string }> {
   const lines = parseLog(await readLogText(stateDir));
   const last = lines.at(-1);
-  return last && last.entry ? { seq: last.entry.seq, hash: last.entry.hash } : { seq: 0, hash: GENESIS };
+  return last?.entry ? { seq: last.entry.seq, hash: last.entry.hash } : { seq: 0, hash: GENESIS };
 }
 
 async function readLogText(stateDir: string): Promise<string | undefined> {

@@ -144,7 +144,10 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
   try {
     driver = await access.describe(target);
     // A plan starts from the users the panel has: without a reader there is nothing to plan from.
-    if (!driver.facets.reader) return (conflictAll(planNeedsReader(driver), 'E_UNSUPPORTED'), plan);
+    if (!driver.facets.reader) {
+      conflictAll(planNeedsReader(driver), 'E_UNSUPPORTED');
+      return plan;
+    }
     // Read-only: list the users and let go of the panel at once (it serves one client).
     const open = await access.open(target, ctx);
     try {

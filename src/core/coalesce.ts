@@ -14,9 +14,8 @@ export function coalesce(run: (key: string) => Promise<void>): (key: string) => 
     return current;
   };
   return (key) => {
-    let slot = runs.get(key);
-    if (!slot) runs.set(key, (slot = {}));
-    const s = slot;
+    const s = runs.get(key) ?? {};
+    runs.set(key, s);
     if (!s.running) return start(key, s);
     // The run under way began before this call: wait for it to end, then share a fresh one.
     s.next ??= s.running

@@ -77,7 +77,7 @@ export class FrameChannel<F> {
     }
     for (const frame of frames) {
       const waiter = this.waiter;
-      if (waiter && waiter.accept(frame)) {
+      if (waiter?.accept(frame)) {
         this.waiter = undefined;
         waiter.resolve(frame);
         continue;

@@ -75,6 +75,7 @@ describe('panelctl bulk apply and status', () => {
     // A plan as `bulk plan` would write it for a panel that was reachable then.
     const unsigned = {
       format: 'panelctl-bulk-plan/1' as const,
+      id: '', // writePlan computes it
       createdAt: '2026-01-01T00:00:00.000Z',
       source: { file: 'changes.csv', rows: 1 },
       panels: [

@@ -19,14 +19,14 @@ import { readCodesCsv } from '../support/codes-csv.js';
 const PANELS = 200;
 const seeded = (i: number): SeedUser[] => {
   const users: SeedUser[] = [
-    { slot: 1, name: 'Alice', code: '581' + String(100 + (i % 900)) },
-    { slot: 2, name: 'Bob', code: '692' + String(100 + (i % 900)) },
-    { slot: 3, name: 'Carol', code: '703' + String(100 + (i % 900)) },
-    { slot: 61, name: 'Master', code: '914' + String(100 + (i % 900)) },
+    { slot: 1, name: 'Alice', code: `581${String(100 + (i % 900))}` },
+    { slot: 2, name: 'Bob', code: `692${String(100 + (i % 900))}` },
+    { slot: 3, name: 'Carol', code: `703${String(100 + (i % 900))}` },
+    { slot: 61, name: 'Master', code: `914${String(100 + (i % 900))}` },
   ];
-  if (i % 4 !== 0) users.push({ slot: 5, name: 'Leaver', code: '825' + String(100 + (i % 900)) });
-  if (i % 10 === 4) users.push({ slot: 10, name: 'Someone', code: '836' + String(100 + (i % 900)) });
-  if (i % 10 === 6) users.push({ slot: 10, name: 'Branch Manager', code: '847' + String(100 + (i % 900)) });
+  if (i % 4 !== 0) users.push({ slot: 5, name: 'Leaver', code: `825${String(100 + (i % 900))}` });
+  if (i % 10 === 4) users.push({ slot: 10, name: 'Someone', code: `836${String(100 + (i % 900))}` });
+  if (i % 10 === 6) users.push({ slot: 10, name: 'Branch Manager', code: `847${String(100 + (i % 900))}` });
   return users;
 };
 

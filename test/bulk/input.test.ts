@@ -52,7 +52,10 @@ describe('change list parsing', () => {
       });
       expect(await readChanges(file, { targets, everyPanel: { all: true } })).toHaveLength(2);
       const asked: string[] = [];
-      const confirm = async (q: string) => (asked.push(q), false);
+      const confirm = async (q: string) => {
+        asked.push(q);
+        return false;
+      };
       await expect(readChanges(file, { targets, everyPanel: { confirm } })).rejects.toMatchObject({ code: 'E_EVERY_PANEL' });
       expect(asked).toEqual([expect.stringMatching(/Plan for all of them\?/)]);
       expect(await readChanges(file, { targets, limit: 'site=oslo', everyPanel: {} })).toHaveLength(2);

@@ -14,7 +14,10 @@ import { readCodesCsv } from '../support/codes-csv.js';
 
 const integra = await import('../../drivers/integra/simulator.js');
 const ready = await integra.createSimulator({}).then(
-  async (sim) => (await sim.close(), true),
+  async (sim) => {
+    await sim.close();
+    return true;
+  },
   () => false,
 );
 

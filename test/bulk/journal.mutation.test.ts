@@ -93,7 +93,7 @@ describe('reading a plan journal', () => {
     const dir = await tempDir();
     await fs.writeFile(
       path.join(dir, 'journal.jsonl'),
-      line({ time: at(1), step: 'a', panel: 'p', event: 'started' }) + '{"time":"2026-01-01T10:00:02.000Z","step":"a","ev',
+      `${line({ time: at(1), step: 'a', panel: 'p', event: 'started' })}{"time":"2026-01-01T10:00:02.000Z","step":"a","ev`,
     );
     for (const other of ['claims.json', 'xjournal.jsonl', 'journal.jsonl.bak', 'journal.json']) {
       await fs.writeFile(path.join(dir, other), line({ time: at(7), step: other, panel: 'p', event: 'done' }));

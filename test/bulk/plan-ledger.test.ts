@@ -31,7 +31,7 @@ async function plan(f: ModbusFleet, changes: string, name = 'plan.json'): Promis
 describe('sharded and unsharded applies of one plan', () => {
   it('never write a step twice, whichever shard arguments follow each other', async () => {
     fleet = await modbusFleet(6);
-    const { file, id } = await plan(fleet, 'panel,action,slot,code\n*,set-code,2,generate\n*,set-code,3,generate\n');
+    const { file } = await plan(fleet, 'panel,action,slot,code\n*,set-code,2,generate\n*,set-code,3,generate\n');
     const out = (n: string) => path.join(fleet!.sandbox.dir, `codes-${n}.csv`);
 
     const first = await fleet.sandbox.run(['bulk', 'apply', file, '--shard', '0/1', '--codes-out', out('a')]);

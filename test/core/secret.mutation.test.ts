@@ -23,7 +23,7 @@ describe('Secret prints as a mask by every path, each on its own', () => {
     expect(secret[Symbol.toPrimitive]()).toBe(SECRET_MASK);
     expect(`${secret}`).toBe(SECRET_MASK);
     expect(String(secret)).toBe(SECRET_MASK);
-    expect(secret + '').toBe(SECRET_MASK);
+    expect(`${secret}`).toBe(SECRET_MASK);
   });
 
   it('util.inspect shows the label only', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
+import * as fc from 'fast-check';
 import { echoCase, floodCase } from '../../drivers/fuzz-hostile.js';
 import { fuzzTarget as integra } from '../../drivers/integra/fuzz-target.js';
 import { fuzzTarget as dsc } from '../../drivers/dsc/fuzz-target.js';

@@ -253,7 +253,7 @@ describe('files that hold codes', () => {
       expect(add.code, add.stderr).toBe(0);
     }
     const text = await fs.readFile(file, 'utf8');
-    for (const line of text.trim().split('\n')) expect(line).toMatch(/^"[^]*"$/);
+    for (const line of text.trim().split('\n')) expect(line).toMatch(/^"[\s\S]*"$/);
     const rows = await readCodesCsv(file);
     expect(rows.map((r) => r[2])).toEqual(names.map((n) => `'${n}`));
     for (const row of rows) for (const cell of row) expect(cell).not.toMatch(/^[=+\-@\t\r]/);

@@ -148,7 +148,7 @@ async function slotOfUser(cli: Cli, target: Target, name: string): Promise<numbe
     });
   }
   const folded = name.toLocaleLowerCase();
-  const near = users.filter((u) => u.name && u.name.toLocaleLowerCase().includes(folded));
+  const near = users.filter((u) => u.name?.toLocaleLowerCase().includes(folded));
   throw new ValidationError('--user', `no user on ${target.name} is named exactly "${name}"`, {
     hint: near.length ? `similar: ${describe(near.slice(0, 5))}` : `see \`panelctl users list --panel ${target.name}\``,
   });

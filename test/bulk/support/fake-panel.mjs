@@ -35,7 +35,10 @@ export function fakePanels(lib) {
       const codeTaken = (code, slot) => [...state.users.entries()].some(([s, u]) => s !== slot && u.code === code);
       switch (msg.op) {
         case 'login':
-          if (msg.code !== credential) return (stats.wrongCredentials++, { error: 'wrong-credential' });
+          if (msg.code !== credential) {
+            stats.wrongCredentials++;
+            return { error: 'wrong-credential' };
+          }
           return { ok: true };
         case 'list':
           return { users: [...state.users.entries()].map(([slot, u]) => ({ slot, name: u.name, partitions: u.partitions })) };
@@ -84,8 +87,7 @@ export function fakePanels(lib) {
       let loggedIn = false;
       stream.onData((chunk) => {
         buffer += chunk.toString('utf8');
-        let nl;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
+        for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
           const line = buffer.slice(0, nl);
           buffer = buffer.slice(nl + 1);
           let msg;
@@ -141,8 +143,7 @@ export function fakePanels(lib) {
     const lost = () => new UnreachableError('E_LOST', `lost the connection to ${stream.description}`);
     stream.onData((chunk) => {
       buffer += chunk.toString('utf8');
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         const p = pending;
@@ -161,8 +162,14 @@ export function fakePanels(lib) {
           reject(new UnreachableError('E_TIMEOUT', `no answer from ${stream.description} within ${timeoutMs} ms`));
         }, timeoutMs);
         pending = {
-          resolve: (v) => (clearTimeout(timer), resolve(v)),
-          reject: (e) => (clearTimeout(timer), reject(e)),
+          resolve: (v) => {
+            clearTimeout(timer);
+            resolve(v);
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
         };
         stream.write(Buffer.from(`${JSON.stringify({ id: nextId++, ...msg })}\n`)).catch(() => undefined);
       });

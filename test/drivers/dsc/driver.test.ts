@@ -21,7 +21,14 @@ const rigs: Rig[] = [];
 async function rig(options: Record<string, string | number | boolean> = {}, users = 4): Promise<Rig> {
   const sim = await createSimulator({ users, options: { tpiPassword: TPI, masterCode: MASTER, installerCode: INSTALLER, ...options } });
   const server = await sim.listenTcp();
-  const r = { sim, port: server.port, close: async () => (await server.close(), await sim.close()) };
+  const r = {
+    sim,
+    port: server.port,
+    close: async () => {
+      await server.close();
+      await sim.close();
+    },
+  };
   rigs.push(r);
   return r;
 }

@@ -158,10 +158,10 @@ describe('INTEGRA driver against the simulator', () => {
     const { sim, server } = await panel();
     sim.state.users[7] = oddUser(7, '7777'); // rights byte 3 has GUARDX (0x04)
     const session = await open(server.port);
-    expect(await session.verifyCode(7, new Secret('7777'))).toBe(true);
+    expect(await session.verifyCode!(7, new Secret('7777'))).toBe(true);
 
     const framesBefore = sim.stats.framesIn;
-    expect(await session.verifyCode(1, new Secret(sim.state.users[1].code))).toBe(true); // no GUARDX: 0xE1 as user 1
+    expect(await session.verifyCode!(1, new Secret(sim.state.users[1].code))).toBe(true); // no GUARDX: 0xE1 as user 1
     expect(sim.stats.framesIn - framesBefore).toBe(2); // the 0xE1 read, then 0xE1 with the code, sent once
     const absent = await failure(session.verifyCode!(1, new Secret('9081726')));
     expect(absent.code).toBe('E_VERIFY'); // a code nobody has: proof it is not in the slot

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
-import { AllModbusDecoders, fuzzTarget, validFrames } from '../../../drivers/modbus/fuzz-target.js';
+import * as fc from 'fast-check';
+import { fuzzTarget, validFrames } from '../../../drivers/modbus/fuzz-target.js';
 import { MbapDecoder } from '../../../drivers/modbus/mbap.js';
 import { RtuDecoder } from '../../../drivers/modbus/rtu.js';
 
@@ -58,9 +58,9 @@ describe('Modbus decoders under random input', () => {
           const out: Buffer[] = [];
           let from = 0;
           for (const to of [...points, stream.length]) {
-            for (const f of decoder.push(stream.subarray(from, to)))
+            for (const f of decoder.push(stream.subarray(from, to)) as Array<{ unit: number; pdu: Buffer; transactionId?: number }>)
               out.push(
-                'transactionId' in f
+                f.transactionId !== undefined
                   ? Buffer.concat([Buffer.from([f.transactionId >> 8, f.transactionId & 0xff, 0, 0, 0, f.pdu.length + 1, f.unit]), f.pdu])
                   : Buffer.concat([Buffer.from([f.unit]), f.pdu]),
               );

@@ -9,7 +9,6 @@ import { loadProfile, parseProfile, shippedProfileNames, shippedProfilesDir } fr
 /** Each rule a profile must keep: a profile that breaks it, and the words the error must use. */
 
 const demoText = await fs.readFile(path.join(shippedProfilesDir(), 'demo-modbus.yaml'), 'utf8');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Raw = any;
 const demo = (): Raw => parseYaml(demoText);
 
@@ -91,7 +90,10 @@ describe('profile rules, each with a profile that breaks it', () => {
     ],
     [
       'the apply register inside the device',
-      (p) => ((p.device.holdingRegisters.to = 17999), (p.apply.address = 18000)),
+      (p) => {
+        p.device.holdingRegisters.to = 17999;
+        p.apply.address = 18000;
+      },
       /field "apply.address": uses register\(s\) 18000..18000, outside device.holdingRegisters 0..17999/,
     ],
     [
@@ -137,7 +139,10 @@ describe('profile rules, each with a profile that breaks it', () => {
     ],
     [
       'unreadable codes need a codeSet flag',
-      (p) => ((p.users.code.readable = false), delete p.users.flags.codeSet),
+      (p) => {
+        p.users.code.readable = false;
+        delete p.users.flags.codeSet;
+      },
       /field "users.flags.codeSet": is required when users.code.readable is false/,
     ],
     ['partitions fit their registers', (p) => (p.users.partitions.count = 17), /field "users.partitions.count": must be at most 16 for 1 register/],
