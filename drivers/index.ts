@@ -31,10 +31,6 @@ const registry: Record<string, DriverEntry> = {
 
 export const driverNames: readonly string[] = Object.keys(registry);
 
-export function driverTitle(name: string): string | undefined {
-  return registry[name]?.title;
-}
-
 function entry(name: string): DriverEntry {
   const found = registry[name];
   if (!found) throw new Error(`unknown driver "${name}" (known: ${driverNames.join(', ')})`);

@@ -105,7 +105,7 @@ export interface UserRecord {
   flags: number; // .7 simple, .6 master, .210 object
 }
 
-export const USER_RECORD_LENGTH = 28;
+const USER_RECORD_LENGTH = 28;
 
 export function encodeUserRecord(user: UserRecord): Buffer {
   return Buffer.concat([

@@ -4,15 +4,6 @@
  * Pure; the same on RTU and TCP.
  */
 
-export const Fc = {
-  readCoils: 1,
-  readHolding: 3,
-  writeCoil: 5,
-  writeRegister: 6,
-  writeCoils: 15,
-  writeRegisters: 16,
-} as const;
-
 export const FUNCTION_NAMES: Record<number, string> = {
   1: 'read coils',
   2: 'read discrete inputs',
@@ -156,8 +147,4 @@ export function parseRegistersResponse(pdu: Uint8Array, fc: 3 | 4, quantity: num
   if (pdu[0] !== fc) return { malformed: `function ${pdu[0]} instead of ${fc}` };
   if (pdu.length !== 2 + quantity * 2 || pdu[1] !== quantity * 2) return { malformed: `${pdu.length} bytes for ${quantity} registers` };
   return { values: Array.from({ length: quantity }, (_, i) => u16(pdu, 2 + i * 2)) };
-}
-
-export function describeException(code: number): string {
-  return `Modbus exception ${code}, ${EXCEPTIONS[code] ?? 'unknown exception'}`;
 }

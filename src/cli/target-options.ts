@@ -38,10 +38,6 @@ export function parseOptionPair(pair: string, flag: string): [string, string | n
   return [key, /^-?(0|[1-9]\d*)(\.\d+)?$/.test(value) ? Number(value) : value];
 }
 
-export function parseSlot(text: string): number {
-  return Number(text);
-}
-
 export function parsePartitions(text: string): number[] {
   return text.split(',').map((p) => Number(p.trim()));
 }

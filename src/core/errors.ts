@@ -118,13 +118,6 @@ export class NotSupportedError extends PanelctlError {
   }
 }
 
-/** Exit 7: some of a multi-step job was done, some not. */
-export class PartialError extends PanelctlError {
-  constructor(message: string, details?: ErrorDetails) {
-    super(ExitCode.partial, 'E_PARTIAL', message, details);
-  }
-}
-
 export function isTransient(error: unknown): boolean {
   return error instanceof UnreachableError && error.transient;
 }

@@ -13,7 +13,7 @@ type SerialPortLike = import('serialport').SerialPort;
 
 const WATCH_MS = 300;
 
-async function explainMissing(path: string): Promise<string> {
+async function explainMissing(): Promise<string> {
   const { listPorts } = await import('./ports.js');
   const { ports } = await listPorts().catch(() => ({ ports: [] as Array<{ path: string }> }));
   return ports.length ? `ports that exist: ${ports.map((p) => p.path).join(', ')}` : 'no serial ports were found on this computer (is the adapter plugged in?)';
@@ -22,7 +22,7 @@ async function explainMissing(path: string): Promise<string> {
 async function openError(path: string, error: Error & { code?: string }): Promise<UnreachableError> {
   const text = `${error.message} ${error.code ?? ''}`;
   if (/ENOENT|No such file|cannot find the file|File not found/i.test(text)) {
-    return new UnreachableError('E_NO_PORT', `serial port ${path} does not exist`, { hint: await explainMissing(path), transient: false });
+    return new UnreachableError('E_NO_PORT', `serial port ${path} does not exist`, { hint: await explainMissing(), transient: false });
   }
   if (/EACCES|Permission denied|Access denied/i.test(text)) {
     const hint =
