@@ -1,23 +1,29 @@
 import type { Command } from 'commander';
 import type { Cli } from './context.js';
 
-type Runner = (cli: Cli, ...args: any[]) => Promise<void>;
+/** What a command runs: the Cli, then the command's positional arguments, then its flags (commander's order). */
+export type Runner<A extends unknown[]> = (cli: Cli, ...args: A) => Promise<void>;
+
+export interface LazyOptions {
+  /** Panel commands: Ctrl-C aborts the operation cleanly instead of killing the process mid-frame. */
+  interruptible?: boolean;
+}
 
 /**
- * A commander action that loads its implementation (and buildCli, with the inventory schema,
- * YAML and colour libraries) only when that command runs, so --help and --version stay fast.
- * The runner receives the Cli, then the command's positional arguments, then its flags.
+ * A commander action that loads its runner (and buildCli, with the inventory schema, YAML and colour
+ * libraries) only when that command runs, so --help and --version stay fast. `load` resolves to the
+ * runner itself, so its name and its parameters are checked by the compiler at the call site.
  */
-export function lazyAction(load: () => Promise<Record<string, unknown>>, name: string, options: { interruptible?: boolean } = {}) {
+export function lazyAction<A extends unknown[]>(load: () => Promise<Runner<A>>, options: LazyOptions = {}) {
   return async (...args: unknown[]): Promise<void> => {
     const command = args[args.length - 1] as Command;
-    const [module, { buildCli }] = await Promise.all([load(), import('./context.js')]);
-    const runner = module[name] as Runner;
+    const [runner, { buildCli }] = await Promise.all([load(), import('./context.js')]);
     const cli = buildCli(command);
-    // Panel commands: Ctrl-C aborts the operation cleanly instead of killing the process mid-frame.
     const guard = options.interruptible ? (await import('./interrupt.js')).guardInterrupts(cli, command.name()) : undefined;
     try {
-      await runner(cli, ...args.slice(0, -1));
+      // Commander hands over its parsed arguments untyped: the command's own .argument()/.option() calls
+      // define them, and the runner's parameter types state the same shape.
+      await runner(cli, ...(args.slice(0, -1) as A));
     } catch (error) {
       throw guard ? guard.explain(error) : error;
     } finally {
@@ -26,4 +32,12 @@ export function lazyAction(load: () => Promise<Record<string, unknown>>, name: s
       await (await import('../state/store.js')).closeSharedStores();
     }
   };
+}
+
+/**
+ * The lazy actions of one actions module: `const run = lazyActions(() => import('../actions/users.js'))`,
+ * then `.action(run((m) => m.runAdd))`. The module is imported when a command runs, never at start-up.
+ */
+export function lazyActions<M>(load: () => Promise<M>, defaults: LazyOptions = {}) {
+  return <A extends unknown[]>(pick: (module: M) => Runner<A>, options: LazyOptions = {}) => lazyAction(() => load().then(pick), { ...defaults, ...options });
 }

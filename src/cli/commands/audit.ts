@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
-import { lazyAction } from '../lazy.js';
+import { lazyActions } from '../lazy.js';
 import { withExamples } from './examples.js';
 
-const run = (name: string) => lazyAction(() => import('../actions/audit.js'), name);
+const run = lazyActions(() => import('../actions/audit.js'));
 
 export function registerAudit(program: Command): void {
   const audit = withExamples(
@@ -28,10 +28,10 @@ Examples:
   panelctl audit show --operator anna --since 2026-11-30 --limit 20
   panelctl audit show -o json | jq '.entries[] | select(.outcome != "ok")'`,
     )
-    .action(run('runShowCommand'));
+    .action(run((m) => m.runShowCommand));
   withExamples(
     audit.command('verify').description('check that no entry was edited, inserted or removed (exit 5 if it was)'),
     'panelctl audit verify',
     'panelctl audit verify -o json',
-  ).action(run('runVerify'));
+  ).action(run((m) => m.runVerify));
 }

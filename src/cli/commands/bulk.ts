@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { lazyAction } from '../lazy.js';
+import { lazyActions } from '../lazy.js';
 import { withExamples } from './examples.js';
 
-const run = (name: string) => lazyAction(() => import('../actions/bulk.js'), name);
+const run = lazyActions(() => import('../actions/bulk.js'));
 
 /**
  * Note: -o is the global output format (table|json|ndjson), so the plan file is `--out`.
@@ -33,7 +33,7 @@ Examples:
   panelctl bulk plan changes.csv --out plan.json --limit site=oslo --codes codes.csv
   panelctl --detailed-exitcode bulk plan changes.csv --out plan.json   # exit 8 when some rows conflict`,
     )
-    .action(run('runPlan'));
+    .action(run((m) => m.runPlan));
 
   bulk
     .command('apply')
@@ -55,7 +55,7 @@ Examples:
   panelctl bulk apply plan.json --resume --codes-out codes.csv     # after an interruption
   panelctl bulk apply plan.json --shard $JOB_COMPLETION_INDEX/8 -o ndjson`,
     )
-    .action(run('runApply'));
+    .action(run((m) => m.runApply));
 
   bulk
     .command('status')
@@ -69,5 +69,5 @@ Examples:
   panelctl bulk status plan.json
   panelctl --detailed-exitcode bulk status plan.json -o json    # exit 8 when steps failed`,
     )
-    .action(run('runStatus'));
+    .action(run((m) => m.runStatus));
 }

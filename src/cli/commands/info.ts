@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
 import { addTargetOptions } from '../target-options.js';
-import { lazyAction } from '../lazy.js';
+import { lazyActions } from '../lazy.js';
 import { withExamples } from './examples.js';
 
-const run = (name: string, interruptible = false) => lazyAction(() => import('../actions/info.js'), name, { interruptible });
+const run = lazyActions(() => import('../actions/info.js'));
 
 export function registerInfo(program: Command): void {
   withExamples(
     addTargetOptions(program.command('info').description('show the panel model, firmware, user slots and what the driver can do')),
     'panelctl info --panel demo',
     'panelctl info --panel oslo-office -o json',
-  ).action(run('runInfo', true));
+  ).action(run((m) => m.runInfo, { interruptible: true }));
   withExamples(
     program
       .command('panels')
@@ -20,8 +20,8 @@ export function registerInfo(program: Command): void {
     'panelctl panels',
     'panelctl panels --limit site=oslo',
     'panelctl panels --demo',
-  ).action(run('runPanels'));
+  ).action(run((m) => m.runPanels));
   withExamples(program.command('drivers').description('list the drivers and what each can do'), 'panelctl drivers', 'panelctl drivers -o json').action(
-    run('runDrivers'),
+    run((m) => m.runDrivers),
   );
 }

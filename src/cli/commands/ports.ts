@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { lazyAction } from '../lazy.js';
+import { lazyActions } from '../lazy.js';
 import { withExamples } from './examples.js';
 
-const run = (name: string, interruptible = false) => lazyAction(() => import('../actions/ports.js'), name, { interruptible });
+const run = lazyActions(() => import('../actions/ports.js'));
 
 export function registerPorts(program: Command): void {
   withExamples(
@@ -12,7 +12,7 @@ export function registerPorts(program: Command): void {
       .option('--all', 'also list pseudo-terminals (/dev/pts/*), e.g. the ends of a socat pair for a rehearsal'),
     'panelctl ports',
     'panelctl ports --all',
-  ).action(run('runPorts'));
+  ).action(run((m) => m.runPorts));
   withExamples(
     program
       .command('probe')
@@ -20,5 +20,5 @@ export function registerPorts(program: Command): void {
       .argument('<link>', 'serial:///dev/ttyUSB0, COM3, or tcp://host[:port]'),
     'panelctl probe serial:///dev/ttyUSB0',
     'panelctl probe tcp://10.20.0.15',
-  ).action(run('runProbe', true));
+  ).action(run((m) => m.runProbe, { interruptible: true }));
 }

@@ -14,5 +14,5 @@ export function registerShell(program: Command): void {
       .option('-p, --panel <name>', 'start on this panel instead of searching'),
     'panelctl shell',
     'panelctl shell --panel oslo-office --ticket T-1042',
-  ).action(lazyAction(() => import('../actions/shell.js'), 'runShell'));
+  ).action(lazyAction(async () => (await import('../actions/shell.js')).runShell));
 }

@@ -20,5 +20,5 @@ export function registerSim(program: Command): void {
     'panelctl sim integra --listen 127.0.0.1:7094 --show-credentials',
     'panelctl sim modbus --listen 127.0.0.1:1502 --set latencyMs=200',
     'panelctl sim dsc --serial /dev/pts/5 --pace',
-  ).action(lazyAction(() => import('../actions/sim.js'), 'runSim'));
+  ).action(lazyAction(async () => (await import('../actions/sim.js')).runSim));
 }

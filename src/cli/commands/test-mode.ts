@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { addTargetOptions } from '../target-options.js';
-import { lazyAction } from '../lazy.js';
+import { lazyActions } from '../lazy.js';
 import { withExamples } from './examples.js';
 
-const run = (name: string) => lazyAction(() => import('../actions/test-mode.js'), name, { interruptible: true });
+const run = lazyActions(() => import('../actions/test-mode.js'), { interruptible: true });
 
 export function registerTestMode(program: Command): void {
   const testMode = withExamples(
@@ -30,7 +30,7 @@ Examples:
   panelctl test-mode start --panel oslo-office --for 1h30m --wait     # ends the test on expiry or Ctrl-C`,
       ),
     { inventoryOnly: true },
-  ).action(run('runStart'));
+  ).action(run((m) => m.runStart));
 
   addTargetOptions(
     testMode
@@ -44,7 +44,7 @@ Examples:
   panelctl test-mode stop --panel oslo-office`,
       ),
     { inventoryOnly: true },
-  ).action(run('runStop'));
+  ).action(run((m) => m.runStop));
 
   testMode
     .command('status')
@@ -60,7 +60,7 @@ Examples:
   panelctl test-mode status --check
   panelctl --detailed-exitcode test-mode status -o json    # exit 8 when a lease is overdue or in conflict`,
     )
-    .action(run('runStatus'));
+    .action(run((m) => m.runStatus));
 
   testMode
     .command('sweep')
@@ -72,5 +72,5 @@ Examples:
 Examples:
   panelctl test-mode sweep                      # from cron or a systemd timer, e.g. every 5 minutes`,
     )
-    .action(run('runSweep'));
+    .action(run((m) => m.runSweep));
 }

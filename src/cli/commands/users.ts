@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { addCodeOptions } from '../code-input.js';
 import { addTargetOptions } from '../target-options.js';
-import { lazyAction } from '../lazy.js';
+import { lazyActions } from '../lazy.js';
 import { withExamples } from './examples.js';
 
-const run = (name: string) => lazyAction(() => import('../actions/users.js'), name, { interruptible: true });
+const run = lazyActions(() => import('../actions/users.js'), { interruptible: true });
 
 export function registerUsers(program: Command): void {
   const users = withExamples(
@@ -19,7 +19,7 @@ export function registerUsers(program: Command): void {
     'panelctl users list --panel oslo-office --link serial:///dev/ttyUSB1   # the same panel, on site over a cable',
     'panelctl users list --link tcp://10.0.0.5:7094 --driver integra --secret-from prompt',
     `panelctl users list --panel demo -o json | jq '.users[] | select(.kind == "user") | .name'`,
-  ).action(run('runList'));
+  ).action(run((m) => m.runList));
 
   const add = users
     .command('add')
@@ -33,7 +33,7 @@ export function registerUsers(program: Command): void {
     addCodeOptions(addTargetOptions(add)),
     'panelctl users add --panel oslo-office --next --name "Anna Berg" --partitions 1,2',
     'panelctl users add --panel demo --next --name "New employee" --partitions 1 --generate --reveal',
-  ).action(run('runAdd'));
+  ).action(run((m) => m.runAdd));
 
   const setCode = users
     .command('set-code')
@@ -44,7 +44,7 @@ export function registerUsers(program: Command): void {
     addCodeOptions(addTargetOptions(setCode)),
     'panelctl users set-code --panel oslo-office --slot 3            # asks for the new code twice, masked',
     'panelctl users set-code --panel oslo-office --user "Anna Berg" --generate --reveal',
-  ).action(run('runSetCode'));
+  ).action(run((m) => m.runSetCode));
 
   const remove = users
     .command('remove')
@@ -55,5 +55,5 @@ export function registerUsers(program: Command): void {
     addTargetOptions(remove),
     'panelctl users remove --panel oslo-office --slot 3',
     'panelctl users remove --panel oslo-office --user "Anna Berg" --yes --ticket T-1042',
-  ).action(run('runRemove'));
+  ).action(run((m) => m.runRemove));
 }
