@@ -78,9 +78,9 @@ export function buildCli(command: Command): Cli {
     stateDir: stateDir(),
     timeoutMs: globals.timeout ? parseDuration(globals.timeout, '--timeout', { bareNumber: 'seconds' }) : 5000,
     promptSecret: interactive ? (label) => askSecret(label) : undefined,
-    activity: out.interactive ? spinnerActivities() : undefined,
+    activity: out.interactive ? spinnerActivities(out.stderr) : undefined,
     // Traces can quote what a panel sent (LCD text): printable, like every other line (src/output/printable.ts).
-    trace: globals.debug ? (direction, text) => process.stderr.write(`${out.printable(out.color.dim(`[${direction}] ${text}`))}\n`) : undefined,
+    trace: globals.debug ? (direction, text) => out.trace(direction, text) : undefined,
     command: commandPath(command),
   };
   selectStateStore(ctx.stateDir, inventoryPath, inventory);
@@ -184,7 +184,7 @@ function safeUsername(): string {
  * ("connecting", then "talking to", then "reading the users"): the newest one's text shows, and
  * when it ends the one before it shows again; `update` changes an activity's text (progress).
  */
-function spinnerActivities(): (text: string) => Activity {
+function spinnerActivities(stream: NodeJS.WriteStream): (text: string) => Activity {
   const stack: Array<{ text: string }> = [];
   let spinner: Ora | undefined;
   let loading: Promise<void> | undefined;
@@ -201,10 +201,11 @@ function spinnerActivities(): (text: string) => Activity {
     }
     // discardStdin off: it puts the terminal in raw mode and, on a stdin never read before, never sees
     // the Ctrl-C byte, so Ctrl-C would do nothing. In cooked mode the terminal itself sends SIGINT.
-    loading ??= import('ora').then(({ default: ora }) => {
-      spinner = ora({ text: '', stream: process.stderr, discardStdin: false });
-      render();
-    });
+    if (!loading)
+      loading = import('ora').then(({ default: ora }) => {
+        spinner = ora({ text: '', stream, discardStdin: false });
+        render();
+      });
   };
   return (text) => {
     const entry = { text };

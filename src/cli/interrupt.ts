@@ -18,7 +18,7 @@ export function guardInterrupts(cli: Cli, command = ''): InterruptGuard {
   let received: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) {
-      process.stderr.write('interrupted again: quitting now\n');
+      cli.out.notice('interrupted again: quitting now');
       process.exit(ExitCode.cancelled);
     }
     received = signal;

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ExitCode, toPanelctlError } from '../core/errors.js';
 import { scrubSecrets } from '../core/secret.js';
+import { lastResort } from '../output/last-resort.js';
 import { registerUsers } from './commands/users.js';
 import { registerInfo } from './commands/info.js';
 import { registerAudit } from './commands/audit.js';
@@ -96,7 +97,7 @@ async function report(error: unknown): Promise<number> {
   });
   out.error(failure);
   if (failure.exitCode === ExitCode.unexpected && process.env.PANELCTL_DEBUG) {
-    process.stderr.write(`${scrubSecrets(String((failure.cause as Error)?.stack ?? failure.stack))}\n`);
+    out.notice(scrubSecrets(String((failure.cause as Error)?.stack ?? failure.stack)));
   }
   return failure.exitCode;
 }
@@ -119,7 +120,7 @@ function machineFormatRequested(argv: string[]): boolean {
 function installCrashGuards(): void {
   const crash = (kind: string) => (reason: unknown) => {
     const text = reason instanceof Error ? `${reason.message}` : String(reason);
-    process.stderr.write(`panelctl: internal error (${kind}): ${scrubSecrets(text)}\n`);
+    lastResort(`panelctl: internal error (${kind}): ${scrubSecrets(text)}`);
     process.exit(ExitCode.unexpected);
   };
   process.on('uncaughtException', crash('uncaught exception'));
@@ -139,7 +140,7 @@ function quietOnClosedPipe(): void {
         return;
       }
       if (stream === process.stderr) return; // nowhere left to report it
-      process.stderr.write(`panelctl: cannot write the output: ${error.message}\n`);
+      lastResort(`panelctl: cannot write the output: ${error.message}`);
       process.exit(ExitCode.unexpected);
     });
   }

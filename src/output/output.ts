@@ -5,6 +5,12 @@ import type { PanelctlError } from '../core/errors.js';
 
 export type OutputFormat = 'table' | 'json' | 'ndjson';
 
+/** Where an Output writes: the process's own streams unless a test gives others. */
+export interface OutputStreams {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
 /**
  * Everything panelctl prints goes through here. Results go to stdout in the format asked
  * for; notes, progress and errors go to stderr, so `-o json | jq` always gets clean JSON.
@@ -16,11 +22,16 @@ export class Output {
   readonly format: OutputFormat;
   readonly color: ChalkInstance;
   readonly interactive: boolean;
+  /** The streams themselves, for libraries that draw on a terminal (spinners, prompts): never written to directly. */
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
 
-  constructor(options: { format: OutputFormat; color: boolean; interactive: boolean }) {
+  constructor(options: { format: OutputFormat; color: boolean; interactive: boolean; streams?: OutputStreams }) {
     this.format = options.format;
     this.color = new Chalk({ level: options.color ? 1 : 0 });
     this.interactive = options.interactive;
+    this.stdout = options.streams?.stdout ?? process.stdout;
+    this.stderr = options.streams?.stderr ?? process.stderr;
   }
 
   get machine(): boolean {
@@ -35,17 +46,40 @@ export class Output {
     ndjsonRows?: readonly unknown[],
   ): void {
     if (this.format === 'json') {
-      process.stdout.write(`${printableJson(JSON.stringify(document, null, 2))}\n`);
+      this.stdout.write(`${printableJson(JSON.stringify(document, null, 2))}\n`);
     } else if (this.format === 'ndjson') {
-      for (const row of ndjsonRows ?? rows ?? [document]) process.stdout.write(`${printableJson(JSON.stringify(row))}\n`);
+      for (const row of ndjsonRows ?? rows ?? [document]) this.stdout.write(`${printableJson(JSON.stringify(row))}\n`);
     } else if (rows && columns) {
-      process.stdout.write(rows.length ? `${renderTable(rows, columns, { header: (s) => this.color.bold(s) })}\n` : `${this.color.dim('(none)')}\n`);
+      this.stdout.write(rows.length ? `${renderTable(rows, columns, { header: (s) => this.color.bold(s) })}\n` : `${this.color.dim('(none)')}\n`);
     }
   }
 
   /** One line of human text on stdout (table mode only): "Added user 5 (Anna) on demo". */
   say(text: string): void {
-    if (this.format === 'table') process.stdout.write(`${this.printable(text)}\n`);
+    if (this.format === 'table') this.stdout.write(`${this.printable(text)}\n`);
+  }
+
+  /** A line on stdout in every format (the shell's screens), made printable. */
+  print(text: string): void {
+    this.stdout.write(`${this.printable(text)}\n`);
+  }
+
+  /** A line for people on stderr in every format (a simulator's address, a countdown, "Bye."), made printable. */
+  notice(text: string): void {
+    this.stderr.write(`${this.printable(text)}\n`);
+  }
+
+  /** One --debug trace line on stderr; printable, since a trace can quote what a panel sent (LCD text). */
+  trace(direction: string, text: string): void {
+    this.stderr.write(`${this.printable(this.color.dim(`[${direction}] ${text}`))}\n`);
+  }
+
+  /**
+   * Terminal control on stderr: `\r\x1b[2K` to redraw a progress line, cursor-up to clear rows. `control` is
+   * panelctl's own escape sequence; `text` after it is made printable like any other line.
+   */
+  terminal(control: string, text = ''): void {
+    this.stderr.write(control + this.printable(text));
   }
 
   /** Text as it may reach a terminal: outside text escaped, panelctl's own colours kept when colour is on. */
@@ -55,25 +89,25 @@ export class Output {
 
   /** A note for people on stderr; machine formats stay quiet unless it is a warning. */
   note(text: string): void {
-    if (this.format === 'table') process.stderr.write(`${this.printable(this.color.dim(text))}\n`);
+    if (this.format === 'table') this.stderr.write(`${this.printable(this.color.dim(text))}\n`);
   }
 
   warn(text: string): void {
-    process.stderr.write(`${this.printable(this.color.yellow(`warning: ${text}`))}\n`);
+    this.stderr.write(`${this.printable(this.color.yellow(`warning: ${text}`))}\n`);
   }
 
   /** One NDJSON event on stdout (progress streams). */
   event(value: Record<string, unknown>): void {
-    if (this.format === 'ndjson') process.stdout.write(`${printableJson(JSON.stringify(value))}\n`);
+    if (this.format === 'ndjson') this.stdout.write(`${printableJson(JSON.stringify(value))}\n`);
   }
 
   error(error: PanelctlError): void {
     if (this.machine) {
-      process.stderr.write(`${printableJson(JSON.stringify({ error: error.toJSON() }))}\n`);
+      this.stderr.write(`${printableJson(JSON.stringify({ error: error.toJSON() }))}\n`);
       return;
     }
-    process.stderr.write(`${this.color.red('error:')} ${printableMessage(error.message, false)}\n`);
-    if (error.hint) process.stderr.write(`${this.color.dim(`hint: ${printableMessage(error.hint, false)}`)}\n`);
+    this.stderr.write(`${this.color.red('error:')} ${printableMessage(error.message, false)}\n`);
+    if (error.hint) this.stderr.write(`${this.color.dim(`hint: ${printableMessage(error.hint, false)}`)}\n`);
   }
 }
 

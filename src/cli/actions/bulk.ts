@@ -6,7 +6,7 @@ import type { Column } from '../../output/table.js';
 import { readChanges } from '../../bulk/input.js';
 import { CodeBook, GeneratedCodes, readStdinCode } from '../../bulk/codes.js';
 import { buildPlan, readPlan, writePlan, type BulkPlan, type PanelPlan } from '../../bulk/plan.js';
-import { applyPlan, panelsInScope, type ApplyEvent, type StepOutcome } from '../../bulk/apply.js';
+import { applyPlan, panelsInScope, type ApplyEvent, type ApplyReport, type StepOutcome } from '../../bulk/apply.js';
 import { planStatus, type StepStatusRow } from '../../bulk/status.js';
 import { describeClaim } from '../../bulk/claims.js';
 import { inShard, parseShard, type Shard } from '../../bulk/shard.js';
@@ -145,7 +145,7 @@ function progressLine(cli: Cli, total: number) {
   let failed = 0;
   let retries = 0;
   const draw = () =>
-    process.stderr.write(`\r\x1b[2K${cli.out.color.dim(`bulk: ${panels}/${total} panels · ${done} steps done · ${failed} not done · ${retries} retries`)}`);
+    cli.out.terminal('\r\x1b[2K', cli.out.color.dim(`bulk: ${panels}/${total} panels · ${done} steps done · ${failed} not done · ${retries} retries`));
   return {
     event(event: ApplyEvent) {
       if (event.type === 'panel') panels = event.finished;
@@ -153,7 +153,7 @@ function progressLine(cli: Cli, total: number) {
       if (event.type === 'step') event.outcome.status === 'done' ? done++ : failed++;
       draw();
     },
-    clear: () => process.stderr.write('\r\x1b[2K'),
+    clear: () => cli.out.terminal('\r\x1b[2K'),
   };
 }
 
@@ -183,7 +183,7 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
   let received: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) {
-      process.stderr.write('interrupted again: quitting now; `bulk apply --resume` will settle the steps that were in flight\n');
+      cli.out.notice('interrupted again: quitting now; `bulk apply --resume` will settle the steps that were in flight');
       process.exit(signal === 'SIGTERM' ? 143 : ExitCode.cancelled);
     }
     received = signal;
@@ -194,7 +194,7 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
   process.on('SIGTERM', onSignal);
   const progress = cli.out.interactive ? progressLine(cli, scope.length) : undefined;
   const reveal = Boolean(flags.reveal);
-  let report;
+  let report: ApplyReport;
   try {
     report = await applyPlan(plan, new Map(targets.map((t) => [t.name, t])), bulkContext(cli), {
       stop: stop.signal,
@@ -264,7 +264,7 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
       ],
     );
     if (unfinished.length) {
-      process.stdout.write('\n');
+      cli.out.say('');
       cli.out.result({}, unfinished, outcomeColumns);
     }
     if (byHand.length) {

@@ -33,8 +33,8 @@ export async function runShell(cli: Cli, flags: { panel?: string }): Promise<voi
   const shell = new ShellSession(cli, inventory);
   let next = flags.panel === undefined ? undefined : findTarget(targets, flags.panel, inventory);
 
-  process.stderr.write(
-    `${cli.out.color.bold('panelctl')} ${cli.out.color.dim('- find a panel, then choose what to do. Ctrl-C backs out of a question; at a menu it quits.')}\n`,
+  cli.out.notice(
+    `${cli.out.color.bold('panelctl')} ${cli.out.color.dim('- find a panel, then choose what to do. Ctrl-C backs out of a question; at a menu it quits.')}`,
   );
   try {
     for (;;) {
@@ -50,7 +50,7 @@ export async function runShell(cli: Cli, flags: { panel?: string }): Promise<voi
     if (!isCancel(error)) throw error;
     await remindOnExit(shell);
     // Nothing is open between actions, so there is no connection left to close here.
-    process.stderr.write(`${cli.out.color.dim('Bye.')}\n`);
+    cli.out.notice(cli.out.color.dim('Bye.'));
     process.exitCode = ExitCode.cancelled;
   }
 }

@@ -60,15 +60,15 @@ export async function runSim(cli: Cli, driverName: string, flags: SimFlags): Pro
       await simulator.close();
       throw listenError(flags.listen as string, error);
     });
-    process.stderr.write(`simulated ${info.title} listening on tcp://${server.host}:${server.port}\n`);
+    cli.out.notice(`simulated ${info.title} listening on tcp://${server.host}:${server.port}`);
     stop = server.close;
   } else {
     const { serveSerial } = await import('../../transport/serial.js');
     const served = await serveSerial(flags.serial as string, serialSettings, (stream) => simulator.accept(stream));
-    process.stderr.write(`simulated ${info.title} serving serial ${flags.serial} at ${serialSettings.baudRate} baud${paceBaud ? ' (paced)' : ''}\n`);
+    cli.out.notice(`simulated ${info.title} serving serial ${flags.serial} at ${serialSettings.baudRate} baud${paceBaud ? ' (paced)' : ''}`);
     stop = served.close;
   }
-  if (flags.showCredentials) process.stderr.write(`credentials: ${JSON.stringify(simulator.demoSecrets())}\n`);
+  if (flags.showCredentials) cli.out.notice(`credentials: ${JSON.stringify(simulator.demoSecrets())}`);
 
   await new Promise<void>((resolve) => {
     const shutdown = () => resolve();
@@ -77,5 +77,5 @@ export async function runSim(cli: Cli, driverName: string, flags: SimFlags): Pro
   });
   await stop();
   await simulator.close();
-  process.stderr.write('simulator stopped\n');
+  cli.out.notice('simulator stopped');
 }

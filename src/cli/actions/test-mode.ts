@@ -32,7 +32,7 @@ export function testModeDeps(
   cli: Cli,
   flags: StationFlags,
   ask: (message: string) => Promise<boolean> = askConfirm,
-  say: (line: string) => void = (line) => process.stderr.write(`${cli.out.printable(cli.out.color.bold(line))}\n`),
+  say: (line: string) => void = (line) => cli.out.notice(cli.out.color.bold(line)),
 ): TestModeDeps {
   return {
     station: (target) =>
@@ -171,7 +171,7 @@ async function waitThenStop(cli: Cli, target: Target, deps: TestModeDeps, lease:
   let busyNoted = false;
   let lastPoll = Date.now();
   const countdown = () => `${target.name} on test: ${formatLeft(windowLeftMs(lease))} left (Ctrl-C ends the test now)`;
-  const spinner = cli.out.interactive ? (await import('ora')).default({ stream: process.stderr, text: countdown(), discardStdin: false }).start() : undefined;
+  const spinner = cli.out.interactive ? (await import('ora')).default({ stream: cli.out.stderr, text: countdown(), discardStdin: false }).start() : undefined;
   if (!spinner) cli.out.note(`waiting until ${localTime(lease.until)}; Ctrl-C or SIGTERM ends the test now`);
   const keepAlive = setInterval(() => undefined, 1000); // signals alone do not keep Node running
   try {
@@ -241,7 +241,7 @@ function stillOn(lease: Lease): string {
 async function stopWithRetries(target: Target, cli: Cli, deps: TestModeDeps, started: Lease): Promise<StopResult> {
   const deadline = Math.max(Date.now(), Date.parse(started.until)) + GRACE_MS;
   let giveUp = false;
-  let wake = () => undefined as void;
+  let wake: () => void = () => {};
   const onAgain = () => {
     giveUp = true;
     wake();

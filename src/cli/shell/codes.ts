@@ -37,13 +37,13 @@ export async function chooseNewCode(shell: ShellSession, policy: CodePolicy): Pr
 export async function revealOnce(shell: ShellSession, where: string, code: Secret): Promise<void> {
   const { color } = shell.out;
   const lines = [shell.out.printable(`  New code for ${where}: ${color.bold(code.reveal())}`), '  Read it to the customer now: it is not shown again.'];
-  process.stderr.write(`${lines.join('\n')}\n`);
-  const rows = await rowsOnScreen(lines, process.stderr.columns);
+  shell.out.notice(lines.join('\n'));
+  const rows = await rowsOnScreen(lines, shell.out.stderr.columns);
   try {
     await pressEnter('Press Enter when the customer has it (it is then cleared from the screen)');
   } catch (error) {
     if (!(error instanceof CancelledError)) throw error;
   }
-  eraseRowsAbove(rows);
-  process.stderr.write(`${shell.out.printable(`  ${color.dim(`(the new code for ${where} was shown and cleared)`)}`)}\n`);
+  eraseRowsAbove(shell.out, rows);
+  shell.out.notice(`  ${color.dim(`(the new code for ${where} was shown and cleared)`)}`);
 }

@@ -155,9 +155,9 @@ export class ShellSession {
     if (lease) {
       const overdue = Date.parse(lease.until) < Date.now();
       const marker = `${overdue ? 'OVERDUE: still ON TEST' : 'ON TEST'} until ${localTime(lease.until)} (by ${lease.operator})`;
-      process.stdout.write(`${this.out.printable(overdue ? color.red.bold(marker) : color.yellow.bold(marker))}\n`);
+      this.out.print(overdue ? color.red.bold(marker) : color.yellow.bold(marker));
     }
-    process.stdout.write(panel.users.length ? `${renderTable(panel.users, userColumns, { header: (s) => color.bold(s) })}\n` : `${color.dim('(no users)')}\n`);
+    this.out.print(panel.users.length ? renderTable(panel.users, userColumns, { header: (s) => color.bold(s) }) : color.dim('(no users)'));
   }
 
   /** The panel's header: who it belongs to and how it is reached. */
@@ -170,6 +170,6 @@ export class ShellSession {
       `${info.model}, firmware ${info.firmware ?? 'not reported'}${info.module ? `, via ${info.module}` : ''}`,
       target.demo ? 'built-in simulator' : target.link.url,
     ].filter(Boolean);
-    process.stdout.write(`\n${this.out.printable(`${color.bold(target.name)}  ${color.dim(facts.join(' | '))}`)}\n`);
+    this.out.print(`\n${color.bold(target.name)}  ${color.dim(facts.join(' | '))}`);
   }
 }

@@ -18,7 +18,7 @@ async function deps(shell: ShellSession) {
     shell.cli,
     {},
     (message) => paused(() => askConfirm(message)),
-    (line) => void paused(async () => process.stderr.write(`${shell.out.printable(shell.out.color.bold(line))}\n`)),
+    (line) => void paused(async () => shell.out.notice(shell.out.color.bold(line))),
   );
 }
 
@@ -81,7 +81,7 @@ export const testModeActions: ShellAction[] = [
         shell.out.say(`${panel.target.name} is not on test.`);
         return;
       }
-      const ctx = await shell.writeContext();
+      await shell.writeContext(); // operator and ticket first, as for every change
       if (!(await askConfirm(`End test mode on ${panel.target.name}${lease ? ` (on test until ${when(lease.until)})` : ''}?`, true))) {
         shell.out.say(shell.out.color.dim('Not done: nothing was changed.'));
         return;

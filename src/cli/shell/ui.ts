@@ -1,5 +1,6 @@
 import { CancelledError, guard } from '../prompts.js';
 import { printable, printableMessage } from '../../output/printable.js';
+import type { Output } from '../../output/output.js';
 
 /**
  * The shell's screen: menus, type-ahead search and a spinner for panel work. The prompt and
@@ -72,8 +73,8 @@ export async function rowsOnScreen(lines: readonly string[], columns: number | u
 }
 
 /** Moves the cursor up over `rows` rows and clears from there to the end of the screen (to take a revealed code off it). */
-export function eraseRowsAbove(rows: number): void {
-  process.stderr.write(`\x1b[${rows}A\r\x1b[J`);
+export function eraseRowsAbove(out: Output, rows: number): void {
+  out.terminal(`\x1b[${rows}A\r\x1b[J`);
 }
 
 interface Spinner {
