@@ -28,7 +28,7 @@ async function lint(file: string, source: string): Promise<{ code: number; repor
   await fs.mkdir(path.dirname(path.join(dir, file)), { recursive: true });
   await fs.writeFile(path.join(dir, file), source);
   return new Promise((resolve) => {
-    execFile(BIOME, ['lint', '--max-diagnostics=50', file], { cwd: dir }, (error, stdout, stderr) => {
+    execFile(BIOME, ['lint', '--vcs-enabled=false', '--max-diagnostics=50', file], { cwd: dir }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? 1) : 0, report: stdout + stderr });
     });
   });
