@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { lazyAction } from '../lazy.js';
+import { lazyActions } from '../lazy.js';
 import { withExamples } from './examples.js';
 
-const run = (name: string) => lazyAction(() => import('../actions/state.js'), name);
+const run = lazyActions(() => import('../actions/state.js'));
 
 /** Team mode (README "Team setup"): the shared state store and who holds which panel. */
 export function registerState(program: Command): void {
@@ -13,10 +13,10 @@ export function registerState(program: Command): void {
   withExamples(
     state.command('migrate').description("create or upgrade the shared store's schema (safe to repeat; refuses a newer schema)"),
     'panelctl state migrate',
-  ).action(run('runMigrate'));
+  ).action(run((m) => m.runMigrate));
   withExamples(
     program.command('locks').description('panels that a panelctl command is talking to right now, on this machine or, with a shared store, the whole desk'),
     'panelctl locks',
     'panelctl locks -o json',
-  ).action(run('runLocks'));
+  ).action(run((m) => m.runLocks));
 }

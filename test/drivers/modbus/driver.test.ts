@@ -1,7 +1,7 @@
 import { capabilitiesOf } from '../../../src/core/contract.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OpenOptions, PanelSession } from '../../../src/core/contract.js';
-import { ExitCode, NotSupportedError, PanelctlError, ValidationError } from '../../../src/core/errors.js';
+import { ExitCode, PanelctlError, ValidationError } from '../../../src/core/errors.js';
 import type { Link } from '../../../src/core/link.js';
 import { Secret } from '../../../src/core/secret.js';
 import { connectTcp } from '../../../src/transport/tcp.js';
