@@ -1,0 +1,63 @@
+/**
+ * "Multiple requests to the same MAP panel must be serialized with a delay of at least 1 second
+ * between the last response and the next request" (README, General client requests). One Pacer per
+ * panel session: `next()` resolves when the next request may start; `done()` marks the end of the
+ * answer (or of the failure) so the interval counts from there, as the panel counts it.
+ */
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const realClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+export class Pacer {
+  private lastAnswerAt: number | undefined;
+  private busy = false;
+  /** Total time spent waiting for the interval, for measurements. */
+  waitedMs = 0;
+
+  constructor(
+    readonly intervalMs: number,
+    private readonly clock: Clock = realClock,
+  ) {}
+
+  /** Waits until a request may go out. Requests are serial: calling it twice without done() is a bug. */
+  async next(signal?: AbortSignal): Promise<void> {
+    if (this.busy) throw new Error('MAP requests must be serial: a request is already in flight');
+    if (this.lastAnswerAt !== undefined) {
+      const wait = this.lastAnswerAt + this.intervalMs - this.clock.now();
+      if (wait > 0) {
+        this.waitedMs += wait;
+        await this.clock.sleep(wait, signal);
+      }
+    }
+    this.busy = true;
+  }
+
+  /** The answer (or the failure) is complete: the interval starts now. */
+  done(): void {
+    this.busy = false;
+    this.lastAnswerAt = this.clock.now();
+  }
+
+  /** Pushes the next request back by `ms` from now (the overload back-off after a 503). */
+  holdOff(ms: number): void {
+    this.lastAnswerAt = this.clock.now() + ms - this.intervalMs;
+  }
+}
