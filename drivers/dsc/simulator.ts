@@ -1,9 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { PanelSimulator, SimulatorOptions } from '../../src/driver-kit/index.js';
 import type { ByteStream } from '../../src/driver-kit/index.js';
-import { paced } from '../../src/driver-kit/index.js';
-import { serveTcp } from '../../src/driver-kit/index.js';
+import { FaultKnobs, OneClient, ReplyQueue, listenTcp, loadState, pacedOutput, saveState, simNumber, simOption } from '../../src/driver-kit/index.js';
 import { DscDecoder, encodeCorrupted, encodeMessage, type DscFrame } from './codec.js';
 import { Cmd, KEYS, LED_NUMBERS, Led, Login, MASTER_SLOT, MAX_KEYS_PER_STRING, MAX_SLOT, encodeLcd } from './messages.js';
 import { Screen, entryLine, pad, slotLine } from './screens.js';
@@ -43,11 +40,6 @@ type Mode =
   | { name: 'entry'; slot: number; typed: string }
   | { name: 'installer'; section: string };
 
-function option<T>(options: SimulatorOptions, name: string, fallback: T): T {
-  const value = options.options?.[name];
-  return (value === undefined ? fallback : value) as T;
-}
-
 export function defaultState(seedUsers = 0, codeLength = 4): DscState {
   const six = codeLength === 6;
   // The DSC factory defaults: master 1234, installer 5555 (4-digit panels); Envisalink TPI password "user".
@@ -83,28 +75,37 @@ export class DscSimulator implements PanelSimulator {
     menuExitsByKey: 0,
     menuTimeouts: 0,
   };
-  private faults: DscFaults = { busy: false, latencyMs: 0, dropReplies: 0, corruptChecksum: 0, dropAfterKeys: 0 };
+  private readonly faults = new FaultKnobs();
+  private busy = false;
+  private dropAfterKeys = 0;
   private keypad: Mode = { name: 'idle', star: false };
   private lcd: [string, string];
   private leds = Led.ready | Led.backlight;
   private wrongInARow = 0;
   private lockedUntil = 0;
   private menuTimer?: NodeJS.Timeout;
-  private client?: { raw: ByteStream; out: ByteStream; loggedIn: boolean; keypadEnabled: boolean };
-  private sending: Promise<void> = Promise.resolve();
+  private client?: { raw: ByteStream; replies: ReplyQueue; loggedIn: boolean; keypadEnabled: boolean };
+  // The TPI serves one client: a second connection is closed at once, without a login prompt.
+  private readonly line = new OneClient({
+    serve: (raw) => this.serveClient(raw),
+    busy: (raw) => {
+      this.stats.refusedClients++;
+      void raw.close();
+    },
+  });
   private readonly lockoutAfter: number;
   private readonly lockoutMs: number;
   private readonly menuTimeoutMs: number;
   private readonly loginTimeoutMs: number;
 
   constructor(private readonly options: SimulatorOptions) {
-    this.mode = String(option(options, 'mode', 'envisalink')) === 'it100' ? 'it100' : 'envisalink';
-    this.codeLength = Number(option(options, 'codeLength', 4)) === 6 ? 6 : 4;
-    this.maxUsers = Math.min(MAX_SLOT, Math.max(MASTER_SLOT + 2, Number(option(options, 'maxUsers', MAX_SLOT))));
-    this.lockoutAfter = Number(option(options, 'lockoutAfter', 3));
-    this.lockoutMs = Number(option(options, 'lockoutMs', 5 * 60_000));
-    this.menuTimeoutMs = Number(option(options, 'menuTimeoutMs', 120_000));
-    this.loginTimeoutMs = Number(option(options, 'loginTimeoutMs', 10_000));
+    this.mode = String(simOption(options, 'mode', 'envisalink')) === 'it100' ? 'it100' : 'envisalink';
+    this.codeLength = Number(simOption(options, 'codeLength', 4)) === 6 ? 6 : 4;
+    this.maxUsers = Math.min(MAX_SLOT, Math.max(MASTER_SLOT + 2, Number(simOption(options, 'maxUsers', MAX_SLOT))));
+    this.lockoutAfter = Number(simOption(options, 'lockoutAfter', 3));
+    this.lockoutMs = Number(simOption(options, 'lockoutMs', 5 * 60_000));
+    this.menuTimeoutMs = Number(simOption(options, 'menuTimeoutMs', 120_000));
+    this.loginTimeoutMs = Number(simOption(options, 'loginTimeoutMs', 10_000));
     this.state = this.load();
     const o = options.options ?? {};
     // `--set masterCode=738215` arrives as a number (a leading zero keeps it text): take either.
@@ -113,31 +114,28 @@ export class DscSimulator implements PanelSimulator {
     if (o.installerCode !== undefined) this.state.installerCode = String(o.installerCode);
     this.setFaults({
       busy: o.busy === true,
-      latencyMs: Number(o.latencyMs ?? 0),
-      dropReplies: Number(o.dropReplies ?? 0),
-      corruptChecksum: Number(o.corruptChecksum ?? 0),
-      dropAfterKeys: Number(o.dropAfterKeys ?? 0),
+      latencyMs: simNumber(options, 'latencyMs'),
+      dropReplies: simNumber(options, 'dropReplies'),
+      corruptChecksum: simNumber(options, 'corruptChecksum'),
+      dropAfterKeys: simNumber(options, 'dropAfterKeys'),
     });
     this.lcd = this.idleScreen();
     this.save();
   }
 
   private load(): DscState {
-    const file = this.options.statePath;
-    if (file && fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as DscState;
-    return defaultState(this.options.users ?? 0, this.codeLength);
+    return loadState(this.options.statePath, () => defaultState(this.options.users ?? 0, this.codeLength));
   }
 
   private save(): void {
-    const file = this.options.statePath;
-    if (!file) return;
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify(this.state, null, 2), { mode: 0o600 });
-    fs.renameSync(`${file}.tmp`, file);
+    saveState(this.options.statePath, this.state);
   }
 
   setFaults(faults: Partial<DscFaults>): void {
-    this.faults = { ...this.faults, ...faults };
+    const { busy, dropAfterKeys, corruptChecksum, latencyMs, dropReplies } = faults;
+    if (busy !== undefined) this.busy = busy;
+    if (dropAfterKeys !== undefined) this.dropAfterKeys = dropAfterKeys;
+    this.faults.set({ latencyMs, dropReplies, corruptReplies: corruptChecksum });
   }
 
   demoSecrets(): Record<string, string> {
@@ -158,21 +156,18 @@ export class DscSimulator implements PanelSimulator {
   }
 
   listenTcp(host = '127.0.0.1', port = 0) {
-    return serveTcp(host, port, (stream) => this.accept(stream));
+    return listenTcp(this, host, port);
   }
 
   accept(raw: ByteStream): void {
-    if (this.client && !this.client.raw.closed) {
-      // The TPI serves one client: a second connection is closed at once, without a login prompt.
-      this.stats.refusedClients++;
-      void raw.close();
-      return;
-    }
+    this.line.offer(raw);
+  }
+
+  private serveClient(raw: ByteStream): void {
     this.stats.connections++;
-    const out = this.options.paceBaud ? paced(raw, this.options.paceBaud) : raw;
-    const client = { raw, out, loggedIn: this.mode === 'it100', keypadEnabled: this.mode === 'envisalink' };
+    const replies = new ReplyQueue(pacedOutput(raw, this.options.paceBaud), this.faults);
+    const client = { raw, replies, loggedIn: this.mode === 'it100', keypadEnabled: this.mode === 'envisalink' };
     this.client = client;
-    this.sending = Promise.resolve();
     const decoder = new DscDecoder();
     raw.onData((chunk) => {
       for (const frame of decoder.push(chunk)) if (this.client === client) this.receive(client, frame);
@@ -186,7 +181,7 @@ export class DscSimulator implements PanelSimulator {
       const timer = setTimeout(() => {
         if (this.client === client && !client.loggedIn) {
           this.send(Cmd.loginInteraction, Login.timedOut);
-          void this.sending.then(() => raw.close());
+          replies.then(() => raw.close());
         }
       }, this.loginTimeoutMs);
       timer.unref();
@@ -196,21 +191,7 @@ export class DscSimulator implements PanelSimulator {
   private send(command: string, data = ''): void {
     const client = this.client;
     if (!client) return;
-    if (this.faults.dropReplies > 0) {
-      this.faults.dropReplies--;
-      return;
-    }
-    let bytes = encodeMessage(command, data);
-    if (this.faults.corruptChecksum > 0) {
-      this.faults.corruptChecksum--;
-      bytes = encodeCorrupted(command, data);
-    }
-    const latency = this.faults.latencyMs;
-    this.stats.framesOut++;
-    this.sending = this.sending.then(async () => {
-      if (latency) await new Promise((resolve) => setTimeout(resolve, latency));
-      if (!client.raw.closed) await client.out.write(bytes).catch(() => undefined);
-    });
+    if (client.replies.send((corrupt) => (corrupt ? encodeCorrupted : encodeMessage)(command, data))) this.stats.framesOut++;
   }
 
   private receive(client: NonNullable<DscSimulator['client']>, frame: DscFrame): void {
@@ -226,7 +207,7 @@ export class DscSimulator implements PanelSimulator {
         // The TPI answers a bad password and a bad checksum alike, then hangs up.
         this.stats.loginFailures++;
         this.send(Cmd.loginInteraction, Login.failed);
-        void this.sending.then(() => client.raw.close());
+        client.replies.then(() => client.raw.close());
       }
       return;
     }
@@ -243,7 +224,7 @@ export class DscSimulator implements PanelSimulator {
         return;
       case Cmd.statusRequest:
         this.send(Cmd.ack, command);
-        this.send(this.faults.busy ? Cmd.partitionBusy : Cmd.partitionReady, '1');
+        this.send(this.busy ? Cmd.partitionBusy : Cmd.partitionReady, '1');
         this.sendLeds(true);
         if (client.keypadEnabled) this.refresh();
         return;
@@ -291,9 +272,10 @@ export class DscSimulator implements PanelSimulator {
   private press(key: string): void {
     if (key === '^') return; // key break (IT-100): ends a press, changes nothing
     this.stats.keystrokes++;
-    if (this.faults.dropAfterKeys > 0 && --this.faults.dropAfterKeys === 0) {
+    if (this.dropAfterKeys > 0 && --this.dropAfterKeys === 0) {
       // The line drops right after this key: the panel still acts on it.
-      void this.sending.then(() => this.client?.raw.close());
+      const client = this.client;
+      client?.replies.then(() => client.raw.close());
     }
     if (Date.now() < this.lockedUntil) return this.send(Cmd.keypadLockout, '1');
     const mode = this.keypad;
@@ -305,7 +287,7 @@ export class DscSimulator implements PanelSimulator {
           return;
         }
         if (mode.star && (key === '5' || key === '8' || key === '6')) {
-          if (this.faults.busy) {
+          if (this.busy) {
             this.keypad = { name: 'idle', star: false };
             return this.send(Cmd.partitionBusy, '1');
           }

@@ -1,9 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { PanelSimulator, SimulatorOptions } from '../../src/driver-kit/index.js';
 import type { ByteStream } from '../../src/driver-kit/index.js';
-import { paced } from '../../src/driver-kit/index.js';
-import { serveTcp } from '../../src/driver-kit/index.js';
+import { FaultKnobs, OneClient, listenTcp, loadState, pacedOutput, saveState, simNumber } from '../../src/driver-kit/index.js';
 import { decodeDigits, decodePhoneCode, encodePhoneCode } from './bcd.js';
 import { crc, IntegraDecoder, wrapFrame } from './codec.js';
 import { encryptedLink } from './encryption.js';
@@ -82,35 +79,36 @@ export function defaultState(seedUsers = 0): IntegraState {
   return { serviceCode: '12345', users };
 }
 
-function loadState(options: SimulatorOptions): IntegraState {
-  if (options.statePath && fs.existsSync(options.statePath)) {
-    return JSON.parse(fs.readFileSync(options.statePath, 'utf8')) as IntegraState;
-  }
-  return defaultState(options.users ?? 0);
-}
-
 export class IntegraSimulator implements PanelSimulator {
   readonly state: IntegraState;
   readonly stats = { framesIn: 0, writes: 0, badCrc: 0, connections: 0, refusedClients: 0 };
-  private faults: IntegraFaults = { latencyMs: 0, dropReplies: 0, corruptCrc: 0, resetAfterFrames: 0 };
-  private framesSinceFault = 0;
-  private client?: ByteStream;
+  private readonly faults = new FaultKnobs();
+  // An ETHM-1 serves one client; a second one gets this text and is disconnected.
+  private readonly line = new OneClient({
+    serve: (raw) => this.serveClient(raw),
+    busy: (raw) => {
+      this.stats.refusedClients++;
+      void raw
+        .write(Buffer.from('Busy!\r\n'))
+        .catch(() => undefined)
+        .finally(() => raw.close());
+    },
+  });
 
   constructor(private readonly options: SimulatorOptions) {
-    this.state = loadState(options);
-    const o = options.options ?? {};
+    this.state = loadState(options.statePath, () => defaultState(options.users ?? 0));
     this.setFaults({
-      latencyMs: Number(o.latencyMs ?? 0),
-      dropReplies: Number(o.dropReplies ?? 0),
-      corruptCrc: Number(o.corruptCrc ?? 0),
-      resetAfterFrames: Number(o.resetAfterFrames ?? 0),
+      latencyMs: simNumber(options, 'latencyMs'),
+      dropReplies: simNumber(options, 'dropReplies'),
+      corruptCrc: simNumber(options, 'corruptCrc'),
+      resetAfterFrames: simNumber(options, 'resetAfterFrames'),
     });
     this.save();
   }
 
   setFaults(faults: Partial<IntegraFaults>): void {
-    this.faults = { ...this.faults, ...faults };
-    this.framesSinceFault = 0;
+    const { corruptCrc, ...common } = faults;
+    this.faults.set({ ...common, corruptReplies: corruptCrc });
   }
 
   demoSecrets(): Record<string, string> {
@@ -120,22 +118,19 @@ export class IntegraSimulator implements PanelSimulator {
 
   /** Serves it on TCP, for tests and the CLI. */
   listenTcp(host = '127.0.0.1', port = 0) {
-    return serveTcp(host, port, (stream) => this.accept(stream));
+    return listenTcp(this, host, port);
   }
 
   accept(raw: ByteStream): void {
-    if (this.client && !this.client.closed) {
-      // An ETHM-1 serves one client; a second one gets this text and is disconnected.
-      this.stats.refusedClients++;
-      void raw.write(Buffer.from('Busy!\r\n')).finally(() => raw.close());
-      return;
-    }
+    this.line.offer(raw);
+  }
+
+  private serveClient(raw: ByteStream): void {
     this.stats.connections++;
     const key = this.options.options?.integrationKey;
-    const line = this.options.paceBaud ? paced(raw, this.options.paceBaud) : raw;
+    const line = pacedOutput(raw, this.options.paceBaud);
     // An ETHM-1 Plus with an integration key set speaks only the encrypted variant.
     const stream = typeof key === 'string' && key ? encryptedLink(line, key, 'module') : line;
-    this.client = raw;
     const decoder = new IntegraDecoder();
     let queue = Promise.resolve();
     stream.onData((chunk) => {
@@ -147,31 +142,21 @@ export class IntegraSimulator implements PanelSimulator {
         queue = queue.then(() => this.serve(stream, raw, frame.cmd, frame.data));
       }
     });
-    stream.onClose(() => {
-      if (this.client === raw) this.client = undefined;
-    });
   }
 
   private async serve(stream: ByteStream, raw: ByteStream, cmd: number, data: Buffer): Promise<void> {
     this.stats.framesIn++;
-    this.framesSinceFault++;
-    if (this.faults.resetAfterFrames && this.framesSinceFault >= this.faults.resetAfterFrames) {
-      this.faults.resetAfterFrames = 0;
+    if (this.faults.resetOnThisFrame()) {
       await raw.close();
       return;
     }
     const answer = this.answer(cmd, data);
     if (!answer) return; // unknown command or bad length: no answer (page 2)
-    if (this.faults.dropReplies > 0) {
-      this.faults.dropReplies--;
-      return;
-    }
-    if (this.faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
+    if (this.faults.dropThisReply()) return;
+    await this.faults.delay();
     let sum = crc(answer);
-    if (this.faults.corruptCrc > 0) {
-      this.faults.corruptCrc--;
-      sum ^= 0x5a5a; // spoiled before stuffing, so the frame stays well-formed and only its CRC is wrong
-    }
+    // Spoiled before stuffing, so the frame stays well-formed and only its CRC is wrong.
+    if (this.faults.corruptThisReply()) sum ^= 0x5a5a;
     const frame = wrapFrame([...answer, sum >>> 8, sum & 0xff]);
     if (!stream.closed) await stream.write(frame).catch(() => undefined);
   }
@@ -380,15 +365,11 @@ export class IntegraSimulator implements PanelSimulator {
   }
 
   private save(): void {
-    if (!this.options.statePath) return;
-    fs.mkdirSync(path.dirname(this.options.statePath), { recursive: true, mode: 0o700 });
-    const temp = `${this.options.statePath}.tmp`;
-    fs.writeFileSync(temp, JSON.stringify(this.state, null, 2), { mode: 0o600 });
-    fs.renameSync(temp, this.options.statePath);
+    saveState(this.options.statePath, this.state);
   }
 
   async close(): Promise<void> {
-    await this.client?.close();
+    await this.line.client?.close();
     this.save();
   }
 }

@@ -1,8 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { PanelSimulator, SimulatorOptions } from '../../src/driver-kit/index.js';
-import { paced } from '../../src/driver-kit/index.js';
-import { serveTcp } from '../../src/driver-kit/index.js';
+import { FaultKnobs, listenTcp, loadState, pacedOutput, saveState, simNumber } from '../../src/driver-kit/index.js';
 import type { ByteStream } from '../../src/driver-kit/index.js';
 import {
   blankCode,
@@ -95,7 +92,9 @@ export class ModbusSimulator implements PanelSimulator {
     /** The last 200 writes carried out, in order (tests check write order with it). */
     writeLog: [] as Array<{ fc: number; address: number; count: number }>,
   };
-  private faults: ModbusFaults = { latencyMs: 0, dropReplies: 0, exceptionCode: 0, exceptionCount: 0, exceptionOn: 'any', wrongUnitReplies: 0 };
+  /** Latency and lost answers (the common knobs); the Modbus-only ones below. */
+  private readonly link = new FaultKnobs();
+  private faults: Omit<ModbusFaults, 'latencyMs' | 'dropReplies'> = { exceptionCode: 0, exceptionCount: 0, exceptionOn: 'any', wrongUnitReplies: 0 };
   /** With an apply register, user-table writes wait here until it is written. */
   private staged?: Uint16Array;
   private testEndsAt?: number;
@@ -117,8 +116,8 @@ export class ModbusSimulator implements PanelSimulator {
     this.tableFrom = u.base;
     this.tableTo = u.base + u.slots * u.stride - 1;
     this.setFaults({
-      latencyMs: Number(o.latencyMs ?? 0),
-      dropReplies: Number(o.dropReplies ?? 0),
+      latencyMs: simNumber(options, 'latencyMs'),
+      dropReplies: simNumber(options, 'dropReplies'),
       exceptionCode: Number(o.exceptionCode ?? 0),
       exceptionCount: Number(o.exceptionCount ?? (o.exceptionCode ? 1 : 0)),
       exceptionOn: o.exceptionOn === 'read' || o.exceptionOn === 'write' ? o.exceptionOn : 'any',
@@ -130,7 +129,9 @@ export class ModbusSimulator implements PanelSimulator {
   }
 
   setFaults(faults: Partial<ModbusFaults>): void {
-    this.faults = { ...this.faults, ...faults };
+    const { latencyMs, dropReplies, ...own } = faults;
+    this.link.set({ latencyMs, dropReplies });
+    this.faults = { ...this.faults, ...own };
   }
 
   /** A Modbus device has no credential. */
@@ -139,7 +140,7 @@ export class ModbusSimulator implements PanelSimulator {
   }
 
   listenTcp(host = '127.0.0.1', port = 0) {
-    return serveTcp(host, port, (stream) => this.accept(stream));
+    return listenTcp(this, host, port);
   }
 
   /* The user table, as a person would see it (tests read this; it includes codes). */
@@ -179,9 +180,8 @@ export class ModbusSimulator implements PanelSimulator {
   accept(raw: ByteStream): void {
     this.stats.connections++;
     this.clients.add(raw);
-    // paced() counts 10 bits a byte; an RTU character is 11 (start, 8 data, parity or a second stop, stop).
-    const pace = this.options.paceBaud && (this.mode === 'rtu' ? (this.options.paceBaud * 10) / 11 : this.options.paceBaud);
-    const stream = pace ? paced(raw, pace) : raw;
+    // An RTU character is 11 bits on the wire (start, 8 data, parity or a second stop, stop).
+    const stream = pacedOutput(raw, this.options.paceBaud, this.mode === 'rtu' ? 11 : 10);
     const rtu = this.mode === 'rtu' ? new RtuDecoder('request') : undefined;
     const mbap = rtu ? undefined : new MbapDecoder();
     let idle: NodeJS.Timeout | undefined;
@@ -225,11 +225,8 @@ export class ModbusSimulator implements PanelSimulator {
     }
     if (answer && answer[0] & 0x80) this.stats.exceptions++;
     if (broadcast || !answer) return; // broadcasts are carried out and never answered
-    if (this.faults.dropReplies > 0) {
-      this.faults.dropReplies--;
-      return;
-    }
-    if (this.faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
+    if (this.link.dropThisReply()) return;
+    await this.link.delay();
     let replyUnit = unit;
     if (this.faults.wrongUnitReplies > 0) {
       this.faults.wrongUnitReplies--;
@@ -511,10 +508,13 @@ export class ModbusSimulator implements PanelSimulator {
   }
 
   private load(): boolean {
-    const file = this.options.statePath;
-    if (!file || !fs.existsSync(file)) return false;
-    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as SavedState;
-    if (saved.format !== 'panelctl-modbus-sim/1' || saved.profile !== this.loaded.name) return false; // another device's memory
+    // Another device's memory (another format or profile) is not loaded: the device starts fresh.
+    const saved = loadState<SavedState | undefined>(
+      this.options.statePath,
+      () => undefined,
+      (s) => (s as SavedState).format === 'panelctl-modbus-sim/1' && (s as SavedState).profile === this.loaded.name,
+    );
+    if (!saved) return false;
     for (const [address, value] of Object.entries(saved.holding)) this.holding[Number(address)] = value;
     for (const address of saved.coils) this.coils[address] = 1;
     if (saved.testModeEndsAt && Date.parse(saved.testModeEndsAt) > Date.now()) this.runTest(Date.parse(saved.testModeEndsAt));
@@ -538,10 +538,7 @@ export class ModbusSimulator implements PanelSimulator {
       ...(this.testModeActive ? { testModeEndsAt: new Date(this.testEndsAt!).toISOString() } : {}),
       users: this.users(),
     };
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    const temp = `${file}.tmp`;
-    fs.writeFileSync(temp, JSON.stringify(state, null, 1), { mode: 0o600 });
-    fs.renameSync(temp, file);
+    saveState(file, state, 1);
   }
 
   async close(): Promise<void> {

@@ -15,3 +15,4 @@ export { connect } from '../transport/index.js';
 export { paced } from '../transport/pace.js';
 export { serveTcp } from '../transport/tcp.js';
 export { memoryPair } from '../transport/memory.js';
+export * from './simulator/index.js';

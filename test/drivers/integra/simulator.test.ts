@@ -160,18 +160,25 @@ describe('INTEGRA simulator: one client at a time, and faults', () => {
     expect(sim.stats.refusedClients).toBe(1);
 
     await first.stream.close();
-    // The simulator notices the close a moment later; until then a newcomer may still be told "Busy".
-    const served = async () => {
-      const c = await client(port);
-      try {
-        return data(await c.ask(encodeFrame(0x7e)));
-      } catch {
-        return ['lost'];
-      } finally {
+    // A client that has closed no longer counts: the next one is served (issue 15 item 6).
+    const next = await client(port);
+    expect(data(await next.ask(encodeFrame(0x7e)))).toEqual([0x7e, 14]);
+    expect(sim.stats.refusedClients).toBe(1);
+  });
+
+  it('serves a client that reconnects right after closing, without waiting for the close (issue 15 item 6)', async () => {
+    const { sim, port } = await start();
+    for (const how of ['end', 'destroy'] as const) {
+      for (let round = 0; round < 5; round++) {
+        const old = net.connect(port, '127.0.0.1');
+        await new Promise((resolve) => old.once('connect', resolve));
+        old[how]();
+        const c = await client(port);
+        expect(data(await c.ask(encodeFrame(0x7e)))).toEqual([0x7e, 14]);
         await c.stream.close();
       }
-    };
-    await expect.poll(served, { timeout: 5000, interval: 50 }).toEqual([0x7e, 14]);
+    }
+    expect(sim.stats).toMatchObject({ connections: 20, refusedClients: 0 });
   });
 
   it('counts what it receives and what it writes', async () => {

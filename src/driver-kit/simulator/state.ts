@@ -1,0 +1,24 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * A simulated panel's memory as a JSON file (`panelctl sim --state FILE`). Saved atomically
+ * (temporary file, then rename), so a simulator killed mid-save leaves the previous state,
+ * never half a file; 0600 in a 0700 directory, since the state holds the panel's codes.
+ */
+
+/** The saved state, or `fresh()` when there is no file or `accept` says it belongs to another device. */
+export function loadState<T>(file: string | undefined, fresh: () => T, accept: (saved: unknown) => boolean = () => true): T {
+  if (!file || !fs.existsSync(file)) return fresh();
+  const saved: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+  return accept(saved) ? (saved as T) : fresh();
+}
+
+/** Writes the state atomically; does nothing without a file. `indent` keeps each simulator's file layout. */
+export function saveState(file: string | undefined, state: unknown, indent = 2): void {
+  if (!file) return;
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const temp = `${file}.tmp`;
+  fs.writeFileSync(temp, JSON.stringify(state, null, indent), { mode: 0o600 });
+  fs.renameSync(temp, file);
+}
