@@ -17,7 +17,9 @@ import type {
 } from '../../src/driver-kit/index.js';
 import {
   capabilitiesOf,
+  MenuGuard,
   NotSupportedError,
+  OneShotCredentials,
   PanelRefusedError,
   UnreachableError,
   UsageError,
@@ -30,7 +32,7 @@ import { connect } from '../../src/driver-kit/index.js';
 import { FrameChannel } from '../../src/driver-kit/index.js';
 import type { ByteStream } from '../../src/driver-kit/index.js';
 import { DscDecoder, encodeMessage } from './codec.js';
-import { type Keypad, newKeypad, type Module } from './keypad.js';
+import { among, type Keypad, newKeypad, type Module } from './keypad.js';
 import { Cmd, Login, MASTER_SLOT, MAX_SLOT, SLOT_RANGES, slotKind, twoDigits } from './messages.js';
 import type { Display } from './screens.js';
 
@@ -116,13 +118,15 @@ function settingsFor(options: OpenOptions): Settings {
   return { module, codeLength, highestSlot: Math.max(maxUsers, 42), allowMaster: o.allowMaster === true || o.allowMaster === 'true' };
 }
 
-type Menu = 'none' | 'users' | 'installer';
+type Menu = 'users' | 'installer';
 
 class DscSession implements PanelSession, UserWriter, UserReader {
   readonly writer: UserWriter = this;
   readonly reader: UserReader = this;
-  private menu: Menu = 'none';
-  private refusedCredential?: WrongCredentialError;
+  /** From the first key into a menu on, any failure takes the keypad back out. */
+  private readonly menus = new MenuGuard<Menu>(() => this.pressHashUntilIdle());
+  /** One attempt per code: after a 670 this session sends no code again (keypads lock out). */
+  private readonly credentials = new OneShotCredentials();
   readonly testMode: TestModeControl;
 
   constructor(
@@ -132,7 +136,7 @@ class DscSession implements PanelSession, UserWriter, UserReader {
   ) {
     keypad.onEvent = (frame) => {
       // After these the panel has left the code prompt by itself.
-      if (frame.command === Cmd.invalidAccessCode || frame.command === Cmd.keypadLockout) this.menu = 'none';
+      if (frame.command === Cmd.invalidAccessCode || frame.command === Cmd.keypadLockout) this.menus.left();
     };
     this.testMode = {
       unavailable: () =>
@@ -144,18 +148,17 @@ class DscSession implements PanelSession, UserWriter, UserReader {
   }
 
   /** Runs one operation; on any failure (abort included) the keypad is taken out of its menu first. */
-  private async guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      await this.leaveMenu().catch(() => undefined);
-      throw error;
-    }
+  private guard<T>(work: () => Promise<T>): Promise<T> {
+    return this.menus.run(work);
+  }
+
+  async leaveMenu(): Promise<void> {
+    await this.menus.leave();
   }
 
   /** Presses [#] until the keypad shows its idle screen (at most three times). Ignores Ctrl-C: it is the way out. */
-  async leaveMenu(): Promise<void> {
-    if (this.menu === 'none' || this.keypad.channel.isLost) return;
+  private async pressHashUntilIdle(): Promise<void> {
+    if (this.keypad.channel.isLost) return;
     const quick = { useSignal: false, timeoutMs: CLEANUP_MS };
     // Interrupted between [*][5] and the prompt, the LCD model may still say idle: ask the panel.
     let display = this.keypad.display.screen === 'idle' ? await this.refresh(quick) : this.keypad.display;
@@ -164,7 +167,6 @@ class DscSession implements PanelSession, UserWriter, UserReader {
       await this.keypad.press('#', '', quick);
       display = await this.keypad.waitDisplay((d) => (d.screen === 'idle' || d.screen === 'select' ? d : undefined), since, 'the menu being left', quick);
     }
-    this.menu = 'none';
   }
 
   /** The status request: refreshes the LCD model (and brings the keypad back from a menu left open). */
@@ -172,14 +174,14 @@ class DscSession implements PanelSession, UserWriter, UserReader {
     const since = this.keypad.lcdSeq;
     // A busy partition (673) is news for the menus, not a reason to fail a status request.
     await this.keypad.command(Cmd.statusRequest, '', '', options);
-    return this.keypad.waitDisplay((d) => d, since, 'the keypad display', { ...options, ignore: [Cmd.partitionBusy, Cmd.partitionReady] });
+    return this.keypad.waitDisplay((d) => d, since, 'the keypad display', { ...options, ignore: among(Cmd.partitionBusy, Cmd.partitionReady) });
   }
 
   async reset(): Promise<void> {
     const display = await this.refresh();
     if (display.screen !== 'idle') {
       // A session that dropped mid-menu left the keypad there; a real keypad waits ~2 minutes before leaving.
-      this.menu = display.screen === 'installer' ? 'installer' : 'users';
+      this.menus.entering(display.screen === 'installer' ? 'installer' : 'users');
       await this.leaveMenu();
     }
   }
@@ -187,38 +189,33 @@ class DscSession implements PanelSession, UserWriter, UserReader {
   // ---- the [*][5] menu ----
 
   private async codeMenu(kind: 'users' | 'installer'): Promise<void> {
-    if (this.menu === kind) return;
+    if (this.menus.menu === kind) return;
     await this.leaveMenu();
     const secret = kind === 'users' ? (this.options.secrets.code as Secret) : this.options.secrets.installer;
     if (!secret) throw new NotSupportedError('the walk test needs the installer code: add secrets.installer to this panel in the inventory');
-    if (this.refusedCredential) throw this.refusedCredential;
+    this.credentials.check();
     const since = this.keypad.lcdSeq;
     const mark = this.keypad.frameSeq;
-    this.menu = kind; // from the first key on, an error must take the keypad back out
+    this.menus.entering(kind); // from the first key on, an error must take the keypad back out
     if (kind === 'users' && this.settings.module === 'envisalink') await this.keypad.command(Cmd.userCodeProgramming, '1');
     else await this.keypad.press(kind === 'users' ? '*5' : '*8');
     const wanted: string[] = kind === 'users' ? [Cmd.masterCodeRequired, Cmd.codeRequired] : [Cmd.installerCodeRequired, Cmd.codeRequired];
     await this.keypad.until((f) => (wanted.includes(f.command) ? true : undefined), { since: mark });
     // One attempt only: after a 670 this session refuses to send that code again (keypads lock out).
-    try {
-      await this.keypad.command(Cmd.codeSend, secret.reveal(), '*'.repeat(secret.length));
-      await this.keypad.waitDisplay(
-        (d) => (d.screen === (kind === 'users' ? 'select' : 'installer') ? true : undefined),
-        since,
-        kind === 'users' ? 'the [*][5] user code menu' : 'the installer menu',
-      );
-    } catch (error) {
-      if (error instanceof WrongCredentialError) {
-        this.refusedCredential = new WrongCredentialError(
-          `the panel refused the ${kind === 'users' ? 'master' : 'installer'} code panelctl entered for it (invalid access code)`,
-          {
-            data: { secret: kind === 'users' ? 'code' : 'installer', panelMessage: '670' },
-          },
+    await this.credentials.attempt(
+      async () => {
+        await this.keypad.command(Cmd.codeSend, secret.reveal(), '*'.repeat(secret.length));
+        await this.keypad.waitDisplay(
+          (d) => (d.screen === (kind === 'users' ? 'select' : 'installer') ? true : undefined),
+          since,
+          kind === 'users' ? 'the [*][5] user code menu' : 'the installer menu',
         );
-        throw this.refusedCredential;
-      }
-      throw error;
-    }
+      },
+      () =>
+        new WrongCredentialError(`the panel refused the ${kind === 'users' ? 'master' : 'installer'} code panelctl entered for it (invalid access code)`, {
+          data: { secret: kind === 'users' ? 'code' : 'installer', panelMessage: '670' },
+        }),
+    );
   }
 
   private checkSlot(slot: number): void {
@@ -445,7 +442,7 @@ async function login(keypad: Keypad, password: Secret | undefined): Promise<void
     throw error;
   }
   await keypad.write(Cmd.networkLogin, password.reveal(), '*'.repeat(password.length));
-  const result = await keypad.until((f) => (f.command === Cmd.loginInteraction ? f.data : undefined), { ignore: [Cmd.ack] });
+  const result = await keypad.until((f) => (f.command === Cmd.loginInteraction ? f.data : undefined), { ignore: among(Cmd.ack) });
   if (result === Login.ok) return;
   if (result === Login.failed) {
     throw new WrongCredentialError('the Envisalink refused the TPI password', {

@@ -16,3 +16,4 @@ export { paced } from '../transport/pace.js';
 export { serveTcp } from '../transport/tcp.js';
 export { memoryPair } from '../transport/memory.js';
 export * from './simulator/index.js';
+export * from './keypad/index.js';

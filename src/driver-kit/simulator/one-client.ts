@@ -49,10 +49,11 @@ export class OneClient {
 
   /** Serves the first newcomer still connected, if the line is free. */
   private next(): void {
-    while (!this.client && this.waiting.length) {
-      const { stream, timer } = this.waiting.shift()!;
-      clearTimeout(timer);
-      if (!stream.closed) this.take(stream);
+    while (!this.client) {
+      const first = this.waiting.shift();
+      if (!first) return;
+      clearTimeout(first.timer);
+      if (!first.stream.closed) this.take(first.stream);
     }
   }
 
