@@ -181,7 +181,7 @@ export class DscSimulator implements PanelSimulator {
       const timer = setTimeout(() => {
         if (this.client === client && !client.loggedIn) {
           this.send(Cmd.loginInteraction, Login.timedOut);
-          replies.then(() => raw.close());
+          replies.after(() => raw.close());
         }
       }, this.loginTimeoutMs);
       timer.unref();
@@ -207,7 +207,7 @@ export class DscSimulator implements PanelSimulator {
         // The TPI answers a bad password and a bad checksum alike, then hangs up.
         this.stats.loginFailures++;
         this.send(Cmd.loginInteraction, Login.failed);
-        client.replies.then(() => client.raw.close());
+        client.replies.after(() => client.raw.close());
       }
       return;
     }
@@ -275,7 +275,7 @@ export class DscSimulator implements PanelSimulator {
     if (this.dropAfterKeys > 0 && --this.dropAfterKeys === 0) {
       // The line drops right after this key: the panel still acts on it.
       const client = this.client;
-      client?.replies.then(() => client.raw.close());
+      client?.replies.after(() => client.raw.close());
     }
     if (Date.now() < this.lockedUntil) return this.send(Cmd.keypadLockout, '1');
     const mode = this.keypad;

@@ -29,7 +29,7 @@ export class ReplyQueue {
   }
 
   /** Runs `work` after every answer queued so far has gone (a hang-up after the last words). */
-  then(work: () => unknown): void {
+  after(work: () => unknown): void {
     this.queue = this.queue.then(async () => {
       await Promise.resolve(work()).catch(() => undefined);
     });

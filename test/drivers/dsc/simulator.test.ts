@@ -12,7 +12,10 @@ afterEach(async () => {
 async function start(): Promise<{ sim: DscSimulator; port: number }> {
   const sim = await createSimulator({});
   const server = await sim.listenTcp();
-  servers.push(async () => (await server.close(), await sim.close()));
+  servers.push(async () => {
+    await server.close();
+    await sim.close();
+  });
   return { sim, port: server.port };
 }
 
