@@ -7,6 +7,7 @@ import type {
   PanelDriver,
   PanelInfo,
   PanelSession,
+  ProbeOptions,
   ProbeResult,
   SlotRange,
   TestModeControl,
@@ -30,7 +31,7 @@ import {
 import type { Secret } from '../../src/driver-kit/index.js';
 import { connect } from '../../src/driver-kit/index.js';
 import { FrameChannel } from '../../src/driver-kit/index.js';
-import type { ByteStream } from '../../src/driver-kit/index.js';
+import type { ByteStream, Link } from '../../src/driver-kit/index.js';
 import { DscDecoder, encodeMessage } from './codec.js';
 import { among, type Keypad, newKeypad, type Module } from './keypad.js';
 import { Cmd, Login, MASTER_SLOT, MAX_SLOT, SLOT_RANGES, slotKind, twoDigits } from './messages.js';
@@ -484,23 +485,28 @@ export const driver: PanelDriver = {
   },
 
   /** A poll (000): an IT-100 acknowledges it; an Envisalink asks for its password first. Nothing else is sent. */
-  async probe(stream: ByteStream, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ProbeResult | undefined> {
-    const channel = new FrameChannel(stream, new DscDecoder());
+  async probe(link: Link, options: ProbeOptions): Promise<ProbeResult | undefined> {
+    const stream = await connect(link, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
     try {
-      await channel.send(encodeMessage(Cmd.poll));
-      const frame = await channel.next(
-        (f) =>
-          f.kind === 'message' &&
-          ((f.command === Cmd.ack && f.data === Cmd.poll) || (f.command === Cmd.loginInteraction && f.data === Login.passwordRequested)),
-        options,
-        true,
-      );
-      return {
-        driver: 'dsc',
-        model: frame.command === Cmd.ack ? 'DSC PowerSeries behind an IT-100' : 'DSC PowerSeries behind an Envisalink (TPI asks for its password)',
-      };
-    } catch {
-      return undefined;
+      const channel = new FrameChannel(stream, new DscDecoder());
+      try {
+        await channel.send(encodeMessage(Cmd.poll));
+        const frame = await channel.next(
+          (f) =>
+            f.kind === 'message' &&
+            ((f.command === Cmd.ack && f.data === Cmd.poll) || (f.command === Cmd.loginInteraction && f.data === Login.passwordRequested)),
+          options,
+          true,
+        );
+        return {
+          driver: 'dsc',
+          model: frame.command === Cmd.ack ? 'DSC PowerSeries behind an IT-100' : 'DSC PowerSeries behind an Envisalink (TPI asks for its password)',
+        };
+      } catch {
+        return undefined;
+      }
+    } finally {
+      await stream.close();
     }
   },
 };

@@ -99,7 +99,8 @@ export class DscSimulator implements PanelSimulator {
   private readonly loginTimeoutMs: number;
 
   constructor(private readonly options: SimulatorOptions) {
-    this.mode = String(simOption(options, 'mode', 'envisalink')) === 'it100' ? 'it100' : 'envisalink';
+    // An IT-100 on a serial line, an Envisalink on TCP, unless `mode` says otherwise.
+    this.mode = String(simOption(options, 'mode', options.servedOn === 'serial' ? 'it100' : 'envisalink')) === 'it100' ? 'it100' : 'envisalink';
     this.codeLength = Number(simOption(options, 'codeLength', 4)) === 6 ? 6 : 4;
     this.maxUsers = Math.min(MAX_SLOT, Math.max(MASTER_SLOT + 2, Number(simOption(options, 'maxUsers', MAX_SLOT))));
     this.lockoutAfter = Number(simOption(options, 'lockoutAfter', 3));

@@ -6,6 +6,7 @@ import type {
   PanelDriver,
   PanelInfo,
   PanelSession,
+  ProbeOptions,
   ProbeResult,
   CodeChecker,
   UserReader,
@@ -26,7 +27,7 @@ import {
 import type { Secret } from '../../src/driver-kit/index.js';
 import { connect } from '../../src/driver-kit/index.js';
 import { FrameChannel } from '../../src/driver-kit/index.js';
-import type { ByteStream } from '../../src/driver-kit/index.js';
+import type { ByteStream, Link } from '../../src/driver-kit/index.js';
 import { encodeRequesterCode, encodeUserCode, NO_PHONE_CODE } from './bcd.js';
 import { encodeFrame, IntegraDecoder, type IntegraFrame } from './codec.js';
 import { encryptedLink, integrationKeyBytes, type EncryptedLink } from './encryption.js';
@@ -487,21 +488,26 @@ export const driver: PanelDriver = {
     return integraSession(new FrameChannel(encrypted ?? plain, decoder), decoder, options, encrypted);
   },
 
-  async probe(stream: ByteStream, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ProbeResult | undefined> {
-    const decoder = new IntegraDecoder();
-    const channel = new FrameChannel(stream, decoder);
+  async probe(link: Link, options: ProbeOptions): Promise<ProbeResult | undefined> {
+    const stream = await connect(link, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
     try {
-      const frame = await channel.request(encodeFrame(Cmd.integraVersion), (f) => f.kind === 'busy' || f.cmd === Cmd.integraVersion, options);
-      if (frame.kind === 'busy') return { driver: 'integra', model: `INTEGRA (${BUSY_MESSAGE})` };
-      // Our own 0x7E echoed, or a 0x7E of the wrong length, is not an INTEGRA answering.
-      if (answerProblem(Cmd.integraVersion, new Uint8Array(), frame)) return undefined;
-      return {
-        driver: 'integra',
-        model: MODELS[frame.data[0]] ?? `INTEGRA (type ${frame.data[0]})`,
-        firmware: formatVersion(frame.data.subarray(1, 12).toString('latin1')),
-      };
-    } catch {
-      return decoder.busySeen ? { driver: 'integra', model: `INTEGRA (${BUSY_MESSAGE})` } : undefined;
+      const decoder = new IntegraDecoder();
+      const channel = new FrameChannel(stream, decoder);
+      try {
+        const frame = await channel.request(encodeFrame(Cmd.integraVersion), (f) => f.kind === 'busy' || f.cmd === Cmd.integraVersion, options);
+        if (frame.kind === 'busy') return { driver: 'integra', model: `INTEGRA (${BUSY_MESSAGE})` };
+        // Our own 0x7E echoed, or a 0x7E of the wrong length, is not an INTEGRA answering.
+        if (answerProblem(Cmd.integraVersion, new Uint8Array(), frame)) return undefined;
+        return {
+          driver: 'integra',
+          model: MODELS[frame.data[0]] ?? `INTEGRA (type ${frame.data[0]})`,
+          firmware: formatVersion(frame.data.subarray(1, 12).toString('latin1')),
+        };
+      } catch {
+        return decoder.busySeen ? { driver: 'integra', model: `INTEGRA (${BUSY_MESSAGE})` } : undefined;
+      }
+    } finally {
+      await stream.close();
     }
   },
 };

@@ -8,6 +8,7 @@ import type {
   PanelDriver,
   PanelInfo,
   PanelSession,
+  ProbeOptions,
   ProbeResult,
   SlotKind,
   TestModeControl,
@@ -551,52 +552,61 @@ export const driver: PanelDriver = {
    * strictly checked answer (CRC or transaction id, unit, function, length), so no other
    * protocol's bytes pass for Modbus. An exception answer still proves a Modbus device.
    */
-  async probe(stream: ByteStream, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ProbeResult | undefined> {
-    const framing: Framing = stream.description.startsWith('serial:') ? 'rtu' : 'mbap';
-    const channel = new FrameChannel(stream, probeDecoder(framing), 'device');
-    let answered = false;
-    for (const name of await shippedProfileNames()) {
-      const profile = (await loadProfile(name)).profile;
-      const fields = Object.values(profile.identification).filter((f) => f !== undefined);
-      const from = Math.min(...fields.map((f) => f.address));
-      const to = Math.max(...fields.map((f) => f.address + f.registers - 1));
-      const whole = to - from + 1 <= profile.limits.maxReadRegisters;
-      const model = profile.identification.model;
-      const [address, count] = whole ? [from, to - from + 1] : [model.address, model.registers];
-      const pdu = readRequest(3, address, count);
-      const bytes = framing === 'rtu' ? encodeRtu(PROBE_UNIT, pdu) : encodeMbap(PROBE_TRANSACTION, PROBE_UNIT, pdu);
-      let answer: ProbeFrame;
-      try {
-        answer = await channel.request(
-          bytes,
-          (f) => f.unit === PROBE_UNIT && (f.transactionId === undefined || f.transactionId === PROBE_TRANSACTION) && (f.pdu[0] === 3 || f.pdu[0] === 0x83),
-          options,
-        );
-      } catch {
-        return undefined;
-      }
-      answered = true;
-      if (answer.pdu[0] === 0x83) {
-        const code = answer.pdu[1];
-        if (code === 10 || code === 11) return { driver: 'modbus', model: `Modbus TCP gateway (no device answers as unit ${PROBE_UNIT})` };
-        // Another device model: it answers, but not where this profile's identification is.
-        continue;
-      }
-      if (answer.pdu[1] !== count * 2 || answer.pdu.length !== 2 + count * 2) return undefined;
-      const value = (f: { address: number; registers: number; encoding: string }) =>
-        decodeIdent(
-          Array.from({ length: f.registers }, (_, i) => answer.pdu.readUInt16BE(2 + (f.address - address + i) * 2)),
-          f.encoding,
-          profile.wordOrder,
-        );
-      const text = value(model);
-      if (model.expect !== undefined && !text.startsWith(model.expect)) continue;
-      const firmware = whole && profile.identification.firmware ? value(profile.identification.firmware) : undefined;
-      return { driver: 'modbus', model: `${text || profile.model} (profile ${name}, unit ${PROBE_UNIT})`, ...(firmware ? { firmware } : {}) };
+  async probe(link: Link, options: ProbeOptions): Promise<ProbeResult | undefined> {
+    const stream = await connect(link, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
+    try {
+      return await probeOn(stream, link.kind === 'serial' ? 'rtu' : 'mbap', options);
+    } finally {
+      await stream.close();
     }
-    // It speaks Modbus, but no shipped profile fits it.
-    return answered
-      ? { driver: 'modbus', model: `Modbus device at unit ${PROBE_UNIT} (no shipped profile fits it: write one, see drivers/modbus/README.md)` }
-      : undefined;
   },
 };
+
+/** The probe's identification reads on an open stream (see driver.probe). */
+async function probeOn(stream: ByteStream, framing: Framing, options: ProbeOptions): Promise<ProbeResult | undefined> {
+  const channel = new FrameChannel(stream, probeDecoder(framing), 'device');
+  let answered = false;
+  for (const name of await shippedProfileNames()) {
+    const profile = (await loadProfile(name)).profile;
+    const fields = Object.values(profile.identification).filter((f) => f !== undefined);
+    const from = Math.min(...fields.map((f) => f.address));
+    const to = Math.max(...fields.map((f) => f.address + f.registers - 1));
+    const whole = to - from + 1 <= profile.limits.maxReadRegisters;
+    const model = profile.identification.model;
+    const [address, count] = whole ? [from, to - from + 1] : [model.address, model.registers];
+    const pdu = readRequest(3, address, count);
+    const bytes = framing === 'rtu' ? encodeRtu(PROBE_UNIT, pdu) : encodeMbap(PROBE_TRANSACTION, PROBE_UNIT, pdu);
+    let answer: ProbeFrame;
+    try {
+      answer = await channel.request(
+        bytes,
+        (f) => f.unit === PROBE_UNIT && (f.transactionId === undefined || f.transactionId === PROBE_TRANSACTION) && (f.pdu[0] === 3 || f.pdu[0] === 0x83),
+        options,
+      );
+    } catch {
+      return undefined;
+    }
+    answered = true;
+    if (answer.pdu[0] === 0x83) {
+      const code = answer.pdu[1];
+      if (code === 10 || code === 11) return { driver: 'modbus', model: `Modbus TCP gateway (no device answers as unit ${PROBE_UNIT})` };
+      // Another device model: it answers, but not where this profile's identification is.
+      continue;
+    }
+    if (answer.pdu[1] !== count * 2 || answer.pdu.length !== 2 + count * 2) return undefined;
+    const value = (f: { address: number; registers: number; encoding: string }) =>
+      decodeIdent(
+        Array.from({ length: f.registers }, (_, i) => answer.pdu.readUInt16BE(2 + (f.address - address + i) * 2)),
+        f.encoding,
+        profile.wordOrder,
+      );
+    const text = value(model);
+    if (model.expect !== undefined && !text.startsWith(model.expect)) continue;
+    const firmware = whole && profile.identification.firmware ? value(profile.identification.firmware) : undefined;
+    return { driver: 'modbus', model: `${text || profile.model} (profile ${name}, unit ${PROBE_UNIT})`, ...(firmware ? { firmware } : {}) };
+  }
+  // It speaks Modbus, but no shipped profile fits it.
+  return answered
+    ? { driver: 'modbus', model: `Modbus device at unit ${PROBE_UNIT} (no shipped profile fits it: write one, see drivers/modbus/README.md)` }
+    : undefined;
+}

@@ -111,7 +111,8 @@ export class ModbusSimulator implements PanelSimulator {
     this.profile = loaded.profile;
     const o = options.options ?? {};
     this.unit = Number(o.unit ?? 1);
-    this.mode = o.mode === 'rtu' ? 'rtu' : 'tcp';
+    // RTU framing on a serial line unless told otherwise; MBAP on TCP.
+    this.mode = (o.mode ?? (options.servedOn === 'serial' ? 'rtu' : 'tcp')) === 'rtu' ? 'rtu' : 'tcp';
     const u = this.profile.users;
     this.tableFrom = u.base;
     this.tableTo = u.base + u.slots * u.stride - 1;

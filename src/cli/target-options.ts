@@ -9,9 +9,12 @@ export function addTargetOptions(command: Command, options: { inventoryOnly?: bo
   command.option('-p, --panel <name>', 'panel name from the inventory (or demo, demo-dsc, demo-modbus)');
   if (!options.inventoryOnly) {
     command
-      .option('--link <url>', "tcp://HOST:PORT or serial:///dev/ttyUSB0?baud=19200: ad hoc with --driver, or with --panel over that panel's link for this run")
+      .option(
+        '--link <url>',
+        "tcp://HOST:PORT, serial:///dev/ttyUSB0?baud=19200 or https://HOST: ad hoc with --driver, or with --panel over that panel's link for this run",
+      )
       .option('--driver <name>', 'ad hoc: the driver for --link')
-      .option('--secret-from <ref>', 'ad hoc: where the credential comes from: env:VAR, file:PATH or prompt');
+      .option('--secret-from <ref>', "ad hoc: where the driver's credential (a code, an API token) comes from: env:VAR, file:PATH or prompt");
   }
   return command.option(
     '--option <key=value>',

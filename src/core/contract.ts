@@ -1,7 +1,7 @@
 import type { NameRules } from './user-name.js';
-import type { Link, SerialSettings } from './link.js';
+import type { Link, SerialSettings, TransportKind } from './link.js';
 import type { Secret, Secrets } from './secret.js';
-import type { ByteStream } from '../transport/types.js';
+import type { ByteStream } from './byte-stream.js';
 
 /** What a slot is for. Drivers map their panel's numbering onto these. */
 export type SlotKind = 'user' | 'master' | 'installer' | 'service' | 'duress' | 'supervisor';
@@ -84,7 +84,7 @@ export interface CodeRules {
 export interface DriverInfo {
   name: string;
   title: string;
-  transports: Array<'tcp' | 'serial'>;
+  transports: TransportKind[];
   defaultTcpPort?: number;
   defaultSerial?: SerialSettings;
   /** What its sessions offer and how its writes are proven; capabilitiesOf(facets) gives the capability strings. */
@@ -180,6 +180,11 @@ export interface OpenOptions {
   trace?: (direction: 'tx' | 'rx', text: string) => void;
 }
 
+export interface ProbeOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
 export interface ProbeResult {
   driver: string;
   model: string;
@@ -195,8 +200,12 @@ export interface PanelDriver {
    */
   describeFor?(options: DriverOptions): Promise<DriverInfo>;
   open(options: OpenOptions): Promise<PanelSession>;
-  /** A harmless identification request on an already-open stream; undefined if nothing recognisable answered. */
-  probe?(stream: ByteStream, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ProbeResult | undefined>;
+  /**
+   * A harmless identification request at `link` (one of this driver's transports, with its default port or line
+   * settings filled in): the driver opens what it needs through the kit, and closes it. Undefined if nothing
+   * recognisable answered; a link that cannot be reached throws the transport's typed error (UnreachableError).
+   */
+  probe?(link: Link, options: ProbeOptions): Promise<ProbeResult | undefined>;
 }
 
 /** Options every simulator understands; drivers add their own via `options`. */
@@ -207,14 +216,29 @@ export interface SimulatorOptions {
   users?: number;
   /** Pace output at this many bits per second (pseudo-terminals ignore baud rate). */
   paceBaud?: number;
+  /** Where it will be served: a simulator picks its own mode from it (DSC: IT-100 on serial, Envisalink on TCP). */
+  servedOn?: 'tcp' | 'serial';
   options?: Record<string, string | number | boolean | undefined>;
   log?: (line: string) => void;
 }
 
-/** A panel model that serves one connection at a time, like the real modules do. */
+/** Where a self-serving simulator listens, and what a client then uses to reach it. */
+export interface SimulatorEndpoint {
+  /** The link a client connects to, e.g. https://127.0.0.1:8443 (with `tls` pinning the simulator's own certificate). */
+  link: Link;
+  close(): Promise<void>;
+}
+
+/**
+ * A panel model that serves one connection at a time, like the real modules do. A byte-stream simulator takes
+ * each accepted connection (`accept`; the kit's serveSimulator serves it on TCP or serial); a simulator of a
+ * panel that is not a byte stream (HTTPS) listens on its own (`listen`). It has one or the other.
+ */
 export interface PanelSimulator {
   /** Hand it a freshly accepted connection (TCP socket or opened serial port). */
-  accept(stream: ByteStream): void;
+  accept?(stream: ByteStream): void;
+  /** Serve on `host:port` itself (port 0: any free port). */
+  listen?(host: string, port: number): Promise<SimulatorEndpoint>;
   /** Demo and CLI use: the credential a user needs to talk to this simulated panel, by secret name. */
   demoSecrets(): Record<string, string>;
   /** Settle: save state, drop clients. */

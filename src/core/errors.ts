@@ -97,6 +97,19 @@ export class UnreachableError extends PanelctlError {
   }
 }
 
+/**
+ * Exit 4, code E_TLS: no trusted TLS connection to the panel. `side` says whose certificate is the problem: the
+ * panel's (`server`: untrusted, wrong pin, wrong name, expired), ours (`client`: missing or refused), or neither
+ * (`handshake`: no common protocol, plain HTTP on an https port). Retrying does not help, so it is not transient.
+ */
+export class TlsError extends UnreachableError {
+  readonly side: 'server' | 'client' | 'handshake';
+  constructor(side: 'server' | 'client' | 'handshake', message: string, details?: ErrorDetails) {
+    super('E_TLS', message, { ...details, transient: false, data: { tlsSide: side, ...details?.data } });
+    this.side = side;
+  }
+}
+
 /** Exit 5: bytes arrived that make no sense (CRC, malformed frame, unexpected answer), or a write did not read back. */
 export class ProtocolError extends PanelctlError {
   constructor(message: string, details?: ErrorDetails & { code?: string }) {

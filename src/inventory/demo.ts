@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { Secret, type Secrets } from '../core/secret.js';
+import type { Secret, Secrets } from '../core/secret.js';
 import type { DriverOptions } from '../core/contract.js';
 import type { Link } from '../core/link.js';
-import type { Target } from './targets.js';
+import type { Target } from './target.js';
 import { demoDir } from '../state/paths.js';
 
 /**
@@ -44,20 +44,23 @@ export interface RunningDemo {
   close(): Promise<void>;
 }
 
+/** Starts the demo panel's simulator on a loopback port (or its own HTTPS listener), through the driver kit. */
 export async function startDemo(target: Target): Promise<RunningDemo> {
-  const { loadSimulator } = await import('../../drivers/index.js');
-  const { serveTcp } = await import('../transport/tcp.js');
+  const [{ loadSimulator }, kit] = await Promise.all([import('../../drivers/index.js'), import('../driver-kit/index.js')]);
   const simulators = await loadSimulator(target.driver);
   const statePath = path.join(demoDir(), `${target.driver}.json`);
-  const simulator = await simulators.createSimulator({ statePath, users: 12, options: { ...target.options } });
-  const server = await serveTcp('127.0.0.1', 0, (stream) => simulator.accept(stream));
+  const simulator = await simulators.createSimulator({ statePath, users: 12, servedOn: 'tcp', options: { ...target.options } });
+  const served = await kit.serveSimulator(simulator, { tcp: { host: '127.0.0.1', port: 0 } }).catch(async (error) => {
+    await simulator.close();
+    throw error;
+  });
   const secrets: Record<string, Secret> = {};
-  for (const [key, value] of Object.entries(simulator.demoSecrets())) secrets[key] = new Secret(value, key);
+  for (const [key, value] of Object.entries(simulator.demoSecrets())) secrets[key] = new kit.Secret(value, key);
   return {
-    link: { kind: 'tcp', host: '127.0.0.1', port: server.port, url: `tcp://127.0.0.1:${server.port}` },
+    link: served.link,
     secrets,
     async close() {
-      await server.close();
+      await served.close();
       await simulator.close();
     },
   };

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { driverNames } from '../../drivers/index.js';
-import { parseLink } from '../core/link.js';
+import { parseLink, tlsProblems } from '../core/link.js';
 import { checkWebhookUrl } from '../station/url.js';
 import { refuseCredentialsInStationEnv } from '../station/env-check.js';
 import { PANEL_NAME, PANEL_NAME_RULE } from './panel-name.js';
@@ -63,8 +63,28 @@ export const panelSchema = z
     description: z.string().optional(),
     station: z.union([z.string(), stationSchema]).optional(),
     timeoutMs: z.number().int().positive().optional(),
+    /** How an https:// panel's certificate is trusted (README "HTTPS panels"): CA file, pinned fingerprint, client certificate. */
+    tls: z
+      .object({
+        ca: z.string().min(1).optional(),
+        fingerprint: z.string().optional(),
+        clientCert: z.string().min(1).optional(),
+        clientKey: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((panel, ctx) => {
+    if (!panel.tls) return;
+    let link: ReturnType<typeof parseLink>;
+    try {
+      link = parseLink(panel.link);
+    } catch {
+      return; // the link's own problem is reported on its field
+    }
+    for (const [field, message] of tlsProblems(link, panel.tls)) ctx.addIssue({ code: 'custom', path: field.split('.'), message });
+  });
 
 export const inventorySchema = z
   .object({

@@ -1,28 +1,13 @@
 import { UsageError, ValidationError } from '../core/errors.js';
-import { parseLink, type Link } from '../core/link.js';
-import type { DriverOptions } from '../core/contract.js';
+import { parseLink, withTls } from '../core/link.js';
 import { driverNames } from '../../drivers/index.js';
 import type { InventoryFile, PanelConfig, StationConfig } from './schema.js';
+import type { Target } from './target.js';
 import { PANEL_NAME, PANEL_NAME_RULE } from './panel-name.js';
 import { demoPanelNames, isDemoPanel } from './demo.js';
 import { editDistance, nearness, typoBudget } from './fuzzy.js';
 
-/** A panel as the operations need it: where it is, which driver, where its secrets come from. */
-export interface Target {
-  name: string;
-  driver: string;
-  link: Link;
-  /** Secret name -> reference (env:/file:/prompt), or a literal value for the built-in demo panels only. */
-  secretRefs: Record<string, string>;
-  options: DriverOptions;
-  tags: Record<string, string>;
-  account?: string;
-  customer?: string;
-  description?: string;
-  station?: StationConfig;
-  timeoutMs?: number;
-  demo: boolean;
-}
+export type { Target } from './target.js';
 
 export interface AdHocLink {
   link?: string;
@@ -31,13 +16,12 @@ export interface AdHocLink {
 }
 
 function fromConfig(name: string, config: PanelConfig, inventory: InventoryFile): Target {
-  const secretRefs: Record<string, string> = { ...config.secrets };
-  if (config.secret) secretRefs.code = config.secret;
   return {
     name,
     driver: config.driver,
-    link: parseLink(config.link, `panel "${name}" link`),
-    secretRefs,
+    link: withTls(parseLink(config.link, `panel "${name}" link`), config.tls, `panel "${name}"`),
+    secretRefs: { ...config.secrets },
+    credentialRef: config.secret,
     options: { ...config.options },
     tags: { ...config.tags },
     account: config.account,
@@ -84,7 +68,8 @@ export async function resolveTarget(name: string | undefined, adHoc: AdHocLink, 
       name: name ?? adHoc.link,
       driver: adHoc.driver,
       link: parseLink(adHoc.link, '--link'),
-      secretRefs: { code: adHoc.secretFrom ?? 'prompt' },
+      secretRefs: {},
+      credentialRef: adHoc.secretFrom ?? 'prompt',
       options: {},
       tags: {},
       demo: false,

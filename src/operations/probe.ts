@@ -1,8 +1,7 @@
-import type { PanelDriver, ProbeResult } from '../core/contract.js';
-import { toPanelctlError, type PanelctlError } from '../core/errors.js';
-import type { Link } from '../core/link.js';
-import { describeLink } from '../core/link.js';
-import { connect } from '../transport/index.js';
+import type { ProbeResult } from '../core/contract.js';
+import { NotSupportedError, toPanelctlError, type PanelctlError } from '../core/errors.js';
+import type { DriverInfo } from '../core/contract.js';
+import { describeLink, transportOf, type Link } from '../core/link.js';
 import { driverNames, loadDriver } from '../../drivers/index.js';
 
 export interface ProbeAttempt {
@@ -26,32 +25,26 @@ export interface ProbeOutcome {
  */
 export async function probe(link: Link, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ProbeOutcome> {
   const attempts: ProbeAttempt[] = [];
-  for (const { name, driver, info } of await inProbeOrder(link)) {
-    if (!driver.probe || !info.transports.includes(link.kind)) continue;
-    const effective: Link =
-      link.kind === 'tcp'
-        ? { ...link, port: link.port ?? info.defaultTcpPort }
-        : {
-            ...link,
-            baudRate: link.baudRate ?? info.defaultSerial?.baudRate,
-            parity: link.parity ?? info.defaultSerial?.parity,
-            stopBits: link.stopBits ?? info.defaultSerial?.stopBits,
-            dataBits: link.dataBits ?? info.defaultSerial?.dataBits,
-          };
+  const drivers = await inProbeOrder(link);
+  const transport = transportOf(link);
+  if (!drivers.some(({ driver, info }) => driver.probe && info.transports.includes(transport))) {
+    throw new NotSupportedError(`no driver can probe ${transport}:// links`, {
+      hint: 'give the driver with --driver and use a command such as `panelctl info`',
+    });
+  }
+  for (const { name, driver, info } of drivers) {
+    if (!driver.probe || !info.transports.includes(transportOf(link))) continue;
+    const effective = withDefaults(link, info);
     const where = describeLink(effective);
     if (effective.kind === 'tcp' && !effective.port) continue;
     try {
-      const stream = await connect(effective, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
-      try {
-        const result = await driver.probe(stream, options);
-        if (result) {
-          attempts.push({ driver: name, link: where, outcome: 'answered' });
-          return { answered: { ...result, link: where }, attempts };
-        }
-        attempts.push({ driver: name, link: where, outcome: 'silent', detail: 'no recognisable answer' });
-      } finally {
-        await stream.close();
+      // The driver opens what its protocol needs (a byte stream, an HTTPS request) through the kit, and closes it.
+      const result = await driver.probe(effective, options);
+      if (result) {
+        attempts.push({ driver: name, link: where, outcome: 'answered' });
+        return { answered: { ...result, link: where }, attempts };
       }
+      attempts.push({ driver: name, link: where, outcome: 'silent', detail: 'no recognisable answer' });
     } catch (error) {
       if (options.signal?.aborted) throw error; // Ctrl-C: stop probing, do not try the next protocol
       const failure = toPanelctlError(error);
@@ -63,6 +56,19 @@ export async function probe(link: Link, options: { timeoutMs: number; signal?: A
   return { attempts };
 }
 
+/** The link at this driver's default TCP port or serial line settings, where the link leaves them open. */
+function withDefaults(link: Link, info: DriverInfo): Link {
+  if (link.kind === 'tcp') return { ...link, port: link.port ?? info.defaultTcpPort };
+  if (link.kind === 'http') return link;
+  return {
+    ...link,
+    baudRate: link.baudRate ?? info.defaultSerial?.baudRate,
+    parity: link.parity ?? info.defaultSerial?.parity,
+    stopBits: link.stopBits ?? info.defaultSerial?.stopBits,
+    dataBits: link.dataBits ?? info.defaultSerial?.dataBits,
+  };
+}
+
 /**
  * Drivers whose default port (TCP) or baud rate (serial) the link already names go first: on
  * tcp://host:4025 the Envisalink is the likely answer, and every silent protocol tried before it
@@ -71,9 +77,9 @@ export async function probe(link: Link, options: { timeoutMs: number; signal?: A
 export async function inProbeOrder(link: Link) {
   const drivers = await Promise.all(driverNames.map(async (name) => ({ name, driver: await loadDriver(name) })));
   const withInfo = drivers.map((d) => ({ ...d, info: d.driver.describe() }));
-  const likely = (info: ReturnType<PanelDriver['describe']>) =>
+  const likely = (info: DriverInfo) =>
     link.kind === 'tcp'
       ? link.port !== undefined && link.port === info.defaultTcpPort
-      : link.baudRate !== undefined && link.baudRate === info.defaultSerial?.baudRate;
+      : link.kind === 'serial' && link.baudRate !== undefined && link.baudRate === info.defaultSerial?.baudRate;
   return [...withInfo.filter((d) => likely(d.info)), ...withInfo.filter((d) => !likely(d.info))];
 }

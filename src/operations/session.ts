@@ -1,7 +1,8 @@
 import type { DriverInfo, PanelSession } from '../core/contract.js';
 import { facetMismatch } from './facets.js';
-import { ExitCode, PanelctlError, UsageError, toPanelctlError } from '../core/errors.js';
+import { ExitCode, PanelctlError, UsageError, ValidationError, toPanelctlError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
+import { linkIdentity, transportOf } from '../core/link.js';
 import { loadDriver } from '../../drivers/index.js';
 import { resolveSecretRef } from '../inventory/secrets.js';
 import type { Target } from '../inventory/targets.js';
@@ -25,13 +26,14 @@ export async function describeTarget(target: Target): Promise<DriverInfo> {
 
 async function gatherSecrets(target: Target, info: DriverInfo, ctx: OperationContext): Promise<Record<string, Secret>> {
   const secrets: Record<string, Secret> = {};
-  for (const wanted of info.secrets) {
-    const ref = target.secretRefs[wanted.name];
+  for (const [index, wanted] of info.secrets.entries()) {
+    // The credential given without a name (`secret:`, --secret-from) is the driver's first secret.
+    const ref = target.secretRefs[wanted.name] ?? (index === 0 ? target.credentialRef : undefined);
     if (ref) {
       secrets[wanted.name] = await resolveSecretRef(ref, `${wanted.label} for ${target.name}`, ctx.promptSecret);
     } else if (wanted.required) {
       if (!ctx.promptSecret) {
-        throw new UsageError(`panel "${target.name}" has no ${wanted.name === 'code' ? 'secret' : `secrets.${wanted.name}`} configured (${wanted.label})`, {
+        throw new UsageError(`panel "${target.name}" has no ${index === 0 ? 'secret' : `secrets.${wanted.name}`} configured (${wanted.label})`, {
           code: 'E_SECRET_MISSING',
           hint: 'add it to the inventory as env:VARIABLE or file:PATH, or run on a terminal to be asked',
         });
@@ -48,8 +50,7 @@ async function gatherSecrets(target: Target, info: DriverInfo, ctx: OperationCon
  */
 export function panelKey(target: Target): string {
   if (target.demo) return `demo:${target.name}`;
-  const link = target.link.kind === 'tcp' ? `tcp://${target.link.host.toLowerCase()}:${target.link.port ?? ''}` : `serial://${target.link.path}`;
-  return `${target.driver}|${link}|${target.options.unit ?? ''}`;
+  return `${target.driver}|${linkIdentity(target.link)}|${target.options.unit ?? ''}`;
 }
 
 /** The per-panel work lock, held from connecting until the session is closed (exit 4 naming the holder if taken). */
@@ -75,6 +76,13 @@ export async function openPanel(target: Target, ctx: OperationContext): Promise<
 async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock): Promise<OpenPanel> {
   const driverModule = await loadDriver(target.driver);
   const info = driverModule.describeFor ? await driverModule.describeFor(target.options) : driverModule.describe();
+  // A link this driver cannot use (https:// for a byte protocol) is bad input: refused before secrets or the panel.
+  if (!target.demo && !info.transports.includes(transportOf(target.link))) {
+    throw new ValidationError(
+      `panel "${target.name}" link`,
+      `the ${info.name} driver talks over ${info.transports.map((t) => `${t}://`).join(' or ')}, not ${transportOf(target.link)}://`,
+    );
+  }
   let link = target.link;
   let secrets: Record<string, Secret>;
   let stopDemo: (() => Promise<void>) | undefined;

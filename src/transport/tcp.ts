@@ -54,6 +54,24 @@ export function socketStream(socket: net.Socket, description: string): ByteStrea
   };
 }
 
+const CONNECT_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (nothing listening on that port, or the module is disabled)',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ECONNRESET: 'connection reset by the panel',
+};
+
+/** A failed connection attempt as the typed error every transport uses (TCP, and HTTP(S) underneath). */
+export function connectFailure(error: NodeJS.ErrnoException, description: string): UnreachableError {
+  return new UnreachableError(
+    error.code === 'ECONNREFUSED' ? 'E_REFUSED' : 'E_CONNECT',
+    `cannot reach ${description}: ${CONNECT_REASONS[error.code ?? ''] ?? error.message}`,
+    { cause: error, transient: error.code !== 'ENOTFOUND' },
+  );
+}
+
 /** Opens a TCP connection, failing with a typed error on refusal, timeout or abort. */
 export function connectTcp(host: string, port: number, options: TimeoutOptions): Promise<ByteStream> {
   const description = `tcp://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -64,26 +82,7 @@ export function connectTcp(host: string, port: number, options: TimeoutOptions):
       socket.destroy();
       reject(error);
     };
-    const onError = (error: NodeJS.ErrnoException) => {
-      const reason: Record<string, string> = {
-        ECONNREFUSED: 'connection refused (nothing listening on that port, or the module is disabled)',
-        EHOSTUNREACH: 'host unreachable',
-        ENETUNREACH: 'network unreachable',
-        ENOTFOUND: 'host name not found',
-        EAI_AGAIN: 'host name lookup failed',
-        ECONNRESET: 'connection reset by the panel',
-      };
-      fail(
-        new UnreachableError(
-          error.code === 'ECONNREFUSED' ? 'E_REFUSED' : 'E_CONNECT',
-          `cannot reach ${description}: ${reason[error.code ?? ''] ?? error.message}`,
-          {
-            cause: error,
-            transient: error.code !== 'ENOTFOUND',
-          },
-        ),
-      );
-    };
+    const onError = (error: NodeJS.ErrnoException) => fail(connectFailure(error, description));
     const timer = setTimeout(
       () => fail(new UnreachableError('E_TIMEOUT', `cannot reach ${description}: no connection within ${formatMs(options.timeoutMs)}`)),
       options.timeoutMs,

@@ -28,7 +28,7 @@ describe('inventory', () => {
     expect(target).toMatchObject({
       driver: 'integra',
       link: { host: '10.20.0.15', port: 7094 },
-      secretRefs: { code: 'env:OSLO_CODE' },
+      credentialRef: 'env:OSLO_CODE',
       tags: { site: 'oslo', floor: '3' },
     });
     expect(matchesSelector(target, 'site=oslo')).toBe(true);

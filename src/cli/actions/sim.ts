@@ -1,5 +1,6 @@
 import { UsageError, ValidationError } from '../../core/errors.js';
-import type { SerialSettings } from '../../core/link.js';
+import { describeLink, type SerialSettings } from '../../core/link.js';
+import { serveSimulator } from '../../transport/serve.js';
 import { driverNames, loadDriver, loadSimulator } from '../../../drivers/index.js';
 import type { Cli } from '../context.js';
 import { parseOptionPair } from '../target-options.js';
@@ -42,29 +43,35 @@ export async function runSim(cli: Cli, driverName: string, flags: SimFlags): Pro
   if (flags.baud) serialSettings.baudRate = Number(flags.baud);
   const paceBaud = flags.pace && flags.serial ? serialSettings.baudRate : undefined;
 
+  // The simulator picks its own mode from where it is served (DSC: IT-100 on serial; Modbus: RTU framing).
   const simulator = await (await loadSimulator(driverName)).createSimulator({
     statePath: flags.state,
     users,
     paceBaud,
-    options: { ...options, ...(flags.serial && !('mode' in options) && driverName !== 'integra' ? { mode: driverName === 'modbus' ? 'rtu' : 'it100' } : {}) },
+    servedOn: flags.serial ? 'serial' : 'tcp',
+    options,
     log: (line) => cli.out.note(line),
   });
 
   let stop: () => Promise<void>;
   if (flags.listen) {
     const match = /^(.*):(\d+)$/.exec(flags.listen);
-    if (!match) throw new ValidationError('--listen', 'must be HOST:PORT, e.g. 127.0.0.1:7094');
-    const { serveTcp } = await import('../../transport/tcp.js');
+    if (!match) {
+      await simulator.close();
+      throw new ValidationError('--listen', 'must be HOST:PORT, e.g. 127.0.0.1:7094');
+    }
     const host = match[1].replace(/^\[|\]$/g, '');
-    const server = await serveTcp(host, Number(match[2]), (stream) => simulator.accept(stream)).catch(async (error: NodeJS.ErrnoException) => {
+    const served = await serveSimulator(simulator, { tcp: { host, port: Number(match[2]) } }).catch(async (error: NodeJS.ErrnoException) => {
       await simulator.close();
       throw listenError(flags.listen as string, error);
     });
-    cli.out.notice(`simulated ${info.title} listening on tcp://${server.host}:${server.port}`);
-    stop = server.close;
+    cli.out.notice(`simulated ${info.title} listening on ${describeLink(served.link)}`);
+    stop = served.close;
   } else {
-    const { serveSerial } = await import('../../transport/serial.js');
-    const served = await serveSerial(flags.serial as string, serialSettings, (stream) => simulator.accept(stream));
+    const served = await serveSimulator(simulator, { serial: { path: flags.serial as string, settings: serialSettings } }).catch(async (error) => {
+      await simulator.close();
+      throw error;
+    });
     cli.out.notice(`simulated ${info.title} serving serial ${flags.serial} at ${serialSettings.baudRate} baud${paceBaud ? ' (paced)' : ''}`);
     stop = served.close;
   }

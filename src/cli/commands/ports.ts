@@ -17,7 +17,7 @@ export function registerPorts(program: Command): void {
     program
       .command('probe')
       .description('find out which panel protocol answers on a link, without writing anything')
-      .argument('<link>', 'serial:///dev/ttyUSB0, COM3, or tcp://host[:port]'),
+      .argument('<link>', 'serial:///dev/ttyUSB0, COM3, tcp://host[:port] or https://host[:port]'),
     'panelctl probe serial:///dev/ttyUSB0',
     'panelctl probe tcp://10.20.0.15',
   ).action(run((m) => m.runProbe, { interruptible: true }));

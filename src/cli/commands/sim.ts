@@ -7,7 +7,7 @@ export function registerSim(program: Command): void {
     .command('sim')
     .description("run a driver's panel simulator as a server (TCP or a serial device), for demos, rehearsal and tests")
     .argument('<driver>', 'integra, dsc or modbus')
-    .option('--listen <host:port>', 'serve on TCP, e.g. 127.0.0.1:7094')
+    .option('--listen <host:port>', 'serve on TCP (or HTTPS, for a panel with a web interface), e.g. 127.0.0.1:7094')
     .option('--serial <device>', 'serve on a serial device, e.g. /dev/pts/5')
     .option('--baud <rate>', "serial baud rate (default: the driver's)")
     .option('--pace', 'pace serial output at the baud rate (pseudo-terminals are otherwise instant)')

@@ -112,6 +112,7 @@ export class ShellSession {
   /** An `env:` secret that is not set: typed at a prompt for the rest of this session instead. */
   typeInsteadOf(target: Target, variable: string): void {
     for (const [name, ref] of Object.entries(target.secretRefs)) if (ref === `env:${variable}`) target.secretRefs[name] = 'prompt';
+    if (target.credentialRef === `env:${variable}`) target.credentialRef = 'prompt';
   }
 
   /** Connects: what the panel is, then its users (two read-only operations; Ctrl-C aborts them). */

@@ -1,0 +1,318 @@
+import http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
+import { PanelctlError, ProtocolError, TlsError, UnreachableError, ValidationError } from '../core/errors.js';
+import { describeLink, type HttpLink, type Link } from '../core/link.js';
+import { Secret } from '../core/secret.js';
+import { expandHome } from '../state/paths.js';
+import { readPrivateFile } from '../state/safe-file.js';
+import { formatMs } from './channel.js';
+import { connectFailure } from './tcp.js';
+import type { TimeoutOptions } from '../core/byte-stream.js';
+
+/**
+ * The HTTP(S) client for panels with a web or REST interface. Built on node:http and node:tls rather than fetch:
+ * Node 20's fetch takes no TLS options without the separate undici package, and pinning a panel's self-signed
+ * certificate needs the handshake's result before a byte of the request is sent. One connection per request
+ * (panels serve few clients; nothing is pooled that could outlive a session). Failures are the same typed errors
+ * as TCP: E_REFUSED / E_CONNECT / E_TIMEOUT (exit 4), E_TLS (exit 4, naming whose certificate), E_LOST, E_ABORTED.
+ */
+
+export interface HttpRequest {
+  method?: string;
+  /** Appended to the link's base path: "/api/users". */
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  /** For this request instead of the client's. */
+  timeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  text(): string;
+  /** The body as JSON; a body that is not JSON is a protocol error (exit 5). */
+  json(): unknown;
+}
+
+export interface HttpClient {
+  readonly link: HttpLink;
+  /** "https://10.0.0.5:443/api", for messages. */
+  readonly description: string;
+  request(request: HttpRequest): Promise<HttpResponse>;
+}
+
+export interface HttpClientOptions extends TimeoutOptions {
+  /** Largest answer body read (default 4 MiB); a bigger one is a protocol error, not a memory problem. */
+  maxBodyBytes?: number;
+  /** For --debug: method, path and status only. Headers and bodies are never traced (they carry tokens and codes). */
+  trace?: (direction: 'tx' | 'rx', text: string) => void;
+}
+
+/** What the TLS settings of a link resolve to, read once when the client is made. */
+interface TlsMaterial {
+  context: tls.SecureContext;
+  fingerprint?: string;
+  clientCertificate: boolean;
+}
+
+/**
+ * A client for an http(s) link. The TLS files (CA, client certificate and key) are read here, under the same rules
+ * as secrets files (yours, mode 0600, checked on the open descriptor), and a key that does not match its
+ * certificate is refused (exit 2) before anything is contacted.
+ */
+export async function openHttp(link: Link, options: HttpClientOptions): Promise<HttpClient> {
+  if (link.kind !== 'http') throw new ValidationError('link', `this panel's driver talks over http:// or https://, not ${link.kind}://`);
+  const material = link.secure ? await tlsMaterial(link) : undefined;
+  const description = describeLink(link);
+  const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  return {
+    link,
+    description,
+    async request(request) {
+      const timeoutMs = request.timeoutMs ?? options.timeoutMs;
+      const socket = await openSocket(link, material, { timeoutMs, signal: options.signal }, description);
+      options.trace?.('tx', `${request.method ?? 'GET'} ${link.path}${request.path}`);
+      const response = await exchange(link, socket, material, request, { timeoutMs, signal: options.signal, maxBodyBytes }, description);
+      options.trace?.('rx', `${response.status} (${response.body.length} bytes)`);
+      return response;
+    },
+  };
+}
+
+async function tlsMaterial(link: HttpLink): Promise<TlsMaterial> {
+  const settings = link.tls ?? {};
+  const read = (file: string, what: string) =>
+    readPrivateFile(expandHome(file), what, 1024 * 1024).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') throw new ValidationError(/\((tls\.\w+)\)/.exec(what)?.[1] ?? 'tls', `file ${file} does not exist`);
+      throw error;
+    });
+  const ca = settings.ca === undefined ? undefined : await read(settings.ca, 'TLS CA file (tls.ca)');
+  const cert = settings.clientCert === undefined ? undefined : await read(settings.clientCert, 'TLS client certificate (tls.clientCert)');
+  const key = settings.clientKey === undefined ? undefined : new Secret(await read(settings.clientKey, 'TLS client key (tls.clientKey)'), 'TLS client key');
+  if (ca !== undefined && !/-----BEGIN CERTIFICATE-----/.test(ca))
+    throw new ValidationError('tls.ca', 'must be a PEM file of one or more certificates (BEGIN CERTIFICATE)');
+  if (cert !== undefined && !/-----BEGIN CERTIFICATE-----/.test(cert))
+    throw new ValidationError('tls.clientCert', 'must be a PEM certificate (BEGIN CERTIFICATE)');
+  let context: tls.SecureContext;
+  try {
+    context = tls.createSecureContext({ ca, cert, key: key?.reveal() });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (/KEY_VALUES_MISMATCH/.test(code)) throw new ValidationError('tls.clientKey', 'is not the key of the certificate in tls.clientCert');
+    if (key && /PEM|DECODER|KEY/.test(code)) throw new ValidationError('tls.clientKey', 'must be an unencrypted PEM private key (BEGIN PRIVATE KEY)');
+    throw new ValidationError(ca ? 'tls.ca' : 'tls.clientCert', `cannot be used: ${(error as Error).message}`);
+  }
+  return { context, fingerprint: settings.fingerprint, clientCertificate: cert !== undefined };
+}
+
+/** Connects, and for https completes and checks the handshake; nothing of the request is sent before that. */
+function openSocket(link: HttpLink, material: TlsMaterial | undefined, options: TimeoutOptions, description: string): Promise<net.Socket> {
+  const port = link.port ?? (link.secure ? 443 : 80);
+  return new Promise((resolve, reject) => {
+    const socket = material
+      ? tls.connect({
+          host: link.host,
+          port,
+          // SNI takes host names only, never an address.
+          servername: net.isIP(link.host) ? undefined : link.host,
+          secureContext: material.context,
+          ALPNProtocols: ['http/1.1'],
+          // Checked below, by hand, before anything is written: the pin (when set) or the CA chain and host name.
+          // Letting Node refuse on its own would hide the fingerprint the person needs to pin a self-signed panel.
+          rejectUnauthorized: false,
+        })
+      : net.connect({ host: link.host, port });
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      socket.destroy();
+      reject(error);
+    };
+    const onError = (error: NodeJS.ErrnoException) =>
+      fail(material && isTlsFailure(error) ? tlsFailure(error, material, description) : connectFailure(error, description));
+    const timer = setTimeout(
+      () => fail(new UnreachableError('E_TIMEOUT', `cannot reach ${description}: no connection within ${formatMs(options.timeoutMs)}`)),
+      options.timeoutMs,
+    );
+    const onAbort = () => fail(new UnreachableError('E_ABORTED', 'cancelled', { transient: false }));
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      options.signal?.removeEventListener('abort', onAbort);
+    };
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    socket.on('error', onError);
+    socket.once(material ? 'secureConnect' : 'connect', () => {
+      if (material) {
+        const refusal = serverCertificateProblem(socket as tls.TLSSocket, material, link, description);
+        if (refusal) return fail(refusal);
+      }
+      if (settled) return;
+      settled = true;
+      cleanup();
+      resolve(socket);
+    });
+  });
+}
+
+/**
+ * Why the panel's certificate is not trusted, or undefined when it is. With a pin, the certificate must be exactly
+ * the pinned one (a self-signed panel's chain and name mean nothing); without one, the chain (to tls.ca, or to the
+ * system's CAs) and the host name must hold.
+ */
+function serverCertificateProblem(socket: tls.TLSSocket, material: TlsMaterial, link: HttpLink, description: string): TlsError | undefined {
+  const seen = socket.getPeerCertificate().fingerprint256;
+  const data = { fingerprint: seen };
+  if (material.fingerprint) {
+    if (seen === material.fingerprint) return undefined;
+    return new TlsError('server', `server certificate of ${description} is not the pinned one: its SHA-256 fingerprint is ${seen}`, {
+      hint: `the panel presented another certificate than tls.fingerprint (${material.fingerprint}): if it was replaced on purpose, check the new fingerprint on the panel itself before pinning it; otherwise something is in between`,
+      data,
+    });
+  }
+  if (socket.authorized) return undefined;
+  const reason = String(socket.authorizationError ?? 'unknown reason');
+  const selfSigned = /SELF_SIGNED|UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY_LEAF/.test(reason);
+  const wrongName = /ALTNAME|HOSTNAME|IP:/.test(reason);
+  const why = selfSigned
+    ? 'it is self-signed or signed by a CA that is not trusted'
+    : wrongName
+      ? `it is not issued for ${link.host}`
+      : /EXPIRED/.test(reason)
+        ? 'it has expired'
+        : /NOT_YET_VALID/.test(reason)
+          ? 'it is not valid yet (check the clocks)'
+          : reason;
+  return new TlsError('server', `server certificate of ${description} is not trusted: ${why} (${reason}; SHA-256 fingerprint ${seen})`, {
+    hint: selfSigned
+      ? `if this is the panel's own certificate, compare the fingerprint with the one the panel shows and pin it in the inventory (tls: { fingerprint: "${seen}" }), or give the CA that signed it (tls: { ca: FILE }); panelctl never accepts an unchecked certificate`
+      : 'give the CA that signed it (tls: { ca: FILE }) or pin the panel certificate (tls: { fingerprint: ... }) in the inventory',
+    data,
+  });
+}
+
+function isTlsFailure(error: NodeJS.ErrnoException): boolean {
+  return /^ERR_SSL_|^ERR_TLS_|^EPROTO$/.test(error.code ?? '') || /alert|handshake|ssl|tls/i.test(error.message);
+}
+
+/**
+ * A TLS failure in the handshake or later (TLS 1.3 sends the panel's verdict on our client certificate after the
+ * client's handshake has finished). Alerts from the panel about a certificate are about ours: the client's side.
+ */
+function tlsFailure(error: NodeJS.ErrnoException, material: TlsMaterial, description: string): TlsError {
+  const text = `${error.code ?? ''} ${error.message}`;
+  if (/CERTIFICATE_REQUIRED/.test(text) || (/HANDSHAKE_FAILURE/.test(text) && !material.clientCertificate)) {
+    return new TlsError('client', `client certificate: ${description} asks for one and none is configured (${error.code ?? error.message})`, {
+      cause: error,
+      hint: 'add tls: { clientCert: FILE, clientKey: FILE } to this panel in the inventory',
+    });
+  }
+  if (
+    /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED|DECRYPT_ERROR)/.test(
+      text,
+    )
+  ) {
+    return new TlsError('client', `client certificate refused by ${description} (${error.code ?? error.message})`, {
+      cause: error,
+      hint: 'the panel does not accept tls.clientCert: check that it was issued by a CA the panel trusts and has not expired',
+    });
+  }
+  const plain = /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST/.test(text);
+  return new TlsError('handshake', `TLS handshake with ${description} failed: ${plain ? 'the other end does not speak TLS' : error.message}`, {
+    cause: error,
+    hint: plain ? 'the panel may serve plain http:// on this port' : undefined,
+  });
+}
+
+/** Sends one request on an open socket and reads the whole answer, bounded in time and size. */
+function exchange(
+  link: HttpLink,
+  socket: net.Socket,
+  material: TlsMaterial | undefined,
+  request: HttpRequest,
+  options: TimeoutOptions & { maxBodyBytes: number },
+  description: string,
+): Promise<HttpResponse> {
+  const body = request.body === undefined ? undefined : typeof request.body === 'string' ? Buffer.from(request.body) : Buffer.from(request.body);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (error: Error | undefined, response?: HttpResponse) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (error) {
+        req.destroy();
+        socket.destroy();
+        reject(error);
+      } else resolve(response as HttpResponse);
+    };
+    const req = http.request({
+      createConnection: () => socket,
+      host: link.host,
+      port: link.port,
+      method: request.method ?? 'GET',
+      path: `${link.path}${request.path}`,
+      headers: { connection: 'close', ...(body ? { 'content-length': String(body.length) } : {}), ...request.headers },
+    });
+    const timer = setTimeout(
+      () => finish(new UnreachableError('E_TIMEOUT', `no answer from ${description} within ${formatMs(options.timeoutMs)}`)),
+      options.timeoutMs,
+    );
+    const onAbort = () => finish(new UnreachableError('E_ABORTED', 'cancelled', { transient: false }));
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('error', (error: NodeJS.ErrnoException) => finish(lostFailure(error, material, description)));
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > options.maxBodyBytes) {
+          finish(new ProtocolError(`the answer from ${description} is larger than ${options.maxBodyBytes} bytes`, { code: 'E_TOO_LARGE' }));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('error', (error: NodeJS.ErrnoException) => finish(lostFailure(error, material, description)));
+      res.on('aborted', () => finish(new UnreachableError('E_LOST', `lost the connection to ${description} in the middle of its answer`)));
+      res.on('end', () => {
+        const all = Buffer.concat(chunks);
+        finish(undefined, {
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: all,
+          text: () => all.toString('utf8'),
+          json: () => {
+            try {
+              return JSON.parse(all.toString('utf8'));
+            } catch {
+              throw new ProtocolError(`the answer from ${description} to ${request.method ?? 'GET'} ${request.path} is not JSON`);
+            }
+          },
+        });
+        socket.destroy();
+      });
+    });
+    req.end(body);
+  });
+}
+
+/** A connection that broke after it was made: reset, closed without an answer, or a TLS alert (our certificate). */
+function lostFailure(error: NodeJS.ErrnoException, material: TlsMaterial | undefined, description: string): PanelctlError {
+  if (error instanceof PanelctlError) return error;
+  if (material && isTlsFailure(error) && !/ECONNRESET|socket hang up/.test(`${error.code} ${error.message}`)) return tlsFailure(error, material, description);
+  const why =
+    error.code === 'ECONNRESET'
+      ? 'connection reset by the panel'
+      : error.message === 'socket hang up'
+        ? 'the panel closed the connection without answering'
+        : error.message;
+  return new UnreachableError('E_LOST', `lost the connection to ${description}: ${why}`, { cause: error });
+}
