@@ -223,7 +223,7 @@ export function fakePanels(lib) {
   const access = {
     describe: async () => info,
     async open(target, ctx) {
-      const ref = target.secretRefs.code ?? '';
+      const ref = target.secretRefs.code ?? target.credentialRef ?? '';
       const value = ref.startsWith('env:') ? process.env[ref.slice(4)] : undefined;
       if (!value) throw new lib.errors.UsageError(`no credential for ${target.name}`);
       const { Secret } = lib.secret;

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../../src/transport/index.js';
 import { Secret } from '../../../src/core/secret.js';
 import type { PanelSession } from '../../../src/core/contract.js';
 import { driver } from '../../../drivers/dsc/driver.js';
@@ -271,9 +270,10 @@ describe('DSC driver against the simulated PC1864 behind an Envisalink', () => {
 
   it('probe recognises an Envisalink without logging in', async () => {
     const r = await rig();
-    const stream = await connect({ kind: 'tcp', host: '127.0.0.1', port: r.port, url: '' }, {}, { timeoutMs: 1000 });
-    expect(await driver.probe!(stream, { timeoutMs: 1000 })).toMatchObject({ driver: 'dsc', model: expect.stringMatching(/Envisalink/) });
-    await stream.close();
+    expect(await driver.probe!({ kind: 'tcp', host: '127.0.0.1', port: r.port, url: '' }, { timeoutMs: 1000 })).toMatchObject({
+      driver: 'dsc',
+      model: expect.stringMatching(/Envisalink/),
+    });
     expect(r.sim.stats.loginFailures).toBe(0);
   });
 });
@@ -291,9 +291,10 @@ describe('DSC driver, IT-100 framing (070 key + key break, no login)', () => {
 
   it('probe gets the 500 acknowledgement of a poll', async () => {
     const r = await rig({ mode: 'it100' });
-    const stream = await connect({ kind: 'tcp', host: '127.0.0.1', port: r.port, url: '' }, {}, { timeoutMs: 1000 });
-    expect(await driver.probe!(stream, { timeoutMs: 1000 })).toMatchObject({ driver: 'dsc', model: expect.stringMatching(/IT-100/) });
-    await stream.close();
+    expect(await driver.probe!({ kind: 'tcp', host: '127.0.0.1', port: r.port, url: '' }, { timeoutMs: 1000 })).toMatchObject({
+      driver: 'dsc',
+      model: expect.stringMatching(/IT-100/),
+    });
   });
 });
 

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { OpenOptions, PanelSession } from '../../../src/core/contract.js';
 import { PanelctlError, UnreachableError } from '../../../src/core/errors.js';
 import { Secret } from '../../../src/core/secret.js';
-import { connectTcp, serveTcp, type TcpServerHandle } from '../../../src/transport/tcp.js';
+import { serveTcp, type TcpServerHandle } from '../../../src/transport/tcp.js';
+import type { Link } from '../../../src/core/link.js';
 import { driver } from '../../../drivers/integra/driver.js';
 import { encodeFrame, IntegraDecoder } from '../../../drivers/integra/codec.js';
 import { createSimulator, type IntegraSimulator } from '../../../drivers/integra/simulator.js';
@@ -339,17 +340,15 @@ describe('INTEGRA link faults', () => {
 describe('INTEGRA probe', () => {
   it('identifies the panel on an open stream', async () => {
     const { server } = await panel();
-    const stream = await connectTcp('127.0.0.1', server.port, { timeoutMs: 3000 });
-    cleanups.push(() => stream.close());
-    expect(await driver.probe!(stream, { timeoutMs: 3000 })).toEqual({ driver: 'integra', model: 'INTEGRA 128', firmware: '1.21 2018-10-11' });
+    const link: Link = { kind: 'tcp', host: '127.0.0.1', port: server.port, url: '' };
+    expect(await driver.probe!(link, { timeoutMs: 3000 })).toEqual({ driver: 'integra', model: 'INTEGRA 128', firmware: '1.21 2018-10-11' });
   });
 
   it('returns undefined when nothing answers', async () => {
     const server = await serveTcp('127.0.0.1', 0, () => undefined);
     cleanups.push(() => server.close());
-    const stream = await connectTcp('127.0.0.1', server.port, { timeoutMs: 3000 });
-    cleanups.push(() => stream.close());
-    expect(await driver.probe!(stream, { timeoutMs: 300 })).toBeUndefined();
+    const link: Link = { kind: 'tcp', host: '127.0.0.1', port: server.port, url: '' };
+    expect(await driver.probe!(link, { timeoutMs: 300 })).toBeUndefined();
   });
 });
 
@@ -415,9 +414,8 @@ describe('INTEGRA answers that are not the answer to the question asked (issue 1
 
   it('probe does not take an echo for an INTEGRA', async () => {
     const server = await scripted((cmd, data) => encodeFrame(cmd, data));
-    const stream = await connectTcp('127.0.0.1', server.port, { timeoutMs: 3000 });
-    cleanups.push(() => stream.close());
-    expect(await driver.probe!(stream, { timeoutMs: 1000 })).toBeUndefined();
+    const link: Link = { kind: 'tcp', host: '127.0.0.1', port: server.port, url: '' };
+    expect(await driver.probe!(link, { timeoutMs: 1000 })).toBeUndefined();
   });
 
   it('an ETHM-1 Plus link that echoes the encrypted PDUs is E_ECHO, not "wrong key"', async () => {

@@ -4,8 +4,8 @@ import type { OpenOptions, PanelSession } from '../../../src/core/contract.js';
 import { ExitCode, PanelctlError, ValidationError } from '../../../src/core/errors.js';
 import type { Link } from '../../../src/core/link.js';
 import { Secret } from '../../../src/core/secret.js';
-import { connectTcp } from '../../../src/transport/tcp.js';
-import { openSerial, serveSerial } from '../../../src/transport/serial.js';
+
+import { serveSerial } from '../../../src/transport/serial.js';
 import { driver } from '../../../drivers/modbus/driver.js';
 import { listOffsets, planReads, slotAddress } from '../../../drivers/modbus/layout.js';
 import { loadProfile } from '../../../drivers/modbus/profile.js';
@@ -453,18 +453,16 @@ describe('--debug traces', () => {
 describe('probe', () => {
   it('recognises the device from its identification registers over TCP, reading only', async () => {
     const rig = await tcpRig();
-    const stream = await connectTcp('127.0.0.1', rig.link.kind === 'tcp' ? rig.link.port! : 0, { timeoutMs: 1000 });
-    cleanups.push(() => stream.close());
-    expect(await driver.probe!(stream, { timeoutMs: 1000 })).toEqual({ driver: 'modbus', model: 'PCX-1000 (profile demo-modbus, unit 1)', firmware: '1.4' });
+    const link: Link = { kind: 'tcp', host: '127.0.0.1', port: rig.link.kind === 'tcp' ? rig.link.port! : 0, url: '' };
+    expect(await driver.probe!(link, { timeoutMs: 1000 })).toEqual({ driver: 'modbus', model: 'PCX-1000 (profile demo-modbus, unit 1)', firmware: '1.4' });
     expect(rig.sim.stats.writes).toBe(0);
   });
 
   it('names a Modbus device no shipped profile fits', async () => {
     const { file } = await profileVariant('other', (p) => (p.identification.model.expect = 'ZX-9'));
     const rig = await tcpRig({ profile: file });
-    const stream = await connectTcp('127.0.0.1', rig.link.kind === 'tcp' ? rig.link.port! : 0, { timeoutMs: 1000 });
-    cleanups.push(() => stream.close());
-    expect((await driver.probe!(stream, { timeoutMs: 1000 }))?.model).toMatch(/^Modbus device at unit 1 \(no shipped profile fits it/);
+    const link: Link = { kind: 'tcp', host: '127.0.0.1', port: rig.link.kind === 'tcp' ? rig.link.port! : 0, url: '' };
+    expect((await driver.probe!(link, { timeoutMs: 1000 }))?.model).toMatch(/^Modbus device at unit 1 \(no shipped profile fits it/);
   });
 
   it('is not fooled by another protocol: an INTEGRA module stays unrecognised', async () => {
@@ -474,9 +472,8 @@ describe('probe', () => {
       await server.close();
       await integra.close();
     });
-    const stream = await connectTcp('127.0.0.1', server.port, { timeoutMs: 1000 });
-    cleanups.push(() => stream.close());
-    expect(await driver.probe!(stream, { timeoutMs: 500 })).toBeUndefined();
+    const link: Link = { kind: 'tcp', host: '127.0.0.1', port: server.port, url: '' };
+    expect(await driver.probe!(link, { timeoutMs: 500 })).toBeUndefined();
   });
 });
 
@@ -518,9 +515,8 @@ describe.skipIf(!haveSocat)('over Modbus RTU on a pseudo-terminal pair', () => {
 
   it('probe recognises it on the serial line', async () => {
     const { pty } = await rtuRig();
-    const port = await openSerial(pty.b, { baudRate: 9600, dataBits: 8, parity: 'even', stopBits: 1 }, { timeoutMs: 1000 });
-    cleanups.push(() => port.close());
-    expect(await driver.probe!(port, { timeoutMs: 1000 })).toMatchObject({ driver: 'modbus', model: 'PCX-1000 (profile demo-modbus, unit 1)' });
+    const link: Link = { kind: 'serial', path: pty.b, url: `serial://${pty.b}`, ...{ baudRate: 9600, dataBits: 8, parity: 'even', stopBits: 1 } };
+    expect(await driver.probe!(link, { timeoutMs: 1000 })).toMatchObject({ driver: 'modbus', model: 'PCX-1000 (profile demo-modbus, unit 1)' });
   });
 
   it('paced at 9600 baud, answers take about their wire time', async () => {
