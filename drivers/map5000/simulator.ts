@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { PanelSimulator, SimulatorOptions } from '../../src/driver-kit/index.js';
+import type { PanelSimulator, SimulatorEndpoint, SimulatorOptions } from '../../src/driver-kit/index.js';
 import { makeCertificate, type SimCertificate } from './certificate.js';
 import { MAX_REQUEST_BYTES, MIN_REQUEST_INTERVAL_MS } from './limits.js';
 import { MapModel, type SimFaults, type SimSettings, type SimState, newState } from './sim-model.js';
@@ -23,7 +23,7 @@ import { MapModel, type SimFaults, type SimSettings, type SimState, newState } f
 export const DEMO_USER = 'panelctl-demo';
 export const DEMO_PASSWORD = 'Demo-Pass-42!';
 
-export interface MapEndpoint {
+export interface MapEndpoint extends SimulatorEndpoint {
   host: string;
   port: number;
   url: string;
@@ -46,10 +46,6 @@ export class MapSimulator implements PanelSimulator {
     private readonly log?: (line: string) => void,
   ) {
     this.model = new MapModel(state, settings, faults, () => this.save());
-  }
-
-  accept(): void {
-    throw new Error('the MAP 5000 simulator serves HTTPS on its own (listen), not a byte stream');
   }
 
   demoSecrets(): Record<string, string> {
@@ -97,6 +93,8 @@ export class MapSimulator implements PanelSimulator {
     const url = `https://${host}:${bound}`;
     this.log?.(`MAP 5000 simulator on ${url}, certificate sha256 ${fingerprint}`);
     return {
+      // What a client uses: this https link, pinned to the certificate made at start (the kit's serveSimulator and demo panels pass it on).
+      link: { kind: 'http', secure: true, host, port: bound, path: '', url, tls: { fingerprint } },
       host,
       port: bound,
       url,
