@@ -31,7 +31,7 @@ import {
 import type { Secret } from '../../src/driver-kit/index.js';
 import { connect } from '../../src/driver-kit/index.js';
 import { FrameChannel } from '../../src/driver-kit/index.js';
-import type { ByteStream, Link } from '../../src/driver-kit/index.js';
+import type { Link } from '../../src/driver-kit/index.js';
 import { DscDecoder, encodeMessage } from './codec.js';
 import { among, type Keypad, newKeypad, type Module } from './keypad.js';
 import { Cmd, Login, MASTER_SLOT, MAX_SLOT, SLOT_RANGES, slotKind, twoDigits } from './messages.js';

@@ -27,7 +27,7 @@ import {
 import type { Secret } from '../../src/driver-kit/index.js';
 import { connect } from '../../src/driver-kit/index.js';
 import { FrameChannel } from '../../src/driver-kit/index.js';
-import type { ByteStream, Link } from '../../src/driver-kit/index.js';
+import type { Link } from '../../src/driver-kit/index.js';
 import { encodeRequesterCode, encodeUserCode, NO_PHONE_CODE } from './bcd.js';
 import { encodeFrame, IntegraDecoder, type IntegraFrame } from './codec.js';
 import { encryptedLink, integrationKeyBytes, type EncryptedLink } from './encryption.js';

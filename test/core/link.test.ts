@@ -81,11 +81,11 @@ describe('http(s) links', () => {
 });
 
 describe('TLS settings of a panel', () => {
-  const pin = 'AB:'.repeat(31) + 'AB';
+  const pin = `${'AB:'.repeat(31)}AB`;
   it('takes a SHA-256 fingerprint in the usual spellings, as Node prints one', () => {
     expect(normalFingerprint(pin.toLowerCase())).toBe(pin);
     expect(normalFingerprint(`sha256:${pin.replaceAll(':', '')}`)).toBe(pin);
-    expect(normalFingerprint('SHA-256=' + pin)).toBe(pin);
+    expect(normalFingerprint(`SHA-256=${pin}`)).toBe(pin);
     expect(normalFingerprint('AB:CD')).toBeUndefined();
     expect(normalFingerprint('ZZ'.repeat(32))).toBeUndefined();
   });

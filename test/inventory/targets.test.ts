@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseInventory } from '../../src/inventory/load.js';
 import { resolveTarget } from '../../src/inventory/targets.js';
 
-const pin = 'AB:'.repeat(31) + 'AB';
+const pin = `${'AB:'.repeat(31)}AB`;
 
 describe('targets: https panels and credentials', () => {
   it('carries a panel’s tls settings on its link, the fingerprint in Node’s form', async () => {
