@@ -1,16 +1,18 @@
-import type { PanelSimulator } from '../../core/contract.js';
 import type { SerialSettings } from '../../core/link.js';
 import { paced } from '../../transport/pace.js';
 import { serveTcp, type TcpServerHandle } from '../../transport/tcp.js';
 import type { ByteStream } from '../../transport/types.js';
 
+/** A byte-stream simulator: it takes each accepted connection (a self-serving one has listen() instead). */
+type StreamSimulator = { accept(stream: ByteStream): void };
+
 /** Serves a simulator on TCP (tests, `panelctl sim --listen`). */
-export function listenTcp(simulator: Pick<PanelSimulator, 'accept'>, host = '127.0.0.1', port = 0): Promise<TcpServerHandle> {
+export function listenTcp(simulator: StreamSimulator, host = '127.0.0.1', port = 0): Promise<TcpServerHandle> {
   return serveTcp(host, port, (stream) => simulator.accept(stream));
 }
 
 /** Serves a simulator on a serial device or pty, reopening it when the other end goes (`panelctl sim --serial`). */
-export async function serveSerialPort(simulator: Pick<PanelSimulator, 'accept'>, path: string, settings: SerialSettings): Promise<{ close(): Promise<void> }> {
+export async function serveSerialPort(simulator: StreamSimulator, path: string, settings: SerialSettings): Promise<{ close(): Promise<void> }> {
   // Loaded when used: the serialport package is not needed to serve TCP.
   const { serveSerial } = await import('../../transport/serial.js');
   return serveSerial(path, settings, (stream) => simulator.accept(stream));
