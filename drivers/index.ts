@@ -27,6 +27,11 @@ const registry: Record<string, DriverEntry> = {
     load: () => import('./modbus/driver.js'),
     loadSimulator: () => import('./modbus/simulator.js'),
   },
+  vista: {
+    title: 'Honeywell VISTA through an AlarmDecoder (AD2USB / AD2PI / ser2sock)',
+    load: () => import('./vista/driver.js'),
+    loadSimulator: () => import('./vista/simulator.js'),
+  },
 };
 
 export const driverNames: readonly string[] = Object.keys(registry);

@@ -192,6 +192,9 @@ export class VistaSimulator implements PanelSimulator {
       if (!this.clients.size) this.stopStatus();
     });
     this.startStatus();
+    // A new client hears the keypad soon on a real bus (the panel refreshes the displays every few
+    // seconds, README); the simulator sends the current display at once so an open is quick.
+    this.status();
   }
 
   // ---- the AlarmDecoder: commands and keys ----
@@ -283,8 +286,12 @@ export class VistaSimulator implements PanelSimulator {
 
   // ---- the panel: key sequences ----
 
+  /** Tests: hears every key as it arrives (the count so far), e.g. to press Ctrl-C mid-sequence. */
+  onKey?: (count: number) => void;
+
   private press(key: string): void {
     this.stats.keys++;
+    this.onKey?.(this.stats.keys);
     if (this.faults.dropAfterKeys > 0 && --this.faults.dropAfterKeys === 0) {
       // The line drops right after this key: the panel still acts on it.
       void this.sending.then(() => Promise.all([...this.clients].map((c) => c.raw.close())));

@@ -15,6 +15,7 @@ const DEMOS: Record<string, { driver: string; options: DriverOptions; descriptio
   'demo-integra': { driver: 'integra', options: {}, description: 'simulated SATEL INTEGRA 128 behind an ETHM-1 Plus' },
   'demo-dsc': { driver: 'dsc', options: { codeLength: 4 }, description: 'simulated DSC PowerSeries PC1864 behind an Envisalink' },
   'demo-modbus': { driver: 'modbus', options: { profile: 'demo-modbus', unit: 1 }, description: 'simulated Modbus access controller (profile demo-modbus)' },
+  'demo-vista': { driver: 'vista', options: { keyIntervalMs: 50 }, description: 'simulated Honeywell VISTA-20P behind an AlarmDecoder (ser2sock)' },
 };
 
 export const demoPanelNames = Object.keys(DEMOS);

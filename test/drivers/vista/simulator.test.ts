@@ -72,6 +72,7 @@ async function client(port: number): Promise<Client> {
     close: () => socket.destroy(),
   };
   closers.push(() => c.close());
+  await c.until((f) => (f.kind === 'keypad' ? true : undefined), 0); // the display it hears on connecting
   return c;
 }
 

@@ -1,0 +1,436 @@
+import type {
+  ByteStream,
+  DriverInfo,
+  DriverOptions,
+  NewUser,
+  OpenOptions,
+  PanelDriver,
+  PanelInfo,
+  PanelSession,
+  ProbeResult,
+  Secret,
+  SlotRange,
+  TestModeControl,
+  TestState,
+  UserSlot,
+} from '../../src/driver-kit/index.js';
+import { connect, FrameChannel, NotSupportedError, PanelRefusedError, UnreachableError, ValidationError } from '../../src/driver-kit/index.js';
+import { Ad2Decoder, type Ad2Frame } from './codec.js';
+import { Ad2Keypad, pause } from './keypad.js';
+import {
+  CODE_LENGTH,
+  changeMasterCode,
+  DELETE_KEYS,
+  type DeleteKeys,
+  deleteUser,
+  FIRST_USER,
+  INSTALLER_USER,
+  type KeySequence,
+  MASTER_USER,
+  MAX_USER,
+  setUserCode,
+  startTest,
+  stopTest,
+  twoDigits,
+} from './keys.js';
+import { isAck } from './panel.js';
+import { showsTest } from './screens.js';
+
+/**
+ * Honeywell / Ademco VISTA through an AlarmDecoder. The panel takes user codes only as keypad
+ * sequences (master + 8 + user + code) and answers with one beep; nothing can be read back, so the
+ * session has a writer and test mode but no reader, and every write is proven by that beep
+ * (`panel-ack`). README.md has the facts, their sources, and what we had to assume.
+ */
+
+const SLOT_RANGES: SlotRange[] = [
+  { from: INSTALLER_USER, to: INSTALLER_USER, kind: 'installer' },
+  { from: MASTER_USER, to: MASTER_USER, kind: 'master' },
+  { from: FIRST_USER, to: MAX_USER, kind: 'user' },
+];
+
+const LIST_HINT = 'a VISTA keeps user codes write-only: `panelctl audit show --panel NAME` lists what panelctl itself changed on it';
+
+const info: DriverInfo = {
+  name: 'vista',
+  title: 'Honeywell VISTA through an AlarmDecoder (AD2USB / AD2PI / AD2SERIAL, ser2sock)',
+  transports: ['tcp', 'serial'],
+  defaultTcpPort: 10000,
+  defaultSerial: { baudRate: 115200, dataBits: 8, parity: 'none', stopBits: 1 },
+  capabilities: ['users.add', 'users.set-code', 'users.remove', 'test-mode', 'probe'],
+  codeRules: { minLength: CODE_LENGTH, maxLength: CODE_LENGTH },
+  userNames: false,
+  credentialLockout: { note: 'VISTA keypads lock out after repeated wrong codes; panelctl never sends a code again once a sequence was not acknowledged' },
+  slotRanges: SLOT_RANGES,
+  secrets: [{ name: 'code', label: 'VISTA master code (user 02)', required: true }],
+  options: [
+    { name: 'maxUser', description: 'the highest user number of this panel: 49 (VISTA-20P, the default), 33 (VISTA-15P), 17 (VISTA-10P)' },
+    { name: 'deleteKeys', description: 'how a delete ends: #0 (default), 0# or wait (older panels: stop after the user number)' },
+    { name: 'walkPrompt', description: 'true (default): the panel asks "1 = DIAL, 0 = WALK" after code + TEST, and 0 is pressed; false: it does not' },
+    { name: 'keyIntervalMs', description: 'pause between keys (default 150; the panel drops an entry after 2-3 s of quiet)' },
+    { name: 'ackTimeoutMs', description: 'how long to wait for the confirmation beep after the last key (default 5000)' },
+    { name: 'address', description: "the AlarmDecoder's keypad address (default 18)" },
+    { name: 'allowMaster', description: 'true to let set-code change the master code (user 02)' },
+  ],
+};
+
+interface Settings {
+  maxUser: number;
+  deleteKeys: DeleteKeys;
+  walkPrompt: boolean;
+  keyIntervalMs: number;
+  ackTimeoutMs: number;
+  /** How long the panel keeps a half-typed entry: an interrupted sequence is waited out this long. */
+  keyTimeoutMs: number;
+  address: number;
+  allowMaster: boolean;
+}
+
+function wholeNumber(options: DriverOptions, name: string, fallback: number, min: number, max: number): number {
+  const raw = options[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ValidationError(`options.${name}`, `must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function flag(options: DriverOptions, name: string, fallback: boolean): boolean {
+  const raw = options[name];
+  if (raw === undefined) return fallback;
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new ValidationError(`options.${name}`, 'must be true or false');
+}
+
+export function settingsFor(options: DriverOptions): Settings {
+  const deleteKeys = String(options.deleteKeys ?? '#0');
+  if (!DELETE_KEYS.includes(deleteKeys as DeleteKeys)) throw new ValidationError('options.deleteKeys', `must be one of ${DELETE_KEYS.join(', ')}`);
+  return {
+    maxUser: wholeNumber(options, 'maxUser', MAX_USER, FIRST_USER, MAX_USER),
+    deleteKeys: deleteKeys as DeleteKeys,
+    walkPrompt: flag(options, 'walkPrompt', true),
+    keyIntervalMs: wholeNumber(options, 'keyIntervalMs', 150, 0, 1500),
+    ackTimeoutMs: wholeNumber(options, 'ackTimeoutMs', 5000, 100, 60_000),
+    keyTimeoutMs: wholeNumber(options, 'keyTimeoutMs', 3000, 0, 10_000),
+    address: wholeNumber(options, 'address', 18, 0, 31),
+    allowMaster: flag(options, 'allowMaster', false),
+  };
+}
+
+function describeFor(options: DriverOptions): DriverInfo {
+  let maxUser = MAX_USER;
+  try {
+    maxUser = settingsFor(options).maxUser;
+  } catch {
+    // a bad option is reported when the panel is opened
+  }
+  return { ...info, slotRanges: SLOT_RANGES.map((r) => (r.kind === 'user' ? { ...r, to: maxUser } : r)) };
+}
+
+function checkCode(code: Secret, what = 'new code'): void {
+  if (!/^\d{4}$/.test(code.reveal())) throw new ValidationError(what, 'must be 4 digits on a VISTA');
+}
+
+export class VistaSession implements PanelSession {
+  /** Set once a sequence went unacknowledged: the master code is never sent again in this session. */
+  private refused?: PanelRefusedError;
+  /** Keys of an interrupted sequence are pending in the keypad until it has been quiet for keyTimeoutMs. */
+  private halfTyped = false;
+  /** The keys to start a walk test all went out in the current operation. */
+  private testKeysSent = false;
+  private master: Secret;
+  readonly testMode: TestModeControl;
+
+  constructor(
+    readonly keypad: Ad2Keypad,
+    private readonly options: OpenOptions,
+    readonly settings: Settings,
+  ) {
+    this.master = options.secrets.code as Secret;
+    this.testMode = {
+      start: () => this.guard(() => this.walkTest(true), true),
+      stop: () => this.guard(() => this.walkTest(false)),
+      status: () => this.guard(async () => this.testState()),
+    };
+  }
+
+  /**
+   * Runs one operation. On any failure (Ctrl-C included) the keypad is left idle first: a
+   * half-typed entry is waited out, and a walk test this operation may have started is ended.
+   */
+  private async guard<T>(work: () => Promise<T>, startsTest = false): Promise<T> {
+    const before = this.keypad.model.testActive;
+    try {
+      return await work();
+    } catch (error) {
+      await this.leaveIdle(startsTest && !before).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async leaveIdle(endTest: boolean): Promise<void> {
+    if (this.keypad.channel.isLost) return;
+    if (this.halfTyped) {
+      // A VISTA has no key that clears an entry: it drops one after a few seconds of quiet (README).
+      await pause(this.settings.keyTimeoutMs);
+      this.halfTyped = false;
+    }
+    if (!endTest || this.refused || !this.testKeysSent) return;
+    // The keys to start the test all went out: if the display turns to the test, end it again.
+    const quick = { useSignal: false, timeoutMs: this.settings.ackTimeoutMs };
+    const started = await this.keypad
+      .untilKeypad((m) => (showsTest(m.text) ? true : undefined), quick)
+      .catch((error: unknown) => {
+        if (error instanceof UnreachableError && error.code === 'E_TIMEOUT') return false;
+        throw error;
+      });
+    if (!started) return;
+    await this.type(stopTest(this.master), false);
+    await this.keypad.untilKeypad((m) => (showsTest(m.text) ? undefined : true), quick);
+  }
+
+  /** Sends a sequence, marking the keypad half-typed until the last key is out. */
+  private async type(sequence: KeySequence, useSignal = true): Promise<void> {
+    if (this.refused) throw this.refused;
+    this.halfTyped = true;
+    await this.keypad.press(sequence, { useSignal });
+    this.halfTyped = false;
+  }
+
+  private checkIdle(what: string): void {
+    const model = this.keypad.model;
+    if (model.programming) {
+      throw new UnreachableError('E_BUSY', `the panel is in programming mode (an installer at a keypad): cannot ${what} now`, {
+        hint: 'try again when the installer has left programming mode (*99)',
+      });
+    }
+    if (model.armed) throw new PanelRefusedError('E_ARMED', `the panel is armed: panelctl does not ${what} on an armed VISTA`, { hint: 'disarm it first' });
+  }
+
+  /**
+   * Types a code sequence and waits for the panel's one beep. Silence while the panel keeps sending
+   * keypad messages is a refusal; no message at all is a lost answer (the outcome is unknown).
+   */
+  private async acknowledged(sequence: KeySequence, extraWaitMs = 0): Promise<void> {
+    this.checkIdle(sequence.what);
+    if (this.keypad.model.testActive) {
+      throw new PanelRefusedError('E_TEST_ACTIVE', `the panel is in walk test: panelctl does not ${sequence.what} during a test`, {
+        hint: 'end the test first (panelctl test-mode stop)',
+      });
+    }
+    await this.type(sequence);
+    const mark = this.keypad.model.seq;
+    let heard = 0;
+    const waitMs = this.settings.ackTimeoutMs + extraWaitMs;
+    try {
+      await this.keypad.untilKeypad(
+        (m) => {
+          heard++;
+          return isAck(m) ? true : undefined;
+        },
+        { timeoutMs: waitMs },
+      );
+    } catch (error) {
+      if (!(error instanceof UnreachableError && error.code === 'E_TIMEOUT')) throw error;
+      if (this.keypad.model.seq === mark || heard === 0) {
+        throw new UnreachableError(
+          'E_TIMEOUT',
+          `no keypad message from the panel within ${waitMs} ms after the keys to ${sequence.what}: the outcome is unknown`,
+          {
+            hint: 'the AlarmDecoder or the keypad bus went quiet; check the panel before trying again (a VISTA cannot be asked what it did)',
+            transient: false,
+          },
+        );
+      }
+      this.refused = new PanelRefusedError(
+        'E_NOT_ACKNOWLEDGED',
+        `the panel did not acknowledge the keys to ${sequence.what} (no confirmation beep within ${waitMs} ms; the keypad shows "${this.keypad.shown}")`,
+        {
+          hint: 'the master code may be wrong, the user number beyond this panel (options.maxUser), or the code already used by another user; panelctl will not send the master code again in this session, to avoid a keypad lockout',
+          data: { secret: 'code' },
+        },
+      );
+      throw this.refused;
+    }
+  }
+
+  private checkUser(slot: number, action: 'set' | 'delete'): void {
+    if (!Number.isInteger(slot) || slot < 1 || slot > this.settings.maxUser) {
+      throw new ValidationError(
+        '--slot',
+        `must be a user number from ${twoDigits(FIRST_USER)} to ${twoDigits(this.settings.maxUser)} on this panel (options.maxUser)`,
+      );
+    }
+    if (slot === INSTALLER_USER) throw new ValidationError('--slot', 'user 01 is the installer code: panelctl never changes it');
+    if (slot === MASTER_USER && action === 'delete') throw new ValidationError('--slot', 'user 02 is the master code: it can be changed, never deleted');
+    if (slot === MASTER_USER && !this.settings.allowMaster) {
+      throw new ValidationError('--slot', 'user 02 is the master code, which panelctl types for every change; it is changed only when asked explicitly', {
+        hint: 'set the driver option allowMaster: true for this panel (and update the configured master code right after)',
+      });
+    }
+  }
+
+  private toSlot(slot: number): UserSlot {
+    return { slot, kind: slot === MASTER_USER ? 'master' : 'user', hasCode: true, editable: slot !== MASTER_USER || this.settings.allowMaster };
+  }
+
+  async info(): Promise<PanelInfo> {
+    const model = this.keypad.model;
+    return {
+      driver: 'vista',
+      model: 'Honeywell VISTA',
+      firmware: this.keypad.version ? `AlarmDecoder ${this.keypad.version}` : undefined,
+      module: 'AlarmDecoder',
+      slotRanges: describeFor(this.options.options).slotRanges,
+      capabilities: info.capabilities,
+      codeRules: info.codeRules,
+      details: {
+        'keypad address': this.settings.address,
+        display: this.keypad.shown,
+        ready: model.last?.bits.ready ?? false,
+        'walk test': model.testActive,
+        users: 'write-only (a VISTA cannot list or read user codes)',
+      },
+    };
+  }
+
+  async listUsers(): Promise<UserSlot[]> {
+    throw new NotSupportedError('a VISTA cannot list its users: codes are typed at a keypad and never read back', { hint: LIST_HINT });
+  }
+
+  async readUser(): Promise<UserSlot | undefined> {
+    throw new NotSupportedError('a VISTA cannot read a user back: codes are typed at a keypad and never read back', { hint: LIST_HINT });
+  }
+
+  createUser(user: NewUser): Promise<UserSlot> {
+    return this.guard(async () => {
+      if (user.slot === undefined) {
+        throw new NotSupportedError('a VISTA cannot tell which user numbers are free: give the user number (--slot)', { hint: LIST_HINT });
+      }
+      this.checkUser(user.slot, 'set');
+      checkCode(user.code);
+      await this.writeCode(user.slot, user.code);
+      return this.toSlot(user.slot);
+    });
+  }
+
+  changeCode(slot: number, code: Secret): Promise<void> {
+    return this.guard(async () => {
+      this.checkUser(slot, 'set');
+      checkCode(code);
+      await this.writeCode(slot, code);
+    });
+  }
+
+  private async writeCode(slot: number, code: Secret): Promise<void> {
+    if (slot === MASTER_USER) {
+      await this.acknowledged(changeMasterCode(this.master, code));
+      this.master = code; // the panel now knows the master by its new code
+      return;
+    }
+    await this.acknowledged(setUserCode(this.master, slot, code));
+  }
+
+  deleteUser(slot: number): Promise<void> {
+    return this.guard(async () => {
+      this.checkUser(slot, 'delete');
+      // Without an ending key the panel deletes after the keypad has been quiet for its key timeout.
+      const extra = this.settings.deleteKeys === 'wait' ? this.settings.keyTimeoutMs : 0;
+      await this.acknowledged(deleteUser(this.master, slot, this.settings.deleteKeys), extra);
+    });
+  }
+
+  // ---- the walk test: code + 5 (+ 0), ended with code + 1 ----
+
+  private testState(): TestState {
+    return { active: this.keypad.model.testActive, mode: 'walk test' };
+  }
+
+  private async walkTest(on: boolean): Promise<TestState> {
+    if (this.keypad.model.testActive === on) return this.testState();
+    this.checkIdle(on ? 'start the walk test' : 'end the walk test');
+    this.testKeysSent = false;
+    await this.type(on ? startTest(this.master, this.settings.walkPrompt) : stopTest(this.master));
+    this.testKeysSent = on;
+    try {
+      await this.keypad.untilKeypad((m) => (showsTest(m.text) === on ? true : undefined), { timeoutMs: this.settings.ackTimeoutMs });
+    } catch (error) {
+      if (!(error instanceof UnreachableError && error.code === 'E_TIMEOUT')) throw error;
+      if (!on) throw new UnreachableError('E_TIMEOUT', `the keypad still shows "${this.keypad.shown}" after the keys to end the walk test`);
+      this.refused = new PanelRefusedError('E_NOT_ACKNOWLEDGED', `the panel did not start the walk test (the keypad shows "${this.keypad.shown}")`, {
+        hint: 'a VISTA starts a walk test only disarmed and ready (no zone faulted), and only for a valid code; panelctl will not send the code again in this session',
+        data: { secret: 'code' },
+      });
+      throw this.refused;
+    }
+    return this.testState();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.leaveIdle(false);
+    } catch {
+      // the line may be gone already; the keypad drops a half-typed entry by itself
+    } finally {
+      await this.keypad.close();
+    }
+  }
+}
+
+/**
+ * Asks the AlarmDecoder for its version (V) and waits for the first keypad message for our
+ * address: it says whether the panel is armed, in programming mode or in walk test. Our own V
+ * coming back is an echo (E_ECHO).
+ */
+export async function vistaSession(keypad: Ad2Keypad, options: OpenOptions, settings: Settings): Promise<VistaSession> {
+  try {
+    await keypad.command('V');
+    await keypad.untilKeypad((m) => m);
+    return new VistaSession(keypad, options, settings);
+  } catch (error) {
+    await keypad.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+export const driver: PanelDriver = {
+  describe: () => info,
+  describeFor: async (options) => describeFor(options),
+
+  async open(options: OpenOptions): Promise<PanelSession> {
+    const settings = settingsFor(options.options);
+    const master = options.secrets.code;
+    if (!master) throw new ValidationError('secret', 'the VISTA master code (user 02) is needed: secret: in the inventory');
+    checkCode(master, 'secret');
+    const stream = await connect(options.link, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
+    const keypad = new Ad2Keypad(stream, {
+      address: settings.address,
+      keyIntervalMs: settings.keyIntervalMs,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      trace: options.trace,
+    });
+    return vistaSession(keypad, options, settings);
+  },
+
+  /** Sends V: an AlarmDecoder answers !VER (or keeps sending keypad messages). No key is sent. */
+  async probe(stream: ByteStream, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ProbeResult | undefined> {
+    const channel = new FrameChannel(stream, new Ad2Decoder(), 'AlarmDecoder');
+    try {
+      await channel.send(Buffer.from('V\r', 'latin1'));
+      const deadline = Date.now() + options.timeoutMs;
+      const wanted = (f: Ad2Frame) => f.kind === 'version' || f.kind === 'keypad' || f.kind === 'client' || f.kind === 'malformed';
+      const first = await channel.next(wanted, options, true);
+      if (first.kind === 'client' || first.kind === 'malformed' || (first.kind === 'keypad' && first.message.panelType === 'D')) return undefined;
+      const model = 'Honeywell VISTA behind an AlarmDecoder';
+      if (first.kind === 'version') return { driver: 'vista', model, firmware: first.version };
+      // Keypad messages came first: the answer to V may still be on its way (older firmware may not answer).
+      const version = await channel
+        .next((f) => f.kind === 'version', { ...options, timeoutMs: Math.max(1, deadline - Date.now()) }, true)
+        .catch(() => undefined);
+      return { driver: 'vista', model, firmware: version?.kind === 'version' ? version.version : undefined };
+    } catch {
+      return undefined;
+    }
+  },
+};
