@@ -10,12 +10,14 @@ describe('probe order', () => {
     expect((await order('tcp://10.0.0.5:4025'))[0]).toBe('dsc');
     expect((await order('tcp://10.0.0.5:502'))[0]).toBe('modbus');
     expect((await order('tcp://10.0.0.5:7094'))[0]).toBe('integra');
+    expect((await order('tcp://10.0.0.5:10000'))[0]).toBe('vista'); // ser2sock
   });
 
   it('tries the drivers whose default baud rate the link names first, and keeps every driver', async () => {
     const serial = await order('serial:///dev/ttyUSB0?baud=9600');
     expect(serial.slice(0, 2).sort()).toEqual(['dsc', 'modbus']);
-    expect(serial.sort()).toEqual(['dsc', 'integra', 'modbus']);
-    expect(await order('serial:///dev/ttyUSB0')).toEqual(['integra', 'dsc', 'modbus']);
+    expect(serial.sort()).toEqual(['dsc', 'integra', 'modbus', 'vista']);
+    expect(await order('serial:///dev/ttyUSB0')).toEqual(['integra', 'dsc', 'modbus', 'vista']);
+    expect((await order('serial:///dev/ttyUSB0?baud=115200'))[0]).toBe('vista'); // an AlarmDecoder's speed
   });
 });
