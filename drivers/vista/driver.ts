@@ -13,8 +13,9 @@ import type {
   TestModeControl,
   TestState,
   UserSlot,
+  UserWriter,
 } from '../../src/driver-kit/index.js';
-import { connect, FrameChannel, NotSupportedError, PanelRefusedError, UnreachableError, ValidationError } from '../../src/driver-kit/index.js';
+import { capabilitiesOf, connect, FrameChannel, NotSupportedError, PanelRefusedError, UnreachableError, ValidationError } from '../../src/driver-kit/index.js';
 import { Ad2Decoder, type Ad2Frame } from './codec.js';
 import { Ad2Keypad, pause } from './keypad.js';
 import {
@@ -49,15 +50,14 @@ const SLOT_RANGES: SlotRange[] = [
   { from: FIRST_USER, to: MAX_USER, kind: 'user' },
 ];
 
-const LIST_HINT = 'a VISTA keeps user codes write-only: `panelctl audit show --panel NAME` lists what panelctl itself changed on it';
-
 const info: DriverInfo = {
   name: 'vista',
   title: 'Honeywell VISTA through an AlarmDecoder (AD2USB / AD2PI / AD2SERIAL, ser2sock)',
   transports: ['tcp', 'serial'],
   defaultTcpPort: 10000,
   defaultSerial: { baudRate: 115200, dataBits: 8, parity: 'none', stopBits: 1 },
-  capabilities: ['users.add', 'users.set-code', 'users.remove', 'test-mode', 'probe'],
+  // Codes cannot be read back or checked: a write is proven only by the panel's one beep.
+  facets: { writer: { proofs: ['panel-ack'], nextSlot: false }, reader: false, codeChecker: false, testMode: true, probe: true },
   codeRules: { minLength: CODE_LENGTH, maxLength: CODE_LENGTH },
   userNames: false,
   credentialLockout: { note: 'VISTA keypads lock out after repeated wrong codes; panelctl never sends a code again once a sequence was not acknowledged' },
@@ -132,7 +132,9 @@ function checkCode(code: Secret, what = 'new code'): void {
   if (!/^\d{4}$/.test(code.reveal())) throw new ValidationError(what, 'must be 4 digits on a VISTA');
 }
 
-export class VistaSession implements PanelSession {
+/** A writer and test mode; no reader and no code checker: a VISTA cannot say which codes it holds. */
+export class VistaSession implements PanelSession, UserWriter {
+  readonly writer: UserWriter = this;
   /** Set once a sequence went unacknowledged: the master code is never sent again in this session. */
   private refused?: PanelRefusedError;
   /** Keys of an interrupted sequence are pending in the keypad until it has been quiet for keyTimeoutMs. */
@@ -283,7 +285,7 @@ export class VistaSession implements PanelSession {
       firmware: this.keypad.version ? `AlarmDecoder ${this.keypad.version}` : undefined,
       module: 'AlarmDecoder',
       slotRanges: describeFor(this.options.options).slotRanges,
-      capabilities: info.capabilities,
+      capabilities: capabilitiesOf(info.facets),
       codeRules: info.codeRules,
       details: {
         'keypad address': this.settings.address,
@@ -295,18 +297,12 @@ export class VistaSession implements PanelSession {
     };
   }
 
-  async listUsers(): Promise<UserSlot[]> {
-    throw new NotSupportedError('a VISTA cannot list its users: codes are typed at a keypad and never read back', { hint: LIST_HINT });
-  }
-
-  async readUser(): Promise<UserSlot | undefined> {
-    throw new NotSupportedError('a VISTA cannot read a user back: codes are typed at a keypad and never read back', { hint: LIST_HINT });
-  }
-
   createUser(user: NewUser): Promise<UserSlot> {
     return this.guard(async () => {
       if (user.slot === undefined) {
-        throw new NotSupportedError('a VISTA cannot tell which user numbers are free: give the user number (--slot)', { hint: LIST_HINT });
+        throw new NotSupportedError('a VISTA cannot tell which user numbers are free: give the user number (--slot)', {
+          hint: 'a VISTA keeps user codes write-only: `panelctl audit show --panel NAME` lists what panelctl itself changed on it',
+        });
       }
       this.checkUser(user.slot, 'set');
       checkCode(user.code);

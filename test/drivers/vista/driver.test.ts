@@ -58,12 +58,24 @@ describe('VISTA driver against the simulated panel', () => {
     expect(session.keypad.keysSent).toBe(11 + 11 + 9);
   });
 
-  it('says plainly that a VISTA cannot list or read users, pointing at the audit (exit 6)', async () => {
+  it('offers a writer and test mode, no reader and no code checker, as its facets declare; add needs a user number (exit 6)', async () => {
     const r = await rig();
     const session = await open(r);
-    await expect(session.listUsers()).rejects.toMatchObject({ code: 'E_UNSUPPORTED', exitCode: 6, hint: expect.stringContaining('audit show') });
-    await expect(session.readUser(3)).rejects.toMatchObject({ exitCode: 6 });
-    await expect(session.createUser({ name: '', code: new Secret('6150') })).rejects.toMatchObject({ exitCode: 6 });
+    expect(driver.describe().facets).toEqual({
+      writer: { proofs: ['panel-ack'], nextSlot: false },
+      reader: false,
+      codeChecker: false,
+      testMode: true,
+      probe: true,
+    });
+    expect(session.writer).toBeDefined();
+    expect(session.testMode).toBeDefined();
+    expect(session.reader).toBeUndefined();
+    expect(session.codeChecker).toBeUndefined();
+    await expect(session.createUser({ name: '', code: new Secret('6150') })).rejects.toMatchObject({
+      exitCode: 6,
+      hint: expect.stringContaining('audit show'),
+    });
   });
 
   it('refuses, before any key, user 01, deleting the master, the master without allowMaster, a user beyond maxUser and a 6-digit code', async () => {
