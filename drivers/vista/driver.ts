@@ -15,7 +15,16 @@ import type {
   UserSlot,
   UserWriter,
 } from '../../src/driver-kit/index.js';
-import { capabilitiesOf, connect, FrameChannel, NotSupportedError, PanelRefusedError, UnreachableError, ValidationError } from '../../src/driver-kit/index.js';
+import {
+  capabilitiesOf,
+  connect,
+  FrameChannel,
+  NotSupportedError,
+  PanelRefusedError,
+  UnreachableError,
+  ValidationError,
+  WrongCredentialError,
+} from '../../src/driver-kit/index.js';
 import { Ad2Decoder, type Ad2Frame } from './codec.js';
 import { Ad2Keypad, pause } from './keypad.js';
 import {
@@ -135,8 +144,12 @@ function checkCode(code: Secret, what = 'new code'): void {
 /** A writer and test mode; no reader and no code checker: a VISTA cannot say which codes it holds. */
 export class VistaSession implements PanelSession, UserWriter {
   readonly writer: UserWriter = this;
-  /** Set once a sequence went unacknowledged: the master code is never sent again in this session. */
-  private refused?: PanelRefusedError;
+  /**
+   * Set once a sequence went unacknowledged: the master code is never sent again in this session.
+   * A VISTA's silence cannot say whether the code was wrong, but the safe answer is the same, so it
+   * is a WrongCredentialError: bulk and the shell then stop using the credential on this panel too.
+   */
+  private refused?: WrongCredentialError;
   /** Keys of an interrupted sequence are pending in the keypad until it has been quiet for keyTimeoutMs. */
   private halfTyped = false;
   /** The keys to start a walk test all went out in the current operation. */
@@ -245,12 +258,11 @@ export class VistaSession implements PanelSession, UserWriter {
           },
         );
       }
-      this.refused = new PanelRefusedError(
-        'E_NOT_ACKNOWLEDGED',
+      this.refused = new WrongCredentialError(
         `the panel did not acknowledge the keys to ${sequence.what} (no confirmation beep within ${waitMs} ms; the keypad shows "${this.keypad.shown}")`,
         {
           hint: 'the master code may be wrong, the user number beyond this panel (options.maxUser), or the code already used by another user; panelctl will not send the master code again in this session, to avoid a keypad lockout',
-          data: { secret: 'code' },
+          data: { secret: 'code', panelAnswer: 'no confirmation beep' },
         },
       );
       throw this.refused;
@@ -354,9 +366,9 @@ export class VistaSession implements PanelSession, UserWriter {
     } catch (error) {
       if (!(error instanceof UnreachableError && error.code === 'E_TIMEOUT')) throw error;
       if (!on) throw new UnreachableError('E_TIMEOUT', `the keypad still shows "${this.keypad.shown}" after the keys to end the walk test`);
-      this.refused = new PanelRefusedError('E_NOT_ACKNOWLEDGED', `the panel did not start the walk test (the keypad shows "${this.keypad.shown}")`, {
+      this.refused = new WrongCredentialError(`the panel did not start the walk test (the keypad shows "${this.keypad.shown}")`, {
         hint: 'a VISTA starts a walk test only disarmed and ready (no zone faulted), and only for a valid code; panelctl will not send the code again in this session',
-        data: { secret: 'code' },
+        data: { secret: 'code', panelAnswer: 'no test display' },
       });
       throw this.refused;
     }

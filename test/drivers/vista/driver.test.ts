@@ -102,10 +102,10 @@ describe('VISTA driver against the simulated panel', () => {
   it('a wrong master code: refused once (exit 3), never typed again in the session', async () => {
     const r = await rig();
     const session = await open(r, { code: '9999' });
-    await expect(session.changeCode(5, new Secret('2468'))).rejects.toMatchObject({ code: 'E_NOT_ACKNOWLEDGED', exitCode: 3 });
+    await expect(session.changeCode(5, new Secret('2468'))).rejects.toMatchObject({ code: 'E_WRONG_CREDENTIAL', exitCode: 3 });
     const keys = r.sim.stats.keys;
-    await expect(session.changeCode(6, new Secret('2469'))).rejects.toMatchObject({ code: 'E_NOT_ACKNOWLEDGED' });
-    await expect(session.testMode.start({ minutes: 5 })).rejects.toMatchObject({ code: 'E_NOT_ACKNOWLEDGED' });
+    await expect(session.changeCode(6, new Secret('2469'))).rejects.toMatchObject({ code: 'E_WRONG_CREDENTIAL' });
+    await expect(session.testMode.start({ minutes: 5 })).rejects.toMatchObject({ code: 'E_WRONG_CREDENTIAL' });
     expect(r.sim.stats.keys).toBe(keys);
     expect(r.sim.stats).toMatchObject({ wrongCodes: 1, writes: 0 });
   });
@@ -113,7 +113,7 @@ describe('VISTA driver against the simulated panel', () => {
   it('a code another user has is not acknowledged either: nothing changes', async () => {
     const r = await rig();
     const session = await open(r);
-    await expect(session.changeCode(6, new Secret(r.sim.state.codes['03']))).rejects.toMatchObject({ code: 'E_NOT_ACKNOWLEDGED' });
+    await expect(session.changeCode(6, new Secret(r.sim.state.codes['03']))).rejects.toMatchObject({ code: 'E_WRONG_CREDENTIAL' });
     expect(r.sim.state.codes['06']).toBeUndefined();
   });
 
