@@ -96,6 +96,9 @@ interface Settings {
   allowMaster: boolean;
 }
 
+/** Extra wait after the panel's key timeout before an interrupted session lets go. */
+const SETTLE_MARGIN_MS = 300;
+
 function wholeNumber(options: DriverOptions, name: string, fallback: number, min: number, max: number): number {
   const raw = options[name];
   if (raw === undefined) return fallback;
@@ -188,7 +191,8 @@ export class VistaSession implements PanelSession, UserWriter {
     if (this.keypad.channel.isLost) return;
     if (this.halfTyped) {
       // A VISTA has no key that clears an entry: it drops one after a few seconds of quiet (README).
-      await pause(this.settings.keyTimeoutMs);
+      // The margin covers the last key still on its way through the AlarmDecoder and the bus.
+      await pause(this.settings.keyTimeoutMs + SETTLE_MARGIN_MS);
       this.halfTyped = false;
     }
     if (!endTest || this.refused || !this.testKeysSent) return;
