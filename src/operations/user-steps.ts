@@ -75,10 +75,10 @@ export function writerOf(session: PanelSession, info: DriverInfo): UserWriter {
   return session.writer;
 }
 
-/** Exit 6 for what needs a reader, naming what is missing and what still works. */
-export function readerMissing(info: DriverInfo, what: string): NotSupportedError {
+/** Exit 6 for what needs a reader, naming what is missing, what still works, and where panelctl's own changes are. */
+export function readerMissing(info: DriverInfo, what: string, panel = 'NAME'): NotSupportedError {
   const works = info.facets.writer
-    ? `users add${info.facets.writer.nextSlot ? ' (--slot or --next)' : ' --slot'}, users set-code --slot and users remove --slot still work; the panel acknowledges each write but it cannot be read back`
+    ? `users add${info.facets.writer.nextSlot ? ' (--slot or --next)' : ' --slot'}, users set-code --slot and users remove --slot still work; the panel acknowledges each write but it cannot be read back. \`panelctl audit show --panel ${panel}\` lists what panelctl itself changed on it`
     : 'nothing that changes users works on it either';
   return new NotSupportedError(`the ${info.name} driver cannot read users back, so panelctl cannot ${what}`, { hint: works });
 }

@@ -38,7 +38,7 @@ export async function panelInfo(target: Target, ctx: OperationContext): Promise<
 export async function listUsers(target: Target, ctx: OperationContext): Promise<UserSlot[]> {
   const info = await describeTarget(target);
   // Refused before connecting: a panel that cannot read users back has nothing to list.
-  if (!info.facets.reader) throw readerMissing(info, 'list its users');
+  if (!info.facets.reader) throw readerMissing(info, 'list its users', target.name);
   return withPanel(target, ctx, async ({ session }) => {
     const reader = readerOf(session, info, 'list its users');
     const shown = ctx.activity?.(`reading the users of ${target.name}`);
