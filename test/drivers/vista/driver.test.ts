@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { PanelSession } from '../../../src/core/contract.js';
 import { Secret } from '../../../src/core/secret.js';
 import { memoryPair } from '../../../src/transport/memory.js';
 import { driver, type VistaSession } from '../../../drivers/vista/driver.js';
@@ -70,8 +71,9 @@ describe('VISTA driver against the simulated panel', () => {
     });
     expect(session.writer).toBeDefined();
     expect(session.testMode).toBeDefined();
-    expect(session.reader).toBeUndefined();
-    expect(session.codeChecker).toBeUndefined();
+    const asSession: PanelSession = session;
+    expect(asSession.reader).toBeUndefined();
+    expect(asSession.codeChecker).toBeUndefined();
     await expect(session.createUser({ name: '', code: new Secret('6150') })).rejects.toMatchObject({
       exitCode: 6,
       hint: expect.stringContaining('audit show'),

@@ -1,4 +1,4 @@
-import fc from 'fast-check';
+import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { echoCase, floodCase } from '../../../drivers/fuzz-hostile.js';
 import { fuzzTarget } from '../../../drivers/vista/fuzz-target.js';
