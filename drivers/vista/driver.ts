@@ -7,7 +7,9 @@ import type {
   PanelDriver,
   PanelInfo,
   PanelSession,
+  ProbeOptions,
   ProbeResult,
+  Link,
   Secret,
   SlotRange,
   TestModeControl,
@@ -427,23 +429,31 @@ export const driver: PanelDriver = {
   },
 
   /** Sends V: an AlarmDecoder answers !VER (or keeps sending keypad messages). No key is sent. */
-  async probe(stream: ByteStream, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ProbeResult | undefined> {
-    const channel = new FrameChannel(stream, new Ad2Decoder(), 'AlarmDecoder');
+  async probe(link: Link, options: ProbeOptions): Promise<ProbeResult | undefined> {
+    const stream = await connect(link, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
     try {
-      await channel.send(Buffer.from('V\r', 'latin1'));
-      const deadline = Date.now() + options.timeoutMs;
-      const wanted = (f: Ad2Frame) => f.kind === 'version' || f.kind === 'keypad' || f.kind === 'client' || f.kind === 'malformed';
-      const first = await channel.next(wanted, options, true);
-      if (first.kind === 'client' || first.kind === 'malformed' || (first.kind === 'keypad' && first.message.panelType === 'D')) return undefined;
-      const model = 'Honeywell VISTA behind an AlarmDecoder';
-      if (first.kind === 'version') return { driver: 'vista', model, firmware: first.version };
-      // Keypad messages came first: the answer to V may still be on its way (older firmware may not answer).
-      const version = await channel
-        .next((f) => f.kind === 'version', { ...options, timeoutMs: Math.max(1, deadline - Date.now()) }, true)
-        .catch(() => undefined);
-      return { driver: 'vista', model, firmware: version?.kind === 'version' ? version.version : undefined };
-    } catch {
-      return undefined;
+      return await identify(stream, options);
+    } finally {
+      await stream.close();
     }
   },
 };
+
+/** What answers on an open AlarmDecoder link: `!VER`, or keypad messages in Ademco mode; undefined otherwise. */
+async function identify(stream: ByteStream, options: ProbeOptions): Promise<ProbeResult | undefined> {
+  const channel = new FrameChannel(stream, new Ad2Decoder(), 'AlarmDecoder');
+  try {
+    await channel.send(Buffer.from('V\r', 'latin1'));
+    const deadline = Date.now() + options.timeoutMs;
+    const wanted = (f: Ad2Frame) => f.kind === 'version' || f.kind === 'keypad' || f.kind === 'client' || f.kind === 'malformed';
+    const first = await channel.next(wanted, options, true);
+    if (first.kind === 'client' || first.kind === 'malformed' || (first.kind === 'keypad' && first.message.panelType === 'D')) return undefined;
+    const model = 'Honeywell VISTA behind an AlarmDecoder';
+    if (first.kind === 'version') return { driver: 'vista', model, firmware: first.version };
+    // Keypad messages came first: the answer to V may still be on its way (older firmware may not answer).
+    const version = await channel.next((f) => f.kind === 'version', { ...options, timeoutMs: Math.max(1, deadline - Date.now()) }, true).catch(() => undefined);
+    return { driver: 'vista', model, firmware: version?.kind === 'version' ? version.version : undefined };
+  } catch {
+    return undefined;
+  }
+}

@@ -214,10 +214,7 @@ describe('VISTA driver against the simulated panel', () => {
 
   it('probe: the AlarmDecoder answers V', async () => {
     const r = await rig();
-    const { connectTcp } = await import('../../../src/transport/tcp.js');
-    const stream = await connectTcp('127.0.0.1', r.port, { timeoutMs: 1000 });
-    const found = await driver.probe?.(stream, { timeoutMs: 1000 });
-    await stream.close();
+    const found = await driver.probe?.({ kind: 'tcp', host: '127.0.0.1', port: r.port, url: `tcp://127.0.0.1:${r.port}` }, { timeoutMs: 1000 });
     expect(found).toMatchObject({ driver: 'vista', firmware: 'V2.2a.8.8' });
   });
 });
