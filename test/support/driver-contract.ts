@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DriverInfo, DriverOptions, NewUser, PanelDriver, PanelSession } from '../../src/core/contract.js';
 import { type PanelctlError, toPanelctlError } from '../../src/core/errors.js';
-import { parseLink } from '../../src/core/link.js';
+import type { Link } from '../../src/core/link.js';
 import { Secret } from '../../src/core/secret.js';
-import { serveTcp } from '../../src/transport/tcp.js';
+import { serveSimulator } from '../../src/transport/serve.js';
 import { facetMismatch } from '../../src/operations/facets.js';
 import { changeCodeStep, createUserStep, removeUserStep } from '../../src/operations/user-steps.js';
 import { loadDriver, loadSimulator } from '../../drivers/index.js';
@@ -25,15 +25,17 @@ import { wireTap, type WireTap } from './wire-tap.js';
 
 /** A running simulator, as the driver under test reaches it. */
 export interface RunningSimulator {
-  /** The link URL the driver opens (tcp://, serial:// or http(s)://); faults are injected on TCP ones. */
-  link: string;
+  /** The link the driver opens (TCP or HTTP(S): the suite relays it to inject faults). */
+  link: Link;
+  /** Further inventory fields for the panel, for the CLI test (TLS pinning of an HTTPS simulator...). */
+  inventory?: Record<string, unknown>;
   /** The secrets a correct login needs, by the driver's secret names (the simulator's demoSecrets()). */
   secrets: Record<string, string>;
   close(): Promise<void>;
 }
 
 export interface DriverFacts {
-  /** Starts a fresh simulator (one per test). `simulatorOnTcp(name)` does it for a simulator with accept(stream). */
+  /** Starts a fresh simulator (one per test). `simulatorOnTcp(name, options)` does it for any simulator in the registry. */
   start(): Promise<RunningSimulator>;
   /** The inventory options the driver needs for this simulator (a Modbus profile...). */
   options?: DriverOptions;
@@ -64,13 +66,13 @@ export interface DriverFacts {
   timeoutMs?: number;
 }
 
-/** A simulator from the registry, created with `options` and served on a loopback TCP port. */
+/** A simulator from the registry, created with `options` and served on loopback (accept(stream) or its own listen()). */
 export function simulatorOnTcp(driver: string, options: Parameters<Awaited<ReturnType<typeof loadSimulator>>['createSimulator']>[0] = {}) {
   return async (): Promise<RunningSimulator> => {
     const sim = await (await loadSimulator(driver)).createSimulator(options);
-    const server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
+    const server = await serveSimulator(sim, { tcp: { host: '127.0.0.1', port: 0 } });
     return {
-      link: `tcp://127.0.0.1:${server.port}`,
+      link: server.link,
       secrets: sim.demoSecrets(),
       async close() {
         await server.close();
@@ -108,11 +110,10 @@ export function driverContract(name: string, facts: DriverFacts): void {
     await describeDriver();
     const sim = await facts.start();
     running.push(sim);
-    const url = new URL(sim.link);
-    const tap = await wireTap(url.hostname, Number(url.port));
+    if (sim.link.kind === 'serial' || sim.link.port === undefined) throw new Error('the conformance suite needs the simulator on TCP (host and port)');
+    const tap = await wireTap(sim.link.host, sim.link.port);
     running.push(tap);
-    url.port = String(tap.port);
-    const link = parseLink(url.toString().replace(/\/$/, ''));
+    const link: Link = { ...sim.link, port: tap.port, url: sim.link.url.replace(`:${sim.link.port}`, `:${tap.port}`) };
     const open = async (extra: { secrets?: Record<string, string>; signal?: AbortSignal; trace?: (d: 'tx' | 'rx', t: string) => void } = {}) => {
       const secrets = Object.fromEntries(Object.entries({ ...sim.secrets, ...extra.secrets }).map(([k, v]) => [k, new Secret(v)]));
       const session = await driver.open({ link, secrets, options: facts.options ?? {}, timeoutMs, signal: extra.signal, trace: extra.trace });
@@ -252,7 +253,8 @@ export function driverContract(name: string, facts: DriverFacts): void {
           'panels:',
           '  conformance:',
           `    driver: ${name}`,
-          `    link: ${JSON.stringify(sim.link)}`,
+          `    link: ${JSON.stringify(sim.link.url)}`,
+          ...Object.entries(sim.inventory ?? {}).map(([key, value]) => `    ${key}: ${JSON.stringify(value)}`),
           ...(refs.length ? [`    secrets: { ${refs.join(', ')} }`] : []),
           ...(facts.options ? [`    options: ${JSON.stringify(facts.options)}`] : []),
           '',
