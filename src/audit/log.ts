@@ -236,6 +236,11 @@ export class AuditBrokenError extends PanelctlError {
 export async function readAudit(stateDir: string, filter: AuditFilter = {}): Promise<AuditEntry[]> {
   const shared = await sharedStore(stateDir);
   if (shared) return shared.audit.read(filter);
+  return readAuditFiles(stateDir, filter);
+}
+
+/** The entries of this state dir's own log file (also what `state import` moves into a shared store). */
+export async function readAuditFiles(stateDir: string, filter: AuditFilter = {}): Promise<AuditEntry[]> {
   const lines = parseLog(await readLogText(stateDir));
   const bad = lines.find((l) => l.malformed);
   if (bad) throw new AuditBrokenError(`the audit log is not intact: line ${bad.line}: ${bad.malformed}`);

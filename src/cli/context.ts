@@ -11,6 +11,7 @@ import type { InventoryFile } from '../inventory/schema.js';
 import { resolveTarget, type Target } from '../inventory/targets.js';
 import { askSecret, isInteractive } from './prompts.js';
 import { selectStateStore } from '../state/select.js';
+import { READ_ONLY_COMMANDS, readOnlyWorkLocks } from '../state/work-locks.js';
 
 export interface GlobalOptions {
   output: string;
@@ -84,6 +85,7 @@ export function buildCli(command: Command): Cli {
     command: commandPath(command),
   };
   selectStateStore(ctx.stateDir, inventoryPath, inventory);
+  if (READ_ONLY_COMMANDS.has(ctx.command ?? '')) ctx.workLocks = readOnlyWorkLocks(ctx.stateDir, (text) => out.warn(text));
   const cli: Cli = {
     out,
     ctx,

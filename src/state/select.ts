@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ValidationError } from '../core/errors.js';
+import { PanelctlError, ValidationError } from '../core/errors.js';
 import { configureSharedStore, type SharedStore } from './store.js';
 
 /**
@@ -33,4 +33,24 @@ export function selectStateStore(stateDir: string, inventoryPath: string, loadIn
     const { PgSharedStore } = await import('./postgres/store.js');
     return new PgSharedStore(url);
   });
+}
+
+/**
+ * A read-only command when the shared store cannot be reached: it still answers, from this
+ * machine's files, and says loudly that the desk's view is missing (exit 8 with --detailed-exitcode).
+ */
+export async function orLocalView<T>(
+  cli: { out: { warn(text: string): void }; attention(reason: string): void },
+  what: string,
+  shared: () => Promise<T>,
+  local: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await shared();
+  } catch (error) {
+    if (!(error instanceof PanelctlError && error.code === 'E_STATE_UNAVAILABLE')) throw error;
+    cli.out.warn(`shared view missing: ${error.message}; showing ${what}`);
+    cli.attention('the shared state store cannot be reached');
+    return local();
+  }
 }

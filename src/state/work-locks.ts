@@ -85,3 +85,26 @@ export function workLocksFor(stateDir: string): WorkLockStore {
     },
   };
 }
+
+/** Commands that only read a panel: they still run while the shared store is down (on this machine's lock). */
+export const READ_ONLY_COMMANDS = new Set(['users list', 'info', 'test-mode status']);
+
+/**
+ * For a read-only command: the shared lock when the store answers; when it cannot be reached, this
+ * machine's file lock, after saying that the desk's view is missing. Commands that change a panel
+ * never get this: without the shared lock and audit they refuse (exit 4).
+ */
+export function readOnlyWorkLocks(stateDir: string, warn: (text: string) => void): WorkLockStore {
+  const shared = workLocksFor(stateDir);
+  return {
+    async acquire(key, holder) {
+      try {
+        return await shared.acquire(key, holder);
+      } catch (error) {
+        if (!(error instanceof PanelctlError && error.code === 'E_STATE_UNAVAILABLE')) throw error;
+        warn(`shared view missing: ${error.message}; reading ${holder.panel} under this machine's lock only (colleagues cannot see it)`);
+        return new FileWorkLocks(stateDir).acquire(key, holder);
+      }
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import { PanelctlError, ExitCode, ValidationError } from '../../core/errors.js';
-import { readAudit, verifyAudit, type AuditEntry } from '../../audit/log.js';
+import { readAudit, readAuditFiles, verifyAudit, type AuditEntry } from '../../audit/log.js';
 import { parseDuration } from '../../core/duration.js';
 import { localTime } from '../../output/time.js';
 import type { Column } from '../../output/table.js';
@@ -49,11 +49,15 @@ export async function runShow(cli: Cli, flags: ShowFlags & { operator?: string }
   const since = flags.since === undefined ? undefined : parseSince(flags.since);
   const limitText = flags.limit ?? flags.last;
   const limit = limitText === undefined ? undefined : positiveCount(limitText, flags.limit !== undefined ? '--limit' : '--last');
-  let entries = await readAudit(cli.ctx.stateDir);
-  if (flags.panel) entries = entries.filter((e) => e.panel === flags.panel);
-  if (operator) entries = entries.filter((e) => e.operator === operator);
-  if (since !== undefined) entries = entries.filter((e) => Date.parse(e.time) >= since);
-  if (limit !== undefined) entries = entries.slice(-limit);
+  // A shared store filters in the database (README "Team setup"); the files are filtered here.
+  const filter = { panel: flags.panel || undefined, operator: operator || undefined, since, limit };
+  const { orLocalView } = await import('../../state/select.js');
+  const entries = await orLocalView(
+    cli,
+    "this machine's audit log only",
+    () => readAudit(cli.ctx.stateDir, filter),
+    () => readAuditFiles(cli.ctx.stateDir, filter),
+  );
   const columns: Column<AuditEntry>[] = [
     { header: 'SEQ', value: (e) => e.seq, align: 'right' },
     { header: 'TIME', value: (e) => localTime(e.time) },

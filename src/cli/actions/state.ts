@@ -69,8 +69,16 @@ export async function runLocks(cli: Cli): Promise<void> {
   if (shared) {
     const { LIST_LOCKS } = await import('../../state/postgres/work-locks.js');
     const { PgSharedStore } = await import('../../state/postgres/store.js');
-    const { rows } = await (shared as InstanceType<typeof PgSharedStore>).db.query<LockRow & { since: Date | string }>(LIST_LOCKS);
-    locks = rows.map((r) => ({ ...r, since: new Date(r.since).toISOString(), operator: r.operator ?? undefined }));
+    const { orLocalView } = await import('../../state/select.js');
+    locks = await orLocalView(
+      cli,
+      "this machine's locks only",
+      async () => {
+        const { rows } = await (shared as InstanceType<typeof PgSharedStore>).db.query<LockRow & { since: Date | string }>(LIST_LOCKS);
+        return rows.map((r) => ({ ...r, since: new Date(r.since).toISOString(), operator: r.operator ?? undefined }));
+      },
+      () => fileLocks(cli.ctx.stateDir),
+    );
   } else {
     locks = await fileLocks(cli.ctx.stateDir);
   }

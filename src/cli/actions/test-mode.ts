@@ -71,6 +71,7 @@ function leaseJson(lease: Lease): Record<string, unknown> {
     from: lease.from,
     until: lease.until,
     operator: lease.operator,
+    host: lease.host ?? null,
     ticket: lease.ticket ?? null,
     reason: lease.reason ?? null,
     station: lease.station,
@@ -328,6 +329,8 @@ const statusColumns = (cli: Cli): Column<LeaseStatus>[] => [
             : formatLeft(s.remainingMs),
   },
   { header: 'BY', value: (s) => s.lease?.operator ?? '' },
+  // A shared store says from which machine each lease was started (the files backend: this one).
+  { header: 'HOST', value: (s) => s.lease?.host ?? '' },
   { header: 'TICKET', value: (s) => s.lease?.ticket ?? '' },
   { header: 'STATION', value: (s) => (s.lease ? `${s.lease.station}${s.lease.stationOnTest ? ' on' : ''}` : '') },
   { header: 'PANEL TEST', value: (s) => panelColumn(s) },
@@ -356,11 +359,18 @@ function statusJson(status: LeaseStatus): Record<string, unknown> {
 export async function runStatus(cli: Cli, flags: { panel?: string; all?: boolean; check?: boolean }): Promise<void> {
   const now = Date.now();
   let statuses: LeaseStatus[];
+  const { orLocalView } = await import('../../state/select.js');
+  const { listLeaseFiles } = await import('../../state/leases.js');
+  const leases = await orLocalView(
+    cli,
+    'the test-mode leases of this machine only',
+    () => (flags.panel ? readLease(cli.ctx.stateDir, flags.panel).then((l) => (l ? [l] : [])) : listLeases(cli.ctx.stateDir)),
+    async () => (await listLeaseFiles(cli.ctx.stateDir)).filter((l) => !flags.panel || l.panel === flags.panel),
+  );
   if (flags.panel) {
-    const lease = await readLease(cli.ctx.stateDir, flags.panel);
-    statuses = [lease ? leaseStatus(lease, now) : { panel: flags.panel, overdue: false }];
+    statuses = [leases[0] ? leaseStatus(leases[0], now) : { panel: flags.panel, overdue: false }];
   } else {
-    statuses = (await listLeases(cli.ctx.stateDir)).map((lease) => leaseStatus(lease, now));
+    statuses = leases.map((lease) => leaseStatus(lease, now));
   }
   if (flags.check) statuses = await checkAll(cli, statuses, !flags.panel);
   const shown = statuses.filter(

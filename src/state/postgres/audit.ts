@@ -66,8 +66,8 @@ export class PgAudit implements AuditStore {
       await client.query(
         `WITH added AS (
            INSERT INTO panelctl_audit (seq, time, panel, operator, host, action, prev, hash, entry)
-           SELECT * FROM jsonb_to_recordset($1::jsonb)
-             AS x(seq bigint, time timestamptz, panel text, operator text, host text, action text, prev text, hash text, entry jsonb)
+           SELECT * FROM json_to_recordset($1::json)
+             AS x(seq bigint, time timestamptz, panel text, operator text, host text, action text, prev text, hash text, entry json)
            RETURNING 1)
          INSERT INTO panelctl_audit_head (seq, hash, mac) VALUES ($2, $3, $4)
          ON CONFLICT (one) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, mac = EXCLUDED.mac`,

@@ -54,7 +54,8 @@ CREATE TABLE panelctl_audit (
   action text NOT NULL,
   prev text NOT NULL UNIQUE,
   hash text NOT NULL UNIQUE,
-  entry jsonb NOT NULL
+  -- json, not jsonb: the entry keeps its text as hashed (jsonb would reorder nested keys).
+  entry json NOT NULL
 );
 CREATE INDEX panelctl_audit_panel ON panelctl_audit (panel, seq);
 CREATE INDEX panelctl_audit_operator ON panelctl_audit (operator, seq);
