@@ -1,5 +1,6 @@
 import type { AuditEntry, AuditProblem, AuditRecord } from '../audit/log.js';
 import type { Lease } from './leases.js';
+import type { Leadership } from './sweep-leader.js';
 import type { WorkLockStore } from './work-locks.js';
 
 /**
@@ -43,6 +44,8 @@ export interface SharedStore {
   readonly workLocks: WorkLockStore;
   readonly leases: LeaseStore;
   readonly audit: AuditStore;
+  /** The desk-wide leadership of `test-mode sweep --watch`. */
+  sweepLeadership(): Leadership;
   close(): Promise<void>;
 }
 

@@ -21,6 +21,7 @@ describe('audit functions with a shared store', () => {
         read: async (filter?: AuditFilter) => (calls.push(['read', filter]), []),
         verify: async () => (calls.push('verify'), { entries: 7, problems: [] }),
       },
+      sweepLeadership: () => ({ lead: async () => true, release: async () => undefined }),
       close: async () => undefined,
     }));
     await prepareAudit(DIR);

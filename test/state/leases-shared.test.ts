@@ -22,6 +22,7 @@ function fakeStore(calls: string[]): SharedStore {
       withLock: async (panel, wait, work) => (calls.push(`lock ${panel} ${wait}`), wait ? work() : LOCKED),
     },
     audit: { prepare: async () => undefined, appendBatch: async () => [], read: async () => [], verify: async () => ({ entries: 0, problems: [] }) },
+    sweepLeadership: () => ({ lead: async () => true, release: async () => undefined }),
     close: async () => void calls.push('close'),
   };
 }

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import { ExitCode, PanelctlError, UnreachableError, toPanelctlError } from '../../core/errors.js';
+import { ExitCode, PanelctlError, UnreachableError, ValidationError, toPanelctlError } from '../../core/errors.js';
 import type { Column } from '../../output/table.js';
 import type { Target } from '../../inventory/targets.js';
 import { resolveTarget } from '../../inventory/targets.js';
@@ -410,7 +410,9 @@ async function checkAll(cli: Cli, statuses: LeaseStatus[], everyPanel: boolean):
   );
 }
 
-export async function runSweep(cli: Cli, flags: StationFlags): Promise<void> {
+export async function runSweep(cli: Cli, flags: StationFlags & { watch?: boolean; interval?: string }): Promise<void> {
+  if (flags.watch) return (await import('./sweep-watch.js')).runSweepWatch(cli, flags);
+  if (flags.interval !== undefined) throw new ValidationError('--interval', 'goes with --watch (a single sweep has no interval)');
   const outcomes = await sweepTestMode(cli.ctx, testModeDeps(cli, { stationConfirmed: flags.stationConfirmed }));
   const rows = outcomes.map((o) => ({
     panel: o.panel,

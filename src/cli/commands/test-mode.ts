@@ -66,11 +66,14 @@ Examples:
     .command('sweep')
     .description('end every expired lease (for cron or a systemd timer); safe to run concurrently')
     .option('--station-confirmed', 'manual stations: you have phoned the station (without it, a reminder is printed, the lease stays and sweep exits 7)')
+    .option('--watch', 'keep sweeping, as the desk\'s one sweeper: instances elect a leader, the others stand by (README "Team setup")')
+    .option('--interval <duration>', 'with --watch: how often to look for expired leases (default 2s)')
     .addHelpText(
       'after',
       `
 Examples:
-  panelctl test-mode sweep                      # from cron or a systemd timer, e.g. every 5 minutes`,
+  panelctl test-mode sweep                      # from cron or a systemd timer, e.g. every 5 minutes
+  panelctl test-mode sweep --watch              # a long-running sweeper (systemd service), one leader per desk`,
     )
     .action(run((m) => m.runSweep));
 }

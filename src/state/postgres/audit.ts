@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { GENESIS, chainProblems, hashOf, headData, type AuditEntry, type AuditProblem, type AuditRecord, type LogLine } from '../../audit/log.js';
 import type { AuditFilter, AuditStore } from '../store.js';
-import { HOST, type PgConnection } from './connection.js';
+import { HOST, StateUnavailableError, type PgConnection } from './connection.js';
 import { LOCK_NAMESPACE } from './keys.js';
 
 /**
@@ -38,13 +38,38 @@ export class PgAudit implements AuditStore {
     await this.stateKey();
   }
 
+  /**
+   * Appends through a short outage (an entry of a change already made must not be lost): a failed
+   * attempt is retried for up to 30 s, after checking whether it committed after all (its last
+   * hash is in the table), so an entry is never written twice either.
+   */
   async appendBatch(records: AuditRecord[]): Promise<AuditEntry[]> {
+    const end = Date.now() + 30_000;
+    let attempt: AuditEntry[] | undefined;
+    for (;;) {
+      try {
+        if (attempt) {
+          const last = attempt[attempt.length - 1];
+          const { rows } = await this.db.query('SELECT 1 FROM panelctl_audit WHERE hash = $1', [last.hash]);
+          if (rows.length) return attempt;
+        }
+        const tried: AuditEntry[] = [];
+        attempt = tried;
+        return await this.appendOnce(records, tried);
+      } catch (error) {
+        if (!(error instanceof StateUnavailableError) || !this.db.reachedOnce || Date.now() >= end) throw error;
+        if (attempt && !attempt.length) attempt = undefined;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+
+  private async appendOnce(records: AuditRecord[], entries: AuditEntry[]): Promise<AuditEntry[]> {
     const key = await this.stateKey();
     return this.db.transaction(async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE.audit}, 0)`);
       const last = await client.query<{ seq: string; hash: string }>('SELECT seq, hash FROM panelctl_audit ORDER BY seq DESC LIMIT 1');
       let head = last.rows[0] ? { seq: Number(last.rows[0].seq), hash: last.rows[0].hash } : { seq: 0, hash: GENESIS };
-      const entries: AuditEntry[] = [];
       for (const record of records) {
         const clean = JSON.parse(JSON.stringify(record)) as AuditRecord;
         const unsigned = { v: 1 as const, seq: head.seq + 1, time: new Date().toISOString(), prev: head.hash, host: HOST, ...clean };

@@ -56,6 +56,8 @@ export class PgConnection {
   private readonly lostHandlers = new Set<() => void>();
   private generation = 0;
   private ready?: Promise<void>;
+  /** Set once a statement succeeded: a failure after that is an outage worth waiting out, not a store that is down. */
+  reachedOnce = false;
   /** Runs once before the first use that succeeds (the schema check); retried after a failure. */
   firstUse?: () => Promise<void>;
 
@@ -66,10 +68,15 @@ export class PgConnection {
 
   private async ensureReady(): Promise<void> {
     if (!this.firstUse) return;
-    this.ready ??= this.firstUse().catch((error) => {
-      this.ready = undefined;
-      throw error;
-    });
+    this.ready ??= this.firstUse().then(
+      () => {
+        this.reachedOnce = true;
+      },
+      (error) => {
+        this.ready = undefined;
+        throw error;
+      },
+    );
     await this.ready;
   }
 
@@ -133,6 +140,23 @@ export class PgConnection {
   async query<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<T>> {
     await this.ensureReady();
     return this.rawQuery<T>(text, values);
+  }
+
+  /**
+   * An idempotent write that must not be lost to a short outage (a lease's record of a station
+   * notice that was sent: lost, the next sweep would send it again): retried while the database
+   * cannot be reached, for up to `forMs`.
+   */
+  async queryThroughOutage<T extends pg.QueryResultRow>(text: string, values: unknown[] = [], forMs = 30_000): Promise<pg.QueryResult<T>> {
+    const end = Date.now() + forMs;
+    for (;;) {
+      try {
+        return await this.query<T>(text, values);
+      } catch (error) {
+        if (!(error instanceof StateUnavailableError) || !this.reachedOnce || Date.now() >= end) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
   }
 
   /** A statement without the first-use check (the check itself, `state migrate`). */

@@ -30,7 +30,7 @@ export class PgLeases implements LeaseStore {
   async write(lease: Lease): Promise<void> {
     const { host: _shownOnly, ...data } = lease;
     try {
-      await this.db.query(
+      await this.db.queryThroughOutage(
         `INSERT INTO panelctl_leases (id, panel, operator, host, until, data) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, until = EXCLUDED.until WHERE panelctl_leases.ended_at IS NULL`,
         [lease.id, lease.panel, lease.operator, HOST, lease.until, JSON.stringify(data)],
@@ -47,7 +47,7 @@ export class PgLeases implements LeaseStore {
   }
 
   async remove(panel: string): Promise<void> {
-    await this.db.query('UPDATE panelctl_leases SET ended_at = now() WHERE panel = $1 AND ended_at IS NULL', [panel]);
+    await this.db.queryThroughOutage('UPDATE panelctl_leases SET ended_at = now() WHERE panel = $1 AND ended_at IS NULL', [panel]);
   }
 
   async list(): Promise<Lease[]> {

@@ -1,6 +1,7 @@
 import type { SharedStore } from '../store.js';
 import { PgAudit } from './audit.js';
 import { PgConnection, describeUrl } from './connection.js';
+import { PgLeadership } from './leadership.js';
 import { PgLeases } from './leases.js';
 import { checkSchema } from './migrations.js';
 import { PgWorkLocks } from './work-locks.js';
@@ -22,6 +23,10 @@ export class PgSharedStore implements SharedStore {
     this.workLocks = new PgWorkLocks(this.db);
     this.leases = new PgLeases(this.db);
     this.audit = new PgAudit(this.db);
+  }
+
+  sweepLeadership(): PgLeadership {
+    return new PgLeadership(this.db);
   }
 
   close(): Promise<void> {
