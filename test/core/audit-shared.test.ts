@@ -17,9 +17,18 @@ describe('audit functions with a shared store', () => {
       leases: {} as never,
       audit: {
         prepare: async () => void calls.push('prepare'),
-        appendBatch: async (records: AuditRecord[]) => (calls.push(['append', records.length]), records.map((r, i) => ({ ...r, seq: i + 1 }) as AuditEntry)),
-        read: async (filter?: AuditFilter) => (calls.push(['read', filter]), []),
-        verify: async () => (calls.push('verify'), { entries: 7, problems: [] }),
+        appendBatch: async (records: AuditRecord[]) => {
+          calls.push(['append', records.length]);
+          return records.map((r, i) => ({ ...r, seq: i + 1 }) as AuditEntry);
+        },
+        read: async (filter?: AuditFilter) => {
+          calls.push(['read', filter]);
+          return [];
+        },
+        verify: async () => {
+          calls.push('verify');
+          return { entries: 7, problems: [] };
+        },
       },
       sweepLeadership: () => ({ lead: async () => true, release: async () => undefined }),
       close: async () => undefined,

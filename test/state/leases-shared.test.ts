@@ -15,11 +15,20 @@ function fakeStore(calls: string[]): SharedStore {
     description: 'fake',
     workLocks: { acquire: async () => ({ release: async () => undefined }) },
     leases: {
-      read: async (panel) => (calls.push(`read ${panel}`), lease),
+      read: async (panel) => {
+        calls.push(`read ${panel}`);
+        return lease;
+      },
       write: async (l) => void calls.push(`write ${l.id}`),
       remove: async (panel) => void calls.push(`remove ${panel}`),
-      list: async () => (calls.push('list'), [lease]),
-      withLock: async (panel, wait, work) => (calls.push(`lock ${panel} ${wait}`), wait ? work() : LOCKED),
+      list: async () => {
+        calls.push('list');
+        return [lease];
+      },
+      withLock: async (panel, wait, work) => {
+        calls.push(`lock ${panel} ${wait}`);
+        return wait ? work() : LOCKED;
+      },
     },
     audit: { prepare: async () => undefined, appendBatch: async () => [], read: async () => [], verify: async () => ({ entries: 0, problems: [] }) },
     sweepLeadership: () => ({ lead: async () => true, release: async () => undefined }),
@@ -46,7 +55,10 @@ describe('lease functions with a shared store', () => {
 
   it('the store is opened once per process, on first use', async () => {
     let opened = 0;
-    configureSharedStore(DIR, async () => (opened++, fakeStore([])));
+    configureSharedStore(DIR, async () => {
+      opened++;
+      return fakeStore([]);
+    });
     expect(opened).toBe(0);
     await readLease(DIR, 'a');
     await listLeases(DIR);

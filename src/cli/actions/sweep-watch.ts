@@ -37,7 +37,7 @@ export async function runSweepWatch(cli: Cli, flags: WatchFlags): Promise<void> 
   process.once('SIGINT', onSignal);
   const lastFailure = new Map<string, string>();
   let state: 'starting' | 'leading' | 'standing by' | 'database lost' = 'starting';
-  const say = (text: string) => process.stderr.write(`${cli.out.printable(`${new Date().toISOString()} ${text}`)}\n`);
+  const say = (text: string) => cli.out.notice(`${new Date().toISOString()} ${text}`);
   try {
     while (!stop.signal.aborted) {
       try {
