@@ -32,6 +32,7 @@ const registry: Record<string, DriverEntry> = {
     load: () => import('./vista/driver.js'),
     loadSimulator: () => import('./vista/simulator.js'),
   },
+  map5000: { title: 'Bosch MAP 5000 (HTTPS REST API)', load: () => import('./map5000/driver.js'), loadSimulator: () => import('./map5000/simulator.js') },
 };
 
 export const driverNames: readonly string[] = Object.keys(registry);

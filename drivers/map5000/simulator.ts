@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { PanelSimulator, SimulatorEndpoint, SimulatorOptions } from '../../src/driver-kit/index.js';
+import type { HttpLink, PanelSimulator, SimulatorEndpoint, SimulatorOptions } from '../../src/driver-kit/index.js';
 import { makeCertificate, type SimCertificate } from './certificate.js';
 import { MAX_REQUEST_BYTES, MIN_REQUEST_INTERVAL_MS } from './limits.js';
 import { MapModel, type SimFaults, type SimSettings, type SimState, newState } from './sim-model.js';
@@ -24,6 +24,8 @@ export const DEMO_USER = 'panelctl-demo';
 export const DEMO_PASSWORD = 'Demo-Pass-42!';
 
 export interface MapEndpoint extends SimulatorEndpoint {
+  /** https://HOST:PORT with tls.fingerprint pinning this simulator's certificate. */
+  link: HttpLink;
   host: string;
   port: number;
   url: string;

@@ -16,6 +16,7 @@ const DEMOS: Record<string, { driver: string; options: DriverOptions; descriptio
   'demo-dsc': { driver: 'dsc', options: { codeLength: 4 }, description: 'simulated DSC PowerSeries PC1864 behind an Envisalink' },
   'demo-modbus': { driver: 'modbus', options: { profile: 'demo-modbus', unit: 1 }, description: 'simulated Modbus access controller (profile demo-modbus)' },
   'demo-vista': { driver: 'vista', options: { keyIntervalMs: 50 }, description: 'simulated Honeywell VISTA-20P behind an AlarmDecoder (ser2sock)' },
+  'demo-map': { driver: 'map5000', options: { user: 'panelctl-demo' }, description: 'simulated Bosch MAP 5000 over HTTPS (REST API, MUM licence)' },
 };
 
 export const demoPanelNames = Object.keys(DEMOS);
