@@ -108,7 +108,11 @@ export class MapSession implements PanelSession {
 
   private async readUser(slot: number): Promise<UserSlot | undefined> {
     if (!isUserId(slot)) return undefined;
-    const record = await this.readRecord(slot);
+    // A record this session read after its last write to that user is the panel's current one (a
+    // change by someone else since would make the next write's sync id stale): one request less per
+    // step, each costing a second of pacing. After a write, the first read always asks the panel.
+    const cached = this.records.get(slot);
+    const record = cached?.fresh ? cached.record : await this.readRecord(slot);
     return record ? slotFromModel(record) : undefined;
   }
 
