@@ -60,6 +60,9 @@ export const driver: PanelDriver = {
     const parsed = optionsSchema.safeParse(open.options);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
+      if (issue.code === 'unrecognized_keys') {
+        throw new ValidationError(`options.${issue.keys[0]}`, `unknown option for map5000 (known: ${Object.keys(optionsSchema.shape).join(', ')})`);
+      }
       throw new ValidationError(`options.${issue.path.join('.') || '?'}`, issue.message);
     }
     const password = open.secrets.password;
