@@ -1,8 +1,6 @@
-import fs from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import type { HttpLink, PanelSimulator, SimulatorEndpoint, SimulatorOptions } from '../../src/driver-kit/index.js';
+import { type HttpLink, type PanelSimulator, type SimulatorEndpoint, type SimulatorOptions, loadState, saveState } from '../../src/driver-kit/index.js';
 import { makeCertificate, type SimCertificate } from './certificate.js';
 import { MAX_REQUEST_BYTES, MIN_REQUEST_INTERVAL_MS } from './limits.js';
 import { MapModel, type SimFaults, type SimSettings, type SimState, newState } from './sim-model.js';
@@ -120,21 +118,8 @@ export class MapSimulator implements PanelSimulator {
   }
 
   private save(): void {
-    if (!this.statePath) return;
-    const tmp = `${this.statePath}.${process.pid}.tmp`;
-    fs.mkdirSync(path.dirname(this.statePath), { recursive: true });
-    fs.writeFileSync(tmp, `${JSON.stringify(this.model.state, null, 2)}\n`, { mode: 0o600 });
-    fs.renameSync(tmp, this.statePath);
+    saveState(this.statePath, this.model.state);
   }
-}
-
-function loadState(statePath: string | undefined, users: number): SimState {
-  if (statePath && fs.existsSync(statePath)) {
-    const state = JSON.parse(fs.readFileSync(statePath, 'utf8')) as SimState;
-    if (state.format !== 'panelctl-map5000-sim/1') throw new Error(`${statePath} is not a MAP 5000 simulator state (format ${String(state.format)})`);
-    return state;
-  }
-  return newState(users);
 }
 
 const bool = (value: unknown, fallback: boolean) => (value === undefined ? fallback : value === true || value === 'true' || value === 1);
@@ -153,5 +138,7 @@ export async function createSimulator(options: SimulatorOptions): Promise<MapSim
     encryptedSecrets: bool(o.encrypted, false),
   };
   const faults: SimFaults = { busyReplies: num(o.busy, 0), lockedOut: bool(o.lockout, false) };
-  return new MapSimulator(loadState(options.statePath, options.users ?? 12), settings, faults, options.statePath, options.log);
+  const fresh = () => newState(options.users ?? 12);
+  const state = loadState<SimState>(options.statePath, fresh, (saved) => (saved as SimState | null)?.format === 'panelctl-map5000-sim/1');
+  return new MapSimulator(state, settings, faults, options.statePath, options.log);
 }
