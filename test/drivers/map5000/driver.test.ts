@@ -37,7 +37,10 @@ describe('map5000 driver', () => {
     const before = sim.model.log.length;
     await expect(open({ user: 'short' })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('options.user') });
     await expect(open({ user: DEMO_USER, areas: '/usermodel' })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('options.areas') });
-    await expect(open({ user: DEMO_USER, maxUsers: 3 })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/options\.maxUsers: unknown option/) });
+    await expect(open({ user: DEMO_USER, maxUsers: 3 })).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/options\.maxUsers: unknown option/),
+    });
     expect(sim.model.log.length).toBe(before);
   });
 
