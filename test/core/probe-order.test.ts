@@ -16,8 +16,8 @@ describe('probe order', () => {
   it('tries the drivers whose default baud rate the link names first, and keeps every driver', async () => {
     const serial = await order('serial:///dev/ttyUSB0?baud=9600');
     expect(serial.slice(0, 2).sort()).toEqual(['dsc', 'modbus']);
-    expect(serial.sort()).toEqual(['dsc', 'integra', 'modbus', 'vista']);
-    expect(await order('serial:///dev/ttyUSB0')).toEqual(['integra', 'dsc', 'modbus', 'vista']);
+    expect(serial.sort()).toEqual(['dsc', 'integra', 'map5000', 'modbus', 'vista']);
+    expect(await order('serial:///dev/ttyUSB0')).toEqual(['integra', 'dsc', 'modbus', 'vista', 'map5000']);
     expect((await order('serial:///dev/ttyUSB0?baud=115200'))[0]).toBe('vista'); // an AlarmDecoder's speed
   });
 });

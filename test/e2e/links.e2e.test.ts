@@ -20,10 +20,16 @@ describe('http(s) links', () => {
     expect(result.stderr).toContain('error: panel "https://127.0.0.1:1" link: the integra driver talks over tcp:// or serial://, not https://');
   });
 
-  it('probe on an https link no shipped driver speaks: exit 6, not a silent "nothing answered"', async () => {
-    const result = await sandbox.run(['probe', 'https://127.0.0.1:1']);
+  it('probe on an http link no shipped driver speaks: exit 6, not a silent "nothing answered"', async () => {
+    const result = await sandbox.run(['probe', 'http://127.0.0.1:1']);
     expect(result.code).toBe(6);
-    expect(result.stderr).toContain('no driver can probe https:// links');
+    expect(result.stderr).toContain('no driver can probe http:// links');
+  });
+
+  it('probe on an https link is tried by the drivers that speak https (map5000); nothing listening is exit 4', async () => {
+    const result = await sandbox.run(['probe', 'https://127.0.0.1:1']);
+    expect(result.code).toBe(4);
+    expect(result.stdout).toMatch(/map5000\s+https:\/\/127\.0\.0\.1:1\s+error: cannot reach/);
   });
 
   it('an inventory panel with wrong tls settings: every problem listed, exit 2', async () => {
