@@ -10,7 +10,7 @@ import { describeTarget, openPanel, type OpenPanel } from '../operations/session
  * harness can pass its own (the benchmark and the kill -9 tests with fake panels do).
  */
 export interface PanelAccess {
-  describe(target: Target): Promise<DriverInfo>;
+  describe(target: Target, ctx: OperationContext): Promise<DriverInfo>;
   open(target: Target, ctx: OperationContext): Promise<OpenPanel>;
 }
 

@@ -104,7 +104,7 @@ export function panelsInScope(plan: BulkPlan, shard: Shard | undefined): PanelPl
 export async function applyPlan(plan: BulkPlan, targets: Map<string, Target>, ctx: OperationContext, options: ApplyOptions): Promise<ApplyReport> {
   const access = options.access ?? defaultAccess;
   const panels = panelsInScope(plan, options.shard);
-  await checkSuppliedCodes(panels, targets, access, options.codes);
+  await checkSuppliedCodes(panels, targets, access, options.codes, ctx);
 
   const dir = planDir(ctx.stateDir, plan.id);
   const shard = options.shard ? `${options.shard.index}/${options.shard.count}` : null;
@@ -207,7 +207,13 @@ async function pause(ms: number, stopped: Promise<void>): Promise<void> {
  * Codes from the codes file or stdin are checked against every panel's policy before any
  * panel is touched: a weak code is a mistake in the input, so nothing is done (exit 2).
  */
-async function checkSuppliedCodes(panels: PanelPlan[], targets: Map<string, Target>, access: PanelAccess, codes: CodeSupply): Promise<void> {
+async function checkSuppliedCodes(
+  panels: PanelPlan[],
+  targets: Map<string, Target>,
+  access: PanelAccess,
+  codes: CodeSupply,
+  ctx: OperationContext,
+): Promise<void> {
   const problems: string[] = [];
   for (const panel of panels) {
     const target = targets.get(panel.panel);
@@ -219,7 +225,7 @@ async function checkSuppliedCodes(panels: PanelPlan[], targets: Map<string, Targ
         throw new ValidationError('stdin', 'the plan has rows whose code comes from standard input; pipe the code in');
       if (step.code.source === 'codes' && !codes.book)
         throw new ValidationError('--codes', 'the plan takes codes from a codes file; give the same --codes FILE as for `bulk plan`');
-      driver ??= await access.describe(target);
+      driver ??= await access.describe(target, ctx);
       const code = step.code.source === 'stdin' ? (codes.stdin as Secret) : (codes.book as CodeBook).get(step.code.column, step.code.row);
       try {
         checkCode(

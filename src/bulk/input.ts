@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UsageError, ValidationError } from '../core/errors.js';
+import type { DriverRegistry } from '../core/contract.js';
 import { MiB, readTextBounded } from '../core/bounded-read.js';
-import { loadDriver } from '../../drivers/index.js';
 import { matchesSelector, type Target } from '../inventory/targets.js';
 import type { CodeBook } from './codes.js';
 
@@ -232,7 +232,7 @@ export interface EveryPanelConsent {
 }
 
 /** Reads and validates a change list file (with the byte and row caps above). */
-export async function readChanges(file: string, options: ParseOptions & { everyPanel?: EveryPanelConsent }): Promise<ChangeRow[]> {
+export async function readChanges(file: string, options: ParseOptions & { everyPanel?: EveryPanelConsent; drivers: DriverRegistry }): Promise<ChangeRow[]> {
   let content: string;
   try {
     content = await readTextBounded(file, CHANGES_MAX_BYTES, 'change list');
@@ -242,7 +242,7 @@ export async function readChanges(file: string, options: ParseOptions & { everyP
   }
   const namelessDrivers = new Set<string>();
   for (const driver of new Set(options.targets.map((t) => t.driver))) {
-    if ((await loadDriver(driver)).describe().userNames === false) namelessDrivers.add(driver);
+    if ((await options.drivers.load(driver)).describe().userNames === false) namelessDrivers.add(driver);
   }
   const rows = parseChanges(readRecords(content, file), { namelessDrivers, ...options });
   // The CLI always says how consent is given; a library caller without `everyPanel` has decided already.

@@ -142,7 +142,7 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
   let driver: DriverInfo;
   let users: UserSlot[];
   try {
-    driver = await access.describe(target);
+    driver = await access.describe(target, ctx);
     // A plan starts from the users the panel has: without a reader there is nothing to plan from.
     if (!driver.facets.reader) {
       conflictAll(planNeedsReader(driver), 'E_UNSUPPORTED');

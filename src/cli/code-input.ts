@@ -39,9 +39,9 @@ export function addCodeOptions(command: Command): Command {
     .addOption(new Option('--code <code>').hideHelp());
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer | string));
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -92,7 +92,7 @@ export async function obtainNewCode(flags: CodeFlags, cli: Cli, policy: CodePoli
   const { Secret } = await secrets();
   if (flags.generate) return { code: (await codePolicy()).generateCode(policy), generated: true };
   if (flags.codeStdin) {
-    const line = (await readStdin()).split(/\r?\n/)[0].trim();
+    const line = (await readStdin(cli.io.stdin)).split(/\r?\n/)[0].trim();
     if (!line) throw new UsageError('--code-stdin: standard input was empty', { code: 'E_INVALID' });
     return { code: new Secret(line, 'new code'), generated: false };
   }

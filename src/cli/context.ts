@@ -12,6 +12,8 @@ import { resolveTarget, type Target } from '../inventory/targets.js';
 import { askSecret, isInteractive } from './prompts.js';
 import { selectStateStore } from '../state/select.js';
 import { READ_ONLY_COMMANDS, readOnlyWorkLocks } from '../state/work-locks.js';
+import type { DriverRegistry } from '../core/contract.js';
+import type { CliIO } from './environment.js';
 
 export interface GlobalOptions {
   output: string;
@@ -29,6 +31,8 @@ export interface GlobalOptions {
 /** Everything a command needs, built from the global flags. */
 export interface Cli {
   out: Output;
+  /** The streams of this run (process.stdin/stdout/stderr, or an in-process run's). */
+  io: CliIO;
   ctx: OperationContext;
   globals: GlobalOptions;
   interactive: boolean;
@@ -58,22 +62,24 @@ export interface TargetFlags {
 /** The one duration parser (src/core/duration.ts), re-exported for the commands and the shell. */
 export { parseDuration } from '../core/duration.js';
 
-export function buildCli(command: Command): Cli {
+export function buildCli(command: Command, environment: { drivers: DriverRegistry; io: CliIO }): Cli {
   const globals = command.optsWithGlobals() as GlobalOptions;
   const format = globals.output as OutputFormat;
   if (!['table', 'json', 'ndjson'].includes(format)) throw new UsageError('-o/--output: must be table, json or ndjson', { code: 'E_INVALID' });
   const interactive = isInteractive();
-  const out = new Output({ format, color: colorWanted(globals.color), interactive: interactive && format === 'table' });
+  const { io } = environment;
+  const out = new Output({ format, color: colorWanted(globals.color), interactive: interactive && format === 'table', streams: io });
   let inventoryCache: Promise<InventoryFile> | undefined;
   const inventoryPath = globals.inventory ?? defaultInventoryPath();
   const inventoryOrigin = globals.inventory ? '--inventory' : process.env.PANELCTL_INVENTORY ? 'PANELCTL_INVENTORY' : 'the default path';
   // Loaded on first use: the schema and YAML libraries cost ~150 ms that status or audit never need.
   const inventory = () =>
     (inventoryCache ??= import('../inventory/read.js').then(({ readInventory }) =>
-      readInventory(inventoryPath, inventoryOrigin !== 'the default path', inventoryOrigin),
+      readInventory(inventoryPath, inventoryOrigin !== 'the default path', inventoryOrigin, environment.drivers.names),
     ));
 
   const ctx: OperationContext = {
+    drivers: environment.drivers,
     operator: globals.operator ?? process.env.PANELCTL_OPERATOR ?? safeUsername(),
     ticket: globals.ticket ?? process.env.PANELCTL_TICKET,
     stateDir: stateDir(),
@@ -88,6 +94,7 @@ export function buildCli(command: Command): Cli {
   if (READ_ONLY_COMMANDS.has(ctx.command ?? '')) ctx.workLocks = readOnlyWorkLocks(ctx.stateDir, (text) => out.warn(text));
   const cli: Cli = {
     out,
+    io,
     ctx,
     globals,
     interactive,
@@ -102,7 +109,7 @@ export function buildCli(command: Command): Cli {
       if (!globals.operator && inv.defaults?.operator && !process.env.PANELCTL_OPERATOR) ctx.operator = inv.defaults.operator;
       // --panel with --link (and no --driver): the inventory's panel, reached over another link this run.
       const overLink = flags.panel && flags.link && !flags.driver && !flags.secretFrom && inv.panels[flags.panel] ? flags.link : undefined;
-      const adHoc = overLink ? {} : { link: flags.link, driver: flags.driver, secretFrom: flags.secretFrom };
+      const adHoc = overLink ? {} : { link: flags.link, driver: flags.driver, secretFrom: flags.secretFrom, knownDrivers: environment.drivers.names };
       const target = await resolveTarget(flags.panel, adHoc, inv).catch(async (error) => {
         // With no inventory file at all, say which path was tried: the likeliest fix is the path.
         if (error instanceof PanelctlError && error.code === 'E_NO_PANEL' && !(await fileExists(inventoryPath))) {

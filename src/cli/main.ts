@@ -11,22 +11,36 @@ import { registerTestMode } from './commands/test-mode.js';
 import { registerBulk } from './commands/bulk.js';
 import { registerShell } from './commands/shell.js';
 import { registerPorts } from './commands/ports.js';
+import type { DriverRegistry } from '../core/contract.js';
+import { bindEnvironment, type CliIO } from './environment.js';
 import { registerState } from './commands/state.js';
 
 declare const __PANELCTL_VERSION__: string | undefined;
 
-/** Inlined by the bundler (scripts/build.mjs), so start-up reads no file; the tsc output reads package.json. */
+/**
+ * Inlined by the bundler (scripts/build.mjs), so start-up reads no file; the tsc output
+ * (dist/src/cli) and the sources run in process by tests (src/cli) read package.json.
+ */
 function panelctlVersion(): string {
   if (typeof __PANELCTL_VERSION__ === 'string') return __PANELCTL_VERSION__;
-  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  for (const up of ['../../../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'panelctl') return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
 }
 
-export function buildProgram(): Command {
+export function buildProgram(io: Pick<CliIO, 'stdout' | 'stderr'> = process): Command {
   const program = new Command('panelctl')
     .description('Manage user codes and test mode on intruder-alarm panels, remotely or on site.')
     .version(panelctlVersion(), '-V, --version')
     // Before any subcommand is added: subcommands copy this, so their help shows the global flags too.
     .configureHelp({ showGlobalOptions: true, optionDescription: describeOption })
+    .configureOutput({ writeOut: (text) => void io.stdout.write(text), writeErr: (text) => void io.stderr.write(text) })
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'ndjson']).default('table'))
     .option('--no-color', 'no colour (also NO_COLOR=1)')
     .option('-y, --yes', 'answer yes to confirmations (for scripts)')
@@ -81,7 +95,7 @@ function setExitOverride(command: Command): void {
   for (const sub of command.commands) setExitOverride(sub);
 }
 
-async function report(error: unknown): Promise<number> {
+async function report(error: unknown, io: Pick<CliIO, 'stderr'>, argv: string[]): Promise<number> {
   if (error instanceof CommanderError) {
     // Help and version are exits, not errors; every other commander complaint is bad usage.
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
@@ -89,11 +103,12 @@ async function report(error: unknown): Promise<number> {
   }
   const failure = toPanelctlError(error);
   const { Output, colorWanted } = await import('../output/output.js');
-  const format = machineFormatRequested(process.argv) ? 'json' : 'table';
+  const format = machineFormatRequested(argv) ? 'json' : 'table';
   const out = new Output({
     format: format as 'json',
-    color: colorWanted(process.argv.includes('--no-color') ? false : undefined, process.stderr),
+    color: colorWanted(argv.includes('--no-color') ? false : undefined, process.stderr),
     interactive: false,
+    streams: { stdout: io.stderr, stderr: io.stderr },
   });
   out.error(failure);
   if (failure.exitCode === ExitCode.unexpected && process.env.PANELCTL_DEBUG) {
@@ -146,22 +161,49 @@ function quietOnClosedPipe(): void {
   }
 }
 
+/** How a run is composed: which drivers exist and which streams it uses. Defaults: the shipped drivers, the process's streams. */
+export interface RunOptions {
+  /** Loaded when a command needs drivers, not before (--help loads none). */
+  drivers?: () => Promise<DriverRegistry>;
+  io?: Partial<CliIO>;
+}
+
+/** The shipped drivers: the one place outside drivers/ that imports drivers/index.ts (the composition root). */
+const shippedDrivers = async (): Promise<DriverRegistry> => (await import('../../drivers/index.js')).drivers;
+
+/**
+ * Runs one command line in this process and returns its exit code: the binary's main, and tests
+ * that run the CLI with a registry holding a test driver (test/support/in-process.ts).
+ */
+export async function run(argv: string[], options: RunOptions = {}): Promise<number> {
+  const io: CliIO = { stdin: options.io?.stdin ?? process.stdin, stdout: options.io?.stdout ?? process.stdout, stderr: options.io?.stderr ?? process.stderr };
+  const program = buildProgram(io);
+  bindEnvironment(program, { drivers: options.drivers ?? shippedDrivers, io });
+  // Commands report a non-zero outcome through process.exitCode; a run reads it and leaves it as it was.
+  const before = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    if (argv.length <= 2) {
+      const { isInteractive } = await import('./prompts.js');
+      if (!isInteractive()) {
+        program.outputHelp({ error: true });
+        return ExitCode.usage;
+      }
+      argv = [...argv, program.commands.some((c) => c.name() === 'shell') ? 'shell' : '--help'];
+    }
+    try {
+      await program.parseAsync(argv);
+    } catch (error) {
+      return await report(error, io, argv);
+    }
+    return Number(process.exitCode ?? ExitCode.ok);
+  } finally {
+    process.exitCode = before;
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   installCrashGuards();
   quietOnClosedPipe();
-  const program = buildProgram();
-  if (argv.length <= 2) {
-    const { isInteractive } = await import('./prompts.js');
-    if (!isInteractive()) {
-      program.outputHelp({ error: true });
-      process.exitCode = ExitCode.usage;
-      return;
-    }
-    argv = [...argv, program.commands.some((c) => c.name() === 'shell') ? 'shell' : '--help'];
-  }
-  try {
-    await program.parseAsync(argv);
-  } catch (error) {
-    process.exitCode = await report(error);
-  }
+  process.exitCode = await run(argv);
 }

@@ -248,3 +248,15 @@ export interface PanelSimulator {
 export interface SimulatorModule {
   createSimulator(options: SimulatorOptions): Promise<PanelSimulator>;
 }
+
+/**
+ * Which drivers exist, and how to load one. The CLI's composition root builds it from
+ * drivers/index.ts and hands it to everything below (operations, bulk, inventory checks) through
+ * OperationContext, so a test can run the whole CLI with a registry holding a test driver.
+ */
+export interface DriverRegistry {
+  readonly names: readonly string[];
+  /** Rejects a name not in `names` (a bug: names are checked where they are typed). */
+  load(name: string): Promise<PanelDriver>;
+  loadSimulator(name: string): Promise<SimulatorModule>;
+}

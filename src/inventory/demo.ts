@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Secret, Secrets } from '../core/secret.js';
-import type { DriverOptions } from '../core/contract.js';
+import type { DriverOptions, DriverRegistry } from '../core/contract.js';
 import type { Link } from '../core/link.js';
 import type { Target } from './target.js';
 import { demoDir } from '../state/paths.js';
@@ -47,9 +47,9 @@ export interface RunningDemo {
 }
 
 /** Starts the demo panel's simulator on a loopback port (or its own HTTPS listener), through the driver kit. */
-export async function startDemo(target: Target): Promise<RunningDemo> {
-  const [{ loadSimulator }, kit] = await Promise.all([import('../../drivers/index.js'), import('../driver-kit/index.js')]);
-  const simulators = await loadSimulator(target.driver);
+export async function startDemo(target: Target, drivers: DriverRegistry): Promise<RunningDemo> {
+  const kit = await import('../driver-kit/index.js');
+  const simulators = await drivers.loadSimulator(target.driver);
   const statePath = path.join(demoDir(), `${target.driver}.json`);
   const simulator = await simulators.createSimulator({ statePath, users: 12, servedOn: 'tcp', options: { ...target.options } });
   const served = await kit.serveSimulator(simulator, { tcp: { host: '127.0.0.1', port: 0 } }).catch(async (error) => {

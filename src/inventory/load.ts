@@ -66,7 +66,16 @@ function readYaml(text: string, source: string): unknown {
   return raw;
 }
 
-export function parseInventory(text: string, source: string): InventoryFile {
+/** A panel whose driver the registry does not know, said like a schema problem. */
+function unknownDrivers(raw: unknown, knownDrivers: readonly string[]): Array<{ field: string; rule: string }> {
+  const panels = raw && typeof raw === 'object' && 'panels' in raw && raw.panels && typeof raw.panels === 'object' ? raw.panels : {};
+  return Object.entries(panels as Record<string, { driver?: unknown }>)
+    .filter(([, panel]) => typeof panel?.driver === 'string' && !knownDrivers.includes(panel.driver))
+    .map(([name]) => ({ field: `panel "${name}", field "driver"`, rule: `must be one of ${knownDrivers.join(', ')}` }));
+}
+
+/** `knownDrivers`: the names in the driver registry (OperationContext.drivers). */
+export function parseInventory(text: string, source: string, knownDrivers: readonly string[]): InventoryFile {
   const raw = readYaml(text, source);
   const panelCount = raw && typeof raw === 'object' && 'panels' in raw && raw.panels && typeof raw.panels === 'object' ? Object.keys(raw.panels).length : 0;
   if (panelCount > INVENTORY_MAX_PANELS) {
@@ -76,8 +85,8 @@ export function parseInventory(text: string, source: string): InventoryFile {
     });
   }
   const result = inventorySchema.safeParse(raw ?? { panels: {} });
-  if (!result.success) {
-    const problems = result.error.issues.map(describeIssue);
+  const problems = [...unknownDrivers(raw, knownDrivers), ...(result.success ? [] : result.error.issues.map(describeIssue))];
+  if (problems.length || !result.success) {
     const first = problems[0];
     // The first 20 in the message, the first 1,000 in the data (README "Limits"), then a count.
     const listed = problems.slice(0, 20).map((p) => `  - ${p.field}: ${p.rule}`);
@@ -94,7 +103,7 @@ export function parseInventory(text: string, source: string): InventoryFile {
  * Reads the inventory. `origin` says how the path was chosen ("--inventory", "PANELCTL_INVENTORY",
  * "the default path"), so a missing file names both the path tried and why that one.
  */
-export async function loadInventory(path: string, required: boolean, origin = 'the default path'): Promise<InventoryFile> {
+export async function loadInventory(path: string, required: boolean, origin: string, knownDrivers: readonly string[]): Promise<InventoryFile> {
   let text: string;
   try {
     text = await readTextBounded(path, INVENTORY_MAX_BYTES, 'inventory');
@@ -116,5 +125,5 @@ export async function loadInventory(path: string, required: boolean, origin = 't
       data: { path, origin },
     });
   }
-  return parseInventory(text, path);
+  return parseInventory(text, path, knownDrivers);
 }

@@ -6,7 +6,7 @@ import type { InventoryFile } from './schema.js';
  * required, the YAML parser and the schema are never loaded: they are the largest part of a
  * command's start-up, and `--panel demo` on a machine without an inventory needs neither.
  */
-export async function readInventory(path: string, required: boolean, origin?: string): Promise<InventoryFile> {
+export async function readInventory(path: string, required: boolean, origin: string, knownDrivers: readonly string[]): Promise<InventoryFile> {
   if (
     !required &&
     (await stat(path).then(
@@ -16,5 +16,5 @@ export async function readInventory(path: string, required: boolean, origin?: st
   )
     return { panels: {} };
   const { loadInventory } = await import('./load.js');
-  return loadInventory(path, required, origin);
+  return loadInventory(path, required, origin, knownDrivers);
 }

@@ -1,6 +1,5 @@
 import { UsageError, ValidationError } from '../core/errors.js';
 import { parseLink, withTls } from '../core/link.js';
-import { driverNames } from '../../drivers/index.js';
 import type { InventoryFile, PanelConfig, StationConfig } from './schema.js';
 import type { Target } from './target.js';
 import { PANEL_NAME, PANEL_NAME_RULE } from './panel-name.js';
@@ -13,6 +12,8 @@ export interface AdHocLink {
   link?: string;
   driver?: string;
   secretFrom?: string;
+  /** The driver registry's names, which --driver must be one of (OperationContext.drivers). */
+  knownDrivers?: readonly string[];
 }
 
 function fromConfig(name: string, config: PanelConfig, inventory: InventoryFile): Target {
@@ -61,6 +62,7 @@ function checkAdHocName(name: string, inventory: InventoryFile): void {
 /** Finds a panel by name: the inventory first, then the built-in demo panels. */
 export async function resolveTarget(name: string | undefined, adHoc: AdHocLink, inventory: InventoryFile): Promise<Target> {
   if (adHoc.link) {
+    const driverNames = adHoc.knownDrivers ?? [];
     if (!adHoc.driver) throw new UsageError('--link needs --driver', { hint: `drivers: ${driverNames.join(', ')}` });
     if (!driverNames.includes(adHoc.driver)) throw new UsageError(`--driver: must be one of ${driverNames.join(', ')}`, { code: 'E_INVALID' });
     if (name !== undefined) checkAdHocName(name, inventory);

@@ -1,9 +1,12 @@
+import type { DriverRegistry } from '../core/contract.js';
 import type { SecretPrompt } from '../inventory/secrets.js';
 import type { WorkLockStore } from '../state/work-locks.js';
 
 /** What every operation needs to know about who is acting and how. Built once by the CLI. */
 export interface OperationContext {
   operator: string;
+  /** The drivers there are (injected by the CLI's composition root; tests add their own). */
+  drivers: DriverRegistry;
   ticket?: string;
   stateDir: string;
   timeoutMs: number;

@@ -1,8 +1,7 @@
-import type { ProbeResult } from '../core/contract.js';
+import type { DriverRegistry, ProbeResult } from '../core/contract.js';
 import { NotSupportedError, toPanelctlError, type PanelctlError } from '../core/errors.js';
 import type { DriverInfo } from '../core/contract.js';
 import { describeLink, transportOf, type Link } from '../core/link.js';
-import { driverNames, loadDriver } from '../../drivers/index.js';
 
 export interface ProbeAttempt {
   driver: string;
@@ -23,9 +22,9 @@ export interface ProbeOutcome {
  * the link says otherwise, and stops at the first that answers. Only identification requests
  * are sent; nothing is written to any panel.
  */
-export async function probe(link: Link, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ProbeOutcome> {
+export async function probe(link: Link, options: { timeoutMs: number; signal?: AbortSignal; drivers: DriverRegistry }): Promise<ProbeOutcome> {
   const attempts: ProbeAttempt[] = [];
-  const drivers = await inProbeOrder(link);
+  const drivers = await inProbeOrder(link, options.drivers);
   const transport = transportOf(link);
   if (!drivers.some(({ driver, info }) => driver.probe && info.transports.includes(transport))) {
     throw new NotSupportedError(`no driver can probe ${transport}:// links`, {
@@ -74,8 +73,8 @@ function withDefaults(link: Link, info: DriverInfo): Link {
  * tcp://host:4025 the Envisalink is the likely answer, and every silent protocol tried before it
  * costs a whole timeout.
  */
-export async function inProbeOrder(link: Link) {
-  const drivers = await Promise.all(driverNames.map(async (name) => ({ name, driver: await loadDriver(name) })));
+export async function inProbeOrder(link: Link, registry: DriverRegistry) {
+  const drivers = await Promise.all(registry.names.map(async (name) => ({ name, driver: await registry.load(name) })));
   const withInfo = drivers.map((d) => ({ ...d, info: d.driver.describe() }));
   const likely = (info: DriverInfo) =>
     link.kind === 'tcp'

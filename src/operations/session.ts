@@ -3,7 +3,6 @@ import { facetMismatch } from './facets.js';
 import { ExitCode, PanelctlError, UsageError, ValidationError, toPanelctlError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
 import { linkIdentity, transportOf } from '../core/link.js';
-import { loadDriver } from '../../drivers/index.js';
 import { resolveSecretRef } from '../inventory/secrets.js';
 import type { Target } from '../inventory/targets.js';
 import { workLocksFor, type WorkLock } from '../state/work-locks.js';
@@ -19,8 +18,8 @@ export interface OpenPanel {
 }
 
 /** The driver's description, without connecting (so the CLI can refuse unsupported actions early). */
-export async function describeTarget(target: Target): Promise<DriverInfo> {
-  const driver = await loadDriver(target.driver);
+export async function describeTarget(target: Target, ctx: Pick<OperationContext, 'drivers'>): Promise<DriverInfo> {
+  const driver = await ctx.drivers.load(target.driver);
   return driver.describeFor ? driver.describeFor(target.options) : driver.describe();
 }
 
@@ -74,7 +73,7 @@ export async function openPanel(target: Target, ctx: OperationContext): Promise<
 }
 
 async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock): Promise<OpenPanel> {
-  const driverModule = await loadDriver(target.driver);
+  const driverModule = await ctx.drivers.load(target.driver);
   const info = driverModule.describeFor ? await driverModule.describeFor(target.options) : driverModule.describe();
   // A link this driver cannot use (https:// for a byte protocol) is bad input: refused before secrets or the panel.
   if (!target.demo && !info.transports.includes(transportOf(target.link))) {
@@ -88,7 +87,7 @@ async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock)
   let stopDemo: (() => Promise<void>) | undefined;
   if (target.demo) {
     const { startDemo } = await import('../inventory/demo.js');
-    const demo = await startDemo(target);
+    const demo = await startDemo(target, ctx.drivers);
     link = demo.link;
     secrets = demo.secrets as Record<string, Secret>;
     stopDemo = demo.close;

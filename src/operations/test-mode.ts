@@ -188,7 +188,7 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
   checkStartable(target);
   const minutes = options.durationMs / 60_000;
   if (!(options.durationMs >= 1000) || minutes > 24 * 60) throw new ValidationError('--for', 'must be between 1s and 24h');
-  const driver = await describeTarget(target);
+  const driver = await describeTarget(target, ctx);
   await prepareAudit(ctx.stateDir);
   // The clock check needs no panel, so it runs before one is contacted (exit 2: nothing changed).
   const station = await deps.station(target);
@@ -373,7 +373,7 @@ export interface StopResult {
 
 /** Panel off first, then the station; idempotent. Must run under the panel's lease lock. */
 async function endTest(target: Target, ctx: OperationContext, deps: TestModeDeps, lease: Lease | undefined, endedBy: string): Promise<StopResult> {
-  const driver = await describeTarget(target);
+  const driver = await describeTarget(target, ctx);
   let panelSwitched = false;
   // A lease whose panel half is known off (an earlier stop ended it) goes straight to the station.
   if (supportsTestMode(driver) && lease?.panelTest !== 'none' && lease?.panelTest !== 'off') {
@@ -519,7 +519,7 @@ export function leaseStatus(lease: Lease, now = Date.now()): LeaseStatus {
 
 /** Reads the panel's own test state and names any disagreement with the lease. */
 export async function checkPanel(target: Target, ctx: OperationContext, status: LeaseStatus): Promise<LeaseStatus> {
-  const driver = await describeTarget(target);
+  const driver = await describeTarget(target, ctx);
   if (!supportsTestMode(driver)) return status;
   try {
     const state = await withPanel(target, ctx, async ({ session }) => session.testMode?.status());

@@ -36,7 +36,7 @@ export async function panelInfo(target: Target, ctx: OperationContext): Promise<
 }
 
 export async function listUsers(target: Target, ctx: OperationContext): Promise<UserSlot[]> {
-  const info = await describeTarget(target);
+  const info = await describeTarget(target, ctx);
   // Refused before connecting: a panel that cannot read users back has nothing to list.
   if (!info.facets.reader) throw readerMissing(info, 'list its users', target.name);
   return withPanel(target, ctx, async ({ session }) => {
@@ -65,7 +65,7 @@ export interface AddUserRequest {
 const auditBase = (target: Target) => ({ panel: target.name, driver: target.driver });
 
 export async function addUser(target: Target, ctx: OperationContext, request: AddUserRequest): Promise<ProvenWrite> {
-  const info = await describeTarget(target);
+  const info = await describeTarget(target, ctx);
   requireCapability(info, 'users.add', 'add users');
   if (request.slot === undefined) requireCapability(info, 'users.next-slot', 'pick the next free slot (give --slot)');
   else checkSlot(info, request.slot);
@@ -100,7 +100,7 @@ export async function setCode(
   ctx: OperationContext,
   request: { slot: number; code: Secret; allowWeak?: boolean; beforeSend?: () => Promise<void>; expectName?: string },
 ): Promise<ProvenWrite> {
-  const info = await describeTarget(target);
+  const info = await describeTarget(target, ctx);
   requireCapability(info, 'users.set-code', 'change codes');
   checkSlot(info, request.slot);
   checkCode(request.code, codePolicyFor(info, target, { allowWeak: request.allowWeak }), 'new code');
@@ -129,7 +129,7 @@ export async function removeUser(
   ctx: OperationContext,
   request: { slot: number; confirm?: (user: UserSlot) => Promise<boolean>; expectName?: string },
 ): Promise<ProvenWrite | undefined> {
-  const info = await describeTarget(target);
+  const info = await describeTarget(target, ctx);
   requireCapability(info, 'users.remove', 'remove users');
   checkSlot(info, request.slot);
 

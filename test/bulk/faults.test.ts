@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { readChanges } from '../../src/bulk/input.js';
+import { drivers } from '../../drivers/index.js';
 import { CodeBook } from '../../src/bulk/codes.js';
 import { buildPlan, type BulkPlan } from '../../src/bulk/plan.js';
 import { applyPlan, type ApplyEvent, type ApplyReport } from '../../src/bulk/apply.js';
@@ -49,7 +50,7 @@ beforeAll(async () => {
   fleet.ctx.timeoutMs = 400;
   for (const t of fleet.targets) t.timeoutMs = 400;
   const codes = await CodeBook.load(await fleet.file('codes.csv', CODES));
-  const rows = await readChanges(await fleet.file('changes.csv', CHANGES, 0o644), { targets: fleet.targets, codes });
+  const rows = await readChanges(await fleet.file('changes.csv', CHANGES, 0o644), { drivers, targets: fleet.targets, codes });
   plan = await buildPlan(rows, fleet.targetMap, fleet.ctx, { concurrency: 16, codes, access: fake.access, source: { file: 'changes.csv', rows: rows.length } });
 
   // The faults start after planning, as they would on a real night.

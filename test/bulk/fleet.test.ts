@@ -71,7 +71,7 @@ beforeAll(async () => {
   const changesFile = await fleet.file('changes.csv', CHANGES, 0o644);
   const codesFile = await fleet.file('codes.csv', CODES);
   codes = await CodeBook.load(codesFile);
-  const rows = await readChanges(changesFile, { targets: fleet.targets, codes });
+  const rows = await readChanges(changesFile, { drivers: fleet.ctx.drivers, targets: fleet.targets, codes });
   plan = await buildPlan(rows, fleet.targetMap, fleet.ctx, { concurrency: 16, codes, access: fake.access, source: { file: 'changes.csv', rows: rows.length } });
   writesAfterPlan = [...fleet.panels.values()].reduce((n, { panel }) => n + panel.stats.writes, 0);
   planFile = path.join(fleet.dir, 'plan.json');

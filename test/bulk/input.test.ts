@@ -10,6 +10,7 @@ import { planDir } from '../../src/bulk/journal.js';
 import { claimPanels } from '../../src/bulk/claims.js';
 import { processStartTime } from '../../src/state/process-lock.js';
 import { parseInventory } from '../../src/inventory/load.js';
+import { drivers } from '../../drivers/index.js';
 import { allTargets } from '../../src/inventory/targets.js';
 
 const targets = allTargets(
@@ -20,6 +21,7 @@ const targets = allTargets(
   bergen-1: { driver: dsc, link: "tcp://10.0.1.1:4025", tags: { site: bergen } }
 `,
     'test',
+    drivers.names,
   ),
 );
 
@@ -31,9 +33,12 @@ describe('change list parsing', () => {
     try {
       const file = path.join(dir, 'c.csv');
       await fs.writeFile(file, 'panel,action,slot,code\nbergen-1,add,7,generate\n');
-      expect((await readChanges(file, { targets }))[0]).toMatchObject({ panels: ['bergen-1'], action: 'add', slot: 7, name: undefined });
+      expect((await readChanges(file, { drivers, targets }))[0]).toMatchObject({ panels: ['bergen-1'], action: 'add', slot: 7, name: undefined });
       await fs.writeFile(file, 'panel,action,slot,code\noslo-1,add,7,generate\n');
-      await expect(readChanges(file, { targets })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/row 1 name: add needs the name/) });
+      await expect(readChanges(file, { drivers, targets })).rejects.toMatchObject({
+        exitCode: 2,
+        message: expect.stringMatching(/row 1 name: add needs the name/),
+      });
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
@@ -44,21 +49,21 @@ describe('change list parsing', () => {
     try {
       const file = path.join(dir, 'c.csv');
       await fs.writeFile(file, 'panel,action,slot,code\n*,remove,4,\noslo-1,remove,5,\n');
-      await expect(readChanges(file, { targets, everyPanel: {} })).rejects.toMatchObject({
+      await expect(readChanges(file, { drivers, targets, everyPanel: {} })).rejects.toMatchObject({
         exitCode: 2,
         code: 'E_EVERY_PANEL',
         message: expect.stringMatching(/row 1 selects every panel in the inventory \(\*, 3 panels\) with no --limit/),
         hint: expect.stringMatching(/--all/),
       });
-      expect(await readChanges(file, { targets, everyPanel: { all: true } })).toHaveLength(2);
+      expect(await readChanges(file, { drivers, targets, everyPanel: { all: true } })).toHaveLength(2);
       const asked: string[] = [];
       const confirm = async (q: string) => {
         asked.push(q);
         return false;
       };
-      await expect(readChanges(file, { targets, everyPanel: { confirm } })).rejects.toMatchObject({ code: 'E_EVERY_PANEL' });
+      await expect(readChanges(file, { drivers, targets, everyPanel: { confirm } })).rejects.toMatchObject({ code: 'E_EVERY_PANEL' });
       expect(asked).toEqual([expect.stringMatching(/Plan for all of them\?/)]);
-      expect(await readChanges(file, { targets, limit: 'site=oslo', everyPanel: {} })).toHaveLength(2);
+      expect(await readChanges(file, { drivers, targets, limit: 'site=oslo', everyPanel: {} })).toHaveLength(2);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
@@ -81,7 +86,7 @@ describe('change list parsing', () => {
 
   it('refuses more rows than the limit, and a change list that never ends (/dev/zero), before parsing them all', async () => {
     expect(() => csv(`panel,action,slot,code\n${'oslo-1,remove,1,\n'.repeat(CHANGES_MAX_ROWS + 1)}`)).toThrow(/more than 100000 rows/);
-    await expect(readChanges('/dev/zero', { targets })).rejects.toMatchObject({
+    await expect(readChanges('/dev/zero', { drivers, targets })).rejects.toMatchObject({
       exitCode: 2,
       code: 'E_TOO_LARGE',
       message: expect.stringMatching(/larger than 16 MiB/),

@@ -93,7 +93,7 @@ describe.each(SEEDS)('kill -9 during apply, then --resume (seed %i)', (seed) => 
     const changes = await fleet.file('changes.csv', CHANGES, 0o644);
     const codesFile = await fleet.file('codes.csv', CODES);
     const codes = await CodeBook.load(codesFile);
-    const rows = await readChanges(changes, { targets: fleet.targets, codes });
+    const rows = await readChanges(changes, { drivers: fleet.ctx.drivers, targets: fleet.targets, codes });
     const plan: BulkPlan = await buildPlan(rows, fleet.targetMap, fleet.ctx, {
       concurrency: 16,
       codes,

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadInventory, parseInventory } from '../../src/inventory/load.js';
+import { drivers } from '../../drivers/index.js';
 import { resolveSecretRef } from '../../src/inventory/secrets.js';
 import { resolveTarget, matchesSelector, allTargets } from '../../src/inventory/targets.js';
 import type { ValidationError } from '../../src/core/errors.js';
@@ -10,7 +11,7 @@ import { findPanels } from '../../src/cli/shell/panels.js';
 
 function problems(yaml: string): string {
   try {
-    parseInventory(yaml, 'test.yaml');
+    parseInventory(yaml, 'test.yaml', drivers.names);
   } catch (error) {
     const e = error as ValidationError;
     return `${e.message}\n${e.hint}`;
@@ -23,6 +24,7 @@ describe('inventory', () => {
     const inventory = parseInventory(
       `panels:\n  oslo-office:\n    driver: integra\n    link: tcp://10.20.0.15:7094\n    secret: env:OSLO_CODE\n    account: "1042"\n    tags: { site: oslo, floor: 3 }\n`,
       'test.yaml',
+      drivers.names,
     );
     const target = await resolveTarget('oslo-office', {}, inventory);
     expect(target).toMatchObject({
@@ -54,7 +56,7 @@ describe('inventory', () => {
   });
 
   it('says which panel names exist when one is unknown', async () => {
-    const inventory = parseInventory(`panels:\n  alpha:\n    driver: integra\n    link: tcp://x:1\n`, 't');
+    const inventory = parseInventory(`panels:\n  alpha:\n    driver: integra\n    link: tcp://x:1\n`, 't', drivers.names);
     await expect(resolveTarget('beta', {}, inventory)).rejects.toMatchObject({ exitCode: 2, hint: expect.stringContaining('alpha') });
   });
 });
@@ -90,7 +92,7 @@ describe('inventory input limits and YAML types', () => {
     const panels = Array.from({ length: 1500 }, (_, i) => `  p${i}:\n    driver: nope\n    link: tcp://x:1\n`).join('');
     let error: any;
     try {
-      parseInventory(`panels:\n${panels}`, 'big.yaml');
+      parseInventory(`panels:\n${panels}`, 'big.yaml', drivers.names);
     } catch (e) {
       error = e;
     }
@@ -101,7 +103,7 @@ describe('inventory input limits and YAML types', () => {
   });
 
   it('reads /dev/zero only up to the size limit, then refuses it', async () => {
-    await expect(loadInventory('/dev/zero', true)).rejects.toMatchObject({
+    await expect(loadInventory('/dev/zero', true, '--inventory', drivers.names)).rejects.toMatchObject({
       exitCode: 2,
       code: 'E_TOO_LARGE',
       message: expect.stringMatching(/larger than 32 MiB/),
@@ -110,24 +112,28 @@ describe('inventory input limits and YAML types', () => {
 });
 
 describe('ad hoc panels', () => {
-  const inventory = parseInventory(`panels:\n  oslo:\n    driver: integra\n    link: tcp://10.0.0.1:7094\n`, 't');
+  const inventory = parseInventory(`panels:\n  oslo:\n    driver: integra\n    link: tcp://10.0.0.1:7094\n`, 't', drivers.names);
 
   it('refuses a name with escapes, slashes or dots first, as the inventory would', async () => {
     for (const name of ['\x1b[2Jx', '../../etc', 'a b', '-x', 'x'.repeat(65)]) {
-      await expect(resolveTarget(name, { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).rejects.toMatchObject({
+      await expect(resolveTarget(name, { link: 'tcp://10.0.0.9:7094', driver: 'integra', knownDrivers: drivers.names }, inventory)).rejects.toMatchObject({
         exitCode: 2,
         message: expect.stringMatching(/^--panel: panel names are 1-64 letters/),
       });
     }
-    await expect(resolveTarget('site-7.a_b', { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).resolves.toMatchObject({ name: 'site-7.a_b' });
+    await expect(
+      resolveTarget('site-7.a_b', { link: 'tcp://10.0.0.9:7094', driver: 'integra', knownDrivers: drivers.names }, inventory),
+    ).resolves.toMatchObject({ name: 'site-7.a_b' });
   });
 
   it('refuses the name of an inventory panel (or a demo panel) with another link', async () => {
-    await expect(resolveTarget('oslo', { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).rejects.toMatchObject({
+    await expect(resolveTarget('oslo', { link: 'tcp://10.0.0.9:7094', driver: 'integra', knownDrivers: drivers.names }, inventory)).rejects.toMatchObject({
       exitCode: 2,
       message: expect.stringMatching(/oslo is a panel in the inventory/),
     });
-    await expect(resolveTarget('demo', { link: 'tcp://10.0.0.9:7094', driver: 'integra' }, inventory)).rejects.toMatchObject({ exitCode: 2 });
+    await expect(resolveTarget('demo', { link: 'tcp://10.0.0.9:7094', driver: 'integra', knownDrivers: drivers.names }, inventory)).rejects.toMatchObject({
+      exitCode: 2,
+    });
   });
 });
 
@@ -135,6 +141,7 @@ describe('a mistyped panel name', () => {
   const inventory = parseInventory(
     `panels:\n  oslo-office:\n    driver: integra\n    link: tcp://10.0.0.1:7094\n    customer: Nordic Retail AS\n    account: "1042"\n  bergen-shop:\n    driver: dsc\n    link: tcp://10.0.0.2:4025\n`,
     't',
+    drivers.names,
   );
 
   it('says "did you mean" with the nearest name, by name, customer or account', async () => {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseLink } from '../../src/core/link.js';
 import { inProbeOrder } from '../../src/operations/probe.js';
+import { drivers } from '../../drivers/index.js';
 
 /** Every silent protocol tried first costs a whole timeout, so the link's own hints go first. */
 describe('probe order', () => {
-  const order = async (url: string) => (await inProbeOrder(parseLink(url))).map((d) => d.name);
+  const order = async (url: string) => (await inProbeOrder(parseLink(url), drivers)).map((d) => d.name);
 
   it('tries the driver whose default TCP port the link names first', async () => {
     expect((await order('tcp://10.0.0.5:4025'))[0]).toBe('dsc');

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { readAudit } from '../../src/audit/log.js';
 import type { DriverInfo, PanelSession } from '../../src/core/contract.js';
 import { Secret } from '../../src/core/secret.js';
+import { registryWith } from '../support/in-process.js';
 import { audited, createUserStep, proofOfWrite } from '../../src/operations/user-steps.js';
 
 /**
@@ -52,7 +53,7 @@ const info: DriverInfo = {
 describe('a write-only session through createUserStep and the audit', () => {
   it('sends the write once, succeeds, and audits ok with proof panel-ack', async () => {
     const { session, writes } = writeOnlySession();
-    const ctx = { operator: 'tester', stateDir, timeoutMs: 1000 };
+    const ctx = { operator: 'tester', stateDir, timeoutMs: 1000, drivers: registryWith({}) };
     const run = () => createUserStep(session, info, { name: 'Anna', code: new Secret('4826') });
     const done = await audited(ctx, { panel: 'p', driver: 'write-only', action: 'users.add' }, run, { proofOf: proofOfWrite });
     expect(done.proof).toBe('panel-ack');

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ExitCode, UsageError, ValidationError } from '../../core/errors.js';
+import { ExitCode, NotSupportedError, UsageError, ValidationError } from '../../core/errors.js';
 import type { Secret } from '../../core/secret.js';
 import { allTargets, type Target } from '../../inventory/targets.js';
 import type { Column } from '../../output/table.js';
@@ -57,13 +57,31 @@ interface PlanFlags {
   allowWeak?: boolean;
 }
 
+/**
+ * A plan whose every row is unsupported (every panel in it cannot read its users back, say) is not
+ * a plan: exit 6 with the first reason (it names what is missing and what works), and no file.
+ */
+function refuseWhenNothingIsSupported(plan: BulkPlan): void {
+  const conflicts = plan.panels.flatMap((p) => p.conflicts);
+  const nothingElse = plan.panels.every((p) => p.steps.length === 0 && p.noops.length === 0);
+  if (conflicts.length && nothingElse && conflicts.every((c) => c.code === 'E_UNSUPPORTED')) {
+    throw new NotSupportedError(`nothing in this change list can be planned: ${conflicts[0].reason}`, { hint: 'nothing was written; no plan file was made' });
+  }
+}
+
 export async function runPlan(cli: Cli, file: string, flags: PlanFlags): Promise<void> {
   const concurrency = count(flags.concurrency, '--concurrency', 1);
   const targets = await inventoryTargets(cli);
   const codes = flags.codes ? await CodeBook.load(flags.codes) : undefined;
   const confirm =
     cli.interactive && !cli.globals.yes ? (question: string) => import('../prompts.js').then(({ askConfirm }) => askConfirm(question)) : undefined;
-  const rows = await readChanges(file, { targets, limit: flags.limit, codes, everyPanel: { all: flags.all || (cli.globals.yes && cli.interactive), confirm } });
+  const rows = await readChanges(file, {
+    drivers: cli.ctx.drivers,
+    targets,
+    limit: flags.limit,
+    codes,
+    everyPanel: { all: flags.all || (cli.globals.yes && cli.interactive), confirm },
+  });
   const every = rows.filter((r) => r.everyPanel).map((r) => r.row);
   if (every.length)
     cli.out.note(`row${every.length > 1 ? 's' : ''} ${every.join(', ')}: * selects every panel in the inventory (${targets.length}), no --limit`);
@@ -79,6 +97,7 @@ export async function runPlan(cli: Cli, file: string, flags: PlanFlags): Promise
   } finally {
     done?.();
   }
+  refuseWhenNothingIsSupported(plan);
   plan = await writePlan(flags.out, plan, cli.ctx.stateDir);
   const totals = planTotals(plan);
   cli.out.result(

@@ -1,6 +1,5 @@
 import { capabilitiesOf } from '../../core/contract.js';
 import { panelInfo } from '../../operations/users.js';
-import { driverNames, loadDriver } from '../../../drivers/index.js';
 import { allTargets, matchesSelector } from '../../inventory/targets.js';
 import { demoPanelNames, demoTarget } from '../../inventory/demo.js';
 import type { Cli, TargetFlags } from '../context.js';
@@ -72,8 +71,8 @@ export async function runPanels(cli: Cli, flags: { limit?: string; demo?: boolea
 export async function runDrivers(cli: Cli): Promise<void> {
   // `capabilities` stays in the JSON (derived from the facets, which are shown too).
   const rows = await Promise.all(
-    driverNames.map(async (name) => {
-      const info = (await loadDriver(name)).describe();
+    cli.ctx.drivers.names.map(async (name) => {
+      const info = (await cli.ctx.drivers.load(name)).describe();
       return { ...info, capabilities: capabilitiesOf(info.facets) };
     }),
   );

@@ -26,10 +26,10 @@ export async function runPorts(cli: Cli, flags: { all?: boolean } = {}): Promise
 
 export async function runProbe(cli: Cli, linkText: string): Promise<void> {
   const link = parseLink(linkText, 'link');
-  const outcome = await probe(link, { timeoutMs: cli.ctx.timeoutMs > 3000 ? 2000 : cli.ctx.timeoutMs, signal: cli.ctx.signal });
+  const outcome = await probe(link, { timeoutMs: cli.ctx.timeoutMs > 3000 ? 2000 : cli.ctx.timeoutMs, signal: cli.ctx.signal, drivers: cli.ctx.drivers });
   const answered = outcome.answered;
   const next = answered
-    ? `panelctl users list --link '${answered.link}' --driver ${answered.driver}${(await needsCode(answered.driver)) ? ' --secret-from prompt' : ''}`
+    ? `panelctl users list --link '${answered.link}' --driver ${answered.driver}${(await needsCode(cli, answered.driver)) ? ' --secret-from prompt' : ''}`
     : null;
   cli.out.result({ answered: answered ?? null, attempts: outcome.attempts, next }, outcome.attempts, [
     { header: 'DRIVER', value: (a) => a.driver },
@@ -52,7 +52,6 @@ export async function runProbe(cli: Cli, linkText: string): Promise<void> {
 }
 
 /** Whether the driver acts with a user code of its own (INTEGRA, DSC), so the next command must ask for it. */
-async function needsCode(driver: string): Promise<boolean> {
-  const { loadDriver } = await import('../../../drivers/index.js');
-  return (await loadDriver(driver)).describe().secrets.some((s) => s.name === 'code' && s.required);
+async function needsCode(cli: Cli, driver: string): Promise<boolean> {
+  return (await cli.ctx.drivers.load(driver)).describe().secrets.some((s) => s.name === 'code' && s.required);
 }

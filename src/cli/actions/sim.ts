@@ -1,7 +1,6 @@
 import { UsageError, ValidationError } from '../../core/errors.js';
 import { describeLink, type SerialSettings } from '../../core/link.js';
 import { serveSimulator } from '../../transport/serve.js';
-import { driverNames, loadDriver, loadSimulator } from '../../../drivers/index.js';
 import type { Cli } from '../context.js';
 import { parseOptionPair } from '../target-options.js';
 
@@ -33,9 +32,10 @@ function listenError(address: string, error: NodeJS.ErrnoException): Error {
 }
 
 export async function runSim(cli: Cli, driverName: string, flags: SimFlags): Promise<void> {
-  if (!driverNames.includes(driverName)) throw new UsageError(`unknown driver "${driverName}" (known: ${driverNames.join(', ')})`, { code: 'E_INVALID' });
+  const { drivers } = cli.ctx;
+  if (!drivers.names.includes(driverName)) throw new UsageError(`unknown driver "${driverName}" (known: ${drivers.names.join(', ')})`, { code: 'E_INVALID' });
   if (!flags.listen === !flags.serial) throw new UsageError('give exactly one of --listen HOST:PORT or --serial DEVICE', { code: 'E_INVALID' });
-  const info = (await loadDriver(driverName)).describe();
+  const info = (await drivers.load(driverName)).describe();
   const options = Object.fromEntries(flags.set.map((pair) => parseOptionPair(pair, '--set')));
   const users = flags.users === undefined ? undefined : Number(flags.users);
   if (users !== undefined && (!Number.isInteger(users) || users < 0)) throw new ValidationError('--users', 'must be a whole number');
@@ -44,7 +44,7 @@ export async function runSim(cli: Cli, driverName: string, flags: SimFlags): Pro
   const paceBaud = flags.pace && flags.serial ? serialSettings.baudRate : undefined;
 
   // The simulator picks its own mode from where it is served (DSC: IT-100 on serial; Modbus: RTU framing).
-  const simulator = await (await loadSimulator(driverName)).createSimulator({
+  const simulator = await (await drivers.loadSimulator(driverName)).createSimulator({
     statePath: flags.state,
     users,
     paceBaud,

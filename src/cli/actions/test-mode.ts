@@ -400,7 +400,7 @@ async function checkAll(cli: Cli, statuses: LeaseStatus[], everyPanel: boolean):
       limit(async () => {
         try {
           const target = await resolveTarget(status.panel, {}, inventory);
-          if (!(await describeTarget(target)).facets.testMode) return status;
+          if (!(await describeTarget(target, cli.ctx)).facets.testMode) return status;
           return await checkPanel(target, cli.ctx, status);
         } catch (error) {
           return { ...status, panelState: { error: toPanelctlError(error).message } };

@@ -81,9 +81,9 @@ export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
   const slot = slotFlag(flags.slot, false);
   const partitions = partitionsFlag(flags.partitions);
   const target = await cli.target(flags);
-  const keepsNames = (await describeTarget(target)).userNames !== false;
+  const keepsNames = (await describeTarget(target, cli.ctx)).userNames !== false;
   if (keepsNames && !flags.name) throw new ValidationError('--name', 'is required');
-  const policy = codePolicyFor(await describeTarget(target), target, { allowWeak: flags.allowWeak });
+  const policy = codePolicyFor(await describeTarget(target, cli.ctx), target, { allowWeak: flags.allowWeak });
   const { code, generated } = await obtainNewCode(flags, cli, policy);
   // A generated code's home is opened and checked before anything is sent (issue 13).
   const codes = generated ? await openCodesOut(flags) : undefined;
@@ -131,7 +131,7 @@ function whoFlags(flags: { slot?: string; user?: string }): { slot?: number; use
  * driver keeps no names (DSC), when nobody has it, or when several do (listing them).
  */
 async function slotOfUser(cli: Cli, target: Target, name: string): Promise<number> {
-  const info = await describeTarget(target);
+  const info = await describeTarget(target, cli.ctx);
   if (info.userNames === false) {
     throw new ValidationError(
       '--user',
@@ -159,7 +159,7 @@ type SetCodeFlags = TargetFlags & CodeFlags & { slot?: string; user?: string };
 export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
   const who = whoFlags(flags);
   const target = await cli.target(flags);
-  const policy = codePolicyFor(await describeTarget(target), target, { allowWeak: flags.allowWeak });
+  const policy = codePolicyFor(await describeTarget(target, cli.ctx), target, { allowWeak: flags.allowWeak });
   // A code typed at the prompt is asked for after the name is found (a wrong name must not cost
   // the typing); one from stdin, a file or the generator is checked first, before the panel is contacted.
   const typed = !flags.codeStdin && !flags.codeFile && !flags.generate;

@@ -62,7 +62,7 @@ async function connect(shell: ShellSession, target: Target): Promise<PanelView |
       // An env: credential that is not set: offer to type it, for this session only.
       const unset = /environment variable (\S+) is not set/.exec(toPanelctlError(error).message)?.[1];
       if (unset && !offered && (await offerToType(shell, target, unset))) continue;
-      report(shell, target, error, await describeTarget(target).catch(() => undefined));
+      report(shell, target, error, await describeTarget(target, shell.cli.ctx).catch(() => undefined));
       return undefined;
     }
   }

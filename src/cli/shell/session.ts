@@ -117,7 +117,7 @@ export class ShellSession {
 
   /** Connects: what the panel is, then its users (two read-only operations; Ctrl-C aborts them). */
   async openPanel(target: Target): Promise<PanelView> {
-    const described = await describeTarget(target);
+    const described = await describeTarget(target, this.cli.ctx);
     const { result: info } = await busy(`connecting to ${target.name}`, 'read', (signal) => panelInfo(target, this.readContext(signal)));
     const driver: DriverInfo = { ...described, slotRanges: info.slotRanges, codeRules: info.codeRules };
     const panel: PanelView = { target, driver, info, users: [] };

@@ -9,16 +9,17 @@ import { allTargets } from '../../../dist/src/inventory/targets.js';
 import { readPlan } from '../../../dist/src/bulk/plan.js';
 import { applyPlan } from '../../../dist/src/bulk/apply.js';
 import { CodeBook, GeneratedCodes } from '../../../dist/src/bulk/codes.js';
+import { drivers } from '../../../dist/drivers/index.js';
 import { fakePanels } from './fake-panel.mjs';
 
 const args = JSON.parse(process.argv[2]);
 const fake = fakePanels({ errors, transport: { connectTcp, serveTcp }, secret });
-const targets = allTargets(await loadInventory(args.inventoryFile, true));
+const targets = allTargets(await loadInventory(args.inventoryFile, true, '--inventory', drivers.names));
 try {
   const report = await applyPlan(
     await readPlan(args.planFile, args.stateDir),
     new Map(targets.map((t) => [t.name, t])),
-    { operator: 'child', stateDir: args.stateDir, timeoutMs: 2000 },
+    { operator: 'child', stateDir: args.stateDir, timeoutMs: 2000, drivers },
     {
       concurrency: args.concurrency,
       resume: args.resume,

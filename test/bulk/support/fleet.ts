@@ -5,6 +5,7 @@ import * as errors from '../../../src/core/errors.js';
 import * as secret from '../../../src/core/secret.js';
 import { connectTcp, serveTcp } from '../../../src/transport/tcp.js';
 import { parseInventory } from '../../../src/inventory/load.js';
+import { drivers } from '../../../drivers/index.js';
 import { allTargets, type Target } from '../../../src/inventory/targets.js';
 import type { OperationContext } from '../../../src/operations/context.js';
 import { fakePanels } from './fake-panel.mjs';
@@ -66,7 +67,7 @@ export async function startFleet(
   const inventoryText = `${lines.join('\n')}\n`;
   const inventoryFile = path.join(dir, 'inventory.yaml');
   await fs.writeFile(inventoryFile, inventoryText);
-  const targets = allTargets(parseInventory(inventoryText, inventoryFile));
+  const targets = allTargets(parseInventory(inventoryText, inventoryFile, drivers.names));
   return {
     dir,
     stateDir,
@@ -74,7 +75,7 @@ export async function startFleet(
     panels,
     targets,
     targetMap: new Map(targets.map((t) => [t.name, t])),
-    ctx: { operator: 'bulk-test', stateDir, timeoutMs: 2000 },
+    ctx: { operator: 'bulk-test', stateDir, timeoutMs: 2000, drivers },
     async file(name, text, mode = 0o600) {
       const file = path.join(dir, name);
       await fs.writeFile(file, text, { mode });

@@ -4,6 +4,7 @@ import { driver } from '../../../drivers/modbus/driver.js';
 import { codePolicyFor } from '../../../src/operations/user-steps.js';
 import { generateCode } from '../../../src/core/code-policy.js';
 import { describeTarget } from '../../../src/operations/session.js';
+import { drivers } from '../../../drivers/index.js';
 import type { Target } from '../../../src/inventory/targets.js';
 import { profileVariant } from './support.js';
 
@@ -23,7 +24,7 @@ describe('modbus describeFor', () => {
     expect(capabilitiesOf(info.facets)).not.toContain('test-mode');
 
     const target = { name: 'door', driver: 'modbus', options: { profile: file }, tags: {}, secretRefs: {}, demo: false } as unknown as Target;
-    const policy = codePolicyFor(await describeTarget(target), target);
+    const policy = codePolicyFor(await describeTarget(target, { drivers }), target);
     for (let i = 0; i < 20; i++) expect(generateCode(policy).reveal()).toMatch(/^\d{4}$/);
   });
 

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { makeSandbox, type Sandbox } from '../support/cli.js';
+import { registryWith, runInProcess } from '../support/in-process.js';
+import { WriteOnlyPanel, writeOnlyDriver } from '../support/write-only-driver.js';
+
+/**
+ * Issue 15: a panel that can write but not read, run through the whole CLI in process with a
+ * registry holding a write-only test driver. Before contract v2, `users add --next` on such a
+ * panel sent the write, then exited 6 "unsupported" and audited `failed` for a change that was
+ * made (test/operations/write-only-step.test.ts pins that at the step level).
+ */
+
+let sandbox: Sandbox;
+const panel = new WriteOnlyPanel();
+const fixedPanel = new WriteOnlyPanel();
+const drivers = registryWith({
+  writeonly: { driver: writeOnlyDriver(panel, { nextSlot: true }) },
+  'writeonly-fixed': { driver: writeOnlyDriver(fixedPanel, { nextSlot: false, name: 'writeonly-fixed' }) },
+});
+const cli = (args: string[], input?: string) => runInProcess(args, { drivers, env: sandbox.env, input });
+
+async function lastAudit(): Promise<Record<string, unknown>> {
+  const shown = await cli(['audit', 'show', '-o', 'json']);
+  expect(shown.code, shown.stderr).toBe(0);
+  return JSON.parse(shown.stdout).entries.at(-1);
+}
+
+beforeAll(async () => {
+  sandbox = await makeSandbox();
+  await sandbox.writeInventory(
+    'panels:\n' + '  gate:\n    driver: writeonly\n    link: tcp://127.0.0.1:9\n' + '  door:\n    driver: writeonly-fixed\n    link: tcp://127.0.0.1:9\n',
+  );
+});
+
+afterAll(async () => {
+  await sandbox.cleanup();
+});
+
+describe('a write-only panel through the CLI (in process)', () => {
+  it('users add --next sends the write once, exits 0 and records proof panel-ack, saying it was not read back', async () => {
+    const result = await cli(['users', 'add', '--panel', 'gate', '--next', '--code-stdin', '-o', 'json'], '482913\n');
+    expect(result.code, result.stderr).toBe(0);
+    expect(panel.writes).toEqual(['create 1']);
+    expect(panel.codes.get(1)).toBe('482913');
+    expect(JSON.parse(result.stdout)).toMatchObject({ action: 'users.add', verified: false, proof: 'panel-ack', user: { slot: 1 } });
+    expect(await lastAudit()).toMatchObject({ panel: 'gate', action: 'users.add', slot: 1, outcome: 'ok', proof: 'panel-ack' });
+  });
+
+  it('says so in words on a terminal table too: acknowledged, not read back', async () => {
+    const result = await cli(['users', 'add', '--panel', 'gate', '--slot', '5', '--code-stdin'], '591734\n');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/added in slot 5 on gate \(acknowledged by the panel, not read back/);
+    expect(result.stdout).not.toMatch(/verified/);
+  });
+
+  it('set-code and remove by slot work, each acknowledged and audited as panel-ack', async () => {
+    const change = await cli(['users', 'set-code', '--panel', 'gate', '--slot', '5', '--code-stdin', '-o', 'json'], '604821\n');
+    expect(change.code, change.stderr).toBe(0);
+    expect(JSON.parse(change.stdout)).toMatchObject({ verified: false, proof: 'panel-ack' });
+    expect(await lastAudit()).toMatchObject({ action: 'users.set-code', outcome: 'ok', proof: 'panel-ack' });
+    const removed = await cli(['users', 'remove', '--panel', 'gate', '--slot', '5', '--yes', '-o', 'json']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(JSON.parse(removed.stdout)).toMatchObject({ verified: false, proof: 'panel-ack' });
+    expect(panel.codes.has(5)).toBe(false);
+    expect(await lastAudit()).toMatchObject({ action: 'users.remove', outcome: 'ok', proof: 'panel-ack' });
+  });
+
+  it('users list is refused with exit 6 naming what is missing and what still works', async () => {
+    const before = panel.writes.length;
+    const result = await cli(['users', 'list', '--panel', 'gate']);
+    expect(result.code).toBe(6);
+    expect(result.stderr).toMatch(/the writeonly driver cannot read users back, so panelctl cannot list its users/);
+    expect(result.stderr).toMatch(/users add \(--slot or --next\), users set-code --slot and users remove --slot still work/);
+    expect(panel.writes.length).toBe(before);
+  });
+
+  it('users add --next without a reader or a driver that picks a slot is refused before anything is sent', async () => {
+    const result = await cli(['users', 'add', '--panel', 'door', '--next', '--code-stdin'], '731946\n');
+    expect(result.code).toBe(6);
+    expect(result.stderr).toMatch(/cannot pick the next free slot/);
+    expect(fixedPanel.writes).toEqual([]);
+  });
+
+  it('bulk plan on only write-only panels is exit 6 with the reason, and writes no plan', async () => {
+    const changes = path.join(sandbox.dir, 'changes.csv');
+    await fs.writeFile(changes, 'panel,action,slot,code\ngate,set-code,1,generate\n');
+    const out = path.join(sandbox.dir, 'plan.json');
+    const result = await cli(['bulk', 'plan', changes, '--out', out]);
+    expect(result.code).toBe(6);
+    expect(result.stderr).toMatch(/nothing in this change list can be planned: the writeonly driver cannot read users back/);
+    await expect(fs.stat(out)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('INTEGRA through the same in-process CLI records a stronger proof: code-check', async () => {
+    const result = await cli(['users', 'add', '--panel', 'demo', '--slot', '40', '--name', 'Proof', '--code-stdin', '-o', 'json'], '5829163\n');
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ verified: true, proof: 'code-check' });
+    expect(await lastAudit()).toMatchObject({ panel: 'demo', driver: 'integra', action: 'users.add', outcome: 'ok', proof: 'code-check' });
+  });
+});
