@@ -44,8 +44,12 @@ export class PanelctlError extends Error {
     this.data = details.data;
   }
 
+  /**
+   * The JSON error: `errorCode` names the error (not a PIN); `code` is the same value, kept as a
+   * deprecated alias until the next major version (README "Output shapes").
+   */
   toJSON(): Record<string, unknown> {
-    return { code: this.code, message: this.message, exitCode: this.exitCode, hint: this.hint, ...this.data };
+    return { errorCode: this.code, code: this.code, message: this.message, exitCode: this.exitCode, hint: this.hint, ...this.data };
   }
 }
 

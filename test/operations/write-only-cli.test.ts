@@ -76,6 +76,13 @@ describe('a write-only panel through the CLI (in process)', () => {
     expect(panel.writes.length).toBe(before);
   });
 
+  it('a JSON error names its identity as errorCode, with code kept as its deprecated alias (issue 15 item 9)', async () => {
+    const result = await cli(['users', 'list', '--panel', 'gate', '-o', 'json']);
+    expect(result.code).toBe(6);
+    const { error } = JSON.parse(result.stderr);
+    expect(error).toMatchObject({ errorCode: 'E_UNSUPPORTED', code: 'E_UNSUPPORTED', exitCode: 6 });
+  });
+
   it('users add --next without a reader or a driver that picks a slot is refused before anything is sent', async () => {
     const result = await cli(['users', 'add', '--panel', 'door', '--next', '--code-stdin'], '731946\n');
     expect(result.code).toBe(6);
