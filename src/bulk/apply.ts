@@ -218,19 +218,19 @@ async function checkSuppliedCodes(
   for (const panel of panels) {
     const target = targets.get(panel.panel);
     if (!target) continue;
-    let driver: DriverInfo | undefined;
+    let info: DriverInfo | undefined;
     for (const step of panel.steps) {
       if (!step.code || step.code.source === 'generate') continue;
       if (step.code.source === 'stdin' && !codes.stdin)
         throw new ValidationError('stdin', 'the plan has rows whose code comes from standard input; pipe the code in');
       if (step.code.source === 'codes' && !codes.book)
         throw new ValidationError('--codes', 'the plan takes codes from a codes file; give the same --codes FILE as for `bulk plan`');
-      driver ??= await access.describe(target, ctx);
+      info ??= await access.describe(target, ctx);
       const code = step.code.source === 'stdin' ? (codes.stdin as Secret) : (codes.book as CodeBook).get(step.code.column, step.code.row);
       try {
         checkCode(
           code,
-          codePolicyFor(driver, target, { allowWeak: codes.allowWeak }),
+          codePolicyFor(info, target, { allowWeak: codes.allowWeak }),
           step.code.source === 'stdin' ? 'code from stdin' : `codes file column "${step.code.column}" row ${step.code.row}`,
         );
       } catch (error) {
@@ -317,10 +317,10 @@ class PanelRun {
     let fresh = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        const { session, info: driver } = await this.connect();
+        const { session, info } = await this.connect();
         code ??= this.existingCode(step, codes);
         if (inDoubt) {
-          const found = await this.reconcile(session, driver, step, code);
+          const found = await this.reconcile(session, info, step, code);
           if (found === 'landed' && step.code?.source === 'generate' && !code) {
             throw new PanelRefusedError(
               'E_CODE_LOST',
@@ -346,21 +346,21 @@ class PanelRun {
             codes?.mark(this.plan.panel, step.slot, 'applied');
             return this.outcome(step, 'done', attempt, { how: 'found on the panel', generated: fresh ? code : undefined });
           }
-          if (found === 'unknown') throw uncertain(this.plan.panel, driver, step, codes?.file);
+          if (found === 'unknown') throw uncertain(this.plan.panel, info, step, codes?.file);
           // Proven absent: nothing of it landed, so it is written now (with the code saved for it, if any).
           inDoubt = false;
         }
         if (!code && step.code) {
-          code = generateCode({ ...codePolicyFor(driver, target), ...this.duress() });
+          code = generateCode({ ...codePolicyFor(info, target), ...this.duress() });
           fresh = true;
           await codes?.pending(this.plan.panel, step.slot, step.name, code);
         }
         // Before anything is journaled as started: a code next to another one is refused, not tried.
-        if (code) checkCode(code, { ...codePolicyFor(driver, target, { allowWeak: true }), ...this.duress() }, `code for slot ${step.slot}`);
+        if (code) checkCode(code, { ...codePolicyFor(info, target, { allowWeak: true }), ...this.duress() }, `code for slot ${step.slot}`);
         const codesFile = code && codes && step.code?.source === 'generate' ? path.resolve(codes.file) : undefined;
         await journal.append({ step: step.id, panel: this.plan.panel, event: 'started', slot: step.slot, action: step.action, attempt, codesFile });
         inDoubt = true;
-        await this.audit(step, undefined, () => this.write(session, driver, step, code));
+        await this.audit(step, undefined, () => this.write(session, info, step, code));
         if (code) this.written.push(code);
         await journal.append({ step: step.id, panel: this.plan.panel, event: 'done', slot: step.slot, action: step.action, attempt, how: 'written' });
         codes?.mark(this.plan.panel, step.slot, 'applied');
@@ -455,14 +455,14 @@ class PanelRun {
     await open?.close().catch(() => undefined);
   }
 
-  private write(session: PanelSession, driver: DriverInfo, step: PlanStep, code: Secret | undefined): Promise<ProvenWrite> {
+  private write(session: PanelSession, info: DriverInfo, step: PlanStep, code: Secret | undefined): Promise<ProvenWrite> {
     switch (step.action) {
       case 'add':
-        return createUserStep(session, driver, { slot: step.slot, name: step.name ?? '', code: code as Secret, partitions: step.partitions, type: step.type });
+        return createUserStep(session, info, { slot: step.slot, name: step.name ?? '', code: code as Secret, partitions: step.partitions, type: step.type });
       case 'set-code':
-        return changeCodeStep(session, driver, step.slot, code as Secret, step.name ?? '');
+        return changeCodeStep(session, info, step.slot, code as Secret, step.name ?? '');
       case 'remove':
-        return removeUserStep(session, driver, step.slot, { name: step.name ?? '', changedWhile: 'since the plan was made' });
+        return removeUserStep(session, info, step.slot, { name: step.name ?? '', changedWhile: 'since the plan was made' });
     }
   }
 
@@ -473,9 +473,9 @@ class PanelRun {
    * Modbus: the code registers read back); a check that finds the code absent proves the write
    * never landed. A driver that cannot check codes (DSC) leaves it unknown: a person decides.
    */
-  private async reconcile(session: PanelSession, driver: DriverInfo, step: PlanStep, code: Secret | undefined): Promise<Found> {
+  private async reconcile(session: PanelSession, info: DriverInfo, step: PlanStep, code: Secret | undefined): Promise<Found> {
     // Plans are only made for panels with a reader (plan.ts); settling asks the same reader.
-    const reader = readerOf(session, driver, 'settle an interrupted step');
+    const reader = readerOf(session, info, 'settle an interrupted step');
     const user = await reader.readUser(step.slot);
     const planned = (step.name ?? '').trim();
     const holdsPlanned = user !== undefined && (user.name ?? '').trim() === planned;

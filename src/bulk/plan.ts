@@ -139,13 +139,13 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
   const conflictAll = (reason: string, code: string) => {
     for (const row of rows) plan.conflicts.push({ row: row.row, action: row.action, slot: row.slot, user: row.user, reason, code });
   };
-  let driver: DriverInfo;
+  let info: DriverInfo;
   let users: UserSlot[];
   try {
-    driver = await access.describe(target, ctx);
+    info = await access.describe(target, ctx);
     // A plan starts from the users the panel has: without a reader there is nothing to plan from.
-    if (!driver.facets.reader) {
-      conflictAll(planNeedsReader(driver), 'E_UNSUPPORTED');
+    if (!info.facets.reader) {
+      conflictAll(planNeedsReader(info), 'E_UNSUPPORTED');
       return plan;
     }
     // Read-only: list the users and let go of the panel at once (it serves one client).
@@ -163,13 +163,13 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
 
   // A working copy of the table, so later rows see the effect of earlier ones (remove then add).
   const table = new Map(users.map((u) => [u.slot, u]));
-  const keepsNames = driver.userNames !== false;
+  const keepsNames = info.userNames !== false;
   for (let row of rows) {
     const note = (reason: string, code?: string, slot = row.slot): PlanNote => ({ row: row.row, action: row.action, slot, user: row.user, reason, code });
     const conflict = (reason: string, code: string, slot?: number) => plan.conflicts.push(note(reason, code, slot));
     if (!keepsNames) {
       // Without names a user is only its slot: one named, or an add that must find "its" user, cannot be planned.
-      const unnamed = unnamedProblem(row, driver, table);
+      const unnamed = unnamedProblem(row, info, table);
       if (unnamed) {
         conflict(unnamed, 'E_NO_NAMES', row.slot);
         continue;
@@ -178,20 +178,20 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
     }
     // The driver's name rules (INTEGRA: 16 characters of Windows-1250), here rather than at apply,
     // where a refused name would leave its generated code unconfirmed though it was never sent.
-    const badName = row.action === 'add' && row.name !== undefined ? nameProblem(row.name, driver) : undefined;
+    const badName = row.action === 'add' && row.name !== undefined ? nameProblem(row.name, info) : undefined;
     if (badName) {
       conflict(`name "${row.name}" ${badName}`, 'E_NAME');
       continue;
     }
-    if (!capabilitiesOf(driver.facets).includes(NEEDS[row.action])) {
+    if (!capabilitiesOf(info.facets).includes(NEEDS[row.action])) {
       conflict(
-        `the ${driver.name} driver cannot ${row.action === 'add' ? 'add users' : row.action === 'remove' ? 'remove users' : 'change codes'}`,
+        `the ${info.name} driver cannot ${row.action === 'add' ? 'add users' : row.action === 'remove' ? 'remove users' : 'change codes'}`,
         'E_UNSUPPORTED',
       );
       continue;
     }
-    const policyProblem = codeProblem(row, driver, target, options);
-    const resolved = resolveSlot(row, driver, table);
+    const policyProblem = codeProblem(row, info, target, options);
+    const resolved = resolveSlot(row, info, table);
     if ('conflict' in resolved) {
       conflict(resolved.conflict, resolved.code, resolved.slot);
       continue;
@@ -229,10 +229,10 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
 type Resolution = { slot: number; current?: UserSlot } | { noop: string; slot?: number } | { conflict: string; code: string; slot?: number };
 
 /** Which slot a row means on this panel, given its current (working) user table. */
-function resolveSlot(row: ChangeRow, driver: DriverInfo, table: Map<number, UserSlot>): Resolution {
+function resolveSlot(row: ChangeRow, info: DriverInfo, table: Map<number, UserSlot>): Resolution {
   if (row.slot !== undefined) {
     try {
-      checkSlot(driver, row.slot, 'slot');
+      checkSlot(info, row.slot, 'slot');
     } catch (error) {
       return { conflict: (error as Error).message, code: 'E_NO_SUCH_SLOT', slot: row.slot };
     }
@@ -245,7 +245,7 @@ function resolveSlot(row: ChangeRow, driver: DriverInfo, table: Map<number, User
     if (row.slot === undefined) {
       const same = [...table.values()].find((u) => sameName(u.name, row.name));
       if (same) return { noop: `"${row.name}" already exists in slot ${same.slot}`, slot: same.slot };
-      const free = firstFreeSlot(driver, table);
+      const free = firstFreeSlot(info, table);
       return free === undefined ? { conflict: 'no free user slot on this panel', code: 'E_PANEL_FULL' } : { slot: free };
     }
     const current = table.get(row.slot);
@@ -269,29 +269,29 @@ function resolveSlot(row: ChangeRow, driver: DriverInfo, table: Map<number, User
 }
 
 /** Rows that need names, on a panel that keeps none (DSC); the row's own name is simply not stored. */
-function unnamedProblem(row: ChangeRow, driver: DriverInfo, table: Map<number, UserSlot>): string | undefined {
-  if (row.user !== undefined) return `${driver.name} panels keep no user names: give the slot instead of "${row.user}"`;
+function unnamedProblem(row: ChangeRow, info: DriverInfo, table: Map<number, UserSlot>): string | undefined {
+  if (row.user !== undefined) return `${info.name} panels keep no user names: give the slot instead of "${row.user}"`;
   if (row.action !== 'add') return undefined;
   if (row.slot === undefined)
-    return `${driver.name} panels keep no user names, so an add needs a slot (panelctl could not tell whether the user is already there)`;
-  if (table.has(row.slot)) return `slot ${row.slot} is already programmed (${driver.name} panels keep no names, so panelctl cannot tell whose it is)`;
+    return `${info.name} panels keep no user names, so an add needs a slot (panelctl could not tell whether the user is already there)`;
+  if (table.has(row.slot)) return `slot ${row.slot} is already programmed (${info.name} panels keep no names, so panelctl cannot tell whose it is)`;
   return undefined;
 }
 
-function firstFreeSlot(driver: DriverInfo, table: Map<number, UserSlot>): number | undefined {
-  for (const range of driver.slotRanges.filter((r) => r.kind === 'user')) {
+function firstFreeSlot(info: DriverInfo, table: Map<number, UserSlot>): number | undefined {
+  for (const range of info.slotRanges.filter((r) => r.kind === 'user')) {
     for (let slot = range.from; slot <= range.to; slot++) if (!table.has(slot)) return slot;
   }
   return undefined;
 }
 
 /** A codes-file code that this panel's policy refuses (the message names the rule, never the code). */
-function codeProblem(row: ChangeRow, driver: DriverInfo, target: Target, options: PlanOptions): string | undefined {
+function codeProblem(row: ChangeRow, info: DriverInfo, target: Target, options: PlanOptions): string | undefined {
   if (row.code?.source !== 'codes' || !options.codes) return undefined;
   try {
     checkCode(
       options.codes.get(row.code.column, row.code.row),
-      codePolicyFor(driver, target, { allowWeak: options.allowWeak }),
+      codePolicyFor(info, target, { allowWeak: options.allowWeak }),
       `codes file column "${row.code.column}" row ${row.code.row}`,
     );
     return undefined;

@@ -33,9 +33,10 @@ export async function askSecret(message: string): Promise<string> {
   return guard(() => password({ message: ask(message), mask: '*' }, { output: process.stderr }));
 }
 
-export async function askConfirm(message: string, defaultValue = false): Promise<boolean> {
+/** A yes/no question; `defaultYes` makes Enter mean yes (for the step the person just chose). */
+export async function askConfirm(message: string, options: { defaultYes?: boolean } = {}): Promise<boolean> {
   const { confirm } = await import('@inquirer/prompts');
-  return guard(() => confirm({ message: ask(message), default: defaultValue }, { output: process.stderr }));
+  return guard(() => confirm({ message: ask(message), default: options.defaultYes ?? false }, { output: process.stderr }));
 }
 
 export async function askText(message: string, options: { default?: string; validate?: (v: string) => true | string } = {}): Promise<string> {

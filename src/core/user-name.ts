@@ -34,18 +34,18 @@ function charactersOf(label: string): Set<string> {
 const show = (c: string) => `"${c}" (U+${c.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')})`;
 
 /** What is wrong with `name` for this driver, in words that name the offending character; undefined when fine. */
-export function nameProblem(name: string, driver: Pick<DriverInfo, 'name' | 'nameRules'>): string | undefined {
+export function nameProblem(name: string, info: Pick<DriverInfo, 'name' | 'nameRules'>): string | undefined {
   const control = [...name].find((c) => /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(c));
   if (control) return `must not contain control characters (found U+${control.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')})`;
-  const rules = driver.nameRules;
+  const rules = info.nameRules;
   if (!rules) return undefined;
   const length = [...name].length;
-  if (length > rules.maxLength) return `is ${length} characters; ${driver.name} panels keep at most ${rules.maxLength}`;
+  if (length > rules.maxLength) return `is ${length} characters; ${info.name} panels keep at most ${rules.maxLength}`;
   if (rules.charset) {
     const allowed = charactersOf(rules.charset);
     const bad = [...new Set([...name].filter((c) => !allowed.has(c)))];
     if (bad.length) {
-      return `${bad.map(show).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not in ${rules.charsetTitle ?? rules.charset}, the character set ${driver.name} panels store names in`;
+      return `${bad.map(show).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not in ${rules.charsetTitle ?? rules.charset}, the character set ${info.name} panels store names in`;
     }
   }
   return undefined;

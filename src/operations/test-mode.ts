@@ -188,15 +188,15 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
   checkStartable(target);
   const minutes = options.durationMs / 60_000;
   if (!(options.durationMs >= 1000) || minutes > 24 * 60) throw new ValidationError('--for', 'must be between 1s and 24h');
-  const driver = await describeTarget(target, ctx);
+  const info = await describeTarget(target, ctx);
   await prepareAudit(ctx.stateDir);
   // The clock check needs no panel, so it runs before one is contacted (exit 2: nothing changed).
   const station = await deps.station(target);
   const stationSkewMs = await checkClock(station, deps, options, target);
   // Before the station hears anything: can this panel go on test at all, and is it there?
   // (A separate connection: the station may take a person's confirmation, too long to hold a panel.)
-  if (supportsTestMode(driver)) await checkPanelCanTest(target, ctx);
-  const result = await withLeaseLock(ctx.stateDir, target.name, true, async () => {
+  if (supportsTestMode(info)) await checkPanelCanTest(target, ctx);
+  const result = await withLeaseLock(ctx.stateDir, target.name, { wait: true }, async () => {
     const existing = await readLease(ctx.stateDir, target.name);
     if (existing) {
       const state = isOverdue(existing) ? `overdue since ${localTime(existing.until)}` : `until ${localTime(existing.until)}`;
@@ -223,7 +223,7 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
       reason: options.reason,
       station: station.kind,
       stationOnTest: false,
-      panelTest: supportsTestMode(driver) ? 'pending' : 'none',
+      panelTest: supportsTestMode(info) ? 'pending' : 'none',
       phase: 'starting',
       notices: {},
       clock: kernelClock(),
@@ -373,10 +373,10 @@ export interface StopResult {
 
 /** Panel off first, then the station; idempotent. Must run under the panel's lease lock. */
 async function endTest(target: Target, ctx: OperationContext, deps: TestModeDeps, lease: Lease | undefined, endedBy: string): Promise<StopResult> {
-  const driver = await describeTarget(target, ctx);
+  const info = await describeTarget(target, ctx);
   let panelSwitched = false;
   // A lease whose panel half is known off (an earlier stop ended it) goes straight to the station.
-  if (supportsTestMode(driver) && lease?.panelTest !== 'none' && lease?.panelTest !== 'off') {
+  if (supportsTestMode(info) && lease?.panelTest !== 'none' && lease?.panelTest !== 'off') {
     try {
       panelSwitched = await withPanel(target, ctx, async ({ session }) => {
         if (!session.testMode) return false;
@@ -433,7 +433,7 @@ async function endTest(target: Target, ctx: OperationContext, deps: TestModeDeps
 }
 
 export async function stopTestMode(target: Target, ctx: OperationContext, deps: TestModeDeps, endedBy = 'stop'): Promise<StopResult> {
-  const result = await withLeaseLock(ctx.stateDir, target.name, true, async () =>
+  const result = await withLeaseLock(ctx.stateDir, target.name, { wait: true }, async () =>
     endTest(target, ctx, deps, await readLease(ctx.stateDir, target.name), endedBy),
   );
   return result as StopResult;
@@ -459,7 +459,7 @@ export async function sweepTestMode(ctx: OperationContext, deps: TestModeDeps, n
   for (const seen of await listLeases(ctx.stateDir)) {
     if (!isOverdue(seen, now)) continue;
     try {
-      const result = await withLeaseLock(ctx.stateDir, seen.panel, false, async () => {
+      const result = await withLeaseLock(ctx.stateDir, seen.panel, { wait: false }, async () => {
         const lease = await readLease(ctx.stateDir, seen.panel);
         if (!lease || lease.id !== seen.id || !isOverdue(lease, now)) return 'skipped' as const;
         const target = await deps.resolve!(lease.panel);
@@ -519,8 +519,8 @@ export function leaseStatus(lease: Lease, now = Date.now()): LeaseStatus {
 
 /** Reads the panel's own test state and names any disagreement with the lease. */
 export async function checkPanel(target: Target, ctx: OperationContext, status: LeaseStatus): Promise<LeaseStatus> {
-  const driver = await describeTarget(target, ctx);
-  if (!supportsTestMode(driver)) return status;
+  const info = await describeTarget(target, ctx);
+  if (!supportsTestMode(info)) return status;
   try {
     const state = await withPanel(target, ctx, async ({ session }) => session.testMode?.status());
     if (!state) return status;

@@ -235,10 +235,11 @@ export function isOverdue(lease: Lease, now = Date.now()): boolean {
 
 /**
  * Runs `work` holding this panel's lease lock, so start, stop and concurrent sweeps never act on
- * the same lease at once. `wait: false` gives up at once when someone else holds it (sweep). The
+ * the same lease at once. `{ wait: false }` gives up at once when someone else holds it (sweep). The
  * lock dies with its process (see process-lock.ts): after a crash the next command goes straight on.
  */
-export async function withLeaseLock<T>(stateDir: string, panel: string, wait: boolean, work: () => Promise<T>): Promise<T | typeof LOCKED> {
+export async function withLeaseLock<T>(stateDir: string, panel: string, options: { wait: boolean }, work: () => Promise<T>): Promise<T | typeof LOCKED> {
+  const { wait } = options;
   const shared = await sharedStore(stateDir);
   if (shared) return shared.leases.withLock(panel, wait, work);
   await ensurePrivateDir(leasesDir(stateDir));

@@ -211,9 +211,9 @@ describe('the lease lock', () => {
   it('runs the work holding the lock, and frees it afterwards, also when the work fails', async () => {
     const dir = await stateDir();
     const lockFile = path.join(leasesDir(dir), 'shop.json.lck');
-    expect(await withLeaseLock(dir, 'shop', false, async () => (await fs.stat(lockFile)).isFile())).toBe(true);
+    expect(await withLeaseLock(dir, 'shop', { wait: false }, async () => (await fs.stat(lockFile)).isFile())).toBe(true);
     await expect(fs.stat(lockFile)).rejects.toMatchObject({ code: 'ENOENT' });
-    await expect(withLeaseLock(dir, 'shop', false, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(withLeaseLock(dir, 'shop', { wait: false }, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(fs.stat(lockFile)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
@@ -223,23 +223,23 @@ describe('the lease lock', () => {
     const release = await acquireLock(path.join(leasesDir(dir), 'shop.json.lck'), { waitMs: 0 });
     expect(typeof release).toBe('function');
     const work = vi.fn(async () => 'ran');
-    expect(await withLeaseLock(dir, 'shop', false, work)).toBe(LOCKED);
+    expect(await withLeaseLock(dir, 'shop', { wait: false }, work)).toBe(LOCKED);
     expect(work).not.toHaveBeenCalled();
     await (release as () => Promise<void>)();
-    expect(await withLeaseLock(dir, 'shop', false, work)).toBe('ran');
+    expect(await withLeaseLock(dir, 'shop', { wait: false }, work)).toBe('ran');
   });
 
   it('a command that waited in vain says who holds the lock, when it can tell', async () => {
     const dir = await stateDir();
     const work = vi.fn(async () => 'ran');
     busy = { heldBy: { pid: 4242, host: os.hostname(), token: 't', since: '2026-01-01T10:00:00.000Z' } };
-    await expect(withLeaseLock(dir, 'shop', true, work)).rejects.toMatchObject({
+    await expect(withLeaseLock(dir, 'shop', { wait: true }, work)).rejects.toMatchObject({
       code: 'E_LEASE_BUSY',
       message: 'another panelctl (pid 4242, since 2026-01-01T10:00:00.000Z) is starting or stopping test mode on shop right now',
       hint: 'wait for it to finish, then run `panelctl test-mode status`',
     });
     busy = { heldBy: undefined };
-    await expect(withLeaseLock(dir, 'shop', true, work)).rejects.toThrow(/^another panelctl is starting or stopping test mode on shop right now$/);
+    await expect(withLeaseLock(dir, 'shop', { wait: true }, work)).rejects.toThrow(/^another panelctl is starting or stopping test mode on shop right now$/);
     expect(work).not.toHaveBeenCalled();
   });
 });

@@ -1,4 +1,4 @@
-import type { DriverInfo, NewUser, PanelDriver, PanelSession, UserSlot, UserWriter } from '../../src/core/contract.js';
+import { capabilitiesOf, type DriverInfo, type NewUser, type PanelDriver, type PanelSession, type UserSlot, type UserWriter } from '../../src/core/contract.js';
 import { PanelRefusedError } from '../../src/core/errors.js';
 import type { Secret } from '../../src/core/secret.js';
 
@@ -72,7 +72,7 @@ export function writeOnlyDriver(panel: WriteOnlyPanel, options: { nextSlot: bool
           driver: info.name,
           model: 'write-only test panel',
           slotRanges: info.slotRanges,
-          capabilities: ['users.add'],
+          capabilities: capabilitiesOf(info.facets),
           codeRules: info.codeRules,
         }),
         close: async () => undefined,

@@ -45,9 +45,9 @@ export function userJson(user: UserSlot): Record<string, unknown> {
   };
 }
 
-function slotFlag(value: string | undefined, required: boolean): number | undefined {
+function slotFlag(value: string | undefined, options: { required: boolean }): number | undefined {
   if (value === undefined) {
-    if (required) throw new ValidationError('--slot', 'is required');
+    if (options.required) throw new ValidationError('--slot', 'is required');
     return undefined;
   }
   if (!/^\d+$/.test(value)) throw new ValidationError('--slot', 'must be a whole number');
@@ -78,7 +78,7 @@ type AddFlags = TargetFlags & CodeFlags & { slot?: string; next?: boolean; name?
 export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
   if (flags.slot !== undefined && flags.next) throw new ValidationError('--slot', 'give either --slot N or --next, not both');
   if (flags.slot === undefined && !flags.next) throw new ValidationError('--slot', 'is required (or use --next for the first free slot)');
-  const slot = slotFlag(flags.slot, false);
+  const slot = slotFlag(flags.slot, { required: false });
   const partitions = partitionsFlag(flags.partitions);
   const target = await cli.target(flags);
   const keepsNames = (await describeTarget(target, cli.ctx)).userNames !== false;
@@ -123,7 +123,7 @@ function whoFlags(flags: { slot?: string; user?: string }): { slot?: number; use
     return { user: flags.user };
   }
   if (flags.slot === undefined) throw new ValidationError('--slot', 'is required (or --user NAME)');
-  return { slot: slotFlag(flags.slot, true) };
+  return { slot: slotFlag(flags.slot, { required: true }) };
 }
 
 /**

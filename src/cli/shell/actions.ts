@@ -24,19 +24,21 @@ export interface ShellAction {
 }
 
 const needs = (capability: Capability, what: string) => (panel: PanelView) =>
-  panel.info.capabilities.includes(capability) ? undefined : `(the ${panel.driver.name} driver cannot ${what})`;
+  panel.panelInfo.capabilities.includes(capability) ? undefined : `(the ${panel.info.name} driver cannot ${what})`;
 
 const userLabel = (user: UserSlot) => `${user.kind} ${user.slot}${user.name ? ` "${user.name}"` : ''}`;
 
 /** Checked before any question, so nobody types a ticket number for a panel with no one to change. */
 function requireSomeone(panel: PanelView): void {
-  if (!panel.users.some((u) => u.editable !== false)) {
+  // A panel that cannot read users back has no list to check: the slot typed next is taken on trust.
+  if (panel.info.facets.reader && !panel.users.some((u) => u.editable !== false)) {
     throw new PanelRefusedError('E_NO_SUCH_USER', `there is no user on ${panel.target.name} that panelctl can change`);
   }
 }
 
 /** Type-ahead over the users as last read: a slot number finds that slot first, words find names. */
 async function pickUser(panel: PanelView, message: string): Promise<UserSlot> {
+  if (!panel.info.facets.reader) return typedSlot(panel);
   const users = panel.users;
   const choices = (term: string): MenuChoice<number>[] => {
     const t = term.trim().toLowerCase();
@@ -58,20 +60,38 @@ async function pickUser(panel: PanelView, message: string): Promise<UserSlot> {
 /** The lowest free slot of a 'user' range, as last read. */
 function firstFreeSlot(panel: PanelView): number | undefined {
   const taken = new Set(panel.users.map((u) => u.slot));
-  for (const range of panel.driver.slotRanges.filter((r) => r.kind === 'user')) {
+  for (const range of panel.info.slotRanges.filter((r) => r.kind === 'user')) {
     for (let slot = range.from; slot <= range.to; slot++) if (!taken.has(slot)) return slot;
   }
   return undefined;
 }
 
+/** A panel without a reader: the slot is typed, checked against the description only. */
+async function typedSlot(panel: PanelView): Promise<UserSlot> {
+  const answer = await askText('Slot number (this panel cannot show its users):', { validate: (text) => slotProblem(panel, text) ?? true });
+  const slot = Number(answer.trim());
+  return { slot, kind: panel.info.slotRanges.find((r) => slot >= r.from && slot <= r.to)?.kind ?? 'user', hasCode: true };
+}
+
+function slotProblem(panel: PanelView, text: string): string | undefined {
+  if (!/^\d+$/.test(text.trim())) return 'a slot number';
+  try {
+    checkSlot(panel.info, Number(text), 'slot');
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return undefined;
+}
+
 async function askSlot(panel: PanelView, wanted?: number): Promise<number> {
+  if (!panel.info.facets.reader) return (await typedSlot(panel)).slot;
   const free = wanted !== undefined && !panel.users.some((u) => u.slot === wanted) ? wanted : firstFreeSlot(panel);
   const answer = await askText(`Slot${free === undefined ? '' : ' (Enter for the first free one)'}:`, {
     default: free === undefined ? undefined : String(free),
     validate: (text) => {
       if (!/^\d+$/.test(text.trim())) return 'a slot number';
       try {
-        checkSlot(panel.driver, Number(text), 'slot');
+        checkSlot(panel.info, Number(text), 'slot');
       } catch (error) {
         return (error as Error).message;
       }
@@ -91,10 +111,10 @@ async function askPartitions(earlier?: number[]): Promise<number[] | undefined> 
   return answer.trim() ? parsePartitions(answer) : undefined;
 }
 
-function validName(typed: string, driver: PanelView['driver']): true | string {
+function validName(typed: string, info: PanelView['info']): true | string {
   const name = typed.trim();
   if (!name) return 'a name is needed';
-  const problem = nameProblem(name, driver);
+  const problem = nameProblem(name, info);
   return problem ? `the name ${problem}` : true;
 }
 
@@ -105,31 +125,30 @@ function nothingChanged(shell: ShellSession): void {
 const addAction: ShellAction = {
   label: 'Add a user',
   description: (panel) =>
-    panel.driver.userNames === false ? 'a new user: a slot and a code (this panel keeps no names)' : 'a new user with a name, a slot and a code',
+    panel.info.userNames === false ? 'a new user: a slot and a code (this panel keeps no names)' : 'a new user with a name, a slot and a code',
   unavailable: needs('users.add', 'add users'),
   async run(shell, panel) {
-    const { target, driver } = panel;
+    const { target, info } = panel;
     const ctx = await shell.writeContext();
     // Some panels keep no names (DSC): do not ask for one they would throw away.
     // The driver's name rules here, at the name's own prompt (INTEGRA: 16 characters of Windows-1250),
     // so a name the panel cannot store is fixed while it is being typed, not after the code.
     // What was typed last time, when that add did not happen (declined, refused, cancelled), is offered again.
     const draft = shell.addDraft?.panel === target.name ? shell.addDraft : undefined;
-    const name =
-      driver.userNames === false ? '' : (await askText('Name of the new user:', { default: draft?.name, validate: (v) => validName(v, driver) })).trim();
+    const name = info.userNames === false ? '' : (await askText('Name of the new user:', { default: draft?.name, validate: (v) => validName(v, info) })).trim();
     shell.addDraft = { panel: target.name, name };
     const slot = await askSlot(panel, draft?.slot);
     shell.addDraft.slot = slot;
     // Ask for partitions only where the panel has them (its users report some).
     const partitions = panel.users.some((u) => u.partitions) ? await askPartitions(draft?.partitions) : undefined;
     shell.addDraft.partitions = partitions;
-    const { code, generated } = await chooseNewCode(shell, codePolicyFor(driver, target));
+    const { code, generated } = await chooseNewCode(shell, codePolicyFor(info, target));
     const summary = [
       `Add ${name ? `"${name}"` : 'a user'} in slot ${slot} on ${target.name}`,
       partitions && `partitions ${partitions.join(',')}`,
       generated ? 'with a generated code' : 'with the code you typed',
     ];
-    if (!(await askConfirm(`${summary.filter(Boolean).join(', ')}?`, true))) return nothingChanged(shell);
+    if (!(await askConfirm(`${summary.filter(Boolean).join(', ')}?`, { defaultYes: true }))) return nothingChanged(shell);
     const {
       result: { user, proof },
     } = await busy(`adding ${name ? `"${name}"` : `slot ${slot}`} to ${target.name}`, 'write', () => addUser(target, ctx, { slot, name, code, partitions }));
@@ -147,16 +166,15 @@ const setCodeAction: ShellAction = {
   description: 'a new code for an existing user ("I have forgotten my code"); everything else stays',
   unavailable: needs('users.set-code', 'change codes'),
   async run(shell, panel) {
-    const { target, driver } = panel;
+    const { target, info } = panel;
     requireSomeone(panel);
     const ctx = await shell.writeContext();
     const user = await pickUser(panel, 'Whose code? (type a slot number or a name)');
-    const { code, generated } = await chooseNewCode(shell, codePolicyFor(driver, target));
+    const { code, generated } = await chooseNewCode(shell, codePolicyFor(info, target));
     if (
-      !(await askConfirm(
-        `Change the code of ${userLabel(user)} on ${target.name}${generated ? ' to a generated code' : ''}? The old code stops working.`,
-        true,
-      ))
+      !(await askConfirm(`Change the code of ${userLabel(user)} on ${target.name}${generated ? ' to a generated code' : ''}? The old code stops working.`, {
+        defaultYes: true,
+      }))
     ) {
       return nothingChanged(shell);
     }
@@ -180,7 +198,7 @@ const removeAction: ShellAction = {
     // removeUser reads the slot afresh and asks with what it found; the connection is released while you decide.
     const confirm = (user: UserSlot) =>
       paused(
-        () => askConfirm(`Remove ${userLabel(user)} from ${target.name}? Their code will stop working.`, false),
+        () => askConfirm(`Remove ${userLabel(user)} from ${target.name}? Their code will stop working.`),
         (yes) => (yes ? `removing slot ${user.slot} from ${target.name}` : undefined),
       );
     const { result: removed } = await busy(`reading slot ${picked.slot}`, 'write', () => removeUser(target, ctx, { slot: picked.slot, confirm }));

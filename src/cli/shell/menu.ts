@@ -40,7 +40,7 @@ export async function panelScreen(shell: ShellSession, target: Target): Promise<
         shell.out.say(shell.out.color.dim('Cancelled: nothing was changed.'));
         continue;
       }
-      if (!report(shell, target, error, panel.driver)) return 'switch';
+      if (!report(shell, target, error, panel.info)) return 'switch';
     }
   }
 }
@@ -71,7 +71,9 @@ async function connect(shell: ShellSession, target: Target): Promise<PanelView |
 async function offerToType(shell: ShellSession, target: Target, variable: string): Promise<boolean> {
   try {
     if (
-      !(await askConfirm(`${variable} is not set, so the credential for ${target.name} is missing. Type it now (kept in memory for this session only)?`, true))
+      !(await askConfirm(`${variable} is not set, so the credential for ${target.name} is missing. Type it now (kept in memory for this session only)?`, {
+        defaultYes: true,
+      }))
     )
       return false;
   } catch (error) {
@@ -93,10 +95,10 @@ function inShellWords(failure: PanelctlError): PanelctlError {
 }
 
 /** Shows a failure the way the commands do; false when the panel must be left (its credential was refused). */
-function report(shell: ShellSession, target: Target, error: unknown, driver?: DriverInfo): boolean {
+function report(shell: ShellSession, target: Target, error: unknown, info?: DriverInfo): boolean {
   const failure = toPanelctlError(error);
   shell.out.error(inShellWords(failure));
-  const said = shell.noteFailure(target, failure, driver);
+  const said = shell.noteFailure(target, failure, info);
   if (said) shell.out.warn(said);
   if (failure instanceof WrongCredentialError) return false;
   return !shell.refused.has(target.name);

@@ -18,8 +18,9 @@ import { busy, isCancel, paused } from './ui.js';
 export interface PanelView {
   target: Target;
   /** The driver's description narrowed by what the panel itself reported (a Modbus profile's slots and code lengths). */
-  driver: DriverInfo;
-  info: PanelInfo;
+  info: DriverInfo;
+  /** What the panel itself reported when the shell connected (model, firmware, its capabilities as configured). */
+  panelInfo: PanelInfo;
   users: UserSlot[];
 }
 
@@ -89,11 +90,11 @@ export class ShellSession {
    * file:) is not tried again this session; a typed one may be typed again, up to one wrong entry
    * short of the panel's lockout (INTEGRA: 3; unknown: 3 assumed). Returns what to tell the person.
    */
-  noteFailure(target: Target, error: unknown, driver?: DriverInfo): string | undefined {
+  noteFailure(target: Target, error: unknown, info?: DriverInfo): string | undefined {
     if (!(error instanceof WrongCredentialError)) return undefined;
     const typed = [...this.typedCredentials.keys()].filter((label) => label.endsWith(` for ${target.name}`));
     for (const label of typed) this.typedCredentials.delete(label);
-    const lockout = driver?.credentialLockout;
+    const lockout = info?.credentialLockout;
     const why = lockout ? ` (${lockout.note})` : ' (panels lock keypads after wrong codes)';
     if (!typed.length) {
       this.refused.add(target.name);
@@ -118,9 +119,9 @@ export class ShellSession {
   /** Connects: what the panel is, then its users (two read-only operations; Ctrl-C aborts them). */
   async openPanel(target: Target): Promise<PanelView> {
     const described = await describeTarget(target, this.cli.ctx);
-    const { result: info } = await busy(`connecting to ${target.name}`, 'read', (signal) => panelInfo(target, this.readContext(signal)));
-    const driver: DriverInfo = { ...described, slotRanges: info.slotRanges, codeRules: info.codeRules };
-    const panel: PanelView = { target, driver, info, users: [] };
+    const { result: reported } = await busy(`connecting to ${target.name}`, 'read', (signal) => panelInfo(target, this.readContext(signal)));
+    const info: DriverInfo = { ...described, slotRanges: reported.slotRanges, codeRules: reported.codeRules };
+    const panel: PanelView = { target, info, panelInfo: reported, users: [] };
     this.showPanel(panel);
     await this.refreshUsers(panel);
     return panel;
@@ -128,10 +129,10 @@ export class ShellSession {
 
   /** Reads the users afresh (Ctrl-C aborts the read) and shows them. */
   async refreshUsers(panel: PanelView): Promise<void> {
-    if (!panel.driver.facets.reader) {
+    if (!panel.info.facets.reader) {
       // Nothing to read: say so once, and keep offering what works (writes by slot, acknowledged by the panel).
       panel.users = [];
-      const missing = readerMissing(panel.driver, 'show its users');
+      const missing = readerMissing(panel.info, 'show its users');
       this.out.note(`${missing.message}; ${missing.hint}`);
       return;
     }
@@ -163,7 +164,7 @@ export class ShellSession {
 
   /** The panel's header: who it belongs to and how it is reached. */
   showPanel(panel: PanelView): void {
-    const { target, info } = panel;
+    const { target, panelInfo: info } = panel;
     const { color } = this.out;
     const facts = [
       target.customer && `customer ${target.customer}`,

@@ -53,7 +53,7 @@ export const testModeActions: ShellAction[] = [
       });
       const durationMs = parseDuration(length, 'duration');
       const reason = (await askText('Reason (Enter for none):')).trim() || undefined;
-      const panelHalf = panel.info.capabilities.includes('test-mode')
+      const panelHalf = panel.panelInfo.capabilities.includes('test-mode')
         ? 'then the panel goes into its test mode'
         : `this panel's protocol has no test mode, so only the station is told`;
       if (
@@ -77,12 +77,12 @@ export const testModeActions: ShellAction[] = [
     description: "end the panel's test mode, then tell the station",
     async run(shell, panel) {
       const lease = await currentLease(shell, panel);
-      if (!lease && !panel.info.capabilities.includes('test-mode')) {
+      if (!lease && !panel.panelInfo.capabilities.includes('test-mode')) {
         shell.out.say(`${panel.target.name} is not on test.`);
         return;
       }
       await shell.writeContext(); // operator and ticket first, as for every change
-      if (!(await askConfirm(`End test mode on ${panel.target.name}${lease ? ` (on test until ${when(lease.until)})` : ''}?`, true))) {
+      if (!(await askConfirm(`End test mode on ${panel.target.name}${lease ? ` (on test until ${when(lease.until)})` : ''}?`, { defaultYes: true }))) {
         shell.out.say(shell.out.color.dim('Not done: nothing was changed.'));
         return;
       }
@@ -121,7 +121,9 @@ async function stillOnTest(shell: ShellSession) {
  */
 export async function beforeQuit(shell: ShellSession): Promise<void> {
   for (const { target, lease } of await stillOnTest(shell)) {
-    const end = await askConfirm(`${target.name} is still ON TEST until ${when(lease.until)}. End test mode on it now (panel and station)?`, true);
+    const end = await askConfirm(`${target.name} is still ON TEST until ${when(lease.until)}. End test mode on it now (panel and station)?`, {
+      defaultYes: true,
+    });
     if (end) {
       try {
         await endTest(shell, target);
