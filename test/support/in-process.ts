@@ -41,7 +41,8 @@ export async function runInProcess(args: string[], options: { drivers: DriverReg
   try {
     const code = await run(['node', 'panelctl', ...args], {
       drivers: async () => options.drivers,
-      io: { stdin, stdout: stdout.stream, stderr: stderr.stream },
+      // Output writes lines and reads isTTY (absent: not a terminal), which a plain Writable serves.
+      io: { stdin, stdout: stdout.stream as unknown as NodeJS.WriteStream, stderr: stderr.stream as unknown as NodeJS.WriteStream },
     });
     return { code, stdout: stdout.text(), stderr: stderr.text() };
   } finally {
