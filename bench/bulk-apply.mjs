@@ -75,7 +75,7 @@ if (process.argv[2] === '--apply') {
   const { applyPlan } = await import(dist('bulk/apply.js'));
   const { CodeBook } = await import(dist('bulk/codes.js'));
   const { lockPanel } = await import(dist('operations/session.js'));
-  const targets = allTargets(await loadInventory(args.inventory, true));
+  const targets = allTargets(await loadInventory(args.inventory, true, '--inventory', (await import('../dist/drivers/index.js')).drivers.names));
   const plan = await readPlan(args.plan, args.state);
   // As openPanel does for a real driver: the panel's work lock is held from connecting to closing.
   const access = {
@@ -97,7 +97,7 @@ if (process.argv[2] === '--apply') {
   const report = await applyPlan(
     plan,
     new Map(targets.map((t) => [t.name, t])),
-    { operator: 'bench', stateDir: args.state, timeoutMs: 5000 },
+    { operator: 'bench', stateDir: args.state, timeoutMs: 5000, drivers: (await import('../dist/drivers/index.js')).drivers },
     {
       concurrency: CONCURRENCY,
       resume: false,
@@ -122,7 +122,7 @@ if (process.argv[2] === '--anchor') {
   const { allTargets } = await import(dist('inventory/targets.js'));
   const { Secret } = await import(dist('core/secret.js'));
   const { default: pLimit } = await import('p-limit');
-  const targets = allTargets(await loadInventory(args.inventory, true));
+  const targets = allTargets(await loadInventory(args.inventory, true, '--inventory', (await import('../dist/drivers/index.js')).drivers.names));
   const code = new Secret('583920', 'new code');
   const limit = pLimit(CONCURRENCY);
   const cpuBefore = cpuMs();
@@ -131,10 +131,10 @@ if (process.argv[2] === '--anchor') {
     targets.map((target) =>
       limit(async () => {
         const { session, close } = await fake.access.open(target, { timeoutMs: 5000 });
-        await session.readUser(2);
-        await session.changeCode(2, code);
-        await session.verifyCode(2, code);
-        await session.readUser(2);
+        await session.reader.readUser(2);
+        await session.writer.changeCode(2, code);
+        await session.codeChecker.verifyCode(2, code);
+        await session.reader.readUser(2);
         await close();
       }),
     ),

@@ -62,8 +62,8 @@ function minimumCommands(op, module) {
 const OPS = {
   add: (s) => createUserStep(s, info, { slot: 20, name: '', code: new Secret('5820') }),
   'set-code': (s) => changeCodeStep(s, info, 20, new Secret('7193')),
-  remove: (s) => removeUserStep(s, 20),
-  list: (s) => s.listUsers(),
+  remove: (s) => removeUserStep(s, info, 20),
+  list: (s) => s.reader.listUsers(),
 };
 
 async function measure(sim, counts, link, module) {

@@ -46,7 +46,7 @@ function counting(sim) {
 async function listOnce(link) {
   const session = await driver.open({ link, secrets: { code: new Secret('1111') }, options: {}, timeoutMs: 10_000 });
   const start = performance.now();
-  const users = await session.listUsers();
+  const users = await session.reader.listUsers();
   const ms = performance.now() - start;
   await session.close();
   return { ms, users: users.length };

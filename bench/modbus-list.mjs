@@ -45,7 +45,7 @@ async function listOnce(link, sim) {
   const session = await driver.open({ link, secrets: {}, options: { profile: 'demo-modbus', unit: 1 }, timeoutMs: 10_000 });
   const before = { ...sim.stats };
   const start = performance.now();
-  const users = await session.listUsers();
+  const users = await session.reader.listUsers();
   const ms = performance.now() - start;
   await session.close();
   return {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseInventory } from '../../src/inventory/load.js';
+import { drivers } from '../../drivers/index.js';
 import { resolveTarget } from '../../src/inventory/targets.js';
 
 const pin = `${'AB:'.repeat(31)}AB`;
@@ -9,6 +10,7 @@ describe('targets: https panels and credentials', () => {
     const inventory = parseInventory(
       `panels:\n  hq:\n    driver: integra\n    link: https://10.0.0.9:8443/api\n    tls: { fingerprint: "sha256:${pin.replaceAll(':', '').toLowerCase()}", clientCert: ~/desk.pem, clientKey: ~/desk.key }\n`,
       'test.yaml',
+      drivers.names,
     );
     const target = await resolveTarget('hq', {}, inventory);
     expect(target.link).toMatchObject({
@@ -27,6 +29,7 @@ describe('targets: https panels and credentials', () => {
       parseInventory(
         'panels:\n  a:\n    driver: integra\n    link: tcp://10.0.0.1:7094\n    tls: { ca: ca.pem }\n  b:\n    driver: integra\n    link: https://10.0.0.2\n    tls: { fingerprint: nope, clientCert: c.pem, verify: false }\n',
         'test.yaml',
+        drivers.names,
       );
     } catch (error) {
       problems = (error as { data: { problems: typeof problems } }).data.problems;

@@ -6,7 +6,7 @@ import { Secret } from '../../src/core/secret.js';
 import { serveSimulator } from '../../src/transport/serve.js';
 import { facetMismatch } from '../../src/operations/facets.js';
 import { changeCodeStep, createUserStep, removeUserStep } from '../../src/operations/user-steps.js';
-import { loadDriver, loadSimulator } from '../../drivers/index.js';
+import { drivers } from '../../drivers/index.js';
 import { makeSandbox } from './cli.js';
 import { wireTap, type WireTap } from './wire-tap.js';
 
@@ -67,9 +67,9 @@ export interface DriverFacts {
 }
 
 /** A simulator from the registry, created with `options` and served on loopback (accept(stream) or its own listen()). */
-export function simulatorOnTcp(driver: string, options: Parameters<Awaited<ReturnType<typeof loadSimulator>>['createSimulator']>[0] = {}) {
+export function simulatorOnTcp(driver: string, options: Parameters<Awaited<ReturnType<typeof drivers.loadSimulator>>['createSimulator']>[0] = {}) {
   return async (): Promise<RunningSimulator> => {
-    const sim = await (await loadSimulator(driver)).createSimulator(options);
+    const sim = await (await drivers.loadSimulator(driver)).createSimulator(options);
     const server = await serveSimulator(sim, { tcp: { host: '127.0.0.1', port: 0 } });
     return {
       link: server.link,
@@ -100,7 +100,7 @@ export function driverContract(name: string, facts: DriverFacts): void {
   });
 
   async function describeDriver(): Promise<DriverInfo> {
-    driver ??= await loadDriver(name);
+    driver ??= await drivers.load(name);
     info = driver.describeFor ? await driver.describeFor(facts.options ?? {}) : driver.describe();
     return info;
   }
