@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Secret } from '../../../src/core/secret.js';
-import type { PanelSession } from '../../../src/core/contract.js';
 import { driver } from '../../../drivers/dsc/driver.js';
 import { createSimulator, type DscSimulator } from '../../../drivers/dsc/simulator.js';
+import { asDriverSession, type DriverSession } from '../../support/driver-session.js';
 
 /** The driver against the simulator over real TCP sockets: Envisalink (login) and IT-100 framing. */
 
@@ -46,17 +46,19 @@ function open(
     signal?: AbortSignal;
     trace?: (d: 'tx' | 'rx', t: string) => void;
   } = {},
-): Promise<PanelSession & { keypad?: { counts: { keys: number; commands: number } } }> {
+): Promise<DriverSession & { keypad?: { counts: { keys: number; commands: number } } }> {
   const secrets: Record<string, Secret> = { code: new Secret(extra.code ?? MASTER), tpiPassword: new Secret(extra.tpi ?? TPI) };
   if (extra.installer) secrets.installer = new Secret(extra.installer);
-  return driver.open({
-    link: { kind: 'tcp', host: '127.0.0.1', port: r.port, url: '' },
-    secrets,
-    options: extra.options ?? {},
-    timeoutMs: 2000,
-    signal: extra.signal,
-    trace: extra.trace,
-  });
+  return driver
+    .open({
+      link: { kind: 'tcp', host: '127.0.0.1', port: r.port, url: '' },
+      secrets,
+      options: extra.options ?? {},
+      timeoutMs: 2000,
+      signal: extra.signal,
+      trace: extra.trace,
+    })
+    .then(asDriverSession);
 }
 
 describe('DSC driver against the simulated PC1864 behind an Envisalink', () => {

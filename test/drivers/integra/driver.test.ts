@@ -1,6 +1,6 @@
 import { capabilitiesOf } from '../../../src/core/contract.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OpenOptions, PanelSession } from '../../../src/core/contract.js';
+import type { OpenOptions } from '../../../src/core/contract.js';
 import { PanelctlError, UnreachableError } from '../../../src/core/errors.js';
 import { Secret } from '../../../src/core/secret.js';
 import { serveTcp, type TcpServerHandle } from '../../../src/transport/tcp.js';
@@ -8,6 +8,7 @@ import type { Link } from '../../../src/core/link.js';
 import { driver } from '../../../drivers/integra/driver.js';
 import { encodeFrame, IntegraDecoder } from '../../../drivers/integra/codec.js';
 import { createSimulator, type IntegraSimulator } from '../../../drivers/integra/simulator.js';
+import { asDriverSession, type DriverSession } from '../../support/driver-session.js';
 
 /** The driver against the simulator (or a scripted panel) on a real TCP port on 127.0.0.1. */
 
@@ -26,7 +27,7 @@ async function panel(options: Parameters<typeof createSimulator>[0] = { users: 5
   return { sim, server };
 }
 
-async function open(port: number, code = '1111', extra: Partial<OpenOptions> = {}): Promise<PanelSession> {
+async function open(port: number, code = '1111', extra: Partial<OpenOptions> = {}): Promise<DriverSession> {
   const session = await driver.open({
     link: { kind: 'tcp', host: '127.0.0.1', port, url: `tcp://127.0.0.1:${port}` },
     secrets: { code: new Secret(code) },
@@ -35,7 +36,7 @@ async function open(port: number, code = '1111', extra: Partial<OpenOptions> = {
     ...extra,
   });
   cleanups.push(() => session.close());
-  return session;
+  return asDriverSession(session);
 }
 
 /** What a promise rejected with (fails the test if it resolved). */

@@ -4,6 +4,7 @@ import { createSimulator } from '../../../drivers/integra/simulator.js';
 import { driver } from '../../../drivers/integra/driver.js';
 import { Secret } from '../../../src/core/secret.js';
 import type { TcpServerHandle } from '../../../src/transport/tcp.js';
+import { asDriverSession } from '../../support/driver-session.js';
 
 /**
  * Vectors computed independently of this implementation, with Python's `cryptography`
@@ -47,13 +48,15 @@ describe('encrypted session against the simulator', () => {
     await sim.close();
   });
 
-  const open = (integrationKey: string | undefined, timeoutMs = 3000) =>
-    driver.open({
-      link: { kind: 'tcp', host: '127.0.0.1', port: server.port, url: '' },
-      secrets: { code: new Secret('1111'), ...(integrationKey ? { integrationKey: new Secret(integrationKey) } : {}) },
-      options: {},
-      timeoutMs,
-    });
+  const open = async (integrationKey: string | undefined, timeoutMs = 3000) =>
+    asDriverSession(
+      await driver.open({
+        link: { kind: 'tcp', host: '127.0.0.1', port: server.port, url: '' },
+        secrets: { code: new Secret('1111'), ...(integrationKey ? { integrationKey: new Secret(integrationKey) } : {}) },
+        options: {},
+        timeoutMs,
+      }),
+    );
 
   it('lists, creates and removes users over the encrypted link', async () => {
     const session = await open('k3y-Of-ETHM');

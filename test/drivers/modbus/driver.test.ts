@@ -1,6 +1,6 @@
 import { capabilitiesOf } from '../../../src/core/contract.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OpenOptions, PanelSession } from '../../../src/core/contract.js';
+import type { OpenOptions } from '../../../src/core/contract.js';
 import { ExitCode, PanelctlError, ValidationError } from '../../../src/core/errors.js';
 import type { Link } from '../../../src/core/link.js';
 import { Secret } from '../../../src/core/secret.js';
@@ -13,6 +13,7 @@ import { createSimulator, type ModbusSimulator } from '../../../drivers/modbus/s
 import { createSimulator as createIntegra } from '../../../drivers/integra/simulator.js';
 import { haveSocat, makePtyPair } from '../../support/pty-pair.js';
 import { profileVariant } from './support.js';
+import { asDriverSession, type DriverSession } from '../../support/driver-session.js';
 
 /** The driver against the simulator over real sockets (and a pty pair for RTU). */
 
@@ -26,7 +27,7 @@ const demo = (await loadProfile('demo-modbus')).profile;
 interface Rig {
   sim: ModbusSimulator;
   link: Link;
-  open(options?: Partial<OpenOptions> & { profile?: string; unit?: number }): Promise<PanelSession>;
+  open(options?: Partial<OpenOptions> & { profile?: string; unit?: number }): Promise<DriverSession>;
 }
 
 async function tcpRig(simOptions: Record<string, string | number | boolean> = {}, users = 5): Promise<Rig> {
@@ -40,7 +41,7 @@ async function tcpRig(simOptions: Record<string, string | number | boolean> = {}
   return { sim, link, open: (o = {}) => openSession(link, { profile: (simOptions.profile as string) ?? 'demo-modbus', ...o }) };
 }
 
-async function openSession(link: Link, o: Partial<OpenOptions> & { profile?: string; unit?: number; framing?: string }): Promise<PanelSession> {
+async function openSession(link: Link, o: Partial<OpenOptions> & { profile?: string; unit?: number; framing?: string }): Promise<DriverSession> {
   const { profile, unit, framing, ...rest } = o;
   const session = await driver.open({
     link,
@@ -50,7 +51,7 @@ async function openSession(link: Link, o: Partial<OpenOptions> & { profile?: str
     ...rest,
   });
   cleanups.push(() => session.close());
-  return session;
+  return asDriverSession(session);
 }
 
 const code = (digits: string) => new Secret(digits, 'test code');
@@ -209,7 +210,7 @@ describe('users through the profile, over Modbus TCP', () => {
 });
 
 describe('Modbus exceptions and silence become typed errors in plain words', () => {
-  const cases: Array<[string, Record<string, string | number>, (s: PanelSession) => Promise<unknown>, string, number, RegExp]> = [
+  const cases: Array<[string, Record<string, string | number>, (s: DriverSession) => Promise<unknown>, string, number, RegExp]> = [
     [
       '1 illegal function',
       { exceptionCode: 1 },
