@@ -43,7 +43,11 @@ describe('targets: https panels and credentials', () => {
   });
 
   it('an ad hoc credential (--secret-from) is the driver’s credential, not a secret forced to be named "code"', async () => {
-    const target = await resolveTarget(undefined, { link: 'https://10.0.0.9', driver: 'integra', secretFrom: 'env:TOKEN' }, { panels: {} });
+    const target = await resolveTarget(
+      undefined,
+      { link: 'https://10.0.0.9', driver: 'integra', secretFrom: 'env:TOKEN', knownDrivers: drivers.names },
+      { panels: {} },
+    );
     expect(target.credentialRef).toBe('env:TOKEN');
     expect(target.secretRefs).toEqual({});
   });
