@@ -46,8 +46,8 @@ describe('lease functions with a shared store', () => {
     await writeLease(DIR, lease);
     await removeLease(DIR, 'bergen-shop');
     expect(await listLeases(DIR)).toEqual([lease]);
-    expect(await withLeaseLock(DIR, 'bergen-shop', true, async () => 'worked')).toBe('worked');
-    expect(await withLeaseLock(DIR, 'bergen-shop', false, async () => 'worked')).toBe(LOCKED);
+    expect(await withLeaseLock(DIR, 'bergen-shop', { wait: true }, async () => 'worked')).toBe('worked');
+    expect(await withLeaseLock(DIR, 'bergen-shop', { wait: false }, async () => 'worked')).toBe(LOCKED);
     expect(calls).toEqual(['read bergen-shop', 'write L1', 'remove bergen-shop', 'list', 'lock bergen-shop true', 'lock bergen-shop false']);
     await closeSharedStores();
     expect(calls.at(-1)).toBe('close');
