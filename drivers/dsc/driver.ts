@@ -36,6 +36,7 @@ import { DscDecoder, encodeMessage } from './codec.js';
 import { among, type Keypad, newKeypad, type Module } from './keypad.js';
 import { Cmd, Login, MASTER_SLOT, MAX_SLOT, SLOT_RANGES, slotKind, twoDigits } from './messages.js';
 import type { Display } from './screens.js';
+import { MASTER_CHANGE_REFUSED, MASTER_DELETE_REFUSED, withMasterRules } from './slot-rules.js';
 
 /**
  * DSC PowerSeries (PC1616/1832/1864) through the IT-100 serial module or the Envisalink TPI. The
@@ -55,7 +56,7 @@ const info: DriverInfo = {
   userNames: false,
   // PowerSeries installation manuals: keypad lockout after a programmed number of invalid codes (may be off).
   credentialLockout: { note: 'DSC panels lock the keypad after the number of wrong codes the installer programmed (keypad lockout)' },
-  slotRanges: SLOT_RANGES,
+  slotRanges: withMasterRules(SLOT_RANGES, false),
   secrets: [
     { name: 'code', label: 'DSC master code (slot 40)', required: true },
     { name: 'tpiPassword', label: 'Envisalink TPI password', required: false },
@@ -70,17 +71,25 @@ const info: DriverInfo = {
 };
 
 /** The model's slots: PC1616 stops at 32 users, PC1832 at 72, PC1864 at 95 (duress, master, supervisor stay). */
-function slotRangesUpTo(highestSlot: number): SlotRange[] {
-  return SLOT_RANGES.filter((r) => r.from <= highestSlot).map((r) => ({ ...r, to: Math.min(r.to, highestSlot) }));
+function slotRangesUpTo(highestSlot: number, allowMaster = false): SlotRange[] {
+  return withMasterRules(SLOT_RANGES, allowMaster)
+    .filter((r) => r.from <= highestSlot)
+    .map((r) => ({ ...r, to: Math.min(r.to, highestSlot) }));
 }
 
-/** maxUsers and codeLength from the inventory, known before connecting (the master code's length is not). */
+const allowMasterIn = (options: DriverOptions) => options.allowMaster === true || options.allowMaster === 'true';
+
+/** maxUsers, codeLength and allowMaster from the inventory, known before connecting (the master code's length is not). */
 function describeFor(options: DriverOptions): DriverInfo {
   const maxUsers = Number(options.maxUsers ?? MAX_SLOT);
   const codeLength = Number(options.codeLength);
+  const allowMaster = allowMasterIn(options);
   return {
     ...info,
-    slotRanges: Number.isInteger(maxUsers) && maxUsers >= 1 && maxUsers <= MAX_SLOT ? slotRangesUpTo(Math.max(maxUsers, 42)) : info.slotRanges,
+    slotRanges:
+      Number.isInteger(maxUsers) && maxUsers >= 1 && maxUsers <= MAX_SLOT
+        ? slotRangesUpTo(Math.max(maxUsers, 42), allowMaster)
+        : withMasterRules(info.slotRanges, allowMaster),
     codeRules: codeLength === 4 || codeLength === 6 ? { minLength: codeLength, maxLength: codeLength, allowedLengths: [codeLength] } : info.codeRules,
   };
 }
@@ -116,7 +125,7 @@ function settingsFor(options: OpenOptions): Settings {
     throw new ValidationError('options.maxUsers', `must be a whole number from 1 to ${MAX_SLOT}`);
   const module = o.module === undefined ? (options.link.kind === 'tcp' ? 'envisalink' : 'it100') : String(o.module);
   if (module !== 'envisalink' && module !== 'it100') throw new ValidationError('options.module', 'must be envisalink or it100');
-  return { module, codeLength, highestSlot: Math.max(maxUsers, 42), allowMaster: o.allowMaster === true || o.allowMaster === 'true' };
+  return { module, codeLength, highestSlot: Math.max(maxUsers, 42), allowMaster: allowMasterIn(o) };
 }
 
 type Menu = 'users' | 'installer';
@@ -227,11 +236,9 @@ class DscSession implements PanelSession, UserWriter, UserReader {
 
   private checkWritable(slot: number): void {
     this.checkSlot(slot);
-    if (slot === MASTER_SLOT && !this.settings.allowMaster) {
-      throw new ValidationError('--slot', 'slot 40 is the master code, which panelctl logs in with; it is changed only when asked explicitly', {
-        hint: 'set the driver option allowMaster: true for this panel (and update the configured master code right after)',
-      });
-    }
+    // The operations refuse this before connecting; the session holds the same line for any other caller.
+    if (slot === MASTER_SLOT && !this.settings.allowMaster)
+      throw new ValidationError('--slot', MASTER_CHANGE_REFUSED.reason, { hint: MASTER_CHANGE_REFUSED.hint });
   }
 
   private checkNewCode(code: Secret): void {
@@ -284,7 +291,7 @@ class DscSession implements PanelSession, UserWriter, UserReader {
       driver: 'dsc',
       model: 'DSC PowerSeries',
       module: this.settings.module === 'envisalink' ? 'Envisalink TPI' : 'IT-100',
-      slotRanges: slotRangesUpTo(this.settings.highestSlot),
+      slotRanges: slotRangesUpTo(this.settings.highestSlot, this.settings.allowMaster),
       capabilities: capabilitiesOf(info.facets).filter((c) => c !== 'test-mode' || this.options.secrets.installer !== undefined),
       codeRules: { minLength: this.settings.codeLength, maxLength: this.settings.codeLength, allowedLengths: [this.settings.codeLength] },
       details: {
@@ -379,7 +386,7 @@ class DscSession implements PanelSession, UserWriter, UserReader {
   deleteUser(slot: number): Promise<void> {
     return this.guard(async () => {
       this.checkSlot(slot);
-      if (slot === MASTER_SLOT) throw new PanelRefusedError('E_MASTER_SLOT', 'the master code (slot 40) can be changed but never deleted on a DSC panel');
+      if (slot === MASTER_SLOT) throw new ValidationError('--slot', MASTER_DELETE_REFUSED.reason);
       await this.program(slot, undefined);
     });
   }

@@ -232,7 +232,7 @@ type Resolution = { slot: number; current?: UserSlot } | { noop: string; slot?: 
 function resolveSlot(row: ChangeRow, info: DriverInfo, table: Map<number, UserSlot>): Resolution {
   if (row.slot !== undefined) {
     try {
-      checkSlot(info, row.slot, 'slot');
+      checkSlot(info, row.slot, 'slot', row.action);
     } catch (error) {
       return { conflict: (error as Error).message, code: 'E_NO_SUCH_SLOT', slot: row.slot };
     }

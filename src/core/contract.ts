@@ -6,10 +6,17 @@ import type { ByteStream } from './byte-stream.js';
 /** What a slot is for. Drivers map their panel's numbering onto these. */
 export type SlotKind = 'user' | 'master' | 'installer' | 'service' | 'duress' | 'supervisor';
 
+export type SlotAction = 'add' | 'set-code' | 'remove';
+
 export interface SlotRange {
   from: number;
   to: number;
   kind: SlotKind;
+  /**
+   * Rules that depend only on the inventory and the slot number: these actions are refused on
+   * these slots before anything is sent (exit 2), with the reason and what to do instead.
+   */
+  refuse?: Partial<Record<SlotAction, { reason: string; hint?: string }>>;
 }
 
 /** One user code slot as the panel reports it. Never carries the code itself. */

@@ -5,6 +5,7 @@ import {
   type NewUser,
   type PanelSession,
   type Proof,
+  type SlotAction,
   type SlotKind,
   type UserReader,
   type UserSlot,
@@ -51,11 +52,15 @@ export function requireCapability(info: DriverInfo, capability: Capability, what
   }
 }
 
-export function checkSlot(info: DriverInfo, slot: number, field = '--slot'): void {
-  if (!Number.isInteger(slot) || !info.slotRanges.some((r) => slot >= r.from && slot <= r.to)) {
+/** The slot exists on this panel and, for `action`, no local rule of the driver refuses it (both before connecting). */
+export function checkSlot(info: DriverInfo, slot: number, field = '--slot', action?: SlotAction): void {
+  const range = Number.isInteger(slot) ? info.slotRanges.find((r) => slot >= r.from && slot <= r.to) : undefined;
+  if (!range) {
     const ranges = info.slotRanges.map((r) => `${r.from}-${r.to} (${r.kind})`).join(', ');
     throw new ValidationError(field, `must be a slot this panel has: ${ranges}`);
   }
+  const rule = action && range.refuse?.[action];
+  if (rule) throw new ValidationError(field, rule.reason, { hint: rule.hint });
 }
 
 export function samePartitions(a: number[] | undefined, b: number[] | undefined): boolean {

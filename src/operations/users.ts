@@ -68,7 +68,7 @@ export async function addUser(target: Target, ctx: OperationContext, request: Ad
   const info = await describeTarget(target, ctx);
   requireCapability(info, 'users.add', 'add users');
   if (request.slot === undefined) requireCapability(info, 'users.next-slot', 'pick the next free slot (give --slot)');
-  else checkSlot(info, request.slot);
+  else checkSlot(info, request.slot, '--slot', 'add');
   if (info.userNames === false) {
     if (request.name.trim()) throw new ValidationError('--name', `${target.driver} panels keep no user names; leave it out`);
   } else if (!request.name.trim()) {
@@ -102,7 +102,7 @@ export async function setCode(
 ): Promise<ProvenWrite> {
   const info = await describeTarget(target, ctx);
   requireCapability(info, 'users.set-code', 'change codes');
-  checkSlot(info, request.slot);
+  checkSlot(info, request.slot, '--slot', 'set-code');
   checkCode(request.code, codePolicyFor(info, target, { allowWeak: request.allowWeak }), 'new code');
 
   return audited(
@@ -131,7 +131,7 @@ export async function removeUser(
 ): Promise<ProvenWrite | undefined> {
   const info = await describeTarget(target, ctx);
   requireCapability(info, 'users.remove', 'remove users');
-  checkSlot(info, request.slot);
+  checkSlot(info, request.slot, '--slot', 'remove');
 
   let seen: UserSlot | undefined;
   if (request.confirm) {

@@ -143,6 +143,20 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
     expect(sim.stats.keystrokes).toBe(keys);
   });
 
+  it('slot rules that need no panel refuse before connecting: exit 2, no master-code entry (issue 17 item 3)', async () => {
+    const before = { ...sim.stats };
+    const change = await panelctl(['users', 'set-code', '--panel', 'shop', '--slot', '40', '--code-stdin'], '605183\n');
+    expect(change.code, change.stderr).toBe(2);
+    expect(change.stderr).toMatch(/allowMaster/);
+    const remove = await panelctl(['users', 'remove', '--panel', 'shop', '--slot', '40', '--yes']);
+    expect(remove.code, remove.stderr).toBe(2);
+    expect(remove.stderr).toMatch(/never deleted/);
+    const add = await panelctl(['users', 'add', '--panel', 'shop', '--slot', '40', '--code-stdin'], '605183\n');
+    expect(add.code, add.stderr).toBe(2);
+    // Nothing reached the panel: no connection, no keys, no master-code entry.
+    expect(sim.stats).toMatchObject({ connections: before.connections, keystrokes: before.keystrokes, menuEntries: before.menuEntries, writes: before.writes });
+  });
+
   it('a wrong master code: exit 3, entered exactly once, never shown', async () => {
     const wrong = '310947';
     secretsUsed.add(wrong);

@@ -16,6 +16,17 @@ describe('dsc describeFor', () => {
     expect(info.codeRules).toEqual({ minLength: 6, maxLength: 6, allowedLengths: [6] });
   });
 
+  it('declares slot 40 rules so they are refused before connecting: never deleted, changed only with allowMaster', async () => {
+    const info = await driver.describeFor!({});
+    expect(() => checkSlot(info, 40, '--slot', 'remove')).toThrow(/never deleted/);
+    expect(() => checkSlot(info, 40, '--slot', 'set-code')).toThrow(/only when asked explicitly/);
+    expect(() => checkSlot(info, 40, '--slot', 'add')).toThrow(/only when asked explicitly/);
+    expect(() => checkSlot(info, 5, '--slot', 'remove')).not.toThrow();
+    const allowed = await driver.describeFor!({ allowMaster: true, maxUsers: 48 });
+    expect(() => checkSlot(allowed, 40, '--slot', 'set-code')).not.toThrow();
+    expect(() => checkSlot(allowed, 40, '--slot', 'remove')).toThrow(/never deleted/);
+  });
+
   it('keeps the generic description when the options say nothing', async () => {
     expect(await driver.describeFor!({})).toEqual(driver.describe());
   });

@@ -124,7 +124,7 @@ describe('DSC driver against the simulated PC1864 behind an Envisalink', () => {
     const session = await open(r);
     const keys = r.sim.stats.keystrokes;
     await expect(session.changeCode(40, new Secret('3917'))).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/master code/) });
-    await expect(session.deleteUser(40)).rejects.toMatchObject({ code: 'E_MASTER_SLOT', exitCode: 3 });
+    await expect(session.deleteUser(40)).rejects.toMatchObject({ code: 'E_INVALID', exitCode: 2 });
     expect(r.sim.stats.keystrokes).toBe(keys);
     await session.close();
 
