@@ -22,6 +22,7 @@ import {
   NotSupportedError,
   OneShotCredentials,
   PanelRefusedError,
+  ProtocolError,
   UnreachableError,
   UsageError,
   ValidationError,
@@ -67,6 +68,10 @@ const info: DriverInfo = {
     { name: 'maxUsers', description: 'the highest user slot of this panel: 32 (PC1616), 48..72 (PC1832), 95 (PC1864, the default)' },
     { name: 'allowMaster', description: 'true to let set-code change the master code in slot 40 (refused otherwise)' },
     { name: 'module', description: 'envisalink or it100 (default: envisalink on tcp://, it100 on serial)' },
+    {
+      name: 'padCodes',
+      description: 'true to send a 4-digit code padded with 00 to six digits when entering it (default: true on an IT-100, false on an Envisalink)',
+    },
   ],
 };
 
@@ -102,6 +107,8 @@ interface Settings {
   codeLength: number;
   highestSlot: number;
   allowMaster: boolean;
+  /** Send a 4-digit code in the 200 padded with 00 to six digits (IT-100; README "Code padding"). */
+  padCodes: boolean;
 }
 
 function settingsFor(options: OpenOptions): Settings {
@@ -125,7 +132,16 @@ function settingsFor(options: OpenOptions): Settings {
     throw new ValidationError('options.maxUsers', `must be a whole number from 1 to ${MAX_SLOT}`);
   const module = o.module === undefined ? (options.link.kind === 'tcp' ? 'envisalink' : 'it100') : String(o.module);
   if (module !== 'envisalink' && module !== 'it100') throw new ValidationError('options.module', 'must be envisalink or it100');
-  return { module, codeLength, highestSlot: Math.max(maxUsers, 42), allowMaster: allowMasterIn(o) };
+  const padCodes =
+    o.padCodes === undefined
+      ? module === 'it100'
+      : o.padCodes === true || o.padCodes === 'true'
+        ? true
+        : o.padCodes === false || o.padCodes === 'false'
+          ? false
+          : undefined;
+  if (padCodes === undefined) throw new ValidationError('options.padCodes', 'must be true or false');
+  return { module, codeLength, highestSlot: Math.max(maxUsers, 42), allowMaster: allowMasterIn(o), padCodes };
 }
 
 type Menu = 'users' | 'installer';
@@ -214,7 +230,10 @@ class DscSession implements PanelSession, UserWriter, UserReader {
     // One attempt only: after a 670 this session refuses to send that code again (keypads lock out).
     await this.credentials.attempt(
       async () => {
-        await this.keypad.command(Cmd.codeSend, secret.reveal(), '*'.repeat(secret.length));
+        const code = this.settings.padCodes ? secret.reveal().padEnd(6, '0') : secret.reveal();
+        await this.keypad.command(Cmd.codeSend, code, '*'.repeat(code.length)).catch((error) => {
+          throw syntaxErrorOnCode(error, this.settings);
+        });
         await this.keypad.waitDisplay(
           (d) => (d.screen === (kind === 'users' ? 'select' : 'installer') ? true : undefined),
           since,
@@ -427,6 +446,18 @@ class DscSession implements PanelSession, UserWriter, UserReader {
       await this.keypad.channel.close();
     }
   }
+}
+
+/** An IT-100 answers a 200 it cannot parse with 502 020: say what the sources disagree on and what to try. */
+function syntaxErrorOnCode(error: unknown, settings: Settings): unknown {
+  if (!(error instanceof ProtocolError) || (error.data as { panelMessage?: string } | undefined)?.panelMessage !== '502 020') return error;
+  return new ProtocolError(`the module refused the code message (502 020, command syntax error); nothing was entered`, {
+    data: { panelMessage: '502 020' },
+    hint: settings.padCodes
+      ? 'this module may want the code as is: set options.padCodes: false for this panel'
+      : 'an IT-100 wants a 4-digit code padded with 00 to six digits: set options.padCodes: true for this panel (the default on an IT-100)',
+    cause: error,
+  });
 }
 
 async function login(keypad: Keypad, password: Secret | undefined): Promise<void> {

@@ -257,12 +257,16 @@ export class DscSimulator implements PanelSimulator {
         this.press('*');
         this.press(command === Cmd.userCodeProgramming ? '5' : '6');
         return;
-      case Cmd.codeSend:
-        if (!/^\d{4}(\d{2})?$/.test(data)) return this.send(Cmd.systemError, '020');
+      case Cmd.codeSend: {
+        // An IT-100 takes six characters (a 4-digit code padded with 00, as evl-emu does on real hardware); the TPI takes the code as is.
+        const form = this.mode === 'it100' ? /^\d{6}$/ : /^\d{4}(\d{2})?$/;
+        if (!form.test(data)) return this.send(Cmd.systemError, '020');
         this.send(Cmd.ack, command);
         if (this.keypad.name !== 'await-code') return this.send(Cmd.systemError, '026');
-        this.codeEntered(this.keypad.for, data);
+        const code = this.mode === 'it100' && this.codeLength === 4 && data.endsWith('00') ? data.slice(0, 4) : data;
+        this.codeEntered(this.keypad.for, code);
         return;
+      }
       default:
         this.send(Cmd.systemError, '022');
     }

@@ -18,6 +18,8 @@ let sim: DscSimulator;
 let server: TcpServerHandle;
 let locky: DscSimulator;
 let lockyServer: TcpServerHandle;
+let it100: DscSimulator;
+let it100Server: TcpServerHandle;
 let sandbox: Sandbox;
 const outputs: CliResult[] = [];
 const secretsUsed = new Set<string>([MASTER, TPI, INSTALLER]);
@@ -35,11 +37,16 @@ beforeAll(async () => {
   server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
   locky = await createSimulator({ users: 1, options: { ...options, lockoutAfter: 2, lockoutMs: 60_000 } });
   lockyServer = await serveTcp('127.0.0.1', 0, (stream) => locky.accept(stream));
+  // An IT-100 behind a serial-to-TCP converter, 4-digit codes: it wants them padded to six in the 200.
+  it100 = await createSimulator({ users: 1, options: { mode: 'it100', masterCode: '4826', installerCode: INSTALLER.slice(0, 4) } });
+  it100Server = await serveTcp('127.0.0.1', 0, (stream) => it100.accept(stream));
+  const it100Panel = (name: string, extra: string) =>
+    `  ${name}:\n    driver: dsc\n    link: tcp://127.0.0.1:${it100Server.port}\n    secret: env:IT100_MASTER\n    options: { module: it100${extra} }\n`;
   const panel = (port: number) =>
     `    driver: dsc\n    link: tcp://127.0.0.1:${port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI, installer: env:DSC_INSTALLER }\n    options: { codeLength: 6 }\n    account: "8001"\n`;
   const noInstaller = `    driver: dsc\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI }\n    options: { codeLength: 6 }\n    account: "8002"\n    station: { type: manual }\n`;
   await sandbox.writeInventory(
-    `stations:\n  quiet:\n    type: none\npanels:\n  shop:\n${panel(server.port)}    station: quiet\n  locky:\n${panel(lockyServer.port)}  no-installer:\n${noInstaller}`,
+    `stations:\n  quiet:\n    type: none\npanels:\n  shop:\n${panel(server.port)}    station: quiet\n  locky:\n${panel(lockyServer.port)}  no-installer:\n${noInstaller}${it100Panel('it100', '')}${it100Panel('it100-unpadded', ', padCodes: false')}`,
   );
 });
 
@@ -48,6 +55,8 @@ afterAll(async () => {
   await sim.close();
   await lockyServer.close();
   await locky.close();
+  await it100Server.close();
+  await it100.close();
   await sandbox.cleanup();
 });
 
@@ -155,6 +164,18 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
     expect(add.code, add.stderr).toBe(2);
     // Nothing reached the panel: no connection, no keys, no master-code entry.
     expect(sim.stats).toMatchObject({ connections: before.connections, keystrokes: before.keystrokes, menuEntries: before.menuEntries, writes: before.writes });
+  });
+
+  it('an IT-100 gets the 4-digit master code padded to six; unpadded it answers 502 020: exit 5 naming options.padCodes (issue 17 item 5)', async () => {
+    const env = { IT100_MASTER: '4826' };
+    const padded = await panelctl(['users', 'list', '--panel', 'it100', '-o', 'json'], undefined, env);
+    expect(padded.code, padded.stderr).toBe(0);
+    const unpadded = await panelctl(['users', 'list', '--panel', 'it100-unpadded'], undefined, env);
+    expect(unpadded.code, unpadded.stderr).toBe(5);
+    expect(unpadded.stderr).toMatch(/502 020/);
+    expect(unpadded.stderr).toMatch(/options\.padCodes/);
+    expect(it100.stats.wrongCodes).toBe(0);
+    expect(it100.keypadMode).toBe('idle');
   });
 
   it('a wrong master code: exit 3, entered exactly once, never shown', async () => {

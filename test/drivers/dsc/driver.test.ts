@@ -291,6 +291,30 @@ describe('DSC driver, IT-100 framing (070 key + key break, no login)', () => {
     expect(r.sim.keypadMode).toBe('idle');
   });
 
+  it('pads a 4-digit code to 6 in the 200 by default, as the IT-100 wants; unpadded it answers 502 020 and the error names padCodes (issue 17 item 5)', async () => {
+    const r = await rig({ mode: 'it100' });
+    const traces: string[] = [];
+    const padded = await open(r, { options: { module: 'it100' }, trace: (d, t) => traces.push(`${d} ${t}`) });
+    await padded.listUsers();
+    await padded.close();
+    expect(traces).toContain('tx 200 ******');
+    const unpadded = await open(r, { options: { module: 'it100', padCodes: false } });
+    await expect(unpadded.listUsers()).rejects.toMatchObject({ exitCode: 5, hint: expect.stringMatching(/options\.padCodes/) });
+    await unpadded.close();
+    expect(r.sim.stats.wrongCodes).toBe(0);
+    expect(r.sim.keypadMode).toBe('idle');
+  });
+
+  it('sends the code as is on an Envisalink unless told to pad it', async () => {
+    const r = await rig();
+    const traces: string[] = [];
+    const session = await open(r, { trace: (d, t) => traces.push(`${d} ${t}`) });
+    await session.listUsers();
+    await session.close();
+    expect(traces).toContain('tx 200 ****');
+    await expect(open(r, { options: { padCodes: 'sometimes' } })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/padCodes/) });
+  });
+
   it('probe gets the 500 acknowledgement of a poll', async () => {
     const r = await rig({ mode: 'it100' });
     expect(await driver.probe!({ kind: 'tcp', host: '127.0.0.1', port: r.port, url: '' }, { timeoutMs: 1000 })).toMatchObject({
