@@ -271,18 +271,18 @@ class DscSession implements PanelSession, UserWriter, UserReader {
 
   /** Shows a slot on the LCD and reads its "P": its number, then [#] back to the slot list, which shows it. */
   private async programmed(slot: number): Promise<boolean> {
+    const state = await this.slotState(slot);
+    if (state.screen === 'refused') throw new ValidationError('--slot', `the panel has no slot ${twoDigits(slot)} ("${state.text}"); check options.maxUsers`);
+    return state.programmed;
+  }
+
+  private async slotState(slot: number): Promise<{ screen: 'select'; programmed: boolean } | { screen: 'refused'; text: string }> {
     await this.codeMenu('users');
     const shown = this.keypad.display;
-    if (shown.screen === 'select' && shown.slot === slot) return shown.programmed;
+    if (shown.screen === 'select' && shown.slot === slot) return shown;
     const since = this.keypad.lcdSeq;
     await this.keypad.press(`${twoDigits(slot)}#`);
-    const result = await this.keypad.waitDisplay(
-      (d) => ((d.screen === 'select' && d.slot === slot) || d.screen === 'refused' ? d : undefined),
-      since,
-      `slot ${slot}`,
-    );
-    if (result.screen === 'refused') throw new ValidationError('--slot', `the panel has no slot ${twoDigits(slot)} ("${result.text}"); check options.maxUsers`);
-    return result.screen === 'select' && result.programmed;
+    return this.keypad.waitDisplay((d) => ((d.screen === 'select' && d.slot === slot) || d.screen === 'refused' ? d : undefined), since, `slot ${slot}`);
   }
 
   /** Types slot + code (or [*] to delete) and waits for the slot list to show the result. */
@@ -321,9 +321,27 @@ class DscSession implements PanelSession, UserWriter, UserReader {
     };
   }
 
-  /** Scrolls the [*][5] slot list with [>] and reads each slot's "P" from the LCD. */
+  /**
+   * Envisalink: the TPI takes only digits, * and # in a 071 (README, "What the sources say"), so no
+   * arrows: each slot is shown by its number and read from the slot list. A slot the panel says it
+   * does not have ends the list (a smaller panel than options.maxUsers says).
+   */
+  private async listBySlotNumber(progress?: ListProgress): Promise<UserSlot[]> {
+    const found: UserSlot[] = [];
+    const last = this.settings.highestSlot;
+    for (let slot = 1; slot <= last; slot++) {
+      progress?.(slot - 1, last);
+      const state = await this.slotState(slot);
+      if (state.screen === 'refused') break;
+      if (state.programmed) found.push(this.toSlot(slot));
+    }
+    return found;
+  }
+
+  /** IT-100: scrolls the [*][5] slot list with [>] and reads each slot's "P" from the LCD. */
   listUsers(progress?: ListProgress): Promise<UserSlot[]> {
     return this.guard(async () => {
+      if (this.settings.module === 'envisalink') return this.listBySlotNumber(progress);
       await this.codeMenu('users');
       const seen = new Map<number, boolean>();
       let last = 0;
@@ -344,8 +362,8 @@ class DscSession implements PanelSession, UserWriter, UserReader {
       const limit = () => Math.min(this.settings.highestSlot, panelMax ?? MAX_SLOT);
       const missing = () => Array.from({ length: limit() }, (_, i) => i + 1).filter((n) => !seen.has(n));
       try {
-        // Envisalink: six [>] per 071; IT-100: one key (and its break) at a time.
-        const batch = this.settings.module === 'envisalink' ? 6 : 1;
+        // IT-100: one key (and its break) at a time.
+        const batch = 1;
         for (let steps = 0; missing().length > 0 && steps < 2 * MAX_SLOT; steps += batch) {
           progress?.(Math.min(seen.size, limit()), limit());
           const target = last + batch;

@@ -73,6 +73,8 @@ export const LED_NUMBERS: Record<number, number> = {
 
 /** Keys a virtual keypad accepts: digits, * #, fire/aux/panic, function keys, arrows, and ^ (key break). */
 export const KEYS = /^[0-9*#FAPa-e<>=^]*$/;
+/** Keys an Envisalink's 071 takes (openHAB's check; the TPI answers others with 502 027): no arrows. */
+export const TPI_KEYS = /^[0-9*#]*$/;
 /** The Envisalink's 071 carries at most this many keys; longer sequences are split. */
 export const MAX_KEYS_PER_STRING = 6;
 

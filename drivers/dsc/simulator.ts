@@ -2,7 +2,7 @@ import type { PanelSimulator, SimulatorOptions } from '../../src/driver-kit/inde
 import type { ByteStream } from '../../src/driver-kit/index.js';
 import { FaultKnobs, OneClient, ReplyQueue, listenTcp, loadState, pacedOutput, saveState, simNumber, simOption } from '../../src/driver-kit/index.js';
 import { DscDecoder, encodeCorrupted, encodeMessage, type DscFrame } from './codec.js';
-import { Cmd, KEYS, LED_NUMBERS, Led, Login, MASTER_SLOT, MAX_KEYS_PER_STRING, MAX_SLOT, encodeLcd } from './messages.js';
+import { Cmd, KEYS, TPI_KEYS, LED_NUMBERS, Led, Login, MASTER_SLOT, MAX_KEYS_PER_STRING, MAX_SLOT, encodeLcd } from './messages.js';
 import { Screen, entryLine, pad, slotLine } from './screens.js';
 
 /**
@@ -245,6 +245,8 @@ export class DscSimulator implements PanelSimulator {
         if (this.mode !== 'envisalink') return this.send(Cmd.systemError, '022');
         const keys = data.slice(1);
         if (!/^[1-8]$/.test(data[0] ?? '') || !keys.length || keys.length > MAX_KEYS_PER_STRING || !KEYS.test(keys)) return this.send(Cmd.systemError, '020');
+        // The TPI takes only digits, * and # in a 071 (README, "What the sources say"): anything else is 502 027.
+        if (!TPI_KEYS.test(keys)) return this.send(Cmd.systemError, '027');
         this.send(Cmd.ack, command);
         for (const key of keys) this.press(key);
         return;

@@ -305,6 +305,16 @@ describe('DSC driver, IT-100 framing (070 key + key break, no login)', () => {
     expect(r.sim.keypadMode).toBe('idle');
   });
 
+  it('lists on an Envisalink without arrow keys, which the TPI refuses in a 071 (502 027; issue 17 item 1)', async () => {
+    const r = await rig({ maxUsers: 48 });
+    const traces: string[] = [];
+    const session = await open(r, { options: { maxUsers: 48 }, trace: (d, t) => traces.push(`${d} ${t}`) });
+    expect((await session.listUsers()).map((u) => u.slot)).toEqual([1, 2, 3, 4, 40]);
+    await session.close();
+    expect(traces.filter((t) => t.startsWith('tx 071') && /[<>]/.test(t))).toEqual([]);
+    expect(r.sim.keypadMode).toBe('idle');
+  });
+
   it('sends the code as is on an Envisalink unless told to pad it', async () => {
     const r = await rig();
     const traces: string[] = [];

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
+import { checksum as encodeChecksum } from '../../../drivers/dsc/codec.js';
 import { createSimulator, type DscSimulator } from '../../../drivers/dsc/simulator.js';
 
 /** The DSC simulator spoken to as a raw TPI client would. */
@@ -34,6 +35,23 @@ function firstLine(port: number): Promise<string> {
     socket.on('close', () => resolve('(closed)'));
   });
 }
+
+describe('DSC simulator: what the TPI takes', () => {
+  it('answers a 071 with arrow keys with 502 027, as the TPI does for anything but digits, * and #', async () => {
+    const { port } = await start();
+    const socket = net.connect(port, '127.0.0.1');
+    servers.push(async () => void socket.destroy());
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+    const line = (body: string) => `${body}${encodeChecksum(body)}\r\n`;
+    await expect.poll(() => text).toContain('5053CD');
+    socket.write(line('005user'));
+    await expect.poll(() => text).toContain('5051');
+    socket.write(line('0711>>'));
+    await expect.poll(() => text).toContain('502027');
+    expect(text).not.toContain('500071');
+  });
+});
 
 describe('DSC simulator: one TPI client at a time', () => {
   it('a client that reconnects right after closing is asked for its password, not dropped (issue 15 item 6)', async () => {
