@@ -25,6 +25,8 @@ import {
   PanelRefusedError,
   UnreachableError,
   ValidationError,
+  MenuGuard,
+  OneShotCredentials,
   WrongCredentialError,
 } from '../../src/driver-kit/index.js';
 import { Ad2Decoder, type Ad2Frame } from './codec.js';
@@ -146,21 +148,24 @@ function checkCode(code: Secret, what = 'new code'): void {
   if (!/^\d{4}$/.test(code.reveal())) throw new ValidationError(what, 'must be 4 digits on a VISTA');
 }
 
+/** What the keypad may be left holding: a half-typed entry, or a walk test an interrupted start may have begun. */
+type Pending = 'entry' | 'test';
+
 /** A writer and test mode; no reader and no code checker: a VISTA cannot say which codes it holds. */
 export class VistaSession implements PanelSession, UserWriter {
   readonly writer: UserWriter = this;
-  /**
-   * Set once a sequence went unacknowledged: the master code is never sent again in this session.
-   * A VISTA's silence cannot say whether the code was wrong, but the safe answer is the same, so it
-   * is a WrongCredentialError: bulk and the shell then stop using the credential on this panel too.
-   */
-  private refused?: WrongCredentialError;
-  /** Keys of an interrupted sequence are pending in the keypad until it has been quiet for keyTimeoutMs. */
-  private halfTyped = false;
-  /** The keys to start a walk test all went out in the current operation. */
-  private testKeysSent = false;
-  private master: Secret;
   readonly testMode: TestModeControl;
+  /**
+   * One refusal and the master code is never typed again in this session. A VISTA's silence cannot
+   * say whether the code was wrong, but the safe answer is the same, so it is a WrongCredentialError:
+   * bulk and the shell then stop using the credential on this panel too.
+   */
+  private readonly credentials = new OneShotCredentials();
+  /** Every operation runs in it: on any failure (Ctrl-C included) the keypad is left idle first. */
+  private readonly guard = new MenuGuard<Pending>((pending) => this.leaveIdle(pending));
+  /** Every key of the current sequence went out (so the panel has the whole entry, not half of it). */
+  private allKeysOut = true;
+  private master: Secret;
 
   constructor(
     readonly keypad: Ad2Keypad,
@@ -169,36 +174,25 @@ export class VistaSession implements PanelSession, UserWriter {
   ) {
     this.master = options.secrets.code as Secret;
     this.testMode = {
-      start: () => this.guard(() => this.walkTest(true), true),
-      stop: () => this.guard(() => this.walkTest(false)),
-      status: () => this.guard(async () => this.testState()),
+      start: () => this.guard.run(() => this.walkTest(true)),
+      stop: () => this.guard.run(() => this.walkTest(false)),
+      status: () => this.guard.run(async () => this.testState()),
     };
   }
 
   /**
-   * Runs one operation. On any failure (Ctrl-C included) the keypad is left idle first: a
-   * half-typed entry is waited out, and a walk test this operation may have started is ended.
+   * A VISTA has no key that clears an entry: it drops a half-typed one after a few seconds without
+   * keys (README), so that is waited out, plus a margin for the last key still on its way. A walk
+   * test whose keys all went out is ended again (code + OFF, typed even after Ctrl-C) if it started.
    */
-  private async guard<T>(work: () => Promise<T>, startsTest = false): Promise<T> {
-    const before = this.keypad.model.testActive;
-    try {
-      return await work();
-    } catch (error) {
-      await this.leaveIdle(startsTest && !before).catch(() => undefined);
-      throw error;
-    }
-  }
-
-  private async leaveIdle(endTest: boolean): Promise<void> {
+  private async leaveIdle(pending: Pending): Promise<void> {
     if (this.keypad.channel.isLost) return;
-    if (this.halfTyped) {
-      // A VISTA has no key that clears an entry: it drops one after a few seconds of quiet (README).
-      // The margin covers the last key still on its way through the AlarmDecoder and the bus.
+    if (!this.allKeysOut) {
       await pause(this.settings.keyTimeoutMs + SETTLE_MARGIN_MS);
-      this.halfTyped = false;
+      this.allKeysOut = true;
+      return;
     }
-    if (!endTest || this.refused || !this.testKeysSent) return;
-    // The keys to start the test all went out: if the display turns to the test, end it again.
+    if (pending !== 'test') return;
     const quick = { useSignal: false, timeoutMs: this.settings.ackTimeoutMs };
     const started = await this.keypad
       .untilKeypad((m) => (showsTest(m.text) ? true : undefined), quick)
@@ -207,26 +201,26 @@ export class VistaSession implements PanelSession, UserWriter {
         throw error;
       });
     if (!started) return;
-    await this.type(stopTest(this.master), false);
+    await this.type(stopTest(this.master), { useSignal: false });
     await this.keypad.untilKeypad((m) => (showsTest(m.text) ? undefined : true), quick);
   }
 
-  /** Sends a sequence, marking the keypad half-typed until the last key is out. */
-  private async type(sequence: KeySequence, useSignal = true): Promise<void> {
-    if (this.refused) throw this.refused;
-    this.halfTyped = true;
-    await this.keypad.press(sequence, { useSignal });
-    this.halfTyped = false;
+  /** Types a sequence; until its last key is out the keypad holds a half entry. Never after a refusal. */
+  private async type(sequence: KeySequence, options: { useSignal?: boolean } = {}): Promise<void> {
+    this.credentials.check();
+    this.allKeysOut = false;
+    await this.keypad.type(sequence, options);
+    this.allKeysOut = true;
   }
 
   private checkIdle(what: string): void {
-    const model = this.keypad.model;
-    if (model.programming) {
+    const display = this.keypad.display;
+    if (display.programming) {
       throw new UnreachableError('E_BUSY', `the panel is in programming mode (an installer at a keypad): cannot ${what} now`, {
         hint: 'try again when the installer has left programming mode (*99)',
       });
     }
-    if (model.armed) throw new PanelRefusedError('E_ARMED', `the panel is armed: panelctl does not ${what} on an armed VISTA`, { hint: 'disarm it first' });
+    if (display.armed) throw new PanelRefusedError('E_ARMED', `the panel is armed: panelctl does not ${what} on an armed VISTA`, { hint: 'disarm it first' });
   }
 
   /**
@@ -235,44 +229,47 @@ export class VistaSession implements PanelSession, UserWriter {
    */
   private async acknowledged(sequence: KeySequence, extraWaitMs = 0): Promise<void> {
     this.checkIdle(sequence.what);
-    if (this.keypad.model.testActive) {
+    if (this.keypad.display.testActive) {
       throw new PanelRefusedError('E_TEST_ACTIVE', `the panel is in walk test: panelctl does not ${sequence.what} during a test`, {
         hint: 'end the test first (panelctl test-mode stop)',
       });
     }
+    this.guard.entering('entry');
     await this.type(sequence);
-    const mark = this.keypad.model.seq;
-    let heard = 0;
+    const mark = this.keypad.frameSeq;
     const waitMs = this.settings.ackTimeoutMs + extraWaitMs;
-    try {
-      await this.keypad.untilKeypad(
-        (m) => {
-          heard++;
-          return isAck(m) ? true : undefined;
-        },
-        { timeoutMs: waitMs },
-      );
-    } catch (error) {
-      if (!(error instanceof UnreachableError && error.code === 'E_TIMEOUT')) throw error;
-      if (this.keypad.model.seq === mark || heard === 0) {
-        throw new UnreachableError(
-          'E_TIMEOUT',
-          `no keypad message from the panel within ${waitMs} ms after the keys to ${sequence.what}: the outcome is unknown`,
+    let heard = 0;
+    await this.credentials.attempt(async () => {
+      try {
+        await this.keypad.untilKeypad(
+          (m) => {
+            heard++;
+            return isAck(m) ? true : undefined;
+          },
+          { timeoutMs: waitMs, since: mark },
+        );
+      } catch (error) {
+        if (!(error instanceof UnreachableError && error.code === 'E_TIMEOUT')) throw error;
+        if (heard === 0) {
+          throw new UnreachableError(
+            'E_TIMEOUT',
+            `no keypad message from the panel within ${waitMs} ms after the keys to ${sequence.what}: the outcome is unknown`,
+            {
+              hint: 'the AlarmDecoder or the keypad bus went quiet; check the panel before trying again (a VISTA cannot be asked what it did)',
+              transient: false,
+            },
+          );
+        }
+        throw new WrongCredentialError(
+          `the panel did not acknowledge the keys to ${sequence.what} (no confirmation beep within ${waitMs} ms; the keypad shows "${this.keypad.shown}")`,
           {
-            hint: 'the AlarmDecoder or the keypad bus went quiet; check the panel before trying again (a VISTA cannot be asked what it did)',
-            transient: false,
+            hint: 'the master code may be wrong, the user number beyond this panel (options.maxUser), or the code already used by another user; panelctl will not send the master code again in this session, to avoid a keypad lockout',
+            data: { secret: 'code', panelAnswer: 'no confirmation beep' },
           },
         );
       }
-      this.refused = new WrongCredentialError(
-        `the panel did not acknowledge the keys to ${sequence.what} (no confirmation beep within ${waitMs} ms; the keypad shows "${this.keypad.shown}")`,
-        {
-          hint: 'the master code may be wrong, the user number beyond this panel (options.maxUser), or the code already used by another user; panelctl will not send the master code again in this session, to avoid a keypad lockout',
-          data: { secret: 'code', panelAnswer: 'no confirmation beep' },
-        },
-      );
-      throw this.refused;
-    }
+    });
+    this.guard.left();
   }
 
   private checkUser(slot: number, action: 'set' | 'delete'): void {
@@ -296,7 +293,7 @@ export class VistaSession implements PanelSession, UserWriter {
   }
 
   async info(): Promise<PanelInfo> {
-    const model = this.keypad.model;
+    const display = this.keypad.display;
     return {
       driver: 'vista',
       model: 'Honeywell VISTA',
@@ -308,15 +305,15 @@ export class VistaSession implements PanelSession, UserWriter {
       details: {
         'keypad address': this.settings.address,
         display: this.keypad.shown,
-        ready: model.last?.bits.ready ?? false,
-        'walk test': model.testActive,
+        ready: display.ready,
+        'walk test': display.testActive,
         users: 'write-only (a VISTA cannot list or read user codes)',
       },
     };
   }
 
   createUser(user: NewUser): Promise<UserSlot> {
-    return this.guard(async () => {
+    return this.guard.run(async () => {
       if (user.slot === undefined) {
         throw new NotSupportedError('a VISTA cannot tell which user numbers are free: give the user number (--slot)', {
           hint: 'a VISTA keeps user codes write-only: `panelctl audit show --panel NAME` lists what panelctl itself changed on it',
@@ -330,7 +327,7 @@ export class VistaSession implements PanelSession, UserWriter {
   }
 
   changeCode(slot: number, code: Secret): Promise<void> {
-    return this.guard(async () => {
+    return this.guard.run(async () => {
       this.checkUser(slot, 'set');
       checkCode(code);
       await this.writeCode(slot, code);
@@ -347,7 +344,7 @@ export class VistaSession implements PanelSession, UserWriter {
   }
 
   deleteUser(slot: number): Promise<void> {
-    return this.guard(async () => {
+    return this.guard.run(async () => {
       this.checkUser(slot, 'delete');
       // Without an ending key the panel deletes after the keypad has been quiet for its key timeout.
       const extra = this.settings.deleteKeys === 'wait' ? this.settings.keyTimeoutMs : 0;
@@ -358,32 +355,33 @@ export class VistaSession implements PanelSession, UserWriter {
   // ---- the walk test: code + 5 (+ 0), ended with code + 1 ----
 
   private testState(): TestState {
-    return { active: this.keypad.model.testActive, mode: 'walk test' };
+    return { active: this.keypad.display.testActive, mode: 'walk test' };
   }
 
   private async walkTest(on: boolean): Promise<TestState> {
-    if (this.keypad.model.testActive === on) return this.testState();
+    if (this.keypad.display.testActive === on) return this.testState();
     this.checkIdle(on ? 'start the walk test' : 'end the walk test');
-    this.testKeysSent = false;
+    this.guard.entering(on ? 'test' : 'entry');
     await this.type(on ? startTest(this.master, this.settings.walkPrompt) : stopTest(this.master));
-    this.testKeysSent = on;
-    try {
-      await this.keypad.untilKeypad((m) => (showsTest(m.text) === on ? true : undefined), { timeoutMs: this.settings.ackTimeoutMs });
-    } catch (error) {
-      if (!(error instanceof UnreachableError && error.code === 'E_TIMEOUT')) throw error;
-      if (!on) throw new UnreachableError('E_TIMEOUT', `the keypad still shows "${this.keypad.shown}" after the keys to end the walk test`);
-      this.refused = new WrongCredentialError(`the panel did not start the walk test (the keypad shows "${this.keypad.shown}")`, {
-        hint: 'a VISTA starts a walk test only disarmed and ready (no zone faulted), and only for a valid code; panelctl will not send the code again in this session',
-        data: { secret: 'code', panelAnswer: 'no test display' },
-      });
-      throw this.refused;
-    }
+    await this.credentials.attempt(async () => {
+      try {
+        await this.keypad.untilKeypad((m) => (showsTest(m.text) === on ? true : undefined), { timeoutMs: this.settings.ackTimeoutMs });
+      } catch (error) {
+        if (!(error instanceof UnreachableError && error.code === 'E_TIMEOUT')) throw error;
+        if (!on) throw new UnreachableError('E_TIMEOUT', `the keypad still shows "${this.keypad.shown}" after the keys to end the walk test`);
+        throw new WrongCredentialError(`the panel did not start the walk test (the keypad shows "${this.keypad.shown}")`, {
+          hint: 'a VISTA starts a walk test only disarmed and ready (no zone faulted), and only for a valid code; panelctl will not send the code again in this session',
+          data: { secret: 'code', panelAnswer: 'no test display' },
+        });
+      }
+    });
+    this.guard.left();
     return this.testState();
   }
 
   async close(): Promise<void> {
     try {
-      await this.leaveIdle(false);
+      await this.guard.leave();
     } catch {
       // the line may be gone already; the keypad drops a half-typed entry by itself
     } finally {

@@ -56,7 +56,7 @@ describe('VISTA driver against the simulated panel', () => {
     expect(r.sim.state.codes['07']).toBeUndefined();
     expect(r.sim.stats).toMatchObject({ writes: 3, refusals: 0 });
     // The minimum: 4 + 1 + 2 + 4 keys for add and change, 4 + 1 + 2 + 2 to delete; nothing more.
-    expect(session.keypad.keysSent).toBe(11 + 11 + 9);
+    expect(session.keypad.counts.keys).toBe(11 + 11 + 9);
   });
 
   it('offers a writer and test mode, no reader and no code checker, as its facets declare; add needs a user number (exit 6)', async () => {

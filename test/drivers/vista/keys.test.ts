@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../../../src/core/secret.js';
 import { changeMasterCode, deleteUser, setUserCode, startTest, stopTest } from '../../../drivers/vista/keys.js';
-import { KeypadModel, isAck } from '../../../drivers/vista/panel.js';
+import { Ad2Keypad } from '../../../drivers/vista/keypad.js';
+import { isAck } from '../../../drivers/vista/panel.js';
+import { memoryPair } from '../../../src/transport/memory.js';
 import { formatKeypadMessage, parseLine, type KeypadMessage } from '../../../drivers/vista/messages.js';
 import { Screen, displayShown, showsTest } from '../../../drivers/vista/screens.js';
 
@@ -52,16 +54,18 @@ function message(fields: Parameters<typeof formatKeypadMessage>[0]): KeypadMessa
   return line.message;
 }
 
-describe('the keypad model', () => {
-  it('follows messages for its own keypad address only, and remembers a bounded history', () => {
-    const model = new KeypadModel(18);
-    expect(model.update(message({ bits: {}, addresses: [20], lines: ['OTHER', 'PARTITION'] }))).toBe(false);
-    expect(model.otherKeypads).toBe(1);
-    for (let i = 0; i < 100; i++) model.update(message({ bits: { ready: true }, addresses: [18], lines: [...Screen.idle] as [string, string] }));
-    expect(model.seq).toBe(100);
-    expect(model.since(0).length).toBeLessThanOrEqual(64);
-    expect(model.since(98).map((s) => s.seq)).toEqual([99, 100]);
-    expect(model.shown).toBe('****DISARMED**** / Ready to Arm');
+describe('the keypad on the shared engine', () => {
+  it('follows messages for its own keypad address only: display and status bits', async () => {
+    const [client, peer] = memoryPair('ad2');
+    const keypad = new Ad2Keypad(client, { address: 18, keyIntervalMs: 0, timeoutMs: 1000 });
+    const other = formatKeypadMessage({ bits: { armedAway: true }, addresses: [20], lines: ['ARMED', 'PARTITION 2'] });
+    const ours = formatKeypadMessage({ bits: { ready: true }, addresses: [18], lines: [...Screen.idle] as [string, string] });
+    await peer.write(Buffer.from(`\r\n${other}\r\n${ours}\r\n`));
+    const seen = await keypad.untilKeypad((m) => m);
+    expect(seen.text.startsWith('****DISARMED')).toBe(true);
+    expect(keypad.display).toMatchObject({ ready: true, armed: false, programming: false, testActive: false });
+    expect(keypad.shown).toBe('****DISARMED**** / Ready to Arm');
+    await keypad.close();
   });
 
   it('takes exactly one beep outside armed, programming and walk test as the acknowledgement', () => {
