@@ -1,7 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { ByteStream, PanelSimulator, SimulatorOptions } from '../../src/driver-kit/index.js';
-import { paced, serveTcp } from '../../src/driver-kit/index.js';
+import { loadState, paced, saveState, serveTcp, simOption } from '../../src/driver-kit/index.js';
 import { CODE_LENGTH, type DeleteKeys, FIRST_USER, INSTALLER_USER, Key, MASTER_USER, MAX_USER, twoDigits } from './keys.js';
 import { formatKeypadMessage, type StatusBits } from './messages.js';
 import { Screen } from './screens.js';
@@ -49,11 +47,6 @@ type Entry =
   | { step: 'walk-choice' }
   /** After a refusal, keys are ignored until the keypad has been quiet for the key timeout. */
   | { step: 'aborted' };
-
-function option<T>(options: SimulatorOptions, name: string, fallback: T): T {
-  const value = options.options?.[name];
-  return (value === undefined ? fallback : value) as T;
-}
 
 /** Factory defaults: installer 4112, master 1234 (README); `users` ordinary users with distinct codes. */
 export function defaultState(users = 0): VistaState {
@@ -108,16 +101,16 @@ export class VistaSimulator implements PanelSimulator {
   private readonly kpm: boolean;
 
   constructor(private readonly options: SimulatorOptions) {
-    this.address = Number(option(options, 'address', 18));
-    this.keyTimeoutMs = Number(option(options, 'keyTimeoutMs', 3000));
-    this.statusIntervalMs = Number(option(options, 'statusIntervalMs', 2000));
-    this.lockoutAfter = Number(option(options, 'lockoutAfter', 3));
-    this.lockoutMs = Number(option(options, 'lockoutMs', 5 * 60_000));
-    this.maxUser = Math.min(MAX_USER, Math.max(FIRST_USER, Number(option(options, 'maxUser', MAX_USER))));
-    this.walkPrompt = String(option(options, 'walkPrompt', true)) !== 'false';
-    const ending = String(option(options, 'deleteKeys', '#0'));
+    this.address = Number(simOption(options, 'address', 18));
+    this.keyTimeoutMs = Number(simOption(options, 'keyTimeoutMs', 3000));
+    this.statusIntervalMs = Number(simOption(options, 'statusIntervalMs', 2000));
+    this.lockoutAfter = Number(simOption(options, 'lockoutAfter', 3));
+    this.lockoutMs = Number(simOption(options, 'lockoutMs', 5 * 60_000));
+    this.maxUser = Math.min(MAX_USER, Math.max(FIRST_USER, Number(simOption(options, 'maxUser', MAX_USER))));
+    this.walkPrompt = String(simOption(options, 'walkPrompt', true)) !== 'false';
+    const ending = String(simOption(options, 'deleteKeys', '#0'));
     this.deleteKeys = ending === '0#' || ending === 'wait' ? ending : '#0';
-    this.kpm = String(option(options, 'kpm', false)) === 'true';
+    this.kpm = String(simOption(options, 'kpm', false)) === 'true';
     this.state = this.load();
     const o = options.options ?? {};
     // `--set masterCode=4321` arrives as a number (a leading zero keeps it text): take either.
@@ -136,17 +129,15 @@ export class VistaSimulator implements PanelSimulator {
   }
 
   private load(): VistaState {
-    const file = this.options.statePath;
-    if (file && fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as VistaState;
-    return defaultState(this.options.users ?? 0);
+    return loadState(
+      this.options.statePath,
+      () => defaultState(this.options.users ?? 0),
+      (saved) => typeof (saved as VistaState)?.codes === 'object',
+    );
   }
 
   private save(): void {
-    const file = this.options.statePath;
-    if (!file) return;
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify(this.state, null, 2), { mode: 0o600 });
-    fs.renameSync(`${file}.tmp`, file);
+    saveState(this.options.statePath, this.state);
   }
 
   setFaults(faults: Partial<VistaFaults>): void {
