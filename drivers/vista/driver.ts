@@ -34,7 +34,6 @@ import { Ad2Keypad, pause } from './keypad.js';
 import {
   CODE_LENGTH,
   changeMasterCode,
-  DELETE_KEYS,
   type DeleteKeys,
   deleteUser,
   FIRST_USER,
@@ -47,6 +46,7 @@ import {
   stopTest,
   twoDigits,
 } from './keys.js';
+import { optionsSchema } from './options.js';
 import { isAck } from './panel.js';
 import { showsTest } from './screens.js';
 
@@ -103,35 +103,16 @@ interface Settings {
 /** Extra wait after the panel's key timeout before an interrupted session lets go. */
 const SETTLE_MARGIN_MS = 300;
 
-function wholeNumber(options: DriverOptions, name: string, fallback: number, min: number, max: number): number {
-  const raw = options[name];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ValidationError(`options.${name}`, `must be a whole number from ${min} to ${max}`);
-  return n;
-}
-
-function flag(options: DriverOptions, name: string, fallback: boolean): boolean {
-  const raw = options[name];
-  if (raw === undefined) return fallback;
-  if (raw === true || raw === 'true') return true;
-  if (raw === false || raw === 'false') return false;
-  throw new ValidationError(`options.${name}`, 'must be true or false');
-}
-
+/** The inventory options, checked by the zod schema of options.ts: the first problem is named by its field. */
 export function settingsFor(options: DriverOptions): Settings {
-  const deleteKeys = String(options.deleteKeys ?? '#0');
-  if (!DELETE_KEYS.includes(deleteKeys as DeleteKeys)) throw new ValidationError('options.deleteKeys', `must be one of ${DELETE_KEYS.join(', ')}`);
-  return {
-    maxUser: wholeNumber(options, 'maxUser', MAX_USER, FIRST_USER, MAX_USER),
-    deleteKeys: deleteKeys as DeleteKeys,
-    walkPrompt: flag(options, 'walkPrompt', true),
-    keyIntervalMs: wholeNumber(options, 'keyIntervalMs', 150, 0, 1500),
-    ackTimeoutMs: wholeNumber(options, 'ackTimeoutMs', 5000, 100, 60_000),
-    keyTimeoutMs: wholeNumber(options, 'keyTimeoutMs', 3000, 0, 10_000),
-    address: wholeNumber(options, 'address', 18, 0, 31),
-    allowMaster: flag(options, 'allowMaster', false),
-  };
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
+    const rule = issue.code === 'unrecognized_keys' ? `unknown option (known: ${Object.keys(optionsSchema.shape).join(', ')})` : issue.message;
+    throw new ValidationError(`options.${field}`, rule);
+  }
+  return { ...parsed.data, deleteKeys: parsed.data.deleteKeys as DeleteKeys };
 }
 
 function describeFor(options: DriverOptions): DriverInfo {

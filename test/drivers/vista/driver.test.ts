@@ -218,3 +218,29 @@ describe('VISTA driver against the simulated panel', () => {
     expect(found).toMatchObject({ driver: 'vista', firmware: 'V2.2a.8.8' });
   });
 });
+
+describe('VISTA inventory options (options.ts, zod)', () => {
+  it('takes YAML values and --option text alike, with the defaults', async () => {
+    const { settingsFor } = await import('../../../drivers/vista/driver.js');
+    expect(settingsFor({})).toMatchObject({ maxUser: 49, deleteKeys: '#0', walkPrompt: true, keyIntervalMs: 150, address: 18, allowMaster: false });
+    expect(settingsFor({ maxUser: '33', walkPrompt: 'false', allowMaster: true, deleteKeys: 'wait' })).toMatchObject({
+      maxUser: 33,
+      walkPrompt: false,
+      allowMaster: true,
+      deleteKeys: 'wait',
+    });
+  });
+
+  it('refuses an unknown option and a bad value, naming the field (exit 2)', async () => {
+    const { settingsFor } = await import('../../../drivers/vista/driver.js');
+    expect(() => settingsFor({ maxuser: 33 })).toThrow(/options\.maxuser: unknown option \(known: maxUser,/);
+    expect(() => settingsFor({ maxUser: 50 })).toThrow(/options\.maxUser: must be at most 49/);
+    expect(() => settingsFor({ deleteKeys: '#1' })).toThrow(/options\.deleteKeys: must be one of #0, 0#, wait/);
+    expect(() => settingsFor({ walkPrompt: 'yes' })).toThrow(/options\.walkPrompt: must be true or false/);
+    try {
+      settingsFor({ address: 40 });
+    } catch (error) {
+      expect(error).toMatchObject({ exitCode: 2, field: 'options.address' });
+    }
+  });
+});

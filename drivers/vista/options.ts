@@ -1,0 +1,35 @@
+import * as z from 'zod';
+import { DELETE_KEYS, FIRST_USER, MAX_USER } from './keys.js';
+
+/**
+ * A vista panel's inventory `options` and `secrets`, checked before anything is sent (every
+ * problem named by its field). Values may arrive as YAML numbers and booleans or, from
+ * `--option key=value`, as text: both are taken. README "Inventory" says what each one means.
+ */
+
+const whole = (min: number, max: number) =>
+  z.coerce.number().int(`must be a whole number from ${min} to ${max}`).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((text) => text === 'true')], { error: 'must be true or false' });
+
+export const optionsSchema = z
+  .object({
+    /** The highest user number: 49 (VISTA-20P), 33 (VISTA-15P), 17 (VISTA-10P). */
+    maxUser: whole(FIRST_USER, MAX_USER).default(MAX_USER),
+    /** How a delete ends: #0, 0# or wait (README "Where the sources disagree"). */
+    deleteKeys: z.enum(DELETE_KEYS as [string, ...string[]], { error: `must be one of ${DELETE_KEYS.join(', ')}` }).default('#0'),
+    /** true: the panel asks "1 = DIAL, 0 = WALK" after code + TEST. */
+    walkPrompt: flag.default(true),
+    keyIntervalMs: whole(0, 1500).default(150),
+    ackTimeoutMs: whole(100, 60_000).default(5000),
+    keyTimeoutMs: whole(0, 10_000).default(3000),
+    /** The AlarmDecoder's keypad address. */
+    address: whole(0, 31).default(18),
+    /** true: set-code may change the master code (user 02). */
+    allowMaster: flag.default(false),
+  })
+  .strict();
+export type VistaOptions = z.infer<typeof optionsSchema>;
+
+/** The one credential: the master code (user 02), 4 digits. */
+export const secretsSchema = z.object({ code: z.string().regex(/^\d{4}$/, 'must be the 4-digit master code (user 02)') }).strict();
