@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import lockfile from 'proper-lockfile';
 import { ExitCode, PanelctlError } from '../core/errors.js';
 import { appendPrivateLine, readPrivateStateFile, touchPrivateFile, writePrivateFile } from '../state/private-files.js';
-import { loadStateKey, type StateKey } from '../state/state-key.js';
+import { loadStateKeyFile as loadStateKey, type StateKey } from '../state/state-key.js';
 import { coalesce } from '../core/coalesce.js';
 import { sharedStore, type AuditFilter } from '../state/store.js';
 import type { Proof } from '../core/contract.js';
@@ -268,6 +268,11 @@ export interface AuditProblem {
 export async function verifyAudit(stateDir: string): Promise<{ entries: number; problems: AuditProblem[] }> {
   const shared = await sharedStore(stateDir);
   if (shared) return shared.audit.verify();
+  return verifyAuditFiles(stateDir);
+}
+
+/** Verifies this state dir's own log file (also what `state import` checks before moving it). */
+export async function verifyAuditFiles(stateDir: string): Promise<{ entries: number; problems: AuditProblem[] }> {
   const lines = parseLog(await readLogText(stateDir));
   const { problems, end } = chainProblems(lines);
   const last = lines.length ? lines[lines.length - 1].line : 0;

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ensurePrivateDir } from '../state/private-files.js';
+import { sharedStore, type SharedStore } from '../state/store.js';
 import { shardSuffix, type Shard } from './shard.js';
 
 /**
@@ -37,6 +38,15 @@ export function planDir(stateDir: string, planId: string): string {
   return path.join(stateDir, 'bulk', planId);
 }
 
+/**
+ * The shared store that holds this plan directory's journal and claims (team mode), with the plan's
+ * id: a plan directory is always planDir(stateDir, id), so the directory names both.
+ */
+export async function sharedPlan(dir: string): Promise<{ store: SharedStore; plan: string } | undefined> {
+  const store = await sharedStore(path.dirname(path.dirname(dir)));
+  return store ? { store, plan: path.basename(dir) } : undefined;
+}
+
 /** The file this run appends to: one per shard argument, in the plan's directory. */
 export function journalFile(dir: string, shard?: Shard): string {
   return path.join(dir, `journal${shardSuffix(shard)}.jsonl`);
@@ -52,6 +62,12 @@ export interface StepRecord {
 
 /** Every journal file of the plan, merged in time order (a step may have entries in several). */
 export async function readJournal(dir: string): Promise<Map<string, StepRecord>> {
+  const shared = await sharedPlan(dir);
+  return mergeJournal(shared ? await shared.store.bulk.readJournal(shared.plan) : await readJournalFiles(dir));
+}
+
+/** The journal lines of a plan directory's files (also what `state import` moves into a shared store). */
+export async function readJournalFiles(dir: string): Promise<JournalEntry[]> {
   const names = await fs.readdir(dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [] as string[];
     throw error;
@@ -70,6 +86,10 @@ export async function readJournal(dir: string): Promise<Map<string, StepRecord>>
       }
     }
   }
+  return entries;
+}
+
+function mergeJournal(entries: JournalEntry[]): Map<string, StepRecord> {
   // Stryker disable next-line ConditionalExpression,EqualityOperator: V8's sort only asks whether the comparator is below zero
   entries.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
   const steps = new Map<string, StepRecord>();
@@ -85,21 +105,39 @@ export async function readJournal(dir: string): Promise<Map<string, StepRecord>>
  * synced together by the next one, so a hundred panels in parallel do not queue a hundred
  * fsyncs one after another.
  */
+interface JournalSink {
+  write(entries: JournalEntry[]): Promise<void>;
+  close(): Promise<void>;
+}
+
 export class Journal {
-  private queue: Array<{ line: string; done: (error?: Error) => void }> = [];
+  private queue: Array<{ entry: JournalEntry; done: (error?: Error) => void }> = [];
   private flushing = false;
 
-  private constructor(private readonly handle: fs.FileHandle) {}
+  private constructor(private readonly sink: JournalSink) {}
 
+  /** The journal file of this run's shard, or with a shared store (team mode) the plan's rows there. */
   static async open(file: string): Promise<Journal> {
+    const shared = await sharedPlan(path.dirname(file));
+    if (shared) {
+      const shard = path.basename(file, '.jsonl');
+      return new Journal({ write: (entries) => shared.store.bulk.appendJournal(shared.plan, shard, entries), close: async () => undefined });
+    }
     await ensurePrivateDir(path.dirname(file));
-    return new Journal(await fs.open(file, 'a', 0o600));
+    const handle = await fs.open(file, 'a', 0o600);
+    return new Journal({
+      async write(entries) {
+        await handle.appendFile(entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+        await handle.datasync();
+      },
+      close: () => handle.close(),
+    });
   }
 
   append(entry: Omit<JournalEntry, 'time'>): Promise<void> {
-    const line = `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`;
+    const line = { time: new Date().toISOString(), ...entry } as JournalEntry;
     return new Promise((resolve, reject) => {
-      this.queue.push({ line, done: (error) => (error ? reject(error) : resolve()) });
+      this.queue.push({ entry: line, done: (error) => (error ? reject(error) : resolve()) });
       // Stryker disable next-line ConditionalExpression: a second flush loop loses only the group commit; readers order lines by time
       if (!this.flushing) void this.flush();
     });
@@ -112,8 +150,7 @@ export class Journal {
       const batch = this.queue;
       this.queue = [];
       try {
-        await this.handle.appendFile(batch.map((b) => b.line).join(''));
-        await this.handle.datasync();
+        await this.sink.write(batch.map((b) => b.entry));
         for (const b of batch) b.done();
       } catch (error) {
         for (const b of batch) b.done(error as Error);
@@ -124,6 +161,6 @@ export class Journal {
 
   async close(): Promise<void> {
     while (this.flushing || this.queue.length) await new Promise((r) => setTimeout(r, 5));
-    await this.handle.close();
+    await this.sink.close();
   }
 }

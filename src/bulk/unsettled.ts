@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { sharedStore } from '../state/store.js';
 import { readJournal, type StepRecord } from './journal.js';
 
 /**
@@ -44,7 +45,10 @@ export class OtherPlans {
   async cutOffOn(panel: string): Promise<string | undefined> {
     const base = path.join(this.stateDir, 'bulk');
     const mine = this.mine.get(panel);
-    for (const other of await fs.readdir(base).catch(() => [] as string[])) {
+    // Team mode: every machine's plans are in the shared store.
+    const shared = await sharedStore(this.stateDir);
+    const plans = shared ? await shared.bulk.plansWithJournals() : await fs.readdir(base).catch(() => [] as string[]);
+    for (const other of plans) {
       if (other === this.planId || !/^[0-9a-f]{16}$/.test(other)) continue;
       const found = (await this.read(path.join(base, other))).get(panel);
       if (found && (!mine || found.time < mine.time)) {
@@ -56,6 +60,7 @@ export class OtherPlans {
 
   /** A plan's cut-off steps, read again only when its journal files changed. */
   private async read(dir: string): Promise<Map<string, CutOff>> {
+    if (await sharedStore(this.stateDir)) return cutOffByPanel(await readJournal(dir));
     const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => /^journal.*\.jsonl$/.test(n));
     const stats = await Promise.all(
       names.map((n) =>

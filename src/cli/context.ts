@@ -11,9 +11,11 @@ import type { InventoryFile } from '../inventory/schema.js';
 import { resolveTarget, type Target } from '../inventory/targets.js';
 import { askSecret, isInteractive } from './prompts.js';
 import { selectStateStore } from '../state/select.js';
-import { READ_ONLY_COMMANDS, readOnlyWorkLocks } from '../state/work-locks.js';
+import { READ_ONLY_COMMANDS, readOnlyWorkLocks, workLocksFor } from '../state/work-locks.js';
 import type { DriverRegistry } from '../core/contract.js';
 import type { CliIO } from './environment.js';
+import { sharedStore } from '../state/store.js';
+import type { Lease } from '../state/leases.js';
 
 export interface GlobalOptions {
   output: string;
@@ -91,7 +93,13 @@ export function buildCli(command: Command, environment: { drivers: DriverRegistr
     command: commandPath(command),
   };
   selectStateStore(ctx.stateDir, inventoryPath, inventory);
-  if (READ_ONLY_COMMANDS.has(ctx.command ?? '')) ctx.workLocks = readOnlyWorkLocks(ctx.stateDir, (text) => out.warn(text));
+  // With a shared store the ON TEST warning comes from the lock's own statement (one round trip before the panel).
+  let noteAtLock: string | undefined;
+  const locks = READ_ONLY_COMMANDS.has(ctx.command ?? '') ? readOnlyWorkLocks(ctx.stateDir, (text) => out.warn(text)) : workLocksFor(ctx.stateDir);
+  ctx.workLocks = {
+    acquire: (key, holder) =>
+      locks.acquire(key, { ...holder, onLease: (lease) => (noteAtLock === holder.panel && lease ? showLease(out, holder.panel, lease) : undefined) }),
+  };
   const cli: Cli = {
     out,
     io,
@@ -126,7 +134,10 @@ export function buildCli(command: Command, environment: { drivers: DriverRegistr
         const { parseOptionPair } = await import('./target-options.js');
         target.options = { ...target.options, ...Object.fromEntries(flags.option.map((pair) => parseOptionPair(pair, '--option'))) };
       }
-      if (behaviour.leaseNote !== false) await noteLease(out, ctx.stateDir, target.name);
+      if (behaviour.leaseNote !== false) {
+        if (await sharedStore(ctx.stateDir)) noteAtLock = target.name;
+        else await noteLease(out, ctx.stateDir, target.name);
+      }
       return target;
     },
   };
@@ -155,14 +166,18 @@ async function useLinkOverride(target: Target, url: string, out: Output, ctx: Op
 
 /** A panel on test is never out of sight: every command that touches it says so. */
 async function noteLease(out: Output, dir: string, panel: string): Promise<void> {
-  const [{ readLease, isOverdue }, { localTime }] = await Promise.all([import('../state/leases.js'), import('../output/time.js')]);
+  const { readLease } = await import('../state/leases.js');
   const lease = await readLease(dir, panel).catch((error) => {
     // The desk's leases cannot be read: say so rather than imply the panel is not on test.
     if (error instanceof PanelctlError && error.code === 'E_STATE_UNAVAILABLE')
       out.warn(`shared view missing: cannot tell whether ${panel} is on test: ${error.message}`);
     return undefined;
   });
-  if (!lease) return;
+  if (lease) await showLease(out, panel, lease);
+}
+
+async function showLease(out: Output, panel: string, lease: Lease): Promise<void> {
+  const [{ isOverdue }, { localTime }] = await Promise.all([import('../state/leases.js'), import('../output/time.js')]);
   const by = `${lease.operator}${lease.host ? ` on ${lease.host}` : ''}${lease.ticket ? `, ticket ${lease.ticket}` : ''}`;
   if (isOverdue(lease)) {
     const why =

@@ -4,6 +4,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { UsageError } from '../core/errors.js';
 import { createPrivateFile, readPrivateFile, replacePrivateFile } from './safe-file.js';
 import { ensurePrivateDir } from './private-files.js';
+import { sharedStore } from './store.js';
 
 /**
  * The state key: 32 random bytes that bind what this state dir wrote (bulk plans, the audit
@@ -54,6 +55,21 @@ class FileStateKey implements StateKey {
   }
 }
 
+/** A key held elsewhere (a shared store's): signs and verifies like the file's; its audit is tracked by its store. */
+export function keyFromBytes(key: Buffer): StateKey {
+  const sign = (purpose: string, data: string) => createHmac('sha256', key).update(purpose).update('\0').update(data).digest('hex');
+  return {
+    sign,
+    verify(purpose, data, signature) {
+      const expected = Buffer.from(sign(purpose, data), 'hex');
+      const given = Buffer.from(/^[0-9a-f]{64}$/.test(signature) ? signature : '', 'hex');
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    },
+    auditStarted: true,
+    markAuditStarted: async () => undefined,
+  };
+}
+
 function parseKeyFile(text: string, file: string): FileStateKey {
   try {
     const parsed = JSON.parse(text) as KeyFile;
@@ -75,6 +91,14 @@ function parseKeyFile(text: string, file: string): FileStateKey {
  * Without `create`, undefined when there is none.
  */
 export async function loadStateKey(stateDir: string, options: { create: boolean }): Promise<StateKey | undefined> {
+  // A desk's shared store keeps one key for everyone (a plan made on one machine applies on any).
+  const shared = await sharedStore(stateDir);
+  if (shared) return shared.stateKey();
+  return loadStateKeyFile(stateDir, options);
+}
+
+/** The key in this state dir's file, whatever store is configured (the files audit log is signed with it). */
+export async function loadStateKeyFile(stateDir: string, options: { create: boolean }): Promise<StateKey | undefined> {
   const file = stateKeyPath(stateDir);
   const existing = await readKey(file);
   if (existing || !options.create) return existing;

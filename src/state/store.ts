@@ -1,4 +1,7 @@
 import type { AuditEntry, AuditProblem, AuditRecord } from '../audit/log.js';
+import type { Claim } from '../bulk/claims.js';
+import type { JournalEntry } from '../bulk/journal.js';
+import type { StateKey } from './state-key.js';
 import type { Lease } from './leases.js';
 import type { Leadership } from './sweep-leader.js';
 import type { WorkLockStore } from './work-locks.js';
@@ -37,6 +40,23 @@ export interface AuditStore {
   verify(): Promise<{ entries: number; problems: AuditProblem[] }>;
 }
 
+export interface ClaimRequest {
+  shard: string | null;
+  panels: string[];
+  operator?: string;
+  ticket?: string;
+}
+
+/** Bulk plans' journals (all shards of a plan together) and the claims of running applies. */
+export interface BulkStore {
+  appendJournal(plan: string, shard: string, entries: JournalEntry[]): Promise<void>;
+  readJournal(plan: string): Promise<JournalEntry[]>;
+  plansWithJournals(): Promise<string[]>;
+  liveClaims(plan: string): Promise<Claim[]>;
+  /** Claims `request.panels` unless `conflict` throws for the live claims that overlap; returns the release. */
+  claim(plan: string, request: ClaimRequest, conflict: (live: Claim[]) => void): Promise<() => Promise<void>>;
+}
+
 export interface SharedStore {
   readonly kind: 'postgres';
   /** The store as shown to people (no password). */
@@ -44,6 +64,9 @@ export interface SharedStore {
   readonly workLocks: WorkLockStore;
   readonly leases: LeaseStore;
   readonly audit: AuditStore;
+  readonly bulk: BulkStore;
+  /** The desk's key (signs bulk plans and the audit head), kept in the store. */
+  stateKey(): Promise<StateKey>;
   /** The desk-wide leadership of `test-mode sweep --watch`. */
   sweepLeadership(): Leadership;
   close(): Promise<void>;

@@ -4,6 +4,7 @@ import { PanelctlError, ExitCode } from '../core/errors.js';
 import { localTime } from '../output/time.js';
 import { ensurePrivateDir } from './private-files.js';
 import { acquireLock, type LockOwner } from './process-lock.js';
+import type { Lease } from './leases.js';
 import { sharedStore } from './store.js';
 
 /**
@@ -20,6 +21,11 @@ export interface WorkHolder {
   command?: string;
   operator?: string;
   ticket?: string;
+  /**
+   * A shared store reads the panel's active lease in the statement that takes the lock (one round
+   * trip) and hands it here, for the ON TEST warning; the files store does not call it.
+   */
+  onLease?: (lease: Lease | undefined) => void | Promise<void>;
 }
 
 export interface WorkLock {

@@ -30,6 +30,8 @@ describe('audit functions with a shared store', () => {
           return { entries: 7, problems: [] };
         },
       },
+      bulk: {} as never,
+      stateKey: async () => ({}) as never,
       sweepLeadership: () => ({ lead: async () => true, release: async () => undefined }),
       close: async () => undefined,
     }));

@@ -54,11 +54,30 @@ describe.skipIf(postgresMissing)('team state on PostgreSQL', () => {
   it('state migrate creates the schema, and running it again changes nothing', async () => {
     const first = await anna.run(['state', 'migrate', '-o', 'json'], { env: env('anna') });
     expect(first.code, first.stderr).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ from: 0, to: 1, applied: [{ version: 1 }] });
+    expect(JSON.parse(first.stdout)).toMatchObject({ from: 0, to: 2, applied: [{ version: 1 }, { version: 2 }] });
     const again = await bob.run(['state', 'migrate', '-o', 'json'], { env: env('bob') });
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ from: 1, to: 1, applied: [] });
-    expect(await sql(url, 'SELECT version FROM panelctl_schema ORDER BY version')).toEqual([{ version: 1 }]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ from: 2, to: 2, applied: [] });
+    expect(await sql(url, 'SELECT version FROM panelctl_schema ORDER BY version')).toEqual([{ version: 1 }, { version: 2 }]);
+  });
+
+  it('a database one version behind asks for `state migrate`, which applies only the missing step', async () => {
+    const older = await freshDatabase('older');
+    const envOlder = { ...env('anna'), PANELCTL_STATE: older };
+    // A database as version 1 left it: its schema without version 2's tables.
+    const { MIGRATIONS } = await import('../../src/state/postgres/migrations.js');
+    await sql(
+      older,
+      `CREATE TABLE panelctl_schema (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now()); ${MIGRATIONS[0].sql}`,
+    );
+    await sql(older, "INSERT INTO panelctl_schema (version, name) VALUES (1, 'v1')");
+    const status = await anna.run(['test-mode', 'status'], { env: envOlder });
+    expect(status.code).toBe(2);
+    expect(status.stderr).toMatch(/has schema version 1, older than this panelctl's 2/);
+    const migrate = await anna.run(['state', 'migrate', '-o', 'json'], { env: envOlder });
+    expect(migrate.code, migrate.stderr).toBe(0);
+    expect(JSON.parse(migrate.stdout)).toMatchObject({ from: 1, to: 2, applied: [{ version: 2 }] });
+    expect((await anna.run(['test-mode', 'status'], { env: envOlder })).code).toBe(0);
   });
 
   it('a schema newer than this panelctl is refused with a clear message, by migrate and by every command', async () => {
@@ -66,7 +85,7 @@ describe.skipIf(postgresMissing)('team state on PostgreSQL', () => {
     try {
       const migrate = await anna.run(['state', 'migrate'], { env: env('anna') });
       expect(migrate.code).toBe(2);
-      expect(migrate.stderr).toMatch(/schema version 99, newer than this panelctl knows \(1\)/);
+      expect(migrate.stderr).toMatch(/schema version 99, newer than this panelctl knows \(2\)/);
       const status = await anna.run(['test-mode', 'status'], { env: env('anna') });
       expect(status.code).toBe(2);
       expect(status.stderr).toMatch(/schema version 99, newer/);

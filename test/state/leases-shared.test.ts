@@ -31,6 +31,8 @@ function fakeStore(calls: string[]): SharedStore {
       },
     },
     audit: { prepare: async () => undefined, appendBatch: async () => [], read: async () => [], verify: async () => ({ entries: 0, problems: [] }) },
+    bulk: {} as never,
+    stateKey: async () => ({}) as never,
     sweepLeadership: () => ({ lead: async () => true, release: async () => undefined }),
     close: async () => void calls.push('close'),
   };

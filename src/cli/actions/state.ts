@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { UsageError } from '../../core/errors.js';
+import { ExitCode, UsageError } from '../../core/errors.js';
 import { localTime } from '../../output/time.js';
 import { ownerIsGone, readOwner } from '../../state/process-lock.js';
 import { sharedStore, type SharedStore } from '../../state/store.js';
@@ -30,6 +30,22 @@ export async function runMigrate(cli: Cli): Promise<void> {
         : `${shared.description}: schema ${result.to}, already up to date`,
     );
   }
+}
+
+export async function runImport(cli: Cli, flags: { fromDir: string }): Promise<void> {
+  const shared = await requireShared(cli);
+  const { importFromDir } = await import('../../state/import.js');
+  const report = await importFromDir(shared as InstanceType<typeof import('../../state/postgres/store.js').PgSharedStore>, flags.fromDir);
+  cli.out.result({ store: shared.description, ...report }, undefined, []);
+  // A lease left out is a test the desk cannot see: exit 7, like any partly done change.
+  if (report.leases.conflicts.length) process.exitCode = ExitCode.partial;
+  if (cli.out.machine) return;
+  cli.out.say(`imported from ${report.from} into ${shared.description}:`);
+  cli.out.say(`  audit: ${report.audit.imported} entries added to the desk's chain, ${report.audit.already} were there already`);
+  cli.out.say(`  leases: ${report.leases.imported} written${report.leases.conflicts.length ? `, ${report.leases.conflicts.length} not (see below)` : ''}`);
+  cli.out.say(`  bulk journals: ${report.journals.imported} lines of ${report.journals.plans} plan(s) added, ${report.journals.already} were there already`);
+  for (const c of report.leases.conflicts) cli.out.warn(`lease on ${c.panel} not imported: ${c.reason}`);
+  cli.out.note('the files were left where they are; with the shared store configured, panelctl no longer reads them');
 }
 
 export interface LockRow {

@@ -15,6 +15,13 @@ export function registerState(program: Command): void {
     'panelctl state migrate',
   ).action(run((m) => m.runMigrate));
   withExamples(
+    state
+      .command('import')
+      .description("move one engineer's files state (leases, audit log, bulk journals) into the shared store; verifies the audit chain first; safe to repeat")
+      .requiredOption('--from-dir <dir>', 'the state dir to import (e.g. ~/.local/state/panelctl)'),
+    'panelctl state import --from-dir ~/.local/state/panelctl',
+  ).action(run((m) => m.runImport));
+  withExamples(
     program.command('locks').description('panels that a panelctl command is talking to right now, on this machine or, with a shared store, the whole desk'),
     'panelctl locks',
     'panelctl locks -o json',

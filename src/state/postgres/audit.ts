@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { GENESIS, chainProblems, hashOf, headData, type AuditEntry, type AuditProblem, type AuditRecord, type LogLine } from '../../audit/log.js';
+import { keyFromBytes, type StateKey } from '../state-key.js';
 import type { AuditFilter, AuditStore } from '../store.js';
 import { HOST, StateUnavailableError, type PgConnection } from './connection.js';
 import { LOCK_NAMESPACE } from './keys.js';
@@ -30,13 +31,21 @@ export class PgAudit implements AuditStore {
     return this.key;
   }
 
+  /** The store's key as a StateKey (bulk plans are signed with it, so any machine of the desk can apply them). */
+  async sharedKey(): Promise<StateKey> {
+    return keyFromBytes(await this.stateKey());
+  }
+
   private sign(key: Buffer, head: { seq: number; hash: string }): string {
     return createHmac('sha256', key).update('audit-head').update('\0').update(headData(head)).digest('hex');
   }
 
-  async prepare(): Promise<void> {
-    await this.stateKey();
-  }
+  /**
+   * Nothing to do before the panel: every panel is contacted only after its work lock, whose one
+   * statement proves the store reachable and its schema known (so a change is never made without
+   * the store that must record it); the key is read when the entry is appended.
+   */
+  async prepare(): Promise<void> {}
 
   /**
    * Appends through a short outage (an entry of a change already made must not be lost): a failed
@@ -64,10 +73,39 @@ export class PgAudit implements AuditStore {
     }
   }
 
-  private async appendOnce(records: AuditRecord[], entries: AuditEntry[]): Promise<AuditEntry[]> {
+  /**
+   * `state import`: entries of a files log (already verified) chained onto the desk's log, keeping
+   * their time and marking where they came from. Each source entry is recorded by its hash in the
+   * same transaction, so importing again adds nothing. Returns how many were new.
+   */
+  async importEntries(source: AuditEntry[], from: string): Promise<{ imported: number; already: number }> {
+    const keys = source.map((e) => `audit:${e.hash}`);
+    const { rows } = await this.db.query<{ source: string }>('SELECT source FROM panelctl_imports WHERE source = ANY($1)', [keys]);
+    const seen = new Set(rows.map((r) => r.source));
+    const fresh = source.filter((e) => !seen.has(`audit:${e.hash}`));
+    if (!fresh.length) return { imported: 0, already: source.length };
+    const records = fresh.map(({ v: _v, seq, prev: _p, hash: _h, ...rest }) => ({
+      ...rest,
+      details: { ...rest.details, importedFrom: from, importedSeq: seq },
+    }));
+    await this.appendOnce(
+      records as AuditRecord[],
+      [],
+      fresh.map((e) => `audit:${e.hash}`),
+    );
+    return { imported: fresh.length, already: source.length - fresh.length };
+  }
+
+  private async appendOnce(records: AuditRecord[], entries: AuditEntry[], importKeys: string[] = []): Promise<AuditEntry[]> {
     const key = await this.stateKey();
     return this.db.transaction(async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE.audit}, 0)`);
+      if (importKeys.length) {
+        // Under the lock: a concurrent import of the same entries finds them recorded and adds nothing.
+        const done = await client.query('SELECT 1 FROM panelctl_imports WHERE source = ANY($1) LIMIT 1', [importKeys]);
+        if (done.rows.length) return [];
+        await client.query('INSERT INTO panelctl_imports (source) SELECT unnest($1::text[])', [importKeys]);
+      }
       const last = await client.query<{ seq: string; hash: string }>('SELECT seq, hash FROM panelctl_audit ORDER BY seq DESC LIMIT 1');
       let head = last.rows[0] ? { seq: Number(last.rows[0].seq), hash: last.rows[0].hash } : { seq: 0, hash: GENESIS };
       for (const record of records) {

@@ -118,8 +118,14 @@ export class PgConnection {
   }
 
   /** One statement on the session connection (where this process's advisory locks live). */
-  async sessionQuery<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<T>> {
-    await this.ensureReady();
+  /** The first-use check done by a statement of its own (the work lock checks the schema itself). */
+  markReady(): void {
+    this.ready ??= Promise.resolve();
+    this.reachedOnce = true;
+  }
+
+  async sessionQuery<T extends pg.QueryResultRow>(text: string, values: unknown[] = [], options: { raw?: boolean } = {}): Promise<pg.QueryResult<T>> {
+    if (!options.raw) await this.ensureReady();
     const client = await this.sessionClient();
     try {
       return await client.query<T>(text, values);

@@ -8,4 +8,6 @@ export const LOCK_NAMESPACE = {
   lease: 1886023782,
   audit: 1886023783,
   sweepLeader: 1886023784,
+  planClaims: 1886023785,
+  claim: 1886023786,
 } as const;

@@ -83,6 +83,46 @@ CREATE TABLE panelctl_state_key (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'bulk journals and plan claims',
+    sql: `
+-- One row per journal event of a plan (any shard, any machine): a shard resumes anywhere.
+CREATE TABLE panelctl_journal (
+  id bigserial PRIMARY KEY,
+  plan text NOT NULL,
+  shard text NOT NULL,
+  time text NOT NULL,
+  step text NOT NULL,
+  panel text NOT NULL,
+  event text NOT NULL,
+  entry json NOT NULL
+);
+CREATE INDEX panelctl_journal_plan ON panelctl_journal (plan, time, id);
+
+-- The panels a running apply works on; live while its session advisory lock is held.
+CREATE TABLE panelctl_plan_claims (
+  token text PRIMARY KEY,
+  plan text NOT NULL,
+  shard text,
+  panels text[] NOT NULL,
+  operator text,
+  ticket text,
+  command text,
+  host text,
+  pid integer,
+  backend_pid integer NOT NULL,
+  since timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX panelctl_plan_claims_plan ON panelctl_plan_claims (plan);
+
+-- What \`state import\` has brought in already (an audit entry by its hash, a journal line by its content), so it can be repeated.
+CREATE TABLE panelctl_imports (
+  source text PRIMARY KEY,
+  imported_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -134,10 +174,20 @@ export async function migrate(db: PgConnection): Promise<MigrateResult> {
 
 /** Every command checks the schema once before using the store: too old asks for a migrate, too new is refused. */
 export async function checkSchema(db: PgConnection): Promise<void> {
-  const found = await currentVersion((text) => db.rawQuery(text));
-  if (found === SCHEMA_VERSION) return;
-  if (found > SCHEMA_VERSION) throw newerSchema(found);
-  throw new UsageError(
+  const found = await db.rawQuery<{ version: number | null }>('SELECT max(version) AS version FROM panelctl_schema').then(
+    ({ rows }) => Number(rows[0].version ?? 0),
+    (error) => {
+      if ((error as { code?: string }).code === '42P01') return 0;
+      throw error;
+    },
+  );
+  if (found !== SCHEMA_VERSION) throw schemaError(found);
+}
+
+/** Why this panelctl does not use a store at schema version `found`. */
+export function schemaError(found: number): UsageError {
+  if (found > SCHEMA_VERSION) return newerSchema(found);
+  return new UsageError(
     `the shared state store ${found === 0 ? 'has no panelctl schema yet' : `has schema version ${found}, older than this panelctl's ${SCHEMA_VERSION}`}`,
     { code: 'E_STATE_SCHEMA', hint: 'run `panelctl state migrate` once (any engineer may; it is safe to repeat)' },
   );

@@ -1,5 +1,7 @@
 import type { SharedStore } from '../store.js';
+import type { StateKey } from '../state-key.js';
 import { PgAudit } from './audit.js';
+import { PgBulk } from './bulk.js';
 import { PgConnection, describeUrl } from './connection.js';
 import { PgLeadership } from './leadership.js';
 import { PgLeases } from './leases.js';
@@ -14,6 +16,7 @@ export class PgSharedStore implements SharedStore {
   readonly workLocks: PgWorkLocks;
   readonly leases: PgLeases;
   readonly audit: PgAudit;
+  readonly bulk: PgBulk;
 
   constructor(url: string) {
     this.description = describeUrl(url);
@@ -23,6 +26,11 @@ export class PgSharedStore implements SharedStore {
     this.workLocks = new PgWorkLocks(this.db);
     this.leases = new PgLeases(this.db);
     this.audit = new PgAudit(this.db);
+    this.bulk = new PgBulk(this.db);
+  }
+
+  stateKey(): Promise<StateKey> {
+    return this.audit.sharedKey();
   }
 
   sweepLeadership(): PgLeadership {

@@ -1,4 +1,6 @@
+import type { Lease } from '../leases.js';
 import { lockedError, type WorkHolder, type WorkLock, type WorkLockStore } from '../work-locks.js';
+import { SCHEMA_VERSION, schemaError } from './migrations.js';
 import { HOST, type PgConnection } from './connection.js';
 import { LOCK_NAMESPACE } from './keys.js';
 
@@ -9,7 +11,10 @@ import { LOCK_NAMESPACE } from './keys.js';
  * row and reading a refusing holder's row is one statement: one round trip before the panel is contacted.
  */
 const ACQUIRE = `
-WITH got AS MATERIALIZED (SELECT pg_try_advisory_lock(${LOCK_NAMESPACE.work}, hashtext($1)) AS ok),
+WITH schema AS MATERIALIZED (SELECT max(version) AS version FROM panelctl_schema),
+got AS MATERIALIZED (
+  SELECT CASE WHEN schema.version = $8 THEN pg_try_advisory_lock(${LOCK_NAMESPACE.work}, hashtext($1)) END AS ok, schema.version FROM schema
+),
 wrote AS (
   INSERT INTO panelctl_work_locks (key, panel, command, operator, ticket, host, pid, backend_pid, since)
   SELECT $1, $2, $3, $4, $5, $6, $7, pg_backend_pid(), now() FROM got WHERE ok
@@ -17,7 +22,10 @@ wrote AS (
     ticket = EXCLUDED.ticket, host = EXCLUDED.host, pid = EXCLUDED.pid, backend_pid = EXCLUDED.backend_pid, since = EXCLUDED.since
   RETURNING 1
 )
-SELECT got.ok, (SELECT row_to_json(w) FROM panelctl_work_locks w WHERE w.key = $1 AND NOT got.ok) AS holder, (SELECT count(*) FROM wrote) AS wrote
+SELECT got.ok, got.version,
+  (SELECT row_to_json(w) FROM panelctl_work_locks w WHERE w.key = $1 AND NOT got.ok) AS holder,
+  (SELECT json_build_object('data', l.data, 'host', l.host) FROM panelctl_leases l WHERE l.panel = $2 AND l.ended_at IS NULL AND got.version = $8) AS lease,
+  (SELECT count(*) FROM wrote) AS wrote
 FROM got`;
 
 const RELEASE = `
@@ -56,15 +64,20 @@ export class PgWorkLocks implements WorkLockStore {
     if (this.held.has(key)) throw lockedError(holder.panel, { pid: process.pid, host: HOST, command: 'this same panelctl process' });
     this.held.add(key);
     try {
-      const { rows } = await this.db.sessionQuery<{ ok: boolean; holder: HolderRow | null }>(ACQUIRE, [
-        key,
-        holder.panel,
-        holder.command ?? null,
-        holder.operator ?? null,
-        holder.ticket ?? null,
-        HOST,
-        process.pid,
-      ]);
+      // One round trip before the panel is contacted: schema check, the panel's lease, the lock and its row.
+      const { rows } = await this.db
+        .sessionQuery<{ ok: boolean | null; version: number | null; holder: HolderRow | null; lease: { data: Lease; host: string } | null }>(
+          ACQUIRE,
+          [key, holder.panel, holder.command ?? null, holder.operator ?? null, holder.ticket ?? null, HOST, process.pid, SCHEMA_VERSION],
+          { raw: true },
+        )
+        .catch((error) => {
+          if ((error as { code?: string }).code === '42P01') throw schemaError(0);
+          throw error;
+        });
+      if (rows[0].ok === null) throw schemaError(Number(rows[0].version ?? 0));
+      this.db.markReady();
+      await holder.onLease?.(rows[0].lease ? { ...rows[0].lease.data, host: rows[0].lease.host } : undefined);
       if (!rows[0].ok) {
         const h = rows[0].holder;
         throw lockedError(
