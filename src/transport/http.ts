@@ -133,8 +133,20 @@ function openSocket(link: HttpLink, material: TlsMaterial | undefined, options: 
       socket.destroy();
       reject(error);
     };
+    // A connection made and then reset or closed during the handshake is a lost link, like a reset after it: Node's
+    // message for it ("...before secure TLS connection was established") is not the panel refusing TLS.
+    let connected = false;
+    socket.once('connect', () => {
+      connected = true;
+    });
     const onError = (error: NodeJS.ErrnoException) =>
-      fail(material && isTlsFailure(error) ? tlsFailure(error, material, description) : connectFailure(error, description));
+      fail(
+        connected && /^(ECONNRESET|EPIPE)$/.test(error.code ?? '')
+          ? new UnreachableError('E_LOST', `lost the connection to ${description} during the TLS handshake: the panel closed or reset it`, { cause: error })
+          : material && isTlsFailure(error)
+            ? tlsFailure(error, material, description)
+            : connectFailure(error, description),
+      );
     const timer = setTimeout(
       () => fail(new UnreachableError('E_TIMEOUT', `cannot reach ${description}: no connection within ${formatMs(options.timeoutMs)}`)),
       options.timeoutMs,
