@@ -61,7 +61,7 @@ const info: DriverInfo = {
   secrets: [
     { name: 'code', label: 'DSC master code (slot 40)', required: true },
     { name: 'tpiPassword', label: 'Envisalink TPI password', required: false },
-    { name: 'installer', label: 'DSC installer code (for the walk test)', required: false },
+    { name: 'installer', label: 'DSC installer code (for the walk test)', required: false, neededFor: ['test-mode'] },
   ],
   options: [
     { name: 'codeLength', description: "4 or 6: the code length the panel is set to (default: the master code's length)" },
@@ -200,7 +200,32 @@ class DscSession implements PanelSession, UserWriter, UserReader {
     const since = this.keypad.lcdSeq;
     // A busy partition (673) is news for the menus, not a reason to fail a status request.
     await this.keypad.command(Cmd.statusRequest, '', '', options);
+    if (this.settings.module === 'envisalink' && !this.textSeen) await this.requireLcdText(since, options);
     return this.keypad.waitDisplay((d) => d, since, 'the keypad display', { ...options, ignore: among(Cmd.partitionBusy, Cmd.partitionReady) });
+  }
+
+  /** Set once the module has sent LCD text (901) in this session. */
+  private textSeen = false;
+
+  /**
+   * Envisalinks differ: the sources show none sending the LCD text (901) that this driver reads the
+   * menu from (README, "What the sources say"). A poll is answered after everything the status
+   * request made the module send, so its acknowledgement is a fence: no 901 before it means a
+   * module without text, said at once (exit 6) instead of after a timeout (exit 4), before a key.
+   */
+  private async requireLcdText(since: number, options: { useSignal?: boolean; timeoutMs?: number }): Promise<void> {
+    await this.keypad.command(Cmd.poll, '', '', { ...options, ignore: among(Cmd.partitionBusy, Cmd.partitionReady, Cmd.partitionNotReady) });
+    if (this.keypad.lcdSeq > since) {
+      this.textSeen = true;
+      return;
+    }
+    throw new NotSupportedError(
+      'this Envisalink sends no keypad text (no 901 LCD updates after a status request): panelctl works DSC user codes through the [*][5] menu it reads from that text, so it cannot list, add, change or remove codes through this module; nothing was keyed',
+      {
+        hint: 'connect the panel through an IT-100 (options.module: it100), which sends the keypad text; `panelctl audit show --panel NAME` lists what panelctl itself changed',
+        data: { module: 'envisalink', lcdText: false },
+      },
+    );
   }
 
   async reset(): Promise<void> {
@@ -304,6 +329,11 @@ class DscSession implements PanelSession, UserWriter, UserReader {
     }
   }
 
+  /** An installer code is configured, though it is read only for test mode (issue 17 item 6). */
+  private installerConfigured(): boolean {
+    return this.options.secrets.installer !== undefined || (this.options.configuredSecrets?.includes('installer') ?? false);
+  }
+
   async info(): Promise<PanelInfo> {
     const display = this.keypad.display;
     return {
@@ -311,7 +341,7 @@ class DscSession implements PanelSession, UserWriter, UserReader {
       model: 'DSC PowerSeries',
       module: this.settings.module === 'envisalink' ? 'Envisalink TPI' : 'IT-100',
       slotRanges: slotRangesUpTo(this.settings.highestSlot, this.settings.allowMaster),
-      capabilities: capabilitiesOf(info.facets).filter((c) => c !== 'test-mode' || this.options.secrets.installer !== undefined),
+      capabilities: capabilitiesOf(info.facets).filter((c) => c !== 'test-mode' || this.installerConfigured()),
       codeRules: { minLength: this.settings.codeLength, maxLength: this.settings.codeLength, allowedLengths: [this.settings.codeLength] },
       details: {
         'highest slot': this.settings.highestSlot,

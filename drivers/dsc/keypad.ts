@@ -109,7 +109,7 @@ export class Keypad extends KeypadEngine<DscFrame, DscMessage, Display> {
   }
 
   /** Sends one command and waits for its 500 acknowledgement. */
-  async command(command: string, data = '', traceData = data, options: WaitOptions = {}): Promise<void> {
+  async command(command: string, data = '', traceData = data, options: WaitOptions & { ignore?: (frame: DscMessage) => boolean } = {}): Promise<void> {
     await this.write(command, data, traceData);
     this.counts.commands++;
     await this.until((f) => (f.command === Cmd.ack && f.data === command ? true : undefined), options);

@@ -60,6 +60,8 @@ export class DscSimulator implements PanelSimulator {
   readonly mode: 'envisalink' | 'it100';
   readonly codeLength: number;
   readonly maxUsers: number;
+  /** Envisalink only: whether the module sends the keypad's LCD text (901). `--set lcdText=false` plays one that does not (README). */
+  readonly lcdText: boolean;
   readonly stats = {
     connections: 0,
     refusedClients: 0,
@@ -102,6 +104,7 @@ export class DscSimulator implements PanelSimulator {
     // An IT-100 on a serial line, an Envisalink on TCP, unless `mode` says otherwise.
     this.mode = String(simOption(options, 'mode', options.servedOn === 'serial' ? 'it100' : 'envisalink')) === 'it100' ? 'it100' : 'envisalink';
     this.codeLength = Number(simOption(options, 'codeLength', 4)) === 6 ? 6 : 4;
+    this.lcdText = this.mode === 'it100' || !['false', false].includes(simOption<string | boolean>(options, 'lcdText', true));
     this.maxUsers = Math.min(MAX_SLOT, Math.max(MASTER_SLOT + 2, Number(simOption(options, 'maxUsers', MAX_SLOT))));
     this.lockoutAfter = Number(simOption(options, 'lockoutAfter', 3));
     this.lockoutMs = Number(simOption(options, 'lockoutMs', 5 * 60_000));
@@ -464,12 +467,12 @@ export class DscSimulator implements PanelSimulator {
     next.forEach((text, line) => {
       if (text === this.lcd[line]) return;
       this.lcd[line] = text;
-      if (this.client?.keypadEnabled) this.send(Cmd.lcdUpdate, encodeLcd({ line, column: 0, text }));
+      if (this.client?.keypadEnabled && this.lcdText) this.send(Cmd.lcdUpdate, encodeLcd({ line, column: 0, text }));
     });
   }
 
   private refresh(): void {
-    this.lcd.forEach((text, line) => this.send(Cmd.lcdUpdate, encodeLcd({ line, column: 0, text })));
+    if (this.lcdText) this.lcd.forEach((text, line) => this.send(Cmd.lcdUpdate, encodeLcd({ line, column: 0, text })));
   }
 
   private setLed(bit: number, on: boolean): void {

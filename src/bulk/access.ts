@@ -14,4 +14,5 @@ export interface PanelAccess {
   open(target: Target, ctx: OperationContext): Promise<OpenPanel>;
 }
 
-export const defaultAccess: PanelAccess = { describe: describeTarget, open: openPanel };
+/** Bulk reads and writes users: only the secrets that needs are read or asked for. */
+export const defaultAccess: PanelAccess = { describe: describeTarget, open: (target, ctx) => openPanel(target, ctx, 'users') };

@@ -39,6 +39,8 @@ export interface ChangeRow {
   partitions?: number[];
   type?: string;
   code?: CodeSource;
+  /** The row means to write a duress (hold-up) code: required for a duress slot (issue 17 item 4). */
+  duress?: boolean;
   /** `*` without --limit: the row reaches every panel of the inventory (needs --all or a yes). */
   everyPanel?: boolean;
 }
@@ -50,7 +52,7 @@ export interface RowProblem {
 }
 
 const ACTIONS: readonly BulkAction[] = ['add', 'set-code', 'remove'];
-const FIELDS = ['panel', 'action', 'slot', 'user', 'name', 'partitions', 'type', 'code'];
+const FIELDS = ['panel', 'action', 'slot', 'user', 'name', 'partitions', 'type', 'code', 'duress'];
 
 /** The raw records of a CSV (header row) or JSON Lines file, as strings. */
 export function readRecords(text: string, file: string): Array<Record<string, unknown>> {
@@ -168,13 +170,16 @@ export function parseChanges(records: Array<Record<string, unknown>>, options: P
       });
     }
     const code = parseCodeSource(text(record.code), action, row, options.codes, problem);
+    const duressText = text(record.duress);
+    if (duressText !== undefined && !['true', 'false', 'yes', 'no', ''].includes(duressText.toLowerCase())) problem('duress', 'must be true or false');
+    const duress = duressText !== undefined && ['true', 'yes'].includes(duressText.toLowerCase()) ? true : undefined;
     for (const key of panels.flatMap((p) => [slot !== undefined ? `${p}#${slot}` : undefined, user ? `${p}@${user}` : undefined])) {
       if (!key) continue;
       const other = seen.get(key);
       if (other !== undefined) problem('slot', `changes the same ${key.includes('#') ? 'slot' : 'user'} on ${key.split(/[#@]/)[0]} as row ${other}`);
       else seen.set(key, row);
     }
-    rows.push({ row, panels, action: action as BulkAction, slot, user, name, partitions, type: text(record.type), code, everyPanel });
+    rows.push({ row, panels, action: action as BulkAction, slot, user, name, partitions, type: text(record.type), code, duress, everyPanel });
   });
 
   if (records.length === 0) {

@@ -10,7 +10,7 @@ import { checkCode } from '../core/code-policy.js';
 import { nameProblem } from '../core/user-name.js';
 import type { Target } from '../inventory/targets.js';
 import type { OperationContext } from '../operations/context.js';
-import { checkSlot, codePolicyFor, readerMissing, readerOf, samePartitions } from '../operations/user-steps.js';
+import { checkDuressIntent, checkSlot, codePolicyFor, readerMissing, readerOf, samePartitions } from '../operations/user-steps.js';
 import type { BulkAction, ChangeRow, CodeSource } from './input.js';
 import type { CodeBook } from './codes.js';
 import { defaultAccess, type PanelAccess } from './access.js';
@@ -233,6 +233,7 @@ function resolveSlot(row: ChangeRow, info: DriverInfo, table: Map<number, UserSl
   if (row.slot !== undefined) {
     try {
       checkSlot(info, row.slot, 'slot', row.action);
+      if (row.action !== 'remove') checkDuressIntent(info, row.slot, row.duress);
     } catch (error) {
       return { conflict: (error as Error).message, code: 'E_NO_SUCH_SLOT', slot: row.slot };
     }

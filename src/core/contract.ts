@@ -8,6 +8,9 @@ export type SlotKind = 'user' | 'master' | 'installer' | 'service' | 'duress' | 
 
 export type SlotAction = 'add' | 'set-code' | 'remove';
 
+/** What an operation opens a panel for, so only the secrets it needs are read or asked for. */
+export type SecretUse = 'info' | 'users' | 'test-mode';
+
 export interface SlotRange {
   from: number;
   to: number;
@@ -98,8 +101,12 @@ export interface DriverInfo {
   facets: DriverFacets;
   codeRules: CodeRules;
   slotRanges: SlotRange[];
-  /** Names of the secrets the driver needs from the inventory: 'code' is the credential. */
-  secrets: Array<{ name: string; label: string; required: boolean }>;
+  /**
+   * Names of the secrets the driver needs from the inventory: 'code' is the credential.
+   * `neededFor`: the only kinds of operation that use it (absent: every one); for the others it
+   * is neither read nor asked for (a `prompt` installer code is not asked for by `users list`).
+   */
+  secrets: Array<{ name: string; label: string; required: boolean; neededFor?: SecretUse[] }>;
   /** False when the panels keep no user names (DSC): `users add` then takes no --name. */
   userNames?: boolean;
   /** Length and character set of user names, checked before anything is sent (src/core/user-name.ts). */
@@ -180,6 +187,11 @@ export type DriverOptions = Readonly<Record<string, string | number | boolean | 
 export interface OpenOptions {
   link: Link;
   secrets: Secrets;
+  /**
+   * Names of the secrets the inventory configures for this panel, read for this operation or not
+   * (DriverInfo.secrets[].neededFor): lets `info` say test mode is available without reading its code.
+   */
+  configuredSecrets?: readonly string[];
   options: DriverOptions;
   timeoutMs: number;
   signal?: AbortSignal;

@@ -13,7 +13,11 @@ import { demoDir } from '../state/paths.js';
 const DEMOS: Record<string, { driver: string; options: DriverOptions; description: string }> = {
   demo: { driver: 'integra', options: {}, description: 'simulated SATEL INTEGRA 128 behind an ETHM-1 Plus' },
   'demo-integra': { driver: 'integra', options: {}, description: 'simulated SATEL INTEGRA 128 behind an ETHM-1 Plus' },
-  'demo-dsc': { driver: 'dsc', options: { codeLength: 4 }, description: 'simulated DSC PowerSeries PC1864 behind an Envisalink' },
+  'demo-dsc': {
+    driver: 'dsc',
+    options: { codeLength: 4 },
+    description: 'simulated DSC PowerSeries PC1864 behind an Envisalink that sends the keypad text (an LCD-text module; see the dsc driver README)',
+  },
   'demo-modbus': { driver: 'modbus', options: { profile: 'demo-modbus', unit: 1 }, description: 'simulated Modbus access controller (profile demo-modbus)' },
   'demo-vista': { driver: 'vista', options: { keyIntervalMs: 50 }, description: 'simulated Honeywell VISTA-20P behind an AlarmDecoder (ser2sock)' },
   'demo-map': { driver: 'map5000', options: { user: 'panelctl-demo' }, description: 'simulated Bosch MAP 5000 over HTTPS (REST API, MUM licence)' },

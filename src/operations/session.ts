@@ -1,4 +1,4 @@
-import type { DriverInfo, PanelSession } from '../core/contract.js';
+import type { DriverInfo, PanelSession, SecretUse } from '../core/contract.js';
 import { facetMismatch } from './facets.js';
 import { ExitCode, PanelctlError, UsageError, ValidationError, toPanelctlError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
@@ -23,9 +23,11 @@ export async function describeTarget(target: Target, ctx: Pick<OperationContext,
   return driver.describeFor ? driver.describeFor(target.options) : driver.describe();
 }
 
-async function gatherSecrets(target: Target, info: DriverInfo, ctx: OperationContext): Promise<Record<string, Secret>> {
+/** The secrets `use` needs (all of them when the use is not said), read or asked for in the driver's order. */
+async function gatherSecrets(target: Target, info: DriverInfo, ctx: OperationContext, use?: SecretUse): Promise<Record<string, Secret>> {
   const secrets: Record<string, Secret> = {};
   for (const [index, wanted] of info.secrets.entries()) {
+    if (use && wanted.neededFor && !wanted.neededFor.includes(use)) continue;
     // The credential given without a name (`secret:`, --secret-from) is the driver's first secret.
     const ref = target.secretRefs[wanted.name] ?? (index === 0 ? target.credentialRef : undefined);
     if (ref) {
@@ -41,6 +43,11 @@ async function gatherSecrets(target: Target, info: DriverInfo, ctx: OperationCon
     }
   }
   return secrets;
+}
+
+/** The driver's secrets this panel's inventory entry configures (the unnamed credential is the first). */
+function configuredSecrets(target: Target, info: DriverInfo): string[] {
+  return info.secrets.filter((wanted, index) => target.secretRefs[wanted.name] ?? (index === 0 ? target.credentialRef : undefined)).map((w) => w.name);
 }
 
 /**
@@ -62,17 +69,17 @@ export function lockPanel(target: Target, ctx: OperationContext): Promise<WorkLo
  * Connects to a panel (starting the simulator first for a demo panel), holding the panel's work
  * lock until close(): no two panelctl processes talk to one panel at once.
  */
-export async function openPanel(target: Target, ctx: OperationContext): Promise<OpenPanel> {
+export async function openPanel(target: Target, ctx: OperationContext, use?: SecretUse): Promise<OpenPanel> {
   const lock = await lockPanel(target, ctx);
   try {
-    return await openLocked(target, ctx, lock);
+    return await openLocked(target, ctx, lock, use);
   } catch (error) {
     await lock.release().catch(() => undefined);
     throw error;
   }
 }
 
-async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock): Promise<OpenPanel> {
+async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock, use?: SecretUse): Promise<OpenPanel> {
   const driverModule = await ctx.drivers.load(target.driver);
   const info = driverModule.describeFor ? await driverModule.describeFor(target.options) : driverModule.describe();
   // A link this driver cannot use (https:// for a byte protocol) is bad input: refused before secrets or the panel.
@@ -92,13 +99,14 @@ async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock)
     secrets = demo.secrets as Record<string, Secret>;
     stopDemo = demo.close;
   } else {
-    secrets = await gatherSecrets(target, info, ctx);
+    secrets = await gatherSecrets(target, info, ctx, use);
   }
   const done = ctx.activity?.(`connecting to ${target.name}`);
   try {
     const session = await driverModule.open({
       link,
       secrets,
+      configuredSecrets: target.demo ? Object.keys(secrets) : configuredSecrets(target, info),
       options: target.options,
       timeoutMs: target.timeoutMs ?? ctx.timeoutMs,
       signal: ctx.signal,
@@ -134,8 +142,8 @@ async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock)
 }
 
 /** Opens, runs `work`, and always closes: the panel accepts one client, so hold it no longer than needed. */
-export async function withPanel<T>(target: Target, ctx: OperationContext, work: (panel: OpenPanel) => Promise<T>): Promise<T> {
-  const panel = await openPanel(target, ctx);
+export async function withPanel<T>(target: Target, ctx: OperationContext, work: (panel: OpenPanel) => Promise<T>, use?: SecretUse): Promise<T> {
+  const panel = await openPanel(target, ctx, use);
   const done = ctx.activity?.(`talking to ${target.name}`);
   try {
     return await work(panel);

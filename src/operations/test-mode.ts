@@ -31,6 +31,9 @@ import { appendAudit, prepareAudit } from '../audit/log.js';
 import type { OperationContext } from './context.js';
 import { describeTarget, withPanel } from './session.js';
 
+/** Opens the panel for test mode: the secrets test mode needs (an installer code, on DSC) are read or asked for. */
+const withTestModePanel = <T>(target: Target, ctx: OperationContext, work: Parameters<typeof withPanel<T>>[2]) => withPanel(target, ctx, work, 'test-mode');
+
 /**
  * Test mode has two halves that must always end together: the monitoring station's "on test"
  * for the account, and the panel's own test mode where its protocol has one. Start tells the
@@ -248,7 +251,7 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
     let panelState: TestState | undefined;
     if (lease.panelTest === 'pending') {
       try {
-        panelState = await withPanel(target, ctx, async ({ session }) => {
+        panelState = await withTestModePanel(target, ctx, async ({ session }) => {
           // Present: the panel's facets declare test mode, and opening it checked the session offers it (facets.ts).
           const control = session.testMode as TestModeControl;
           // The exact window: drivers round to what their panel counts in (Modbus profiles: seconds or minutes).
@@ -320,7 +323,7 @@ async function takeBackUnansweredStart(ctx: OperationContext, station: StationAd
 }
 
 async function checkPanelCanTest(target: Target, ctx: OperationContext): Promise<void> {
-  await withPanel(target, ctx, async ({ session }) => {
+  await withTestModePanel(target, ctx, async ({ session }) => {
     const why = session.testMode ? session.testMode.unavailable?.() : 'its session offers no test mode';
     if (why) throw new NotSupportedError(`${target.name} cannot be put on test: ${why}`, { hint: 'nothing was switched and the station was not told' });
     await session.testMode!.status();
@@ -334,7 +337,7 @@ async function checkPanelCanTest(target: Target, ctx: OperationContext): Promise
 async function panelIsOff(target: Target, ctx: OperationContext, failure: PanelctlError): Promise<boolean> {
   if (failure instanceof PanelRefusedError || failure instanceof NotSupportedError || failure instanceof ValidationError) return true;
   try {
-    return await withPanel(target, ctx, async ({ session }) => {
+    return await withTestModePanel(target, ctx, async ({ session }) => {
       if (!session.testMode) return false;
       if ((await session.testMode.status()).active) await session.testMode.stop();
       return !(await session.testMode.status()).active;
@@ -378,7 +381,7 @@ async function endTest(target: Target, ctx: OperationContext, deps: TestModeDeps
   // A lease whose panel half is known off (an earlier stop ended it) goes straight to the station.
   if (supportsTestMode(info) && lease?.panelTest !== 'none' && lease?.panelTest !== 'off') {
     try {
-      panelSwitched = await withPanel(target, ctx, async ({ session }) => {
+      panelSwitched = await withTestModePanel(target, ctx, async ({ session }) => {
         if (!session.testMode) return false;
         const before = await session.testMode.status();
         // With a lease, stop anyway (it is harmless when off); without one, only what is really on.
@@ -522,7 +525,7 @@ export async function checkPanel(target: Target, ctx: OperationContext, status: 
   const info = await describeTarget(target, ctx);
   if (!supportsTestMode(info)) return status;
   try {
-    const state = await withPanel(target, ctx, async ({ session }) => session.testMode?.status());
+    const state = await withTestModePanel(target, ctx, async ({ session }) => session.testMode?.status());
     if (!state) return status;
     status.panelState = state;
     const leaseSaysOn = status.lease?.panelTest === 'on' || status.lease?.panelTest === 'pending';

@@ -63,6 +63,21 @@ export function checkSlot(info: DriverInfo, slot: number, field = '--slot', acti
   if (rule) throw new ValidationError(field, rule.reason, { hint: rule.hint });
 }
 
+/**
+ * A duress (hold-up) code calls the guards when it is used: writing one needs the caller's
+ * explicit intent (issue 17 item 4), and claiming that intent for an ordinary slot is a mistake too.
+ */
+export function checkDuressIntent(info: DriverInfo, slot: number, duress: boolean | undefined): void {
+  const isDuress = slotKindOf(info, slot) === 'duress';
+  if (isDuress && !duress) {
+    throw new ValidationError(
+      '--slot',
+      `slot ${slot} is a duress (hold-up) slot: a code there calls the guards when it is used; give --duress to write one on purpose`,
+    );
+  }
+  if (!isDuress && duress) throw new ValidationError('--duress', `slot ${slot} is a ${slotKindOf(info, slot)} slot, not a duress slot`);
+}
+
 export function samePartitions(a: number[] | undefined, b: number[] | undefined): boolean {
   if (!a || !b) return true; // the driver does not report partitions: nothing to compare
   return [...a].sort().join(',') === [...b].sort().join(',');

@@ -14,6 +14,7 @@ import {
   readerMissing,
   readerOf,
   type ProvenWrite,
+  checkDuressIntent,
   checkSlot,
   codePolicyFor,
   createUserStep,
@@ -31,15 +32,18 @@ import {
 
 export { checkSlot, codePolicyFor };
 
+/** Opens the panel for user work: only the secrets that needs are read or asked for (not a walk-test code). */
+const withUsersPanel = <T>(target: Target, ctx: OperationContext, work: Parameters<typeof withPanel<T>>[2]) => withPanel(target, ctx, work, 'users');
+
 export async function panelInfo(target: Target, ctx: OperationContext): Promise<PanelInfo> {
-  return withPanel(target, ctx, ({ session }) => session.info());
+  return withPanel(target, ctx, ({ session }) => session.info(), 'info');
 }
 
 export async function listUsers(target: Target, ctx: OperationContext): Promise<UserSlot[]> {
   const info = await describeTarget(target, ctx);
   // Refused before connecting: a panel that cannot read users back has nothing to list.
   if (!info.facets.reader) throw readerMissing(info, 'list its users', target.name);
-  return withPanel(target, ctx, async ({ session }) => {
+  return withUsersPanel(target, ctx, async ({ session }) => {
     const reader = readerOf(session, info, 'list its users');
     const shown = ctx.activity?.(`reading the users of ${target.name}`);
     try {
@@ -58,6 +62,8 @@ export interface AddUserRequest {
   partitions?: number[];
   type?: string;
   allowWeak?: boolean;
+  /** The caller means to write a duress (hold-up) code (required for a duress slot). */
+  duress?: boolean;
   /** Runs after every check that needs no panel, just before connecting (saves a generated code first). */
   beforeSend?: () => Promise<void>;
 }
@@ -68,7 +74,10 @@ export async function addUser(target: Target, ctx: OperationContext, request: Ad
   const info = await describeTarget(target, ctx);
   requireCapability(info, 'users.add', 'add users');
   if (request.slot === undefined) requireCapability(info, 'users.next-slot', 'pick the next free slot (give --slot)');
-  else checkSlot(info, request.slot, '--slot', 'add');
+  else {
+    checkSlot(info, request.slot, '--slot', 'add');
+    checkDuressIntent(info, request.slot, request.duress);
+  }
   if (info.userNames === false) {
     if (request.name.trim()) throw new ValidationError('--name', `${target.driver} panels keep no user names; leave it out`);
   } else if (!request.name.trim()) {
@@ -85,7 +94,7 @@ export async function addUser(target: Target, ctx: OperationContext, request: Ad
     { ...auditBase(target), action: 'users.add', slot: request.slot, name: request.name },
     async () => {
       await request.beforeSend?.();
-      return withPanel(target, ctx, ({ session, secrets }) => {
+      return withUsersPanel(target, ctx, ({ session, secrets }) => {
         checkCode(request.code, { ...codePolicyFor(info, target, { allowWeak: request.allowWeak }), ...duressGuard(target, secrets) }, 'new code');
         return createUserStep(session, info, wanted);
       });
@@ -98,11 +107,12 @@ export async function addUser(target: Target, ctx: OperationContext, request: Ad
 export async function setCode(
   target: Target,
   ctx: OperationContext,
-  request: { slot: number; code: Secret; allowWeak?: boolean; beforeSend?: () => Promise<void>; expectName?: string },
+  request: { slot: number; code: Secret; allowWeak?: boolean; beforeSend?: () => Promise<void>; expectName?: string; duress?: boolean },
 ): Promise<ProvenWrite> {
   const info = await describeTarget(target, ctx);
   requireCapability(info, 'users.set-code', 'change codes');
   checkSlot(info, request.slot, '--slot', 'set-code');
+  checkDuressIntent(info, request.slot, request.duress);
   checkCode(request.code, codePolicyFor(info, target, { allowWeak: request.allowWeak }), 'new code');
 
   return audited(
@@ -110,7 +120,7 @@ export async function setCode(
     { ...auditBase(target), action: 'users.set-code', slot: request.slot, name: request.expectName },
     async () => {
       await request.beforeSend?.();
-      return withPanel(target, ctx, ({ session, secrets }) => {
+      return withUsersPanel(target, ctx, ({ session, secrets }) => {
         checkCode(request.code, { ...codePolicyFor(info, target, { allowWeak: request.allowWeak }), ...duressGuard(target, secrets) }, 'new code');
         return changeCodeStep(session, info, request.slot, request.code, request.expectName);
       });
@@ -137,7 +147,7 @@ export async function removeUser(
   if (request.confirm) {
     // A panel that cannot read users back shows the slot as its description has it.
     seen = info.facets.reader
-      ? await withPanel(target, ctx, ({ session }) => requireUser(readerOf(session, info, 'show who is in the slot'), request.slot))
+      ? await withUsersPanel(target, ctx, ({ session }) => requireUser(readerOf(session, info, 'show who is in the slot'), request.slot))
       : { slot: request.slot, kind: info.slotRanges.find((r) => request.slot >= r.from && request.slot <= r.to)?.kind ?? 'user', hasCode: true };
     if (!(await request.confirm(seen))) return undefined;
   }
@@ -145,7 +155,7 @@ export async function removeUser(
   return audited(
     ctx,
     { ...auditBase(target), action: 'users.remove', slot: request.slot, name: seen?.name ?? request.expectName },
-    () => withPanel(target, ctx, ({ session }) => removeUserStep(session, info, request.slot, { name: expectName })),
+    () => withUsersPanel(target, ctx, ({ session }) => removeUserStep(session, info, request.slot, { name: expectName })),
     { proofOf: proofOfWrite },
   );
 }

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSimulator, type DscSimulator } from '../../drivers/dsc/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { BIN, makeSandbox, waitFor, type CliResult, type Sandbox } from '../support/cli.js';
 
 /**
@@ -19,6 +21,8 @@ let server: TcpServerHandle;
 let locky: DscSimulator;
 let lockyServer: TcpServerHandle;
 let it100: DscSimulator;
+let noText: DscSimulator;
+let noTextServer: TcpServerHandle;
 let it100Server: TcpServerHandle;
 let sandbox: Sandbox;
 const outputs: CliResult[] = [];
@@ -40,13 +44,16 @@ beforeAll(async () => {
   // An IT-100 behind a serial-to-TCP converter, 4-digit codes: it wants them padded to six in the 200.
   it100 = await createSimulator({ users: 1, options: { mode: 'it100', masterCode: '4826', installerCode: INSTALLER.slice(0, 4) } });
   it100Server = await serveTcp('127.0.0.1', 0, (stream) => it100.accept(stream));
+  // An Envisalink that sends no LCD text (what the public sources show): `--set lcdText=false`.
+  noText = await createSimulator({ users: 2, options: { ...options, lcdText: false } });
+  noTextServer = await serveTcp('127.0.0.1', 0, (stream) => noText.accept(stream));
   const it100Panel = (name: string, extra: string) =>
     `  ${name}:\n    driver: dsc\n    link: tcp://127.0.0.1:${it100Server.port}\n    secret: env:IT100_MASTER\n    options: { module: it100${extra} }\n`;
   const panel = (port: number) =>
     `    driver: dsc\n    link: tcp://127.0.0.1:${port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI, installer: env:DSC_INSTALLER }\n    options: { codeLength: 6 }\n    account: "8001"\n`;
   const noInstaller = `    driver: dsc\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI }\n    options: { codeLength: 6 }\n    account: "8002"\n    station: { type: manual }\n`;
   await sandbox.writeInventory(
-    `stations:\n  quiet:\n    type: none\npanels:\n  shop:\n${panel(server.port)}    station: quiet\n  locky:\n${panel(lockyServer.port)}  no-installer:\n${noInstaller}${it100Panel('it100', '')}${it100Panel('it100-unpadded', ', padCodes: false')}`,
+    `stations:\n  quiet:\n    type: none\npanels:\n  shop:\n${panel(server.port)}    station: quiet\n  locky:\n${panel(lockyServer.port)}  no-installer:\n${noInstaller}${it100Panel('it100', '')}${it100Panel('it100-unpadded', ', padCodes: false')}  no-text:\n${panel(noTextServer.port)}  prompted:\n    driver: dsc\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI, installer: prompt }\n    options: { codeLength: 6 }\n    account: "8003"\n    station: quiet\n`,
   );
 });
 
@@ -57,6 +64,8 @@ afterAll(async () => {
   await locky.close();
   await it100Server.close();
   await it100.close();
+  await noTextServer.close();
+  await noText.close();
   await sandbox.cleanup();
 });
 
@@ -176,6 +185,60 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
     expect(unpadded.stderr).toMatch(/options\.padCodes/);
     expect(it100.stats.wrongCodes).toBe(0);
     expect(it100.keypadMode).toBe('idle');
+  });
+
+  it('a secret is asked for only when the operation needs it: the installer code only for test mode (issue 17 item 6)', async () => {
+    // No terminal here: a prompt would fail with exit 2.
+    const list = await panelctl(['users', 'list', '--panel', 'prompted', '-o', 'json']);
+    expect(list.code, list.stderr).toBe(0);
+    const info = await panelctl(['info', '--panel', 'prompted', '-o', 'json']);
+    expect(info.code, info.stderr).toBe(0);
+    const start = await panelctl(['test-mode', 'start', '--panel', 'prompted', '--for', '30m']);
+    expect(start.code, start.stderr).toBe(2);
+    expect(start.stderr).toMatch(/installer/i);
+    expect(sim.state.walkTest).toBe(false);
+  });
+
+  it('a duress slot needs intent: refused in a script without --duress, written with it (issue 17 item 4)', async () => {
+    const writes = sim.stats.writes;
+    const connections = sim.stats.connections;
+    const refused = await panelctl(['users', 'add', '--panel', 'shop', '--slot', '33', '--code-stdin'], '418257\n');
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(/duress/);
+    expect(refused.stderr).toMatch(/--duress/);
+    const change = await panelctl(['users', 'set-code', '--panel', 'shop', '--slot', '34', '--code-stdin'], '418257\n');
+    expect(change.code, change.stderr).toBe(2);
+    expect(sim.stats).toMatchObject({ writes, connections });
+    const added = await panelctl(['users', 'add', '--panel', 'shop', '--slot', '33', '--duress', '--code-stdin', '-o', 'json'], '418257\n');
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout).user).toMatchObject({ slot: 33, kind: 'duress' });
+    secretsUsed.add('418257');
+    const removed = await panelctl(['users', 'remove', '--panel', 'shop', '--slot', '33', '--yes']);
+    expect(removed.code, removed.stderr).toBe(0);
+  });
+
+  it('bulk plan: a duress row without duress=true is a conflict; the prompted installer code is not asked for (issue 17 items 4, 6)', async () => {
+    const changes = path.join(sandbox.dir, 'duress.csv');
+    const plan = path.join(sandbox.dir, 'duress-plan.json');
+    await fs.writeFile(
+      changes,
+      'panel,action,slot,code,duress\nprompted,set-code,34,generate,\nprompted,set-code,33,generate,true\nprompted,set-code,3,generate,\n',
+    );
+    const result = await panelctl(['--detailed-exitcode', 'bulk', 'plan', changes, '--out', plan]);
+    expect(result.code, result.stderr).toBe(8); // one conflict, not a failure to plan
+    const text = await fs.readFile(plan, 'utf8');
+    expect(text).toMatch(/slot 34 is a duress/);
+    expect(text).not.toMatch(/installer/i);
+  });
+
+  it('an Envisalink without LCD text: exit 6 at once, naming the reason and the alternative, nothing keyed (issue 17 item 2)', async () => {
+    const list = await panelctl(['users', 'list', '--panel', 'no-text']);
+    expect(list.code, list.stderr).toBe(6);
+    expect(list.stderr).toMatch(/no keypad text/);
+    expect(list.stderr).toMatch(/IT-100/);
+    const add = await panelctl(['users', 'add', '--panel', 'no-text', '--slot', '21', '--code-stdin'], '736194\n');
+    expect(add.code, add.stderr).toBe(6);
+    expect(noText.stats).toMatchObject({ keystrokes: 0, menuEntries: 0, writes: 0 });
   });
 
   it('a wrong master code: exit 3, entered exactly once, never shown', async () => {

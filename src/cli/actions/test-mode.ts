@@ -196,7 +196,9 @@ async function waitThenStop(cli: Cli, target: Target, deps: TestModeDeps, lease:
         }
         if (panelSwitched && Date.now() - lastPoll >= pollMs) {
           lastPoll = Date.now();
-          const state = await withPanel(target, quietCtx, async ({ session }) => session.testMode?.status()).catch((error) => toPanelctlError(error));
+          const state = await withPanel(target, quietCtx, async ({ session }) => session.testMode?.status(), 'test-mode').catch((error) =>
+            toPanelctlError(error),
+          );
           if (state instanceof PanelctlError && state.code === 'E_PANEL_LOCKED') {
             // Another panelctl is talking to the panel (a technician's `users list` during the test): it is
             // there, not lost. Check again at the next poll.

@@ -1,6 +1,6 @@
 import { ValidationError } from '../../core/errors.js';
 import type { UserSlot } from '../../core/contract.js';
-import type { Column } from '../../output/table.js';
+import { renderTable, type Column } from '../../output/table.js';
 import { addUser, codePolicyFor, listUsers, removeUser, setCode } from '../../operations/users.js';
 import { describeTarget } from '../../operations/session.js';
 import type { Cli, TargetFlags } from '../context.js';
@@ -73,7 +73,7 @@ export async function runList(cli: Cli, flags: TargetFlags): Promise<void> {
   );
 }
 
-type AddFlags = TargetFlags & CodeFlags & { slot?: string; next?: boolean; name?: string; partitions?: string; type?: string };
+type AddFlags = TargetFlags & CodeFlags & { slot?: string; next?: boolean; name?: string; partitions?: string; type?: string; duress?: boolean };
 
 export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
   if (flags.slot !== undefined && flags.next) throw new ValidationError('--slot', 'give either --slot N or --next, not both');
@@ -83,6 +83,7 @@ export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
   const target = await cli.target(flags);
   const keepsNames = (await describeTarget(target, cli.ctx)).userNames !== false;
   if (keepsNames && !flags.name) throw new ValidationError('--name', 'is required');
+  const duress = slot === undefined ? flags.duress : await duressIntent(cli, target, slot, flags.duress);
   const policy = codePolicyFor(await describeTarget(target, cli.ctx), target, { allowWeak: flags.allowWeak });
   const { code, generated } = await obtainNewCode(flags, cli, policy);
   // A generated code's home is opened and checked before anything is sent (issue 13).
@@ -91,7 +92,8 @@ export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
     codes,
     { panel: target.name, slot, name: flags.name },
     code,
-    (beforeSend) => addUser(target, cli.ctx, { slot, name: flags.name ?? '', code, partitions, type: flags.type, allowWeak: flags.allowWeak, beforeSend }),
+    (beforeSend) =>
+      addUser(target, cli.ctx, { slot, name: flags.name ?? '', code, partitions, type: flags.type, allowWeak: flags.allowWeak, beforeSend, duress }),
     (done) => ({ slot: done.user.slot, name: done.user.name }),
     (m) => cli.out.warn(m),
   );
@@ -113,6 +115,27 @@ export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
   );
   if (revealed && !cli.out.machine) cli.out.say(`generated code (shown once): ${code.reveal()}`);
   if (codes) cli.out.note(`generated code saved to ${codes.file}`);
+}
+
+/**
+ * Whether the caller means to write a duress (hold-up) code in `slot` (issue 17 item 4): --duress
+ * says so; on a terminal, the slot and its kind are shown and the person confirms; a script without
+ * --duress is refused (by the operation, before connecting).
+ */
+async function duressIntent(cli: Cli, target: Target, slot: number, flag: boolean | undefined): Promise<boolean | undefined> {
+  const info = await describeTarget(target, cli.ctx);
+  const kind = info.slotRanges.find((r) => slot >= r.from && slot <= r.to)?.kind;
+  if (kind !== 'duress' || flag || !cli.interactive) return flag;
+  cli.out.say(
+    renderTable(
+      [{ slot, kind }],
+      [
+        { header: 'SLOT', value: (r) => r.slot, align: 'right' },
+        { header: 'KIND', value: (r) => r.kind },
+      ],
+    ),
+  );
+  return askConfirm(`Slot ${slot} on ${target.name} is a DURESS slot: its code calls the guards when it is used. Write a duress code?`);
 }
 
 /** --slot N or --user NAME (exactly one), checked before the panel is contacted. */
@@ -154,11 +177,12 @@ async function slotOfUser(cli: Cli, target: Target, name: string): Promise<numbe
   });
 }
 
-type SetCodeFlags = TargetFlags & CodeFlags & { slot?: string; user?: string };
+type SetCodeFlags = TargetFlags & CodeFlags & { slot?: string; user?: string; duress?: boolean };
 
 export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
   const who = whoFlags(flags);
   const target = await cli.target(flags);
+  const duress = who.slot !== undefined ? await duressIntent(cli, target, who.slot, flags.duress) : flags.duress;
   const policy = codePolicyFor(await describeTarget(target, cli.ctx), target, { allowWeak: flags.allowWeak });
   // A code typed at the prompt is asked for after the name is found (a wrong name must not cost
   // the typing); one from stdin, a file or the generator is checked first, before the panel is contacted.
@@ -171,7 +195,7 @@ export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
     codes,
     { panel: target.name, slot },
     code,
-    (beforeSend) => setCode(target, cli.ctx, { slot, code, allowWeak: flags.allowWeak, beforeSend, expectName: who.user }),
+    (beforeSend) => setCode(target, cli.ctx, { slot, code, allowWeak: flags.allowWeak, beforeSend, expectName: who.user, duress }),
     (done) => ({ slot: done.user.slot, name: done.user.name }),
     (m) => cli.out.warn(m),
   );

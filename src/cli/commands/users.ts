@@ -28,7 +28,8 @@ export function registerUsers(program: Command): void {
     .option('--next', 'use the first free slot')
     .option('--name <name>', 'user name as shown on the panel')
     .option('--partitions <list>', 'partitions, e.g. 1,2')
-    .option('--type <type>', 'user type (driver-specific, e.g. normal)');
+    .option('--type <type>', 'user type (driver-specific, e.g. normal)')
+    .option('--duress', 'write a duress (hold-up) code on purpose: required for a duress slot, whose code calls the guards');
   withExamples(
     addCodeOptions(addTargetOptions(add)),
     'panelctl users add --panel oslo-office --next --name "Anna Berg" --partitions 1,2',
@@ -39,7 +40,8 @@ export function registerUsers(program: Command): void {
     .command('set-code')
     .description("change a user's code; other settings stay as they are")
     .option('--slot <n>', 'slot number')
-    .option('--user <name>', 'the user with exactly this name, instead of --slot (panels that keep names)');
+    .option('--user <name>', 'the user with exactly this name, instead of --slot (panels that keep names)')
+    .option('--duress', 'write a duress (hold-up) code on purpose: required for a duress slot, whose code calls the guards');
   withExamples(
     addCodeOptions(addTargetOptions(setCode)),
     'panelctl users set-code --panel oslo-office --slot 3            # asks for the new code twice, masked',

@@ -315,6 +315,12 @@ describe('DSC driver, IT-100 framing (070 key + key break, no login)', () => {
     expect(r.sim.keypadMode).toBe('idle');
   });
 
+  it('an Envisalink that sends no LCD text is recognised at once: exit 6 naming why and what to use, nothing keyed (issue 17 item 2)', async () => {
+    const r = await rig({ lcdText: false });
+    await expect(open(r)).rejects.toMatchObject({ exitCode: 6, message: expect.stringMatching(/no keypad text/), hint: expect.stringMatching(/IT-100/) });
+    expect(r.sim.stats).toMatchObject({ keystrokes: 0, menuEntries: 0, wrongCodes: 0 });
+  });
+
   it('sends the code as is on an Envisalink unless told to pad it', async () => {
     const r = await rig();
     const traces: string[] = [];
