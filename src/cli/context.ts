@@ -77,7 +77,7 @@ export function buildCli(command: Command, environment: { drivers: DriverRegistr
   // Loaded on first use: the schema and YAML libraries cost ~150 ms that status or audit never need.
   const inventory = () =>
     (inventoryCache ??= import('../inventory/read.js').then(({ readInventory }) =>
-      readInventory(inventoryPath, inventoryOrigin !== 'the default path', inventoryOrigin, environment.drivers.names),
+      readInventory(inventoryPath, inventoryOrigin !== 'the default path', inventoryOrigin, environment.drivers),
     ));
 
   const ctx: OperationContext = {

@@ -1,3 +1,4 @@
+import type { ZodType } from 'zod';
 import type { NameRules } from './user-name.js';
 import type { Link, SerialSettings, TransportKind } from './link.js';
 import type { Secret, Secrets } from './secret.js';
@@ -273,9 +274,18 @@ export interface SimulatorModule {
  * drivers/index.ts and hands it to everything below (operations, bulk, inventory checks) through
  * OperationContext, so a test can run the whole CLI with a registry holding a test driver.
  */
+/** The schemas a driver exports from drivers/<name>/options.ts: the inventory checks each panel with them (issue 15 item 3). */
+export interface DriverSchemas {
+  optionsSchema: ZodType;
+  /** An object schema whose keys are the secret names the driver takes (values are checked as references, elsewhere). */
+  secretsSchema?: ZodType;
+}
+
 export interface DriverRegistry {
   readonly names: readonly string[];
   /** Rejects a name not in `names` (a bug: names are checked where they are typed). */
   load(name: string): Promise<PanelDriver>;
   loadSimulator(name: string): Promise<SimulatorModule>;
+  /** The driver's option and secret schemas; absent (or undefined) when it declares none. */
+  loadSchemas?(name: string): Promise<DriverSchemas | undefined>;
 }

@@ -22,3 +22,4 @@ export { serveSimulator } from '../transport/serve.js';
 export type { ServeAt, ServedSimulator } from '../transport/serve.js';
 export { openHttp } from '../transport/http.js';
 export type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse } from '../transport/http.js';
+export { checkDriverOptions, parseDriverOptions, COMMON_OPTIONS, type OptionProblem } from './options.js';

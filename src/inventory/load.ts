@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import { UsageError, ValidationError } from '../core/errors.js';
 import { MiB, readTextBounded } from '../core/bounded-read.js';
 import { inventorySchema, type InventoryFile } from './schema.js';
+import type { DriverRegistry, DriverSchemas } from '../core/contract.js';
+import { checkDriverOptions } from '../driver-kit/options.js';
 
 /**
  * Limits (README "Limits"): an inventory larger than this is refused before it is parsed, and
@@ -66,6 +68,34 @@ function readYaml(text: string, source: string): unknown {
   return raw;
 }
 
+/** Each panel's options and secret names against its driver's schemas: `panel "x", field "options.maxuser": unknown option; did you mean maxUsers?`. */
+function driverProblems(raw: unknown, schemas: ReadonlyMap<string, DriverSchemas>): Array<{ field: string; rule: string }> {
+  const isMap = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
+  const panels = isMap(raw) && isMap(raw.panels) ? raw.panels : {};
+  const problems: Array<{ field: string; rule: string }> = [];
+  for (const [name, panel] of Object.entries(panels)) {
+    if (!isMap(panel) || typeof panel.driver !== 'string') continue;
+    const driver = schemas.get(panel.driver);
+    if (!driver) continue; // an unknown driver, or one without schemas, is the base schema's business
+    const options = panel.options === undefined ? {} : panel.options;
+    const secrets = panel.secrets === undefined ? {} : panel.secrets;
+    if (!isMap(options) || !isMap(secrets)) continue; // the base schema says what is wrong with them
+    for (const p of checkDriverOptions(driver, options, secrets).problems) problems.push({ field: `panel "${name}", field "${p.field}"`, rule: p.rule });
+  }
+  return problems;
+}
+
+/** The schemas of every driver the registry knows that declares some: small modules, and zod is loaded for the inventory anyway. */
+export async function driverSchemasOf(registry: Pick<DriverRegistry, 'names' | 'loadSchemas'>): Promise<Map<string, DriverSchemas>> {
+  const found = new Map<string, DriverSchemas>();
+  if (!registry.loadSchemas) return found;
+  for (const name of registry.names) {
+    const schemas = await registry.loadSchemas(name);
+    if (schemas) found.set(name, schemas);
+  }
+  return found;
+}
+
 /** A panel whose driver the registry does not know, said like a schema problem. */
 function unknownDrivers(raw: unknown, knownDrivers: readonly string[]): Array<{ field: string; rule: string }> {
   const panels = raw && typeof raw === 'object' && 'panels' in raw && raw.panels && typeof raw.panels === 'object' ? raw.panels : {};
@@ -74,8 +104,16 @@ function unknownDrivers(raw: unknown, knownDrivers: readonly string[]): Array<{ 
     .map(([name]) => ({ field: `panel "${name}", field "driver"`, rule: `must be one of ${knownDrivers.join(', ')}` }));
 }
 
-/** `knownDrivers`: the names in the driver registry (OperationContext.drivers). */
-export function parseInventory(text: string, source: string, knownDrivers: readonly string[]): InventoryFile {
+/**
+ * `knownDrivers`: the names in the driver registry (OperationContext.drivers). `driverSchemas`, when given: every
+ * panel's options and secret names are checked against its driver's, and every problem is listed at once.
+ */
+export function parseInventory(
+  text: string,
+  source: string,
+  knownDrivers: readonly string[],
+  driverSchemas?: ReadonlyMap<string, DriverSchemas>,
+): InventoryFile {
   const raw = readYaml(text, source);
   const panelCount = raw && typeof raw === 'object' && 'panels' in raw && raw.panels && typeof raw.panels === 'object' ? Object.keys(raw.panels).length : 0;
   if (panelCount > INVENTORY_MAX_PANELS) {
@@ -85,7 +123,11 @@ export function parseInventory(text: string, source: string, knownDrivers: reado
     });
   }
   const result = inventorySchema.safeParse(raw ?? { panels: {} });
-  const problems = [...unknownDrivers(raw, knownDrivers), ...(result.success ? [] : result.error.issues.map(describeIssue))];
+  const problems = [
+    ...unknownDrivers(raw, knownDrivers),
+    ...(result.success ? [] : result.error.issues.map(describeIssue)),
+    ...(driverSchemas ? driverProblems(raw, driverSchemas) : []),
+  ];
   if (problems.length || !result.success) {
     const first = problems[0];
     // The first 20 in the message, the first 1,000 in the data (README "Limits"), then a count.
@@ -103,7 +145,13 @@ export function parseInventory(text: string, source: string, knownDrivers: reado
  * Reads the inventory. `origin` says how the path was chosen ("--inventory", "PANELCTL_INVENTORY",
  * "the default path"), so a missing file names both the path tried and why that one.
  */
-export async function loadInventory(path: string, required: boolean, origin: string, knownDrivers: readonly string[]): Promise<InventoryFile> {
+/** `drivers`: the registry (names and option schemas: every panel is checked with its driver's), or just the names. */
+export async function loadInventory(
+  path: string,
+  required: boolean,
+  origin: string,
+  drivers: readonly string[] | Pick<DriverRegistry, 'names' | 'loadSchemas'>,
+): Promise<InventoryFile> {
   let text: string;
   try {
     text = await readTextBounded(path, INVENTORY_MAX_BYTES, 'inventory');
@@ -125,5 +173,7 @@ export async function loadInventory(path: string, required: boolean, origin: str
       data: { path, origin },
     });
   }
-  return parseInventory(text, path, knownDrivers);
+  if (Array.isArray(drivers)) return parseInventory(text, path, drivers);
+  const registry = drivers as Pick<DriverRegistry, 'names' | 'loadSchemas'>;
+  return parseInventory(text, path, registry.names, await driverSchemasOf(registry));
 }

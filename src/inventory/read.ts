@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import type { DriverRegistry } from '../core/contract.js';
 import type { InventoryFile } from './schema.js';
 
 /**
@@ -6,7 +7,12 @@ import type { InventoryFile } from './schema.js';
  * required, the YAML parser and the schema are never loaded: they are the largest part of a
  * command's start-up, and `--panel demo` on a machine without an inventory needs neither.
  */
-export async function readInventory(path: string, required: boolean, origin: string, knownDrivers: readonly string[]): Promise<InventoryFile> {
+export async function readInventory(
+  path: string,
+  required: boolean,
+  origin: string,
+  drivers: readonly string[] | Pick<DriverRegistry, 'names' | 'loadSchemas'>,
+): Promise<InventoryFile> {
   if (
     !required &&
     (await stat(path).then(
@@ -16,5 +22,5 @@ export async function readInventory(path: string, required: boolean, origin: str
   )
     return { panels: {} };
   const { loadInventory } = await import('./load.js');
-  return loadInventory(path, required, origin, knownDrivers);
+  return loadInventory(path, required, origin, drivers);
 }

@@ -40,3 +40,44 @@ describe('http(s) links', () => {
     expect(result.stderr).toContain('panel "hq", field "tls.fingerprint": must be the SHA-256 fingerprint');
   });
 });
+
+describe('typed driver options through the binary', () => {
+  async function countingServer(): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
+    const { createServer } = await import('node:net');
+    let connections = 0;
+    const server = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    return { port, connections: () => connections, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
+  it('an inventory with option typos and wrong types: every problem at once, exit 2, nothing contacted', async () => {
+    const panel = await countingServer();
+    try {
+      await sandbox.writeInventory(
+        [
+          'panels:',
+          '  bergen:',
+          '    driver: dsc',
+          `    link: tcp://127.0.0.1:${panel.port}`,
+          '    secret: env:MASTER',
+          '    options: { maxuser: 32, codeLength: "six" }',
+          '    secrets: { tpiPasword: env:TPI }',
+          '',
+        ].join('\n'),
+      );
+      const result = await sandbox.run(['users', 'list', '--panel', 'bergen'], { env: { MASTER: '1234', TPI: 'user' } });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('panel "bergen", field "options.maxuser": unknown option; did you mean maxUsers?');
+      expect(result.stderr).toContain('panel "bergen", field "options.codeLength": must be 4 or 6');
+      expect(result.stderr).toContain('panel "bergen", field "secrets.tpiPasword": unknown secret; did you mean tpiPassword?');
+      expect(panel.connections()).toBe(0);
+    } finally {
+      await panel.close();
+      await sandbox.writeInventory('panels: {}\n');
+    }
+  });
+});

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import fs from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSimulator, type ModbusSimulator } from '../../drivers/modbus/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
@@ -37,9 +39,6 @@ beforeAll(async () => {
       '    driver: modbus',
       `    link: tcp://127.0.0.1:${server.port}`,
       '    options: { profile: demo-modbus, unit: 9 }',
-      '  no-profile:',
-      '    driver: modbus',
-      `    link: tcp://127.0.0.1:${server.port}`,
       '',
     ].join('\n'),
   );
@@ -204,9 +203,12 @@ describe('panelctl against the Modbus simulator over TCP', () => {
 
   it('a panel without options.profile is refused before connecting (exit 2)', async () => {
     const requests = sim.stats.requests;
-    const result = await panelctl(['users', 'list', '--panel', 'no-profile']);
+    // A bad panel makes the whole inventory bad (every problem listed), so it has an inventory of its own.
+    const inventory = path.join(sandbox.dir, 'no-profile.yaml');
+    await fs.writeFile(inventory, `panels:\n  no-profile:\n    driver: modbus\n    link: tcp://127.0.0.1:${server.port}\n`);
+    const result = await panelctl(['users', 'list', '--panel', 'no-profile', '--inventory', inventory]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/options.profile: is required/);
+    expect(result.stderr).toMatch(/panel "no-profile", field "options.profile": is required/);
     expect(sim.stats.requests).toBe(requests);
   });
 

@@ -1,0 +1,124 @@
+import type * as z from 'zod';
+import type { DriverSchemas } from '../core/contract.js';
+import { ValidationError } from '../core/errors.js';
+import { editDistance, typoBudget } from '../inventory/fuzzy.js';
+
+/**
+ * Typed driver options (issue 15 item 3). Each driver declares zod schemas for its inventory `options` and the names
+ * of its `secrets` (drivers/<name>/options.ts); the inventory loader checks every panel with them, and the driver's
+ * open() and describeFor() take the parsed result from parseDriverOptions, never the raw bag. This module only
+ * holds zod's types: zod itself is loaded by the drivers' schema modules, when a driver or the inventory needs them.
+ */
+
+/**
+ * Options any panel takes, whatever its driver: the operations read them (src/operations/user-steps.ts). A driver
+ * that declares one of these names itself (DSC's codeLength: 4 or 6) checks it with its own, narrower rule.
+ */
+export const COMMON_OPTIONS: Record<string, { type: 'boolean' | 'number'; rule: string; description: string }> = {
+  duressPlusOne: { type: 'boolean', rule: 'must be true or false', description: 'true when the panel reads a code one away from a user code as duress' },
+  codeLength: { type: 'number', rule: 'must be a whole number of digits', description: 'the one code length this panel is set to' },
+};
+
+export interface OptionProblem {
+  /** "options.maxUsers", "secrets.tpiPasword". */
+  field: string;
+  rule: string;
+}
+
+function keysOf(schema: z.ZodType | undefined): string[] {
+  const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+/** "did you mean maxUsers?": the nearest known name within the typo budget, ignoring case. */
+export function nearestName(typed: string, known: readonly string[]): string | undefined {
+  const word = typed.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance = editDistance(word, name.toLowerCase());
+    if (distance <= Math.max(1, typoBudget(word)) && (!best || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+function unknownRule(noun: string, key: string, known: readonly string[]): string {
+  const near = nearestName(key, known);
+  if (near) return `unknown ${noun}; did you mean ${near}?`;
+  return known.length ? `unknown ${noun} (known: ${known.join(', ')})` : `unknown ${noun} (this driver takes none)`;
+}
+
+/** A zod issue in the words of the rest of panelctl: "is required", "must be a number", or the schema's own message. */
+function ruleOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return 'is required';
+  if (issue.code === 'invalid_type' && /^Invalid input/.test(issue.message))
+    return `must be ${issue.expected === 'number' ? 'a number' : issue.expected === 'boolean' ? 'true or false' : issue.expected === 'string' ? 'text' : `a ${issue.expected}`}`;
+  return issue.message;
+}
+
+/**
+ * Every problem with one panel's options (and, given `secretRefs`, the names of its secrets), at once: unknown names
+ * with a did-you-mean, wrong types, values out of range. Empty when all is well; `value` is then the parsed options.
+ */
+export function checkDriverOptions(
+  schemas: DriverSchemas,
+  options: Record<string, unknown>,
+  secretRefs?: Record<string, unknown>,
+): { problems: OptionProblem[]; value?: Record<string, unknown> } {
+  const problems: OptionProblem[] = [];
+  const own: Record<string, unknown> = {};
+  const common: Record<string, unknown> = {};
+  const declared = keysOf(schemas.optionsSchema);
+  for (const [key, value] of Object.entries(options)) {
+    if (Object.hasOwn(COMMON_OPTIONS, key) && !declared.includes(key)) common[key] = value;
+    else own[key] = value;
+  }
+  for (const [key, value] of Object.entries(common)) {
+    const rule = COMMON_OPTIONS[key];
+    const wrong = typeof value !== rule.type || (rule.type === 'number' && !(Number.isInteger(value) && (value as number) > 0));
+    if (value !== undefined && wrong) problems.push({ field: `options.${key}`, rule: rule.rule });
+  }
+  const known = [...new Set([...declared, ...Object.keys(COMMON_OPTIONS)])];
+  const parsed = schemas.optionsSchema.safeParse(own);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) problems.push({ field: `options.${key}`, rule: unknownRule('option', key, known) });
+      } else {
+        problems.push({ field: ['options', ...issue.path.map(String)].join('.'), rule: ruleOf(issue) });
+      }
+    }
+  }
+  if (secretRefs && schemas.secretsSchema) {
+    const names = keysOf(schemas.secretsSchema);
+    for (const key of Object.keys(secretRefs)) if (!names.includes(key)) problems.push({ field: `secrets.${key}`, rule: unknownRule('secret', key, names) });
+  }
+  return problems.length ? { problems } : { problems, value: { ...(parsed.data as Record<string, unknown>), ...common } };
+}
+
+const parsedCache = new WeakMap<z.ZodType, WeakMap<object, unknown>>();
+
+/**
+ * A driver's options, parsed by its schema: what open() and describeFor() work from. Parsed once per options object
+ * (the two calls of one command share the result). Bad options are exit 2, every problem listed, before any contact.
+ */
+export function parseDriverOptions<T>(
+  schema: z.ZodType<T>,
+  options: Readonly<Record<string, unknown>>,
+  /** How to fix a field, by option name (shown when that field is the first problem). */
+  hints: Record<string, string> = {},
+): T & Record<string, unknown> {
+  const cache = parsedCache.get(schema) ?? new WeakMap<object, unknown>();
+  parsedCache.set(schema, cache);
+  const hit = cache.get(options);
+  if (hit) return hit as T & Record<string, unknown>;
+  const { problems, value } = checkDriverOptions({ optionsSchema: schema }, options);
+  if (!value) {
+    const listed = problems.slice(0, 20).map((p) => `  - ${p.field}: ${p.rule}`);
+    throw new ValidationError(problems[0].field, problems[0].rule, {
+      hint: problems.length > 1 ? `${problems.length} problems:\n${listed.join('\n')}` : hints[problems[0].field.replace(/^options\./, '')],
+      data: { problems },
+    });
+  }
+  cache.set(options, value);
+  return value as T & Record<string, unknown>;
+}
