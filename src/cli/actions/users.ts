@@ -1,5 +1,6 @@
 import { ValidationError } from '../../core/errors.js';
 import type { UserSlot } from '../../core/contract.js';
+import type { Secret } from '../../core/secret.js';
 import { renderTable, type Column } from '../../output/table.js';
 import { addUser, codePolicyFor, listUsers, removeUser, setCode } from '../../operations/users.js';
 import { describeTarget } from '../../operations/session.js';
@@ -97,24 +98,11 @@ export async function runAdd(cli: Cli, flags: AddFlags): Promise<void> {
     (done) => ({ slot: done.user.slot, name: done.user.name }),
     (m) => cli.out.warn(m),
   );
-  const revealed = generated && !codes;
-  cli.out.result(
-    {
-      panel: target.name,
-      action: 'users.add',
-      ...proofJson(proof),
-      user: userJson(user),
-      ...(revealed ? { generatedCode: code.reveal() } : {}),
-      codesFile: codes?.file ?? null,
-    },
-    undefined,
-    undefined,
+  reportCodeWrite(
+    cli,
+    { target, action: 'users.add', proof, user, code, generated, codes },
+    `added ${user.name ? `"${user.name}" ` : ''}in slot ${user.slot} on ${target.name} (${proofWords(proof, 'verified by reading it back')})`,
   );
-  cli.out.say(
-    `${cli.out.color.green('✓')} added ${user.name ? `"${user.name}" ` : ''}in slot ${user.slot} on ${target.name} (${proofWords(proof, 'verified by reading it back')})`,
-  );
-  if (revealed && !cli.out.machine) cli.out.say(`generated code (shown once): ${code.reveal()}`);
-  if (codes) cli.out.note(`generated code saved to ${codes.file}`);
 }
 
 /**
@@ -179,6 +167,41 @@ async function slotOfUser(cli: Cli, target: Target, name: string): Promise<numbe
 
 type SetCodeFlags = TargetFlags & CodeFlags & { slot?: string; user?: string; duress?: boolean };
 
+/**
+ * The result of a write that set a code (add, set-code): one JSON/table result, one line saying what was proven, and
+ * a generated code either shown once (no codes file) or named by the file that holds it.
+ */
+function reportCodeWrite(
+  cli: Cli,
+  write: {
+    target: Target;
+    action: 'users.add' | 'users.set-code';
+    proof: Parameters<typeof proofJson>[0];
+    user: UserSlot;
+    code: Secret;
+    generated: boolean;
+    codes: { file: string } | undefined;
+  },
+  done: string,
+): void {
+  const revealed = write.generated && !write.codes;
+  cli.out.result(
+    {
+      panel: write.target.name,
+      action: write.action,
+      ...proofJson(write.proof),
+      user: userJson(write.user),
+      ...(revealed ? { generatedCode: write.code.reveal() } : {}),
+      codesFile: write.codes?.file ?? null,
+    },
+    undefined,
+    undefined,
+  );
+  cli.out.say(`${cli.out.color.green('✓')} ${done}`);
+  if (revealed && !cli.out.machine) cli.out.say(`generated code (shown once): ${write.code.reveal()}`);
+  if (write.codes) cli.out.note(`generated code saved to ${write.codes.file}`);
+}
+
 export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
   const who = whoFlags(flags);
   const target = await cli.target(flags);
@@ -199,24 +222,11 @@ export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
     (done) => ({ slot: done.user.slot, name: done.user.name }),
     (m) => cli.out.warn(m),
   );
-  const revealed = generated && !codes;
-  cli.out.result(
-    {
-      panel: target.name,
-      action: 'users.set-code',
-      ...proofJson(proof),
-      user: userJson(user),
-      ...(revealed ? { generatedCode: code.reveal() } : {}),
-      codesFile: codes?.file ?? null,
-    },
-    undefined,
-    undefined,
+  reportCodeWrite(
+    cli,
+    { target, action: 'users.set-code', proof, user, code, generated, codes },
+    `changed the code of slot ${slot}${user.name ? ` ("${user.name}")` : ''} on ${target.name} (${proofWords(proof, 'verified')})`,
   );
-  cli.out.say(
-    `${cli.out.color.green('✓')} changed the code of slot ${slot}${user.name ? ` ("${user.name}")` : ''} on ${target.name} (${proofWords(proof, 'verified')})`,
-  );
-  if (revealed && !cli.out.machine) cli.out.say(`generated code (shown once): ${code.reveal()}`);
-  if (codes) cli.out.note(`generated code saved to ${codes.file}`);
 }
 
 export async function runRemove(cli: Cli, flags: TargetFlags & { slot?: string; user?: string }): Promise<void> {
