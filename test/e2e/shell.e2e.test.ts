@@ -461,6 +461,8 @@ describe('panelctl shell against an INTEGRA simulator: Ctrl-C anywhere', () => {
     expect(JSON.stringify(sim.state.users)).toBe(before);
     expect(await auditLines()).toEqual([]);
 
+    // At the menu: wait for it to be drawn again, or the key goes to the read that is still winding down.
+    await t.expect(/What now on nordic-oslo\?/);
     t.send(KEY.ctrlC);
     await t.expect(/Bye\./);
     expect((await t.exit()).exitCode).toBe(130);
