@@ -131,8 +131,12 @@ export function buildCli(command: Command, environment: { drivers: DriverRegistr
       if (overLink) await useLinkOverride(target, overLink, out, ctx);
       cli.panelName = target.name;
       if (flags.option?.length) {
-        const { parseOptionPair } = await import('./target-options.js');
-        target.options = { ...target.options, ...Object.fromEntries(flags.option.map((pair) => parseOptionPair(pair, '--option'))) };
+        const [{ parseOptionPair }, { applyOptionFlags }] = await Promise.all([import('./target-options.js'), import('../inventory/option-flags.js')]);
+        await applyOptionFlags(
+          target,
+          flags.option.map((pair) => parseOptionPair(pair, '--option')),
+          environment.drivers,
+        );
       }
       if (behaviour.leaseNote !== false) {
         if (await sharedStore(ctx.stateDir)) noteAtLock = target.name;

@@ -1,0 +1,27 @@
+import type { DriverOptions, DriverRegistry } from '../core/contract.js';
+import { ValidationError } from '../core/errors.js';
+import { checkDriverOptions } from '../driver-kit/options.js';
+import type { Target } from './target.js';
+
+/**
+ * `--option KEY=VALUE` laid over a panel's options for this run, and the result checked with the driver's schema
+ * like an inventory entry (issue 15 item 3): an unknown name (with a did-you-mean) or a bad value is exit 2, every
+ * problem listed, before the panel is contacted. The driver still parses the options itself when it opens.
+ */
+export async function applyOptionFlags(
+  target: Target,
+  given: ReadonlyArray<readonly [string, string | number | boolean]>,
+  drivers: Pick<DriverRegistry, 'loadSchemas'>,
+): Promise<void> {
+  const options: DriverOptions = { ...target.options, ...Object.fromEntries(given) };
+  const schemas = await drivers.loadSchemas?.(target.driver);
+  const problems = schemas ? checkDriverOptions(schemas, options).problems : [];
+  if (problems.length) {
+    const listed = problems.slice(0, 20).map((p) => `  - ${p.field}: ${p.rule}`);
+    throw new ValidationError(`panel "${target.name}", field "${problems[0].field}"`, problems[0].rule, {
+      hint: `${problems.length > 1 ? `${problems.length} problems with this run's options:\n${listed.join('\n')}\n` : ''}--option KEY=VALUE sets one of the driver's options (\`panelctl drivers -o json\` lists them) over the inventory's`,
+      data: { problems: problems.map((p) => ({ field: `panel "${target.name}", field "${p.field}"`, rule: p.rule })) },
+    });
+  }
+  target.options = options;
+}

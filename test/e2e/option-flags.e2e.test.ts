@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSimulator as createDsc, type DscSimulator } from '../../drivers/dsc/simulator.js';
+import { createSimulator as createModbus, type ModbusSimulator } from '../../drivers/modbus/simulator.js';
+import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
+import { makeSandbox, type Sandbox } from '../support/cli.js';
+
+/**
+ * `--option KEY=VALUE` is checked against the driver's option schema like an inventory entry: an unknown name or a bad
+ * value is exit 2 with the field, the rule and a did-you-mean, before the panel is contacted (each simulator counts the
+ * connections it accepts).
+ */
+
+const MASTER = '738215';
+const TPI = 'Qv7tZp';
+
+let dsc: DscSimulator;
+let dscServer: TcpServerHandle;
+let modbus: ModbusSimulator;
+let modbusServer: TcpServerHandle;
+const contacts = { dsc: 0, modbus: 0 };
+let sandbox: Sandbox;
+
+beforeAll(async () => {
+  sandbox = await makeSandbox();
+  dsc = await createDsc({ users: 2, options: { codeLength: 6, tpiPassword: TPI, masterCode: MASTER } });
+  dscServer = await serveTcp('127.0.0.1', 0, (stream) => {
+    contacts.dsc++;
+    dsc.accept(stream);
+  });
+  modbus = await createModbus({ users: 3 });
+  modbusServer = await serveTcp('127.0.0.1', 0, (stream) => {
+    contacts.modbus++;
+    modbus.accept(stream);
+  });
+  await sandbox.writeInventory(
+    `panels:\n  shop:\n    driver: dsc\n    link: tcp://127.0.0.1:${dscServer.port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI }\n    options: { codeLength: 6 }\n`,
+  );
+});
+
+afterAll(async () => {
+  await dscServer.close();
+  await dsc.close();
+  await modbusServer.close();
+  await modbus.close();
+  await sandbox.cleanup();
+});
+
+beforeEach(() => {
+  contacts.dsc = 0;
+  contacts.modbus = 0;
+});
+
+const run = (args: string[]) => sandbox.run(args, { env: { DSC_MASTER: MASTER, DSC_TPI: TPI } });
+
+describe('--option is checked against the driver schema before any contact', () => {
+  it('refuses an unknown option name with a did-you-mean (it was silently ignored)', async () => {
+    const result = await run(['users', 'list', '--panel', 'shop', '--option', 'maxuser=10']);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('panel "shop", field "options.maxuser": unknown option; did you mean maxUsers?');
+    expect(contacts.dsc).toBe(0);
+  });
+
+  it('refuses a value the schema does not allow, naming the rule', async () => {
+    const result = await run(['users', 'list', '--panel', 'shop', '--option', 'maxUsers=200', '-o', 'json']);
+    expect(result.code, result.stderr).toBe(2);
+    expect(JSON.parse(result.stderr).error).toMatchObject({
+      errorCode: 'E_INVALID',
+      message: 'panel "shop", field "options.maxUsers": must be a whole number from 1 to 95',
+    });
+    expect(contacts.dsc).toBe(0);
+  });
+
+  it('refuses a typo on an ad hoc --link, listing every problem at once', async () => {
+    const link = `tcp://127.0.0.1:${modbusServer.port}`;
+    const result = await run([
+      'users',
+      'list',
+      '--link',
+      link,
+      '--driver',
+      'modbus',
+      '--option',
+      'profile=demo-modbus',
+      '--option',
+      'unti=1',
+      '--option',
+      'framing=ascii',
+    ]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(`panel "${link}", field "options.framing": must be mbap or rtu`);
+    expect(result.stderr).toContain('options.unti: unknown option; did you mean unit?');
+    expect(contacts.modbus).toBe(0);
+  });
+
+  it('takes good options as before: the panel is reached and the option used', async () => {
+    const link = `tcp://127.0.0.1:${modbusServer.port}`;
+    const result = await run(['users', 'list', '--link', link, '--driver', 'modbus', '--option', 'profile=demo-modbus', '--option', 'unit=1', '-o', 'json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).users).toHaveLength(3);
+    expect(contacts.modbus).toBeGreaterThan(0);
+    const dscRun = await run(['users', 'list', '--panel', 'shop', '--option', 'maxUsers=32', '-o', 'json']);
+    expect(dscRun.code, dscRun.stderr).toBe(0);
+    expect(contacts.dsc).toBeGreaterThan(0);
+  });
+});
