@@ -8,6 +8,7 @@ import { expandHome } from '../state/paths.js';
 import { readPrivateFile } from '../state/safe-file.js';
 import { formatMs } from './channel.js';
 import { connectFailure } from './tcp.js';
+import { waitForConnection } from './connect-wait.js';
 import type { TimeoutOptions } from '../core/byte-stream.js';
 
 /**
@@ -111,65 +112,36 @@ async function tlsMaterial(link: HttpLink): Promise<TlsMaterial> {
 /** Connects, and for https completes and checks the handshake; nothing of the request is sent before that. */
 function openSocket(link: HttpLink, material: TlsMaterial | undefined, options: TimeoutOptions, description: string): Promise<net.Socket> {
   const port = link.port ?? (link.secure ? 443 : 80);
-  return new Promise((resolve, reject) => {
-    const socket = material
-      ? tls.connect({
-          host: link.host,
-          port,
-          // SNI takes host names only, never an address.
-          servername: net.isIP(link.host) ? undefined : link.host,
-          secureContext: material.context,
-          ALPNProtocols: ['http/1.1'],
-          // Checked below, by hand, before anything is written: the pin (when set) or the CA chain and host name.
-          // Letting Node refuse on its own would hide the fingerprint the person needs to pin a self-signed panel.
-          rejectUnauthorized: false,
-        })
-      : net.connect({ host: link.host, port });
-    let settled = false;
-    const fail = (error: Error) => {
-      if (settled) return;
-      settled = true;
-      cleanup();
-      socket.destroy();
-      reject(error);
-    };
-    // A connection made and then reset or closed during the handshake is a lost link, like a reset after it: Node's
-    // message for it ("...before secure TLS connection was established") is not the panel refusing TLS.
-    let connected = false;
-    socket.once('connect', () => {
-      connected = true;
-    });
-    const onError = (error: NodeJS.ErrnoException) =>
-      fail(
-        connected && /^(ECONNRESET|EPIPE)$/.test(error.code ?? '')
-          ? new UnreachableError('E_LOST', `lost the connection to ${description} during the TLS handshake: the panel closed or reset it`, { cause: error })
-          : material && isTlsFailure(error)
-            ? tlsFailure(error, material, description)
-            : connectFailure(error, description),
-      );
-    const timer = setTimeout(
-      () => fail(new UnreachableError('E_TIMEOUT', `cannot reach ${description}: no connection within ${formatMs(options.timeoutMs)}`)),
-      options.timeoutMs,
-    );
-    const onAbort = () => fail(new UnreachableError('E_ABORTED', 'cancelled', { transient: false }));
-    const cleanup = () => {
-      clearTimeout(timer);
-      socket.off('error', onError);
-      options.signal?.removeEventListener('abort', onAbort);
-    };
-    if (options.signal?.aborted) return onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.on('error', onError);
-    socket.once(material ? 'secureConnect' : 'connect', () => {
-      if (material) {
-        const refusal = serverCertificateProblem(socket as tls.TLSSocket, material, link, description);
-        if (refusal) return fail(refusal);
-      }
-      if (settled) return;
-      settled = true;
-      cleanup();
-      resolve(socket);
-    });
+  const socket = material
+    ? tls.connect({
+        host: link.host,
+        port,
+        // SNI takes host names only, never an address.
+        servername: net.isIP(link.host) ? undefined : link.host,
+        secureContext: material.context,
+        ALPNProtocols: ['http/1.1'],
+        // Checked below, by hand, before anything is written: the pin (when set) or the CA chain and host name.
+        // Letting Node refuse on its own would hide the fingerprint the person needs to pin a self-signed panel.
+        rejectUnauthorized: false,
+      })
+    : net.connect({ host: link.host, port });
+  // A connection made and then reset or closed during the handshake is a lost link, like a reset after it: Node's
+  // message for it ("...before secure TLS connection was established") is not the panel refusing TLS.
+  let connected = false;
+  socket.once('connect', () => {
+    connected = true;
+  });
+  return waitForConnection<net.Socket>(socket, {
+    ...options,
+    description,
+    readyOn: material ? 'secureConnect' : 'connect',
+    failure: (error) =>
+      connected && /^(ECONNRESET|EPIPE)$/.test(error.code ?? '')
+        ? new UnreachableError('E_LOST', `lost the connection to ${description} during the TLS handshake: the panel closed or reset it`, { cause: error })
+        : material && isTlsFailure(error)
+          ? tlsFailure(error, material, description)
+          : connectFailure(error, description),
+    refusal: () => (material ? serverCertificateProblem(socket as tls.TLSSocket, material, link, description) : undefined),
   });
 }
 

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { UnreachableError } from '../core/errors.js';
-import { formatMs } from './channel.js';
+import { waitForConnection } from './connect-wait.js';
 import type { ByteStream, TimeoutOptions } from './types.js';
 
 /** Wraps a connected socket as a ByteStream. */
@@ -75,32 +75,10 @@ export function connectFailure(error: NodeJS.ErrnoException, description: string
 /** Opens a TCP connection, failing with a typed error on refusal, timeout or abort. */
 export function connectTcp(host: string, port: number, options: TimeoutOptions): Promise<ByteStream> {
   const description = `tcp://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
-    const fail = (error: UnreachableError) => {
-      cleanup();
-      socket.destroy();
-      reject(error);
-    };
-    const onError = (error: NodeJS.ErrnoException) => fail(connectFailure(error, description));
-    const timer = setTimeout(
-      () => fail(new UnreachableError('E_TIMEOUT', `cannot reach ${description}: no connection within ${formatMs(options.timeoutMs)}`)),
-      options.timeoutMs,
-    );
-    const onAbort = () => fail(new UnreachableError('E_ABORTED', 'cancelled', { transient: false }));
-    const cleanup = () => {
-      clearTimeout(timer);
-      socket.off('error', onError);
-      options.signal?.removeEventListener('abort', onAbort);
-    };
-    if (options.signal?.aborted) return onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('error', onError);
-    socket.once('connect', () => {
-      cleanup();
-      resolve(socketStream(socket, description));
-    });
-  });
+  const socket = net.connect({ host, port });
+  return waitForConnection(socket, { ...options, description, readyOn: 'connect', failure: (error) => connectFailure(error, description) }).then((ready) =>
+    socketStream(ready, description),
+  );
 }
 
 export interface TcpServerHandle {
