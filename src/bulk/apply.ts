@@ -52,6 +52,8 @@ export interface StepOutcome {
   generated?: Secret;
   /** What a person must do, when panelctl cannot settle this step by itself (printed in every format). */
   instruction?: string;
+  /** done by this run: how the write (or, on a resume, the step found on the panel) was proven. */
+  proof?: Proof;
 }
 
 export type ApplyEvent =
@@ -344,7 +346,7 @@ class PanelRun {
               how: 'found on the panel',
             });
             codes?.mark(this.plan.panel, step.slot, 'applied');
-            return this.outcome(step, 'done', attempt, { how: 'found on the panel', generated: fresh ? code : undefined });
+            return this.outcome(step, 'done', attempt, { how: 'found on the panel', generated: fresh ? code : undefined, proof });
           }
           if (found === 'unknown') throw uncertain(this.plan.panel, info, step, codes?.file);
           // Proven absent: nothing of it landed, so it is written now (with the code saved for it, if any).
@@ -360,11 +362,11 @@ class PanelRun {
         const codesFile = code && codes && step.code?.source === 'generate' ? path.resolve(codes.file) : undefined;
         await journal.append({ step: step.id, panel: this.plan.panel, event: 'started', slot: step.slot, action: step.action, attempt, codesFile });
         inDoubt = true;
-        await this.audit(step, undefined, () => this.write(session, info, step, code));
+        const { proof } = await this.audit(step, undefined, () => this.write(session, info, step, code));
         if (code) this.written.push(code);
         await journal.append({ step: step.id, panel: this.plan.panel, event: 'done', slot: step.slot, action: step.action, attempt, how: 'written' });
         codes?.mark(this.plan.panel, step.slot, 'applied');
-        return this.outcome(step, 'done', attempt, { how: 'written', generated: fresh ? code : undefined });
+        return this.outcome(step, 'done', attempt, { how: 'written', generated: fresh ? code : undefined, proof });
       } catch (error) {
         const failure = toPanelctlError(error);
         await this.disconnect();
@@ -456,13 +458,15 @@ class PanelRun {
   }
 
   private write(session: PanelSession, info: DriverInfo, step: PlanStep, code: Secret | undefined): Promise<ProvenWrite> {
+    // A blind step saw nobody in its slot when planned: there is no user to insist on (users set-code --slot on a VISTA).
+    const expectName = step.blind ? undefined : (step.name ?? '');
     switch (step.action) {
       case 'add':
         return createUserStep(session, info, { slot: step.slot, name: step.name ?? '', code: code as Secret, partitions: step.partitions, type: step.type });
       case 'set-code':
-        return changeCodeStep(session, info, step.slot, code as Secret, step.name ?? '');
+        return changeCodeStep(session, info, step.slot, code as Secret, expectName);
       case 'remove':
-        return removeUserStep(session, info, step.slot, { name: step.name ?? '', changedWhile: 'since the plan was made' });
+        return removeUserStep(session, info, step.slot, { name: expectName, changedWhile: 'since the plan was made' });
     }
   }
 
@@ -474,7 +478,8 @@ class PanelRun {
    * never landed. A driver that cannot check codes (DSC) leaves it unknown: a person decides.
    */
   private async reconcile(session: PanelSession, info: DriverInfo, step: PlanStep, code: Secret | undefined): Promise<Found> {
-    // Plans are only made for panels with a reader (plan.ts); settling asks the same reader.
+    // A panel that cannot read users back (VISTA, blind steps) cannot be asked: as with a DSC code, a person decides.
+    if (!session.reader) return 'unknown';
     const reader = readerOf(session, info, 'settle an interrupted step');
     const user = await reader.readUser(step.slot);
     const planned = (step.name ?? '').trim();

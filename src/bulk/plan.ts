@@ -35,6 +35,12 @@ export interface PlanStep {
   partitions?: number[];
   type?: string;
   code?: CodeSource;
+  /**
+   * The panel cannot read its users back (VISTA): the step was planned from the row alone, with no
+   * "before" from the panel, and is written without a check of the slot and proven only by the
+   * panel's acknowledgement (panel-ack).
+   */
+  blind?: true;
 }
 
 export interface PlanNote {
@@ -91,10 +97,13 @@ export function factsOf(target: Target): PanelPlan['facts'] {
 
 const NEEDS: Record<BulkAction, Capability> = { add: 'users.add', 'set-code': 'users.set-code', remove: 'users.remove' };
 
-/** Why a panel without a reader cannot be planned for, and what still works on it. */
-function planNeedsReader(info: DriverInfo): string {
-  const missing = readerMissing(info, 'plan a bulk change (a plan starts from the users the panel has)');
-  return `${missing.message}; ${missing.hint}`;
+/**
+ * Why a row cannot be planned on a panel without a reader, and what to do instead: the exit-6
+ * message of the single-panel commands (readerMissing), then the bulk way round it.
+ */
+function needsTheList(info: DriverInfo, panel: string, what: string, instead: string): string {
+  const missing = readerMissing(info, what, panel);
+  return `${missing.message} (the panel cannot list its users): ${instead}; \`panelctl audit show --panel ${panel}\` lists what panelctl itself changed on it`;
 }
 
 const sameName = (a: string | undefined, b: string | undefined) => (a ?? '').trim() === (b ?? '').trim();
@@ -143,9 +152,10 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
   let users: UserSlot[];
   try {
     info = await access.describe(target, ctx);
-    // A plan starts from the users the panel has: without a reader there is nothing to plan from.
+    // Without a reader, only what a row says by itself can be planned (planBlind); the panel is not contacted.
     if (!info.facets.reader) {
-      conflictAll(planNeedsReader(info), 'E_UNSUPPORTED');
+      if (!info.facets.writer) conflictAll(readerMissing(info, 'plan a bulk change', target.name).message, 'E_UNSUPPORTED');
+      else planBlind(plan, target, rows, info, options);
       return plan;
     }
     // Read-only: list the users and let go of the panel at once (it serves one client).
@@ -224,6 +234,70 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
     if (row.action === 'add') table.set(slot, { slot, kind: 'user', name: row.name, partitions: row.partitions, hasCode: true });
   }
   return plan;
+}
+
+/**
+ * A panel that cannot read its users back (VISTA): a row that names its slot and needs nothing
+ * from the user table becomes a step the way `users add --slot` / `set-code --slot` / `remove
+ * --slot` would do it (same slot and duress rules), marked blind. A row that needs the table (a
+ * user found by name, an add without a slot, whether it is already done) is a conflict that says
+ * why and what to give instead. Rows of this plan on one slot still see each other.
+ */
+function planBlind(plan: PanelPlan, target: Target, rows: ChangeRow[], info: DriverInfo, options: PlanOptions): void {
+  const panel = target.name;
+  const keepsNames = info.userNames !== false;
+  /** What earlier rows of this plan did to a slot. */
+  const planned = new Map<number, BulkAction>();
+  for (const row of rows) {
+    const conflict = (reason: string, code: string) => plan.conflicts.push({ row: row.row, action: row.action, slot: row.slot, user: row.user, reason, code });
+    if (row.user !== undefined) {
+      conflict(needsTheList(info, panel, `find the user named "${row.user}"`, 'give the slot instead of the name'), 'E_UNSUPPORTED');
+      continue;
+    }
+    if (row.slot === undefined) {
+      // Only an add gets here (input.ts: set-code and remove need a slot or a user).
+      conflict(needsTheList(info, panel, 'pick a free slot or tell whether the user is already there', 'give the slot for the add'), 'E_UNSUPPORTED');
+      continue;
+    }
+    const badName = keepsNames && row.action === 'add' && row.name !== undefined ? nameProblem(row.name, info) : undefined;
+    if (badName) {
+      conflict(`name "${row.name}" ${badName}`, 'E_NAME');
+      continue;
+    }
+    try {
+      checkSlot(info, row.slot, 'slot', row.action);
+      if (row.action !== 'remove') checkDuressIntent(info, row.slot, row.duress);
+    } catch (error) {
+      conflict((error as Error).message, 'E_NO_SUCH_SLOT');
+      continue;
+    }
+    const before = planned.get(row.slot);
+    if (before === 'add' && row.action === 'add') {
+      conflict(`an earlier row of this change list already adds slot ${row.slot}`, 'E_SLOT_TAKEN');
+      continue;
+    }
+    if (before === 'remove' && row.action === 'set-code') {
+      conflict(`an earlier row of this change list removes slot ${row.slot}: no code to change`, 'E_NO_SUCH_USER');
+      continue;
+    }
+    const policyProblem = codeProblem(row, info, target, options);
+    if (policyProblem) {
+      conflict(`code policy: ${policyProblem}`, 'E_CODE_POLICY');
+      continue;
+    }
+    planned.set(row.slot, row.action);
+    plan.steps.push({
+      id: `${panel}/${plan.steps.length + 1}`,
+      row: row.row,
+      action: row.action,
+      slot: row.slot,
+      name: row.action === 'add' && keepsNames ? row.name : undefined,
+      partitions: row.action === 'add' ? row.partitions : undefined,
+      type: row.action === 'add' ? row.type : undefined,
+      code: row.code,
+      blind: true,
+    });
+  }
 }
 
 type Resolution = { slot: number; current?: UserSlot } | { noop: string; slot?: number } | { conflict: string; code: string; slot?: number };
@@ -357,6 +431,7 @@ const planSchema = z.object({
           partitions: z.array(z.number()).optional(),
           type: z.string().optional(),
           code: codeSourceSchema.optional(),
+          blind: z.literal(true).optional(),
         }),
       ),
       noops: z.array(noteSchema),

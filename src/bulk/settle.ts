@@ -28,18 +28,25 @@ export async function proveCode(session: PanelSession, slot: number, code: Secre
 /**
  * The step could not be settled: exit 7 with what a person must do for this one step. Running
  * --resume again would ask the same question and get the same answer, so it says what to check.
+ * On a panel that cannot read users back (VISTA) this holds for adds and removes too.
  */
 export function uncertain(panel: string, info: DriverInfo, step: PlanStep, codesFile: string | undefined): PanelRefusedError {
-  const why = info.facets.codeChecker ? `the panel cannot prove this user's code` : `${info.name} panels cannot show or check a code`;
-  const saved = codesFile ? `the code saved for it in ${codesFile} (panel ${panel}, slot ${step.slot})` : 'the code from your codes file';
-  return new PanelRefusedError(
-    'E_UNCERTAIN',
-    `could not tell whether the new code of slot ${step.slot} landed before the interruption (${why}); it is not written twice`,
-    {
-      hint:
-        `check by hand: have the user of slot ${step.slot} on ${panel} try ${saved}. ` +
-        `If it works, nothing is left to do. If not, set a code: panelctl users set-code --panel ${panel} --slot ${step.slot}`,
-      data: { slot: step.slot },
-    },
-  );
+  const why =
+    info.facets.reader === false
+      ? `${info.name} panels cannot read users back`
+      : info.facets.codeChecker
+        ? `the panel cannot prove this user's code`
+        : `${info.name} panels cannot show or check a code`;
+  const slot = step.slot;
+  const what = step.action === 'remove' ? `the removal of slot ${slot}` : step.action === 'add' ? `the add to slot ${slot}` : `the new code of slot ${slot}`;
+  const saved = codesFile ? `the code saved for it in ${codesFile} (panel ${panel}, slot ${slot})` : 'the code from your codes file';
+  const hint =
+    step.action === 'remove'
+      ? `check by hand: the code of slot ${slot} on ${panel} must no longer work at a keypad. If it still works, remove it: panelctl users remove --panel ${panel} --slot ${slot}`
+      : `check by hand: have the user of slot ${slot} on ${panel} try ${saved}. ` +
+        `If it works, nothing is left to do. If not, set a code: panelctl users ${step.action === 'add' ? 'add' : 'set-code'} --panel ${panel} --slot ${slot}`;
+  return new PanelRefusedError('E_UNCERTAIN', `could not tell whether ${what} landed before the interruption (${why}); it is not written twice`, {
+    hint,
+    data: { slot },
+  });
 }

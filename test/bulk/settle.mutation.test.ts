@@ -81,6 +81,26 @@ describe('uncertain', () => {
     expect(error.data).toEqual({ slot: 12 });
   });
 
+  it('on a panel that cannot read users back, says so, and names what to check for an add and a remove (issue 16)', () => {
+    const vista = { name: 'vista', facets: { reader: false, codeChecker: false } } as unknown as DriverInfo;
+    const add = uncertain('clinic', vista, { ...step, action: 'add', slot: 7 }, undefined);
+    expect(add.message).toBe(
+      'could not tell whether the add to slot 7 landed before the interruption (vista panels cannot read users back); it is not written twice',
+    );
+    expect(add.hint).toBe(
+      'check by hand: have the user of slot 7 on clinic try the code from your codes file. If it works, nothing is left to do. ' +
+        'If not, set a code: panelctl users add --panel clinic --slot 7',
+    );
+    const remove = uncertain('clinic', vista, { ...step, action: 'remove', slot: 4 }, undefined);
+    expect(remove.message).toBe(
+      'could not tell whether the removal of slot 4 landed before the interruption (vista panels cannot read users back); it is not written twice',
+    );
+    expect(remove.hint).toBe(
+      'check by hand: the code of slot 4 on clinic must no longer work at a keypad. If it still works, remove it: panelctl users remove --panel clinic --slot 4',
+    );
+    expect(remove.data).toEqual({ slot: 4 });
+  });
+
   it('says when the protocol cannot check codes at all, and points to the codes file otherwise', () => {
     const error = uncertain('vault', cannotVerify, step, undefined);
     expect(error.message).toContain('(DSC panels cannot show or check a code)');

@@ -90,14 +90,34 @@ describe('a write-only panel through the CLI (in process)', () => {
     expect(fixedPanel.writes).toEqual([]);
   });
 
-  it('bulk plan on only write-only panels is exit 6 with the reason, and writes no plan', async () => {
+  it('bulk plan of rows that all need the user list is exit 6 with the reason, and writes no plan', async () => {
     const changes = path.join(sandbox.dir, 'changes.csv');
-    await fs.writeFile(changes, 'panel,action,slot,code\ngate,set-code,1,generate\n');
+    await fs.writeFile(changes, 'panel,action,slot,user,code\ngate,set-code,,Anna,generate\ngate,add,,,generate\n');
     const out = path.join(sandbox.dir, 'plan.json');
     const result = await cli(['bulk', 'plan', changes, '--out', out]);
     expect(result.code).toBe(6);
-    expect(result.stderr).toMatch(/nothing in this change list can be planned: the writeonly driver cannot read users back/);
+    expect(result.stderr).toMatch(
+      /nothing in this change list can be planned: the writeonly driver cannot read users back, so panelctl cannot find the user named "Anna" \(the panel cannot list its users\): give the slot instead/,
+    );
     await expect(fs.stat(out)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('bulk plan and apply of a row with a slot: a blind step, written once and audited as panel-ack', async () => {
+    const changes = path.join(sandbox.dir, 'changes-slot.csv');
+    await fs.writeFile(changes, 'panel,action,slot,code\ngate,set-code,1,codes:new\n');
+    const codes = path.join(sandbox.dir, 'codes-slot.csv');
+    await fs.writeFile(codes, 'new\n735184\n', { mode: 0o600 });
+    const out = path.join(sandbox.dir, 'plan-slot.json');
+    const planned = await cli(['bulk', 'plan', changes, '--out', out, '--codes', codes, '-o', 'json']);
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(JSON.parse(planned.stdout).panels[0].steps).toMatchObject([{ action: 'set-code', slot: 1, blind: true }]);
+    const before = panel.writes.length;
+    const applied = await cli(['bulk', 'apply', out, '--codes', codes, '-o', 'json']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(JSON.parse(applied.stdout).steps).toMatchObject([{ slot: 1, status: 'done', proof: 'panel-ack', verified: false, blind: true }]);
+    expect(panel.writes.slice(before)).toEqual(['change 1']);
+    expect(panel.codes.get(1)).toBe('735184');
+    expect(await lastAudit()).toMatchObject({ panel: 'gate', action: 'users.set-code', slot: 1, outcome: 'ok', proof: 'panel-ack' });
   });
 
   it('INTEGRA through the same in-process CLI records a stronger proof: code-check', async () => {

@@ -12,6 +12,7 @@ import { describeClaim } from '../../bulk/claims.js';
 import { inShard, parseShard, type Shard } from '../../bulk/shard.js';
 import type { Cli } from '../context.js';
 import { checkRevealAllowed } from '../code-input.js';
+import { proofJson } from '../proof-text.js';
 
 function count(value: string | undefined, field: string, min: number): number {
   if (value === undefined || !/^\d+$/.test(value) || Number(value) < min) throw new ValidationError(field, `must be a whole number from ${min}`);
@@ -41,6 +42,11 @@ const planColumns: Column<PanelPlan>[] = [
   { header: 'CONFLICTS', value: (p) => p.conflicts.length, align: 'right' },
   { header: 'FIRST CONFLICT', value: (p) => (p.conflicts[0] ? `row ${p.conflicts[0].row}: ${p.conflicts[0].reason}` : '') },
 ];
+
+/** A panel's plan in JSON output: a conflict's `errorCode` names it (`code`, the same value, is the deprecated alias). */
+function panelJson(panel: PanelPlan) {
+  return { ...panel, conflicts: panel.conflicts.map(({ code, ...note }) => ({ ...note, errorCode: code ?? null, code })) };
+}
 
 function planTotals(plan: BulkPlan) {
   const sum = (f: (p: PanelPlan) => number) => plan.panels.reduce((n, p) => n + f(p), 0);
@@ -100,15 +106,22 @@ export async function runPlan(cli: Cli, file: string, flags: PlanFlags): Promise
   refuseWhenNothingIsSupported(plan);
   plan = await writePlan(flags.out, plan, cli.ctx.stateDir);
   const totals = planTotals(plan);
+  const panelsJson = plan.panels.map(panelJson);
   cli.out.result(
-    { id: plan.id, file: flags.out, totals, panels: plan.panels },
+    { id: plan.id, file: flags.out, totals, panels: panelsJson },
     plan.panels,
     planColumns,
-    plan.panels.map((p) => ({ id: plan.id, ...p })),
+    panelsJson.map((p) => ({ id: plan.id, ...p })),
   );
   cli.out.say(
     `plan ${plan.id} written to ${flags.out}: ${totals.steps} step(s) on ${totals.panels} panel(s), ${totals.noops} no-op(s), ${totals.conflicts} conflict(s)`,
   );
+  for (const p of plan.panels.filter((p) => p.steps.some((s) => s.blind))) {
+    const blind = p.steps.filter((s) => s.blind).length;
+    cli.out.note(
+      `${p.panel}: ${blind} step(s) planned blind: the panel cannot list its users, so they are written without checking the slot first, and proven only by the panel's acknowledgement (not read back)`,
+    );
+  }
   if (totals.conflicts) cli.out.note('conflicts are not applied; fix the change list or the panels and plan again to include them');
   if (totals.conflicts) cli.attention(`${totals.conflicts} conflict(s) in the plan`);
   // The apply needs the same codes file as the plan, when it takes codes from one (issue 19).
@@ -150,9 +163,13 @@ function outcomeJson(o: StepOutcome, reveal: boolean): Record<string, unknown> {
     status: o.status,
     how: o.how ?? null,
     attempts: o.attempts,
+    // A step's error: `errorCode` names it; `code` holds the same value and is the deprecated alias (README "Exit codes").
+    errorCode: o.code ?? null,
     code: o.code ?? null,
     reason: o.reason ?? null,
     instruction: o.instruction ?? null,
+    ...(o.proof ? proofJson(o.proof) : { verified: null, proof: null }),
+    blind: o.step.blind ?? false,
     ...(reveal && o.generated ? { generatedCode: o.generated.reveal() } : {}),
   };
 }
@@ -242,6 +259,7 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
   const unfinished = report.outcomes.filter((o) => o.status !== 'done');
   const generated = report.outcomes.filter((o) => o.generated);
   const byHand = report.outcomes.filter((o) => o.instruction);
+  const acknowledged = report.outcomes.filter((o) => o.proof === 'panel-ack');
 
   if (cli.out.format === 'json') {
     cli.out.result(
@@ -285,6 +303,10 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
     if (unfinished.length) {
       cli.out.say('');
       cli.out.result({}, unfinished, outcomeColumns);
+    }
+    if (acknowledged.length) {
+      cli.out.say(`\n${acknowledged.length} step(s) acknowledged by the panel, not read back (the panel cannot read users; try new codes at the keypad):`);
+      for (const o of acknowledged) cli.out.say(`  - ${o.panel} slot ${o.step.slot} (${o.step.action})`);
     }
     if (byHand.length) {
       cli.out.say(`\n${byHand.length} step(s) need a person (running --resume again will not settle them):`);
