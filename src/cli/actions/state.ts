@@ -32,6 +32,14 @@ export async function runMigrate(cli: Cli): Promise<void> {
   }
 }
 
+/** Pure text: needs no store, so the owner can pipe it into psql wherever they are. */
+export async function runGrants(cli: Cli, flags: { role: string; schema: string }): Promise<void> {
+  const { grantsFor } = await import('../../state/postgres/grants.js');
+  const sql = grantsFor(flags.role, flags.schema);
+  cli.out.result({ role: flags.role, schema: flags.schema, sql }, undefined, []);
+  if (!cli.out.machine) cli.out.print(sql.trimEnd());
+}
+
 export async function runImport(cli: Cli, flags: { fromDir: string }): Promise<void> {
   const shared = await requireShared(cli);
   const { importFromDir } = await import('../../state/import.js');

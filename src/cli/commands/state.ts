@@ -16,6 +16,14 @@ export function registerState(program: Command): void {
   ).action(run((m) => m.runMigrate));
   withExamples(
     state
+      .command('grants')
+      .description('print the SQL that lets a role use the store without owning it (run it as the owner; that role cannot change the audit log)')
+      .requiredOption('--role <name>', 'the role engineers and sweepers connect as')
+      .option('--schema <name>', "the schema panelctl's tables are in", 'public'),
+    'panelctl state grants --role panelctl_desk | psql -U owner panelctl',
+  ).action(run((m) => m.runGrants));
+  withExamples(
+    state
       .command('import')
       .description("move one engineer's files state (leases, audit log, bulk journals) into the shared store; verifies the audit chain first; safe to repeat")
       .requiredOption('--from-dir <dir>', 'the state dir to import (e.g. ~/.local/state/panelctl)'),

@@ -35,6 +35,33 @@ export class StateUnavailableError extends PanelctlError {
   }
 }
 
+/** The store answered, but this role may not do what panelctl asked (42501 insufficient_privilege). */
+export class StatePermissionError extends PanelctlError {
+  constructor(url: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    const user = safeUser(url);
+    super(ExitCode.unreachable, 'E_STATE_PERMISSION', `the shared state store ${describeUrl(url)} refused ${user ? `role ${user}` : 'this role'}: ${why}`, {
+      hint: `the owner of panelctl's tables grants what it needs: \`panelctl state grants --role ${user ?? '<role>'}\` prints the SQL (README "Team setup")`,
+      data: { store: describeUrl(url) },
+    });
+  }
+}
+
+function safeUser(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).username) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a failed statement means to the caller: an outage, a missing grant, or the error itself. */
+function storeError(url: string, error: unknown): unknown {
+  if (isConnectionError(error)) return new StateUnavailableError(url, error);
+  if ((error as { code?: string })?.code === '42501') return new StatePermissionError(url, error);
+  return error;
+}
+
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
 /** A broken or refused connection (not an error in what was asked). */
@@ -130,8 +157,7 @@ export class PgConnection {
     try {
       return await client.query<T>(text, values);
     } catch (error) {
-      if (isConnectionError(error)) throw new StateUnavailableError(this.url, error);
-      throw error;
+      throw storeError(this.url, error);
     }
   }
 
@@ -170,8 +196,7 @@ export class PgConnection {
     try {
       return await this.pool().query<T>(text, values);
     } catch (error) {
-      if (isConnectionError(error)) throw new StateUnavailableError(this.url, error);
-      throw error;
+      throw storeError(this.url, error);
     }
   }
 
@@ -193,8 +218,7 @@ export class PgConnection {
     } catch (error) {
       broken = isConnectionError(error);
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
-      if (broken) throw new StateUnavailableError(this.url, error);
-      throw error;
+      throw storeError(this.url, error);
     } finally {
       client.release(broken);
     }

@@ -154,10 +154,12 @@ export async function migrate(db: PgConnection): Promise<MigrateResult> {
   return db.transaction(
     async (client) => {
       await client.query(MIGRATION_LOCK);
-      await client.query(`CREATE TABLE IF NOT EXISTS panelctl_schema (
-      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
       const from = await currentVersion((text) => client.query(text));
       if (from > SCHEMA_VERSION) throw newerSchema(from);
+      // Up to date: no DDL at all, so a role granted only `state grants` may run this harmlessly.
+      if (from === SCHEMA_VERSION) return { from, to: SCHEMA_VERSION, applied: [] };
+      await client.query(`CREATE TABLE IF NOT EXISTS panelctl_schema (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
       const applied: MigrateResult['applied'] = [];
       for (const step of MIGRATIONS.filter((m) => m.version > from)) {
         await client.query(step.sql);
