@@ -6,11 +6,11 @@
 //     so `panelctl --help` reads one file instead of dozens. bin/panelctl.js runs the bundle.
 // The output depends only on the sources and the lockfile (no timestamps, no absolute paths), so two
 // builds of one commit are byte for byte the same.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -67,5 +67,17 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-// For `panelctl --version` alone, which bin/panelctl.js answers without loading the CLI.
-fs.writeFileSync(path.join(outdir, 'version.js'), `export const version = ${JSON.stringify(pkg.version)};\n`);
+// `panelctl --version` and `panelctl --help` alone, which bin/panelctl.js answers without loading the
+// CLI: the help is what the bundle just built prints for --help when stdout is not a terminal (80
+// columns; see bin/panelctl.js), so it cannot differ from it (test/e2e/startup.e2e.test.ts).
+fs.writeFileSync(path.join(outdir, 'answers.json'), `${JSON.stringify({ version: pkg.version, help: helpOfBundle() }, null, 2)}\n`);
+
+function helpOfBundle() {
+  const main = pathToFileURL(path.join(outdir, 'main.js')).href;
+  const script = `const { main } = await import(${JSON.stringify(main)}); await main(['node', 'panelctl', '--help']);`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH }, stdio: 'pipe' });
+  if (result.status !== 0 || result.stderr || !result.stdout.startsWith('Usage: panelctl')) {
+    throw new Error(`panelctl --help from the bundle exited ${result.status}: ${result.stderr}${result.stdout}`);
+  }
+  return result.stdout;
+}

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
+import { TtySession } from '../support/tty.js';
 
 /**
  * What the binary loads on its way to an answer, recorded by a loader hook (no timing: the
@@ -31,6 +33,26 @@ async function loadsOf(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Loa
   return { code: result.code, stdout: result.stdout, builtins: new Set(of('builtin')), files: of('file'), sources: of('source'), cjs: of('cjs') };
 }
 
+/** The files of panelctl's own that a run read, ES modules and require()d files alike, relative to the checkout. */
+function panelctlFiles(loads: Loads): string[] {
+  const files = [...loads.files.filter((f) => f.startsWith('file:')).map((f) => fileURLToPath(f)), ...loads.cjs];
+  const ours = files.filter((f) => f.startsWith(`${ROOT}/`) && !f.includes('/test/support/')).map((f) => path.relative(ROOT, f));
+  return [...new Set(ours)].sort();
+}
+
+/** What the bundle's own main (commander) prints for --help, with stdout a pipe as in the runs above. */
+function helpFromTheBundle(): Promise<string> {
+  const main = new URL('../../dist/bundle/cli/main.js', import.meta.url).href;
+  const script = `const { main } = await import(${JSON.stringify(main)}); await main(['node', 'panelctl', '--help']);`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: sandbox.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`the bundle's --help exited ${code}`))));
+  });
+}
+
 /**
  * Built-ins that cost milliseconds to load and that neither help nor the version needs (net is
  * not among them: Node loads it itself when stdout is a pipe, as it is here).
@@ -46,15 +68,15 @@ afterAll(async () => {
 });
 
 describe('start-up', () => {
-  it('--version answers from the bundle alone, with the version inlined at build time and no command tree', async () => {
-    const loads = await loadsOf(['--version']);
-    const pkg = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    expect(loads.code).toBe(0);
-    expect(loads.stdout.trim()).toBe(pkg.version);
-    const files = loads.files.filter((f) => f.startsWith('file:'));
-    expect(files.filter((f) => !f.includes('/dist/bundle/cli/') && !f.endsWith('/bin/panelctl.js'))).toEqual([]);
-    expect(HEAVY_BUILTINS.filter((m) => loads.builtins.has(m))).toEqual([]);
-    expect(loads.sources.filter((s) => s.startsWith('node_modules/commander/'))).toEqual([]);
+  it("--version is answered by bin/panelctl.js from the build's answers file alone: no bundle, no commander", async () => {
+    for (const flag of ['--version', '-V']) {
+      const loads = await loadsOf([flag]);
+      const pkg = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+      expect(loads.code).toBe(0);
+      expect(loads.stdout).toBe(`${pkg.version}\n`);
+      expect(panelctlFiles(loads)).toEqual(['bin/panelctl.js', 'dist/bundle/cli/answers.json']);
+      expect(HEAVY_BUILTINS.filter((m) => loads.builtins.has(m))).toEqual([]);
+    }
   });
 
   it("--version among other flags is still commander's", async () => {
@@ -63,10 +85,42 @@ describe('start-up', () => {
     expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  it('--help loads no driver, prompt, spinner, YAML or schema library and none of the heavy built-ins', async () => {
-    const loads = await loadsOf(['--help']);
+  it("--help alone is the build's copy of commander's help, byte for byte, read without loading the bundle", async () => {
+    const commanders = await helpFromTheBundle();
+    expect(commanders).toContain('Usage: panelctl');
+    for (const flag of ['--help', '-h']) {
+      const loads = await loadsOf([flag]);
+      expect(loads.code).toBe(0);
+      expect(loads.stdout).toBe(commanders);
+      expect(panelctlFiles(loads)).toEqual(['bin/panelctl.js', 'dist/bundle/cli/answers.json']);
+      expect(HEAVY_BUILTINS.filter((m) => loads.builtins.has(m))).toEqual([]);
+    }
+  });
+
+  it('--help in a terminal wider than 80 columns is wrapped by commander to its width', async () => {
+    const tty = new TtySession(['--help'], sandbox.env, { cols: 150, rows: 80 });
+    expect((await tty.exited).exitCode).toBe(0);
+    const lines = tty.text.split(/\r?\n/);
+    // The 80-column copy wraps this description; at 150 columns it fits on one line.
+    expect(lines.some((l) => /--timeout <duration> +how long to wait for a panel to answer: 30s, 1m, 1m30s \(a bare number is seconds\)/.test(l))).toBe(true);
+  });
+
+  it("help for a command, a bad flag and the bare command are still commander's", async () => {
+    const users = await sandbox.run(['users', '--help']);
+    expect(users.code).toBe(0);
+    expect(users.stdout).toContain('Usage: panelctl users');
+    const bad = await sandbox.run(['--no-such-flag']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown option '--no-such-flag'");
+    const bare = await sandbox.run([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('Usage: panelctl');
+  });
+
+  it("a command's --help (commander's) loads no driver, prompt, spinner, YAML or schema library and none of the heavy built-ins", async () => {
+    const loads = await loadsOf(['users', '--help']);
     expect(loads.code).toBe(0);
-    expect(loads.stdout).toContain('Usage: panelctl');
+    expect(loads.stdout).toContain('Usage: panelctl users');
     expect(loads.sources.filter((s) => /^drivers\/|node_modules\/(yaml|zod|@inquirer|ora|chalk|csv-parse)\//.test(s))).toEqual([]);
     expect(HEAVY_BUILTINS.filter((m) => loads.builtins.has(m))).toEqual([]);
   });
