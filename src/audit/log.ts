@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import lockfile from 'proper-lockfile';
 import { ExitCode, PanelctlError } from '../core/errors.js';
 import { appendPrivateLine, readPrivateStateFile, touchPrivateFile, writePrivateFile } from '../state/private-files.js';
 import { loadStateKeyFile as loadStateKey, type StateKey } from '../state/state-key.js';
@@ -147,6 +146,8 @@ async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<Aud
   await touchPrivateFile(paths.log, 'audit log');
   // The lock's mtime is refreshed while held; a writer killed with -9 leaves it stale after 4 s,
   // and the retries (about 8 s in all) outlast that, so the next writer waits instead of failing.
+  // proper-lockfile (with graceful-fs, which patches fs when loaded) only when something is written: commands that read cost less.
+  const { default: lockfile } = await import('proper-lockfile');
   const release = await lockfile.lock(paths.log, { retries: { retries: 40, minTimeout: 20, maxTimeout: 200 }, stale: 4_000 });
   try {
     const key = (await loadStateKey(stateDir, { create: true })) as StateKey;

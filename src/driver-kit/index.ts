@@ -20,6 +20,11 @@ export * from './simulator/index.js';
 export * from './keypad/index.js';
 export { serveSimulator } from '../transport/serve.js';
 export type { ServeAt, ServedSimulator } from '../transport/serve.js';
-export { openHttp } from '../transport/http.js';
 export type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse } from '../transport/http.js';
 export { checkDriverOptions, parseDriverOptions, COMMON_OPTIONS, type OptionProblem } from './options.js';
+
+/**
+ * The HTTP(S) client, loaded on first use: node:http and node:tls (with the DNS resolver they set up)
+ * cost a few ms of every start-up, and only drivers of panels with a web interface need them.
+ */
+export const openHttp: typeof import('../transport/http.js').openHttp = async (link, options) => (await import('../transport/http.js')).openHttp(link, options);
