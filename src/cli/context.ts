@@ -4,6 +4,7 @@ import { access } from 'node:fs/promises';
 import { ExitCode, PanelctlError, UsageError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { Output, colorWanted, type OutputFormat } from '../output/output.js';
+import { paletteFor } from '../output/palette.js';
 import type { Activity, OperationContext } from '../operations/context.js';
 import type { Ora } from 'ora';
 import { defaultInventoryPath, stateDir } from '../state/paths.js';
@@ -64,13 +65,13 @@ export interface TargetFlags {
 /** The one duration parser (src/core/duration.ts), re-exported for the commands and the shell. */
 export { parseDuration } from '../core/duration.js';
 
-export function buildCli(command: Command, environment: { drivers: DriverRegistry; io: CliIO }): Cli {
+export async function buildCli(command: Command, environment: { drivers: DriverRegistry; io: CliIO }): Promise<Cli> {
   const globals = command.optsWithGlobals() as GlobalOptions;
   const format = globals.output as OutputFormat;
   if (!['table', 'json', 'ndjson'].includes(format)) throw new UsageError('-o/--output: must be table, json or ndjson', { code: 'E_INVALID' });
   const interactive = isInteractive();
   const { io } = environment;
-  const out = new Output({ format, color: colorWanted(globals.color), interactive: interactive && format === 'table', streams: io });
+  const out = new Output({ format, color: await paletteFor(colorWanted(globals.color)), interactive: interactive && format === 'table', streams: io });
   let inventoryCache: Promise<InventoryFile> | undefined;
   const inventoryPath = globals.inventory ?? defaultInventoryPath();
   const inventoryOrigin = globals.inventory ? '--inventory' : process.env.PANELCTL_INVENTORY ? 'PANELCTL_INVENTORY' : 'the default path';

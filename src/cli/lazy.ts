@@ -19,7 +19,7 @@ export function lazyAction<A extends unknown[]>(load: () => Promise<Runner<A>>, 
     const command = args[args.length - 1] as Command;
     const environment = (await import('./environment.js')).environmentOf(command);
     const [runner, { buildCli }, drivers] = await Promise.all([load(), import('./context.js'), environment.drivers()]);
-    const cli = buildCli(command, { drivers, io: environment.io });
+    const cli = await buildCli(command, { drivers, io: environment.io });
     const guard = options.interruptible ? (await import('./interrupt.js')).guardInterrupts(cli, command.name()) : undefined;
     try {
       // Commander hands over its parsed arguments untyped: the command's own .argument()/.option() calls

@@ -102,11 +102,11 @@ async function report(error: unknown, io: Pick<CliIO, 'stderr'>, argv: string[])
     return ExitCode.usage;
   }
   const failure = toPanelctlError(error);
-  const { Output, colorWanted } = await import('../output/output.js');
+  const [{ Output, colorWanted }, { paletteFor }] = await Promise.all([import('../output/output.js'), import('../output/palette.js')]);
   const format = machineFormatRequested(argv) ? 'json' : 'table';
   const out = new Output({
     format: format as 'json',
-    color: colorWanted(argv.includes('--no-color') ? false : undefined, process.stderr),
+    color: await paletteFor(colorWanted(argv.includes('--no-color') ? false : undefined, process.stderr)),
     interactive: false,
     streams: { stdout: io.stderr, stderr: io.stderr },
   });

@@ -1,4 +1,4 @@
-import { Chalk, type ChalkInstance } from 'chalk';
+import { PLAIN, type Palette } from './palette.js';
 import { renderTable, type Column } from './table.js';
 import { printableJson, printableMessage } from './printable.js';
 import type { PanelctlError } from '../core/errors.js';
@@ -20,15 +20,16 @@ export interface OutputStreams {
  */
 export class Output {
   readonly format: OutputFormat;
-  readonly color: ChalkInstance;
+  readonly color: Palette;
   readonly interactive: boolean;
   /** The streams themselves, for libraries that draw on a terminal (spinners, prompts): never written to directly. */
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
 
-  constructor(options: { format: OutputFormat; color: boolean; interactive: boolean; streams?: OutputStreams }) {
+  /** `color`: the palette to paint with (paletteFor in palette.ts), or false for none. */
+  constructor(options: { format: OutputFormat; color: Palette | false; interactive: boolean; streams?: OutputStreams }) {
     this.format = options.format;
-    this.color = new Chalk({ level: options.color ? 1 : 0 });
+    this.color = options.color || PLAIN;
     this.interactive = options.interactive;
     this.stdout = options.streams?.stdout ?? process.stdout;
     this.stderr = options.streams?.stderr ?? process.stderr;

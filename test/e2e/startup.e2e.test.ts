@@ -132,6 +132,10 @@ describe('start-up', () => {
     expect(JSON.parse(loads.stdout).users.length).toBeGreaterThan(0);
     expect(loads.sources).toContain('drivers/integra/driver.ts');
     expect(loads.sources.filter((s) => /^drivers\/(dsc|modbus)\/|node_modules\/(yaml|zod|@inquirer|ora)\//.test(s))).toEqual([]);
+    // Nor what only other commands or other outputs need: the HTTP(S) client (MAP 5000), colour for a terminal
+    // (chalk, with node:tty), the audit log's file lock (proper-lockfile, with graceful-fs patching fs).
+    expect(loads.sources.filter((s) => /^src\/transport\/http\.ts|node_modules\/(chalk|proper-lockfile|graceful-fs)\//.test(s))).toEqual([]);
+    expect(['http', 'https', 'tls', 'tty'].filter((m) => loads.builtins.has(m))).toEqual([]);
     // The demo users' names are ASCII: the Windows-1250 code tables are not needed to read them.
     expect(loads.cjs.filter((f) => f.includes('iconv-lite'))).toEqual([]);
   });
