@@ -9,7 +9,6 @@ import type {
   PanelSession,
   ProbeOptions,
   ProbeResult,
-  SlotRange,
   TestModeControl,
   TestState,
   UserReader,
@@ -22,7 +21,6 @@ import {
   NotSupportedError,
   OneShotCredentials,
   PanelRefusedError,
-  ProtocolError,
   UnreachableError,
   UsageError,
   ValidationError,
@@ -34,10 +32,12 @@ import { connect } from '../../src/driver-kit/index.js';
 import { FrameChannel } from '../../src/driver-kit/index.js';
 import type { Link } from '../../src/driver-kit/index.js';
 import { DscDecoder, encodeMessage } from './codec.js';
-import { among, type Keypad, newKeypad, type Module } from './keypad.js';
+import { among, type Keypad, newKeypad, syntaxErrorOnCode } from './keypad.js';
 import { Cmd, Login, MASTER_SLOT, MAX_SLOT, SLOT_RANGES, slotKind, twoDigits } from './messages.js';
 import type { Display } from './screens.js';
-import { MASTER_CHANGE_REFUSED, MASTER_DELETE_REFUSED, withMasterRules } from './slot-rules.js';
+import { dscOptions, type Settings, settingsFor } from './settings.js';
+import { MASTER_CHANGE_REFUSED, MASTER_DELETE_REFUSED, slotRangesUpTo, withMasterRules } from './slot-rules.js';
+import { TextlessSession, textlessInfo } from './textless.js';
 
 /**
  * DSC PowerSeries (PC1616/1832/1864) through the IT-100 serial module or the Envisalink TPI. The
@@ -69,80 +69,30 @@ const info: DriverInfo = {
     { name: 'allowMaster', description: 'true to let set-code change the master code in slot 40 (refused otherwise)' },
     { name: 'module', description: 'envisalink or it100 (default: envisalink on tcp://, it100 on serial)' },
     {
+      name: 'lcdText',
+      description:
+        'false for an Envisalink that sends no keypad text (what the public sources show): add, set-code and remove by slot, proven by the acknowledgements only; no list',
+    },
+    {
       name: 'padCodes',
       description: 'true to send a 4-digit code padded with 00 to six digits when entering it (default: true on an IT-100, false on an Envisalink)',
     },
   ],
 };
 
-/** The model's slots: PC1616 stops at 32 users, PC1832 at 72, PC1864 at 95 (duress, master, supervisor stay). */
-function slotRangesUpTo(highestSlot: number, allowMaster = false): SlotRange[] {
-  return withMasterRules(SLOT_RANGES, allowMaster)
-    .filter((r) => r.from <= highestSlot)
-    .map((r) => ({ ...r, to: Math.min(r.to, highestSlot) }));
-}
-
-const allowMasterIn = (options: DriverOptions) => options.allowMaster === true || options.allowMaster === 'true';
-
-/** maxUsers, codeLength and allowMaster from the inventory, known before connecting (the master code's length is not). */
+/** maxUsers, codeLength, allowMaster and lcdText from the inventory, known before connecting (the master code's length is not). */
 function describeFor(options: DriverOptions): DriverInfo {
-  const maxUsers = Number(options.maxUsers ?? MAX_SLOT);
-  const codeLength = Number(options.codeLength);
-  const allowMaster = allowMasterIn(options);
-  return {
+  const o = dscOptions(options);
+  const described: DriverInfo = {
     ...info,
-    slotRanges:
-      Number.isInteger(maxUsers) && maxUsers >= 1 && maxUsers <= MAX_SLOT
-        ? slotRangesUpTo(Math.max(maxUsers, 42), allowMaster)
-        : withMasterRules(info.slotRanges, allowMaster),
-    codeRules: codeLength === 4 || codeLength === 6 ? { minLength: codeLength, maxLength: codeLength, allowedLengths: [codeLength] } : info.codeRules,
+    slotRanges: slotRangesUpTo(Math.max(o.maxUsers ?? MAX_SLOT, 42), o.allowMaster ?? false),
+    codeRules: o.codeLength ? { minLength: o.codeLength, maxLength: o.codeLength, allowedLengths: [o.codeLength] } : info.codeRules,
   };
+  return o.lcdText === false ? textlessInfo(described) : described;
 }
 
 /** How long to wait for the panel when leaving a menu on the way out (errors, Ctrl-C). */
 const CLEANUP_MS = 3000;
-
-interface Settings {
-  module: Module;
-  codeLength: number;
-  highestSlot: number;
-  allowMaster: boolean;
-  /** Send a 4-digit code in the 200 padded with 00 to six digits (IT-100; README "Code padding"). */
-  padCodes: boolean;
-}
-
-function settingsFor(options: OpenOptions): Settings {
-  const o = options.options;
-  const master = options.secrets.code;
-  if (!master) throw new UsageError('DSC needs the master code (secret: in the inventory)', { code: 'E_SECRET_MISSING' });
-  if (!/^\d{4}(\d{2})?$/.test(master.reveal())) throw new ValidationError('secret', 'the DSC master code must be 4 or 6 digits');
-  let codeLength = master.length;
-  if (o.codeLength !== undefined) {
-    codeLength = Number(o.codeLength);
-    if (codeLength !== 4 && codeLength !== 6) throw new ValidationError('options.codeLength', 'must be 4 or 6');
-    if (codeLength !== master.length) {
-      throw new ValidationError(
-        'options.codeLength',
-        `is ${codeLength} but the master code has ${master.length} digits; a DSC panel uses one length for every code`,
-      );
-    }
-  }
-  const maxUsers = o.maxUsers === undefined ? MAX_SLOT : Number(o.maxUsers);
-  if (!Number.isInteger(maxUsers) || maxUsers < 1 || maxUsers > MAX_SLOT)
-    throw new ValidationError('options.maxUsers', `must be a whole number from 1 to ${MAX_SLOT}`);
-  const module = o.module === undefined ? (options.link.kind === 'tcp' ? 'envisalink' : 'it100') : String(o.module);
-  if (module !== 'envisalink' && module !== 'it100') throw new ValidationError('options.module', 'must be envisalink or it100');
-  const padCodes =
-    o.padCodes === undefined
-      ? module === 'it100'
-      : o.padCodes === true || o.padCodes === 'true'
-        ? true
-        : o.padCodes === false || o.padCodes === 'false'
-          ? false
-          : undefined;
-  if (padCodes === undefined) throw new ValidationError('options.padCodes', 'must be true or false');
-  return { module, codeLength, highestSlot: Math.max(maxUsers, 42), allowMaster: allowMasterIn(o), padCodes };
-}
 
 type Menu = 'users' | 'installer';
 
@@ -222,7 +172,7 @@ class DscSession implements PanelSession, UserWriter, UserReader {
     throw new NotSupportedError(
       'this Envisalink sends no keypad text (no 901 LCD updates after a status request): panelctl works DSC user codes through the [*][5] menu it reads from that text, so it cannot list, add, change or remove codes through this module; nothing was keyed',
       {
-        hint: 'connect the panel through an IT-100 (options.module: it100), which sends the keypad text; `panelctl audit show --panel NAME` lists what panelctl itself changed',
+        hint: 'set options.lcdText: false for this panel to add, change and remove codes by slot (proven by the acknowledgements and the Program LED, not read back; no list), or connect the panel through an IT-100 (options.module: it100), which sends the keypad text; `panelctl audit show --panel NAME` lists what panelctl itself changed',
         data: { module: 'envisalink', lcdText: false },
       },
     );
@@ -257,7 +207,7 @@ class DscSession implements PanelSession, UserWriter, UserReader {
       async () => {
         const code = this.settings.padCodes ? secret.reveal().padEnd(6, '0') : secret.reveal();
         await this.keypad.command(Cmd.codeSend, code, '*'.repeat(code.length)).catch((error) => {
-          throw syntaxErrorOnCode(error, this.settings);
+          throw syntaxErrorOnCode(error, this.settings.padCodes);
         });
         await this.keypad.waitDisplay(
           (d) => (d.screen === (kind === 'users' ? 'select' : 'installer') ? true : undefined),
@@ -496,18 +446,6 @@ class DscSession implements PanelSession, UserWriter, UserReader {
   }
 }
 
-/** An IT-100 answers a 200 it cannot parse with 502 020: say what the sources disagree on and what to try. */
-function syntaxErrorOnCode(error: unknown, settings: Settings): unknown {
-  if (!(error instanceof ProtocolError) || (error.data as { panelMessage?: string } | undefined)?.panelMessage !== '502 020') return error;
-  return new ProtocolError(`the module refused the code message (502 020, command syntax error); nothing was entered`, {
-    data: { panelMessage: '502 020' },
-    hint: settings.padCodes
-      ? 'this module may want the code as is: set options.padCodes: false for this panel'
-      : 'an IT-100 wants a 4-digit code padded with 00 to six digits: set options.padCodes: true for this panel (the default on an IT-100)',
-    cause: error,
-  });
-}
-
 async function login(keypad: Keypad, password: Secret | undefined): Promise<void> {
   if (!password) {
     throw new UsageError('an Envisalink needs its TPI password (secrets.tpiPassword in the inventory)', {
@@ -545,12 +483,12 @@ async function login(keypad: Keypad, password: Secret | undefined): Promise<void
  * already open, and brings the keypad to its idle screen. driver.open connects first; the fuzz
  * harness passes a keypad on an in-memory stream, so it can watch what the keypad holds.
  */
-export async function dscSession(keypad: Keypad, options: OpenOptions): Promise<DscSession> {
+export async function dscSession(keypad: Keypad, options: OpenOptions): Promise<DscSession | TextlessSession> {
   const settings = settingsFor(options);
   try {
     if (settings.module === 'envisalink') await login(keypad, options.secrets.tpiPassword);
     else await keypad.command(Cmd.virtualKeypad, '1');
-    const session = new DscSession(keypad, options, settings);
+    const session = settings.lcdText ? new DscSession(keypad, options, settings) : new TextlessSession(keypad, options, settings);
     await session.reset();
     return session;
   } catch (error) {

@@ -1,7 +1,7 @@
 import type * as FastCheck from 'fast-check';
 import { Secret } from '../../src/driver-kit/index.js';
 import { DEFAULT_LIMITS } from '../../src/driver-kit/index.js';
-import type { ByteStream } from '../../src/driver-kit/index.js';
+import type { ByteStream, PanelSession } from '../../src/driver-kit/index.js';
 import { DscDecoder, encodeMessage, MAX_LINE, type DscFrame } from './codec.js';
 import { dscSession } from './driver.js';
 import { newKeypad } from './keypad.js';
@@ -41,7 +41,7 @@ export function fuzzTarget(fc: typeof FastCheck) {
           secrets: { code: new Secret('739182') },
           options: { module: 'it100' },
           timeoutMs: 60_000,
-        }).then((session) => session.listUsers());
+        }).then((session: PanelSession) => session.reader?.listUsers()); // an IT-100 session: it has a reader
         return { done, held: () => keypad.channel.queued + keypad.decoder.held };
       },
       cap: DEFAULT_LIMITS.maxQueued + MAX_LINE,

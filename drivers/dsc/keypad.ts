@@ -154,6 +154,18 @@ function systemError(code: string): PanelctlError {
   return new ProtocolError(`the module reported a system error: ${text} (502 ${code})`, { data });
 }
 
+/** An IT-100 answers a 200 it cannot parse with 502 020: say what the sources disagree on and what to try. */
+export function syntaxErrorOnCode(error: unknown, padCodes: boolean): unknown {
+  if (!(error instanceof ProtocolError) || (error.data as { panelMessage?: string } | undefined)?.panelMessage !== '502 020') return error;
+  return new ProtocolError(`the module refused the code message (502 020, command syntax error); nothing was entered`, {
+    data: { panelMessage: '502 020' },
+    hint: padCodes
+      ? 'this module may want the code as is: set options.padCodes: false for this panel'
+      : 'an IT-100 wants a 4-digit code padded with 00 to six digits: set options.padCodes: true for this panel (the default on an IT-100)',
+    cause: error,
+  });
+}
+
 export function newKeypad(stream: ConstructorParameters<typeof FrameChannel<DscFrame>>[0], options: KeypadOptions): Keypad {
   const decoder = new DscDecoder();
   return new Keypad(new FrameChannel(stream, decoder), decoder, options);

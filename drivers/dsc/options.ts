@@ -23,6 +23,11 @@ export const optionsSchema = z
     allowMaster: flag.optional(),
     /** true pads a 4-digit code with 00 to six digits (the IT-100 default; README "Code padding"). */
     padCodes: flag.optional(),
+    /**
+     * false: an Envisalink that sends no keypad text (901), which is what the public sources show (README, "What the
+     * sources say"): codes are written by slot through keys, proven by the acknowledgements and the Program LED only.
+     */
+    lcdText: flag.optional(),
     /** envisalink or it100 (default: envisalink on tcp://, it100 on serial). */
     module: z.enum(['envisalink', 'it100'], { error: 'must be envisalink or it100' }).optional(),
   })

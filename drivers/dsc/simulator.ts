@@ -62,6 +62,8 @@ export class DscSimulator implements PanelSimulator {
   readonly maxUsers: number;
   /** Envisalink only: whether the module sends the keypad's LCD text (901). `--set lcdText=false` plays one that does not (README). */
   readonly lcdText: boolean;
+  /** Whether the module reports the keypad LEDs (510/511, 903). `--set leds=false` plays one that does not, for tests. */
+  readonly ledReports: boolean;
   readonly stats = {
     connections: 0,
     refusedClients: 0,
@@ -83,6 +85,8 @@ export class DscSimulator implements PanelSimulator {
   private keypad: Mode = { name: 'idle', star: false };
   private lcd: [string, string];
   private leds = Led.ready | Led.backlight;
+  /** LEDs flashing (511 on an Envisalink, 903 state 2 on an IT-100): the Program LED while [*][5] is open (README). */
+  private flash = 0;
   private wrongInARow = 0;
   private lockedUntil = 0;
   private menuTimer?: NodeJS.Timeout;
@@ -105,6 +109,7 @@ export class DscSimulator implements PanelSimulator {
     this.mode = String(simOption(options, 'mode', options.servedOn === 'serial' ? 'it100' : 'envisalink')) === 'it100' ? 'it100' : 'envisalink';
     this.codeLength = Number(simOption(options, 'codeLength', 4)) === 6 ? 6 : 4;
     this.lcdText = this.mode === 'it100' || !['false', false].includes(simOption<string | boolean>(options, 'lcdText', true));
+    this.ledReports = !['false', false].includes(simOption<string | boolean>(options, 'leds', true));
     this.maxUsers = Math.min(MAX_SLOT, Math.max(MASTER_SLOT + 2, Number(simOption(options, 'maxUsers', MAX_SLOT))));
     this.lockoutAfter = Number(simOption(options, 'lockoutAfter', 3));
     this.lockoutMs = Number(simOption(options, 'lockoutMs', 5 * 60_000));
@@ -361,7 +366,9 @@ export class DscSimulator implements PanelSimulator {
     }
     this.wrongInARow = 0;
     this.stats.menuEntries++;
-    this.setLed(Led.program, true);
+    // PowerSeries user manuals: in [*][5] the Program light flashes and the Armed light is on.
+    if (kind === 'master') this.setLeds(Led.program | Led.armed, 0, Led.program);
+    else this.setLeds(Led.program, 0);
     if (kind === 'master') {
       this.keypad = { name: 'select', slot: 1 };
       this.show(Screen.selectHeader, slotLine(1, this.programmed(1)));
@@ -434,7 +441,7 @@ export class DscSimulator implements PanelSimulator {
     this.keypad = { name: 'idle', star: false };
     this.clearMenuTimer();
     if (wasMenu) this.stats.menuExitsByKey++;
-    this.setLed(Led.program, false);
+    this.setLeds(0, Led.program | Led.armed, 0);
     const [top, bottom] = this.idleScreen();
     this.show(top, bottom);
   }
@@ -449,7 +456,7 @@ export class DscSimulator implements PanelSimulator {
       // A keypad left idle in a menu goes back to the ready screen by itself.
       this.stats.menuTimeouts++;
       this.keypad = { name: 'idle', star: false };
-      this.setLed(Led.program, false);
+      this.setLeds(0, Led.program | Led.armed, 0);
       const [top, bottom] = this.idleScreen();
       this.show(top, bottom);
     }, this.menuTimeoutMs);
@@ -475,18 +482,31 @@ export class DscSimulator implements PanelSimulator {
     if (this.lcdText) this.lcd.forEach((text, line) => this.send(Cmd.lcdUpdate, encodeLcd({ line, column: 0, text })));
   }
 
-  private setLed(bit: number, on: boolean): void {
-    const before = this.leds;
-    this.leds = on ? this.leds | bit : this.leds & ~bit;
-    if (this.leds !== before) this.sendLeds(false, before);
+  /** Turns LEDs on and off and sets which flash; only a change is reported, as the module does. */
+  private setLeds(on: number, off: number, flash = this.flash): void {
+    const before = { leds: this.leds, flash: this.flash };
+    this.leds = (this.leds | on) & ~off;
+    this.flash = flash;
+    if (this.leds !== before.leds || this.flash !== before.flash) this.sendLeds(false, before);
   }
 
-  /** Envisalink: 510 with the LED bitmap; IT-100: 903 for each LED that changed (or all, on request). */
-  private sendLeds(all = true, before = ~this.leds): void {
-    if (this.mode === 'envisalink') return this.send(Cmd.ledState, this.leds.toString(16).toUpperCase().padStart(2, '0'));
+  /**
+   * Envisalink: 510 with the LED bitmap and 511 with the flashing ones (TPI), each when it changed (or both, on
+   * request); IT-100: 903 for each LED that changed (or all), 0 off / 1 on / 2 flashing (IT-100 guide).
+   */
+  private sendLeds(all = true, before = { leds: ~this.leds, flash: ~this.flash }): void {
+    if (!this.ledReports) return;
+    const hex = (bits: number) => bits.toString(16).toUpperCase().padStart(2, '0');
+    if (this.mode === 'envisalink') {
+      if (all || before.leds !== this.leds) this.send(Cmd.ledState, hex(this.leds));
+      if (all || before.flash !== this.flash) this.send(Cmd.ledFlash, hex(this.flash));
+      return;
+    }
     if (!this.client?.keypadEnabled) return;
+    const stateOf = (leds: number, flash: number, bit: number) => (flash & bit ? 2 : leds & bit ? 1 : 0);
     for (const [number, bit] of Object.entries(LED_NUMBERS)) {
-      if (all || (before & bit) !== (this.leds & bit)) this.send(Cmd.ledStatus, `${number}${this.leds & bit ? 1 : 0}`);
+      const now = stateOf(this.leds, this.flash, bit);
+      if (all || stateOf(before.leds, before.flash, bit) !== now) this.send(Cmd.ledStatus, `${number}${now}`);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { SlotRange } from '../../src/driver-kit/index.js';
+import { SLOT_RANGES } from './messages.js';
 
 /**
  * Slot rules that depend only on the inventory and the slot number (issue 17 item 3): declared in
@@ -19,4 +20,11 @@ export function withMasterRules(ranges: SlotRange[], allowMaster: boolean): Slot
       ? { ...r, refuse: { remove: MASTER_DELETE_REFUSED, ...(allowMaster ? {} : { add: MASTER_CHANGE_REFUSED, 'set-code': MASTER_CHANGE_REFUSED }) } }
       : r,
   );
+}
+
+/** The model's slots: PC1616 stops at 32 users, PC1832 at 72, PC1864 at 95 (duress, master, supervisor stay). */
+export function slotRangesUpTo(highestSlot: number, allowMaster = false): SlotRange[] {
+  return withMasterRules(SLOT_RANGES, allowMaster)
+    .filter((r) => r.from <= highestSlot)
+    .map((r) => ({ ...r, to: Math.min(r.to, highestSlot) }));
 }

@@ -108,6 +108,11 @@ export interface DriverInfo {
    * is neither read nor asked for (a `prompt` installer code is not asked for by `users list`).
    */
   secrets: Array<{ name: string; label: string; required: boolean; neededFor?: SecretUse[] }>;
+  /**
+   * For a panel set up without a reader: why it cannot read users back and what would (another module, a log), named
+   * by every refusal that needs one (a list, the next free slot) next to what still works.
+   */
+  withoutReader?: { why: string; instead: string };
   /** False when the panels keep no user names (DSC): `users add` then takes no --name. */
   userNames?: boolean;
   /** Length and character set of user names, checked before anything is sent (src/core/user-name.ts). */

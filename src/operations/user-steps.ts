@@ -100,7 +100,10 @@ export function readerMissing(info: DriverInfo, what: string, panel = 'NAME'): N
   const works = info.facets.writer
     ? `users add${info.facets.writer.nextSlot ? ' (--slot or --next)' : ' --slot'}, users set-code --slot and users remove --slot still work; the panel acknowledges each write but it cannot be read back. \`panelctl audit show --panel ${panel}\` lists what panelctl itself changed on it`
     : 'nothing that changes users works on it either';
-  return new NotSupportedError(`the ${info.name} driver cannot read users back, so panelctl cannot ${what}`, { hint: works });
+  const why = info.withoutReader;
+  return new NotSupportedError(`the ${info.name} driver cannot read users back${why ? ` on this panel (${why.why})` : ''}, so panelctl cannot ${what}`, {
+    hint: why ? `${why.instead}. ${works}` : works,
+  });
 }
 
 /** The session's reader, for what cannot be done without one (listing, finding a user by name, a plan). */

@@ -73,8 +73,11 @@ const auditBase = (target: Target) => ({ panel: target.name, driver: target.driv
 export async function addUser(target: Target, ctx: OperationContext, request: AddUserRequest): Promise<ProvenWrite> {
   const info = await describeTarget(target, ctx);
   requireCapability(info, 'users.add', 'add users');
-  if (request.slot === undefined) requireCapability(info, 'users.next-slot', 'pick the next free slot (give --slot)');
-  else {
+  if (request.slot === undefined) {
+    // A panel that cannot read its slots cannot find a free one: say why, and what would.
+    if (info.withoutReader && !info.facets.writer?.nextSlot) throw readerMissing(info, 'pick the next free slot (give --slot)', target.name);
+    requireCapability(info, 'users.next-slot', 'pick the next free slot (give --slot)');
+  } else {
     checkSlot(info, request.slot, '--slot', 'add');
     checkDuressIntent(info, request.slot, request.duress);
   }

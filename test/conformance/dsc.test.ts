@@ -1,32 +1,11 @@
 import { driverContract, simulatorOnTcp } from '../support/driver-contract.js';
+import { dscKeystrokeFacts } from './dsc-facts.js';
 
 /**
- * DSC PowerSeries against its simulator (Envisalink TPI): codes go out as keystrokes, one `070` key-press command
- * per digit, so a code is counted in the sequence of keys pressed, not in the raw bytes.
+ * DSC PowerSeries against its simulator (Envisalink TPI with keypad text): writes read back from the [*][5] slot
+ * list on the LCD. The module without keypad text has its own entry (dsc-notext.test.ts).
  */
 driverContract('dsc', {
   start: simulatorOnTcp('dsc', { users: 4 }),
-  slot: 17,
-  name: '',
-  codes: ['7391', '8462'],
-  // Keys go out as 070 <key> (IT-100) or 071 <partition><up to 6 keys> (Envisalink): a code can span two frames.
-  joinTrace: (lines) =>
-    lines
-      .map((l) => /^tx 070 (.)$/.exec(l)?.[1] ?? /^tx 071 \d(.*)$/.exec(l)?.[1] ?? '')
-      .filter((k) => k !== '^')
-      .join(''),
-  credential: {
-    secret: 'code',
-    wrong: '5173',
-    timesSent: (bytes, value) => {
-      const lines = bytes.toString('latin1').split('\r\n');
-      const keys = lines
-        .filter((l) => l.startsWith('070'))
-        .map((l) => l[3])
-        .filter((k) => k !== '^')
-        .join('');
-      const sentWhole = lines.filter((l) => l.startsWith('200') && l.slice(3).startsWith(value)).length;
-      return keys.split(value).length - 1 + sentWhole;
-    },
-  },
+  ...dscKeystrokeFacts,
 });

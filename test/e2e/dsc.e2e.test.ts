@@ -53,7 +53,7 @@ beforeAll(async () => {
     `    driver: dsc\n    link: tcp://127.0.0.1:${port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI, installer: env:DSC_INSTALLER }\n    options: { codeLength: 6 }\n    account: "8001"\n`;
   const noInstaller = `    driver: dsc\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI }\n    options: { codeLength: 6 }\n    account: "8002"\n    station: { type: manual }\n`;
   await sandbox.writeInventory(
-    `stations:\n  quiet:\n    type: none\npanels:\n  shop:\n${panel(server.port)}    station: quiet\n  locky:\n${panel(lockyServer.port)}  no-installer:\n${noInstaller}${it100Panel('it100', '')}${it100Panel('it100-unpadded', ', padCodes: false')}  no-text:\n${panel(noTextServer.port)}  prompted:\n    driver: dsc\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI, installer: prompt }\n    options: { codeLength: 6 }\n    account: "8003"\n    station: quiet\n`,
+    `stations:\n  quiet:\n    type: none\npanels:\n  shop:\n${panel(server.port)}    station: quiet\n  locky:\n${panel(lockyServer.port)}  no-installer:\n${noInstaller}${it100Panel('it100', '')}${it100Panel('it100-unpadded', ', padCodes: false')}  no-text:\n${panel(noTextServer.port)}  evl-no-text:\n${panel(noTextServer.port).replace('{ codeLength: 6 }', '{ codeLength: 6, lcdText: false }')}  it100-no-text:\n    driver: dsc\n    link: serial:///dev/null\n    secret: env:IT100_MASTER\n    options: { lcdText: false }\n  prompted:\n    driver: dsc\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI, installer: prompt }\n    options: { codeLength: 6 }\n    account: "8003"\n    station: quiet\n`,
   );
 });
 
@@ -236,9 +236,78 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
     expect(list.code, list.stderr).toBe(6);
     expect(list.stderr).toMatch(/no keypad text/);
     expect(list.stderr).toMatch(/IT-100/);
+    // The way on: declare the module (options.lcdText: false), which works slot by slot.
+    expect(list.stderr).toMatch(/lcdText: false/);
     const add = await panelctl(['users', 'add', '--panel', 'no-text', '--slot', '21', '--code-stdin'], '736194\n');
     expect(add.code, add.stderr).toBe(6);
     expect(noText.stats).toMatchObject({ keystrokes: 0, menuEntries: 0, writes: 0 });
+  });
+
+  it('an Envisalink declared without LCD text writes by slot with 071 keys, proven by the acknowledgements and the Program LED (issue 17 item 2)', async () => {
+    secretsUsed.add('736194').add('285017');
+    const before = { ...noText.stats };
+    const add = await panelctl(['users', 'add', '--panel', 'evl-no-text', '--slot', '21', '--code-stdin', '-o', 'json'], '736194\n');
+    expect(add.code, add.stderr).toBe(0);
+    expect(JSON.parse(add.stdout)).toMatchObject({ verified: false, proof: 'panel-ack', user: { slot: 21, hasCode: true } });
+    expect(noText.state.codes[21]).toBe('736194');
+    expect(noText.keypadMode).toBe('idle');
+
+    const change = await panelctl(['users', 'set-code', '--panel', 'evl-no-text', '--slot', '21', '--code-stdin'], '285017\n');
+    expect(change.code, change.stderr).toBe(0);
+    expect(change.stdout + change.stderr).toMatch(/acknowledged by the panel, not read back/);
+    expect(noText.state.codes[21]).toBe('285017');
+
+    const remove = await panelctl(['users', 'remove', '--panel', 'evl-no-text', '--slot', '21', '--yes', '-o', 'json']);
+    expect(remove.code, remove.stderr).toBe(0);
+    expect(JSON.parse(remove.stdout)).toMatchObject({ proof: 'panel-ack' });
+    expect(noText.state.codes[21]).toBeUndefined();
+    // One master-code entry per write, each menu left with [#]; every key went through a 071.
+    expect(noText.stats.menuEntries - before.menuEntries).toBe(3);
+    expect(noText.stats.menuExitsByKey - before.menuExitsByKey).toBe(3);
+    expect(noText.stats.wrongCodes).toBe(before.wrongCodes);
+    expect(noText.keypadMode).toBe('idle');
+
+    const audit = await panelctl(['audit', 'show', '--panel', 'evl-no-text', '-o', 'json']);
+    const { entries } = JSON.parse(audit.stdout) as { entries: Array<{ action: string; outcome: string; proof?: string }> };
+    expect(entries.map((e) => [e.action, e.outcome, e.proof])).toEqual([
+      ['users.add', 'ok', 'panel-ack'],
+      ['users.set-code', 'ok', 'panel-ack'],
+      ['users.remove', 'ok', 'panel-ack'],
+    ]);
+  });
+
+  it('an Envisalink without LCD text: what needs the slot list is exit 6 naming why and the alternatives, before connecting (issue 17 item 2)', async () => {
+    const before = noText.stats.connections;
+    const list = await panelctl(['users', 'list', '--panel', 'evl-no-text']);
+    expect(list.code, list.stderr).toBe(6);
+    expect(list.stderr).toMatch(/no keypad text/);
+    expect(list.stderr).toMatch(/IT-100/);
+    expect(list.stderr).toMatch(/audit show --panel evl-no-text/);
+    const next = await panelctl(['users', 'add', '--panel', 'evl-no-text', '--next', '--code-stdin'], '736194\n');
+    expect(next.code, next.stderr).toBe(6);
+    expect(next.stderr).toMatch(/IT-100/);
+    expect(noText.stats.connections).toBe(before);
+    const info = await panelctl(['info', '--panel', 'evl-no-text', '-o', 'json']);
+    expect(info.code, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout).capabilities).toEqual(['users.add', 'users.set-code', 'users.remove', 'probe']);
+  });
+
+  it('an Envisalink without LCD text: a wrong master code is exit 3, entered once, and the keypad stays idle (issue 17 item 2)', async () => {
+    const wrong = '310947';
+    secretsUsed.add(wrong);
+    const before = noText.stats.wrongCodes;
+    const result = await panelctl(['users', 'set-code', '--panel', 'evl-no-text', '--slot', '22', '--code-stdin'], '591736\n', { DSC_MASTER: wrong });
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toMatch(/refused the master code/);
+    expect(noText.stats.wrongCodes - before).toBe(1);
+    expect(noText.state.codes[22]).toBeUndefined();
+    expect(noText.keypadMode).toBe('idle');
+  });
+
+  it('options.lcdText: false is for an Envisalink: on an IT-100 it is refused before connecting (exit 2)', async () => {
+    const result = await panelctl(['users', 'add', '--panel', 'it100-no-text', '--slot', '21', '--code-stdin'], '7361\n', { IT100_MASTER: '4826' });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/options\.lcdText/);
   });
 
   it('a wrong master code: exit 3, entered exactly once, never shown', async () => {
