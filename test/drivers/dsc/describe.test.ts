@@ -27,6 +27,11 @@ describe('dsc describeFor', () => {
     expect(() => checkSlot(allowed, 40, '--slot', 'remove')).toThrow(/never deleted/);
   });
 
+  it('parses its options with the kit (parseDriverOptions): a misspelt one is exit 2 with a did-you-mean, before connecting', async () => {
+    await expect(driver.describeFor!({ lcdTxt: false })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/did you mean lcdText/) });
+    await expect(driver.describeFor!({ maxUsers: 120 })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/options\.maxUsers/) });
+  });
+
   it('keeps the generic description when the options say nothing', async () => {
     expect(await driver.describeFor!({})).toEqual(driver.describe());
   });
