@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { PanelctlError, ExitCode } from '../core/errors.js';
 import { localTime } from '../output/time.js';
-import { ensurePrivateDir } from './private-files.js';
+import { ensurePrivateDirNow } from './private-files.js';
 import { acquireLock, type LockOwner } from './process-lock.js';
 import type { Lease } from './leases.js';
 import { sharedStore } from './store.js';
@@ -75,7 +75,7 @@ export class FileWorkLocks implements WorkLockStore {
 
   async acquire(key: string, holder: WorkHolder): Promise<WorkLock> {
     const file = this.file(key);
-    await ensurePrivateDir(path.dirname(file));
+    ensurePrivateDirNow(path.dirname(file));
     const taken = await acquireLock(file, { waitMs: 0, details: { ...holder, key } });
     if (typeof taken !== 'function') throw lockedError(holder.panel, taken.heldBy ?? {});
     return { release: taken };

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { tempDirPerTest } from '../support/temp-dir.js';
+import { FileWorkLocks } from '../../src/state/work-locks.js';
+
+/** The files work locks: one O_EXCL file per panel, in a private directory checked on every acquire. */
+
+const temp = tempDirPerTest('panelctl-worklocks-');
+
+describe('FileWorkLocks', () => {
+  it('creates its directory private, refuses a second holder naming the first, and frees the panel on release', async () => {
+    const locks = new FileWorkLocks(temp.dir);
+    const held = await locks.acquire('tcp://10.0.0.1:7094', { panel: 'shop', command: 'bulk apply', operator: 'anna' });
+    expect((await fs.stat(path.dirname(locks.file('tcp://10.0.0.1:7094')))).mode & 0o777).toBe(0o700);
+    await expect(locks.acquire('tcp://10.0.0.1:7094', { panel: 'shop' })).rejects.toMatchObject({
+      code: 'E_PANEL_LOCKED',
+      message: expect.stringContaining('by anna'),
+    });
+    await held.release();
+    await expect(fs.stat(locks.file('tcp://10.0.0.1:7094'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const again = await locks.acquire('tcp://10.0.0.1:7094', { panel: 'shop' });
+    await again.release();
+  });
+
+  it('refuses, on every acquire, a locks directory that others were given access to', async () => {
+    const locks = new FileWorkLocks(temp.dir);
+    await (await locks.acquire('a', { panel: 'a' })).release();
+    await fs.chmod(path.dirname(locks.file('a')), 0o755);
+    await expect(locks.acquire('b', { panel: 'b' })).rejects.toMatchObject({ code: 'E_PERMISSIONS' });
+  });
+});
