@@ -1,13 +1,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ensurePrivateDir } from '../state/private-files.js';
+import { coalesce } from '../core/coalesce.js';
 import { sharedStore, type SharedStore } from '../state/store.js';
 import { shardSuffix, type Shard } from './shard.js';
 
 /**
- * The journal of a plan: a JSON line per event, made durable before the run moves on.
- * 'started' is written before a write is sent, 'done' or 'failed' after; a step 'started'
- * without an outcome was in flight when the run died. Lines hold step ids, slots, error
+ * The journal of a plan: a JSON line per event. 'started' is made durable before a write is
+ * sent, 'done' or 'failed' is written after (durable with the next sync: see Journal); a step
+ * 'started' without an outcome was in flight when the run died. Lines hold step ids, slots, error
  * messages and the path of the codes file a drawn code was saved in: never a code.
  *
  * The journal belongs to the PLAN, not to a shard: one directory per plan, in which each run
@@ -101,18 +102,48 @@ function mergeJournal(entries: JournalEntry[]): Map<string, StepRecord> {
 }
 
 /**
- * Appends with group commit: lines that arrive while an fsync is running are written and
- * synced together by the next one, so a hundred panels in parallel do not queue a hundred
- * fsyncs one after another.
+ * Where the lines go: a file of this run's shard, or a shared store's table. `write` puts lines
+ * where every reader sees them (the file's page cache: a process killed with -9 keeps them);
+ * `sync` makes everything written so far survive a crash of the machine.
  */
 interface JournalSink {
   write(entries: JournalEntry[]): Promise<void>;
+  sync(): Promise<void>;
   close(): Promise<void>;
 }
 
+/**
+ * Appends in order, in groups: lines that arrive while a write is under way go out together in
+ * the next one, and the syncs that 'started' lines wait for are shared the same way.
+ *
+ * What is made durable when (issue 20; the argument the crash-consistency bench and
+ * test/bulk/journal-durability.test.ts check):
+ * - 'started' is on disk (fdatasync) before append() resolves, and the write it announces is
+ *   sent only after that: however the run dies, a write that may have landed is on record, and
+ *   --resume asks the panel about it before anything is written again.
+ * - 'done' and 'failed' resolve once written, without waiting for the disk. Every reader, and a
+ *   resume after kill -9, sees them at once; they reach the disk with the next sync, which the
+ *   next 'started' line or close() makes (fdatasync covers every byte written before it). So a
+ *   crash of the MACHINE can lose only outcome lines written after the last sync. A lost 'done'
+ *   leaves its step 'started': --resume settles it by asking the panel, finds the change (settle.ts)
+ *   and records it as done without writing it again. A lost 'failed' leaves its step 'started'
+ *   (settled the same way) or, if it never started, unrecorded: tried again, as it should be.
+ * - The audit entry of a write is durable before its 'done' line is written (apply.ts awaits the
+ *   audit first), so no 'done' can outlive the record of the write it closes.
+ * One fdatasync per step instead of two, and none on the path between a proven write and the
+ * panel's next step.
+ */
 export class Journal {
   private queue: Array<{ entry: JournalEntry; done: (error?: Error) => void }> = [];
-  private flushing = false;
+  private writing = false;
+  /** Syncs in flight, so close() can wait for them. */
+  private readonly syncs = new Set<Promise<void>>();
+  private unsynced = false;
+  /** A sync that starts after the call: shared by every 'started' line written before it starts. */
+  private readonly syncWritten = coalesce(() => {
+    this.unsynced = false;
+    return this.sink.sync();
+  });
 
   private constructor(private readonly sink: JournalSink) {}
 
@@ -121,15 +152,20 @@ export class Journal {
     const shared = await sharedPlan(path.dirname(file));
     if (shared) {
       const shard = path.basename(file, '.jsonl');
-      return new Journal({ write: (entries) => shared.store.bulk.appendJournal(shared.plan, shard, entries), close: async () => undefined });
+      // Each appendJournal is a committed transaction: durable once written.
+      return new Journal({
+        write: (entries) => shared.store.bulk.appendJournal(shared.plan, shard, entries),
+        sync: async () => undefined,
+        close: async () => undefined,
+      });
     }
     await ensurePrivateDir(path.dirname(file));
     const handle = await fs.open(file, 'a', 0o600);
     return new Journal({
       async write(entries) {
         await handle.appendFile(entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
-        await handle.datasync();
       },
+      sync: () => handle.datasync(),
       close: () => handle.close(),
     });
   }
@@ -138,29 +174,50 @@ export class Journal {
     const line = { time: new Date().toISOString(), ...entry } as JournalEntry;
     return new Promise((resolve, reject) => {
       this.queue.push({ entry: line, done: (error) => (error ? reject(error) : resolve()) });
-      // Stryker disable next-line ConditionalExpression: a second flush loop loses only the group commit; readers order lines by time
-      if (!this.flushing) void this.flush();
+      // Stryker disable next-line ConditionalExpression: a second write loop loses only the grouping; readers order lines by time
+      if (!this.writing) void this.drain();
     });
   }
 
-  private async flush(): Promise<void> {
-    // Stryker disable next-line BooleanLiteral: a second flush loop loses only the group commit; readers order lines by time
-    this.flushing = true;
+  private async drain(): Promise<void> {
+    // Stryker disable next-line BooleanLiteral: a second write loop loses only the grouping; readers order lines by time
+    this.writing = true;
     while (this.queue.length) {
       const batch = this.queue;
       this.queue = [];
       try {
         await this.sink.write(batch.map((b) => b.entry));
-        for (const b of batch) b.done();
       } catch (error) {
         for (const b of batch) b.done(error as Error);
+        continue;
       }
+      this.unsynced = true;
+      const durable = batch.filter((b) => b.entry.event === 'started');
+      for (const b of batch) if (b.entry.event !== 'started') b.done();
+      if (durable.length) this.track(this.syncWritten(''), durable);
     }
-    this.flushing = false;
+    this.writing = false;
   }
 
+  private track(sync: Promise<void>, waiting: Array<{ done: (error?: Error) => void }>): void {
+    const settled = sync.then(
+      () => waiting.forEach((b) => b.done()),
+      (error: Error) => waiting.forEach((b) => b.done(error)),
+    );
+    this.syncs.add(settled);
+    void settled.finally(() => this.syncs.delete(settled));
+  }
+
+  /** Writes what is queued, makes every line durable, and closes the file. */
   async close(): Promise<void> {
-    while (this.flushing || this.queue.length) await new Promise((r) => setTimeout(r, 5));
-    await this.sink.close();
+    while (this.writing || this.queue.length || this.syncs.size) {
+      if (this.syncs.size) await Promise.all(this.syncs);
+      else await new Promise((r) => setTimeout(r, 5));
+    }
+    try {
+      if (this.unsynced) await this.syncWritten('');
+    } finally {
+      await this.sink.close();
+    }
   }
 }

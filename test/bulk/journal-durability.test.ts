@@ -1,0 +1,180 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Journal, journalFile, planDir, readJournal, type JournalEntry } from '../../src/bulk/journal.js';
+import { readChanges } from '../../src/bulk/input.js';
+import { CodeBook } from '../../src/bulk/codes.js';
+import { buildPlan, writePlan } from '../../src/bulk/plan.js';
+import { ensureBuilt } from './support/build.js';
+import { fake, startFleet, type Fleet } from './support/fleet.js';
+
+/**
+ * Issue 20: only 'started' lines are synced before the run moves on; 'done' and 'failed' reach
+ * the disk with the next sync. The safety argument (src/bulk/journal.ts): a crash of the machine
+ * can lose only outcome lines written after the last sync, and --resume settles each such step
+ * by asking the panel, without writing it again.
+ */
+
+const roots: string[] = [];
+afterAll(async () => {
+  for (const dir of roots) await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('when journal lines reach the disk', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("syncs a 'started' line before append resolves, and an outcome line with the next sync or at close", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-journal-sync-'));
+    roots.push(dir);
+    const file = journalFile(path.join(dir, 'bulk', 'plan'));
+    const journal = await Journal.open(file);
+    // What was in the file each time it was synced: what a crash of the machine would keep.
+    let durable: string[] = [];
+    const proto = Object.getPrototypeOf(await fs.open(path.join(dir, 'probe'), 'w')) as { datasync: () => Promise<void> };
+    const datasync = proto.datasync;
+    vi.spyOn(proto, 'datasync').mockImplementation(async function (this: fs.FileHandle) {
+      const written = readFileSync(file, 'utf8');
+      await datasync.call(this);
+      durable = written
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const e = JSON.parse(l) as JournalEntry;
+          return `${e.step}:${e.event}`;
+        });
+    });
+
+    await journal.append({ step: 'a', panel: 'p', event: 'started' });
+    expect(durable).toEqual(['a:started']);
+    await journal.append({ step: 'a', panel: 'p', event: 'done', how: 'written' });
+    await journal.append({ step: 'b', panel: 'p', event: 'failed' });
+    // Written (every reader, and a resume after kill -9, sees them), not yet synced.
+    expect(readFileSync(file, 'utf8')).toContain('"event":"done"');
+    expect(durable).toEqual(['a:started']);
+    await journal.append({ step: 'c', panel: 'p', event: 'started' });
+    expect(durable).toEqual(['a:started', 'a:done', 'b:failed', 'c:started']);
+    await journal.append({ step: 'c', panel: 'p', event: 'done' });
+    expect(durable).toHaveLength(4);
+    await journal.close();
+    expect(durable).toEqual(['a:started', 'a:done', 'b:failed', 'c:started', 'c:done']);
+  });
+});
+
+const CHILD = fileURLToPath(new URL('./support/apply-child.mjs', import.meta.url));
+const PANELS = 12;
+const CHANGES = 'panel,action,slot,user,name,partitions,code\n*,add,10,,New Person,,codes:new\n*,set-code,2,,,,codes:bob\n*,remove,,Leaver,,,\n';
+const CODES = 'new,bob\n605918,\n,370264\n';
+
+function runChild(args: Record<string, unknown>, killAfterLines?: number): Promise<{ code: number | null; signal: string | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD, JSON.stringify(args)], {
+      env: { PATH: process.env.PATH, BULK_TEST_CODE: process.env.BULK_TEST_CODE },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const watch =
+      killAfterLines === undefined
+        ? undefined
+        : setInterval(async () => {
+            const text = await fs.readFile(args.journal as string, 'utf8').catch(() => '');
+            if (text.split('\n').filter(Boolean).length >= killAfterLines) child.kill('SIGKILL');
+          }, 2);
+    const guard = setTimeout(() => child.kill('SIGKILL'), 40_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (watch) clearInterval(watch);
+      clearTimeout(guard);
+      resolve({ code, signal, out });
+    });
+  });
+}
+
+/**
+ * The journal as a crash of the machine at this moment may leave it: everything up to the last
+ * 'started' line (synced before its write was sent), none of the outcome lines after it.
+ */
+async function loseUnsyncedTail(file: string): Promise<number> {
+  const lines = (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean);
+  const last = lines.findLastIndex((l) => (JSON.parse(l) as JournalEntry).event === 'started');
+  await fs.writeFile(
+    file,
+    lines
+      .slice(0, last + 1)
+      .map((l) => `${l}\n`)
+      .join(''),
+  );
+  return lines.length - last - 1;
+}
+
+describe('a crash of the machine before outcome lines were synced, then --resume', () => {
+  let fleet: Fleet | undefined;
+  beforeAll(ensureBuilt, 60_000);
+  afterEach(async () => {
+    await fleet?.close();
+    fleet = undefined;
+  });
+
+  it.each([
+    ['after the run finished', undefined],
+    ['in the middle of the run', 30],
+  ])(
+    '%s: asks the panels about the steps whose outcome was lost, and writes nothing twice',
+    async (_when, killAfterLines) => {
+      fleet = await startFleet(PANELS, () => ({
+        users: [
+          { slot: 2, name: 'Bob', code: '640211' },
+          { slot: 5, name: 'Leaver', code: '840213' },
+        ],
+      }));
+      for (const { panel } of fleet.panels.values()) panel.setFaults({ latencyMs: 2 });
+      const codesFile = await fleet.file('codes.csv', CODES);
+      const codes = await CodeBook.load(codesFile);
+      const rows = await readChanges(await fleet.file('changes.csv', CHANGES, 0o644), { drivers: fleet.ctx.drivers, targets: fleet.targets, codes });
+      const plan = await buildPlan(rows, fleet.targetMap, fleet.ctx, {
+        concurrency: 8,
+        codes,
+        access: fake.access,
+        source: { file: 'changes.csv', rows: rows.length },
+      });
+      const planFile = path.join(fleet.dir, 'plan.json');
+      await writePlan(planFile, plan, fleet.stateDir);
+      const journal = journalFile(planDir(fleet.stateDir, plan.id));
+      const args = {
+        planFile,
+        inventoryFile: fleet.inventoryFile,
+        stateDir: fleet.stateDir,
+        codesFile,
+        codesOut: path.join(fleet.dir, 'out.csv'),
+        concurrency: 4,
+        journal,
+      };
+
+      const first = await runChild({ ...args, resume: false }, killAfterLines);
+      if (killAfterLines === undefined) expect(first.code, first.out).toBe(0);
+      else expect(first.signal, first.out).toBe('SIGKILL');
+      const lost = await loseUnsyncedTail(journal);
+      // A finished run ends with outcome lines; a killed one may have been cut right after a 'started'.
+      if (killAfterLines === undefined) expect(lost).toBeGreaterThan(0);
+      const inDoubt = [...(await readJournal(path.dirname(journal))).values()].filter((r) => r.last.event === 'started').length;
+      expect(inDoubt).toBeGreaterThan(0);
+
+      const resumed = await runChild({ ...args, resume: true });
+      expect(resumed.code, resumed.out).toBe(0);
+      const { counts } = JSON.parse(resumed.out) as { counts: Record<string, number> };
+      if (lost > 0) expect(counts['done:found on the panel'] ?? 0).toBeGreaterThan(0);
+      for (const [name, { panel }] of fleet.panels) {
+        expect(Object.fromEntries([...panel.state.users.entries()].map(([slot, u]) => [slot, u.name])), name).toEqual({ 2: 'Bob', 10: 'New Person' });
+        expect(panel.state.users.get(2).code, name).toBe('370264');
+        // Each planned write exactly once, however the crash fell.
+        expect([...panel.stats.writeLog].sort(), name).toEqual(['change:2', 'create:10', 'delete:5']);
+      }
+    },
+    90_000,
+  );
+});
