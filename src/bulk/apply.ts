@@ -22,7 +22,7 @@ import { defaultAccess, type PanelAccess } from './access.js';
 import { GeneratedCodes, type CodeBook } from './codes.js';
 import { claimPanels } from './claims.js';
 import { Journal, journalFile, planDir, readJournal, type StepRecord } from './journal.js';
-import { proveCode, uncertain, type Found } from './settle.js';
+import { proveCode, settlesByAsking, uncertain, type Found } from './settle.js';
 import { OtherPlans } from './unsettled.js';
 import { factsOf, type BulkPlan, type PanelPlan, type PlanStep } from './plan.js';
 import { inShard, type Shard } from './shard.js';
@@ -364,7 +364,11 @@ class PanelRun {
         inDoubt = true;
         const { proof } = await this.audit(step, undefined, () => this.write(session, info, step, code));
         if (code) this.written.push(code);
-        await journal.append({ step: step.id, panel: this.plan.panel, event: 'done', slot: step.slot, action: step.action, attempt, how: 'written' });
+        // Synced with the next group when losing it would only make a resume ask the panel (journal.ts).
+        await journal.append(
+          { step: step.id, panel: this.plan.panel, event: 'done', slot: step.slot, action: step.action, attempt, how: 'written' },
+          { durable: !settlesByAsking(step, session, proof, codesFile !== undefined) },
+        );
         codes?.mark(this.plan.panel, step.slot, 'applied');
         return this.outcome(step, 'done', attempt, { how: 'written', generated: fresh ? code : undefined, proof });
       } catch (error) {
@@ -383,15 +387,19 @@ class PanelRun {
   }
 
   private async fail(step: PlanStep, attempts: number, failure: PanelctlError, codes: GeneratedCodes | undefined): Promise<StepOutcome> {
-    await this.shared.journal.append({
-      step: step.id,
-      panel: this.plan.panel,
-      event: 'failed',
-      slot: step.slot,
-      action: step.action,
-      attempt: attempts,
-      error: { code: failure.code, message: failure.message },
-    });
+    // Not waited for on disk: without it a resume takes the same path (a started step is asked about anyway).
+    await this.shared.journal.append(
+      {
+        step: step.id,
+        panel: this.plan.panel,
+        event: 'failed',
+        slot: step.slot,
+        action: step.action,
+        attempt: attempts,
+        error: { code: failure.code, message: failure.message },
+      },
+      { durable: false },
+    );
     // A refusal means the panel did not take it; anything else leaves the code possibly in force.
     if (failure instanceof PanelRefusedError && !NEEDS_A_PERSON.has(failure.code)) codes?.drop(this.plan.panel, step.slot);
     else codes?.mark(this.plan.panel, step.slot, 'unconfirmed');

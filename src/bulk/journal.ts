@@ -7,8 +7,8 @@ import { shardSuffix, type Shard } from './shard.js';
 
 /**
  * The journal of a plan: a JSON line per event. 'started' is made durable before a write is
- * sent, 'done' or 'failed' is written after (durable with the next sync: see Journal); a step
- * 'started' without an outcome was in flight when the run died. Lines hold step ids, slots, error
+ * sent, 'done' or 'failed' is written after (some only durable with the next sync: see Journal);
+ * a step 'started' without an outcome was in flight when the run died. Lines hold step ids, slots, error
  * messages and the path of the codes file a drawn code was saved in: never a code.
  *
  * The journal belongs to the PLAN, not to a shard: one directory per plan, in which each run
@@ -114,32 +114,33 @@ interface JournalSink {
 
 /**
  * Appends in order, in groups: lines that arrive while a write is under way go out together in
- * the next one, and the syncs that 'started' lines wait for are shared the same way.
+ * the next one, and the syncs that durable lines wait for are shared the same way.
  *
- * What is made durable when (issue 20; the argument the crash-consistency bench and
- * test/bulk/journal-durability.test.ts check):
- * - 'started' is on disk (fdatasync) before append() resolves, and the write it announces is
- *   sent only after that: however the run dies, a write that may have landed is on record, and
- *   --resume asks the panel about it before anything is written again.
- * - 'done' and 'failed' resolve once written, without waiting for the disk. Every reader, and a
- *   resume after kill -9, sees them at once; they reach the disk with the next sync, which the
- *   next 'started' line or close() makes (fdatasync covers every byte written before it). So a
- *   crash of the MACHINE can lose only outcome lines written after the last sync. A lost 'done'
- *   leaves its step 'started': --resume settles it by asking the panel, finds the change (settle.ts)
- *   and records it as done without writing it again. A lost 'failed' leaves its step 'started'
- *   (settled the same way) or, if it never started, unrecorded: tried again, as it should be.
+ * What is made durable when (issue 20; checked by the crash-consistency bench and
+ * test/bulk/journal-durability.test.ts):
+ * - A durable line (the default, and always 'started') is on disk (fdatasync) before append()
+ *   resolves. 'started' is, before the write it announces is sent: however the run dies, a write
+ *   that may have landed is on record, and --resume asks the panel before writing anything again.
+ * - A line appended with `durable: false` resolves once written. Every reader, and a resume after
+ *   kill -9, sees it at once (the page cache); it reaches the disk with the next sync, which the
+ *   next durable line or close() makes (fdatasync covers every byte written before it). So a
+ *   crash of the MACHINE can lose only such lines written after the last sync. The engine passes
+ *   it only where losing the line changes nothing a resume cannot settle by asking the panel:
+ *   'failed' (a started step is asked about anyway; one never started is tried again) and a 'done'
+ *   the panel can prove on resume (settle.ts settlesByAsking: it is found, recorded as done, and
+ *   not written again). A 'done' that would leave a person to check (DSC set-code, a drawn code
+ *   not saved) stays durable.
  * - The audit entry of a write is durable before its 'done' line is written (apply.ts awaits the
  *   audit first), so no 'done' can outlive the record of the write it closes.
- * One fdatasync per step instead of two, and none on the path between a proven write and the
- * panel's next step.
+ * For most steps: one fdatasync instead of two, and none between a proven write and the next step.
  */
 export class Journal {
-  private queue: Array<{ entry: JournalEntry; done: (error?: Error) => void }> = [];
+  private queue: Array<{ entry: JournalEntry; durable: boolean; done: (error?: Error) => void }> = [];
   private writing = false;
   /** Syncs in flight, so close() can wait for them. */
   private readonly syncs = new Set<Promise<void>>();
   private unsynced = false;
-  /** A sync that starts after the call: shared by every 'started' line written before it starts. */
+  /** A sync that starts after the call: shared by every durable line written before it starts. */
   private readonly syncWritten = coalesce(() => {
     this.unsynced = false;
     return this.sink.sync();
@@ -170,10 +171,12 @@ export class Journal {
     });
   }
 
-  append(entry: Omit<JournalEntry, 'time'>): Promise<void> {
+  append(entry: Omit<JournalEntry, 'time'>, options: { durable?: boolean } = {}): Promise<void> {
     const line = { time: new Date().toISOString(), ...entry } as JournalEntry;
+    // 'started' is always durable: the write it announces may be sent as soon as this resolves.
+    const durable = options.durable !== false || entry.event === 'started';
     return new Promise((resolve, reject) => {
-      this.queue.push({ entry: line, done: (error) => (error ? reject(error) : resolve()) });
+      this.queue.push({ entry: line, durable, done: (error) => (error ? reject(error) : resolve()) });
       // Stryker disable next-line ConditionalExpression: a second write loop loses only the grouping; readers order lines by time
       if (!this.writing) void this.drain();
     });
@@ -192,8 +195,8 @@ export class Journal {
         continue;
       }
       this.unsynced = true;
-      const durable = batch.filter((b) => b.entry.event === 'started');
-      for (const b of batch) if (b.entry.event !== 'started') b.done();
+      const durable = batch.filter((b) => b.durable);
+      for (const b of batch) if (!b.durable) b.done();
       if (durable.length) this.track(this.syncWritten(''), durable);
     }
     this.writing = false;

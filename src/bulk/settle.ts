@@ -1,4 +1,4 @@
-import type { DriverInfo, PanelSession } from '../core/contract.js';
+import type { DriverInfo, PanelSession, Proof } from '../core/contract.js';
 import { PanelRefusedError, VerificationError, WrongCredentialError } from '../core/errors.js';
 import type { Secret } from '../core/secret.js';
 import type { PlanStep } from './plan.js';
@@ -23,6 +23,19 @@ export async function proveCode(session: PanelSession, slot: number, code: Secre
     if (error instanceof VerificationError || error instanceof WrongCredentialError) return 'absent';
     throw error;
   }
+}
+
+/**
+ * Would a resume settle this step, just written and proven with `proof`, by asking the panel, if
+ * its 'done' line were lost in a crash of the machine (journal.ts)? add and remove: the slot is
+ * read back. set-code: only when the panel's code checker proved this very code just now; a panel
+ * that cannot check codes (DSC), or a user its checker cannot answer for, would leave the step to
+ * a person. A drawn code must be in a codes file (--codes-out) for the resume to have it.
+ */
+export function settlesByAsking(step: PlanStep, session: PanelSession, proof: Proof, codeSaved: boolean): boolean {
+  if (step.code?.source === 'generate' && !codeSaved) return false;
+  if (step.action === 'set-code') return proof === 'code-check' && session.codeChecker !== undefined;
+  return session.reader !== undefined;
 }
 
 /**

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { Journal, journalFile, planDir, readJournal, type JournalEntry } from '../../src/bulk/journal.js';
 import { readChanges } from '../../src/bulk/input.js';
 import { CodeBook } from '../../src/bulk/codes.js';
-import { buildPlan, writePlan } from '../../src/bulk/plan.js';
+import { buildPlan, writePlan, type PlanStep } from '../../src/bulk/plan.js';
+import { settlesByAsking } from '../../src/bulk/settle.js';
+import type { PanelSession } from '../../src/core/contract.js';
 import { ensureBuilt } from './support/build.js';
 import { fake, startFleet, type Fleet } from './support/fleet.js';
 
@@ -48,19 +50,48 @@ describe('when journal lines reach the disk', () => {
         });
     });
 
-    await journal.append({ step: 'a', panel: 'p', event: 'started' });
+    await journal.append({ step: 'a', panel: 'p', event: 'started', slot: 1 });
     expect(durable).toEqual(['a:started']);
-    await journal.append({ step: 'a', panel: 'p', event: 'done', how: 'written' });
-    await journal.append({ step: 'b', panel: 'p', event: 'failed' });
+    await journal.append({ step: 'a', panel: 'p', event: 'done', how: 'written' }, { durable: false });
+    await journal.append({ step: 'b', panel: 'p', event: 'failed' }, { durable: false });
     // Written (every reader, and a resume after kill -9, sees them), not yet synced.
-    expect(readFileSync(file, 'utf8')).toContain('"event":"done"');
+    expect(readFileSync(file, 'utf8')).toContain('"event":"failed"');
     expect(durable).toEqual(['a:started']);
-    await journal.append({ step: 'c', panel: 'p', event: 'started' });
+    // 'started' cannot be left for later, whatever the caller says.
+    await journal.append({ step: 'c', panel: 'p', event: 'started' }, { durable: false });
     expect(durable).toEqual(['a:started', 'a:done', 'b:failed', 'c:started']);
-    await journal.append({ step: 'c', panel: 'p', event: 'done' });
+    await journal.append({ step: 'c', panel: 'p', event: 'done' }, { durable: false });
     expect(durable).toHaveLength(4);
+    // By default an outcome is on disk when append resolves (a 'done' only a person could settle).
+    await journal.append({ step: 'd', panel: 'p', event: 'done' });
+    expect(durable).toEqual(['a:started', 'a:done', 'b:failed', 'c:started', 'c:done', 'd:done']);
+    await journal.append({ step: 'e', panel: 'p', event: 'failed' }, { durable: false });
     await journal.close();
-    expect(durable).toEqual(['a:started', 'a:done', 'b:failed', 'c:started', 'c:done']);
+    expect(durable).toEqual(['a:started', 'a:done', 'b:failed', 'c:started', 'c:done', 'd:done', 'e:failed']);
+  });
+});
+
+describe("which 'done' lines may wait for the next sync", () => {
+  const step = (action: PlanStep['action'], source?: 'codes' | 'generate'): PlanStep =>
+    ({ id: 'p/1', row: 1, action, slot: 2, name: 'Bob', ...(source ? { code: { source, column: 'new', row: 1 } } : {}) }) as PlanStep;
+  const reader = { readUser: async () => undefined, listUsers: async () => [] };
+  const checker = { verifyCode: async () => true };
+  const full = { reader, codeChecker: checker } as unknown as PanelSession;
+  const noChecker = { reader } as unknown as PanelSession;
+
+  it('those a resume settles by asking the panel: a slot it reads back, a code its checker proved', () => {
+    expect(settlesByAsking(step('add', 'codes'), full, 'code-check', false)).toBe(true);
+    expect(settlesByAsking(step('remove'), full, 'read-back', false)).toBe(true);
+    expect(settlesByAsking(step('set-code', 'codes'), full, 'code-check', false)).toBe(true);
+    expect(settlesByAsking(step('set-code', 'generate'), full, 'code-check', true)).toBe(true);
+  });
+
+  it('not those it would leave to a person: a code the panel cannot check, a drawn code not saved, a slot it cannot read', () => {
+    expect(settlesByAsking(step('set-code', 'codes'), noChecker, 'read-back', false)).toBe(false);
+    expect(settlesByAsking(step('set-code', 'codes'), full, 'panel-ack', false)).toBe(false);
+    expect(settlesByAsking(step('set-code', 'generate'), full, 'code-check', false)).toBe(false);
+    expect(settlesByAsking(step('add', 'generate'), full, 'read-back', false)).toBe(false);
+    expect(settlesByAsking(step('remove'), {} as PanelSession, 'panel-ack', false)).toBe(false);
   });
 });
 
