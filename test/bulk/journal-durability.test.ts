@@ -132,7 +132,8 @@ function runChild(args: Record<string, unknown>, killAfterLines?: number): Promi
  */
 async function loseUnsyncedTail(file: string): Promise<number> {
   const lines = (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean);
-  const last = lines.findLastIndex((l) => (JSON.parse(l) as JournalEntry).event === 'started');
+  const events = lines.map((l) => (JSON.parse(l) as JournalEntry).event);
+  const last = events.lastIndexOf('started');
   await fs.writeFile(
     file,
     lines
