@@ -36,7 +36,9 @@ describe('when journal lines reach the disk', () => {
     const journal = await Journal.open(file);
     // What was in the file each time it was synced: what a crash of the machine would keep.
     let durable: string[] = [];
-    const proto = Object.getPrototypeOf(await fs.open(path.join(dir, 'probe'), 'w')) as { datasync: () => Promise<void> };
+    const probe = await fs.open(path.join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
     const datasync = proto.datasync;
     vi.spyOn(proto, 'datasync').mockImplementation(async function (this: fs.FileHandle) {
       const written = readFileSync(file, 'utf8');
