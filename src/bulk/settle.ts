@@ -27,15 +27,17 @@ export async function proveCode(session: PanelSession, slot: number, code: Secre
 
 /**
  * Would a resume settle this step, just written and proven with `proof`, by asking the panel, if
- * its 'done' line were lost in a crash of the machine (journal.ts)? add and remove: the slot is
- * read back. set-code: only when the panel's code checker proved this very code just now; a panel
+ * its 'done' line were lost in a crash of the machine (journal.ts)? Only on a panel that reads its
+ * users back (not a blind step). add and remove: the slot is read back. set-code: only when the panel's code checker proved this very code just now; a panel
  * that cannot check codes (DSC), or a user its checker cannot answer for, would leave the step to
  * a person. A drawn code must be in a codes file (--codes-out) for the resume to have it.
  */
 export function settlesByAsking(step: PlanStep, session: PanelSession, proof: Proof, codeSaved: boolean): boolean {
+  // Settling starts by reading the slot (apply.ts reconcile): a panel without a reader leaves it to a person.
+  if (!session.reader || step.blind) return false;
   if (step.code?.source === 'generate' && !codeSaved) return false;
   if (step.action === 'set-code') return proof === 'code-check' && session.codeChecker !== undefined;
-  return session.reader !== undefined;
+  return true;
 }
 
 /**

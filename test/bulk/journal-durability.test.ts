@@ -94,6 +94,9 @@ describe("which 'done' lines may wait for the next sync", () => {
     expect(settlesByAsking(step('set-code', 'generate'), full, 'code-check', false)).toBe(false);
     expect(settlesByAsking(step('add', 'generate'), full, 'read-back', false)).toBe(false);
     expect(settlesByAsking(step('remove'), {} as PanelSession, 'panel-ack', false)).toBe(false);
+    const checkerOnly = { codeChecker: checker } as unknown as PanelSession;
+    expect(settlesByAsking(step('set-code', 'codes'), checkerOnly, 'code-check', false)).toBe(false);
+    expect(settlesByAsking({ ...step('set-code', 'codes'), blind: true }, full, 'code-check', false)).toBe(false);
   });
 });
 
