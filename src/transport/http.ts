@@ -101,10 +101,12 @@ async function tlsMaterial(link: HttpLink): Promise<TlsMaterial> {
   try {
     context = tls.createSecureContext({ ca, cert, key: key?.reveal() });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (/KEY_VALUES_MISMATCH/.test(code)) throw new ValidationError('tls.clientKey', 'is not the key of the certificate in tls.clientCert');
-    if (key && /PEM|DECODER|KEY/.test(code)) throw new ValidationError('tls.clientKey', 'must be an unencrypted PEM private key (BEGIN PRIVATE KEY)');
-    throw new ValidationError(ca ? 'tls.ca' : 'tls.clientCert', `cannot be used: ${(error as Error).message}`);
+    // OpenSSL 3 names a bad key in the message ("DECODER routines::unsupported", "bad decrypt"), not in the code.
+    const text = `${(error as NodeJS.ErrnoException).code} ${(error as Error).message}`;
+    if (/KEY_VALUES_MISMATCH/.test(text)) throw new ValidationError('tls.clientKey', 'is not the key of the certificate in tls.clientCert');
+    if (key && /PEM|DECODER|KEY|bad decrypt/.test(text))
+      throw new ValidationError('tls.clientKey', 'must be an unencrypted PEM private key (BEGIN PRIVATE KEY)');
+    throw new ValidationError(cert !== undefined ? 'tls.clientCert' : 'tls.ca', `cannot be used: ${(error as Error).message}`);
   }
   return { context, fingerprint: settings.fingerprint, clientCertificate: cert !== undefined };
 }

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,4 +74,78 @@ export function makeTestPki(): TestPki {
     client: { cert: file('client.pem'), key: file('client.key') },
     rogueClient: { cert: file('rogue.pem'), key: file('rogue.key') },
   };
+}
+
+/**
+ * A certificate for 127.0.0.1 signed by the test CA and valid only between two dates (YYYYMMDDHHMMSSZ), for the
+ * expired and not-yet-valid cases: `openssl ca` is the command that sets both dates.
+ */
+export function datedServerCert(pki: TestPki, name: string, start: string, end: string): { cert: string; key: string } {
+  const file = (f: string) => path.join(pki.dir, f);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: pki.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  fs.writeFileSync(file('index.txt'), '');
+  fs.writeFileSync(file('ca-serial'), `${Date.now().toString(16).padStart(16, '0')}\n`);
+  fs.writeFileSync(
+    file('ca.cnf'),
+    '[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nnew_certs_dir=.\nserial=ca-serial\ndefault_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n[ext]\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
+  );
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl('req', '-new', ...ec, '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', '/CN=panel');
+  openssl(
+    'ca',
+    '-batch',
+    '-config',
+    'ca.cnf',
+    '-cert',
+    pki.ca,
+    '-keyfile',
+    file('ca.key'),
+    '-in',
+    file(`${name}.csr`),
+    '-out',
+    file(`${name}.pem`),
+    '-startdate',
+    start,
+    '-enddate',
+    end,
+    '-extensions',
+    'ext',
+  );
+  return { cert: file(`${name}.pem`), key: file(`${name}.key`) };
+}
+
+/**
+ * A panel whose TLS is OpenSSL's own, as in an embedded web server: it checks the client certificate in the
+ * handshake against pki.clientCa and answers a bad one with an alert (Node's server would just drop the
+ * connection). Resolves its port and a stop function.
+ */
+export function startOpensslServer(pki: TestPki): Promise<{ port: number; stop: () => void }> {
+  const child = spawn(
+    'openssl',
+    [
+      's_server',
+      '-accept',
+      '127.0.0.1:0',
+      '-cert',
+      pki.server.cert,
+      '-key',
+      pki.server.key,
+      '-CAfile',
+      pki.clientCa,
+      '-Verify',
+      '1',
+      '-verify_return_error',
+      '-www',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk) => {
+      out += chunk;
+      const port = /ACCEPT 127\.0\.0\.1:(\d+)/.exec(out)?.[1];
+      if (port) resolve({ port: Number(port), stop: () => child.kill() });
+    });
+    child.once('exit', (code) => reject(new Error(`openssl s_server exited (${code}): ${out}`)));
+  });
 }

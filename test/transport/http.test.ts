@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -8,13 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, PanelctlError, TlsError } from '../../src/core/errors.js';
 import { parseLink, type TlsSettings, withTls } from '../../src/core/link.js';
 import { openHttp } from '../../src/transport/http.js';
-import { makeTestPki, type TestPki } from '../support/tls-certs.js';
+import { makeTestPki, startOpensslServer, type TestPki } from '../support/tls-certs.js';
 
 /** Real servers on loopback: plain HTTP, HTTPS with a CA-signed or a self-signed certificate, mutual TLS. */
 let pki: TestPki;
 const servers: Array<net.Server> = [];
 const sockets = new Set<net.Socket>();
-let opensslServer: ChildProcess | undefined;
+let opensslServer: { port: number; stop: () => void } | undefined;
 /** Requests each server saw: a refused certificate must mean no request reached the panel. */
 const seen: string[] = [];
 
@@ -40,42 +39,6 @@ function httpsServer(name: string, options: https.ServerOptions): Promise<number
 
 const ports: Record<string, number> = {};
 
-/**
- * A panel whose TLS is OpenSSL's own, as in an embedded web server: it checks the client certificate in the
- * handshake and answers a bad one with an alert (Node's server would just drop the connection). Resolves its port.
- */
-function startOpensslServer(): Promise<number> {
-  const child = spawn(
-    'openssl',
-    [
-      's_server',
-      '-accept',
-      '127.0.0.1:0',
-      '-cert',
-      pki.server.cert,
-      '-key',
-      pki.server.key,
-      '-CAfile',
-      pki.clientCa,
-      '-Verify',
-      '1',
-      '-verify_return_error',
-      '-www',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  opensslServer = child;
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk) => {
-      out += chunk;
-      const port = /ACCEPT 127\.0\.0\.1:(\d+)/.exec(out)?.[1];
-      if (port) resolve(Number(port));
-    });
-    child.once('exit', (code) => reject(new Error(`openssl s_server exited (${code}): ${out}`)));
-  });
-}
-
 beforeAll(async () => {
   pki = makeTestPki();
   const read = (file: string) => fs.readFileSync(file);
@@ -90,7 +53,8 @@ beforeAll(async () => {
     requestCert: true,
     rejectUnauthorized: true,
   });
-  ports.openssl = await startOpensslServer();
+  opensslServer = await startOpensslServer(pki);
+  ports.openssl = opensslServer.port;
   // Accepts the connection and never says a word (no TLS handshake, no HTTP answer).
   ports.silent = await listen(net.createServer(() => undefined));
   // Reads the request, then resets the connection.
@@ -102,7 +66,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  opensslServer?.kill();
+  opensslServer?.stop();
   for (const socket of sockets) socket.destroy();
   for (const server of servers) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
