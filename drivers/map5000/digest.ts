@@ -42,10 +42,12 @@ export function parseChallenges(values: readonly string[]): RawChallenge[] {
     let i = 0;
     let current: RawChallenge | undefined;
     const skip = () => {
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: past the end value[i] is undefined, which no test below matches
       while (i < value.length && (value[i] === ' ' || value[i] === '\t' || value[i] === ',')) i++;
     };
     const token = () => {
       const start = i;
+      // Stryker disable next-line EqualityOperator: one step past the end reads "undefined", then stops; the slice is the same
       while (i < value.length && /[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(value[i])) i++;
       return value.slice(start, i);
     };
@@ -68,10 +70,12 @@ export function parseChallenges(values: readonly string[]): RawChallenge[] {
         i++;
         param = '';
         for (;;) {
+          // Stryker disable next-line EqualityOperator: one step past the end throws the same error on the next turn
           if (i >= value.length) throw new DigestParseError('unterminated quoted string in WWW-Authenticate');
           const c = value[i++];
           if (c === '"') break;
           if (c === '\\') {
+            // Stryker disable next-line ConditionalExpression,EqualityOperator: without it the loop throws the same error on its next turn
             if (i >= value.length) throw new DigestParseError('unterminated quoted string in WWW-Authenticate');
             param += value[i++];
           } else param += c;
@@ -117,7 +121,7 @@ export function chooseDigestChallenge(values: readonly string[]): DigestChalleng
 
 function hash(algorithm: DigestAlgorithm, text: string): string {
   return createHash(algorithm.startsWith('SHA-256') ? 'sha256' : 'md5')
-    .update(text, 'utf8')
+    .update(text) // a string is hashed as UTF-8
     .digest('hex');
 }
 
@@ -173,11 +177,14 @@ export function authorizationHeader(challenge: DigestChallenge, input: DigestInp
 
 /** Server side (the simulator): the parameters of an Authorization: Digest header, or undefined. */
 export function parseAuthorization(header: string | undefined): Map<string, string> | undefined {
+  // Stryker disable next-line ConditionalExpression: an empty header parses to no challenge, the same answer
   if (!header) return undefined;
   try {
     const [challenge] = parseChallenges([header]);
+    // Stryker disable next-line OptionalChaining: inside the try, no challenge throws and is caught: the same undefined
     return challenge?.scheme === 'digest' ? challenge.params : undefined;
   } catch {
-    return undefined;
+    // A header that does not parse is not one to check.
   }
+  return undefined;
 }

@@ -1,6 +1,6 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fs from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tempDirPerTest } from '../support/temp-dir.js';
@@ -125,5 +125,125 @@ describe('acquireLock', () => {
 
   it('passes on an error other than "exists" when creating the lock', async () => {
     await expect(acquireLock(path.join(temp.dir, 'no-such-dir', 'x.lck'), { waitMs: 0 })).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+// The races between processes that break one stale lock, made to happen at a chosen step: another contender's
+// breaker file is in place, or the lock changes between being read and being broken (issue 21: these paths
+// survived mutation). `during` runs once, when the lock code opens the file named by `when`.
+describe('breaking a stale lock while others contend', () => {
+  afterEach(() => vi.restoreAllMocks());
+  const dead = () => me({ pid: DEAD_PID, token: 'dead' });
+  const plant = (owner: LockOwner | string) => fs.writeFile(file, typeof owner === 'string' ? owner : JSON.stringify(owner), { mode: 0o600 });
+  const old = async (name: string) => {
+    const longAgo = new Date(Date.now() - 60_000);
+    await fs.utimes(name, longAgo, longAgo);
+  };
+  function during(when: (name: string, flags: number) => boolean, act: () => Promise<void>): void {
+    const open = fs.open.bind(fs);
+    let done = false;
+    vi.spyOn(fs, 'open').mockImplementation(async (name, flags, mode) => {
+      if (!done && when(String(name), Number(flags))) {
+        done = true;
+        await act();
+      }
+      return open(name, flags, mode);
+    });
+  }
+  const openingBreaker = (name: string) => name === `${file}.break`;
+  const readingLock = (name: string, flags: number) => name === file && (flags & constants.O_CREAT) === 0;
+
+  it('leaves the lock to a contender whose breaker file is there, and keeps out of its way', async () => {
+    await plant(dead());
+    await fs.writeFile(`${file}.break`, '', { mode: 0o600 });
+    expect(await acquireLock(file, { waitMs: 0 })).toEqual({ heldBy: dead() });
+    expect(await readOwner(file)).toEqual(dead());
+    expect(await fs.readdir(temp.dir)).toEqual(['x.lck', 'x.lck.break']);
+  });
+
+  it('clears a breaker file left by a contender that died mid-break, and then breaks the lock', async () => {
+    await plant(dead());
+    await fs.writeFile(`${file}.break`, '', { mode: 0o600 });
+    await old(`${file}.break`);
+    expect(await acquireLock(file, { waitMs: 0 })).toEqual({ heldBy: dead() });
+    expect(await fs.readdir(temp.dir)).toEqual(['x.lck']);
+    expect(typeof (await acquireLock(file, { waitMs: 0 }))).toBe('function');
+    expect((await readOwner(file))?.pid).toBe(process.pid);
+  });
+
+  it('passes on an error other than "exists" when making its breaker file', async () => {
+    file = path.join(temp.dir, `${'l'.repeat(250)}`);
+    await plant(dead());
+    await expect(acquireLock(file, { waitMs: 0 })).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
+    expect(await readOwner(file)).toEqual(dead());
+  });
+
+  it('does not remove a lock another contender took after the stale owner was read', async () => {
+    await plant(dead());
+    during(openingBreaker, async () => {
+      await fs.rm(file);
+      await plant(me({ token: 'fresh' }));
+    });
+    expect(await acquireLock(file, { waitMs: 0 })).toEqual({ heldBy: dead() });
+    expect((await readOwner(file))?.token).toBe('fresh');
+    expect(await fs.readdir(temp.dir)).toEqual(['x.lck']);
+  });
+
+  it('takes the lock when the stale one vanished while it was being broken', async () => {
+    await plant(dead());
+    during(openingBreaker, () => fs.rm(file));
+    const got = await acquireLock(file, { waitMs: 0 });
+    expect(typeof got).toBe('function');
+    expect((await readOwner(file))?.pid).toBe(process.pid);
+    expect(await fs.readdir(temp.dir)).toEqual(['x.lck']);
+  });
+
+  it('takes the lock when its holder let go between the attempt and the read', async () => {
+    await plant(me({ token: 'leaving' }));
+    during(readingLock, () => fs.rm(file));
+    const got = await acquireLock(file, { waitMs: 0 });
+    expect(typeof got).toBe('function');
+    expect((await readOwner(file))?.pid).toBe(process.pid);
+  });
+
+  it('leaves an old empty lock whose creator wrote its owner while it was being broken', async () => {
+    await plant('');
+    await old(file);
+    during(openingBreaker, () => fs.writeFile(file, JSON.stringify(me({ token: 'late' }))));
+    expect(await acquireLock(file, { waitMs: 0 })).toEqual({ heldBy: undefined });
+    expect((await readOwner(file))?.token).toBe('late');
+    expect(await fs.readdir(temp.dir)).toEqual(['x.lck']);
+  });
+
+  it('leaves an empty lock that became fresh while it was being broken (re-created by a new contender)', async () => {
+    await plant('');
+    await old(file);
+    during(openingBreaker, async () => {
+      await fs.rm(file);
+      await plant('');
+    });
+    expect(await acquireLock(file, { waitMs: 0 })).toEqual({ heldBy: undefined });
+    expect(await fs.readFile(file, 'utf8')).toBe('');
+  });
+
+  it('an empty lock is stale after five seconds, not before', async () => {
+    await plant('');
+    const at = (ms: number) => fs.utimes(file, new Date(Date.now() - ms), new Date(Date.now() - ms));
+    await at(4000);
+    expect(await acquireLock(file, { waitMs: 0 })).toEqual({ heldBy: undefined });
+    await at(6000);
+    expect(typeof (await acquireLock(file, { waitMs: 0 }))).toBe('function');
+  });
+
+  it('a breaker file is stale after five seconds, not before', async () => {
+    await plant(dead());
+    await fs.writeFile(`${file}.break`, '', { mode: 0o600 });
+    const at = (ms: number) => fs.utimes(`${file}.break`, new Date(Date.now() - ms), new Date(Date.now() - ms));
+    await at(4000);
+    await acquireLock(file, { waitMs: 0 });
+    expect(await fs.readdir(temp.dir)).toEqual(['x.lck', 'x.lck.break']);
+    await at(6000);
+    await acquireLock(file, { waitMs: 0 });
+    expect(await fs.readdir(temp.dir)).toEqual(['x.lck']);
   });
 });
