@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
+import { parseLink } from '../../src/core/link.js';
 import { readChanges } from '../../src/bulk/input.js';
 import { drivers } from '../../drivers/index.js';
 import { CodeBook } from '../../src/bulk/codes.js';
@@ -60,7 +61,15 @@ beforeAll(async () => {
     if (role === 'slow') sim.setFaults({ latencyMs: 120 });
     if (role === 'drop') sim.setFaults({ dropReplies: 1 });
     if (role === 'cut') sim.setFaults({ cutAfterWrites: 2 });
-    if (role === 'gone') await sim.close();
+    if (role === 'gone') {
+      // Gone after planning: its address stops answering. That address becomes port 1, where nothing listens, in the
+      // inventory and the plan alike; closing the simulator instead would free a port that a simulator of another
+      // test file running in parallel may be given, and this run would then talk to (and hold) that panel.
+      await sim.close();
+      const target = fleet.targetMap.get(name)!;
+      target.link = parseLink('tcp://127.0.0.1:1');
+      plan.panels.find((p) => p.panel === name)!.facts.link = target.link.url;
+    }
     if (role === 'wrong-credential') sim.setCredential('9731');
     if (role === 'busy') {
       // Another client holds the panel for a while (the panel serves one at a time).
