@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createSimulator as createIntegra } from '../../drivers/integra/simulator.js';
 import { createSimulator as createDsc } from '../../drivers/dsc/simulator.js';
 import { createSimulator as createModbus } from '../../drivers/modbus/simulator.js';
-import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
+import { servedSimulators } from '../support/served.js';
 import { makeSandbox, type CliResult, type Sandbox } from '../support/cli.js';
 import { ensureBuilt } from './support/build.js';
 import { readCodesCsv } from '../support/codes-csv.js';
@@ -16,8 +16,7 @@ import { readCodesCsv } from '../support/codes-csv.js';
  */
 
 let sandbox: Sandbox;
-const servers: TcpServerHandle[] = [];
-const closers: Array<() => Promise<void>> = [];
+const simulators = servedSimulators();
 const outputs: CliResult[] = [];
 const integra: Array<Awaited<ReturnType<typeof createIntegra>>> = [];
 const dsc: Array<Awaited<ReturnType<typeof createDsc>>> = [];
@@ -30,13 +29,6 @@ const run = async (args: string[]) => {
   return result;
 };
 
-async function serve(sim: { accept: Parameters<typeof serveTcp>[2]; close(): Promise<void> }): Promise<number> {
-  const server = await serveTcp('127.0.0.1', 0, sim.accept.bind(sim));
-  servers.push(server);
-  closers.push(() => sim.close());
-  return server.port;
-}
-
 beforeAll(async () => {
   ensureBuilt();
   sandbox = await makeSandbox();
@@ -44,7 +36,7 @@ beforeAll(async () => {
   for (let i = 0; i < 2; i++) {
     const sim = await createIntegra({ users: 5 });
     integra.push(sim);
-    lines.push(`  integra-${i}: { driver: integra, link: "tcp://127.0.0.1:${await serve(sim)}", secret: env:INTEGRA_CODE }`);
+    lines.push(`  integra-${i}: { driver: integra, link: "tcp://127.0.0.1:${await simulators.serve(sim)}", secret: env:INTEGRA_CODE }`);
     env.INTEGRA_CODE = sim.demoSecrets().code;
   }
   for (let i = 0; i < 2; i++) {
@@ -54,20 +46,18 @@ beforeAll(async () => {
     env.DSC_MASTER = secrets.code;
     env.DSC_TPI = secrets.tpiPassword;
     lines.push(
-      `  dsc-${i}: { driver: dsc, link: "tcp://127.0.0.1:${await serve(sim)}", secret: env:DSC_MASTER, secrets: { tpiPassword: env:DSC_TPI }, options: { codeLength: 4 } }`,
+      `  dsc-${i}: { driver: dsc, link: "tcp://127.0.0.1:${await simulators.serve(sim)}", secret: env:DSC_MASTER, secrets: { tpiPassword: env:DSC_TPI }, options: { codeLength: 4 } }`,
     );
   }
   for (let i = 0; i < 2; i++) {
     const sim = await createModbus({ users: 5, options: { profile: 'demo-modbus' } });
     modbus.push(sim);
-    lines.push(`  modbus-${i}: { driver: modbus, link: "tcp://127.0.0.1:${await serve(sim)}", options: { profile: demo-modbus, unit: 1 } }`);
+    lines.push(`  modbus-${i}: { driver: modbus, link: "tcp://127.0.0.1:${await simulators.serve(sim)}", options: { profile: demo-modbus, unit: 1 } }`);
   }
   await sandbox.writeInventory(`${lines.join('\n')}\n`);
 }, 60_000);
 
 afterAll(async () => {
-  for (const server of servers) await server.close();
-  for (const close of closers) await close();
   await sandbox?.cleanup();
 });
 

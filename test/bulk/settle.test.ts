@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createSimulator as createIntegra } from '../../drivers/integra/simulator.js';
 import { createSimulator as createDsc } from '../../drivers/dsc/simulator.js';
 import { createSimulator as createModbus } from '../../drivers/modbus/simulator.js';
-import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
+import { servedSimulators } from '../support/served.js';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
 import { ensureBuilt } from './support/build.js';
 import { codesOut, writesToSlot, type ModbusSim } from './support/modbus-fleet.js';
@@ -18,19 +18,11 @@ import { codesOut, writesToSlot, type ModbusSim } from './support/modbus-fleet.j
  */
 
 let sandbox: Sandbox;
-const servers: TcpServerHandle[] = [];
-const closers: Array<() => Promise<void>> = [];
+const simulators = servedSimulators();
 const env: NodeJS.ProcessEnv = {};
 let integra: Awaited<ReturnType<typeof createIntegra>> & { state: any; stats: { writes: number } };
 let dsc: Awaited<ReturnType<typeof createDsc>> & { state: any; stats: { writes: number } };
 let modbus: ModbusSim;
-
-async function serve(sim: { accept: Parameters<typeof serveTcp>[2]; close(): Promise<void> }): Promise<number> {
-  const server = await serveTcp('127.0.0.1', 0, sim.accept.bind(sim));
-  servers.push(server);
-  closers.push(() => sim.close());
-  return server.port;
-}
 
 beforeAll(async () => {
   ensureBuilt();
@@ -44,17 +36,15 @@ beforeAll(async () => {
   await sandbox.writeInventory(
     [
       'panels:',
-      `  integra-0: { driver: integra, link: "tcp://127.0.0.1:${await serve(integra)}", secret: env:INTEGRA_CODE }`,
-      `  dsc-0: { driver: dsc, link: "tcp://127.0.0.1:${await serve(dsc)}", secret: env:DSC_MASTER, secrets: { tpiPassword: env:DSC_TPI }, options: { codeLength: 4 } }`,
-      `  modbus-0: { driver: modbus, link: "tcp://127.0.0.1:${await serve(modbus)}", options: { profile: demo-modbus, unit: 1 } }`,
+      `  integra-0: { driver: integra, link: "tcp://127.0.0.1:${await simulators.serve(integra)}", secret: env:INTEGRA_CODE }`,
+      `  dsc-0: { driver: dsc, link: "tcp://127.0.0.1:${await simulators.serve(dsc)}", secret: env:DSC_MASTER, secrets: { tpiPassword: env:DSC_TPI }, options: { codeLength: 4 } }`,
+      `  modbus-0: { driver: modbus, link: "tcp://127.0.0.1:${await simulators.serve(modbus)}", options: { profile: demo-modbus, unit: 1 } }`,
       '',
     ].join('\n'),
   );
 }, 60_000);
 
 afterAll(async () => {
-  for (const server of servers) await server.close();
-  for (const close of closers) await close();
   await sandbox?.cleanup();
 });
 

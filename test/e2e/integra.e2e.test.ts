@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { createSimulator } from '../../drivers/integra/simulator.js';
-import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
+import { servedSimulators } from '../support/served.js';
 import { makeSandbox, type CliResult, type Sandbox } from '../support/cli.js';
 import { readCodesCsv } from '../support/codes-csv.js';
 
@@ -16,10 +16,11 @@ import { readCodesCsv } from '../support/codes-csv.js';
 type Sim = Awaited<ReturnType<typeof createSimulator>>;
 
 let sim: Sim;
-let server: TcpServerHandle;
+let port: number;
+const simulators = servedSimulators();
 /** A second panel behind an ETHM-1 Plus with an integration key: the encrypted variant. */
 let encrypted: Sim;
-let encryptedServer: TcpServerHandle;
+let encryptedPort: number;
 const INTEGRATION_KEY = 'Vq7#ETHMplus';
 let sandbox: Sandbox;
 const outputs: CliResult[] = [];
@@ -42,21 +43,17 @@ beforeAll(async () => {
   sim = await createSimulator({ users: 5 });
   sim.state.users[241].code = MASTER;
   codesUsed.add(MASTER);
-  server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
+  port = await simulators.serve(sim);
   encrypted = await createSimulator({ users: 2, options: { integrationKey: INTEGRATION_KEY } });
   encrypted.state.users[241].code = MASTER;
-  encryptedServer = await serveTcp('127.0.0.1', 0, (stream) => encrypted.accept(stream));
+  encryptedPort = await simulators.serve(encrypted);
   codesUsed.add(INTEGRATION_KEY);
   await sandbox.writeInventory(
-    `panels:\n  lab:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    account: "7001"\n    tags: { site: lab }\n  lab-duress:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:LAB_CODE\n    options: { duressPlusOne: true }\n  vault:\n    driver: integra\n    link: tcp://127.0.0.1:${encryptedServer.port}\n    secret: env:LAB_CODE\n    secrets: { integrationKey: env:VAULT_KEY }\n`,
+    `panels:\n  lab:\n    driver: integra\n    link: tcp://127.0.0.1:${port}\n    secret: env:LAB_CODE\n    account: "7001"\n    tags: { site: lab }\n  lab-duress:\n    driver: integra\n    link: tcp://127.0.0.1:${port}\n    secret: env:LAB_CODE\n    options: { duressPlusOne: true }\n  vault:\n    driver: integra\n    link: tcp://127.0.0.1:${encryptedPort}\n    secret: env:LAB_CODE\n    secrets: { integrationKey: env:VAULT_KEY }\n`,
   );
 });
 
 afterAll(async () => {
-  await server.close();
-  await sim.close();
-  await encryptedServer.close();
-  await encrypted.close();
   await sandbox.cleanup();
 });
 
@@ -233,7 +230,7 @@ describe('panelctl against the INTEGRA simulator', () => {
   });
 
   it('says the panel is busy when another client holds it (exit 4)', async () => {
-    const holder = net.connect(server.port, '127.0.0.1');
+    const holder = net.connect(port, '127.0.0.1');
     await new Promise((resolve) => holder.once('connect', resolve));
     await new Promise((resolve) => setTimeout(resolve, 100));
     try {
@@ -265,7 +262,7 @@ describe('panelctl against the INTEGRA simulator', () => {
       '--panel',
       'lab-adhoc',
       '--link',
-      `tcp://127.0.0.1:${encryptedServer.port}`,
+      `tcp://127.0.0.1:${encryptedPort}`,
       '--driver',
       'integra',
       '--secret-from',

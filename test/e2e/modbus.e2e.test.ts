@@ -2,7 +2,7 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSimulator, type ModbusSimulator } from '../../drivers/modbus/simulator.js';
-import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
+import { servedSimulators } from '../support/served.js';
 import { makeSandbox, type CliResult, type Sandbox } from '../support/cli.js';
 
 /**
@@ -12,7 +12,8 @@ import { makeSandbox, type CliResult, type Sandbox } from '../support/cli.js';
  */
 
 let sim: ModbusSimulator;
-let server: TcpServerHandle;
+let port: number;
+const simulators = servedSimulators();
 let sandbox: Sandbox;
 const outputs: CliResult[] = [];
 const codesUsed = new Set<string>();
@@ -27,17 +28,17 @@ beforeAll(async () => {
   sandbox = await makeSandbox();
   sim = await createSimulator({ users: 5 });
   for (let slot = 1; slot <= 5; slot++) codesUsed.add(sim.user(slot)!.code!);
-  server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
+  port = await simulators.serve(sim);
   await sandbox.writeInventory(
     [
       'panels:',
       '  gate:',
       '    driver: modbus',
-      `    link: tcp://127.0.0.1:${server.port}`,
+      `    link: tcp://127.0.0.1:${port}`,
       '    options: { profile: demo-modbus, unit: 1 }',
       '  wrong-unit:',
       '    driver: modbus',
-      `    link: tcp://127.0.0.1:${server.port}`,
+      `    link: tcp://127.0.0.1:${port}`,
       '    options: { profile: demo-modbus, unit: 9 }',
       '',
     ].join('\n'),
@@ -45,8 +46,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server.close();
-  await sim.close();
   await sandbox.cleanup();
 });
 
@@ -66,7 +65,7 @@ describe('panelctl against the Modbus simulator over TCP', () => {
   });
 
   it('reaches an ad hoc --link with the profile given by --option, and says how when it is missing', async () => {
-    const link = `tcp://127.0.0.1:${server.port}`;
+    const link = `tcp://127.0.0.1:${port}`;
     const bare = await panelctl(['users', 'list', '--link', link, '--driver', 'modbus']);
     expect(bare.code).toBe(2);
     expect(bare.stderr).toMatch(/--option profile=NAME-OR-PATH/);
@@ -205,7 +204,7 @@ describe('panelctl against the Modbus simulator over TCP', () => {
     const requests = sim.stats.requests;
     // A bad panel makes the whole inventory bad (every problem listed), so it has an inventory of its own.
     const inventory = path.join(sandbox.dir, 'no-profile.yaml');
-    await fs.writeFile(inventory, `panels:\n  no-profile:\n    driver: modbus\n    link: tcp://127.0.0.1:${server.port}\n`);
+    await fs.writeFile(inventory, `panels:\n  no-profile:\n    driver: modbus\n    link: tcp://127.0.0.1:${port}\n`);
     const result = await panelctl(['users', 'list', '--panel', 'no-profile', '--inventory', inventory]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/panel "no-profile", field "options.profile": is required/);
@@ -224,7 +223,7 @@ describe('panelctl against the Modbus simulator over TCP', () => {
 
   it('probe finds Modbus on the port and names the device, writing nothing', async () => {
     const writes = sim.stats.writes;
-    const result = await panelctl(['--timeout', '1s', 'probe', `tcp://127.0.0.1:${server.port}`, '-o', 'json']);
+    const result = await panelctl(['--timeout', '1s', 'probe', `tcp://127.0.0.1:${port}`, '-o', 'json']);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).answered).toMatchObject({ driver: 'modbus', model: 'PCX-1000 (profile demo-modbus, unit 1)', firmware: '1.4' });
     expect(sim.stats.writes).toBe(writes);

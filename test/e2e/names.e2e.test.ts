@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createSimulator } from '../../drivers/integra/simulator.js';
-import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
+import { servedSimulators } from '../support/served.js';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
 import { TtySession } from '../support/tty.js';
 
@@ -15,18 +15,17 @@ import { TtySession } from '../support/tty.js';
 
 let sandbox: Sandbox;
 let sim: Awaited<ReturnType<typeof createSimulator>> & { stats?: { writes: number } };
-let server: TcpServerHandle;
+let port: number;
+const simulators = servedSimulators();
 
 beforeAll(async () => {
   sandbox = await makeSandbox();
   sim = await createSimulator({ users: 3 });
-  server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
-  await sandbox.writeInventory(`panels:\n  shop-1:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:SHOP_CODE\n`);
+  port = await simulators.serve(sim);
+  await sandbox.writeInventory(`panels:\n  shop-1:\n    driver: integra\n    link: tcp://127.0.0.1:${port}\n    secret: env:SHOP_CODE\n`);
 });
 
 afterAll(async () => {
-  await server.close();
-  await sim.close();
   await sandbox.cleanup();
 });
 

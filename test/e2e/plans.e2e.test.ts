@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
+import { servedSimulators } from '../support/served.js';
 import { planIdOf, type BulkPlan } from '../../src/bulk/plan.js';
 import { BIN, makeSandbox, type Sandbox } from '../support/cli.js';
 
@@ -17,7 +17,8 @@ type Sim = Awaited<ReturnType<typeof integra.createSimulator>> & { state: any; s
 
 let sandbox: Sandbox;
 let sim: Sim;
-let server: TcpServerHandle;
+let port: number;
+const simulators = servedSimulators();
 let planFile: string;
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) => sandbox.run(args, { env: { SITE_CODE: '1111', ...env }, timeoutMs: 60_000 });
 const writes = () => sim.stats.writes;
@@ -25,8 +26,8 @@ const writes = () => sim.stats.writes;
 beforeAll(async () => {
   sandbox = await makeSandbox();
   sim = (await integra.createSimulator({ users: 5 })) as Sim;
-  server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
-  await sandbox.writeInventory(`panels:\n  site-0: { driver: integra, link: "tcp://127.0.0.1:${server.port}", secret: env:SITE_CODE }\n`);
+  port = await simulators.serve(sim);
+  await sandbox.writeInventory(`panels:\n  site-0: { driver: integra, link: "tcp://127.0.0.1:${port}", secret: env:SITE_CODE }\n`);
   const changes = path.join(sandbox.dir, 'changes.csv');
   await fs.writeFile(changes, 'panel,action,slot,code\nsite-0,set-code,2,generate\n');
   planFile = path.join(sandbox.dir, 'plan.json');
@@ -43,8 +44,6 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await server?.close();
-  await sim?.close();
   await sandbox?.cleanup();
 });
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type VistaSimulator } from '../../drivers/vista/simulator.js';
-import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
+import { servedSimulators } from '../support/served.js';
 import { BIN, type CliResult, makeSandbox, type Sandbox, waitFor } from '../support/cli.js';
 
 /**
@@ -16,9 +16,10 @@ const OPTIONS = { masterCode: MASTER, statusIntervalMs: 150, keyTimeoutMs: 400 }
 const DRIVER_OPTIONS = '{ keyIntervalMs: 20, ackTimeoutMs: 1200, keyTimeoutMs: 400 }';
 
 let sim: VistaSimulator;
-let server: TcpServerHandle;
+let port: number;
+const simulators = servedSimulators();
 let wrong: VistaSimulator;
-let wrongServer: TcpServerHandle;
+let wrongPort: number;
 let sandbox: Sandbox;
 const outputs: CliResult[] = [];
 const secretsUsed = new Set<string>([MASTER, '5172', '6283', '7394']);
@@ -32,21 +33,17 @@ async function panelctl(args: string[], input?: string): Promise<CliResult> {
 beforeAll(async () => {
   sandbox = await makeSandbox();
   sim = await createSimulator({ users: 3, options: OPTIONS });
-  server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
+  port = await simulators.serve(sim);
   wrong = await createSimulator({ users: 3, options: OPTIONS });
-  wrongServer = await serveTcp('127.0.0.1', 0, (stream) => wrong.accept(stream));
+  wrongPort = await simulators.serve(wrong);
   const panel = (port: number, secret: string) =>
     `    driver: vista\n    link: tcp://127.0.0.1:${port}\n    secret: env:${secret}\n    options: ${DRIVER_OPTIONS}\n    account: "9001"\n    station: quiet\n`;
   await sandbox.writeInventory(
-    `stations:\n  quiet:\n    type: none\npanels:\n  clinic:\n${panel(server.port, 'VISTA_MASTER')}  wrong-code:\n${panel(wrongServer.port, 'VISTA_WRONG')}`,
+    `stations:\n  quiet:\n    type: none\npanels:\n  clinic:\n${panel(port, 'VISTA_MASTER')}  wrong-code:\n${panel(wrongPort, 'VISTA_WRONG')}`,
   );
 });
 
 afterAll(async () => {
-  await server.close();
-  await sim.close();
-  await wrongServer.close();
-  await wrong.close();
   await sandbox.cleanup();
 });
 
