@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { createSimulator } from '../../drivers/modbus/simulator.js';
-import { BIN, makeSandbox, waitFor, type Sandbox } from '../support/cli.js';
-import { startStation, type FakeStation } from '../support/station.js';
+import { BIN, waitFor } from '../support/cli.js';
+import { testModeRig } from '../support/test-mode-rig.js';
 
 /**
  * Test mode on a panel that has one: the Modbus simulator's walk test (coil 0, a duration
@@ -12,25 +10,21 @@ import { startStation, type FakeStation } from '../support/station.js';
  * in order, end together, and disagree visibly when the panel ends its own test.
  */
 
+const rig = testModeRig();
+const { events, leaseFiles } = rig;
 type Sim = Awaited<ReturnType<typeof createSimulator>>;
 let sim: Sim;
 let server: { port: number; close(): Promise<void> };
-let station: FakeStation;
-let sandbox: Sandbox;
 
-const run = (args: string[], env: NodeJS.ProcessEnv = {}) => sandbox.run(args, { env: { STATION_KEY: station.key, ...env } });
-const events = () => station.notices.map((n) => n.event);
-const leaseFiles = async () => (await fs.readdir(path.join(sandbox.stateDir, 'leases')).catch(() => [])).filter((f) => f.endsWith('.json'));
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => rig.sandbox.run(args, { env: { STATION_KEY: rig.station.key, ...env } });
 /** Switches the walk test from outside panelctl, as someone at the device would (write coil 0). */
 const setCoil = (on: boolean) => sim.execute(Buffer.from([0x05, 0x00, 0x00, on ? 0xff : 0x00, 0x00]));
 
 beforeAll(async () => {
-  station = await startStation();
   sim = await createSimulator({ users: 3, options: { profile: 'demo-modbus' } });
   server = await sim.listenTcp();
-  sandbox = await makeSandbox();
-  await sandbox.writeInventory(`defaults:
-  station: { type: webhook, url: ${station.url}, secret: env:STATION_KEY }
+  await rig.sandbox.writeInventory(`defaults:
+  station: { type: webhook, url: ${rig.station.url}, secret: env:STATION_KEY }
 panels:
   gate:
     driver: modbus
@@ -43,16 +37,11 @@ panels:
 afterAll(async () => {
   await server.close();
   await sim.close();
-  await station.close();
-  await sandbox.cleanup();
 });
 
 beforeEach(async () => {
-  station.notices.length = 0;
-  station.status = 200;
   sim.setFaults({ latencyMs: 0, dropReplies: 0, exceptionCode: 0, exceptionCount: 0 });
   if (sim.testModeActive) setCoil(false);
-  await fs.rm(path.join(sandbox.stateDir, 'leases'), { recursive: true, force: true });
 });
 
 describe('test-mode on a Modbus panel', () => {
@@ -78,7 +67,7 @@ describe('test-mode on a Modbus panel', () => {
   });
 
   it('a station answering 500 leaves the panel untouched', async () => {
-    station.status = 500;
+    rig.station.status = 500;
     const writes = sim.stats.writes;
     const start = await run(['test-mode', 'start', '--panel', 'gate', '--for', '30m']);
     expect(start.code).toBe(3);
@@ -93,14 +82,13 @@ describe('test-mode on a Modbus panel', () => {
     expect(start.code).not.toBe(0);
     expect(sim.testModeActive).toBe(false);
     expect(events()).toEqual(['test.start', 'test.stop']);
-    expect(station.notices[0].lease).toBe(station.notices[1].lease);
+    expect(rig.station.notices[0].lease).toBe(rig.station.notices[1].lease);
     expect(await leaseFiles()).toEqual([]);
   });
 
   it('a start whose answer is lost checks the panel before the station is taken off test', async () => {
-    station.onNotice = (n) => n.event === 'test.start' && sim.setFaults({ dropReplies: 1 }); // the panel's next answer is lost
+    rig.station.onNotice = (n) => n.event === 'test.start' && sim.setFaults({ dropReplies: 1 }); // the panel's next answer is lost
     const start = await run(['test-mode', 'start', '--panel', 'gate', '--for', '30m', '--timeout', '700ms']);
-    station.onNotice = undefined;
     expect(start.code).toBe(4);
     expect(sim.testModeActive).toBe(false);
     expect(events()).toEqual(['test.start', 'test.stop']);
@@ -109,9 +97,9 @@ describe('test-mode on a Modbus panel', () => {
 
   it('when the panel cannot be confirmed off after a failed start, the station stays on test and the lease says why', async () => {
     // After the station says yes, the panel stops answering at all.
-    station.onNotice = (n) => n.event === 'test.start' && sim.setFaults({ dropReplies: 1000 });
+    rig.station.onNotice = (n) => n.event === 'test.start' && sim.setFaults({ dropReplies: 1000 });
     const start = await run(['test-mode', 'start', '--panel', 'gate', '--for', '30m', '--timeout', '500ms']);
-    station.onNotice = undefined;
+    rig.station.onNotice = undefined;
     sim.setFaults({ dropReplies: 0 });
     expect(start.code).toBe(4);
     expect(events()).toEqual(['test.start']);
@@ -184,7 +172,7 @@ describe('test-mode on a Modbus panel', () => {
 
 function startWaiting(args: string[], env: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, [BIN, 'test-mode', 'start', '--panel', 'gate', '--wait', ...args], {
-    env: { ...sandbox.env, STATION_KEY: station.key, ...env },
+    env: { ...rig.sandbox.env, STATION_KEY: rig.station.key, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';

@@ -4,9 +4,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createSimulator } from '../../drivers/integra/simulator.js';
-import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
-import { BIN, makeSandbox, waitFor, type Sandbox } from '../support/cli.js';
-import { startStation, type FakeStation } from '../support/station.js';
+import { servedSimulators } from '../support/served.js';
+import { BIN, waitFor } from '../support/cli.js';
+import { testModeRig } from '../support/test-mode-rig.js';
 
 /**
  * Stations that answer late, redirect, flood, or run long, through the real binary (issue 13
@@ -14,76 +14,59 @@ import { startStation, type FakeStation } from '../support/station.js';
  * and a station can neither pull a notice elsewhere nor eat panelctl's memory.
  */
 
-let station: FakeStation;
+const rig = testModeRig();
+const { events, leaseFiles } = rig;
 let sim: Awaited<ReturnType<typeof createSimulator>>;
-let server: TcpServerHandle;
-let sandbox: Sandbox;
+let port: number;
+const simulators = servedSimulators();
 
 const panel = (name: string, account: string, stationYaml: string) =>
-  `  ${name}:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:SHOP_CODE\n    account: "${account}"\n    station: ${stationYaml}\n`;
+  `  ${name}:\n    driver: integra\n    link: tcp://127.0.0.1:${port}\n    secret: env:SHOP_CODE\n    account: "${account}"\n    station: ${stationYaml}\n`;
 
 function inventory(extra = ''): string {
   return `stations:
   central:
     type: webhook
-    url: ${station.url}
+    url: ${rig.station.url}
     secret: env:STATION_KEY
     timeoutMs: 600
 panels:
 ${panel('shop', '4711', 'central')}${extra}`;
 }
 
-const env = () => ({ STATION_KEY: station.key, SHOP_CODE: '1111' });
-const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => sandbox.run(args, { env: { ...env(), ...extraEnv } });
-const events = () => station.notices.map((n) => n.event);
-const leaseFiles = async () => (await fs.readdir(path.join(sandbox.stateDir, 'leases')).catch(() => [])).filter((f) => f.endsWith('.json'));
+const env = () => ({ STATION_KEY: rig.station.key, SHOP_CODE: '1111' });
+const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => rig.sandbox.run(args, { env: { ...env(), ...extraEnv } });
 const statusJson = async () => JSON.parse((await run(['test-mode', 'status', '-o', 'json'])).stdout);
 
 beforeAll(async () => {
-  station = await startStation();
   sim = await createSimulator({ users: 3 });
-  server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
-  sandbox = await makeSandbox();
+  port = await simulators.serve(sim);
 });
 
-afterAll(async () => {
-  await server.close();
-  await sim.close();
-  await station.close();
-  await sandbox.cleanup();
-});
+afterAll(async () => {});
 
 beforeEach(async () => {
-  station.notices.length = 0;
-  station.status = 200;
-  station.delayMs = {};
-  station.redirect = undefined;
-  station.errorBodyBytes = 0;
-  station.errorBodyWritten = 0;
-  station.clockOffsetMs = 0;
-  station.onNotice = undefined;
-  await fs.rm(path.join(sandbox.stateDir, 'leases'), { recursive: true, force: true });
-  await sandbox.writeInventory(inventory());
+  await rig.sandbox.writeInventory(inventory());
 });
 
 describe('a station that answers after the timeout', () => {
   it('a start answered late is taken back with a stop, and never called "nothing was switched"', async () => {
-    station.delayMs = { 'test.start': 1500 };
+    rig.station.delayMs = { 'test.start': 1500 };
     const start = await run(['test-mode', 'start', '--panel', 'shop', '--for', '30m']);
     expect(start.code).toBe(4);
     expect(start.stderr).not.toMatch(/nothing was switched/);
     expect(start.stderr).toMatch(/sent test\.stop, which the station confirmed: nothing is on test/);
     await waitFor(
       () => events().length === 2,
-      () => JSON.stringify(station.notices),
+      () => JSON.stringify(rig.station.notices),
     );
     expect(events().sort()).toEqual(['test.start', 'test.stop']);
-    expect(station.notices[0].lease).toBe(station.notices[1].lease);
+    expect(rig.station.notices[0].lease).toBe(rig.station.notices[1].lease);
     expect(await leaseFiles()).toEqual([]);
   });
 
   it('when the stop is not confirmed either, the lease stays, shows as overdue, and sweep ends it', async () => {
-    station.delayMs = { 'test.start': 1500, 'test.stop': 1500 };
+    rig.station.delayMs = { 'test.start': 1500, 'test.stop': 1500 };
     const start = await run(['test-mode', 'start', '--panel', 'shop', '--for', '30m']);
     expect(start.code).toBe(4);
     expect(start.stderr).toMatch(/account 4711 may be ON TEST at the station\. The lease is kept/);
@@ -101,7 +84,7 @@ describe('a station that answers after the timeout', () => {
     const note = await run(['users', 'list', '--panel', 'shop']);
     expect(note.stderr).toMatch(/shop is still ON TEST: ending it was not confirmed \(the station did not answer test\.start/);
 
-    station.delayMs = {};
+    rig.station.delayMs = {};
     const sweep = await run(['test-mode', 'sweep', '-o', 'json']);
     expect(sweep.code, sweep.stderr).toBe(0);
     expect(JSON.parse(sweep.stdout).swept).toMatchObject([{ panel: 'shop', outcome: 'ended' }]);
@@ -110,15 +93,15 @@ describe('a station that answers after the timeout', () => {
   });
 
   it('a station command that records the notice and runs past timeoutMs keeps the lease until a stop is confirmed', async () => {
-    const received = path.join(sandbox.dir, 'slow-received.jsonl');
-    const slowFlag = path.join(sandbox.dir, 'slow.flag');
-    const script = path.join(sandbox.dir, 'slow-station.mjs');
+    const received = path.join(rig.sandbox.dir, 'slow-received.jsonl');
+    const slowFlag = path.join(rig.sandbox.dir, 'slow.flag');
+    const script = path.join(rig.sandbox.dir, 'slow-rig.station.mjs');
     await fs.writeFile(
       script,
       `import fs from 'node:fs';\nfs.appendFileSync(${JSON.stringify(received)}, fs.readFileSync(0, 'utf8') + '\\n');\nif (fs.existsSync(${JSON.stringify(slowFlag)})) setTimeout(() => {}, 5000);\n`,
     );
     await fs.writeFile(slowFlag, '');
-    await sandbox.writeInventory(inventory(panel('depot', '99', `{ type: command, command: ["${process.execPath}", "${script}"], timeoutMs: 500 }`)));
+    await rig.sandbox.writeInventory(inventory(panel('depot', '99', `{ type: command, command: ["${process.execPath}", "${script}"], timeoutMs: 500 }`)));
     const start = await run(['test-mode', 'start', '--panel', 'depot', '--for', '30m']);
     expect(start.code).toBe(4);
     expect(start.stderr).toMatch(/did not finish within 500 ms/);
@@ -141,7 +124,7 @@ describe('a station that answers after the timeout', () => {
 
 describe('webhook safety', () => {
   it('never follows a redirect with a notice: a 307 fails the start and names where it pointed', async () => {
-    station.redirect = { status: 307, location: 'http://127.0.0.1:9/elsewhere?token=abc' };
+    rig.station.redirect = { status: 307, location: 'http://127.0.0.1:9/elsewhere?token=abc' };
     const start = await run(['test-mode', 'start', '--panel', 'shop', '--for', '5m']);
     expect(start.code).toBe(3);
     expect(start.stderr).toMatch(/answered 307 redirecting to http:\/\/127\.0\.0\.1:9\/elsewhere; panelctl never follows a redirect/);
@@ -152,41 +135,41 @@ describe('webhook safety', () => {
   it('refuses a webhook URL that is not https (file:, plain http to another host) when the inventory loads', async () => {
     for (const [url, rule] of [
       ['file:///etc/passwd', /station.*url.*must be an https:\/\/ URL \(file: is not accepted\)/],
-      ['http://station.example.com/n', /station.*url.*must be https:\/\/ \(http:\/\/ only to a loopback address, or with insecure: true/],
+      ['http://rig.station.example.com/n', /station.*url.*must be https:\/\/ \(http:\/\/ only to a loopback address, or with insecure: true/],
     ] as const) {
-      await sandbox.writeInventory(inventory(panel('far', '7', `{ type: webhook, url: "${url}", secret: env:STATION_KEY }`)));
+      await rig.sandbox.writeInventory(inventory(panel('far', '7', `{ type: webhook, url: "${url}", secret: env:STATION_KEY }`)));
       const start = await run(['test-mode', 'start', '--panel', 'far', '--for', '5m']);
       expect(start.code, start.stderr).toBe(2);
       expect(start.stderr).toMatch(rule);
     }
-    await sandbox.writeInventory(inventory(panel('far', '7', `{ type: webhook, url: "http://127.0.0.2:9/n", secret: env:STATION_KEY, insecure: true }`)));
+    await rig.sandbox.writeInventory(inventory(panel('far', '7', `{ type: webhook, url: "http://127.0.0.2:9/n", secret: env:STATION_KEY, insecure: true }`)));
     expect((await run(['panels'])).code).toBe(0);
   });
 
   it('reads only a small prefix of a huge error answer', async () => {
-    station.status = 500;
-    station.errorBodyBytes = 200 * 1024 * 1024;
+    rig.station.status = 500;
+    rig.station.errorBodyBytes = 200 * 1024 * 1024;
     const start = await run(['test-mode', 'start', '--panel', 'shop', '--for', '5m']);
     expect(start.code).toBe(3);
     expect(start.stderr).toMatch(/answered 500: x{20}/);
-    expect(station.errorBodyWritten).toBeLessThan(32 * 1024 * 1024);
+    expect(rig.station.errorBodyWritten).toBeLessThan(32 * 1024 * 1024);
     expect(await leaseFiles()).toEqual([]);
   });
 
   it('a station clock more than 5 minutes off refuses the start before the station hears anything; 1 minute warns', async () => {
-    station.clockOffsetMs = 10 * 60_000;
+    rig.station.clockOffsetMs = 10 * 60_000;
     const refused = await run(['test-mode', 'start', '--panel', 'shop', '--for', '5m']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/this machine's clock is 10 min behind the monitoring station's/);
     expect(refused.stderr).toMatch(/--ignore-clock-skew/);
-    expect(station.notices).toEqual([]);
+    expect(rig.station.notices).toEqual([]);
 
     const forced = await run(['test-mode', 'start', '--panel', 'shop', '--for', '5m', '--ignore-clock-skew', '-o', 'json']);
     expect(forced.code, forced.stderr).toBe(0);
     expect(JSON.parse(forced.stdout).lease.stationSkewSeconds).toBeGreaterThan(590);
     expect((await run(['test-mode', 'stop', '--panel', 'shop'])).code).toBe(0);
 
-    station.clockOffsetMs = -60_000;
+    rig.station.clockOffsetMs = -60_000;
     const warned = await run(['test-mode', 'start', '--panel', 'shop', '--for', '5m']);
     expect(warned.code, warned.stderr).toBe(0);
     expect(warned.stderr).toMatch(/warning: this machine's clock is (59|60|61) s ahead of the monitoring station's/);
@@ -195,11 +178,11 @@ describe('webhook safety', () => {
 });
 
 describe('a station command gets a minimal environment', () => {
-  it('only PATH, HOME, LANG, TZ, PANELCTL_STATION_EVENT and the variables named in station.env', async () => {
-    const seen = path.join(sandbox.dir, 'station-env.json');
-    const script = path.join(sandbox.dir, 'env-station.mjs');
+  it('only PATH, HOME, LANG, TZ, PANELCTL_STATION_EVENT and the variables named in rig.station.env', async () => {
+    const seen = path.join(rig.sandbox.dir, 'station-env.json');
+    const script = path.join(rig.sandbox.dir, 'env-rig.station.mjs');
     await fs.writeFile(script, `import fs from 'node:fs';\nfs.readFileSync(0);\nfs.writeFileSync(${JSON.stringify(seen)}, JSON.stringify(process.env));\n`);
-    await sandbox.writeInventory(inventory(panel('depot', '99', `{ type: command, command: ["${process.execPath}", "${script}"], env: [STATION_SITE] }`)));
+    await rig.sandbox.writeInventory(inventory(panel('depot', '99', `{ type: command, command: ["${process.execPath}", "${script}"], env: [STATION_SITE] }`)));
     const start = await run(['test-mode', 'start', '--panel', 'depot', '--for', '5m'], {
       LANG: 'C.UTF-8',
       TZ: 'Europe/Oslo',
@@ -215,7 +198,7 @@ describe('a station command gets a minimal environment', () => {
   });
 
   it('refuses, at inventory load, a station env naming a variable that holds a panel credential', async () => {
-    await sandbox.writeInventory(inventory(panel('depot', '99', `{ type: command, command: ["/bin/true"], env: [SHOP_CODE] }`)));
+    await rig.sandbox.writeInventory(inventory(panel('depot', '99', `{ type: command, command: ["/bin/true"], env: [SHOP_CODE] }`)));
     const start = await run(['test-mode', 'start', '--panel', 'depot', '--for', '5m']);
     expect(start.code).toBe(2);
     expect(start.stderr).toMatch(/station\.env\.0.*SHOP_CODE holds a credential \(panels\.shop\.secret\); a station program is never given one/);
@@ -224,19 +207,19 @@ describe('a station command gets a minimal environment', () => {
 
 describe('leases after a crash', () => {
   it('after SIGKILL during start, stop goes straight on (the lock died with its process) and ends the station', async () => {
-    station.delayMs = { 'test.start': 60_000 };
+    rig.station.delayMs = { 'test.start': 60_000 };
     const child = spawn(process.execPath, [BIN, 'test-mode', 'start', '--panel', 'shop', '--for', '30m'], {
-      env: { ...sandbox.env, ...env() },
+      env: { ...rig.sandbox.env, ...env() },
       stdio: 'ignore',
     });
     const exited = new Promise((resolve) => child.on('close', resolve));
     await waitFor(
       () => events().includes('test.start'),
-      () => JSON.stringify(station.notices),
+      () => JSON.stringify(rig.station.notices),
     );
     child.kill('SIGKILL');
     await exited;
-    station.delayMs = {};
+    rig.station.delayMs = {};
     const stop = await run(['test-mode', 'stop', '--panel', 'shop']);
     expect(stop.code, stop.stderr).toBe(0);
     expect(stop.stderr).not.toMatch(/another panelctl/);
@@ -247,16 +230,16 @@ describe('leases after a crash', () => {
   it('a sweep killed while the station holds its stop is followed at once by the next sweep', async () => {
     expect((await run(['test-mode', 'start', '--panel', 'shop', '--for', '1s'])).code).toBe(0);
     await new Promise((r) => setTimeout(r, 1100));
-    station.delayMs = { 'test.stop': 60_000 };
-    const child = spawn(process.execPath, [BIN, 'test-mode', 'sweep'], { env: { ...sandbox.env, ...env() }, stdio: 'ignore' });
+    rig.station.delayMs = { 'test.stop': 60_000 };
+    const child = spawn(process.execPath, [BIN, 'test-mode', 'sweep'], { env: { ...rig.sandbox.env, ...env() }, stdio: 'ignore' });
     const exited = new Promise((resolve) => child.on('close', resolve));
     await waitFor(
       () => events().includes('test.stop'),
-      () => JSON.stringify(station.notices),
+      () => JSON.stringify(rig.station.notices),
     );
     child.kill('SIGKILL');
     await exited;
-    station.delayMs = {};
+    rig.station.delayMs = {};
     const [lease] = (await statusJson()).leases;
     expect(lease.notices.stop).toMatchObject({ state: 'sending', attempts: 1 });
     const sweep = await run(['test-mode', 'sweep', '-o', 'json']);
@@ -267,7 +250,7 @@ describe('leases after a crash', () => {
 
   it('a lease whose stop the station already confirmed is removed without a second notice', async () => {
     expect((await run(['test-mode', 'start', '--panel', 'shop', '--for', '30m'])).code).toBe(0);
-    const file = path.join(sandbox.stateDir, 'leases', 'shop.json');
+    const file = path.join(rig.sandbox.stateDir, 'leases', 'shop.json');
     const lease = JSON.parse(await fs.readFile(file, 'utf8'));
     // As a run cut off between the station's yes and removing the lease leaves it.
     Object.assign(lease, {
@@ -287,7 +270,7 @@ describe('leases after a crash', () => {
 describe('lease files are trusted only when they are ours', () => {
   it('refuses a lease file others can write, or a symlink, naming it', async () => {
     expect((await run(['test-mode', 'start', '--panel', 'shop', '--for', '30m'])).code).toBe(0);
-    const file = path.join(sandbox.stateDir, 'leases', 'shop.json');
+    const file = path.join(rig.sandbox.stateDir, 'leases', 'shop.json');
     await fs.chmod(file, 0o666);
     const loose = await run(['test-mode', 'stop', '--panel', 'shop']);
     expect(loose.code).toBe(2);
@@ -295,7 +278,7 @@ describe('lease files are trusted only when they are ours', () => {
     const sweep = await run(['test-mode', 'sweep']);
     expect(sweep.code).toBe(2);
 
-    const real = path.join(sandbox.dir, 'planted-lease.json');
+    const real = path.join(rig.sandbox.dir, 'planted-lease.json');
     await fs.rename(file, real);
     await fs.chmod(real, 0o600);
     await fs.symlink(real, file);
@@ -308,7 +291,7 @@ describe('lease files are trusted only when they are ours', () => {
 
 describe('sweep results a person must see', () => {
   it('a manual station: the panel half ends, the lease stays and sweep exits 7 until the call is confirmed', async () => {
-    await sandbox.writeInventory(inventory(panel('hall', '12', '{ type: manual }')));
+    await rig.sandbox.writeInventory(inventory(panel('hall', '12', '{ type: manual }')));
     expect((await run(['test-mode', 'start', '--panel', 'hall', '--for', '1s', '--station-confirmed'])).code).toBe(0);
     await new Promise((r) => setTimeout(r, 1100));
     const sweep = await run(['test-mode', 'sweep', '-o', 'json']);
@@ -325,13 +308,13 @@ describe('sweep results a person must see', () => {
   });
 
   it('an unreachable panel makes sweep exit 7 (some leases could not be ended)', async () => {
-    await sandbox.writeInventory(
+    await rig.sandbox.writeInventory(
       inventory(
         `  gone:\n    driver: modbus\n    link: tcp://127.0.0.1:9\n    options: { profile: demo-modbus, unit: 1 }\n    account: "77"\n    station: central\n`,
       ),
     );
     // The lease as a start cut off after the station's yes leaves it: the panel is to be switched off.
-    await fs.mkdir(path.join(sandbox.stateDir, 'leases'), { recursive: true, mode: 0o700 });
+    await fs.mkdir(path.join(rig.sandbox.stateDir, 'leases'), { recursive: true, mode: 0o700 });
     const now = Date.now();
     const lease = {
       v: 1,
@@ -347,7 +330,7 @@ describe('sweep results a person must see', () => {
       panelTest: 'on',
       phase: 'active',
     };
-    await fs.writeFile(path.join(sandbox.stateDir, 'leases', 'gone.json'), JSON.stringify(lease), { mode: 0o600 });
+    await fs.writeFile(path.join(rig.sandbox.stateDir, 'leases', 'gone.json'), JSON.stringify(lease), { mode: 0o600 });
     const sweep = await run(['--timeout', '1s', 'test-mode', 'sweep', '-o', 'json']);
     expect(sweep.code).toBe(7);
     expect(JSON.parse(sweep.stdout).swept).toMatchObject([{ panel: 'gone', outcome: 'failed' }]);
@@ -373,7 +356,7 @@ describe('a sweeper whose clock is far ahead', () => {
 
   it("on another machine (no kernel clock to compare), the webhook station's clock stops it", async () => {
     expect((await run(['test-mode', 'start', '--panel', 'shop', '--for', '30m'])).code).toBe(0);
-    const file = path.join(sandbox.stateDir, 'leases', 'shop.json');
+    const file = path.join(rig.sandbox.stateDir, 'leases', 'shop.json');
     const lease = JSON.parse(await fs.readFile(file, 'utf8'));
     lease.clock.bootId = 'another-machine';
     await fs.writeFile(file, JSON.stringify(lease));

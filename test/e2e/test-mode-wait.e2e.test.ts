@@ -2,10 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
-import path from 'node:path';
 import { createSimulator } from '../../drivers/modbus/simulator.js';
-import { BIN, makeSandbox, waitFor, type Sandbox } from '../support/cli.js';
-import { startStation, type FakeStation } from '../support/station.js';
+import { BIN, waitFor } from '../support/cli.js';
+import { testModeRig } from '../support/test-mode-rig.js';
 import { haveSocat, makePtyPair } from '../support/pty-pair.js';
 import { startSerialSim } from '../support/serial-sim.js';
 import { KEY, TtySession } from '../support/tty.js';
@@ -17,12 +16,12 @@ import { FileWorkLocks } from '../../src/state/work-locks.js';
  * here, 5 minutes by default), then exits 4 with a red message naming what is still on.
  */
 
+const rig = testModeRig();
+const { events, leaseFiles } = rig;
 type Sim = Awaited<ReturnType<typeof createSimulator>>;
 let sim: Sim;
 let simServer: { port: number; close(): Promise<void> };
 let cable: Cable;
-let station: FakeStation;
-let sandbox: Sandbox;
 
 /** A TCP hop that can be "unplugged": existing connections die and new ones are dropped. */
 interface Cable {
@@ -61,12 +60,9 @@ async function startCable(targetPort: number): Promise<Cable> {
   };
 }
 
-const events = () => station.notices.map((n) => n.event);
-const leaseFiles = async () => (await fs.readdir(path.join(sandbox.stateDir, 'leases')).catch(() => [])).filter((f) => f.endsWith('.json'));
-
 function startWaiting(panel: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, [BIN, 'test-mode', 'start', '--panel', panel, '--wait', ...args], {
-    env: { ...sandbox.env, STATION_KEY: station.key, PANELCTL_TEST_POLL_MS: '300', ...env },
+    env: { ...rig.sandbox.env, STATION_KEY: rig.station.key, PANELCTL_TEST_POLL_MS: '300', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
@@ -77,13 +73,11 @@ function startWaiting(panel: string, args: string[], env: NodeJS.ProcessEnv = {}
 }
 
 beforeAll(async () => {
-  station = await startStation();
   sim = await createSimulator({ users: 3, options: { profile: 'demo-modbus' } });
   simServer = await sim.listenTcp();
   cable = await startCable(simServer.port);
-  sandbox = await makeSandbox();
-  await sandbox.writeInventory(`defaults:
-  station: { type: webhook, url: ${station.url}, secret: env:STATION_KEY }
+  await rig.sandbox.writeInventory(`defaults:
+  station: { type: webhook, url: ${rig.station.url}, secret: env:STATION_KEY }
 panels:
   gate:
     driver: modbus
@@ -97,15 +91,11 @@ afterAll(async () => {
   await cable.close();
   await simServer.close();
   await sim.close();
-  await station.close();
-  await sandbox.cleanup();
 });
 
 beforeEach(async () => {
   cable.plugIn();
-  station.notices.length = 0;
   if (sim.testModeActive) sim.execute(Buffer.from([0x05, 0x00, 0x00, 0x00, 0x00]));
-  await fs.rm(path.join(sandbox.stateDir, 'leases'), { recursive: true, force: true });
 });
 
 describe('--wait with the link gone', () => {
@@ -121,7 +111,7 @@ describe('--wait with the link gone', () => {
     expect(events()).toEqual(['test.start']);
 
     cable.plugIn();
-    const stop = await sandbox.run(['test-mode', 'stop', '--panel', 'gate'], { env: { STATION_KEY: station.key } });
+    const stop = await rig.sandbox.run(['test-mode', 'stop', '--panel', 'gate'], { env: { STATION_KEY: rig.station.key } });
     expect(stop.code, stop.stderr).toBe(0);
     expect(sim.testModeActive).toBe(false);
   });
@@ -158,7 +148,7 @@ describe('--wait while another panelctl talks to the panel', () => {
     const { child, output, exited } = startWaiting('gate', ['--for', '30m', '--timeout', '500ms']);
     await waitFor(() => /waiting until/.test(output()), output);
     // As a technician's `users list` on the same panel would hold it.
-    const held = await new FileWorkLocks(sandbox.stateDir).acquire(`modbus|tcp://127.0.0.1:${cable.port}|1`, { panel: 'gate', command: 'users list' });
+    const held = await new FileWorkLocks(rig.sandbox.stateDir).acquire(`modbus|tcp://127.0.0.1:${cable.port}|1`, { panel: 'gate', command: 'users list' });
     await waitFor(() => /gate is busy \(.*in use by another panelctl.*\); the test stays on/.test(output()), output);
     const connections = sim.stats.connections;
     await held.release();
@@ -174,8 +164,8 @@ describe('--wait while another panelctl talks to the panel', () => {
 describe('--wait on a terminal', () => {
   it('polls the panel under the countdown without a second spinner', async () => {
     const t = new TtySession(['test-mode', 'start', '--panel', 'gate', '--for', '20m', '--wait'], {
-      ...sandbox.env,
-      STATION_KEY: station.key,
+      ...rig.sandbox.env,
+      STATION_KEY: rig.station.key,
       PANELCTL_TEST_POLL_MS: '300',
     });
     try {
@@ -199,10 +189,10 @@ describe('--wait on a terminal', () => {
 describe.skipIf(!haveSocat)('--wait on a serial link', () => {
   it('an unplugged adapter (the device node vanishes) is noticed at once, not at the next poll', async () => {
     const pty = await makePtyPair();
-    const serialSim = await startSerialSim('modbus', pty.a, ['--users', '3'], sandbox.env);
+    const serialSim = await startSerialSim('modbus', pty.a, ['--users', '3'], rig.sandbox.env);
     try {
-      await sandbox.writeInventory(
-        (await fs.readFile(sandbox.env.PANELCTL_INVENTORY as string, 'utf8')) +
+      await rig.sandbox.writeInventory(
+        (await fs.readFile(rig.sandbox.env.PANELCTL_INVENTORY as string, 'utf8')) +
           `  bench:\n    driver: modbus\n    link: serial://${pty.b}\n    options: { profile: demo-modbus, unit: 1 }\n    account: "5151"\n`,
       );
       // The default poll (30 s) is longer than waitFor's patience: only the device check can see it.

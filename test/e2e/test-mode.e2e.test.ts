@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createSimulator } from '../../drivers/integra/simulator.js';
-import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
-import { BIN, makeSandbox, waitFor, type Sandbox } from '../support/cli.js';
-import { startStation, type FakeStation } from '../support/station.js';
+import { servedSimulators } from '../support/served.js';
+import { BIN, waitFor } from '../support/cli.js';
+import { testModeRig } from '../support/test-mode-rig.js';
 import { KEY, TtySession } from '../support/tty.js';
 
 /**
@@ -15,58 +15,47 @@ import { KEY, TtySession } from '../support/tty.js';
  * suites cover panels that switch too.
  */
 
-let station: FakeStation;
+const rig = testModeRig();
+const { leaseFiles } = rig;
 let sim: Awaited<ReturnType<typeof createSimulator>>;
-let server: TcpServerHandle;
-let sandbox: Sandbox;
+let port: number;
+const simulators = servedSimulators();
 
 function inventory(extra = ''): string {
   return `stations:
   central:
     type: webhook
-    url: ${station.url}
+    url: ${rig.station.url}
     secret: env:STATION_KEY
 panels:
   shop:
     driver: integra
-    link: tcp://127.0.0.1:${server.port}
+    link: tcp://127.0.0.1:${port}
     secret: env:SHOP_CODE
     account: "4711"
     customer: Bakery Nord
     station: central
   kiosk:
     driver: integra
-    link: tcp://127.0.0.1:${server.port}
+    link: tcp://127.0.0.1:${port}
     secret: env:SHOP_CODE
     account: "4712"
     station: central
 ${extra}`;
 }
 
-const env = () => ({ STATION_KEY: station.key, SHOP_CODE: '1111' });
-const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => sandbox.run(args, { env: { ...env(), ...extraEnv } });
-const leaseFiles = async () => (await fs.readdir(path.join(sandbox.stateDir, 'leases')).catch(() => [])).filter((f) => f.endsWith('.json'));
+const env = () => ({ STATION_KEY: rig.station.key, SHOP_CODE: '1111' });
+const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => rig.sandbox.run(args, { env: { ...env(), ...extraEnv } });
 
 beforeAll(async () => {
-  station = await startStation();
   sim = await createSimulator({ users: 3 });
-  server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
-  sandbox = await makeSandbox();
-  await sandbox.writeInventory(inventory());
+  port = await simulators.serve(sim);
+  await rig.sandbox.writeInventory(inventory());
 });
 
-afterAll(async () => {
-  await server.close();
-  await sim.close();
-  await station.close();
-  await sandbox.cleanup();
-});
+afterAll(async () => {});
 
-beforeEach(async () => {
-  station.notices.length = 0;
-  station.status = 200;
-  await fs.rm(path.join(sandbox.stateDir, 'leases'), { recursive: true, force: true });
-});
+beforeEach(async () => {});
 
 describe('test-mode with a webhook station', () => {
   it('signs start and stop notices, records a lease, and removes it on stop', async () => {
@@ -74,9 +63,9 @@ describe('test-mode with a webhook station', () => {
     expect(start.code, start.stderr).toBe(0);
     const { lease, panelSwitched } = JSON.parse(start.stdout);
     expect(panelSwitched).toBe(false);
-    expect(station.badSignatures).toBe(0);
-    expect(station.notices).toHaveLength(1);
-    expect(station.notices[0]).toMatchObject({
+    expect(rig.station.badSignatures).toBe(0);
+    expect(rig.station.notices).toHaveLength(1);
+    expect(rig.station.notices[0]).toMatchObject({
       event: 'test.start',
       account: '4711',
       panel: 'shop',
@@ -85,7 +74,7 @@ describe('test-mode with a webhook station', () => {
       operator: 'e2e-tester',
       lease: lease.id,
     });
-    const window = Date.parse(station.notices[0].until) - Date.parse(station.notices[0].from);
+    const window = Date.parse(rig.station.notices[0].until) - Date.parse(rig.station.notices[0].from);
     expect(window).toBe(45 * 60_000);
     expect(await leaseFiles()).toEqual(['shop.json']);
 
@@ -101,18 +90,18 @@ describe('test-mode with a webhook station', () => {
 
     const stop = await run(['test-mode', 'stop', '--panel', 'shop']);
     expect(stop.code, stop.stderr).toBe(0);
-    expect(station.notices.map((n) => n.event)).toEqual(['test.start', 'test.stop']);
-    expect(station.notices[1].lease).toBe(lease.id);
+    expect(rig.station.notices.map((n) => n.event)).toEqual(['test.start', 'test.stop']);
+    expect(rig.station.notices[1].lease).toBe(lease.id);
     expect(await leaseFiles()).toEqual([]);
 
     const twice = await run(['test-mode', 'stop', '--panel', 'shop']);
     expect(twice.code).toBe(0);
     expect(twice.stdout).toMatch(/was not on test/);
-    expect(station.notices).toHaveLength(2);
+    expect(rig.station.notices).toHaveLength(2);
   });
 
   it('a station answering 500 fails the start (exit 3), leaves no lease, and audits the failure', async () => {
-    station.status = 500;
+    rig.station.status = 500;
     const start = await run(['test-mode', 'start', '--panel', 'shop', '--for', '5m']);
     expect(start.code).toBe(3);
     expect(start.stderr).toMatch(/station's webhook answered 500: station database unavailable/);
@@ -127,8 +116,8 @@ describe('test-mode with a webhook station', () => {
     expect(start.code).toBe(3);
     expect(start.stderr).toMatch(/answered 401/);
     expect(start.stderr).not.toContain('not-the-key');
-    expect(station.badSignatures).toBeGreaterThan(0);
-    station.badSignatures = 0;
+    expect(rig.station.badSignatures).toBeGreaterThan(0);
+    rig.station.badSignatures = 0;
   });
 
   it('status shows time left, and overdue leases in the JSON and in red words', async () => {
@@ -158,7 +147,7 @@ describe('test-mode with a webhook station', () => {
     const ended = sweeps.flatMap((s) => JSON.parse(s.stdout).swept).filter((o: { outcome: string }) => o.outcome === 'ended');
     expect(ended.map((o: { panel: string }) => o.panel).sort()).toEqual(['kiosk', 'shop']);
     expect(
-      station.notices
+      rig.station.notices
         .filter((n) => n.event === 'test.stop')
         .map((n) => n.panel)
         .sort(),
@@ -167,24 +156,24 @@ describe('test-mode with a webhook station', () => {
   });
 
   it('--wait on a terminal shows a live countdown, and Ctrl-C there ends the test', async () => {
-    const t = new TtySession(['test-mode', 'start', '--panel', 'shop', '--for', '20m', '--wait'], { ...sandbox.env, ...env() });
+    const t = new TtySession(['test-mode', 'start', '--panel', 'shop', '--for', '20m', '--wait'], { ...rig.sandbox.env, ...env() });
     try {
       await t.expect(/shop on test: (19m 5\d|20m 00)s left \(Ctrl-C ends the test now\)/);
-      expect(station.notices.map((n) => n.event)).toEqual(['test.start']);
+      expect(rig.station.notices.map((n) => n.event)).toEqual(['test.start']);
       t.send(KEY.ctrlC);
       await t.expect(/shop is off test \(station and panel\)/);
       expect((await t.exit()).exitCode).toBe(130);
     } finally {
       t.kill();
     }
-    expect(station.notices.map((n) => n.event)).toEqual(['test.start', 'test.stop']);
+    expect(rig.station.notices.map((n) => n.event)).toEqual(['test.start', 'test.stop']);
     expect(await leaseFiles()).toEqual([]);
   });
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`--wait ended by ${signal} takes the account off test and exits ${signal === 'SIGINT' ? 130 : 143}`, async () => {
       const child = spawn(process.execPath, [BIN, 'test-mode', 'start', '--panel', 'shop', '--for', '30m', '--wait'], {
-        env: { ...sandbox.env, ...env() },
+        env: { ...rig.sandbox.env, ...env() },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
@@ -195,11 +184,11 @@ describe('test-mode with a webhook station', () => {
         () => /waiting until/.test(out),
         () => out,
       );
-      expect(station.notices.map((n) => n.event)).toEqual(['test.start']);
+      expect(rig.station.notices.map((n) => n.event)).toEqual(['test.start']);
       child.kill(signal);
       expect(await exited).toBe(signal === 'SIGINT' ? 130 : 143);
       expect(out).toMatch(new RegExp(`${signal} received: ending test mode on shop`));
-      expect(station.notices.map((n) => n.event)).toEqual(['test.start', 'test.stop']);
+      expect(rig.station.notices.map((n) => n.event)).toEqual(['test.start', 'test.stop']);
       expect(await leaseFiles()).toEqual([]);
     });
   }
@@ -215,21 +204,21 @@ describe('test-mode help and flags', () => {
     const adHoc = await run(['test-mode', 'start', '--panel', 'shop', '--link', 'tcp://127.0.0.1:9', '--for', '5m']);
     expect(adHoc.code).toBe(2);
     expect(adHoc.stderr).toMatch(/unknown option '--link'/);
-    expect(station.notices).toEqual([]);
+    expect(rig.station.notices).toEqual([]);
   });
 });
 
 describe('test-mode with other stations', () => {
   it('runs a station command with the notice on stdin; a non-zero exit fails the start', async () => {
-    const received = path.join(sandbox.dir, 'received.jsonl');
-    const script = path.join(sandbox.dir, 'station.mjs');
+    const received = path.join(rig.sandbox.dir, 'received.jsonl');
+    const script = path.join(rig.sandbox.dir, 'rig.station.mjs');
     await fs.writeFile(
       script,
       `import fs from 'node:fs';\nconst body = fs.readFileSync(0, 'utf8');\nif (process.env.REFUSE) { console.error('account unknown at the station'); process.exit(2); }\nfs.appendFileSync(${JSON.stringify(received)}, body + '\\n');\n`,
     );
-    await sandbox.writeInventory(
+    await rig.sandbox.writeInventory(
       inventory(
-        `  depot:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:SHOP_CODE\n    account: "99"\n    station: { type: command, command: ["${process.execPath}", "${script}"], env: [REFUSE] }\n`,
+        `  depot:\n    driver: integra\n    link: tcp://127.0.0.1:${port}\n    secret: env:SHOP_CODE\n    account: "99"\n    station: { type: command, command: ["${process.execPath}", "${script}"], env: [REFUSE] }\n`,
       ),
     );
     const refused = await run(['test-mode', 'start', '--panel', 'depot', '--for', '5m'], { REFUSE: '1' });
@@ -247,13 +236,13 @@ describe('test-mode with other stations', () => {
       ['test.start', '99'],
       ['test.stop', '99'],
     ]);
-    await sandbox.writeInventory(inventory());
+    await rig.sandbox.writeInventory(inventory());
   });
 
   it('a manual station without a terminal needs --station-confirmed; a panel without an account is refused', async () => {
-    await sandbox.writeInventory(
+    await rig.sandbox.writeInventory(
       inventory(
-        `  hall:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:SHOP_CODE\n    account: "12"\n    station: { type: manual }\n  shed:\n    driver: integra\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:SHOP_CODE\n    station: central\n`,
+        `  hall:\n    driver: integra\n    link: tcp://127.0.0.1:${port}\n    secret: env:SHOP_CODE\n    account: "12"\n    station: { type: manual }\n  shed:\n    driver: integra\n    link: tcp://127.0.0.1:${port}\n    secret: env:SHOP_CODE\n    station: central\n`,
       ),
     );
     const refused = await run(['test-mode', 'start', '--panel', 'hall', '--for', '5m']);
@@ -274,7 +263,7 @@ describe('test-mode with other stations', () => {
     const noAccount = await run(['test-mode', 'start', '--panel', 'shed', '--for', '5m']);
     expect(noAccount.code).toBe(2);
     expect(noAccount.stderr).toMatch(/panel "shed", field "account": is required for test mode/);
-    expect(station.notices).toHaveLength(0);
-    await sandbox.writeInventory(inventory());
+    expect(rig.station.notices).toHaveLength(0);
+    await rig.sandbox.writeInventory(inventory());
   });
 });
