@@ -223,24 +223,29 @@ describe('Modbus --debug never shows a code (issue 14 item 3): function-6 writes
     return forms.filter((form) => text.toLowerCase().includes(form));
   }
 
-  it('set-code --debug with function-6 writes: the [rx] echo replies are masked', async () => {
-    const result = await sandbox.run(
+  /** `set-code --debug` of SLOT to `code` (from stdin) on the Modbus panel at `port`, with the function-6 profile. */
+  const setCodeWithDebug = (port: number, code: string, options: string[] = []) =>
+    sandbox.run(
       [
         '--debug',
+        ...options,
         'users',
         'set-code',
         '--slot',
         String(SLOT),
         '--code-stdin',
         '--link',
-        `tcp://127.0.0.1:${server.port}`,
+        `tcp://127.0.0.1:${port}`,
         '--driver',
         'modbus',
         '--option',
         `profile=${profile}`,
       ],
-      { input: '583016\n' },
+      { input: `${code}\n` },
     );
+
+  it('set-code --debug with function-6 writes: the [rx] echo replies are masked', async () => {
+    const result = await setCodeWithDebug(server.port, '583016');
     expect(result.code, result.stderr).toBe(0);
     expect(sim.user(SLOT)?.code).toBe('583016');
     expect(result.stderr).toMatch(/\[rx\].* 06 /);
@@ -259,25 +264,7 @@ describe('Modbus --debug never shows a code (issue 14 item 3): function-6 writes
     };
     const proxy = await startLateReplyProxy(server.port, touchesCode);
     try {
-      const result = await sandbox.run(
-        [
-          '--debug',
-          '--timeout',
-          '1s',
-          'users',
-          'set-code',
-          '--slot',
-          String(SLOT),
-          '--code-stdin',
-          '--link',
-          `tcp://127.0.0.1:${proxy.port}`,
-          '--driver',
-          'modbus',
-          '--option',
-          `profile=${profile}`,
-        ],
-        { input: '719350\n' },
-      );
+      const result = await setCodeWithDebug(proxy.port, '719350', ['--timeout', '1s']);
       expect(proxy.late, result.stderr).toBeGreaterThanOrEqual(1);
       expect(leaks(result.stdout + result.stderr, '719350')).toEqual([]);
       expect(leaks(result.stdout + result.stderr, '583016')).toEqual([]);
