@@ -107,6 +107,18 @@ describe('claimPanels', () => {
     await expect(claimPanels(dir, ['d', 'c', 'b', 'a'], { shard: null })).rejects.toThrow(/on 4 of the same panel\(s\) \(a, b, c, \.\.\.\): /);
   });
 
+  it('release may run twice, or after the claim file is gone', async () => {
+    const release = await claimPanels(dir, ['a'], { shard: null });
+    await release();
+    await expect(release()).resolves.toBeUndefined();
+  });
+
+  it('two runs finding the same dead claim at once both go on (one removes it, the other finds it gone)', async () => {
+    await plant('dead.json', claim({ pid: DEAD_PID, token: 'dead', panels: ['a'] }));
+    expect(await Promise.all([liveClaims(dir), liveClaims(dir)])).toEqual([[], []]);
+    expect(await fs.readdir(claims)).toEqual([]);
+  });
+
   it('runs beside a live claim on other panels, and after a dead one', async () => {
     await plant('held.json', claim({ panels: ['x'] }));
     await plant('dead.json', claim({ pid: DEAD_PID, token: 'dead', panels: ['a'] }));

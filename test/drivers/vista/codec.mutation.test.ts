@@ -77,8 +77,10 @@ describe('bytes a line may not hold', () => {
     expect(decoder.push(bytes(line))).toEqual([]);
     expect(decoder.held).toBe(MAX_LINE);
     expect(decoder.push(bytes('\n'))).toEqual([{ kind: 'malformed', reason: 'not an AlarmDecoder line', shown: showLine(line) }]);
-    expect(decoder.push(bytes(`${line}yz`))).toEqual([{ kind: 'malformed', reason: 'the line is longer than 120 characters', shown: showLine(line) }]);
+    // The 121st byte is refused as it arrives: never held.
+    expect(decoder.push(bytes(`${line}y`))).toEqual([{ kind: 'malformed', reason: 'the line is longer than 120 characters', shown: showLine(line) }]);
     expect(decoder.held).toBe(0);
+    expect(decoder.push(bytes('z'))).toEqual([]);
     expect(decoder.push(bytes(`zz\n${LIB_TEST}\n`)).map((f) => f.kind)).toEqual(['keypad']);
     expect(decoder.rejected).toBe(2);
   });
@@ -96,6 +98,9 @@ describe('the first line of a connection', () => {
   it('a first line that parses is kept', () => {
     const decoder = new Ad2Decoder();
     expect(decoder.push(bytes(`${LIB_TEST}\n`)).map((f) => f.kind)).toEqual(['keypad']);
+    expect(decoder.partial).toBe(0);
+    // Only the first line may be a cut one: the next that does not parse is malformed.
+    expect(decoder.push(bytes('[1]\n'))).toEqual([{ kind: 'malformed', reason: 'not an AlarmDecoder line', shown: '[*]' }]);
     expect(decoder.partial).toBe(0);
   });
 
@@ -116,9 +121,12 @@ describe('the first line of a connection', () => {
   });
 
   it('our own V or C coming straight back is an echo even first; anything else that does not parse is a cut line', () => {
-    for (const echo of ['V', 'C']) {
+    for (const [echo, end] of [
+      ['V', '\r\n'],
+      ['C', '\n'],
+    ]) {
       const decoder = new Ad2Decoder();
-      expect(decoder.push(bytes(`${echo}\r\n`))).toEqual([{ kind: 'client' }]);
+      expect(decoder.push(bytes(`${echo}${end}`))).toEqual([{ kind: 'client' }]);
       expect(decoder.rejected).toBe(1);
       expect(decoder.partial).toBe(0);
       // The echo was a whole line: the next one is read, not skipped.
