@@ -88,6 +88,16 @@ beforeAll(async () => {
       handler,
     ),
   );
+  // TLS 1.2 answers a missing client certificate, and a handshake it cannot agree on, with the same handshake_failure alert.
+  ports.mutual12 = await listen(
+    https.createServer(
+      { cert: read(pki.server.cert), key: read(pki.server.key), ca: read(pki.clientCa), requestCert: true, rejectUnauthorized: true, maxVersion: 'TLSv1.2' },
+      handler,
+    ),
+  );
+  ports.noCommonCipher = await listen(
+    https.createServer({ cert: read(pki.server.cert), key: read(pki.server.key), maxVersion: 'TLSv1.2', ciphers: 'PSK-AES128-CBC-SHA' }, handler),
+  );
   // Takes the TLS ClientHello, then resets the connection, or closes it: the link is lost mid-handshake.
   ports.resetInHandshake = await listen(net.createServer((socket) => socket.once('data', () => socket.resetAndDestroy())));
   ports.closeInHandshake = await listen(net.createServer((socket) => socket.once('data', () => socket.end())));
@@ -280,6 +290,21 @@ describe('E_TLS: whose certificate, and why', () => {
     expect(error).toMatchObject({ side: 'client', hint: 'add tls: { clientCert: FILE, clientKey: FILE } to this panel in the inventory' });
     expect(error.message).toMatch(new RegExp(`^client certificate: ${base('mutual', 'https')} asks for one and none is configured \\((ERR_SSL_|ECONNRESET)`));
     expect(error.cause).toBeInstanceOf(Error);
+  });
+
+  it('TLS 1.2: a handshake failure with no client certificate configured is the panel asking for one', async () => {
+    const error = await failure((await client(base('mutual12', 'https'), {}, { ca: pki.ca })).request({ path: '/' }));
+    expect(error).toMatchObject({
+      side: 'client',
+      message: `client certificate: ${base('mutual12', 'https')} asks for one and none is configured (ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE)`,
+    });
+  });
+
+  it('TLS 1.2: a handshake failure with a client certificate configured is not blamed on it', async () => {
+    const tls = { ca: pki.ca, clientCert: pki.client.cert, clientKey: pki.client.key };
+    const error = await failure((await client(base('noCommonCipher', 'https'), {}, tls)).request({ path: '/' }));
+    expect(error).toMatchObject({ side: 'handshake', hint: undefined });
+    expect(error.message).toMatch(new RegExp(`^TLS handshake with ${base('noCommonCipher', 'https')} failed: .*handshake failure`));
   });
 
   it('a client certificate the panel does not trust: refused, with what to check', async () => {
