@@ -44,6 +44,15 @@ export const groups = {
     mutate: ['src/inventory/secrets.ts'],
     tests: ['test/core/inventory*.test.ts', 'test/inventory/secrets*.test.ts'],
   },
+  digest: {
+    // RFC 7616 digest authentication of the MAP 5000 driver.
+    mutate: ['drivers/map5000/digest.ts'],
+    tests: ['test/drivers/map5000/protocol.test.ts', 'test/drivers/map5000/digest*.test.ts', 'test/drivers/map5000/client.test.ts'],
+  },
+  vista: {
+    mutate: ['drivers/vista/codec.ts'],
+    tests: ['test/drivers/vista/codec*.test.ts', 'test/drivers/vista/simulator.test.ts', 'test/drivers/vista/hostile.test.ts'],
+  },
 };
 
 /** The group named by MUTATION_GROUP (set by scripts/mutation.mjs). */
