@@ -241,13 +241,12 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
  * from the user table becomes a step the way `users add --slot` / `set-code --slot` / `remove
  * --slot` would do it (same slot and duress rules), marked blind. A row that needs the table (a
  * user found by name, an add without a slot, whether it is already done) is a conflict that says
- * why and what to give instead. Rows of this plan on one slot still see each other.
+ * why and what to give instead.
  */
 function planBlind(plan: PanelPlan, target: Target, rows: ChangeRow[], info: DriverInfo, options: PlanOptions): void {
   const panel = target.name;
   const keepsNames = info.userNames !== false;
-  /** What earlier rows of this plan did to a slot. */
-  const planned = new Map<number, BulkAction>();
+  // Two rows on one slot of one panel are refused when the change list is read (input.ts).
   for (const row of rows) {
     const conflict = (reason: string, code: string) => plan.conflicts.push({ row: row.row, action: row.action, slot: row.slot, user: row.user, reason, code });
     if (row.user !== undefined) {
@@ -271,21 +270,11 @@ function planBlind(plan: PanelPlan, target: Target, rows: ChangeRow[], info: Dri
       conflict((error as Error).message, 'E_NO_SUCH_SLOT');
       continue;
     }
-    const before = planned.get(row.slot);
-    if (before === 'add' && row.action === 'add') {
-      conflict(`an earlier row of this change list already adds slot ${row.slot}`, 'E_SLOT_TAKEN');
-      continue;
-    }
-    if (before === 'remove' && row.action === 'set-code') {
-      conflict(`an earlier row of this change list removes slot ${row.slot}: no code to change`, 'E_NO_SUCH_USER');
-      continue;
-    }
     const policyProblem = codeProblem(row, info, target, options);
     if (policyProblem) {
       conflict(`code policy: ${policyProblem}`, 'E_CODE_POLICY');
       continue;
     }
-    planned.set(row.slot, row.action);
     plan.steps.push({
       id: `${panel}/${plan.steps.length + 1}`,
       row: row.row,
