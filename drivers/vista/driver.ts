@@ -49,6 +49,7 @@ import {
 import { optionsSchema } from './options.js';
 import { isAck } from './panel.js';
 import { showsTest } from './screens.js';
+import { INSTALLER_REFUSED, MASTER_CHANGE_REFUSED, MASTER_DELETE_REFUSED, withSlotRules } from './slot-rules.js';
 
 /**
  * Honeywell / Ademco VISTA through an AlarmDecoder. The panel takes user codes only as keypad
@@ -74,7 +75,7 @@ const info: DriverInfo = {
   codeRules: { minLength: CODE_LENGTH, maxLength: CODE_LENGTH },
   userNames: false,
   credentialLockout: { note: 'VISTA keypads lock out after repeated wrong codes; panelctl never sends a code again once a sequence was not acknowledged' },
-  slotRanges: SLOT_RANGES,
+  slotRanges: withSlotRules(SLOT_RANGES, false),
   secrets: [{ name: 'code', label: 'VISTA master code (user 02)', required: true }],
   options: [
     { name: 'maxUser', description: 'the highest user number of this panel: 49 (VISTA-20P, the default), 33 (VISTA-15P), 17 (VISTA-10P)' },
@@ -117,12 +118,19 @@ export function settingsFor(options: DriverOptions): Settings {
 
 function describeFor(options: DriverOptions): DriverInfo {
   let maxUser = MAX_USER;
+  let allowMaster = false;
   try {
-    maxUser = settingsFor(options).maxUser;
+    ({ maxUser, allowMaster } = settingsFor(options));
   } catch {
     // a bad option is reported when the panel is opened
   }
-  return { ...info, slotRanges: SLOT_RANGES.map((r) => (r.kind === 'user' ? { ...r, to: maxUser } : r)) };
+  return {
+    ...info,
+    slotRanges: withSlotRules(
+      SLOT_RANGES.map((r) => (r.kind === 'user' ? { ...r, to: maxUser } : r)),
+      allowMaster,
+    ),
+  };
 }
 
 function checkCode(code: Secret, what = 'new code'): void {
@@ -260,13 +268,11 @@ export class VistaSession implements PanelSession, UserWriter {
         `must be a user number from ${twoDigits(FIRST_USER)} to ${twoDigits(this.settings.maxUser)} on this panel (options.maxUser)`,
       );
     }
-    if (slot === INSTALLER_USER) throw new ValidationError('--slot', 'user 01 is the installer code: panelctl never changes it');
-    if (slot === MASTER_USER && action === 'delete') throw new ValidationError('--slot', 'user 02 is the master code: it can be changed, never deleted');
-    if (slot === MASTER_USER && !this.settings.allowMaster) {
-      throw new ValidationError('--slot', 'user 02 is the master code, which panelctl types for every change; it is changed only when asked explicitly', {
-        hint: 'set the driver option allowMaster: true for this panel (and update the configured master code right after)',
-      });
-    }
+    // The operations refuse these before connecting (slot-rules.ts); the session holds the same line for any other caller.
+    if (slot === INSTALLER_USER) throw new ValidationError('--slot', INSTALLER_REFUSED.reason);
+    if (slot === MASTER_USER && action === 'delete') throw new ValidationError('--slot', MASTER_DELETE_REFUSED.reason);
+    if (slot === MASTER_USER && !this.settings.allowMaster)
+      throw new ValidationError('--slot', MASTER_CHANGE_REFUSED.reason, { hint: MASTER_CHANGE_REFUSED.hint });
   }
 
   private toSlot(slot: number): UserSlot {

@@ -187,6 +187,31 @@ describe('bulk plan and apply across INTEGRA, MAP 5000 and VISTA', () => {
   }, 60_000);
 });
 
+describe('VISTA user numbers panelctl never writes', () => {
+  it('user 01 (installer) and 02 (master) are plan conflicts and exit 2 for a single command, before the panel is contacted', async () => {
+    const changes = await file('changes-special.csv', 'panel,action,slot,code\nclinic,set-code,1,codes:new\nclinic,set-code,2,codes:new', 0o644);
+    const codes = await file('codes-special.csv', 'new,\n5927,\n6038,\n,');
+    CODES_USED.push('5927', '6038');
+    const connections = vista.stats.connections;
+    const planned = await panelctl(['bulk', 'plan', changes, '--out', path.join(sandbox.dir, 'plan-special.json'), '--codes', codes, '-o', 'json']);
+    expect(planned.code, planned.stderr).toBe(0);
+    const [clinic] = JSON.parse(planned.stdout).panels;
+    expect(clinic.steps).toEqual([]);
+    expect(clinic.conflicts.map((c: any) => [c.row, c.errorCode, c.reason])).toEqual([
+      [1, 'E_NO_SUCH_SLOT', 'slot: user 01 is the installer code: panelctl never changes it'],
+      [2, 'E_NO_SUCH_SLOT', 'slot: user 02 is the master code, which panelctl types for every change; it is changed only when asked explicitly'],
+    ]);
+    const single = await sandbox.run(['users', 'set-code', '--panel', 'clinic', '--slot', '1', '--code-stdin'], { env, input: '5927\n' });
+    outputs.push(single);
+    expect(single.code).toBe(2);
+    expect(single.stderr).toMatch(/user 01 is the installer code: panelctl never changes it/);
+    const master = await panelctl(['users', 'remove', '--panel', 'clinic', '--slot', '2', '--yes']);
+    expect(master.code).toBe(2);
+    expect(master.stderr).toMatch(/user 02 is the master code: it can be changed, never deleted/);
+    expect(vista.stats.connections).toBe(connections);
+  });
+});
+
 describe('bulk apply --resume of a VISTA step cut off mid-write', () => {
   it('writes nothing twice and claims nothing: each step needs a person (E_UNCERTAIN, exit 7), with errorCode in JSON', async () => {
     const changes = await file('changes-cut.csv', 'panel,action,slot,code\nclinic,set-code,9,codes:new\nclinic,add,10,codes:new\nclinic,remove,3,', 0o644);
