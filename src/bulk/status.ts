@@ -14,6 +14,8 @@ export interface StepStatusRow {
   slot: number;
   state: StepState;
   reason?: string;
+  /** A failed step's error, as `errorCode` names errors everywhere in JSON. */
+  errorCode?: string;
 }
 
 export interface PlanStatus {
@@ -42,7 +44,8 @@ export async function planStatus(plan: BulkPlan, stateDir: string, shard?: Shard
     .flatMap((p) =>
       p.steps.map((s) => {
         const record = records.get(s.id);
-        return { panel: p.panel, step: s.id, action: s.action, slot: s.slot, state: stateOf(record), reason: record?.last.error?.message };
+        const error = record?.last.error;
+        return { panel: p.panel, step: s.id, action: s.action, slot: s.slot, state: stateOf(record), reason: error?.message, errorCode: error?.code };
       }),
     );
   const counts = { done: 0, failed: 0, 'in flight': 0, pending: 0 };

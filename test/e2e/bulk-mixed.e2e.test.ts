@@ -254,6 +254,12 @@ describe('bulk apply --resume of a VISTA step cut off mid-write', () => {
       'could not tell whether the new code of slot 9 landed before the interruption (vista panels cannot read users back); it is not written twice',
     );
     expect(steps.every((s: any) => s.instruction)).toBe(true);
+    const status = await panelctl(['bulk', 'status', planFile, '-o', 'json']);
+    expect(JSON.parse(status.stdout).steps.map((s: any) => [s.slot, s.state, s.errorCode])).toEqual([
+      [9, 'failed', 'E_UNCERTAIN'],
+      [10, 'failed', 'E_UNCERTAIN'],
+      [3, 'failed', 'E_UNCERTAIN'],
+    ]);
     // Not a key typed: the master code was not even entered.
     expect(vista.stats.writes).toBe(writes);
     expect(vista.stats.keys).toBe(keys);
