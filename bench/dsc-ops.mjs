@@ -66,9 +66,11 @@ const OPS = {
   list: (s) => s.reader.listUsers(),
 };
 
-async function measure(sim, counts, link, module) {
+async function measure(sim, counts, link, module, extra = {}) {
   const rows = [];
   for (const [op, run] of Object.entries(OPS)) {
+    // An Envisalink without keypad text cannot list (no reader): its writes only.
+    if (op === 'list' && extra.lcdText === false) continue;
     const times = [];
     let delta;
     for (let i = 0; i < (link.kind === 'tcp' ? runs : 1); i++) {
@@ -77,7 +79,7 @@ async function measure(sim, counts, link, module) {
       else sim.state.codes[20] = '3081';
       const before = { ...sim.stats, ...counts };
       const start = performance.now();
-      const session = await open(sim, link, module);
+      const session = await open(sim, link, module, extra);
       const opened = { ...sim.stats };
       await run(session);
       await session.close();
@@ -96,10 +98,10 @@ async function measure(sim, counts, link, module) {
   return rows;
 }
 
-async function open(sim, link, module) {
+async function open(sim, link, module, extra = {}) {
   // The TPI serves one client: give the module a moment to see the last one go, as a person between commands would.
   await new Promise((resolve) => setTimeout(resolve, 30));
-  return driver.open({ link, secrets: secrets(sim), options: { codeLength: L, module }, timeoutMs: 10_000 });
+  return driver.open({ link, secrets: secrets(sim), options: { codeLength: L, module, ...extra }, timeoutMs: 10_000 });
 }
 
 function table(rows, module) {
@@ -124,9 +126,22 @@ for (const module of ['envisalink', 'it100']) {
   await server.close();
   await sim.close();
 }
+{
+  // An Envisalink without keypad text (options.lcdText: false): each write is one [*][5] visit, proven by panel-ack.
+  const sim = await createSimulator({ users: USERS, options: { mode: 'envisalink', codeLength: L, lcdText: false } });
+  const counts = counting(sim);
+  const server = await sim.listenTcp();
+  const rows = await measure(sim, counts, { kind: 'tcp', host: '127.0.0.1', port: server.port, url: '' }, 'envisalink', { lcdText: false });
+  console.log(`DSC Envisalink TPI without keypad text (options.lcdText: false) over TCP, PC1864 with ${USERS} users, ${L}-digit codes`);
+  table(rows, 'envisalink');
+  console.log(`  TCP wall time: ${rows.map((r) => `${r.op} ${r.ms.toFixed(1)} ms`).join(', ')} (median of ${runs})`);
+  console.log('  (beyond the minimum: [#] in a 071 of its own, and a status request (001) that shows the Program LED out)');
+  await server.close();
+  await sim.close();
+}
 console.log('  (keys count the master code sent with 200 as its digits. Beyond the minimum: each write reads its slot first');
-console.log('   ([nn][#]); the read-back after it comes from the LCD the panel shows, with no keys. The list reads each');
-console.log('   slot from the LCD as it scrolls; on an Envisalink it scrolls in 071 strings of six, so it can overshoot by a few)');
+console.log('   ([nn][#]); the read-back after it comes from the LCD the panel shows, with no keys. The IT-100 list scrolls');
+console.log('   with [>]; the Envisalink shows each slot by number ([nn][#]), since a 071 takes no arrows)');
 
 if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0) {
   const baud = 9600;
