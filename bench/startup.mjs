@@ -12,6 +12,12 @@
 // They differ where the environment makes every Node process slower: NODE_EXTRA_CA_CERTS, for
 // one, has Node parse that certificate bundle at start-up (about 30 ms for Debian's), which
 // raises the anchor and the command alike and so lowers the ratios.
+//
+// The in-process simulator is measured apart (issue 20): the same `users list` against the same
+// simulator served by another process (`panelctl sim integra`, whose CPU is not counted), and a
+// bare Node process that opens a loopback socket pair and makes one round trip. The demo's extra
+// cost over the first is the simulator's; the second is what a socket pair alone costs.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +42,15 @@ const inventory = path.join(dir, 'inventory.yaml');
 const panels = Array.from({ length: 50 }, (_, i) => `  site-${i}: { driver: integra, link: "tcp://10.0.${i >> 8}.${i & 255}:7094", secret: env:PANEL_CODE }`);
 fs.writeFileSync(inventory, `panels:\n${panels.join('\n')}\n`);
 
+/** A loopback socket pair and one round trip, in a bare Node process: the floor for a panel served in process. */
+const socketPair = `const net = require('node:net');
+const server = net.createServer((s) => s.on('data', (d) => s.end(d)));
+server.listen(0, '127.0.0.1', () => {
+  const c = net.connect(server.address().port, '127.0.0.1', () => c.end('ping'));
+  c.on('data', () => server.close());
+});`;
+
+const simulator = await serveSimulator();
 const cases = [
   { name: '--version', args: ['--version'] },
   { name: '--help', args: ['--help'] },
@@ -45,30 +60,79 @@ const cases = [
     args: ['users', 'list', '--panel', 'demo', '-o', 'json'],
     env: { PANELCTL_INVENTORY: inventory },
   },
+  {
+    name: 'users list --link (simulator in another process)',
+    args: ['users', 'list', '--link', simulator.link, '--driver', 'integra', '--secret-from', 'env:PANEL_CODE', '-o', 'json'],
+    env: { PANEL_CODE: simulator.code },
+  },
 ];
 const builds = [{ label: 'this build', bin }, ...(against ? [{ label: 'against', bin: against }] : [])];
 
 try {
   console.log(`startup: wall time (${runs} interleaved rounds: median, and the median of each round's ratio to node -e 0)`);
   console.log(
-    `and CPU time (user + system per run, averaged over ${runs} runs, and its ratio); ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`,
+    `and CPU time (user + system per run, averaged over ${runs} runs, and its ratio); ${os.cpus().length} CPUs, load average ${loadAverage()} at the start`,
   );
   for (const { label, env } of environments) {
-    const commands = [{ argv: [node, '-e', '0'], options: { env } }];
+    const commands = [
+      { argv: [node, '-e', '0'], options: { env } },
+      { argv: [node, '-e', socketPair], options: { env } },
+    ];
     for (const c of cases) for (const b of builds) commands.push({ argv: [node, b.bin, ...c.args], options: { env: { ...env, ...c.env } } });
-    const [bare, ...samples] = interleaveSamples(commands, runs);
-    const [bareCpu, ...cpu] = commands.map((c) => cpuPerRun(c.argv, c.options.env, runs));
+    const [bare, pair, ...samples] = interleaveSamples(commands, runs);
+    const [bareCpu, pairCpu, ...cpu] = commands.map((c) => cpuPerRun(c.argv, c.options.env, runs));
+    const cell = (s, t) => `${fmt(median(s)).padStart(9)} ${pairedRatio(s, bare).toFixed(2)}x   CPU ${fmt(t).padStart(8)} ${(t / bareCpu).toFixed(2)}x`;
     console.log(`${label}:`);
     console.log(`  ${'node -e 0'.padEnd(62)} ${fmt(median(bare)).padStart(9)}           CPU ${fmt(bareCpu).padStart(8)}`);
+    console.log(`  ${'node -e <loopback socket pair, one round trip>'.padEnd(62)} ${cell(pair, pairCpu)}`);
     cases.forEach((c, i) => {
-      const cells = builds.map((b, k) => {
-        const s = samples[i * builds.length + k];
-        const t = cpu[i * builds.length + k];
-        return `${fmt(median(s)).padStart(9)} ${pairedRatio(s, bare).toFixed(2)}x   CPU ${fmt(t).padStart(8)} ${(t / bareCpu).toFixed(2)}x${builds.length > 1 ? ` (${b.label})` : ''}`;
-      });
+      const cells = builds.map((b, k) => `${cell(samples[i * builds.length + k], cpu[i * builds.length + k])}${builds.length > 1 ? ` (${b.label})` : ''}`);
       console.log(`  ${`panelctl ${c.name}`.padEnd(62)} ${cells.join('   ')}`);
     });
+    const demo = cases.findIndex((c) => c.name.includes('no inventory'));
+    const link = cases.findIndex((c) => c.name.includes('another process'));
+    for (const [k, b] of builds.entries()) {
+      const extra = cpu[demo * builds.length + k] - cpu[link * builds.length + k];
+      console.log(
+        `  in-process simulator (demo minus --link), CPU: ${fmt(extra)}; a socket pair over node -e 0: ${fmt(pairCpu - bareCpu)}${builds.length > 1 ? ` (${b.label})` : ''}`,
+      );
+    }
   }
+  console.log(`load average ${loadAverage()} at the end`);
 } finally {
+  await simulator.stop();
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+function loadAverage() {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+}
+
+/** The demo's simulator (INTEGRA, 12 users) served by a panelctl process of its own, for the --link case. */
+async function serveSimulator() {
+  const args = [bin, 'sim', 'integra', '--listen', '127.0.0.1:0', '--users', '12', '--state', path.join(dir, 'sim.json'), '--show-credentials'];
+  const child = spawn(node, args, { env: { PATH: process.env.PATH, ...sandbox }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const ready = new Promise((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      const link = /listening on (tcp:\/\/\S+)/.exec(stderr)?.[1];
+      const code = /credentials: (\{.*\})/.exec(stderr)?.[1];
+      if (link && code) resolve({ link, code: JSON.parse(code).code });
+    });
+    child.on('exit', (status) => reject(new Error(`panelctl sim exited ${status}: ${stderr}`)));
+  });
+  const { link, code } = await ready;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    link,
+    code,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
