@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
+import { SourceMap } from 'node:module';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
 import { TtySession } from '../support/tty.js';
 
@@ -139,4 +140,39 @@ describe('start-up', () => {
     // The demo users' names are ASCII: the Windows-1250 code tables are not needed to read them.
     expect(loads.cjs.filter((f) => f.includes('iconv-lite'))).toEqual([]);
   });
+
+  it('the require banner stays only in chunks that call require, and source maps still point at src/ lines', async () => {
+    const dir = path.join(ROOT, 'dist/bundle/cli');
+    const banner = "import { createRequire as __panelctlRequire } from 'node:module'; const require = __panelctlRequire(import.meta.url);";
+    const chunks = (await fs.readdir(dir)).filter((f) => f.endsWith('.js'));
+    const wrong: string[] = [];
+    let blanked = 0;
+    for (const chunk of chunks) {
+      const text = await fs.readFile(path.join(dir, chunk), 'utf8');
+      const hasBanner = text.startsWith(`${banner}\n`);
+      if (!hasBanner) blanked++;
+      // Without the banner, line 1 is empty: every line is where the source map says.
+      if (!hasBanner && !text.startsWith('\n')) wrong.push(`${chunk}: first line not blanked`);
+      if (hasBanner !== /\brequire\b/.test(hasBanner ? text.slice(banner.length) : text)) wrong.push(`${chunk}: banner ${hasBanner ? 'unused' : 'missing'}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(blanked).toBeGreaterThan(chunks.length / 2);
+
+    // A method of a blanked chunk maps back to its line in src/.
+    const sourceLine = (await fs.readFile(path.join(ROOT, 'src/output/output.ts'), 'utf8')).split('\n').findIndex((l) => l.startsWith('  result<T>('));
+    const chunk = await findChunk(dir, chunks, '// src/output/output.ts');
+    const line = chunk.text.split('\n').findIndex((l) => l.startsWith('  result(document, rows, columns, ndjsonRows) {'));
+    const map = new SourceMap(JSON.parse(await fs.readFile(path.join(dir, `${chunk.name}.map`), 'utf8')));
+    const entry = map.findEntry(line, 2) as { originalSource: string; originalLine: number };
+    expect(entry.originalSource).toMatch(/src\/output\/output\.ts$/);
+    expect(entry.originalLine).toBe(sourceLine);
+  });
 });
+
+async function findChunk(dir: string, chunks: string[], header: string): Promise<{ name: string; text: string }> {
+  for (const name of chunks) {
+    const text = await fs.readFile(path.join(dir, name), 'utf8');
+    if (text.includes(`\n${header}\n`)) return { name, text };
+  }
+  throw new Error(`no chunk holds ${header}`);
+}
