@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Cli } from './context.js';
+import { environmentOf } from './environment.js';
 
 /** What a command runs: the Cli, then the command's positional arguments, then its flags (commander's order). */
 export type Runner<A extends unknown[]> = (cli: Cli, ...args: A) => Promise<void>;
@@ -17,10 +18,10 @@ export interface LazyOptions {
 export function lazyAction<A extends unknown[]>(load: () => Promise<Runner<A>>, options: LazyOptions = {}) {
   return async (...args: unknown[]): Promise<void> => {
     const command = args[args.length - 1] as Command;
-    const environment = (await import('./environment.js')).environmentOf(command);
-    const [runner, { buildCli }, drivers] = await Promise.all([load(), import('./context.js'), environment.drivers()]);
-    const cli = await buildCli(command, { drivers, io: environment.io });
-    const guard = options.interruptible ? (await import('./interrupt.js')).guardInterrupts(cli, command.name()) : undefined;
+    const environment = environmentOf(command);
+    const [runner, runtime, drivers] = await Promise.all([load(), import('./command-runtime.js'), environment.drivers()]);
+    const cli = await runtime.buildCli(command, { drivers, io: environment.io });
+    const guard = options.interruptible ? runtime.guardInterrupts(cli, command.name()) : undefined;
     try {
       // Commander hands over its parsed arguments untyped: the command's own .argument()/.option() calls
       // define them, and the runner's parameter types state the same shape.
@@ -30,7 +31,7 @@ export function lazyAction<A extends unknown[]>(load: () => Promise<Runner<A>>, 
     } finally {
       guard?.release();
       // Connections to a shared state store would keep the process alive.
-      await (await import('../state/store.js')).closeSharedStores();
+      await runtime.closeSharedStores();
     }
   };
 }
