@@ -25,12 +25,13 @@ import {
   WrongCredentialError,
 } from '../../src/driver-kit/index.js';
 import type { Secret } from '../../src/driver-kit/index.js';
-import { connect } from '../../src/driver-kit/index.js';
+import { connect, parseDriverOptions } from '../../src/driver-kit/index.js';
 import { FrameChannel } from '../../src/driver-kit/index.js';
 import type { Link } from '../../src/driver-kit/index.js';
 import { encodeRequesterCode, encodeUserCode, NO_PHONE_CODE } from './bcd.js';
 import { encodeFrame, IntegraDecoder, type IntegraFrame } from './codec.js';
 import { encryptedLink, integrationKeyBytes, type EncryptedLink } from './encryption.js';
+import { optionsSchema } from './options.js';
 import {
   Cmd,
   DEFAULT_RIGHTS,
@@ -158,7 +159,7 @@ class IntegraSession implements PanelSession, UserWriter, UserReader, CodeChecke
   constructor(
     private readonly channel: FrameChannel<IntegraFrame>,
     private readonly decoder: IntegraDecoder,
-    private readonly requester: Buffer,
+    private readonly settings: IntegraSettings,
     private readonly options: OpenOptions,
     private readonly encrypted?: EncryptedLink,
   ) {}
@@ -253,7 +254,7 @@ class IntegraSession implements PanelSession, UserWriter, UserReader, CodeChecke
   }
 
   private withRequester(...parts: Array<Uint8Array | number[]>): Buffer {
-    return Buffer.concat([this.requester, ...parts.map((p) => Buffer.from(p))]);
+    return Buffer.concat([this.settings.requester, ...parts.map((p) => Buffer.from(p))]);
   }
 
   async info(): Promise<PanelInfo> {
@@ -279,7 +280,7 @@ class IntegraSession implements PanelSession, UserWriter, UserReader, CodeChecke
   }
 
   private async whoAmI(): Promise<SelfInfo> {
-    this.self ??= decodeSelfInfo(await this.command(Cmd.readSelf, this.requester, 'data', undefined, selfNumberProblem));
+    this.self ??= decodeSelfInfo(await this.command(Cmd.readSelf, this.settings.requester, 'data', undefined, selfNumberProblem));
     return this.self;
   }
 
@@ -410,8 +411,7 @@ class IntegraSession implements PanelSession, UserWriter, UserReader, CodeChecke
   async verifyCode(slot: number, code: Secret): Promise<boolean> {
     const record = await this.readRecord(slot);
     if (!record) return false;
-    const prefix = String(this.options.options.prefix ?? '');
-    const asCode = encodeRequesterCode(code.reveal(), prefix);
+    const asCode = encodeRequesterCode(code.reveal(), this.settings.prefix);
     try {
       if (hasRight(record.rights, Rights.guardx)) {
         const owner = decodeSelfInfo(await this.command(Cmd.readSelf, asCode, 'data', undefined, selfNumberProblem));
@@ -451,23 +451,34 @@ function checkCode(code: Secret): void {
   if (!/^\d{4,8}$/.test(code.reveal())) throw new ValidationError('code', 'must be 4 to 8 digits on INTEGRA');
 }
 
-function requesterCode(options: OpenOptions): Buffer {
+/** What a session works from, settled before connecting: the code prefix (options.ts) and the requester code. */
+interface IntegraSettings {
+  prefix: string;
+  requester: Buffer;
+}
+
+function integraSettings(options: OpenOptions): IntegraSettings {
+  const { prefix = '' } = parseDriverOptions(optionsSchema, options.options);
   const code = options.secrets.code;
   if (!code) throw new UsageError('INTEGRA needs a user code to act as (secret: in the inventory)', { code: 'E_SECRET_MISSING' });
-  const prefix = String(options.options.prefix ?? '');
-  if (!/^\d*$/.test(prefix)) throw new ValidationError('options.prefix', 'must be digits');
   if (!/^\d{4,8}$/.test(code.reveal()) || prefix.length + code.length > 16) {
     throw new ValidationError('secret', 'the INTEGRA code must be 4 to 8 digits (plus prefix, 16 digits in all)');
   }
-  return encodeRequesterCode(code.reveal(), prefix);
+  return { prefix, requester: encodeRequesterCode(code.reveal(), prefix) };
 }
 
 /**
  * A session over a channel that is already open (driver.open connects first; the fuzz harness
  * passes a channel on an in-memory stream, so it can watch what the channel holds).
  */
-export function integraSession(channel: FrameChannel<IntegraFrame>, decoder: IntegraDecoder, options: OpenOptions, encrypted?: EncryptedLink): PanelSession {
-  return new IntegraSession(channel, decoder, requesterCode(options), options, encrypted);
+export function integraSession(
+  channel: FrameChannel<IntegraFrame>,
+  decoder: IntegraDecoder,
+  options: OpenOptions,
+  encrypted?: EncryptedLink,
+  settings = integraSettings(options),
+): PanelSession {
+  return new IntegraSession(channel, decoder, settings, options, encrypted);
 }
 
 export const driver: PanelDriver = {
@@ -482,10 +493,12 @@ export const driver: PanelDriver = {
         throw new ValidationError('secrets.integrationKey', 'must be up to 12 printable ASCII characters');
       }
     }
+    // The options and the code are checked before anything is sent.
+    const settings = integraSettings(options);
     const plain = await connect(options.link, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
     const encrypted = key === undefined ? undefined : encryptedLink(plain, key, 'client');
     const decoder = new IntegraDecoder();
-    return integraSession(new FrameChannel(encrypted ?? plain, decoder), decoder, options, encrypted);
+    return integraSession(new FrameChannel(encrypted ?? plain, decoder), decoder, options, encrypted, settings);
   },
 
   async probe(link: Link, options: ProbeOptions): Promise<ProbeResult | undefined> {

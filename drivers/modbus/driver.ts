@@ -21,7 +21,8 @@ import { capabilitiesOf, NotSupportedError, PanelRefusedError, PanelctlError, Va
 import type { Link } from '../../src/driver-kit/index.js';
 import type { Secret } from '../../src/driver-kit/index.js';
 import { FrameChannel } from '../../src/driver-kit/index.js';
-import { connect } from '../../src/driver-kit/index.js';
+import { connect, parseDriverOptions } from '../../src/driver-kit/index.js';
+import type { DriverOptions } from '../../src/driver-kit/index.js';
 import type { ByteStream } from '../../src/driver-kit/index.js';
 import type { Framing, ModbusClient } from './client.js';
 import {
@@ -47,7 +48,8 @@ import {
 } from './layout.js';
 import { MbapDecoder, encodeMbap } from './mbap.js';
 import { readRequest } from './pdu.js';
-import { loadProfile, shippedProfileNames, type LoadedProfile, type Profile } from './profile.js';
+import { optionsSchema, type ModbusOptions } from './options.js';
+import { loadProfile, PROFILE_HINT, shippedProfileNames, type LoadedProfile, type Profile } from './profile.js';
 import { RtuDecoder, encodeRtu } from './rtu.js';
 
 /**
@@ -81,18 +83,6 @@ const info: DriverInfo = {
 };
 
 const KINDS: SlotKind[] = ['user', 'master', 'installer', 'service', 'duress', 'supervisor'];
-
-function unitOption(value: unknown): number {
-  const unit = Number(value ?? 1);
-  if (!Number.isInteger(unit) || unit < 0 || unit > 255) throw new ValidationError('options.unit', 'must be a Modbus unit id 1..247 (0..255 on TCP)');
-  return unit;
-}
-
-function framingOption(value: unknown, link: Link): Framing {
-  if (value === undefined) return link.kind === 'tcp' ? 'mbap' : 'rtu';
-  if (value !== 'mbap' && value !== 'rtu') throw new ValidationError('options.framing', 'must be mbap or rtu');
-  return value;
-}
 
 class ModbusSession implements PanelSession, UserWriter, UserReader, CodeChecker {
   readonly writer: UserWriter = this;
@@ -501,10 +491,16 @@ interface SessionSettings {
   framing: Framing;
 }
 
+/** The options as options.ts declares them; the hint says where a missing profile goes. */
+function parsedOptions(options: DriverOptions): ModbusOptions {
+  return parseDriverOptions(optionsSchema, options, { profile: PROFILE_HINT });
+}
+
 async function sessionSettings(options: OpenOptions): Promise<SessionSettings> {
-  const loaded = await loadProfile(options.options.profile);
-  const unit = unitOption(options.options.unit);
-  const framing = framingOption(options.options.framing, options.link);
+  const parsed = parsedOptions(options.options);
+  const loaded = await loadProfile(parsed.profile);
+  const unit = parsed.unit ?? 1;
+  const framing = parsed.framing ?? (options.link.kind === 'tcp' ? 'mbap' : 'rtu');
   if (unit === 0 && framing === 'rtu') throw new ValidationError('options.unit', 'must be 1..247 on a serial line (unit 0 is broadcast, which never answers)');
   return { loaded, unit, framing };
 }
@@ -537,7 +533,7 @@ export const driver: PanelDriver = {
   describe: () => info,
 
   async describeFor(options) {
-    return { ...info, ...profileFacts((await loadProfile(options.profile)).profile) };
+    return { ...info, ...profileFacts((await loadProfile(parsedOptions(options).profile)).profile) };
   },
 
   async open(options: OpenOptions): Promise<PanelSession> {

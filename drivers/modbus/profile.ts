@@ -332,11 +332,15 @@ export async function shippedProfileNames(): Promise<string[]> {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const PROFILE_MAX_BYTES = 1024 * 1024;
 
+/** Where a missing profile is given. */
+export const PROFILE_HINT =
+  'set options: { profile: NAME-OR-PATH, unit: 1 } for this panel in the inventory, or add --option profile=NAME-OR-PATH to an ad hoc --link';
+
 /** `ref` is a shipped profile's name (demo-modbus) or a path to a YAML/JSON file. */
 export async function loadProfile(ref: unknown, field = 'options.profile'): Promise<LoadedProfile> {
   if (typeof ref !== 'string' || !ref.trim()) {
     throw new ValidationError(field, 'is required: the name of a shipped profile (e.g. demo-modbus) or the path of a YAML/JSON profile file', {
-      hint: 'set options: { profile: NAME-OR-PATH, unit: 1 } for this panel in the inventory, or add --option profile=NAME-OR-PATH to an ad hoc --link',
+      hint: PROFILE_HINT,
     });
   }
   const text = ref.trim();
