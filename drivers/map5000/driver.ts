@@ -10,6 +10,7 @@ import {
   UnreachableError,
   ValidationError,
   openHttp,
+  parseDriverOptions,
 } from '../../src/driver-kit/index.js';
 import { type HttpSend, MapClient } from './client.js';
 import { silentPanelHint } from './failures.js';
@@ -57,14 +58,7 @@ export const driver: PanelDriver = {
   describe: () => INFO,
 
   async open(open: OpenOptions) {
-    const parsed = optionsSchema.safeParse(open.options);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      if (issue.code === 'unrecognized_keys') {
-        throw new ValidationError(`options.${issue.keys[0]}`, `unknown option for map5000 (known: ${Object.keys(optionsSchema.shape).join(', ')})`);
-      }
-      throw new ValidationError(`options.${issue.path.join('.') || '?'}`, issue.message);
-    }
+    const options = parseDriverOptions(optionsSchema, open.options);
     const password = open.secrets.password;
     if (!(password instanceof Secret) || !secretsSchema.shape.password.safeParse(password.reveal()).success) {
       throw new ValidationError('secrets.password', 'the REST-API password (oiiPassword) is required');
@@ -72,14 +66,14 @@ export const driver: PanelDriver = {
     const http = await openHttp(open.link, { timeoutMs: open.timeoutMs, signal: open.signal, maxBodyBytes: MAX_RESPONSE_BYTES });
     const client = new MapClient({
       send: sendOver(http),
-      pacer: new Pacer(parsed.data.requestIntervalMs),
-      username: parsed.data.user,
+      pacer: new Pacer(options.requestIntervalMs),
+      username: options.user,
       password,
       signal: open.signal,
-      overloadBackoffMs: parsed.data.overloadBackoffMs,
+      overloadBackoffMs: options.overloadBackoffMs,
       trace: open.trace,
     });
-    return new MapSession(client, INFO, parsed.data);
+    return new MapSession(client, INFO, options);
   },
 
   /** GET /desc without credentials: a MAP answers its description, or asks for digest credentials for it. */

@@ -5,7 +5,7 @@ import { USER_TYPES } from './schemas.js';
 
 /**
  * A map5000 panel's inventory `options` and `secrets`, checked when the inventory loads (every
- * problem at once, with the field named). The REST-API credential is a user of the panel with REST
+ * problem at once, with the field named) and parsed by open() (parseDriverOptions in the kit). The REST-API credential is a user of the panel with REST
  * rights: its oiiUsername (an option: not secret) and oiiPassword (a secret).
  */
 

@@ -27,6 +27,7 @@ import {
   ValidationError,
   MenuGuard,
   OneShotCredentials,
+  parseDriverOptions,
   WrongCredentialError,
 } from '../../src/driver-kit/index.js';
 import { Ad2Decoder, type Ad2Frame } from './codec.js';
@@ -34,7 +35,6 @@ import { Ad2Keypad, pause } from './keypad.js';
 import {
   CODE_LENGTH,
   changeMasterCode,
-  type DeleteKeys,
   deleteUser,
   FIRST_USER,
   INSTALLER_USER,
@@ -46,7 +46,7 @@ import {
   stopTest,
   twoDigits,
 } from './keys.js';
-import { optionsSchema } from './options.js';
+import { optionsSchema, type VistaOptions } from './options.js';
 import { isAck } from './panel.js';
 import { showsTest } from './screens.js';
 import { INSTALLER_REFUSED, MASTER_CHANGE_REFUSED, MASTER_DELETE_REFUSED, withSlotRules } from './slot-rules.js';
@@ -89,41 +89,20 @@ const info: DriverInfo = {
   ],
 };
 
-interface Settings {
-  maxUser: number;
-  deleteKeys: DeleteKeys;
-  walkPrompt: boolean;
-  keyIntervalMs: number;
-  ackTimeoutMs: number;
-  /** How long the panel keeps a half-typed entry: an interrupted sequence is waited out this long. */
-  keyTimeoutMs: number;
-  address: number;
-  allowMaster: boolean;
-}
+/** The options as options.ts declares them, with their defaults. */
+type Settings = VistaOptions;
 
 /** Extra wait after the panel's key timeout before an interrupted session lets go. */
 const SETTLE_MARGIN_MS = 300;
 
-/** The inventory options, checked by the zod schema of options.ts: the first problem is named by its field. */
+/** The inventory options, parsed by the schema of options.ts (every problem named by its field, exit 2). */
 export function settingsFor(options: DriverOptions): Settings {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
-    const rule = issue.code === 'unrecognized_keys' ? `unknown option (known: ${Object.keys(optionsSchema.shape).join(', ')})` : issue.message;
-    throw new ValidationError(`options.${field}`, rule);
-  }
-  return { ...parsed.data, deleteKeys: parsed.data.deleteKeys as DeleteKeys };
+  return parseDriverOptions(optionsSchema, options);
 }
 
+/** The user slots end at options.maxUser; a bad option is the same exit 2 here as at open(), before any contact. */
 function describeFor(options: DriverOptions): DriverInfo {
-  let maxUser = MAX_USER;
-  let allowMaster = false;
-  try {
-    ({ maxUser, allowMaster } = settingsFor(options));
-  } catch {
-    // a bad option is reported when the panel is opened
-  }
+  const { maxUser, allowMaster } = settingsFor(options);
   return {
     ...info,
     slotRanges: withSlotRules(

@@ -1,9 +1,9 @@
 import * as z from 'zod';
-import { DELETE_KEYS, FIRST_USER, MAX_USER } from './keys.js';
+import { DELETE_KEYS, type DeleteKeys, FIRST_USER, MAX_USER } from './keys.js';
 
 /**
- * A vista panel's inventory `options` and `secrets`, checked before anything is sent (every
- * problem named by its field). Values may arrive as YAML numbers and booleans or, from
+ * A vista panel's inventory `options` and `secrets`, checked when the inventory loads and parsed
+ * by open() and describeFor() (parseDriverOptions in the kit), before anything is sent. Values may arrive as YAML numbers and booleans or, from
  * `--option key=value`, as text: both are taken. README "Inventory" says what each one means.
  */
 
@@ -17,11 +17,12 @@ export const optionsSchema = z
     /** The highest user number: 49 (VISTA-20P), 33 (VISTA-15P), 17 (VISTA-10P). */
     maxUser: whole(FIRST_USER, MAX_USER).default(MAX_USER),
     /** How a delete ends: #0, 0# or wait (README "Where the sources disagree"). */
-    deleteKeys: z.enum(DELETE_KEYS as [string, ...string[]], { error: `must be one of ${DELETE_KEYS.join(', ')}` }).default('#0'),
+    deleteKeys: z.enum(DELETE_KEYS as [DeleteKeys, ...DeleteKeys[]], { error: `must be one of ${DELETE_KEYS.join(', ')}` }).default('#0'),
     /** true: the panel asks "1 = DIAL, 0 = WALK" after code + TEST. */
     walkPrompt: flag.default(true),
     keyIntervalMs: whole(0, 1500).default(150),
     ackTimeoutMs: whole(100, 60_000).default(5000),
+    /** How long the panel keeps a half-typed entry: an interrupted sequence is waited out this long. */
     keyTimeoutMs: whole(0, 10_000).default(3000),
     /** The AlarmDecoder's keypad address. */
     address: whole(0, 31).default(18),

@@ -102,4 +102,12 @@ describe('--option is checked against the driver schema before any contact', () 
     expect(dscRun.code, dscRun.stderr).toBe(0);
     expect(contacts.dsc).toBeGreaterThan(0);
   });
+
+  it('the options every driver takes (duressPlusOne, codeLength) pass the check and the driver (VISTA and MAP 5000 refused them at open)', async () => {
+    for (const panel of ['demo-vista', 'demo-map']) {
+      const result = await run(['info', '--panel', panel, '--option', 'duressPlusOne=false', '-o', 'json']);
+      expect(result.code, `${panel}: ${result.stderr}`).toBe(0);
+      expect(JSON.parse(result.stdout).panel).toBe(panel);
+    }
+  });
 });
