@@ -25,7 +25,7 @@ import {
   WrongCredentialError,
 } from '../../src/driver-kit/index.js';
 import type { Secret } from '../../src/driver-kit/index.js';
-import { connect, parseDriverOptions } from '../../src/driver-kit/index.js';
+import { connect, optionHelpOf, parseDriverOptions } from '../../src/driver-kit/index.js';
 import { FrameChannel } from '../../src/driver-kit/index.js';
 import type { Link } from '../../src/driver-kit/index.js';
 import { encodeRequesterCode, encodeUserCode, NO_PHONE_CODE } from './bcd.js';
@@ -80,7 +80,7 @@ const info: DriverInfo = {
     { name: 'code', label: 'INTEGRA user code with the users-editing right', required: true },
     { name: 'integrationKey', label: 'ETHM-1 Plus integration key (encrypted link)', required: false },
   ],
-  options: [{ name: 'prefix', description: 'code prefix digits, when the panel uses code prefixes (sent as prefix + code in the 8-byte code field)' }],
+  options: optionHelpOf(optionsSchema),
 };
 
 /** Page 19: 0xEF result codes as typed errors, in plain words. `cmd` is the command refused. */

@@ -6,11 +6,11 @@ import * as z from 'zod';
  */
 export const optionsSchema = z
   .object({
-    /** Code prefix digits, when the panel uses code prefixes (sent as prefix + code in the 8-byte code field). */
     prefix: z
       .union([z.string().regex(/^\d*$/, 'must be digits'), z.number().int().nonnegative()], { error: 'must be digits' })
       .transform(String)
-      .optional(),
+      .optional()
+      .describe('code prefix digits, when the panel uses code prefixes (sent as prefix + code in the 8-byte code field)'),
   })
   .strict();
 export type IntegraOptions = z.infer<typeof optionsSchema>;

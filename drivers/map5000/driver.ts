@@ -10,12 +10,13 @@ import {
   UnreachableError,
   ValidationError,
   openHttp,
+  optionHelpOf,
   parseDriverOptions,
 } from '../../src/driver-kit/index.js';
 import { type HttpSend, MapClient } from './client.js';
 import { silentPanelHint } from './failures.js';
 import { MAX_RESPONSE_BYTES } from './limits.js';
-import { OPTION_HELP, SECRETS, optionsSchema, secretsSchema } from './options.js';
+import { SECRETS, optionsSchema, secretsSchema } from './options.js';
 import { Pacer } from './pacing.js';
 import { FIRST_USER_ID, LAST_USER_ID, PATHS } from './paths.js';
 import { chooseDigestChallenge } from './digest.js';
@@ -36,7 +37,7 @@ const INFO: DriverInfo = {
   credentialLockout: {
     note: 'MAP panels with "User Passcode Tamper" refuse every request from the address for a time set in RPS after a few wrong credentials',
   },
-  options: OPTION_HELP,
+  options: optionHelpOf(optionsSchema),
 };
 
 /** The kit's HTTPS client as the MapClient's HttpSend: status, headers and the body as text. */

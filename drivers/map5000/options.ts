@@ -36,23 +36,34 @@ const LANGUAGES = [
 
 export const optionsSchema = z
   .object({
-    /** The REST-API user (oiiUsername) panelctl logs in as. */
-    user: restUser,
-    /** Access model given to users panelctl creates: the name of one that exists on the panel. */
-    accessModel: z.string().min(1).max(64).default('Basic Profile'),
-    /** userType of users panelctl creates. */
-    userType: z.enum(USER_TYPES).default('User:Standard'),
-    /** Keypad language of users panelctl creates; the panel's default when absent. */
-    language: z.enum(LANGUAGES).optional(),
-    /** Areas a walk test covers, comma-separated SIID links ("/1.1.Area.2.1,/1.1.Area.2.2"); all areas when absent. */
+    user: restUser.describe('REST-API user name (oiiUsername) panelctl logs in as, 8-32 characters'),
+    accessModel: z.string().min(1).max(64).default('Basic Profile').describe('access model given to created users: the name of one that exists on the panel'),
+    userType: z
+      .enum(USER_TYPES)
+      .default('User:Standard')
+      .describe(`type of created users: ${USER_TYPES.join(', ')}`),
+    language: z.enum(LANGUAGES).optional().describe("keypad language of created users, e.g. en-US (the panel's default when absent)"),
     areas: z
       .string()
       .refine((text) => text.split(',').every((area) => isAreaPath(area.trim())), 'must be area links like /1.1.Area.2.1, separated by commas')
-      .optional(),
-    /** Least time between an answer and the next request. Never below 1000 against a real panel (README); simulators may allow less. */
-    requestIntervalMs: z.number().int().min(50).max(60_000).default(MIN_REQUEST_INTERVAL_MS),
-    /** Wait after an overload answer (503) before the retry; the description asks for 60 s. */
-    overloadBackoffMs: z.number().int().min(0).max(600_000).default(OVERLOAD_BACKOFF_MS),
+      .optional()
+      .describe('walk test areas, comma-separated links like /1.1.Area.2.1 (default: all)'),
+    // Never below 1000 against a real panel (README); simulators may allow less.
+    requestIntervalMs: z
+      .number()
+      .int()
+      .min(50)
+      .max(60_000)
+      .default(MIN_REQUEST_INTERVAL_MS)
+      .describe("least time between an answer and the next request, the panel's rule"),
+    // The description asks for 60 s.
+    overloadBackoffMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(600_000)
+      .default(OVERLOAD_BACKOFF_MS)
+      .describe("wait after a 503 (overload) before retrying, the panel's rule"),
   })
   .strict();
 export type MapOptions = z.infer<typeof optionsSchema>;
@@ -60,13 +71,3 @@ export type MapOptions = z.infer<typeof optionsSchema>;
 export const secretsSchema = z.object({ password: z.string().min(1).max(64) }).strict();
 
 export const SECRETS = [{ name: 'password', label: 'REST-API password (oiiPassword)', required: true }];
-
-export const OPTION_HELP = [
-  { name: 'user', description: 'REST-API user name (oiiUsername) panelctl logs in as, 8-32 characters', required: true },
-  { name: 'accessModel', description: 'access model given to created users (default "Basic Profile")' },
-  { name: 'userType', description: `type of created users: ${USER_TYPES.join(', ')} (default User:Standard)` },
-  { name: 'language', description: 'keypad language of created users, e.g. en-US' },
-  { name: 'areas', description: 'walk test areas, comma-separated links like /1.1.Area.2.1 (default: all)' },
-  { name: 'requestIntervalMs', description: 'least time between an answer and the next request (default 1000, the panel rule)' },
-  { name: 'overloadBackoffMs', description: 'wait after a 503 before retrying (default 60000, the panel rule)' },
-];

@@ -21,7 +21,7 @@ import { capabilitiesOf, NotSupportedError, PanelRefusedError, PanelctlError, Va
 import type { Link } from '../../src/driver-kit/index.js';
 import type { Secret } from '../../src/driver-kit/index.js';
 import { FrameChannel } from '../../src/driver-kit/index.js';
-import { connect, parseDriverOptions } from '../../src/driver-kit/index.js';
+import { connect, optionHelpOf, parseDriverOptions } from '../../src/driver-kit/index.js';
 import type { DriverOptions } from '../../src/driver-kit/index.js';
 import type { ByteStream } from '../../src/driver-kit/index.js';
 import type { Framing, ModbusClient } from './client.js';
@@ -75,11 +75,7 @@ const info: DriverInfo = {
   // Which slots exist depends on the profile, known only once it is loaded: the driver checks it.
   slotRanges: [{ from: 0, to: 65535, kind: 'user' }],
   secrets: [],
-  options: [
-    { name: 'profile', description: 'the device profile: a shipped name (demo-modbus) or the path of a YAML/JSON profile', required: true },
-    { name: 'unit', description: 'Modbus unit id (slave address), default 1' },
-    { name: 'framing', description: 'mbap (Modbus TCP, default on tcp://) or rtu (default on serial://; also RTU over TCP)' },
-  ],
+  options: optionHelpOf(optionsSchema),
 };
 
 const KINDS: SlotKind[] = ['user', 'master', 'installer', 'service', 'duress', 'supervisor'];
@@ -499,7 +495,7 @@ function parsedOptions(options: DriverOptions): ModbusOptions {
 async function sessionSettings(options: OpenOptions): Promise<SessionSettings> {
   const parsed = parsedOptions(options.options);
   const loaded = await loadProfile(parsed.profile);
-  const unit = parsed.unit ?? 1;
+  const unit = parsed.unit;
   const framing = parsed.framing ?? (options.link.kind === 'tcp' ? 'mbap' : 'rtu');
   if (unit === 0 && framing === 'rtu') throw new ValidationError('options.unit', 'must be 1..247 on a serial line (unit 0 is broadcast, which never answers)');
   return { loaded, unit, framing };

@@ -27,6 +27,7 @@ import {
   ValidationError,
   MenuGuard,
   OneShotCredentials,
+  optionHelpOf,
   parseDriverOptions,
   WrongCredentialError,
 } from '../../src/driver-kit/index.js';
@@ -77,16 +78,7 @@ const info: DriverInfo = {
   credentialLockout: { note: 'VISTA keypads lock out after repeated wrong codes; panelctl never sends a code again once a sequence was not acknowledged' },
   slotRanges: withSlotRules(SLOT_RANGES, false),
   secrets: [{ name: 'code', label: 'VISTA master code (user 02)', required: true }],
-  options: [
-    { name: 'maxUser', description: 'the highest user number of this panel: 49 (VISTA-20P, the default), 33 (VISTA-15P), 17 (VISTA-10P)' },
-    { name: 'deleteKeys', description: 'how a delete ends: #0 (default), 0# or wait (older panels: stop after the user number)' },
-    { name: 'walkPrompt', description: 'true (default): the panel asks "1 = DIAL, 0 = WALK" after code + TEST, and 0 is pressed; false: it does not' },
-    { name: 'keyIntervalMs', description: 'pause between keys (default 150; the panel drops an entry after 2-3 s of quiet)' },
-    { name: 'keyTimeoutMs', description: 'how long the panel keeps a half-typed entry (default 3000): an interrupted sequence is waited out this long' },
-    { name: 'ackTimeoutMs', description: 'how long to wait for the confirmation beep after the last key (default 5000)' },
-    { name: 'address', description: "the AlarmDecoder's keypad address (default 18)" },
-    { name: 'allowMaster', description: 'true to let set-code change the master code (user 02)' },
-  ],
+  options: optionHelpOf(optionsSchema),
 };
 
 /** The options as options.ts declares them, with their defaults. */

@@ -14,20 +14,18 @@ const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((text) =>
 
 export const optionsSchema = z
   .object({
-    /** The highest user number: 49 (VISTA-20P), 33 (VISTA-15P), 17 (VISTA-10P). */
-    maxUser: whole(FIRST_USER, MAX_USER).default(MAX_USER),
-    /** How a delete ends: #0, 0# or wait (README "Where the sources disagree"). */
-    deleteKeys: z.enum(DELETE_KEYS as [DeleteKeys, ...DeleteKeys[]], { error: `must be one of ${DELETE_KEYS.join(', ')}` }).default('#0'),
-    /** true: the panel asks "1 = DIAL, 0 = WALK" after code + TEST. */
-    walkPrompt: flag.default(true),
-    keyIntervalMs: whole(0, 1500).default(150),
-    ackTimeoutMs: whole(100, 60_000).default(5000),
-    /** How long the panel keeps a half-typed entry: an interrupted sequence is waited out this long. */
-    keyTimeoutMs: whole(0, 10_000).default(3000),
-    /** The AlarmDecoder's keypad address. */
-    address: whole(0, 31).default(18),
-    /** true: set-code may change the master code (user 02). */
-    allowMaster: flag.default(false),
+    maxUser: whole(FIRST_USER, MAX_USER).default(MAX_USER).describe('the highest user number of this panel: 49 (VISTA-20P), 33 (VISTA-15P), 17 (VISTA-10P)'),
+    // README "Where the sources disagree".
+    deleteKeys: z
+      .enum(DELETE_KEYS as [DeleteKeys, ...DeleteKeys[]], { error: `must be one of ${DELETE_KEYS.join(', ')}` })
+      .default('#0')
+      .describe('how a delete ends: #0, 0# or wait (older panels: stop after the user number)'),
+    walkPrompt: flag.default(true).describe('true: the panel asks "1 = DIAL, 0 = WALK" after code + TEST, and 0 is pressed; false: it does not'),
+    keyIntervalMs: whole(0, 1500).default(150).describe('pause between keys; the panel drops an entry after 2-3 s of quiet'),
+    keyTimeoutMs: whole(0, 10_000).default(3000).describe('how long the panel keeps a half-typed entry: an interrupted sequence is waited out this long'),
+    ackTimeoutMs: whole(100, 60_000).default(5000).describe('how long to wait for the confirmation beep after the last key'),
+    address: whole(0, 31).default(18).describe("the AlarmDecoder's keypad address"),
+    allowMaster: flag.default(false).describe('true to let set-code change the master code (user 02)'),
   })
   .strict();
 export type VistaOptions = z.infer<typeof optionsSchema>;

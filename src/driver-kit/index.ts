@@ -21,7 +21,7 @@ export * from './keypad/index.js';
 export { serveSimulator } from '../transport/serve.js';
 export type { ServeAt, ServedSimulator } from '../transport/serve.js';
 export type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse } from '../transport/http.js';
-export { checkDriverOptions, parseDriverOptions, COMMON_OPTIONS, type OptionProblem } from './options.js';
+export { checkDriverOptions, parseDriverOptions, optionHelpOf, COMMON_OPTIONS, type OptionProblem } from './options.js';
 
 /**
  * The HTTP(S) client, loaded on first use: node:http and node:tls (with the DNS resolver they set up)

@@ -122,3 +122,16 @@ export function parseDriverOptions<T>(
   cache.set(options, value);
   return value as T & Record<string, unknown>;
 }
+
+/**
+ * DriverInfo.options (what `panelctl drivers -o json` shows) read from the schema, so names, descriptions and defaults
+ * are said once: each option's `.describe()` text, its default when the schema has one, and whether it must be given.
+ */
+export function optionHelpOf(schema: z.ZodType): Array<{ name: string; description: string; required?: boolean }> {
+  const shape = (schema as { shape?: Record<string, z.ZodType> }).shape ?? {};
+  return Object.entries(shape).map(([name, field]) => {
+    const absent = field.safeParse(undefined);
+    const fallback = absent.success && absent.data !== undefined ? ` (default ${JSON.stringify(absent.data)})` : '';
+    return { name, description: `${field.description ?? name}${fallback}`, ...(absent.success ? {} : { required: true }) };
+  });
+}

@@ -86,3 +86,25 @@ describe('INTEGRA: a bad code prefix', () => {
     expect(connections).toBe(0);
   });
 });
+
+describe('the schema is the one list of options and secret names', () => {
+  it('every driver describes exactly the options and secrets its schemas declare', async () => {
+    const { drivers } = await import('../../drivers/index.js');
+    for (const name of drivers.names) {
+      const info = (await drivers.load(name)).describe();
+      const schemas = await drivers.loadSchemas?.(name);
+      const keys = (schema: unknown) => Object.keys((schema as { shape: object }).shape).sort();
+      expect(info.options?.map((o) => o.name).sort(), name).toEqual(keys(schemas?.optionsSchema));
+      expect(info.secrets.map((s) => s.name).sort(), name).toEqual(keys(schemas?.secretsSchema));
+    }
+  });
+
+  it('help is read from the schema: its description, its default, whether it must be given', () => {
+    expect(modbus.describe().options).toEqual([
+      { name: 'profile', description: expect.stringMatching(/^the device profile/), required: true },
+      { name: 'unit', description: 'Modbus unit id (slave address) (default 1)' },
+      { name: 'framing', description: expect.stringMatching(/^mbap \(Modbus TCP/) },
+    ]);
+    expect(vista.describe().options).toContainEqual({ name: 'deleteKeys', description: expect.stringMatching(/\(default "#0"\)$/) });
+  });
+});
