@@ -3,6 +3,7 @@ import type { ListProgress, NewUser, PanelInfo, UserSlot } from '../core/contrac
 import { formatDuration } from '../core/duration.js';
 import { ValidationError } from '../core/errors.js';
 import { checkCode } from '../core/code-policy.js';
+import { checkDriverOptions } from '../driver-kit/options.js';
 import type { Secret } from '../core/secret.js';
 import type { Target } from '../inventory/targets.js';
 import type { OperationContext } from './context.js';
@@ -35,8 +36,12 @@ export { checkSlot, codePolicyFor };
 /** Opens the panel for user work: only the secrets that needs are read or asked for (not a walk-test code). */
 const withUsersPanel = <T>(target: Target, ctx: OperationContext, work: Parameters<typeof withPanel<T>>[2]) => withPanel(target, ctx, work, 'users');
 
-export async function panelInfo(target: Target, ctx: OperationContext): Promise<PanelInfo> {
-  return withPanel(target, ctx, ({ session }) => session.info(), 'info');
+/** The panel's own report, with the options it is driven with as its driver's schema reads them (defaults filled in). */
+export async function panelInfo(target: Target, ctx: OperationContext): Promise<PanelInfo & { options?: Record<string, unknown> }> {
+  const info = await withPanel(target, ctx, ({ session }) => session.info(), 'info');
+  const schemas = await ctx.drivers.loadSchemas?.(target.driver);
+  const options = schemas && checkDriverOptions(schemas, target.options).value;
+  return options ? { ...info, options } : info;
 }
 
 export async function listUsers(target: Target, ctx: OperationContext): Promise<UserSlot[]> {

@@ -110,4 +110,19 @@ describe('--option is checked against the driver schema before any contact', () 
       expect(JSON.parse(result.stdout).panel).toBe(panel);
     }
   });
+
+  it('info -o json shows the options the panel is driven with, defaults filled in and --option applied', async () => {
+    const result = await run(['info', '--panel', 'demo-vista', '--option', 'maxUser=33', '-o', 'json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).options).toEqual({
+      maxUser: 33,
+      deleteKeys: '#0',
+      walkPrompt: true,
+      keyIntervalMs: 50,
+      keyTimeoutMs: 3000,
+      ackTimeoutMs: 5000,
+      address: 18,
+      allowMaster: false,
+    });
+  });
 });
