@@ -25,13 +25,14 @@ import {
   WrongCredentialError,
 } from '../../src/driver-kit/index.js';
 import type { Secret } from '../../src/driver-kit/index.js';
-import { connect, optionHelpOf, parseDriverOptions } from '../../src/driver-kit/index.js';
+import { connect, parseDriverOptions } from '../../src/driver-kit/index.js';
+import type { DriverOptions } from '../../src/driver-kit/index.js';
 import { FrameChannel } from '../../src/driver-kit/index.js';
 import type { Link } from '../../src/driver-kit/index.js';
 import { encodeRequesterCode, encodeUserCode, NO_PHONE_CODE } from './bcd.js';
 import { encodeFrame, IntegraDecoder, type IntegraFrame } from './codec.js';
 import { encryptedLink, integrationKeyBytes, type EncryptedLink } from './encryption.js';
-import { optionsSchema } from './options.js';
+import type { IntegraOptions } from './options.js';
 import {
   Cmd,
   DEFAULT_RIGHTS,
@@ -80,7 +81,8 @@ const info: DriverInfo = {
     { name: 'code', label: 'INTEGRA user code with the users-editing right', required: true },
     { name: 'integrationKey', label: 'ETHM-1 Plus integration key (encrypted link)', required: false },
   ],
-  options: optionHelpOf(optionsSchema),
+  // Said here, not read from options.ts: that would load zod for every command, the demo's included (test/e2e/startup).
+  options: [{ name: 'prefix', description: 'code prefix digits, when the panel uses code prefixes (sent as prefix + code in the 8-byte code field)' }],
 };
 
 /** Page 19: 0xEF result codes as typed errors, in plain words. `cmd` is the command refused. */
@@ -457,8 +459,17 @@ interface IntegraSettings {
   requester: Buffer;
 }
 
-function integraSettings(options: OpenOptions): IntegraSettings {
-  const { prefix = '' } = parseDriverOptions(optionsSchema, options.options);
+/**
+ * The options, parsed by the schema of options.ts. zod loads only when there is something to parse: a panel without
+ * options (the demo, with no inventory) starts without it (test/e2e/startup), and {} parses to {}.
+ */
+export async function integraOptions(options: DriverOptions): Promise<IntegraOptions> {
+  if (Object.keys(options).length === 0) return {};
+  const { optionsSchema } = await import('./options.js');
+  return parseDriverOptions(optionsSchema, options);
+}
+
+export function integraSettings(options: OpenOptions, { prefix = '' }: IntegraOptions): IntegraSettings {
   const code = options.secrets.code;
   if (!code) throw new UsageError('INTEGRA needs a user code to act as (secret: in the inventory)', { code: 'E_SECRET_MISSING' });
   if (!/^\d{4,8}$/.test(code.reveal()) || prefix.length + code.length > 16) {
@@ -475,8 +486,8 @@ export function integraSession(
   channel: FrameChannel<IntegraFrame>,
   decoder: IntegraDecoder,
   options: OpenOptions,
+  settings: IntegraSettings,
   encrypted?: EncryptedLink,
-  settings = integraSettings(options),
 ): PanelSession {
   return new IntegraSession(channel, decoder, settings, options, encrypted);
 }
@@ -494,11 +505,11 @@ export const driver: PanelDriver = {
       }
     }
     // The options and the code are checked before anything is sent.
-    const settings = integraSettings(options);
+    const settings = integraSettings(options, await integraOptions(options.options));
     const plain = await connect(options.link, { tcpPort: info.defaultTcpPort, serial: info.defaultSerial }, options);
     const encrypted = key === undefined ? undefined : encryptedLink(plain, key, 'client');
     const decoder = new IntegraDecoder();
-    return integraSession(new FrameChannel(encrypted ?? plain, decoder), decoder, options, encrypted, settings);
+    return integraSession(new FrameChannel(encrypted ?? plain, decoder), decoder, options, settings, encrypted);
   },
 
   async probe(link: Link, options: ProbeOptions): Promise<ProbeResult | undefined> {

@@ -2,9 +2,9 @@ import type * as FastCheck from 'fast-check';
 import { Secret } from '../../src/driver-kit/index.js';
 import { FrameChannel } from '../../src/driver-kit/index.js';
 import { DEFAULT_LIMITS } from '../../src/driver-kit/index.js';
-import type { ByteStream, UserReader } from '../../src/driver-kit/index.js';
+import type { ByteStream, OpenOptions, UserReader } from '../../src/driver-kit/index.js';
 import { encodeFrame, IntegraDecoder, MAX_FRAME, type IntegraFrame } from './codec.js';
-import { integraSession } from './driver.js';
+import { integraSession, integraSettings } from './driver.js';
 import { Cmd } from './messages.js';
 
 /**
@@ -36,12 +36,13 @@ export function fuzzTarget(fc: typeof FastCheck) {
       start(stream: ByteStream) {
         const decoder = new IntegraDecoder();
         const channel = new FrameChannel(stream, decoder);
-        const session = integraSession(channel, decoder, {
+        const options: OpenOptions = {
           link: { kind: 'tcp', host: 'hostile', port: 7094, url: stream.description },
           secrets: { code: new Secret('73918264') },
           options: {},
           timeoutMs: 60_000,
-        });
+        };
+        const session = integraSession(channel, decoder, options, integraSettings(options, {}));
         return { done: (session.reader as UserReader).listUsers(), held: () => channel.queued + decoder.held };
       },
       cap: DEFAULT_LIMITS.maxQueued + MAX_FRAME,

@@ -80,8 +80,13 @@ describe.each(Object.entries(cases))('%s: options parsed by the schema at open()
   });
 });
 
-describe('INTEGRA: a bad code prefix', () => {
-  it('is refused before connecting (it was found only after the connection was made)', async () => {
+describe('INTEGRA: options', () => {
+  it('a panel without options is parsed without loading zod, which is right only while {} parses to {}', async () => {
+    const { optionsSchema } = await import('../../drivers/integra/options.js');
+    expect(optionsSchema.parse({})).toEqual({});
+  });
+
+  it('a bad code prefix is refused before connecting (it was found only after the connection was made)', async () => {
     await expect(open(cases.integra, { prefix: '12a' })).rejects.toMatchObject({ exitCode: 2, field: 'options.prefix', rule: 'must be digits' });
     expect(connections).toBe(0);
   });
