@@ -63,6 +63,8 @@ export function checkDriverOptions(
   schemas: DriverSchemas,
   options: Record<string, unknown>,
   secretRefs?: Record<string, unknown>,
+  /** The inventory's unnamed `secret:` is set: the driver's first secret, so a driver that takes none refuses it. */
+  credentialGiven = false,
 ): { problems: OptionProblem[]; value?: Record<string, unknown> } {
   const problems: OptionProblem[] = [];
   const own: Record<string, unknown> = {};
@@ -91,6 +93,7 @@ export function checkDriverOptions(
   if (secretRefs && schemas.secretsSchema) {
     const names = keysOf(schemas.secretsSchema);
     for (const key of Object.keys(secretRefs)) if (!names.includes(key)) problems.push({ field: `secrets.${key}`, rule: unknownRule('secret', key, names) });
+    if (credentialGiven && names.length === 0) problems.push({ field: 'secret', rule: 'this driver takes no credential' });
   }
   return problems.length ? { problems } : { problems, value: { ...(parsed.data as Record<string, unknown>), ...common } };
 }

@@ -80,7 +80,8 @@ function driverProblems(raw: unknown, schemas: ReadonlyMap<string, DriverSchemas
     const options = panel.options === undefined ? {} : panel.options;
     const secrets = panel.secrets === undefined ? {} : panel.secrets;
     if (!isMap(options) || !isMap(secrets)) continue; // the base schema says what is wrong with them
-    for (const p of checkDriverOptions(driver, options, secrets).problems) problems.push({ field: `panel "${name}", field "${p.field}"`, rule: p.rule });
+    for (const p of checkDriverOptions(driver, options, secrets, panel.secret !== undefined).problems)
+      problems.push({ field: `panel "${name}", field "${p.field}"`, rule: p.rule });
   }
   return problems;
 }

@@ -21,7 +21,7 @@ describe('typed driver options in the inventory', () => {
     ]);
   });
 
-  it('lists every problem of every panel at once: typos, wrong types, ranges, secret names, and the base schema’s', async () => {
+  it('lists every problem of every panel at once: typos, wrong types, ranges, secret names, a credential for a driver that takes none, and the base schema’s', async () => {
     const problems = await problemsOf(
       [
         'panels:',
@@ -34,6 +34,7 @@ describe('typed driver options in the inventory', () => {
         '    driver: modbus',
         '    link: tcp://10.0.0.2:502',
         '    options: { unit: "one", framing: rtu }',
+        '    secret: env:GATE_CODE',
         '  oslo:',
         '    driver: integra',
         '    link: tcp://10.0.0.3',
@@ -50,12 +51,13 @@ describe('typed driver options in the inventory', () => {
         { field: 'panel "bergen", field "secrets.tpiPasword"', rule: 'unknown secret; did you mean tpiPassword?' },
         { field: 'panel "gate", field "options.unit"', rule: 'must be a Modbus unit id 1..247 (0..255 on TCP)' },
         { field: 'panel "gate", field "options.profile"', rule: expect.stringMatching(/^is required/) },
+        { field: 'panel "gate", field "secret"', rule: 'this driver takes no credential' },
         { field: 'panel "oslo", field "options.prefix"', rule: 'must be digits' },
         { field: 'panel "oslo", field "options.duressPlusOne"', rule: 'must be true or false' },
         { field: 'panel "oslo", field "timeoutMs"', rule: expect.any(String) },
       ]),
     );
-    expect(problems).toHaveLength(10);
+    expect(problems).toHaveLength(11);
   });
 
   it('accepts good options, the options every driver takes, and the credential under its own name', async () => {
