@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, type Sandbox } from '../support/cli.js';
+import { makeSandbox, type Sandbox, secretsIn } from '../support/cli.js';
 import { haveSocat, makePtyPair, type PtyPair } from '../support/pty-pair.js';
 import { startSerialSim, type SerialSim } from '../support/serial-sim.js';
 
@@ -71,7 +71,7 @@ describe.skipIf(!haveSocat)('VISTA through an AlarmDecoder on a serial line (115
     expect(beyond.code).toBe(2); // a VISTA-15P has no user 34: refused before any key
 
     const everything = [add, change, remove, beyond].map((r) => r.stdout + r.stderr).join('') + (await sandbox.allWrittenText());
-    for (const secret of [MASTER, '8503', '9361']) expect(everything).not.toContain(secret);
+    expect(secretsIn(everything, [MASTER, '8503', '9361']), 'leaked').toEqual([]);
   });
 
   it('starts and stops the walk test over the serial line', async () => {
