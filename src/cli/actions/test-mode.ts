@@ -109,7 +109,7 @@ export async function runStart(cli: Cli, flags: StartFlags): Promise<void> {
       cli.out.say(
         result.panelSwitched
           ? `  panel: ${result.panelState?.mode ?? 'test mode'} on${result.panelState?.endsAt ? `, the panel ends it by itself at ${localTime(result.panelState.endsAt)}` : ''}`
-          : `  panel: the ${target.driver} protocol has no test mode; only the station lease is held`,
+          : `  panel: not put on test (panelctl offers no test mode for this ${target.driver} panel as set up); only the station lease is held`,
       );
       if (!flags.wait) cli.out.say(`End it with: panelctl test-mode stop --panel ${target.name}`);
     }
