@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { ExitCode, PanelctlError } from '../core/errors.js';
-import { appendPrivateLine, readPrivateStateFile, touchPrivateFile, writePrivateFile } from '../state/private-files.js';
-import { loadStateKeyFile as loadStateKey, type StateKey } from '../state/state-key.js';
+import { closeSync } from 'node:fs';
+import { ensurePrivateDirNow, readPrivateStateFile, touchPrivateFile } from '../state/private-files.js';
+import { appendDurably, openPrivateAppendNow, readPrivateFileNow, replacePrivateFileNow } from '../state/safe-file.js';
+import { loadStateKeyFile as loadStateKey, readStateKeyFileNow, type StateKey } from '../state/state-key.js';
 import { coalesce } from '../core/coalesce.js';
 import { sharedStore, type AuditFilter } from '../state/store.js';
 import type { Proof } from '../core/contract.js';
@@ -79,9 +81,14 @@ function signHead(key: StateKey, head: { seq: number; hash: string }): Head {
 }
 
 /** The head file as written, or undefined when there is none; 'malformed' when it is not a head. */
-async function readHead(file: string): Promise<Head | 'malformed' | undefined> {
-  const text = await readPrivateStateFile(file, 'audit head', 4096);
-  if (text === undefined) return undefined;
+function readHead(file: string): Head | 'malformed' | undefined {
+  let text: string;
+  try {
+    text = readPrivateFileNow(file, 'audit head', 4096);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
   try {
     const head = JSON.parse(text) as Head;
     if (Number.isInteger(head?.seq) && typeof head.hash === 'string') return head;
@@ -89,6 +96,27 @@ async function readHead(file: string): Promise<Head | 'malformed' | undefined> {
     // below
   }
   return 'malformed';
+}
+
+/**
+ * The audit log opened for appending, checked with synchronous calls (a bulk apply checks for
+ * every step and writes a batch every few steps: safe-file.ts says why): the state dir private,
+ * the log a regular 0600 file of the caller's with one link. Made (asynchronously) when missing.
+ */
+async function openAuditLog(stateDir: string): Promise<number> {
+  const file = auditPaths(stateDir).log;
+  ensurePrivateDirNow(stateDir);
+  const fd = openPrivateAppendNow(file, 'audit log');
+  if (fd !== undefined) return fd;
+  await touchPrivateFile(file, 'audit log');
+  const created = openPrivateAppendNow(file, 'audit log');
+  if (created === undefined) throw Object.assign(new Error(`ENOENT: the audit log ${file} vanished as it was made`), { code: 'ENOENT' });
+  return created;
+}
+
+/** The state key, read synchronously when it is there, made when it is not. */
+async function auditKey(stateDir: string): Promise<StateKey> {
+  return readStateKeyFileNow(stateDir) ?? ((await loadStateKey(stateDir, { create: true })) as StateKey);
 }
 
 interface Pending {
@@ -109,8 +137,8 @@ const queues = new Map<string, { waiting: Pending[]; flushing: boolean }>();
 export const prepareAudit: (stateDir: string) => Promise<void> = coalesce(async (stateDir) => {
   const shared = await sharedStore(stateDir);
   if (shared) return shared.audit.prepare();
-  await touchPrivateFile(auditPaths(stateDir).log, 'audit log');
-  await loadStateKey(stateDir, { create: true });
+  closeSync(await openAuditLog(stateDir));
+  await auditKey(stateDir);
 });
 
 /** Appends one record. Safe across processes (a file lock) and within one (bulk writes many at once). */
@@ -142,16 +170,16 @@ async function flush(stateDir: string, queue: { waiting: Pending[]; flushing: bo
 
 async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<AuditEntry[]> {
   const paths = auditPaths(stateDir);
-  // The directory and the log as prepareAudit checks them; the key is read under the lock below.
-  await touchPrivateFile(paths.log, 'audit log');
+  // The directory and the log as prepareAudit checks them (the lock needs the log to exist); the key is read under the lock below.
+  closeSync(await openAuditLog(stateDir));
   // The lock's mtime is refreshed while held; a writer killed with -9 leaves it stale after 4 s,
   // and the retries (about 8 s in all) outlast that, so the next writer waits instead of failing.
   // proper-lockfile (with graceful-fs, which patches fs when loaded) only when something is written: commands that read cost less.
   const { default: lockfile } = await import('proper-lockfile');
   const release = await lockfile.lock(paths.log, { retries: { retries: 40, minTimeout: 20, maxTimeout: 200 }, stale: 4_000 });
   try {
-    const key = (await loadStateKey(stateDir, { create: true })) as StateKey;
-    const written = await readHead(paths.head);
+    const key = await auditKey(stateDir);
+    const written = readHead(paths.head);
     // A damaged head is reported by `audit verify`; the chain goes on from the last entry.
     let head = written && written !== 'malformed' ? written : await lastOfLog(stateDir);
     const entries: AuditEntry[] = [];
@@ -163,8 +191,14 @@ async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<Aud
       head = { seq: entry.seq, hash: entry.hash };
     }
     if (!key.auditStarted) await key.markAuditStarted();
-    await appendPrivateLine(paths.log, entries.map((e) => JSON.stringify(e)).join('\n'), 'audit log');
-    await writePrivateFile(paths.head, JSON.stringify(signHead(key, head)), 'audit head');
+    // Opened and checked again under the lock: the descriptor checked is the one written to.
+    const log = await openAuditLog(stateDir);
+    try {
+      await appendDurably(log, `${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    } finally {
+      closeSync(log);
+    }
+    await replacePrivateFileNow(paths.head, JSON.stringify(signHead(key, head)), 'audit head');
     return entries;
   } finally {
     await release();
@@ -305,7 +339,7 @@ export function chainProblems(lines: LogLine[]): { problems: AuditProblem[]; end
 /** The head must exist once anything was written, be signed with this state dir's key, and name the last entry. */
 async function headProblems(stateDir: string, end: { seq: number; hash: string }, lastLine: number): Promise<AuditProblem[]> {
   const key = await loadStateKey(stateDir, { create: false });
-  const head = await readHead(auditPaths(stateDir).head);
+  const head = readHead(auditPaths(stateDir).head);
   const line = lastLine;
   if (head === undefined) {
     if (end.seq > 0) return [{ line, problem: 'the head file audit.head.json is missing (it records how many entries were written)' }];

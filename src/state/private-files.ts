@@ -24,7 +24,8 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
  */
 export function ensurePrivateDirNow(dir: string): void {
   let stat = statSync(dir, { throwIfNoEntry: false });
-  if (!stat) {
+  if (!stat?.isDirectory()) {
+    // Missing: made as ensurePrivateDir makes it. Not a directory: mkdir fails as it does there.
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     stat = statSync(dir);
   }

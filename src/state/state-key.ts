@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { UsageError } from '../core/errors.js';
-import { createPrivateFile, readPrivateFile, replacePrivateFile } from './safe-file.js';
+import { createPrivateFile, readPrivateFile, readPrivateFileNow, replacePrivateFile } from './safe-file.js';
 import { ensurePrivateDir } from './private-files.js';
 import { sharedStore } from './store.js';
 
@@ -125,6 +125,21 @@ export async function loadStateKeyFile(stateDir: string, options: { create: bool
 async function readKey(file: string): Promise<FileStateKey | undefined> {
   try {
     return parseKeyFile(await readPrivateFile(file, 'state key', 4096), file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The key in this state dir's file when there is one, read synchronously (the audit log reads it
+ * for every batch and every bulk step's check: safe-file.ts on why); undefined when there is none
+ * yet (loadStateKeyFile makes it).
+ */
+export function readStateKeyFileNow(stateDir: string): StateKey | undefined {
+  const file = stateKeyPath(stateDir);
+  try {
+    return parseKeyFile(readPrivateFileNow(file, 'state key', 4096), file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;

@@ -1,0 +1,81 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { closeSync, readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { appendDurably, openPrivateAppendNow, readPrivateFileNow, replacePrivateFileNow } from '../../src/state/safe-file.js';
+
+/**
+ * The synchronous twins the audit log uses for every bulk step (issue 20) keep the rules of
+ * safe-file.ts: checked on the open descriptor, no link followed, a regular 0600 file of the
+ * caller's with one link, and a FIFO planted at the name never hangs the process.
+ */
+
+let dir: string;
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-safe-now-'));
+});
+afterEach(() => fs.rm(dir, { recursive: true, force: true }));
+
+const file = (name: string, text = 'x\n', mode = 0o600) => {
+  const p = path.join(dir, name);
+  return fs.writeFile(p, text, { mode }).then(() => fs.chmod(p, mode).then(() => p));
+};
+
+describe('readPrivateFileNow', () => {
+  it('reads a private file, and refuses a link, a file others can read, one over the limit and a FIFO', async () => {
+    expect(readPrivateFileNow(await file('key', 'secret\n'), 'state key')).toBe('secret\n');
+    const link = path.join(dir, 'link');
+    await fs.symlink(path.join(dir, 'key'), link);
+    expect(() => readPrivateFileNow(link, 'state key')).toThrow(
+      expect.objectContaining({ code: 'E_PERMISSIONS', message: expect.stringMatching(/symbolic link/) }),
+    );
+    expect(() => readPrivateFileNow(path.join(dir, 'nope'), 'state key')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    const open = await file('open', 'x\n', 0o644);
+    expect(() => readPrivateFileNow(open, 'state key')).toThrow(expect.objectContaining({ code: 'E_PERMISSIONS' }));
+    const big = await file('big', 'x'.repeat(100));
+    expect(() => readPrivateFileNow(big, 'audit head', 10)).toThrow(expect.objectContaining({ code: 'E_TOO_BIG' }));
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    expect(() => readPrivateFileNow(fifo, 'state key')).toThrow(expect.objectContaining({ message: expect.stringMatching(/not a regular file/) }));
+  });
+});
+
+describe('openPrivateAppendNow and appendDurably', () => {
+  it('appends to an existing private file; undefined when there is none; refuses a link, a loosened file or a second link', async () => {
+    const log = await file('audit.jsonl', 'one\n');
+    const fd = openPrivateAppendNow(log, 'audit log') as number;
+    try {
+      await appendDurably(fd, 'two\n');
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(log, 'utf8')).toBe('one\ntwo\n');
+    expect(openPrivateAppendNow(path.join(dir, 'none'), 'audit log')).toBeUndefined();
+    await fs.symlink(log, path.join(dir, 'link'));
+    expect(() => openPrivateAppendNow(path.join(dir, 'link'), 'audit log')).toThrow(expect.objectContaining({ code: 'E_PERMISSIONS' }));
+    await fs.link(log, path.join(dir, 'hard'));
+    expect(() => openPrivateAppendNow(log, 'audit log')).toThrow(expect.objectContaining({ message: expect.stringMatching(/2 hard links/) }));
+    expect(() => openPrivateAppendNow(path.join(dir, 'hard'), 'audit log')).toThrow(expect.objectContaining({ code: 'E_PERMISSIONS' }));
+    await fs.rm(path.join(dir, 'hard'));
+    await fs.chmod(log, 0o640);
+    expect(() => openPrivateAppendNow(log, 'audit log')).toThrow(expect.objectContaining({ code: 'E_PERMISSIONS' }));
+  });
+});
+
+describe('replacePrivateFileNow', () => {
+  it('replaces a file whole with a new 0600 one, and replaces a planted link instead of writing through it', async () => {
+    const head = await file('audit.head.json', 'old');
+    await replacePrivateFileNow(head, 'new', 'audit head');
+    expect(readFileSync(head, 'utf8')).toBe('new');
+    expect((await fs.stat(head)).mode & 0o777).toBe(0o600);
+    const target = await file('elsewhere', 'theirs');
+    const planted = path.join(dir, 'planted');
+    await fs.symlink(target, planted);
+    await replacePrivateFileNow(planted, 'mine', 'audit head');
+    expect(readFileSync(target, 'utf8')).toBe('theirs');
+    expect((await fs.lstat(planted)).isFile()).toBe(true);
+    expect((await fs.readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+});
