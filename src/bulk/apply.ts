@@ -1,5 +1,4 @@
 import path from 'node:path';
-import pLimit from 'p-limit';
 import type { DriverInfo, PanelSession, Proof } from '../core/contract.js';
 import { PanelRefusedError, PanelctlError, ExitCode, UsageError, ValidationError, WrongCredentialError, isTransient, toPanelctlError } from '../core/errors.js';
 import { checkCode, generateCode } from '../core/code-policy.js';
@@ -130,18 +129,12 @@ export async function applyPlan(plan: BulkPlan, targets: Map<string, Target>, ct
     const journal = await Journal.open(journalFile(dir, options.shard));
     const evidence = new EvidenceFiles(options.codes.generated);
     const run: RunContext = { plan, ctx, options, access, journal, history, evidence, elsewhere, stopped: whenStopped(options.stop) };
-    const limit = pLimit(options.concurrency);
-    let finished = 0;
     try {
-      const results = await Promise.all(
-        panels.map((panel) =>
-          limit(async () => {
-            const outcomes = await new PanelRun(run, panel, targets.get(panel.panel)).run();
-            options.onEvent?.({ type: 'panel', panel: panel.panel, finished: ++finished, total: panels.length });
-            return outcomes;
-          }),
-        ),
-      );
+      const results = await eachPanel(panels, options.concurrency, async (panel, finished) => {
+        const outcomes = await new PanelRun(run, panel, targets.get(panel.panel)).run();
+        options.onEvent?.({ type: 'panel', panel: panel.panel, finished: finished(), total: panels.length });
+        return outcomes;
+      });
       const delivered = await options.codes.generated?.finish();
       const evidenceFiles = await evidence.finish();
       return { planId: plan.id, journal: dir, panels: panels.length, outcomes: results.flat(), delivered, evidenceFiles };
@@ -151,6 +144,34 @@ export async function applyPlan(plan: BulkPlan, targets: Map<string, Target>, ct
   } finally {
     await release().catch(() => undefined);
   }
+}
+
+/**
+ * Runs `work` on every panel, `concurrency` at a time, results in the panels' order. A pool of
+ * workers that each take the next panel: nothing is queued per panel up front (with p-limit,
+ * 10,000 panels held 10,000 pending promises and closures from the start, issue 20). After a
+ * failure no further panel is started, and the failure is thrown once the running ones end.
+ */
+async function eachPanel<T>(panels: PanelPlan[], concurrency: number, work: (panel: PanelPlan, finished: () => number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(panels.length);
+  let next = 0;
+  let done = 0;
+  let failure: { error: unknown } | undefined;
+  const finished = () => ++done;
+  const worker = async () => {
+    while (!failure && next < panels.length) {
+      const index = next++;
+      try {
+        results[index] = await work(panels[index], finished);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  if (!(concurrency >= 1)) throw new RangeError(`concurrency must be at least 1, not ${concurrency}`);
+  await Promise.all(Array.from({ length: Math.min(concurrency, panels.length) }, worker));
+  if (failure) throw failure.error;
+  return results;
 }
 
 /**
