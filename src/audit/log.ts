@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { ExitCode, PanelctlError } from '../core/errors.js';
-import { closeSync } from 'node:fs';
+import { closeSync, realpathSync } from 'node:fs';
 import { ensurePrivateDirNow, readPrivateStateFile, touchPrivateFile } from '../state/private-files.js';
 import { appendDurably, openPrivateAppendNow, readPrivateFileNow, replacePrivateFileNow } from '../state/safe-file.js';
 import { loadStateKeyFile as loadStateKey, readStateKeyFileNow, type StateKey } from '../state/state-key.js';
@@ -176,7 +176,12 @@ async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<Aud
   // and the retries (about 8 s in all) outlast that, so the next writer waits instead of failing.
   // proper-lockfile (with graceful-fs, which patches fs when loaded) only when something is written: commands that read cost less.
   const { default: lockfile } = await import('proper-lockfile');
-  const release = await lockfile.lock(paths.log, { retries: { retries: 40, minTimeout: 20, maxTimeout: 200 }, stale: 4_000 });
+  // Locked under the log's real path (as proper-lockfile's own realpath option does), resolved in one call.
+  const release = await lockfile.lock(realpathSync.native(paths.log), {
+    realpath: false,
+    retries: { retries: 40, minTimeout: 20, maxTimeout: 200 },
+    stale: 4_000,
+  });
   try {
     const key = await auditKey(stateDir);
     const written = readHead(paths.head);

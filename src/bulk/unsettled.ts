@@ -1,4 +1,4 @@
-import fs from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { sharedStore } from '../state/store.js';
 import { readJournal, type StepRecord } from './journal.js';
@@ -29,6 +29,19 @@ function cutOffByPanel(records: Map<string, StepRecord>): Map<string, CutOff> {
   return panels;
 }
 
+/**
+ * A directory's names, or none when it cannot be listed. Synchronous: asked for every panel of a
+ * bulk apply, where a small directory lists in microseconds but a thread-pool round trip, with 64
+ * panels' file operations queued at once, cost far more (issue 20 profile).
+ */
+function listNow(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 export class OtherPlans {
   private readonly cache = new Map<string, { stamp: string; panels: Map<string, CutOff> }>();
   private readonly mine: Map<string, CutOff>;
@@ -47,7 +60,7 @@ export class OtherPlans {
     const mine = this.mine.get(panel);
     // Team mode: every machine's plans are in the shared store.
     const shared = await sharedStore(this.stateDir);
-    const plans = shared ? await shared.bulk.plansWithJournals() : await fs.readdir(base).catch(() => [] as string[]);
+    const plans = shared ? await shared.bulk.plansWithJournals() : listNow(base);
     for (const other of plans) {
       if (other === this.planId || !/^[0-9a-f]{16}$/.test(other)) continue;
       const found = (await this.read(path.join(base, other))).get(panel);
@@ -61,16 +74,13 @@ export class OtherPlans {
   /** A plan's cut-off steps, read again only when its journal files changed. */
   private async read(dir: string): Promise<Map<string, CutOff>> {
     if (await sharedStore(this.stateDir)) return cutOffByPanel(await readJournal(dir));
-    const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => /^journal.*\.jsonl$/.test(n));
-    const stats = await Promise.all(
-      names.map((n) =>
-        fs.stat(path.join(dir, n)).then(
-          (s) => `${n}:${s.size}:${s.mtimeMs}`,
-          () => n,
-        ),
-      ),
-    );
-    const stamp = stats.join('|');
+    const names = listNow(dir).filter((n) => /^journal.*\.jsonl$/.test(n));
+    const stamp = names
+      .map((n) => {
+        const stat = statSync(path.join(dir, n), { throwIfNoEntry: false });
+        return stat ? `${n}:${stat.size}:${stat.mtimeMs}` : n;
+      })
+      .join('|');
     const cached = this.cache.get(dir);
     if (cached?.stamp === stamp) return cached.panels;
     const panels = cutOffByPanel(await readJournal(dir));
