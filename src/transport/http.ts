@@ -294,11 +294,12 @@ function exchange(
 function lostFailure(error: NodeJS.ErrnoException, material: TlsMaterial | undefined, description: string): PanelctlError {
   if (error instanceof PanelctlError) return error;
   if (material && isTlsFailure(error) && !/ECONNRESET|socket hang up/.test(`${error.code} ${error.message}`)) return tlsFailure(error, material, description);
+  // node:http gives "socket hang up" (closed before any answer) the code ECONNRESET too: the message decides first.
   const why =
-    error.code === 'ECONNRESET'
-      ? 'connection reset by the panel'
-      : error.message === 'socket hang up'
-        ? 'the panel closed the connection without answering'
+    error.message === 'socket hang up'
+      ? 'the panel closed the connection without answering'
+      : error.code === 'ECONNRESET'
+        ? 'connection reset by the panel'
         : error.message;
   return new UnreachableError('E_LOST', `lost the connection to ${description}: ${why}`, { cause: error });
 }
