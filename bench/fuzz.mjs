@@ -12,6 +12,8 @@ const FLOOD_BYTES = Number(process.env.FLOOD_MB ?? 32) * 1024 * 1024;
 const HEAP_BOUND = Number(process.env.HEAP_BOUND_MB ?? 64) * 1024 * 1024;
 
 /** Each target: how to make a decoder, a valid frame from random input, and how much the decoder holds. */
+const { noisyFrames } = await import('../dist/drivers/fuzz-noise.js');
+
 async function targets() {
   const list = [];
   for (const driver of ['integra', 'dsc', 'modbus']) {
@@ -21,24 +23,8 @@ async function targets() {
   return list;
 }
 
-function mutate(frames) {
-  return fc
-    .tuple(frames, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'insert', 'delete', 'dup')), { maxLength: 6 }))
-    .map(([frame, edits]) => {
-      const bytes = [...frame];
-      for (const [where, value, kind] of edits) {
-        const i = bytes.length ? where % bytes.length : 0;
-        if (kind === 'flip') bytes[i] = value;
-        else if (kind === 'insert') bytes.splice(i, 0, value);
-        else if (kind === 'delete') bytes.splice(i, 1);
-        else bytes.splice(i, 0, ...bytes.slice(i, i + 4));
-      }
-      return Uint8Array.from(bytes);
-    });
-}
-
 for (const target of await targets()) {
-  const input = fc.oneof(fc.uint8Array({ maxLength: 300 }), mutate(target.frame), target.frame);
+  const input = noisyFrames(fc, target.frame);
   const start = performance.now();
   let maxHeld = 0;
   fc.assert(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as fc from 'fast-check';
+import { noisyFrames } from '../../../drivers/fuzz-noise.js';
 import { fuzzTarget, validFrames } from '../../../drivers/modbus/fuzz-target.js';
 import { MbapDecoder } from '../../../drivers/modbus/mbap.js';
 import { RtuDecoder } from '../../../drivers/modbus/rtu.js';
@@ -11,29 +12,11 @@ import { RtuDecoder } from '../../../drivers/modbus/rtu.js';
 
 const RUNS = 2000;
 
-/** Random bytes, valid frames, and valid frames with a few bytes flipped, inserted, deleted or repeated. */
-function noisy(frames: fc.Arbitrary<Buffer>): fc.Arbitrary<Uint8Array> {
-  const mutated = fc
-    .tuple(frames, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'insert', 'delete', 'dup')), { maxLength: 6 }))
-    .map(([frame, edits]) => {
-      const bytes = [...frame];
-      for (const [where, value, kind] of edits) {
-        const i = bytes.length ? where % bytes.length : 0;
-        if (kind === 'flip') bytes[i] = value;
-        else if (kind === 'insert') bytes.splice(i, 0, value);
-        else if (kind === 'delete') bytes.splice(i, 1);
-        else bytes.splice(i, 0, ...bytes.slice(i, i + 4));
-      }
-      return Uint8Array.from(bytes);
-    });
-  return fc.oneof(fc.uint8Array({ maxLength: 300 }), mutated, frames);
-}
-
 describe('Modbus decoders under random input', () => {
   it(`never throw, stay bounded, and decode a good frame after a silent gap (${RUNS} runs)`, () => {
     const target = fuzzTarget(fc);
     fc.assert(
-      fc.property(fc.array(noisy(target.frame), { minLength: 1, maxLength: 4 }), target.frame, (chunks, good) => {
+      fc.property(fc.array(noisyFrames(fc, target.frame), { minLength: 1, maxLength: 4 }), target.frame, (chunks, good) => {
         const decoder = target.decoder();
         for (const chunk of chunks) {
           decoder.push(chunk);
