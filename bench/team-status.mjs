@@ -4,33 +4,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { interleave, fmt } from './lib.mjs';
+import { benchLease, writeLeaseFiles } from './leases.mjs';
 import { migrate, query, startPostgres } from './team-pg.mjs';
 
 const pgCount = Number(process.argv[2] ?? 10_000);
 const fileCount = Number(process.argv[3] ?? 1000);
 const bin = new URL('../bin/panelctl.js', import.meta.url).pathname;
-const now = Date.now();
-const lease = (i) => ({
-  v: 1,
-  id: randomUUID(),
-  panel: `site-${String(i).padStart(5, '0')}`,
-  driver: 'integra',
-  account: String(10000 + i),
-  from: new Date(now - 60_000).toISOString(),
-  until: new Date(now + (i % 10 === 0 ? -60_000 : 45 * 60_000)).toISOString(),
-  operator: 'bench',
-  station: 'webhook',
-  stationOnTest: true,
-  panelTest: 'none',
-  phase: 'active',
-});
-
 const server = await startPostgres();
 try {
   migrate(server.url);
-  const rows = Array.from({ length: pgCount }, (_, i) => lease(i));
+  const rows = Array.from({ length: pgCount }, (_, i) => benchLease(i));
   await query(
     server.url,
     `INSERT INTO panelctl_leases (id, panel, operator, host, until, data)
@@ -38,11 +22,7 @@ try {
     [JSON.stringify(rows)],
   );
   const files = fs.mkdtempSync(path.join(os.tmpdir(), 'panelctl-bench-team-files-'));
-  fs.mkdirSync(path.join(files, 'leases'), { mode: 0o700 });
-  for (let i = 0; i < fileCount; i++) {
-    const l = lease(i);
-    fs.writeFileSync(path.join(files, 'leases', `${l.panel}.json`), JSON.stringify(l), { mode: 0o600 });
-  }
+  writeLeaseFiles(files, fileCount);
   const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'panelctl-bench-team-empty-'));
   const env = (dir, state) => ({ env: { ...process.env, PANELCTL_STATE_DIR: dir, PANELCTL_STATE: state, PANELCTL_INVENTORY: '/nonexistent', NO_COLOR: '1' } });
   const node = process.execPath;

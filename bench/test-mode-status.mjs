@@ -4,35 +4,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { interleave, fmt } from './lib.mjs';
+import { writeLeaseFiles } from './leases.mjs';
 
 const count = Number(process.argv[2] ?? 1000);
 const bin = new URL('../bin/panelctl.js', import.meta.url).pathname;
 const full = fs.mkdtempSync(path.join(os.tmpdir(), 'panelctl-bench-leases-'));
 const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'panelctl-bench-noleases-'));
-const leases = path.join(full, 'leases');
-fs.mkdirSync(leases, { mode: 0o700 });
-const now = Date.now();
-for (let i = 0; i < count; i++) {
-  const panel = `site-${String(i).padStart(5, '0')}`;
-  const lease = {
-    v: 1,
-    id: randomUUID(),
-    panel,
-    driver: 'integra',
-    account: String(10000 + i),
-    from: new Date(now - 60_000).toISOString(),
-    // A tenth of them overdue, so the red path is exercised too.
-    until: new Date(now + (i % 10 === 0 ? -60_000 : 45 * 60_000)).toISOString(),
-    operator: 'bench',
-    station: 'webhook',
-    stationOnTest: true,
-    panelTest: 'none',
-    phase: 'active',
-  };
-  fs.writeFileSync(path.join(leases, `${panel}.json`), JSON.stringify(lease), { mode: 0o600 });
-}
+writeLeaseFiles(full, count);
 
 const options = (dir) => ({ env: { ...process.env, PANELCTL_STATE_DIR: dir, PANELCTL_INVENTORY: '/nonexistent', NO_COLOR: '1' } });
 const node = process.execPath;
