@@ -53,6 +53,16 @@ export const groups = {
     mutate: ['drivers/vista/codec.ts'],
     tests: ['test/drivers/vista/codec*.test.ts', 'test/drivers/vista/simulator.test.ts', 'test/drivers/vista/hostile.test.ts'],
   },
+  http: {
+    // TLS pinning, the E_TLS sides, deadlines and body bounds of the HTTP(S) transport; the MAP 5000 client runs on it.
+    mutate: ['src/transport/http.ts'],
+    tests: ['test/transport/http*.test.ts', 'test/drivers/map5000/client.test.ts'],
+  },
+  claims: {
+    // Which bulk run owns which panels (local mode; the team-mode store is PostgreSQL's, see mutation/scores.md).
+    mutate: ['src/bulk/claims.ts'],
+    tests: ['test/bulk/claims*.test.ts', 'test/bulk/input.test.ts'],
+  },
 };
 
 /** The group named by MUTATION_GROUP (set by scripts/mutation.mjs). */
