@@ -196,7 +196,11 @@ describe('the answer', () => {
   it('a connection closed without an answer, or in the middle of one, is E_LOST with the reason', async () => {
     const closed = await failure((await client(base('plain'))).request({ path: '/close' }));
     // node:http gives a hang-up the code ECONNRESET too: the message tells it from a reset.
-    expect(closed).toMatchObject({ code: 'E_LOST', exitCode: 4, message: `lost the connection to ${base('plain')}: the panel closed the connection without answering` });
+    expect(closed).toMatchObject({
+      code: 'E_LOST',
+      exitCode: 4,
+      message: `lost the connection to ${base('plain')}: the panel closed the connection without answering`,
+    });
     expect(closed.cause).toMatchObject({ code: 'ECONNRESET' });
     const partial = await failure((await client(base('plain'))).request({ path: '/partial' }));
     expect(partial).toMatchObject({ code: 'E_LOST', exitCode: 4, message: `lost the connection to ${base('plain')} in the middle of its answer` });
@@ -205,7 +209,10 @@ describe('the answer', () => {
   it('over TLS, a connection closed without an answer is E_LOST too, not a TLS failure', async () => {
     const closed = await failure((await client(base('tls', 'https'), {}, { ca: pki.ca })).request({ path: '/close' }));
     expect(closed).not.toBeInstanceOf(TlsError);
-    expect(closed).toMatchObject({ code: 'E_LOST', message: `lost the connection to ${base('tls', 'https')}: the panel closed the connection without answering` });
+    expect(closed).toMatchObject({
+      code: 'E_LOST',
+      message: `lost the connection to ${base('tls', 'https')}: the panel closed the connection without answering`,
+    });
   });
 });
 
