@@ -264,11 +264,12 @@ function exchange(
       options.timeoutMs,
     );
     const onAbort = () => finish(new UnreachableError('E_ABORTED', 'cancelled', { transient: false }));
-    // Stryker disable next-line ConditionalExpression: openSocket checked the signal, and no event can run before this line
+    // Before any way out: finish() destroys req, whose "socket hang up" must reach a listener, not the process.
+    req.on('error', (error: NodeJS.ErrnoException) => finish(lostFailure(error, material, description)));
+    // Cancelled since the socket opened (by a trace callback, or Ctrl-C between the two awaits).
     if (options.signal?.aborted) return onAbort();
     // Stryker disable next-line ObjectLiteral,BooleanLiteral: finish removes the listener on every way out; once is a second guard
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (error: NodeJS.ErrnoException) => finish(lostFailure(error, material, description)));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;

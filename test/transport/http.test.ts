@@ -117,6 +117,26 @@ describe('HTTP(S) client: answers', () => {
 });
 
 describe('HTTP(S) client: failures are the typed errors and exit codes of TCP', () => {
+  it('cancelled between connecting and sending (a trace callback, Ctrl-C): E_ABORTED, and nothing is thrown past the caller', async () => {
+    const controller = new AbortController();
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const http = await openHttp(parseLink(`http://127.0.0.1:${ports.plain}`), {
+        timeoutMs: 5000,
+        signal: controller.signal,
+        trace: () => controller.abort(),
+      });
+      const error = await failure(http.request({ path: '/api/info' }));
+      expect(error).toMatchObject({ code: 'E_ABORTED' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
   it('connection refused: E_REFUSED, exit 4', async () => {
     const error = await failure(get(`http://127.0.0.1:${ports.closed}`));
     expect(error).toMatchObject({ code: 'E_REFUSED', exitCode: ExitCode.unreachable });
