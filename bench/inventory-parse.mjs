@@ -1,6 +1,10 @@
 // How inventory loading scales with the number of panels (issue 14 item 13: it was quadratic, then heavy).
 // Usage: npm run build && node bench/inventory-parse.mjs [panels...]
-import { parseInventory } from '../dist/src/inventory/load.js';
+import { drivers } from '../dist/drivers/index.js';
+import { driverSchemasOf, parseInventory } from '../dist/src/inventory/load.js';
+
+// Every panel checked with its driver's option schemas, as `panelctl` loads an inventory.
+const schemas = await driverSchemasOf(drivers);
 
 function inventory(n) {
   let text = 'panels:\n';
@@ -15,7 +19,7 @@ let previous;
 for (const n of sizes.length ? sizes : [5000, 10000, 20000, 40000]) {
   const text = inventory(n);
   const start = performance.now();
-  parseInventory(text, `${n} panels`);
+  parseInventory(text, `${n} panels`, drivers.names, schemas);
   const ms = performance.now() - start;
   const perPanel = (ms * 1000) / n;
   console.log(
