@@ -45,10 +45,27 @@ function countValues(value: unknown, budget: { left: number }): void {
  * a second and 170 MB (`node bench/inventory-parse.mjs`). A key twice in one map is an error;
  * `!!binary`, `!!set`, `!!timestamp` and other tags are refused by name.
  */
+/**
+ * Digits with a leading zero stay text. The core schema reads `account: 0123` as the number 123: an account, a code
+ * prefix or a zone number that lost its zeros is another customer's (a station would put the wrong site on test, a
+ * panel would count a wrong code). 0, 0.5, 0x1F and 0o17 are still numbers.
+ */
+const LEADING_ZERO = /^[-+]?0[0-9_]/;
+/** js-yaml's built-in scalar types (exported at run time, not in its type declarations). */
+interface ScalarType extends yaml.Type {
+  tag: string;
+  options: yaml.TypeConstructorOptions;
+  resolve(data: string): boolean;
+}
+const core = (yaml as unknown as { types: Record<'null' | 'bool' | 'int' | 'float', ScalarType> }).types;
+const keepingZeros = (type: ScalarType) =>
+  new yaml.Type(type.tag, { ...type.options, resolve: (data: string) => !LEADING_ZERO.test(data) && type.resolve(data) });
+const INVENTORY_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({ implicit: [core.null, core.bool, keepingZeros(core.int), keepingZeros(core.float)] });
+
 function readYaml(text: string, source: string): unknown {
   let raw: unknown;
   try {
-    raw = yaml.load(text, { schema: yaml.CORE_SCHEMA, filename: source });
+    raw = yaml.load(text, { schema: INVENTORY_SCHEMA, filename: source });
   } catch (error) {
     if (!(error instanceof yaml.YAMLException)) throw error;
     const line = error.mark ? `line ${error.mark.line + 1}: ` : '';
