@@ -7,6 +7,7 @@ import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
 import { freshDatabase, postgresMissing, sql } from '../support/postgres.js';
 import { startStation, type FakeStation } from '../support/station.js';
+import { shopEnv, shopInventory } from '../support/team-shop.js';
 
 /**
  * Least privilege for a desk: the tables' owner can switch off the audit log's append-only trigger,
@@ -23,20 +24,8 @@ let sim: Awaited<ReturnType<typeof createSimulator>>;
 let server: TcpServerHandle;
 let engineer: Sandbox;
 
-const inventory = () => `stations:
-  central:
-    type: webhook
-    url: ${station.url}
-    secret: env:STATION_KEY
-panels:
-  bergen-shop:
-    driver: integra
-    link: tcp://127.0.0.1:${server.port}
-    secret: env:SHOP_CODE
-    account: "4711"
-    station: central
-`;
-const env = (state = deskUrl) => ({ PANELCTL_STATE: state, PANELCTL_OPERATOR: 'anna', SHOP_CODE: '1111', STATION_KEY: station.key });
+const inventory = () => shopInventory(station, server.port);
+const env = (state = deskUrl) => shopEnv(station, state, 'anna');
 
 describe.skipIf(postgresMissing)('a desk role that does not own the tables', () => {
   beforeAll(async () => {

@@ -4,6 +4,7 @@ import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
 import { freshDatabase, postgresMissing, sql } from '../support/postgres.js';
 import { startStation, type FakeStation } from '../support/station.js';
+import { shopEnv, shopInventory } from '../support/team-shop.js';
 
 /**
  * Leases and the audit log shared by a desk (issue 18 items 1 and 4), and what happens when the
@@ -19,20 +20,8 @@ let server: TcpServerHandle;
 let anna: Sandbox;
 let bob: Sandbox;
 
-const inventory = () => `stations:
-  central:
-    type: webhook
-    url: ${station.url}
-    secret: env:STATION_KEY
-panels:
-  bergen-shop:
-    driver: integra
-    link: tcp://127.0.0.1:${server.port}
-    secret: env:SHOP_CODE
-    account: "4711"
-    station: central
-`;
-const env = (who: string, state = url) => ({ PANELCTL_STATE: state, PANELCTL_OPERATOR: who, SHOP_CODE: '1111', STATION_KEY: station.key });
+const inventory = () => shopInventory(station, server.port);
+const env = (who: string, state = url) => shopEnv(station, state, who);
 const DOWN = 'postgres://postgres@127.0.0.1:1/panelctl';
 
 describe.skipIf(postgresMissing)('leases and audit shared by a desk', () => {
