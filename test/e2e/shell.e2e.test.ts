@@ -261,7 +261,7 @@ describe('panelctl shell on the demo panel', () => {
     t.line('');
     await t.expect(/Reason \(Enter for none\):/);
     t.line('bell test');
-    await t.expect(/Put demo \(account 0000\) on test for 45m\? The station is told first; this panel's protocol has no test mode/);
+    await t.expect(/Put demo \(account 0000\) on test for 45m\? The station is told first; panelctl offers no test mode for this panel/);
     t.line('y');
     await t.expect(/Call the monitoring station and ask them to put account 0000 \(demo\) ON TEST/);
     await t.expect(/Has the station confirmed\?/);

@@ -55,7 +55,7 @@ export const testModeActions: ShellAction[] = [
       const reason = (await askText('Reason (Enter for none):')).trim() || undefined;
       const panelHalf = panel.panelInfo.capabilities.includes('test-mode')
         ? 'then the panel goes into its test mode'
-        : `this panel's protocol has no test mode, so only the station is told`;
+        : 'panelctl offers no test mode for this panel as set up, so only the station is told';
       if (
         !(await askConfirm(`Put ${panel.target.name} (account ${panel.target.account ?? '-'}) on test for ${length}? The station is told first; ${panelHalf}.`))
       ) {
