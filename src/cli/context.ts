@@ -114,6 +114,8 @@ export async function buildCli(command: Command, environment: { drivers: DriverR
       out.note(`needs attention: ${reason} (exit ${ExitCode.attention}, --detailed-exitcode)`);
     },
     async target(flags, behaviour = {}) {
+      const adHocFlags = await import('../inventory/ad-hoc-flags.js');
+      adHocFlags.refuseAdHocFlagsWithoutLink(flags);
       const inv = await inventory();
       if (!globals.operator && inv.defaults?.operator && !process.env.PANELCTL_OPERATOR) ctx.operator = inv.defaults.operator;
       // --panel with --link (and no --driver): the inventory's panel, reached over another link this run.
@@ -131,6 +133,7 @@ export async function buildCli(command: Command, environment: { drivers: DriverR
       });
       if (overLink) await useLinkOverride(target, overLink, out, ctx);
       cli.panelName = target.name;
+      await adHocFlags.refuseUnusedCredential(target, flags.secretFrom, environment.drivers);
       if (flags.option?.length) {
         const [{ parseOptionPair }, { applyOptionFlags }] = await Promise.all([import('./target-options.js'), import('../inventory/option-flags.js')]);
         await applyOptionFlags(

@@ -121,3 +121,40 @@ describe('--option is checked against the driver schema before any contact', () 
     });
   });
 });
+
+describe('--secret-from is refused where nothing would use it, before any contact (it was silently ignored)', () => {
+  it('on an ad hoc Modbus panel: exit 2 naming the flag and why', async () => {
+    const link = `tcp://127.0.0.1:${modbusServer.port}`;
+    const args = ['users', 'list', '--link', link, '--driver', 'modbus', '--option', 'profile=demo-modbus', '--secret-from', 'env:DSC_MASTER'];
+    const result = await run(args);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('--secret-from: the modbus driver takes no credential');
+    expect(contacts.modbus).toBe(0);
+    const json = await run([...args, '-o', 'json']);
+    expect(JSON.parse(json.stderr).error).toMatchObject({ errorCode: 'E_INVALID', field: '--secret-from', rule: 'the modbus driver takes no credential' });
+    expect(contacts.modbus).toBe(0);
+  });
+
+  it('on an inventory panel (no --link): exit 2, the credential is the inventory entry`s', async () => {
+    const result = await run(['users', 'list', '--panel', 'shop', '--secret-from', 'env:DSC_MASTER']);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('--secret-from: only with --link and --driver');
+    expect(contacts.dsc).toBe(0);
+  });
+
+  it('--driver without --link: exit 2 (the inventory entry names the driver)', async () => {
+    const result = await run(['users', 'list', '--panel', 'shop', '--driver', 'modbus']);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('--driver: only with --link');
+    expect(contacts.dsc).toBe(0);
+  });
+
+  it('an ad hoc DSC panel still takes its credential from --secret-from (the panel is reached)', async () => {
+    const link = `tcp://127.0.0.1:${dscServer.port}`;
+    const result = await sandbox.run(['users', 'list', '--link', link, '--driver', 'dsc', '--secret-from', 'env:DSC_MASTER', '-o', 'json'], {
+      env: { DSC_MASTER: MASTER, DSC_TPI: TPI },
+    });
+    expect(contacts.dsc).toBeGreaterThan(0);
+    expect(result.stderr).not.toContain('--secret-from');
+  });
+});
