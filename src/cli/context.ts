@@ -135,10 +135,10 @@ export async function buildCli(command: Command, environment: { drivers: DriverR
       cli.panelName = target.name;
       await adHocFlags.refuseUnusedCredential(target, flags.secretFrom, environment.drivers);
       if (flags.option?.length) {
-        const [{ parseOptionPair }, { applyOptionFlags }] = await Promise.all([import('./target-options.js'), import('../inventory/option-flags.js')]);
+        const [{ splitOptionPair }, { applyOptionFlags }] = await Promise.all([import('./target-options.js'), import('../inventory/option-flags.js')]);
         await applyOptionFlags(
           target,
-          flags.option.map((pair) => parseOptionPair(pair, '--option')),
+          flags.option.map((pair) => splitOptionPair(pair, '--option')),
           environment.drivers,
         );
       }

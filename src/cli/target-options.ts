@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../core/errors.js';
+import { guessOptionValue } from '../inventory/option-text.js';
 
 /**
  * The flags every panel command takes to say which panel. `inventoryOnly`: commands that need the
@@ -28,17 +29,19 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/**
- * KEY=VALUE from the command line: true/false become booleans, plain numbers numbers, and
- * anything else, including digits with a leading zero (a code prefix like 0123), stays text.
- */
-export function parseOptionPair(pair: string, flag: string): [string, string | number | boolean] {
+/** KEY=VALUE from the command line, the value as typed: `--option` reads it as its option's type (applyOptionFlags). */
+export function splitOptionPair(pair: string, flag: string): [string, string] {
   const at = pair.indexOf('=');
   const key = at > 0 ? pair.slice(0, at) : '';
   const value = at > 0 ? pair.slice(at + 1) : undefined;
   if (!key || value === undefined) throw new ValidationError(flag, 'must be KEY=VALUE, e.g. profile=demo-modbus');
-  if (value === 'true' || value === 'false') return [key, value === 'true'];
-  return [key, /^-?(0|[1-9]\d*)(\.\d+)?$/.test(value) ? Number(value) : value];
+  return [key, value];
+}
+
+/** KEY=VALUE with no schema to say the value's type (a simulator's `--set`): see guessOptionValue. */
+export function parseOptionPair(pair: string, flag: string): [string, string | number | boolean] {
+  const [key, value] = splitOptionPair(pair, flag);
+  return [key, guessOptionValue(value)];
 }
 
 export function parsePartitions(text: string): number[] {

@@ -98,6 +98,50 @@ export function checkDriverOptions(
   return problems.length ? { problems } : { problems, value: { ...(parsed.data as Record<string, unknown>), ...common } };
 }
 
+/** What a value typed as text can be read as, for one option. */
+type ValueKind = 'number' | 'boolean' | 'text';
+
+/** zod's internal definition (zod 4: `schema._zod.def`): the wrappers are unwrapped to the types they hold. */
+interface ZodDef {
+  type: string;
+  innerType?: { _zod: { def: ZodDef } };
+  in?: { _zod: { def: ZodDef } };
+  options?: Array<{ _zod: { def: ZodDef } }>;
+  values?: unknown[];
+  entries?: Record<string, unknown>;
+}
+
+const WRAPPERS = new Set(['optional', 'default', 'prefault', 'nullable', 'readonly', 'catch', 'nonoptional']);
+
+/** The kinds of value a schema accepts: a union of literals 4 | 6 takes numbers, an enum of names takes text. */
+function kindsOf(def: ZodDef, into: Set<ValueKind>): Set<ValueKind> {
+  if (WRAPPERS.has(def.type) && def.innerType) return kindsOf(def.innerType._zod.def, into);
+  if (def.type === 'pipe' && def.in) return kindsOf(def.in._zod.def, into);
+  if (def.type === 'union') for (const option of def.options ?? []) kindsOf(option._zod.def, into);
+  if (def.type === 'number' || def.type === 'int' || def.type === 'bigint') into.add('number');
+  if (def.type === 'boolean') into.add('boolean');
+  if (def.type === 'string' || def.type === 'template_literal') into.add('text');
+  for (const value of [...(def.values ?? []), ...Object.values(def.entries ?? {})]) {
+    into.add(typeof value === 'number' ? 'number' : typeof value === 'boolean' ? 'boolean' : 'text');
+  }
+  return into;
+}
+
+/**
+ * An option's value typed on the command line (`--option user=01234567`), read as the type the driver's schema
+ * expects for that option, not guessed from its characters: digits for a text option stay text, leading zeros kept;
+ * `true`/`false` become booleans and plain numbers numbers only where the option takes one. Anything else stays
+ * text, so a word for a number option is refused by the schema's own rule ("must be a number").
+ */
+export function readOptionText(schemas: DriverSchemas, key: string, text: string): string | number | boolean {
+  const field = (schemas.optionsSchema as { shape?: Record<string, { _zod: { def: ZodDef } }> }).shape?.[key];
+  const kinds = field ? kindsOf(field._zod.def, new Set()) : new Set<ValueKind>();
+  if (!field && Object.hasOwn(COMMON_OPTIONS, key)) kinds.add(COMMON_OPTIONS[key].type);
+  if (kinds.has('boolean') && (text === 'true' || text === 'false')) return text === 'true';
+  if (kinds.has('number') && /^-?(0|[1-9]\d*)(\.\d+)?$/.test(text)) return Number(text);
+  return text;
+}
+
 const parsedCache = new WeakMap<z.ZodType, WeakMap<object, unknown>>();
 
 /**

@@ -1,6 +1,7 @@
 import type { DriverOptions, DriverRegistry } from '../core/contract.js';
 import { ValidationError } from '../core/errors.js';
-import { checkDriverOptions } from '../driver-kit/options.js';
+import { checkDriverOptions, readOptionText } from '../driver-kit/options.js';
+import { guessOptionValue } from './option-text.js';
 import type { Target } from './target.js';
 
 /**
@@ -10,11 +11,13 @@ import type { Target } from './target.js';
  */
 export async function applyOptionFlags(
   target: Target,
-  given: ReadonlyArray<readonly [string, string | number | boolean]>,
+  given: ReadonlyArray<readonly [string, string]>,
   drivers: Pick<DriverRegistry, 'loadSchemas'>,
 ): Promise<void> {
-  const options: DriverOptions = { ...target.options, ...Object.fromEntries(given) };
   const schemas = await drivers.loadSchemas?.(target.driver);
+  // Each value as the type its option takes (a text option keeps 01234567 as typed); a driver without schemas gets the guess.
+  const read = (key: string, text: string) => (schemas ? readOptionText(schemas, key, text) : guessOptionValue(text));
+  const options: DriverOptions = { ...target.options, ...Object.fromEntries(given.map(([key, text]) => [key, read(key, text)])) };
   const problems = schemas ? checkDriverOptions(schemas, options).problems : [];
   if (problems.length) {
     const listed = problems.slice(0, 20).map((p) => `  - ${p.field}: ${p.rule}`);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSimulator as createDsc, type DscSimulator } from '../../drivers/dsc/simulator.js';
+import { createSimulator as createMap, DEMO_PASSWORD as MAP_PASSWORD, type MapSimulator } from '../../drivers/map5000/simulator.js';
 import { createSimulator as createModbus, type ModbusSimulator } from '../../drivers/modbus/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
@@ -156,5 +157,80 @@ describe('--secret-from is refused where nothing would use it, before any contac
     });
     expect(contacts.dsc).toBeGreaterThan(0);
     expect(result.stderr).not.toContain('--secret-from');
+  });
+});
+
+describe('--option values take the type the driver schema expects (digits were read as a number: "must be text")', () => {
+  /** A MAP 5000 whose REST user name is all digits, with a leading zero: only the exact text logs in. */
+  const DIGITS_USER = '01234567';
+  let map: MapSimulator;
+
+  beforeAll(async () => {
+    map = await createMap({ users: 2, options: { user: DIGITS_USER, intervalMs: 50 } });
+    const endpoint = await map.listen('127.0.0.1', 0);
+    await sandbox.writeInventory(
+      `panels:\n  shop:\n    driver: dsc\n    link: tcp://127.0.0.1:${dscServer.port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI }\n    options: { codeLength: 6 }\n  digits:\n    driver: map5000\n    link: ${endpoint.url}\n    tls: { fingerprint: "${endpoint.fingerprint}" }\n    options: { user: panelctl-someone, requestIntervalMs: 50 }\n    secrets: { password: env:MAP_PASSWORD }\n`,
+    );
+  });
+
+  afterAll(async () => {
+    await map.close();
+  });
+
+  const runMap = (args: string[]) => sandbox.run(args, { env: { MAP_PASSWORD } });
+
+  it('MAP 5000: a text option given as digits stays text, leading zero kept, and logs in', async () => {
+    const result = await runMap(['info', '--panel', 'digits', '--option', `user=${DIGITS_USER}`, '--option', 'accessModel=true', '-o', 'json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).options).toMatchObject({ user: DIGITS_USER, accessModel: 'true', requestIntervalMs: 50 });
+  });
+
+  it('MAP 5000: 12345678 as the user is text too; a number option given as text is refused naming the rule', async () => {
+    const asText = await runMap(['info', '--panel', 'digits', '--option', 'user=12345678', '-o', 'json']);
+    // The name is read as text and sent: the simulator refuses that user (exit 3), not panelctl's check (exit 2).
+    expect(asText.stderr).not.toContain('must be text');
+    expect(asText.code, asText.stderr).toBe(3);
+    const badNumber = await runMap(['info', '--panel', 'digits', '--option', 'requestIntervalMs=fast']);
+    expect(badNumber.code, badNumber.stderr).toBe(2);
+    expect(badNumber.stderr).toContain('field "options.requestIntervalMs": must be a number');
+  });
+
+  it('VISTA: numbers and booleans are read as such, text stays text', async () => {
+    const result = await run([
+      'info',
+      '--panel',
+      'demo-vista',
+      '--option',
+      'maxUser=33',
+      '--option',
+      'walkPrompt=false',
+      '--option',
+      'deleteKeys=#0',
+      '-o',
+      'json',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).options).toMatchObject({ maxUser: 33, walkPrompt: false, deleteKeys: '#0' });
+  });
+
+  it('DSC: the numbers and boolean every driver takes, and a module name', async () => {
+    const result = await run([
+      'users',
+      'list',
+      '--panel',
+      'shop',
+      '--option',
+      'maxUsers=32',
+      '--option',
+      'duressPlusOne=true',
+      '--option',
+      'module=envisalink',
+      '-o',
+      'json',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const refused = await run(['users', 'list', '--panel', 'shop', '--option', 'duressPlusOne=yes']);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain('field "options.duressPlusOne": must be true or false');
   });
 });

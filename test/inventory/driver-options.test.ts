@@ -92,3 +92,33 @@ describe('drivers parse their options once, with the schema', () => {
     ]);
   });
 });
+
+describe('an --option value is read as the type its option takes (readOptionText)', () => {
+  it('follows each driver schema: text stays text whatever its characters, numbers and booleans only where taken', async () => {
+    const { readOptionText } = await import('../../src/driver-kit/options.js');
+    const { optionsSchema: mapOptions } = await import('../../drivers/map5000/options.js');
+    const { optionsSchema: vistaOptions } = await import('../../drivers/vista/options.js');
+    const map = { optionsSchema: mapOptions };
+    const dsc = { optionsSchema: dscOptions };
+    const vista = { optionsSchema: vistaOptions };
+    expect(readOptionText(map, 'user', '12345678')).toBe('12345678');
+    expect(readOptionText(map, 'user', '00123456')).toBe('00123456');
+    expect(readOptionText(map, 'accessModel', 'true')).toBe('true');
+    expect(readOptionText(map, 'language', '1')).toBe('1');
+    expect(readOptionText(map, 'requestIntervalMs', '1500')).toBe(1500);
+    expect(readOptionText(map, 'requestIntervalMs', 'fast')).toBe('fast');
+    // Options every driver takes, where the driver does not declare them.
+    expect(readOptionText(map, 'duressPlusOne', 'false')).toBe(false);
+    expect(readOptionText(map, 'codeLength', '6')).toBe(6);
+    // A union of literals (4 | 6) takes numbers; a union of boolean and "true"/"false" takes booleans.
+    expect(readOptionText(dsc, 'codeLength', '6')).toBe(6);
+    expect(readOptionText(dsc, 'module', 'it100')).toBe('it100');
+    expect(readOptionText(dsc, 'maxUsers', '32')).toBe(32);
+    // A coerced number and a text option of keys.
+    expect(readOptionText(vista, 'maxUser', '33')).toBe(33);
+    expect(readOptionText(vista, 'walkPrompt', 'true')).toBe(true);
+    expect(readOptionText(vista, 'deleteKeys', '0')).toBe('0');
+    // An unknown name is kept as typed (the check then names it).
+    expect(readOptionText(map, 'usr', '12')).toBe('12');
+  });
+});
