@@ -15,10 +15,21 @@ if (answer !== undefined) {
   });
   process.stdout.write(answer);
 } else {
-  // With PANELCTL_DEBUG set, stack traces point at src/ through the bundle's source maps (off
-  // otherwise: reading the maps costs start-up time).
-  if (process.env.PANELCTL_DEBUG) process.setSourceMapsEnabled(true);
-  import('../dist/bundle/cli/main.js').then(({ main }) => main(process.argv), notBuilt);
+  let cli;
+  try {
+    // With PANELCTL_DEBUG set, stack traces point at src/ through the bundle's source maps (off
+    // otherwise: reading the maps costs start-up time); Node's require() reads them, without the
+    // code cache.
+    if (process.env.PANELCTL_DEBUG) {
+      process.setSourceMapsEnabled(true);
+      cli = require('../dist/bundle/cli/main.cjs');
+    } else {
+      cli = require('./load-bundle.js').loadBundle().cli;
+    }
+  } catch (error) {
+    notBuilt(error);
+  }
+  cli.main(process.argv);
 }
 
 /** The build's answer to `panelctl ARG`, when it is exactly what the CLI would print. */
@@ -39,7 +50,7 @@ function answers() {
 }
 
 function notBuilt(error) {
-  if (error?.code !== 'MODULE_NOT_FOUND' && error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+  if (error?.code !== 'MODULE_NOT_FOUND' && error?.code !== 'ENOENT') throw error;
   process.stderr.write(
     `panelctl: dist/ is missing or incomplete (${error.message.split('\n')[0]}); run "npm install" or "npm run build" in ${require('node:path').resolve(__dirname, '..')}\n`,
   );

@@ -1,16 +1,20 @@
 // The one build (`npm run build`; `npm ci` and `npm test` run it through prepare/pretest):
 //  1. tsc type-checks and compiles every module to dist/src and dist/drivers (tests' child processes
 //     and the bench scripts import single modules from there);
-//  2. esbuild bundles the CLI into dist/bundle/cli/: one ESM file for the path every command takes,
-//     and a lazy chunk for each dynamic import (a command's action, a driver, a simulator, prompts),
-//     so `panelctl --help` reads one file instead of dozens. bin/panelctl.js runs the bundle.
-// The output depends only on the sources and the lockfile (no timestamps, no absolute paths), so two
-// builds of one commit are byte for byte the same.
+//  2. esbuild bundles the CLI into one CommonJS file, dist/bundle/cli/main.cjs, in which every module
+//     reached through an import() (a command's action, a driver, a simulator) runs on first use, and
+//     the third-party packages the path to a panel does not need into dist/bundle/cli/vendor/*.cjs;
+//  3. a run of the demo panel's `users list` writes the bundle's V8 code cache, main.cjs.cache
+//     (scripts/code-cache.cjs), which bin/load-bundle.js compiles the bundle with.
+// bin/panelctl.js runs the bundle. The output depends only on the sources, the lockfile and the Node
+// version (no timestamps, no absolute paths; the code cache is V8's and so Node's), so two builds of
+// one commit with one Node are byte for byte the same.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,57 +47,110 @@ const lazyChildProcessInCommander = {
   },
 };
 
-// Bundled CommonJS packages (commander, yaml, csv) call require() for Node's own modules, through
-// esbuild's __require helper, which looks for a `require` in its own chunk's scope.
-const REQUIRE_BANNER = "import { createRequire as __panelctlRequire } from 'node:module'; const require = __panelctlRequire(import.meta.url);";
+/**
+ * Third-party packages that the path to a panel does not need, each bundled into a file of its own
+ * (dist/bundle/cli/vendor/NAME.cjs) that the CLI requires when it first uses it. In main.cjs they
+ * would cost every start-up: V8 sets up each bundled module's wrapper when it compiles the file (or
+ * reads them from the code cache), used or not.
+ */
+const VENDORED = [
+  'zod',
+  'yaml',
+  'js-yaml',
+  'pg',
+  'selfsigned',
+  '@inquirer/prompts',
+  'ora',
+  'csv-parse/sync',
+  'csv-stringify/sync',
+  'chalk',
+  'proper-lockfile',
+  'string-width',
+  'p-limit',
+];
+// Native bindings and packages that find files of their own at run time stay in node_modules.
+const EXTERNAL = ['serialport', 'modbus-serial', 'iconv-lite'];
+const vendorFile = (name) => `./vendor/${name.replace(/^@/, '').replace(/\//g, '-')}.cjs`;
 
 /**
- * The banner in a chunk that never names `require` costs a module record and a createRequire at
- * start-up (~0.07 ms each, over 50 chunks on the way to a panel). It becomes an empty line there, so
- * the line numbers the source maps hold stay right.
+ * An import of a vendored or external package goes through a small ES module of the bundle that
+ * re-exports the required file. The bundle's own import() of it then becomes a require() on first use
+ * (a native import() would need the ES loader), and the module is outside the `"type": "module"` tree,
+ * so a default import means the package's default export (esbuild's non-Node interop), as it did when
+ * the package was bundled in.
  */
-function withoutUnusedBanner(file) {
-  if (!file.path.endsWith('.js')) return file.contents;
-  const text = file.text;
-  if (!text.startsWith(`${REQUIRE_BANNER}\n`)) throw new Error(`${file.path}: expected the require banner first`);
-  return /\brequire\b/.test(text.slice(REQUIRE_BANNER.length)) ? file.contents : `\n${text.slice(REQUIRE_BANNER.length + 1)}`;
-}
+const requiredPackages = {
+  name: 'required-packages',
+  setup(b) {
+    b.onResolve({ filter: /^[@a-z]/ }, (args) => {
+      if (args.namespace === 'required') return { path: args.path, external: true };
+      if (VENDORED.includes(args.path)) return { path: vendorFile(args.path), namespace: 'required' };
+      if (EXTERNAL.includes(args.path) || args.path.startsWith('@serialport/')) return { path: args.path, namespace: 'required' };
+      return undefined;
+    });
+    b.onResolve({ filter: /^\.\/vendor\//, namespace: 'required' }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'required' }, (args) => ({
+      contents: `export * from ${JSON.stringify(args.path)};\nexport { default } from ${JSON.stringify(args.path)};\n`,
+      loader: 'js',
+    }));
+  },
+};
 
-// Stale chunks from an earlier build must not linger next to the new ones.
-fs.rmSync(outdir, { recursive: true, force: true });
-const bundled = await build({
+// import.meta.url in CommonJS: the bundle file's own URL (code that finds files beside it, see above).
+const IMPORT_META_URL_BANNER = "const __panelctlImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
+const common = {
   absWorkingDir: root,
-  entryPoints: { main: 'src/cli/main.ts' },
   outdir,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
   // Source maps name files relative to the map, so they point at src/ wherever the tree lives.
   sourcesContent: false,
-  chunkNames: 'chunk-[hash]',
-  // Native bindings and packages that find files of their own at run time stay in node_modules.
-  external: ['serialport', '@serialport/*', 'modbus-serial', 'iconv-lite'],
-  define: { __PANELCTL_VERSION__: JSON.stringify(pkg.version) },
-  banner: { js: REQUIRE_BANNER },
-  plugins: [lazyChildProcessInCommander],
+  outExtension: { '.js': '.cjs' },
+  define: { __PANELCTL_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__panelctlImportMetaUrl' },
+  banner: { js: IMPORT_META_URL_BANNER },
   legalComments: 'none',
   logLevel: 'warning',
-  write: false,
-});
-fs.mkdirSync(outdir, { recursive: true });
-for (const file of bundled.outputFiles) fs.writeFileSync(file.path, withoutUnusedBanner(file));
+};
+
+// Stale files from an earlier build must not linger next to the new ones.
+fs.rmSync(outdir, { recursive: true, force: true });
+// One CommonJS file for the CLI: no ES module loader, no chunk to resolve and read per import. esbuild
+// wraps each module that is reached through an import() so that it runs on first use, as a chunk did.
+await build({ ...common, entryPoints: { main: 'src/cli/main.ts' }, plugins: [requiredPackages, lazyChildProcessInCommander] });
+await build({ ...common, entryPoints: Object.fromEntries(VENDORED.map((name) => [vendorFile(name).slice(2, -4), name])), external: EXTERNAL });
 // `panelctl --version` and `panelctl --help` alone, which bin/panelctl.js answers without loading the
 // CLI: the help is what the bundle just built prints for --help when stdout is not a terminal (80
 // columns; see bin/panelctl.js), so it cannot differ from it (test/e2e/startup.e2e.test.ts).
 fs.writeFileSync(path.join(outdir, 'answers.json'), `${JSON.stringify({ version: pkg.version, help: helpOfBundle() }, null, 2)}\n`);
+writeCodeCache();
+
+/** main.cjs.cache, from a run of the demo panel's `users list` in a sandbox of its own (scripts/code-cache.cjs). */
+function writeCodeCache() {
+  const sandbox = fs.mkdtempSync(path.join(os.tmpdir(), 'panelctl-build-'));
+  try {
+    const env = {
+      PATH: process.env.PATH,
+      HOME: sandbox,
+      PANELCTL_STATE_DIR: path.join(sandbox, 'state'),
+      PANELCTL_DEMO_DIR: path.join(sandbox, 'demo'),
+      NO_COLOR: '1',
+    };
+    const script = path.join(root, 'scripts/code-cache.cjs');
+    const result = spawnSync(process.execPath, ['--random-seed=1', script, sandbox], { encoding: 'utf8', env, stdio: 'pipe' });
+    if (result.status !== 0 || result.stderr || !fs.existsSync(path.join(outdir, 'main.cjs.cache'))) {
+      throw new Error(`the code cache's run of the demo panel exited ${result.status}: ${result.stderr}`);
+    }
+  } finally {
+    fs.rmSync(sandbox, { recursive: true, force: true });
+  }
+}
 
 function helpOfBundle() {
-  const main = pathToFileURL(path.join(outdir, 'main.js')).href;
-  const script = `const { main } = await import(${JSON.stringify(main)}); await main(['node', 'panelctl', '--help']);`;
-  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH }, stdio: 'pipe' });
+  const script = `require(${JSON.stringify(path.join(outdir, 'main.cjs'))}).main(['node', 'panelctl', '--help']);`;
+  const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH }, stdio: 'pipe' });
   if (result.status !== 0 || result.stderr || !result.stdout.startsWith('Usage: panelctl')) {
     throw new Error(`panelctl --help from the bundle exited ${result.status}: ${result.stderr}${result.stdout}`);
   }

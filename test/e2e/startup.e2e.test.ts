@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { SourceMap } from 'node:module';
+import { createRequire, SourceMap } from 'node:module';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
 import { TtySession } from '../support/tty.js';
 
@@ -43,10 +43,10 @@ function panelctlFiles(loads: Loads): string[] {
 
 /** What the bundle's own main (commander) prints for --help, with stdout a pipe as in the runs above. */
 function helpFromTheBundle(): Promise<string> {
-  const main = new URL('../../dist/bundle/cli/main.js', import.meta.url).href;
-  const script = `const { main } = await import(${JSON.stringify(main)}); await main(['node', 'panelctl', '--help']);`;
+  const main = path.join(ROOT, 'dist/bundle/cli/main.cjs');
+  const script = `require(${JSON.stringify(main)}).main(['node', 'panelctl', '--help']);`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: sandbox.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['-e', script], { env: sandbox.env, stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.on('error', reject);
@@ -131,6 +131,8 @@ describe('start-up', () => {
     const loads = await loadsOf(['users', 'list', '--panel', 'demo', '-o', 'json'], { PANELCTL_INVENTORY: undefined });
     expect(loads.code).toBe(0);
     expect(JSON.parse(loads.stdout).users.length).toBeGreaterThan(0);
+    // One file of code (the CommonJS bundle, compiled from its code cache): no chunk, no vendored package.
+    expect(panelctlFiles(loads)).toEqual(['bin/load-bundle.js', 'bin/panelctl.js', 'dist/bundle/cli/main.cjs']);
     expect(loads.sources).toContain('drivers/integra/driver.ts');
     expect(loads.sources.filter((s) => /^drivers\/(dsc|modbus)\/|node_modules\/(yaml|zod|@inquirer|ora)\//.test(s))).toEqual([]);
     // Nor what only other commands or other outputs need: the HTTP(S) client (MAP 5000), colour for a terminal
@@ -141,38 +143,40 @@ describe('start-up', () => {
     expect(loads.cjs.filter((f) => f.includes('iconv-lite'))).toEqual([]);
   });
 
-  it('the require banner stays only in chunks that call require, and source maps still point at src/ lines', async () => {
+  it("the bundle is compiled from the build's code cache, which V8 accepts, and the packages the demo path does not need are files of their own", async () => {
     const dir = path.join(ROOT, 'dist/bundle/cli');
-    const banner = "import { createRequire as __panelctlRequire } from 'node:module'; const require = __panelctlRequire(import.meta.url);";
-    const chunks = (await fs.readdir(dir)).filter((f) => f.endsWith('.js'));
-    const wrong: string[] = [];
-    let blanked = 0;
-    for (const chunk of chunks) {
-      const text = await fs.readFile(path.join(dir, chunk), 'utf8');
-      const hasBanner = text.startsWith(`${banner}\n`);
-      if (!hasBanner) blanked++;
-      // Without the banner, line 1 is empty: every line is where the source map says.
-      if (!hasBanner && !text.startsWith('\n')) wrong.push(`${chunk}: first line not blanked`);
-      if (hasBanner !== /\brequire\b/.test(hasBanner ? text.slice(banner.length) : text)) wrong.push(`${chunk}: banner ${hasBanner ? 'unused' : 'missing'}`);
-    }
-    expect(wrong).toEqual([]);
-    expect(blanked).toBeGreaterThan(chunks.length / 2);
+    expect((await fs.readdir(dir)).filter((f) => f.endsWith('.js') || f.endsWith('.cjs')).sort()).toEqual(['main.cjs']);
+    const vendored = await fs.readdir(path.join(dir, 'vendor'));
+    for (const name of ['zod.cjs', 'yaml.cjs', 'inquirer-prompts.cjs', 'ora.cjs', 'chalk.cjs', 'pg.cjs', 'selfsigned.cjs']) expect(vendored).toContain(name);
+    const script = `const { loadBundle } = require(${JSON.stringify(path.join(ROOT, 'bin/load-bundle.js'))}); process.stdout.write(String(loadBundle().script.cachedDataRejected));`;
+    const rejected = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', script], { env: sandbox.env, stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.on('error', reject);
+      child.on('close', () => resolve(stdout));
+    });
+    expect(rejected).toBe('false');
+  });
 
-    // A method of a blanked chunk maps back to its line in src/.
+  it('a vendored package keeps its interface: a default import is the default export, named imports are the names', async () => {
+    const require = createRequire(import.meta.url);
+    const dir = path.join(ROOT, 'dist/bundle/cli/vendor');
+    expect(typeof require(path.join(dir, 'p-limit.cjs')).default).toBe('function');
+    expect(typeof require(path.join(dir, 'yaml.cjs')).parse).toBe('function');
+    expect(typeof require(path.join(dir, 'zod.cjs')).object).toBe('function');
+  });
+
+  it('source maps still point at src/ lines', async () => {
+    const dir = path.join(ROOT, 'dist/bundle/cli');
     const sourceLine = (await fs.readFile(path.join(ROOT, 'src/output/output.ts'), 'utf8')).split('\n').findIndex((l) => l.startsWith('  result<T>('));
-    const chunk = await findChunk(dir, chunks, '// src/output/output.ts');
-    const line = chunk.text.split('\n').findIndex((l) => l.startsWith('  result(document, rows, columns, ndjsonRows) {'));
-    const map = new SourceMap(JSON.parse(await fs.readFile(path.join(dir, `${chunk.name}.map`), 'utf8')));
-    const entry = map.findEntry(line, 2) as { originalSource: string; originalLine: number };
+    const text = await fs.readFile(path.join(dir, 'main.cjs'), 'utf8');
+    const line = text.split('\n').findIndex((l) => /^ {6}result\(document, rows, columns, ndjsonRows\) \{/.test(l));
+    expect(line).toBeGreaterThan(0);
+    const map = new SourceMap(JSON.parse(await fs.readFile(path.join(dir, 'main.cjs.map'), 'utf8')));
+    const column = (text.split('\n')[line] as string).indexOf('result');
+    const entry = map.findEntry(line, column) as { originalSource: string; originalLine: number };
     expect(entry.originalSource).toMatch(/src\/output\/output\.ts$/);
     expect(entry.originalLine).toBe(sourceLine);
   });
 });
-
-async function findChunk(dir: string, chunks: string[], header: string): Promise<{ name: string; text: string }> {
-  for (const name of chunks) {
-    const text = await fs.readFile(path.join(dir, name), 'utf8');
-    if (text.includes(`\n${header}\n`)) return { name, text };
-  }
-  throw new Error(`no chunk holds ${header}`);
-}
