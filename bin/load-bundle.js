@@ -9,16 +9,19 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
-const Module = require('node:module');
 
+// require('node:module') would load Node's ES module loader with it: the class is at hand here.
+const Module = module.constructor;
 const BUNDLE = path.join(__dirname, '../dist/bundle/cli/main.cjs');
 const CACHE = `${BUNDLE}.cache`;
 
 /** The bundle's exports and the vm.Script it ran in (the build asks the script for its cache). */
 function loadBundle({ useCache = true } = {}) {
-  const source = fs.readFileSync(BUNDLE, 'utf8');
+  // The build checks that the bundle is ASCII, where latin1 reads the same text as UTF-8, at a third of the cost.
+  const source = fs.readFileSync(BUNDLE, 'latin1');
   const cachedData = useCache ? readCache() : undefined;
-  const script = new vm.Script(Module.wrap(source), { filename: BUNDLE, cachedData });
+  // Node's own CommonJS wrapper (Module.wrap), so the cache fits a bundle run by require() too.
+  const script = new vm.Script(`${Module.wrapper[0]}${source}${Module.wrapper[1]}`, { filename: BUNDLE, cachedData });
   const bundle = new Module(BUNDLE, module);
   bundle.filename = BUNDLE;
   bundle.paths = Module._nodeModulePaths(path.dirname(BUNDLE));

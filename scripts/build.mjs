@@ -115,11 +115,35 @@ const common = {
   logLevel: 'warning',
 };
 
+/** bin/load-bundle.js reads the bundle as latin1 (a third of UTF-8's cost), which is the same text only for ASCII. */
+function asciiOnly(file) {
+  const at = file.contents.findIndex((byte) => byte > 0x7f);
+  if (at >= 0)
+    throw new Error(`${file.path}: a non-ASCII byte at ${at} (${JSON.stringify(file.text.slice(Math.max(0, at - 40), at + 10))}); escape it in the source`);
+  return file.text;
+}
+
+/**
+ * esbuild gives each module that imports a Node built-in by default or namespace its own copy of the
+ * built-in's namespace (`__toESM(require("node:fs"), 1)`: a getter per export, ~0.05 ms for fs or
+ * process), some 50 copies on the way to a panel. One copy per built-in is what ES modules have
+ * anyway (one namespace per module). Every line stays where it was and a call is padded to its old
+ * length, so the source map still points at the right lines and columns.
+ */
+function sharedBuiltinNamespaces(text) {
+  const helper = 'var __toESM = ';
+  if (!text.includes(helper)) throw new Error(`main.cjs: expected esbuild's "${helper}"; update scripts/build.mjs`);
+  const shared = text.replace(/__toESM\(require\(("node:[^"]+")\), 1\)/g, (call, id) => `__builtinNs(${id})`.padEnd(call.length, ' '));
+  return shared.replace(helper, `var __builtinNamespaces = {}, __builtinNs = (id) => __builtinNamespaces[id] ??= __toESM(require(id), 1); ${helper}`);
+}
+
 // Stale files from an earlier build must not linger next to the new ones.
 fs.rmSync(outdir, { recursive: true, force: true });
 // One CommonJS file for the CLI: no ES module loader, no chunk to resolve and read per import. esbuild
 // wraps each module that is reached through an import() so that it runs on first use, as a chunk did.
-await build({ ...common, entryPoints: { main: 'src/cli/main.ts' }, plugins: [requiredPackages, lazyChildProcessInCommander] });
+const bundle = await build({ ...common, entryPoints: { main: 'src/cli/main.ts' }, plugins: [requiredPackages, lazyChildProcessInCommander], write: false });
+fs.mkdirSync(outdir, { recursive: true });
+for (const file of bundle.outputFiles) fs.writeFileSync(file.path, file.path.endsWith('.cjs') ? sharedBuiltinNamespaces(asciiOnly(file)) : file.contents);
 await build({ ...common, entryPoints: Object.fromEntries(VENDORED.map((name) => [vendorFile(name).slice(2, -4), name])), external: EXTERNAL });
 // `panelctl --version` and `panelctl --help` alone, which bin/panelctl.js answers without loading the
 // CLI: the help is what the bundle just built prints for --help when stdout is not a terminal (80
