@@ -31,6 +31,30 @@ describe('simulator state file', () => {
     ).toEqual({ fresh: true });
     expect(loadState(undefined, () => 'fresh')).toBe('fresh');
   });
+
+  it('is not rewritten when what it would hold is what it holds (a demo `users list` loads and saves an unchanged state)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-state-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'state.json');
+    // A save writes a new file: its time is now, not the year 2001 the file is set back to here.
+    const setBack = () => fs.utimesSync(file, 1e9, 1e9);
+    const untouched = () => fs.statSync(file).mtimeMs === 1e12;
+    saveState(file, { n: 1 });
+    setBack();
+    const state = loadState(file, () => ({ n: 0 }));
+    saveState(file, state);
+    saveState(file, { n: 1 });
+    expect(untouched()).toBe(true);
+    saveState(file, { n: 2 });
+    expect(untouched()).toBe(false);
+    expect(loadState(file, () => ({ n: 0 }))).toEqual({ n: 2 });
+    // A file changed by someone else since is written again, even with the state saved last.
+    fs.writeFileSync(file, JSON.stringify({ n: 3 }), { mode: 0o600 });
+    setBack();
+    saveState(file, { n: 2 });
+    expect(untouched()).toBe(false);
+    expect(loadState(file, () => ({ n: 0 }))).toEqual({ n: 2 });
+  });
 });
 
 describe('fault knobs', () => {
