@@ -1,6 +1,7 @@
 // How much panelctl costs before it does any work, against a bare `node -e 0` measured side by
 // side (interleaved runs, medians): --version, --help, and `users list --panel demo -o json`,
-// whose time includes starting the in-process simulator, without an inventory and with one.
+// whose time includes starting the in-process simulator, without an inventory and with one, and
+// `info --panel demo -o json` (which loads the driver's option schema, and so zod, to show its options).
 //
 //   npm run build && node bench/startup.mjs [--against OTHER/bin/panelctl.js]
 //
@@ -55,6 +56,7 @@ const cases = [
   { name: '--version', args: ['--version'] },
   { name: '--help', args: ['--help'] },
   { name: 'users list --panel demo -o json (no inventory)', args: ['users', 'list', '--panel', 'demo', '-o', 'json'] },
+  { name: 'info --panel demo -o json (no inventory)', args: ['info', '--panel', 'demo', '-o', 'json'] },
   {
     name: 'users list --panel demo -o json (50-panel inventory)',
     args: ['users', 'list', '--panel', 'demo', '-o', 'json'],

@@ -15,7 +15,7 @@ import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -96,6 +96,37 @@ const requiredPackages = {
   },
 };
 
+/**
+ * zod's vendor file holds the part of zod that the sources use (`z.object`, `z.string`...), as esbuild's tree
+ * shaking did while zod was inside the bundle, not all of it (770 kB with its locales, 200 kB used): it is
+ * loaded with every inventory. The names are read from the sources, so a new `z.tuple` is in the next build.
+ */
+async function zodAsUsed() {
+  const zod = await import('zod');
+  const used = new Set();
+  for (const dir of ['src', 'drivers']) {
+    for (const file of fs.readdirSync(path.join(root, dir), { recursive: true })) {
+      const source = file.endsWith('.ts') ? fs.readFileSync(path.join(root, dir, file), 'utf8') : '';
+      if (!/^import \* as z from 'zod';$/m.test(source)) continue;
+      // The JavaScript, without the types: `z.infer<...>` and `z.core.$ZodIssue` need no code.
+      const { code } = await transform(source, { loader: 'ts' });
+      for (const match of code.matchAll(/\bz\.([A-Za-z_$][\w$]*)/g)) used.add(match[1]);
+    }
+  }
+  const names = [...used].filter((name) => Object.hasOwn(zod, name)).sort();
+  return {
+    name: 'zod-as-used',
+    setup(b) {
+      b.onResolve({ filter: /^vendor-entry:zod$/ }, () => ({ path: 'zod', namespace: 'vendor-entry' }));
+      b.onLoad({ filter: /.*/, namespace: 'vendor-entry' }, () => ({
+        contents: `export { ${names.join(', ')} } from 'zod';\n`,
+        resolveDir: root,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 // import.meta.url in CommonJS: the bundle file's own URL (code that finds files beside it, see above).
 const IMPORT_META_URL_BANNER = "const __panelctlImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
 const common = {
@@ -144,7 +175,12 @@ fs.rmSync(outdir, { recursive: true, force: true });
 const bundle = await build({ ...common, entryPoints: { main: 'src/cli/main.ts' }, plugins: [requiredPackages, lazyChildProcessInCommander], write: false });
 fs.mkdirSync(outdir, { recursive: true });
 for (const file of bundle.outputFiles) fs.writeFileSync(file.path, file.path.endsWith('.cjs') ? sharedBuiltinNamespaces(asciiOnly(file)) : file.contents);
-await build({ ...common, entryPoints: Object.fromEntries(VENDORED.map((name) => [vendorFile(name).slice(2, -4), name])), external: EXTERNAL });
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(VENDORED.map((name) => [vendorFile(name).slice(2, -4), name === 'zod' ? 'vendor-entry:zod' : name])),
+  external: EXTERNAL,
+  plugins: [await zodAsUsed()],
+});
 // `panelctl --version` and `panelctl --help` alone, which bin/panelctl.js answers without loading the
 // CLI: the help is what the bundle just built prints for --help when stdout is not a terminal (80
 // columns; see bin/panelctl.js), so it cannot differ from it (test/e2e/startup.e2e.test.ts).

@@ -143,6 +143,18 @@ describe('start-up', () => {
     expect(loads.cjs.filter((f) => f.includes('iconv-lite'))).toEqual([]);
   });
 
+  it("info on a demo panel loads the bundle and zod's vendor file only (for the driver's options), and zod's file holds only what the sources use", async () => {
+    const loads = await loadsOf(['info', '--panel', 'demo', '-o', 'json'], { PANELCTL_INVENTORY: undefined });
+    expect(loads.code).toBe(0);
+    expect(JSON.parse(loads.stdout).options).toEqual({});
+    expect(panelctlFiles(loads)).toEqual(['bin/load-bundle.js', 'bin/panelctl.js', 'dist/bundle/cli/main.cjs', 'dist/bundle/cli/vendor/zod.cjs']);
+    expect(loads.sources.filter((s) => /^drivers\/(dsc|modbus)\/|node_modules\/(yaml|@inquirer|ora|chalk)\//.test(s))).toEqual([]);
+    // Tree-shaken as when zod was in the bundle: 200 kB of its 770, without its locales.
+    const zod = createRequire(import.meta.url)(path.join(ROOT, 'dist/bundle/cli/vendor/zod.cjs'));
+    expect(typeof zod.object).toBe('function');
+    expect(zod.locales).toBeUndefined();
+  });
+
   it("the bundle is compiled from the build's code cache, which V8 accepts, and the packages the demo path does not need are files of their own", async () => {
     const dir = path.join(ROOT, 'dist/bundle/cli');
     expect((await fs.readdir(dir)).filter((f) => f.endsWith('.js') || f.endsWith('.cjs')).sort()).toEqual(['main.cjs']);
