@@ -10,6 +10,13 @@
 //
 //   npm run build && node bench/bulk-apply.mjs [100 1000 10000]
 //   BENCH_CPU_PROF=DIR node bench/bulk-apply.mjs 1000   # also writes a CPU profile of the apply to DIR
+//   node bench/bulk-apply.mjs --against ../old-checkout [--rounds 3] 1000 10000
+//
+// --against runs the apply of a second build (a checkout of an older commit, built, with its own
+// dist/) against the same panels in the same run, in turns (this, other, other, this, ...), each
+// apply with its own state dir and its own plan written by the build that applies it, and prints
+// the after/before ratios of each round beside their medians: on a shared machine only figures
+// measured side by side compare.
 //
 // Three processes, so that each one's cost is its own: this one writes the inventory and the
 // plan; a panel process serves the fake panels (the bulk tests' panel model: real TCP on
@@ -24,7 +31,10 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-const dist = (p) => new URL(`../dist/src/${p}`, import.meta.url).href;
+const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** A module of a build's dist/ (this checkout's, or the --against one's). */
+const distOf = (root, p) => new URL(`file://${path.join(root, 'dist', p)}`).href;
+const dist = (p, root = here) => distOf(root, `src/${p}`);
 const self = fileURLToPath(import.meta.url);
 
 const LATENCY_MS = 20;
@@ -33,10 +43,11 @@ const CONCURRENCY = 64;
 const ROUND_TRIPS = 5;
 const CREDENTIAL = '2580';
 
-async function fakePanelKit() {
-  const errors = await import(dist('core/errors.js'));
-  const secret = await import(dist('core/secret.js'));
-  const { connectTcp, serveTcp } = await import(dist('transport/tcp.js'));
+async function fakePanelKit(root = here) {
+  // The build's own modules: its error classes are the ones its engine tells apart.
+  const errors = await import(dist('core/errors.js', root));
+  const secret = await import(dist('core/secret.js', root));
+  const { connectTcp, serveTcp } = await import(dist('transport/tcp.js', root));
   const { fakePanels } = await import(new URL('../test/bulk/support/fake-panel.mjs', import.meta.url).href);
   return fakePanels({ errors, transport: { connectTcp, serveTcp }, secret });
 }
@@ -70,14 +81,16 @@ if (process.argv[2] === '--panels') {
 if (process.argv[2] === '--apply') {
   // The applying process: reads the plan, applies it, reports its own time, CPU and peak RSS.
   const args = JSON.parse(process.argv[3]);
-  const fake = await fakePanelKit();
-  const { loadInventory } = await import(dist('inventory/load.js'));
-  const { allTargets } = await import(dist('inventory/targets.js'));
-  const { readPlan } = await import(dist('bulk/plan.js'));
-  const { applyPlan } = await import(dist('bulk/apply.js'));
-  const { CodeBook } = await import(dist('bulk/codes.js'));
-  const { lockPanel } = await import(dist('operations/session.js'));
-  const targets = allTargets(await loadInventory(args.inventory, true, '--inventory', (await import('../dist/drivers/index.js')).drivers.names));
+  const root = args.root;
+  const fake = await fakePanelKit(root);
+  const { loadInventory } = await import(dist('inventory/load.js', root));
+  const { allTargets } = await import(dist('inventory/targets.js', root));
+  const { readPlan } = await import(dist('bulk/plan.js', root));
+  const { applyPlan } = await import(dist('bulk/apply.js', root));
+  const { CodeBook } = await import(dist('bulk/codes.js', root));
+  const { lockPanel } = await import(dist('operations/session.js', root));
+  const { drivers } = await import(distOf(root, 'drivers/index.js'));
+  const targets = allTargets(await loadInventory(args.inventory, true, '--inventory', drivers.names));
   const plan = await readPlan(args.plan, args.state);
   // As openPanel does for a real driver: the panel's work lock is held from connecting to closing.
   const access = {
@@ -101,7 +114,7 @@ if (process.argv[2] === '--apply') {
   const report = await applyPlan(
     plan,
     new Map(targets.map((t) => [t.name, t])),
-    { operator: 'bench', stateDir: args.state, timeoutMs: 5000, drivers: (await import('../dist/drivers/index.js')).drivers },
+    { operator: 'bench', stateDir: args.state, timeoutMs: 5000, drivers },
     {
       concurrency: CONCURRENCY,
       resume: false,
@@ -121,32 +134,36 @@ if (process.argv[2] === '--apply') {
 }
 
 if (process.argv[2] === '--anchor') {
-  // The anchor: the same requests as one set-code step, without the engine around them.
+  // The anchor: the same requests as one set-code step, without the engine around them. What it
+  // holds is what any client of these panels needs: the inventory's targets, 64 connections, and
+  // a pool of 64 workers taking the next panel (not a queued task per panel: 10,000 pending
+  // promises would make the floor heavier than a lean client is, and the engine does not queue).
   const args = JSON.parse(process.argv[3]);
   const fake = await fakePanelKit();
   const { loadInventory } = await import(dist('inventory/load.js'));
   const { allTargets } = await import(dist('inventory/targets.js'));
   const { Secret } = await import(dist('core/secret.js'));
-  const { default: pLimit } = await import('p-limit');
-  const targets = allTargets(await loadInventory(args.inventory, true, '--inventory', (await import('../dist/drivers/index.js')).drivers.names));
+  const { drivers } = await import(distOf(here, 'drivers/index.js'));
+  const targets = allTargets(await loadInventory(args.inventory, true, '--inventory', drivers.names));
   const code = new Secret('583920', 'new code');
-  const limit = pLimit(CONCURRENCY);
+  const setupMaxRssKb = process.resourceUsage().maxRSS;
   const cpuBefore = cpuMs();
   const start = performance.now();
-  await Promise.all(
-    targets.map((target) =>
-      limit(async () => {
-        const { session, close } = await fake.access.open(target, { timeoutMs: 5000 });
-        await session.reader.readUser(2);
-        await session.writer.changeCode(2, code);
-        await session.codeChecker.verifyCode(2, code);
-        await session.reader.readUser(2);
-        await close();
-      }),
-    ),
-  );
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const target = targets[next++];
+      const { session, close } = await fake.access.open(target, { timeoutMs: 5000 });
+      await session.reader.readUser(2);
+      await session.writer.changeCode(2, code);
+      await session.codeChecker.verifyCode(2, code);
+      await session.reader.readUser(2);
+      await close();
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const ms = performance.now() - start;
-  process.stdout.write(JSON.stringify({ ms, cpuMs: cpuMs() - cpuBefore, maxRssKb: process.resourceUsage().maxRSS }));
+  process.stdout.write(JSON.stringify({ ms, cpuMs: cpuMs() - cpuBefore, maxRssKb: process.resourceUsage().maxRSS, setupMaxRssKb }));
   process.exit(0);
 }
 
@@ -182,16 +199,9 @@ async function startPanels(count) {
   };
 }
 
-async function benchOnce(count) {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-bench-'));
-  const panels = await startPanels(count);
-  const links = panels.ports.map((port) => `tcp://127.0.0.1:${port}`);
-  const inventory = path.join(dir, 'inventory.yaml');
-  await fs.writeFile(inventory, `panels:\n${links.map((link, i) => `  b${i}: { driver: integra, link: "${link}", secret: env:BENCH_CODE }`).join('\n')}\n`);
-  const codes = path.join(dir, 'codes.csv');
-  await fs.writeFile(codes, 'new\n583920\n', { mode: 0o600 });
-  // The plan, built directly (planning is not what is measured): one set-code per panel.
-  const { writePlan } = await import(dist('bulk/plan.js'));
+/** Writes the plan (one set-code per panel) with a build's own writePlan, in a state dir of its own. */
+async function writeBenchPlan(root, dir, links) {
+  const { writePlan } = await import(dist('bulk/plan.js', root));
   const unsigned = {
     format: 'panelctl-bulk-plan/1',
     createdAt: new Date().toISOString(),
@@ -206,44 +216,114 @@ async function benchOnce(count) {
   };
   const plan = path.join(dir, 'plan.json');
   await writePlan(plan, unsigned, path.join(dir, 'state'));
+  return plan;
+}
 
-  const args = { inventory, plan, codes, state: path.join(dir, 'state') };
-  // The anchor runs before and after the apply and counts as their mean, so load that comes or goes
-  // during the run weighs on both sides alike (it leaves each panel with the plan's code, which
-  // the apply writes again).
-  const anchorBefore = await runRole('--anchor', args);
-  const before = await panels.stats();
-  const result = await runRole('--apply', args);
-  const served = await panels.stats();
-  const anchorAfter = await runRole('--anchor', args);
-  const anchor = {
-    ms: (anchorBefore.ms + anchorAfter.ms) / 2,
-    cpuMs: (anchorBefore.cpuMs + anchorAfter.cpuMs) / 2,
-    maxRssKb: Math.max(anchorBefore.maxRssKb, anchorAfter.maxRssKb),
-  };
+/**
+ * One size: the panel process, then per round an anchor, the applies (this build and, with
+ * --against, the other one, in alternating order), and an anchor again. Each apply gets a fresh
+ * state dir and a plan written by its own build (planning is not what is measured).
+ */
+async function benchSize(count, builds, rounds) {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-bench-'));
+  const panels = await startPanels(count);
+  const links = panels.ports.map((port) => `tcp://127.0.0.1:${port}`);
+  const inventory = path.join(dir, 'inventory.yaml');
+  await fs.writeFile(inventory, `panels:\n${links.map((link, i) => `  b${i}: { driver: integra, link: "${link}", secret: env:BENCH_CODE }`).join('\n')}\n`);
+  const codes = path.join(dir, 'codes.csv');
+  await fs.writeFile(codes, 'new\n583920\n', { mode: 0o600 });
+  const ideal = (count * ROUND_TRIPS * LATENCY_MS) / CONCURRENCY;
+  const results = builds.map(() => []);
+  const anchors = [];
+  let applies = 0;
+  for (let round = 0; round < rounds; round++) {
+    // The anchor leaves each panel with the plan's code, which the apply writes again.
+    const anchorBefore = await runRole('--anchor', { inventory });
+    const order = builds.map((_, k) => k);
+    if (round % 2) order.reverse();
+    const applied = [];
+    for (const k of order) {
+      const own = path.join(dir, `apply-${applies++}`);
+      await fs.mkdir(own);
+      const plan = await writeBenchPlan(builds[k].root, own, links);
+      const before = await panels.stats();
+      const result = await runRole('--apply', { root: builds[k].root, inventory, plan, codes, state: path.join(own, 'state') });
+      const served = await panels.stats();
+      applied[k] = { ...result, writes: served.writes - before.writes, panelCpuMs: served.cpuMs - before.cpuMs };
+      await fs.rm(own, { recursive: true, force: true });
+    }
+    const anchorAfter = await runRole('--anchor', { inventory });
+    // The anchor counts as the mean of before and after, so load that comes or goes during the
+    // round weighs on both sides alike.
+    const anchor = {
+      ms: (anchorBefore.ms + anchorAfter.ms) / 2,
+      cpuMs: (anchorBefore.cpuMs + anchorAfter.cpuMs) / 2,
+      maxRssKb: Math.max(anchorBefore.maxRssKb, anchorAfter.maxRssKb),
+      setupMaxRssKb: Math.max(anchorBefore.setupMaxRssKb, anchorAfter.setupMaxRssKb),
+    };
+    anchors.push(anchor);
+    applied.forEach((r, k) => results[k].push({ ...r, anchor }));
+  }
   await panels.stop();
   await fs.rm(dir, { recursive: true, force: true });
-  const ideal = (count * ROUND_TRIPS * LATENCY_MS) / CONCURRENCY;
-  return { panels: count, ...result, anchor, writes: served.writes - before.writes, panelCpuMs: served.cpuMs - before.cpuMs, ideal };
+  return { count, ideal, results, anchors };
 }
 
-const sizes = process.argv.slice(2).map(Number).filter(Boolean);
-const rows = [];
+const argv = process.argv.slice(2);
+const option = (name) => (argv.includes(name) ? argv.splice(argv.indexOf(name), 2)[1] : undefined);
+const against = option('--against');
+const builds = [{ label: 'this build', root: here }, ...(against ? [{ label: `against ${against}`, root: path.resolve(against) }] : [])];
+const rounds = Number(option('--rounds') ?? (against ? 2 : 1));
+const sizes = argv.map(Number).filter(Boolean);
 const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const mb = (kb) => `${(kb / 1024).toFixed(0)} MB`;
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const x = (v) => `x${v.toFixed(2)}`;
+const sized = [];
 for (const n of sizes.length ? sizes : [100, 1000]) {
-  const r = await benchOnce(n);
-  rows.push(r);
-  console.log(
-    `${String(n).padStart(6)} panels: ${seconds(r.ms)} = x${(r.ms / r.ideal).toFixed(2)} of ideal ${seconds(r.ideal)}, x${(r.ms / r.anchor.ms).toFixed(2)} of anchor ${seconds(r.anchor.ms)}; ` +
-      `${r.done}/${r.total} done, ${r.writes} writes, peak RSS ${(r.maxRssKb / 1024).toFixed(0)} MB (${(r.setupMaxRssKb / 1024).toFixed(0)} MB before the apply; anchor ${(r.anchor.maxRssKb / 1024).toFixed(0)} MB), ` +
-      `CPU: apply ${seconds(r.cpuMs)} = ${((r.cpuMs / n) * 1000).toFixed(0)} µs per panel = x${(r.cpuMs / r.anchor.cpuMs).toFixed(2)} of anchor ${seconds(r.anchor.cpuMs)}, panels ${seconds(r.panelCpuMs)}`,
-  );
+  const size = await benchSize(n, builds, rounds);
+  sized.push(size);
+  builds.forEach((build, k) => {
+    for (const r of size.results[k]) {
+      console.log(
+        `${String(n).padStart(6)} panels, ${build.label}: ${seconds(r.ms)} = ${x(r.ms / size.ideal)} of ideal ${seconds(size.ideal)}, ${x(r.ms / r.anchor.ms)} of anchor ${seconds(r.anchor.ms)}; ` +
+          `${r.done}/${r.total} done, ${r.writes} writes, peak RSS ${mb(r.maxRssKb)} (${mb(r.setupMaxRssKb)} before the apply; anchor ${mb(r.anchor.maxRssKb)}, ${mb(r.anchor.setupMaxRssKb)} before its requests), ` +
+          `CPU: apply ${seconds(r.cpuMs)} = ${((r.cpuMs / n) * 1000).toFixed(0)} µs per panel = ${x(r.cpuMs / r.anchor.cpuMs)} of anchor ${seconds(r.anchor.cpuMs)}, panels ${seconds(r.panelCpuMs)}`,
+      );
+    }
+  });
+  const med = (k, f) => median(size.results[k].map(f));
+  builds.forEach((build, k) => {
+    console.log(
+      `${String(n).padStart(6)} panels, ${build.label}, median of ${rounds}: ${x(med(k, (r) => r.ms / size.ideal))} of ideal, ${x(med(k, (r) => r.ms / r.anchor.ms))} of anchor, ` +
+        `peak RSS ${mb(med(k, (r) => r.maxRssKb))} (before the apply ${mb(med(k, (r) => r.setupMaxRssKb))}), CPU ${(med(k, (r) => r.cpuMs / n) * 1000).toFixed(0)} µs per panel`,
+    );
+  });
+  if (against) {
+    // Paired: this build over the other one, round by round.
+    const pair = (f) => size.results[0].map((r, i) => f(r) / f(size.results[1][i]));
+    const show = (f) =>
+      `${x(median(pair(f)))} (${pair(f)
+        .map((v) => v.toFixed(2))
+        .join(' ')})`;
+    console.log(
+      `${String(n).padStart(6)} panels, this build / against: wall ${show((r) => r.ms)}, CPU ${show((r) => r.cpuMs)}, peak RSS ${show((r) => r.maxRssKb)}, RSS before the apply ${show((r) => r.setupMaxRssKb)}`,
+    );
+  }
 }
-for (let i = 1; i < rows.length; i++) {
-  const [a, b] = [rows[i - 1], rows[i]];
-  console.log(
-    `${a.panels} -> ${b.panels} panels (x${b.panels / a.panels}): wall time x${(b.ms / a.ms).toFixed(2)}, peak RSS x${(b.maxRssKb / a.maxRssKb).toFixed(2)}`,
-  );
+for (let i = 1; i < sized.length; i++) {
+  const [a, b] = [sized[i - 1], sized[i]];
+  builds.forEach((build, k) => {
+    const ms = (s) => median(s.results[k].map((r) => r.ms));
+    const rss = (s) => median(s.results[k].map((r) => r.maxRssKb));
+    console.log(
+      `${a.count} -> ${b.count} panels (x${b.count / a.count}), ${build.label}: wall time ${x(ms(b) / ms(a))}, peak RSS ${x(rss(b) / rss(a))} (${mb(rss(a))} -> ${mb(rss(b))})`,
+    );
+  });
 }
 console.log(
   `(concurrency ${CONCURRENCY}, ${LATENCY_MS} ms per answer, ${ROUND_TRIPS} round trips per change, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)})`,
