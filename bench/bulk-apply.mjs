@@ -57,6 +57,36 @@ const cpuMs = () => {
   return (user + system) / 1000;
 };
 
+/**
+ * BENCH_MEMORY=1: where the applying process's memory goes, phase by phase (peak RSS at the end of
+ * each, and the largest heap seen during it, sampled every 10 ms).
+ */
+function memoryPhases() {
+  const phases = [];
+  if (!process.env.BENCH_MEMORY) return { phases, phase() {} };
+  let peak = { heapUsed: 0, heapTotal: 0, external: 0 };
+  const sample = () => {
+    const m = process.memoryUsage();
+    for (const k of Object.keys(peak)) peak[k] = Math.max(peak[k], m[k]);
+  };
+  setInterval(sample, 10).unref();
+  return {
+    phases,
+    phase(name) {
+      sample();
+      const mbOf = (bytes) => Math.round(bytes / 2 ** 20);
+      phases.push({
+        name,
+        maxRssMb: mbOf(process.resourceUsage().maxRSS * 1024),
+        heapUsedMb: mbOf(peak.heapUsed),
+        heapTotalMb: mbOf(peak.heapTotal),
+        externalMb: mbOf(peak.external),
+      });
+      peak = { heapUsed: 0, heapTotal: 0, external: 0 };
+    },
+  };
+}
+
 if (process.argv[2] === '--panels') {
   // The panel process: serves N panels, prints their ports, answers "stats" on stdin, exits at EOF.
   const fake = await fakePanelKit();
@@ -90,8 +120,12 @@ if (process.argv[2] === '--apply') {
   const { CodeBook } = await import(dist('bulk/codes.js', root));
   const { lockPanel } = await import(dist('operations/session.js', root));
   const { drivers } = await import(distOf(root, 'drivers/index.js'));
+  const memory = memoryPhases();
+  memory.phase('modules');
   const targets = allTargets(await loadInventory(args.inventory, true, '--inventory', drivers.names));
+  memory.phase('inventory');
   const plan = await readPlan(args.plan, args.state);
+  memory.phase('plan read');
   // As openPanel does for a real driver: the panel's work lock is held from connecting to closing.
   const access = {
     describe: fake.access.describe,
@@ -126,9 +160,18 @@ if (process.argv[2] === '--apply') {
     },
   );
   const ms = performance.now() - start;
+  memory.phase('applied');
   const done = report.outcomes.filter((o) => o.status === 'done').length;
   process.stdout.write(
-    JSON.stringify({ ms, cpuMs: cpuMs() - cpuBefore, done, total: report.outcomes.length, maxRssKb: process.resourceUsage().maxRSS, setupMaxRssKb }),
+    JSON.stringify({
+      ms,
+      cpuMs: cpuMs() - cpuBefore,
+      done,
+      total: report.outcomes.length,
+      maxRssKb: process.resourceUsage().maxRSS,
+      setupMaxRssKb,
+      memory: memory.phases,
+    }),
   );
   process.exit(0);
 }
@@ -294,6 +337,10 @@ for (const n of sizes.length ? sizes : [100, 1000]) {
           `${r.done}/${r.total} done, ${r.writes} writes, peak RSS ${mb(r.maxRssKb)} (${mb(r.setupMaxRssKb)} before the apply; anchor ${mb(r.anchor.maxRssKb)}, ${mb(r.anchor.setupMaxRssKb)} before its requests), ` +
           `CPU: apply ${seconds(r.cpuMs)} = ${((r.cpuMs / n) * 1000).toFixed(0)} µs per panel = ${x(r.cpuMs / r.anchor.cpuMs)} of anchor ${seconds(r.anchor.cpuMs)}, panels ${seconds(r.panelCpuMs)}`,
       );
+      if (r.memory.length)
+        console.log(
+          `        memory by phase (peak RSS at its end; largest heap used / heap total / external during it): ${r.memory.map((m) => `${m.name} ${m.maxRssMb} MB (${m.heapUsedMb}/${m.heapTotalMb}/${m.externalMb})`).join(', ')}`,
+        );
     }
   });
   const med = (k, f) => median(size.results[k].map(f));
