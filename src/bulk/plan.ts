@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { loadStateKey, stateKeyPath } from '../state/state-key.js';
+import { loadStateKey, stateKeyPath, type SignedData } from '../state/state-key.js';
 import { replacePrivateFile } from '../state/safe-file.js';
 import pLimit from 'p-limit';
 import * as z from 'zod';
@@ -75,19 +75,68 @@ export interface BulkPlan {
 /** The id: the first 16 hex digits of the SHA-256 of everything else, keys in a fixed order. */
 export function planIdOf(plan: Omit<BulkPlan, 'id'> | BulkPlan): string {
   const { id: _id, signature: _signature, ...rest } = plan as BulkPlan;
-  return createHash('sha256').update(canonical(rest)).digest('hex').slice(0, 16);
+  const hash = createHash('sha256');
+  writeChunked(rest, (text) => hash.update(text));
+  return hash.digest('hex').slice(0, 16);
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    return `{${entries
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
-      .join(',')}}`;
+/** The canonical form of `value`, handed to `flush` in chunks. */
+function writeChunked(value: unknown, flush: (text: string) => void): void {
+  const write = chunked(flush);
+  writeCanonical(value, write);
+  write.end();
+}
+
+/**
+ * The canonical form that the id and the signature cover: JSON with every object's keys sorted
+ * and undefined values left out. It is written piece by piece into its consumer (a hash, an
+ * HMAC) instead of built as one string: for 10,000 panels that string was 13 MB, made twice per
+ * read of a plan (issue 20). The text is exactly what the one-string form was, so plans made by
+ * an older build keep their id and signature (test/bulk/plan-canonical.test.ts).
+ */
+function writeCanonical(value: unknown, write: (text: string) => void): void {
+  if (Array.isArray(value)) {
+    write('[');
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) write(',');
+      // What has no JSON (undefined, a function) was an empty piece in the one-string form ([undefined].join()).
+      if (value[i] !== undefined && typeof value[i] !== 'function' && typeof value[i] !== 'symbol') writeCanonical(value[i], write);
+    }
+    write(']');
+    return;
   }
-  return JSON.stringify(value);
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    write('{');
+    entries.forEach(([k, v], i) => {
+      write(`${i > 0 ? ',' : ''}${JSON.stringify(k)}:`);
+      writeCanonical(v, write);
+    });
+    write('}');
+    return;
+  }
+  // A function or symbol has no JSON: the one-string form wrote "undefined" for it in an object.
+  write(String(JSON.stringify(value)));
+}
+
+/** Groups small pieces into chunks of about 64 KiB before they reach `flush` (one hash update per chunk, not per piece). */
+function chunked(flush: (text: string) => void): ((text: string) => void) & { end(): void } {
+  let pending = '';
+  const write = (text: string) => {
+    pending += text;
+    if (pending.length >= 1 << 16) {
+      flush(pending);
+      pending = '';
+    }
+  };
+  return Object.assign(write, {
+    end() {
+      if (pending) flush(pending);
+      pending = '';
+    },
+  });
 }
 
 export function factsOf(target: Target): PanelPlan['facts'] {
@@ -364,10 +413,13 @@ function codeProblem(row: ChangeRow, info: DriverInfo, target: Target, options: 
   }
 }
 
-const signedPart = (plan: BulkPlan) => {
-  const { signature: _signature, ...rest } = plan;
-  return canonical(rest);
-};
+/** What the signature covers: the canonical form of everything but the signature, written piece by piece. */
+const signedPart =
+  (plan: BulkPlan): SignedData =>
+  (write) => {
+    const { signature: _signature, ...rest } = plan;
+    writeChunked(rest, write);
+  };
 
 /** A plan with its id and its signature (HMAC with the state dir's key, made on first use). */
 export async function signPlan(plan: Omit<BulkPlan, 'id' | 'signature'> | BulkPlan, stateDir: string): Promise<BulkPlan> {
@@ -400,34 +452,57 @@ const noteSchema = z.object({
   reason: z.string(),
   code: z.string().optional(),
 });
-const planSchema = z.object({
+const stepSchema = z.object({
+  id: z.string(),
+  row: z.number(),
+  action: z.enum(['add', 'set-code', 'remove']),
+  slot: z.number().int(),
+  name: z.string().optional(),
+  partitions: z.array(z.number()).optional(),
+  type: z.string().optional(),
+  code: codeSourceSchema.optional(),
+  blind: z.literal(true).optional(),
+});
+const panelSchema = z.object({
+  panel: z.string(),
+  facts: z.object({ driver: z.string(), link: z.string(), options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])) }),
+  steps: z.array(stepSchema),
+  noops: z.array(noteSchema),
+  conflicts: z.array(noteSchema),
+});
+/** Everything but the panels' content, which is checked panel by panel (checkPlanShape). */
+const planHeadSchema = z.object({
   format: z.literal('panelctl-bulk-plan/1'),
   id: z.string().regex(/^[0-9a-f]{16}$/),
   createdAt: z.string(),
   source: z.object({ file: z.string(), rows: z.number(), limit: z.string().optional(), codesFile: z.string().optional() }),
   signature: z.string().optional(),
-  panels: z.array(
-    z.object({
-      panel: z.string(),
-      facts: z.object({ driver: z.string(), link: z.string(), options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])) }),
-      steps: z.array(
-        z.object({
-          id: z.string(),
-          row: z.number(),
-          action: z.enum(['add', 'set-code', 'remove']),
-          slot: z.number().int(),
-          name: z.string().optional(),
-          partitions: z.array(z.number()).optional(),
-          type: z.string().optional(),
-          code: codeSourceSchema.optional(),
-          blind: z.literal(true).optional(),
-        }),
-      ),
-      noops: z.array(noteSchema),
-      conflicts: z.array(noteSchema),
-    }),
-  ),
+  panels: z.array(z.unknown()),
 });
+
+/**
+ * The plan as the schema has it (unknown fields dropped), or the first problem. Checked panel by
+ * panel, each parsed panel taking the place of the one read: a copy of the whole plan next to the
+ * one read was 21 MB at 10,000 panels (issue 20); one panel at a time, the read one is garbage as
+ * soon as its copy is made. Same result and same first problem as one schema over the whole plan.
+ */
+function checkPlanShape(raw: unknown): { plan: BulkPlan } | { problem: z.core.$ZodIssue } {
+  const head = planHeadSchema.safeParse(raw);
+  if (!head.success) return { problem: head.error.issues[0] };
+  const panels = head.data.panels;
+  // The schema's copy of the list holds the same panels as the list read: both let go of each one.
+  const read = (raw as { panels: unknown[] }).panels;
+  for (let i = 0; i < panels.length; i++) {
+    const panel = panelSchema.safeParse(panels[i]);
+    if (!panel.success) {
+      const problem = panel.error.issues[0];
+      return { problem: { ...problem, path: ['panels', i, ...problem.path] } };
+    }
+    panels[i] = panel.data;
+    read[i] = undefined;
+  }
+  return { plan: head.data as BulkPlan };
+}
 
 /**
  * Reads a plan and insists it is the one `bulk plan` wrote with this state dir: its id matches
@@ -440,12 +515,13 @@ export async function readPlan(file: string, stateDir: string): Promise<BulkPlan
   } catch (error) {
     throw new UsageError(`cannot read plan ${file}: ${(error as NodeJS.ErrnoException).code ?? 'not valid JSON'}`, { code: 'E_INVALID' });
   }
-  const parsed = planSchema.safeParse(raw);
-  if (!parsed.success)
-    throw new UsageError(`${file} is not a panelctl bulk plan (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`, {
+  const shape = checkPlanShape(raw);
+  raw = undefined;
+  if ('problem' in shape)
+    throw new UsageError(`${file} is not a panelctl bulk plan (${shape.problem.path.join('.')}: ${shape.problem.message})`, {
       code: 'E_INVALID',
     });
-  const plan = parsed.data as BulkPlan;
+  const plan = shape.plan;
   if (planIdOf(plan) !== plan.id) {
     throw new UsageError(`plan ${file} was changed after it was made (its content no longer matches its id ${plan.id})`, {
       code: 'E_PLAN_EDITED',

@@ -7,6 +7,19 @@ import { ensurePrivateDir } from './private-files.js';
 import { sharedStore } from './store.js';
 
 /**
+ * What is signed: a text, or a function that writes it piece by piece into the HMAC (a plan of
+ * 10,000 panels is never built as one string: src/bulk/plan.ts). Both give the same signature.
+ */
+export type SignedData = string | ((write: (text: string) => void) => void);
+
+function hmacOf(key: Buffer, purpose: string, data: SignedData): string {
+  const hmac = createHmac('sha256', key).update(purpose).update('\0');
+  if (typeof data === 'string') hmac.update(data);
+  else data((text) => hmac.update(text));
+  return hmac.digest('hex');
+}
+
+/**
  * The state key: 32 random bytes that bind what this state dir wrote (bulk plans, the audit
  * head) to it, as HMAC-SHA256. Whoever can read the key can forge what it signs: it proves "made
  * here, unchanged since", not "made by a particular person" (SECURITY.md). The files backend keeps
@@ -15,8 +28,8 @@ import { sharedStore } from './store.js';
  */
 export interface StateKey {
   /** HMAC-SHA256 over `purpose` and `data`, hex. The purpose keeps one signature from passing as another. */
-  sign(purpose: string, data: string): string;
-  verify(purpose: string, data: string, signature: string): boolean;
+  sign(purpose: string, data: SignedData): string;
+  verify(purpose: string, data: SignedData, signature: string): boolean;
   /** True once the audit log has had an entry, so a missing log means it was deleted. */
   readonly auditStarted: boolean;
   markAuditStarted(): Promise<void>;
@@ -37,11 +50,11 @@ class FileStateKey implements StateKey {
     public auditStarted: boolean,
   ) {}
 
-  sign(purpose: string, data: string): string {
-    return createHmac('sha256', this.key).update(purpose).update('\0').update(data).digest('hex');
+  sign(purpose: string, data: SignedData): string {
+    return hmacOf(this.key, purpose, data);
   }
 
-  verify(purpose: string, data: string, signature: string): boolean {
+  verify(purpose: string, data: SignedData, signature: string): boolean {
     const expected = Buffer.from(this.sign(purpose, data), 'hex');
     const given = Buffer.from(/^[0-9a-f]{64}$/.test(signature) ? signature : '', 'hex');
     return given.length === expected.length && timingSafeEqual(given, expected);
@@ -57,7 +70,7 @@ class FileStateKey implements StateKey {
 
 /** A key held elsewhere (a shared store's): signs and verifies like the file's; its audit is tracked by its store. */
 export function keyFromBytes(key: Buffer): StateKey {
-  const sign = (purpose: string, data: string) => createHmac('sha256', key).update(purpose).update('\0').update(data).digest('hex');
+  const sign = (purpose: string, data: SignedData) => hmacOf(key, purpose, data);
   return {
     sign,
     verify(purpose, data, signature) {
