@@ -51,7 +51,7 @@ function samplePlan(panels: number): Omit<BulkPlan, 'id'> {
         facts: {
           driver: ['integra', 'dsc', 'vista'][i % 3],
           link: `tcp://10.0.${i >> 8}.${i & 255}:7094`,
-          options: i % 4 ? { prefix: '0042', maxUsers: 60, legacy: false } : {},
+          options: (i % 4 ? { prefix: '0042', maxUsers: 60, legacy: false } : {}) as Record<string, string | number | boolean>,
         },
         steps,
         noops: next() % 3 ? [] : [{ row: 9, action: 'remove' as const, slot: 4, reason: 'slot 4 is empty: nothing to remove' }],
