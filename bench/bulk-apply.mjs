@@ -10,6 +10,8 @@
 //
 //   npm run build && node bench/bulk-apply.mjs [100 1000 10000]
 //   BENCH_CPU_PROF=DIR node bench/bulk-apply.mjs 1000   # also writes a CPU profile of the apply to DIR
+//   BENCH_MEMORY=1 ... (memory phase by phase), BENCH_HEAP_SNAPSHOT=DIR ... (a heap snapshot halfway through the apply),
+//   BENCH_APPLY_FLAGS="--trace-gc" ... (node flags for the applying process)
 //   node bench/bulk-apply.mjs --against ../old-checkout [--rounds 3] 1000 10000
 //
 // --against runs the apply of a second build (a checkout of an older commit, built, with its own
@@ -30,6 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** A module of a build's dist/ (this checkout's, or the --against one's). */
@@ -157,6 +160,13 @@ if (process.argv[2] === '--apply') {
       maxBackoffMs: 1000,
       codes,
       access,
+      // BENCH_HEAP_SNAPSHOT=DIR: what the applying process holds halfway through (written to DIR).
+      onEvent: process.env.BENCH_HEAP_SNAPSHOT
+        ? (event) => {
+            if (event.type === 'panel' && event.finished === Math.ceil(event.total / 2))
+              v8.writeHeapSnapshot(path.join(process.env.BENCH_HEAP_SNAPSHOT, `apply-${process.pid}.heapsnapshot`));
+          }
+        : undefined,
     },
   );
   const ms = performance.now() - start;
@@ -213,6 +223,8 @@ if (process.argv[2] === '--anchor') {
 /** Runs this script in a child process in the given role and returns what it printed, parsed. */
 async function runRole(role, args) {
   const profile = role === '--apply' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  // BENCH_APPLY_FLAGS="--trace-gc ...": node flags for the applying process only.
+  if (role === '--apply' && process.env.BENCH_APPLY_FLAGS) profile.push(...process.env.BENCH_APPLY_FLAGS.split(' ').filter(Boolean));
   const child = spawn(process.execPath, [...profile, self, role, JSON.stringify(args)], {
     env: { ...process.env, BENCH_CODE: CREDENTIAL },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -220,7 +232,10 @@ async function runRole(role, args) {
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   await new Promise((r) => child.on('close', r));
-  return JSON.parse(out);
+  // The result is the last line; anything before it (--trace-gc writes to stdout) goes to stderr.
+  const last = out.lastIndexOf('\n');
+  if (last >= 0) process.stderr.write(out.slice(0, last + 1));
+  return JSON.parse(out.slice(last + 1));
 }
 
 /** Starts the panel process and waits for its ports. */
