@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { ExitCode, PanelctlError } from '../core/errors.js';
 import { closeSync, realpathSync } from 'node:fs';
 import { ensurePrivateDirNow, readPrivateStateFile, touchPrivateFile } from '../state/private-files.js';
-import { appendDurably, openPrivateAppendNow, readPrivateFileNow, replacePrivateFileNow } from '../state/safe-file.js';
+import { appendNow, openPrivateAppendNow, readPrivateFileNow, replacePrivateFileNow, syncNow } from '../state/safe-file.js';
 import { loadStateKeyFile as loadStateKey, readStateKeyFileNow, type StateKey } from '../state/state-key.js';
 import { coalesce } from '../core/coalesce.js';
 import { sharedStore, type AuditFilter } from '../state/store.js';
@@ -199,11 +199,13 @@ async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<Aud
     // Opened and checked again under the lock: the descriptor checked is the one written to.
     const log = await openAuditLog(stateDir);
     try {
-      await appendDurably(log, `${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
+      appendNow(log, `${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
+      // The log's fsync and the new head's run together (one wait for the disk instead of two); the
+      // head takes its name only once the lines it names are on disk, as when they ran in turn.
+      await replacePrivateFileNow(paths.head, JSON.stringify(signHead(key, head)), 'audit head', { after: syncNow(log) });
     } finally {
       closeSync(log);
     }
-    await replacePrivateFileNow(paths.head, JSON.stringify(signHead(key, head)), 'audit head');
     return entries;
   } finally {
     await release();

@@ -286,26 +286,44 @@ export function openPrivateAppendNow(file: string, what: string): number | undef
 
 /** Appends to a descriptor from openPrivateAppendNow and waits until it is on disk. */
 export async function appendDurably(fd: number, text: string): Promise<void> {
-  writeFileSync(fd, text);
+  appendNow(fd, text);
   await fsyncFd(fd);
 }
 
-/** replacePrivateFile in a directory the caller checked, its small calls made synchronously. */
-export async function replacePrivateFileNow(file: string, text: string, what: string): Promise<void> {
+/** Appends to a descriptor from openPrivateAppendNow (in the page cache; not yet on disk). */
+export function appendNow(fd: number, text: string): void {
+  writeFileSync(fd, text);
+}
+
+/** Waits until everything written to a descriptor is on disk. */
+export function syncNow(fd: number): Promise<void> {
+  return fsyncFd(fd);
+}
+
+/**
+ * replacePrivateFile in a directory the caller checked, its small calls made synchronously.
+ * `after`: the new content must not take the name before this has settled (the audit head is
+ * renamed into place only once the log lines it names are on disk); its fsync and the temp file's
+ * run at the same time, and if it fails, the file keeps its old content.
+ */
+export async function replacePrivateFileNow(file: string, text: string, what: string, options: { after?: Promise<void> } = {}): Promise<void> {
   const dir = path.dirname(path.resolve(file));
+  const after = options.after ?? Promise.resolve();
   const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   let fd: number;
   try {
     fd = openSync(temp, CREATE_NEW, 0o600);
   } catch (error) {
+    await after.catch(() => undefined);
     throw openFailure(error, temp, what);
   }
   try {
     if (posix) fchmodSync(fd, 0o600); // a umask like 0277 would have left it 0400
     checkOwnedPrivate(fstatSync(fd), temp, what, { forWriting: true });
     writeFileSync(fd, text);
-    await fsyncFd(fd);
+    await Promise.all([fsyncFd(fd), after]);
   } catch (error) {
+    await after.catch(() => undefined);
     closeSync(fd);
     rmSync(temp, { force: true });
     throw error;

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import fsNow from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -16,13 +17,14 @@ afterAll(async () => {
 afterEach(() => vi.restoreAllMocks());
 
 /** A journal in a fresh directory, and the FileHandle prototype its file uses (to count or break calls). */
-async function journalWithHandle(): Promise<{ journal: Journal; proto: { datasync: () => Promise<void>; appendFile: (...args: unknown[]) => Promise<void> } }> {
+async function journalWithHandle(): Promise<{ journal: Journal; file: string; proto: { datasync: () => Promise<void> } }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-journal-count-'));
   roots.push(dir);
   const probe = await fs.open(path.join(dir, 'probe'), 'w');
   const proto = Object.getPrototypeOf(probe);
   await probe.close();
-  return { journal: await Journal.open(journalFile(path.join(dir, 'bulk', 'plan'))), proto };
+  const file = journalFile(path.join(dir, 'bulk', 'plan'));
+  return { journal: await Journal.open(file), file, proto };
 }
 
 describe('journal syncs', () => {
@@ -54,10 +56,25 @@ describe('journal syncs', () => {
   });
 
   it('a write that fails rejects the append (the step it announces is not sent)', async () => {
-    const { journal, proto } = await journalWithHandle();
-    vi.spyOn(proto, 'appendFile').mockRejectedValueOnce(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }));
+    const { journal } = await journalWithHandle();
+    vi.spyOn(fsNow, 'writeSync').mockImplementationOnce(() => {
+      throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    });
     await expect(journal.append({ step: 'a', panel: 'p', event: 'started', slot: 1 })).rejects.toThrow(/no space left/);
     await journal.close();
+  });
+
+  it('a write cut short is finished: every byte of every line reaches the file', async () => {
+    const { journal, file } = await journalWithHandle();
+    const write = fsNow.writeSync;
+    // The first write takes only 5 bytes, as a write to a file may.
+    const short = (fd: number, buffer: Buffer, offset?: number) => write(fd, buffer, offset ?? 0, 5);
+    vi.spyOn(fsNow, 'writeSync').mockImplementationOnce(short as unknown as typeof write);
+    await journal.append({ step: 'a', panel: 'p', event: 'started', slot: 1 });
+    await journal.append({ step: 'b', panel: 'p', event: 'started', slot: 2 });
+    await journal.close();
+    const lines = (await fs.readFile(file, 'utf8')).trim().split('\n');
+    expect(lines.map((line) => JSON.parse(line).step)).toEqual(['a', 'b']);
   });
 
   it('a sync that fails rejects every durable append waiting for it', async () => {

@@ -78,4 +78,22 @@ describe('replacePrivateFileNow', () => {
     expect((await fs.lstat(planted)).isFile()).toBe(true);
     expect((await fs.readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
+
+  it('with `after`, the new content takes the name only once `after` has settled, and not at all when it fails', async () => {
+    const head = await file('audit.head.json', 'old');
+    let logOnDisk!: () => void;
+    const synced = new Promise<void>((resolve) => (logOnDisk = resolve));
+    const replaced = replacePrivateFileNow(head, 'new', 'audit head', { after: synced });
+    // The temp file is written and synced meanwhile; the name still holds the old head.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readFileSync(head, 'utf8')).toBe('old');
+    logOnDisk();
+    await replaced;
+    expect(readFileSync(head, 'utf8')).toBe('new');
+
+    const failed = replacePrivateFileNow(head, 'newer', 'audit head', { after: Promise.reject(new Error('EIO: the log could not be synced')) });
+    await expect(failed).rejects.toThrow('EIO');
+    expect(readFileSync(head, 'utf8')).toBe('new');
+    expect((await fs.readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
 });
