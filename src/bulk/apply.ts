@@ -15,6 +15,7 @@ import {
   readerOf,
   removeUserStep,
   requireUser,
+  type BeforeWrite,
   type ProvenWrite,
 } from '../operations/user-steps.js';
 import { defaultAccess, type PanelAccess } from './access.js';
@@ -381,9 +382,13 @@ class PanelRun {
         // Before anything is journaled as started: a code next to another one is refused, not tried.
         if (code) checkCode(code, { ...codePolicyFor(info, target, { allowWeak: true }), ...this.duress() }, `code for slot ${step.slot}`);
         const codesFile = code && codes && step.code?.source === 'generate' ? path.resolve(codes.file) : undefined;
-        await journal.append({ step: step.id, panel: this.plan.panel, event: 'started', slot: step.slot, action: step.action, attempt, codesFile });
+        // 'started' goes to the disk while the step asks its first question (whose slot it is); the
+        // write itself is sent only once the line is synced (user-steps.ts beforeWrite). A step that
+        // fails before its write leaves a 'started' that resume settles by asking, like one cut off.
+        const started = journal.append({ step: step.id, panel: this.plan.panel, event: 'started', slot: step.slot, action: step.action, attempt, codesFile });
+        started.catch(() => undefined); // the write awaits it and reports its failure
         inDoubt = true;
-        const { proof } = await this.audit(step, undefined, () => this.write(session, info, step, code));
+        const { proof } = await this.audit(step, undefined, () => this.write(session, info, step, code, () => started));
         if (code) this.written.push(code);
         // Synced with the next group when losing it would only make a resume ask the panel (journal.ts).
         await journal.append(
@@ -486,16 +491,21 @@ class PanelRun {
     await open?.close().catch(() => undefined);
   }
 
-  private write(session: PanelSession, info: DriverInfo, step: PlanStep, code: Secret | undefined): Promise<ProvenWrite> {
+  private write(session: PanelSession, info: DriverInfo, step: PlanStep, code: Secret | undefined, started: BeforeWrite): Promise<ProvenWrite> {
     // A blind step saw nobody in its slot when planned: there is no user to insist on (users set-code --slot on a VISTA).
     const expectName = step.blind ? undefined : (step.name ?? '');
     switch (step.action) {
       case 'add':
-        return createUserStep(session, info, { slot: step.slot, name: step.name ?? '', code: code as Secret, partitions: step.partitions, type: step.type });
+        return createUserStep(
+          session,
+          info,
+          { slot: step.slot, name: step.name ?? '', code: code as Secret, partitions: step.partitions, type: step.type },
+          started,
+        );
       case 'set-code':
-        return changeCodeStep(session, info, step.slot, code as Secret, expectName);
+        return changeCodeStep(session, info, step.slot, code as Secret, expectName, started);
       case 'remove':
-        return removeUserStep(session, info, step.slot, { name: expectName, changedWhile: 'since the plan was made' });
+        return removeUserStep(session, info, step.slot, { name: expectName, changedWhile: 'since the plan was made' }, started);
     }
   }
 

@@ -157,8 +157,14 @@ export async function proveCodeLanded(session: PanelSession, slot: number, code:
   return 'read-back';
 }
 
+/**
+ * `beforeWrite` (bulk: the journal's "started" line reaching the disk) is awaited just before the
+ * write is sent, after the questions that come first: the two run at the same time.
+ */
+export type BeforeWrite = () => Promise<void>;
+
 /** Creates a user (in a free slot when one is named), then proves it. */
-export async function createUserStep(session: PanelSession, info: DriverInfo, wanted: NewUser): Promise<ProvenWrite> {
+export async function createUserStep(session: PanelSession, info: DriverInfo, wanted: NewUser, beforeWrite?: BeforeWrite): Promise<ProvenWrite> {
   const writer = writerOf(session, info);
   if (wanted.slot === undefined && !info.facets.writer?.nextSlot) {
     throw new NotSupportedError(`the ${info.name} driver cannot pick the next free slot: give --slot`);
@@ -172,17 +178,26 @@ export async function createUserStep(session: PanelSession, info: DriverInfo, wa
       });
     }
   }
+  await beforeWrite?.();
   const created = await writer.createUser(wanted);
   const user = session.reader ? await checkCreated(session.reader, created, wanted) : created;
   return { user, proof: await proveCodeLanded(session, user.slot, wanted.code) };
 }
 
 /** Changes one user's code; with `expectName`, only if the slot still holds that user. */
-export async function changeCodeStep(session: PanelSession, info: DriverInfo, slot: number, code: Secret, expectName?: string): Promise<ProvenWrite> {
+export async function changeCodeStep(
+  session: PanelSession,
+  info: DriverInfo,
+  slot: number,
+  code: Secret,
+  expectName?: string,
+  beforeWrite?: BeforeWrite,
+): Promise<ProvenWrite> {
   const writer = writerOf(session, info);
   const reader = session.reader ?? (expectName !== undefined ? readerOf(session, info, 'check whose slot it is') : undefined);
   const before = reader ? await requireUser(reader, slot) : undefined;
   if (before) requireSameUser(before, expectName, slot, 'since the plan was made');
+  await beforeWrite?.();
   await writer.changeCode(slot, code);
   const proof = await proveCodeLanded(session, slot, code);
   if (!reader || !before) return { user: { slot, kind: slotKindOf(info, slot), hasCode: true }, proof };
@@ -197,15 +212,18 @@ export async function removeUserStep(
   info: DriverInfo,
   slot: number,
   expect: { name?: string; changedWhile?: string } = {},
+  beforeWrite?: BeforeWrite,
 ): Promise<ProvenWrite> {
   const writer = writerOf(session, info);
   const reader = session.reader ?? (expect.name !== undefined ? readerOf(session, info, 'check whose slot it is') : undefined);
   if (!reader) {
+    await beforeWrite?.();
     await writer.deleteUser(slot);
     return { user: { slot, kind: slotKindOf(info, slot), hasCode: false }, proof: 'panel-ack' };
   }
   const current = await requireUser(reader, slot);
   requireSameUser(current, expect.name, slot, expect.changedWhile ?? 'while you were confirming');
+  await beforeWrite?.();
   await writer.deleteUser(slot);
   const back = await reader.readUser(slot);
   if (back) throw new VerificationError(`the panel accepted the removal but slot ${slot} still reads back as a user`);

@@ -9,6 +9,8 @@ import { Journal, journalFile, planDir, readJournal, type JournalEntry } from '.
 import { readChanges } from '../../src/bulk/input.js';
 import { CodeBook } from '../../src/bulk/codes.js';
 import { buildPlan, writePlan, type PlanStep } from '../../src/bulk/plan.js';
+import { applyPlan } from '../../src/bulk/apply.js';
+import type { PanelAccess } from '../../src/bulk/access.js';
 import { settlesByAsking } from '../../src/bulk/settle.js';
 import type { PanelSession } from '../../src/core/contract.js';
 import { ensureBuilt } from './support/build.js';
@@ -214,4 +216,87 @@ describe('a crash of the machine before outcome lines were synced, then --resume
     },
     90_000,
   );
+});
+
+describe("a write is sent only once its 'started' line is on disk", () => {
+  let fleet: Fleet | undefined;
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await fleet?.close();
+    fleet = undefined;
+  });
+
+  it("while the step's first question goes to the panel, the line is synced; the write waits for it (add, set-code, remove)", async () => {
+    fleet = await startFleet(4, () => ({
+      users: [
+        { slot: 2, name: 'Bob', code: '640211' },
+        { slot: 5, name: 'Leaver', code: '840213' },
+      ],
+    }));
+    const codesFile = await fleet.file('codes.csv', CODES);
+    const codes = await CodeBook.load(codesFile);
+    const rows = await readChanges(await fleet.file('changes.csv', CHANGES, 0o644), { drivers: fleet.ctx.drivers, targets: fleet.targets, codes });
+    const plan = await buildPlan(rows, fleet.targetMap, fleet.ctx, {
+      concurrency: 4,
+      codes,
+      access: fake.access,
+      source: { file: 'changes.csv', rows: rows.length },
+    });
+    const journal = journalFile(planDir(fleet.stateDir, plan.id));
+
+    // What the journal held at its last completed sync: what a crash of the machine would keep.
+    // Each sync is slow, so a write sent without waiting for it would arrive first.
+    let durable = new Set<string>();
+    const probe = await fs.open(path.join(fleet.dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const datasync = proto.datasync;
+    vi.spyOn(proto, 'datasync').mockImplementation(async function (this: fs.FileHandle) {
+      const written = readFileSync(journal, 'utf8');
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await datasync.call(this);
+      durable = new Set(
+        written
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as JournalEntry)
+          .filter((e) => e.event === 'started')
+          .map((e) => `${e.panel} slot ${e.slot}`),
+      );
+    });
+
+    // Every write the panels receive, and whether its 'started' line was on disk when it was sent.
+    const sent: Array<{ write: string; startedOnDisk: boolean }> = [];
+    const access: PanelAccess = {
+      describe: fake.access.describe,
+      async open(target, ctx) {
+        const open = await fake.access.open(target, ctx);
+        const session = open.session;
+        const watched = (name: 'createUser' | 'changeCode' | 'deleteUser') => {
+          const original = session[name];
+          session[name] = (...args: unknown[]) => {
+            const slot = name === 'createUser' ? (args[0] as { slot: number }).slot : (args[0] as number);
+            sent.push({ write: `${target.name} ${name} ${slot}`, startedOnDisk: durable.has(`${target.name} slot ${slot}`) });
+            return original(...args);
+          };
+        };
+        watched('createUser');
+        watched('changeCode');
+        watched('deleteUser');
+        return open;
+      },
+    };
+    const report = await applyPlan(plan, fleet.targetMap, fleet.ctx, {
+      concurrency: 4,
+      resume: false,
+      retries: 0,
+      backoffMs: 10,
+      maxBackoffMs: 10,
+      codes: { book: codes },
+      access,
+    });
+    expect(report.outcomes.map((o) => o.status)).toEqual(Array(12).fill('done'));
+    expect(sent).toHaveLength(12);
+    expect(sent.filter((s) => !s.startedOnDisk)).toEqual([]);
+  }, 60_000);
 });
