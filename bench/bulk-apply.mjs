@@ -11,7 +11,8 @@
 //   npm run build && node bench/bulk-apply.mjs [100 1000 10000]
 //   BENCH_CPU_PROF=DIR node bench/bulk-apply.mjs 1000   # also writes a CPU profile of the apply to DIR
 //   BENCH_MEMORY=1 ... (memory phase by phase), BENCH_HEAP_SNAPSHOT=DIR ... (a heap snapshot halfway through the apply),
-//   BENCH_APPLY_FLAGS="--trace-gc" ... (node flags for the applying process)
+//   BENCH_APPLY_FLAGS="--trace-gc" ... (node flags for the applying process),
+//   BENCH_ALLOC_PROF=DIR ... (what the apply allocates, garbage included, as a .heapprofile in DIR)
 //   node bench/bulk-apply.mjs --against ../old-checkout [--rounds 3] 1000 10000
 //
 // --against runs the apply of a second build (a checkout of an older commit, built, with its own
@@ -90,6 +91,30 @@ function memoryPhases() {
   };
 }
 
+/**
+ * BENCH_ALLOC_PROF=DIR: every allocation of the apply, sampled (one in 32 KiB), garbage included
+ * (what makes V8 grow its heap is what is allocated, not only what stays), written to DIR as a
+ * .heapprofile (Chrome DevTools, Memory tab).
+ */
+async function allocationSampling() {
+  const dir = process.env.BENCH_ALLOC_PROF;
+  if (!dir) return { async stop() {} };
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 32768,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return {
+    async stop() {
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      await fs.writeFile(path.join(dir, `apply-${process.pid}.heapprofile`), JSON.stringify(profile));
+    },
+  };
+}
+
 if (process.argv[2] === '--panels') {
   // The panel process: serves N panels, prints their ports, answers "stats" on stdin, exits at EOF.
   const fake = await fakePanelKit();
@@ -144,6 +169,7 @@ if (process.argv[2] === '--apply') {
     },
   };
   const codes = { book: await CodeBook.load(args.codes) };
+  const allocations = await allocationSampling();
   // What reading the inventory and checking the plan cost, apart from the apply itself.
   const setupMaxRssKb = process.resourceUsage().maxRSS;
   const cpuBefore = cpuMs();
@@ -171,6 +197,7 @@ if (process.argv[2] === '--apply') {
   );
   const ms = performance.now() - start;
   memory.phase('applied');
+  await allocations.stop();
   const done = report.outcomes.filter((o) => o.status === 'done').length;
   process.stdout.write(
     JSON.stringify({
