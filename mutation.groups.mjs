@@ -40,6 +40,11 @@ export const groups = {
     mutate: ['src/state/leases.ts'],
     tests: ['test/state/leases*.test.ts'],
   },
+  locks: {
+    // Lock files that die with their process: bulk work locks, bulk claims and test-mode lease locks stand on it.
+    mutate: ['src/state/process-lock.ts'],
+    tests: ['test/state/process-lock*.test.ts'],
+  },
   inventory: {
     mutate: ['src/inventory/secrets.ts'],
     tests: ['test/core/inventory*.test.ts', 'test/inventory/secrets*.test.ts'],

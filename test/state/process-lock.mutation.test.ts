@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fs from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import fsSync, { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { tempDirPerTest } from '../support/temp-dir.js';
@@ -236,5 +237,227 @@ describe('breaking a stale lock while others contend', () => {
     await at(6000);
     await acquireLock(file, { waitMs: 0 });
     expect(await fs.readdir(temp.dir)).toEqual(['x.lck']);
+  });
+});
+
+// What survived mutation after the races above (issue 21): a live owner this process may not signal, the
+// descriptors the lock code opens, files that vanish between two calls, the exact staleness boundary, the
+// backoff of a waiter, and releasing a lock whose file is gone.
+describe('owners that are alive but cannot be checked fully', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("a live owner this process may not signal (another user's process: EPERM) is not gone", () => {
+    vi.spyOn(process, 'kill').mockImplementation(() => {
+      throw Object.assign(new Error('kill EPERM'), { code: 'EPERM' });
+    });
+    expect(ownerIsGone(me())).toBe(false);
+  });
+
+  it('an owner whose pid answers but whose start time cannot be read (it exited meanwhile, or no /proc) is not gone', () => {
+    vi.spyOn(process, 'kill').mockReturnValue(true);
+    expect(ownerIsGone(me({ pid: DEAD_PID }))).toBe(false);
+  });
+});
+
+describe.skipIf(process.platform !== 'linux')('file descriptors', () => {
+  const openOn = (name: string) =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === name;
+      } catch {
+        return false;
+      }
+    });
+
+  it('reading an owner, taking and releasing a lock leave no descriptor open on the lock file', async () => {
+    const release = (await acquireLock(file, { waitMs: 0 })) as () => Promise<void>;
+    expect(openOn(file)).toEqual([]);
+    expect((await readOwner(file))?.pid).toBe(process.pid);
+    expect(openOn(file)).toEqual([]);
+    await release();
+    expect(openOn(file)).toEqual([]);
+  });
+});
+
+describe('files that vanish or appear between two steps', () => {
+  afterEach(() => vi.restoreAllMocks());
+  const dead = () => me({ pid: DEAD_PID, token: 'dead' });
+  const breaker = () => `${file}.break`;
+  const old = async (name: string) => {
+    const longAgo = new Date(Date.now() - 60_000);
+    await fs.utimes(name, longAgo, longAgo);
+  };
+  /** Runs `act` once, just before the first call of fs[method] on `name`. */
+  function justBefore<M extends 'lstat' | 'rm' | 'open'>(method: M, name: () => string, act: () => Promise<void>): void {
+    const real = (fs[method] as (...args: unknown[]) => Promise<unknown>).bind(fs);
+    let done = false;
+    vi.spyOn(fs, method).mockImplementation((async (...args: unknown[]) => {
+      if (!done && String(args[0]) === name()) {
+        done = true;
+        await act();
+      }
+      return real(...args);
+    }) as never);
+  }
+
+  it('takes the lock when its holder let go just as it was found taken with no owner readable', async () => {
+    await fs.writeFile(file, '', { mode: 0o600 });
+    justBefore(
+      'lstat',
+      () => file,
+      () => fs.rm(file),
+    );
+    const got = await acquireLock(file, { waitMs: 0 });
+    expect(typeof got).toBe('function');
+    expect((await readOwner(file))?.pid).toBe(process.pid);
+  });
+
+  it('a fresh empty lock is being written, not stale: nothing is broken, and the breaker files are left alone', async () => {
+    await fs.writeFile(file, '', { mode: 0o600 });
+    await fs.writeFile(breaker(), '', { mode: 0o600 });
+    await old(breaker());
+    expect(await acquireLock(file, { waitMs: 0 })).toEqual({ heldBy: undefined });
+    expect((await fs.readdir(temp.dir)).sort()).toEqual(['x.lck', 'x.lck.break']);
+  });
+
+  it('an old empty lock that names a live owner by the time it is broken (mtime kept) is left to that owner', async () => {
+    await fs.writeFile(file, '', { mode: 0o600 });
+    await old(file);
+    justBefore('open', breaker, async () => {
+      await fs.writeFile(file, JSON.stringify(me({ token: 'restored' })));
+      await old(file);
+    });
+    expect(await acquireLock(file, { waitMs: 0 })).toEqual({ heldBy: undefined });
+    expect((await readOwner(file))?.token).toBe('restored');
+  });
+
+  it('a stale breaker file that another contender cleared at the same moment is no error', async () => {
+    await plantDead();
+    await fs.writeFile(breaker(), '', { mode: 0o600 });
+    await old(breaker());
+    justBefore('rm', breaker, () => fs.rm(breaker()));
+    expect(await acquireLock(file, { waitMs: 0 })).toEqual({ heldBy: dead() });
+    expect(await fs.readdir(temp.dir)).toEqual(['x.lck']);
+  });
+
+  it('a breaker file that is gone when looked at, and then made anew by another contender, is left to that contender', async () => {
+    await plantDead();
+    await fs.writeFile(breaker(), '', { mode: 0o600 });
+    const real = fs.lstat.bind(fs);
+    let done = false;
+    vi.spyOn(fs, 'lstat').mockImplementation((async (name: string) => {
+      if (done || name !== breaker()) return real(name);
+      done = true;
+      await fs.rm(breaker());
+      const seen = real(name);
+      await seen.catch(() => undefined);
+      await fs.writeFile(breaker(), '', { mode: 0o600 });
+      await old(breaker());
+      return seen;
+    }) as never);
+    expect(await acquireLock(file, { waitMs: 0 })).toEqual({ heldBy: dead() });
+    expect((await fs.readdir(temp.dir)).sort()).toEqual(['x.lck', 'x.lck.break']);
+  });
+
+  it('a stale lock that someone removed while it was being broken is taken, with no error', async () => {
+    await plantDead();
+    justBefore(
+      'rm',
+      () => file,
+      () => fs.rm(file),
+    );
+    const got = await acquireLock(file, { waitMs: 0 });
+    expect(typeof got).toBe('function');
+    expect((await readOwner(file))?.pid).toBe(process.pid);
+  });
+
+  it('its own breaker file cleared by another contender before it was done is no error', async () => {
+    await plantDead();
+    let rmCalls = 0;
+    const real = fs.rm.bind(fs);
+    vi.spyOn(fs, 'rm').mockImplementation((async (name: string, options: object) => {
+      if (name === breaker() && rmCalls++ === 0) await real(breaker());
+      return real(name, options);
+    }) as never);
+    const got = await acquireLock(file, { waitMs: 0 });
+    expect(typeof got).toBe('function');
+    expect(await fs.readdir(temp.dir)).toEqual(['x.lck']);
+  });
+
+  async function plantDead(): Promise<void> {
+    await fs.writeFile(file, JSON.stringify(dead()), { mode: 0o600 });
+  }
+});
+
+describe('the five-second boundary of an empty lock', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('is stale at exactly five seconds', async () => {
+    await fs.writeFile(file, '', { mode: 0o600 });
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+    await fs.utimes(file, at, at);
+    const mtime = (await fs.lstat(file)).mtimeMs;
+    vi.spyOn(Date, 'now').mockReturnValue(mtime + 4999);
+    expect(await acquireLock(file, { waitMs: 0 })).toEqual({ heldBy: undefined });
+    vi.spyOn(Date, 'now').mockReturnValue(mtime + 5000);
+    expect(typeof (await acquireLock(file, { waitMs: 0 }))).toBe('function');
+  });
+});
+
+describe('a waiter', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('backs off from 25 ms, doubling to at most 400 ms (it does not spin), and at the deadline names the holder', async () => {
+    const release = (await acquireLock(file, { waitMs: 0, details: { operator: 'anna' } })) as () => Promise<void>;
+    // A clock of its own: each pause moves it on by what was asked, so no real time passes and nothing is timed.
+    let now = Date.now();
+    vi.spyOn(Date, 'now').mockImplementation(() => now);
+    const pauses: number[] = [];
+    vi.spyOn(globalThis, 'setTimeout').mockImplementation(((done: () => void, ms: number) => {
+      pauses.push(ms);
+      now += ms;
+      setImmediate(done);
+      return 0;
+    }) as never);
+    const got = await acquireLock(file, { waitMs: 1000 });
+    vi.restoreAllMocks();
+    expect(pauses).toEqual([25, 50, 100, 200, 400, 400]);
+    expect(got).toMatchObject({ heldBy: { operator: 'anna', pid: process.pid } });
+    await release();
+  });
+});
+
+describe('releasing', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    syncBuiltinESMExports();
+  });
+
+  it('a lock whose file someone removed is released without an error', async () => {
+    const release = (await acquireLock(file, { waitMs: 0 })) as () => Promise<void>;
+    await fs.rm(file);
+    await expect(release()).resolves.toBeUndefined();
+    expect(await fs.readdir(temp.dir)).toEqual([]);
+  });
+
+  it('a lock file removed between the owner check and the unlink is no error; any other unlink error is passed on', async () => {
+    const release = (await acquireLock(file, { waitMs: 0 })) as () => Promise<void>;
+    const realUnlink = fsSync.unlinkSync;
+    // The lock code's named import follows the built-in module once its exports are synced.
+    vi.spyOn(fsSync, 'unlinkSync').mockImplementationOnce((name) => {
+      realUnlink(name);
+      realUnlink(name);
+    });
+    syncBuiltinESMExports();
+    await expect(release()).resolves.toBeUndefined();
+    expect(await fs.readdir(temp.dir)).toEqual([]);
+
+    const again = (await acquireLock(file, { waitMs: 0 })) as () => Promise<void>;
+    vi.spyOn(fsSync, 'unlinkSync').mockImplementationOnce(() => {
+      throw Object.assign(new Error('EPERM: operation not permitted'), { code: 'EPERM' });
+    });
+    syncBuiltinESMExports();
+    await expect(again()).rejects.toMatchObject({ code: 'EPERM' });
+    expect((await readOwner(file))?.pid).toBe(process.pid);
   });
 });
