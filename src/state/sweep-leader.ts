@@ -12,6 +12,12 @@ import { sharedStore } from './store.js';
 export interface Leadership {
   /** True while this process leads; when it does not, tries once to become the leader. */
   lead(): Promise<boolean>;
+  /**
+   * True once after the lead was lost without a release (its database connection closed), even when
+   * the next `lead()` takes it again: meanwhile another sweeper may have led. (A lock file held by a
+   * live process is never lost: the files backend has no such method.)
+   */
+  lostLead?(): boolean;
   release(): Promise<void>;
 }
 

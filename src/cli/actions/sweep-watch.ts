@@ -36,11 +36,16 @@ export async function runSweepWatch(cli: Cli, flags: WatchFlags): Promise<void> 
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   const lastFailure = new Map<string, string>();
-  let state: 'starting' | 'leading' | 'standing by' | 'database lost' = 'starting';
+  let state: 'starting' | 'leading' | 'lost the lead' | 'standing by' | 'database lost' = 'starting';
   const say = (text: string) => cli.out.notice(`${new Date().toISOString()} ${text}`);
   try {
     while (!stop.signal.aborted) {
       try {
+        // Said whoever leads next, this process again or another: in between, nobody held the lead.
+        if (state === 'leading' && leadership.lostLead?.()) {
+          say(`sweep: ${me} lost the lead (its database connection closed)`);
+          state = 'lost the lead';
+        }
         const leading = await leadership.lead();
         if (leading && state !== 'leading') {
           say(`sweep: ${me} leads the sweep${state === 'starting' ? '' : ' (took over)'}`);

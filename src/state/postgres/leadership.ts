@@ -9,12 +9,21 @@ import { LOCK_NAMESPACE } from './keys.js';
  */
 export class PgLeadership implements Leadership {
   private leading = false;
-  private generation = -1;
+  private lost = false;
+  /** The session connection the lead was taken on (leading is only true there). */
+  private generation = 0;
 
   constructor(private readonly db: PgConnection) {
     db.onLost(() => {
+      if (this.leading) this.lost = true;
       this.leading = false;
     });
+  }
+
+  lostLead(): boolean {
+    const lost = this.lost;
+    this.lost = false;
+    return lost;
   }
 
   async lead(): Promise<boolean> {
