@@ -3,7 +3,7 @@
 // vitest.mutation.config.mjs and scripts/mutation.mjs. Tests that run the compiled dist/ (test/e2e, the bulk
 // CLI and resume suites) are left out: dist/ never contains a mutant, so they could not kill one.
 
-/** @type {Record<string, { mutate: string[]; tests: string[] }>} */
+/** @type {Record<string, { mutate: string[]; tests: string[]; postgres?: boolean }>} */
 export const groups = {
   core: {
     mutate: ['src/core/code-policy.ts', 'src/core/secret.ts'],
@@ -44,6 +44,13 @@ export const groups = {
     // Lock files that die with their process: bulk work locks, bulk claims and test-mode lease locks stand on it.
     mutate: ['src/state/process-lock.ts'],
     tests: ['test/state/process-lock*.test.ts'],
+  },
+  team: {
+    // The desk's shared store (PostgreSQL): lease keeping, per-panel work locks and the sweeper's leadership, all
+    // advisory locks that die with their connection. Its tests need the run's throwaway cluster.
+    mutate: ['src/state/postgres/leases.ts', 'src/state/postgres/work-locks.ts', 'src/state/postgres/leadership.ts'],
+    tests: ['test/state/team-leases.test.ts', 'test/state/team-work-locks.test.ts', 'test/state/team-leadership.test.ts'],
+    postgres: true,
   },
   inventory: {
     mutate: ['src/inventory/secrets.ts'],

@@ -63,6 +63,7 @@ export class PgWorkLocks implements WorkLockStore {
   async acquire(key: string, holder: WorkHolder): Promise<WorkLock> {
     if (this.held.has(key)) throw lockedError(holder.panel, { pid: process.pid, host: HOST, command: 'this same panelctl process' });
     this.held.add(key);
+    let taken = false;
     try {
       // One round trip before the panel is contacted: schema check, the panel's lease, the lock and its row.
       const { rows } = await this.db
@@ -76,6 +77,7 @@ export class PgWorkLocks implements WorkLockStore {
           throw error;
         });
       if (rows[0].ok === null) throw schemaError(Number(rows[0].version ?? 0));
+      taken = rows[0].ok;
       this.db.markReady();
       await holder.onLease?.(rows[0].lease ? { ...rows[0].lease.data, host: rows[0].lease.host } : undefined);
       if (!rows[0].ok) {
@@ -88,6 +90,8 @@ export class PgWorkLocks implements WorkLockStore {
         );
       }
     } catch (error) {
+      // Taken, then refused by the lease check: let go, or the panel stays locked while this process lives.
+      if (taken) await this.db.sessionQuery(RELEASE, [key]).catch(() => undefined);
       this.held.delete(key);
       throw error;
     }
