@@ -120,6 +120,19 @@ describe('a write-only panel through the CLI (in process)', () => {
     expect(await lastAudit()).toMatchObject({ panel: 'gate', action: 'users.set-code', slot: 1, outcome: 'ok', proof: 'panel-ack' });
   });
 
+  it("bulk apply of a row whose code comes from stdin reads this run's standard input, not the process's", async () => {
+    // It read process.stdin: in process (a test worker's stdin is a pipe nobody ends) it hung.
+    const changes = path.join(sandbox.dir, 'changes-stdin.csv');
+    await fs.writeFile(changes, 'panel,action,slot,name,code\ngate,add,7,Stdin,stdin\n');
+    const out = path.join(sandbox.dir, 'plan-stdin.json');
+    const planned = await cli(['bulk', 'plan', changes, '--out', out, '-o', 'json']);
+    expect(planned.code, planned.stderr).toBe(0);
+    const applied = await cli(['bulk', 'apply', out, '-o', 'json'], '602718\n');
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(JSON.parse(applied.stdout).steps).toMatchObject([{ slot: 7, status: 'done' }]);
+    expect(panel.codes.get(7)).toBe('602718');
+  });
+
   it('INTEGRA through the same in-process CLI records a stronger proof: code-check', async () => {
     const result = await cli(['users', 'add', '--panel', 'demo', '--slot', '40', '--name', 'Proof', '--code-stdin', '-o', 'json'], '5829163\n');
     expect(result.code, result.stderr).toBe(0);

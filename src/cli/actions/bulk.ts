@@ -208,7 +208,7 @@ export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promi
   const targets = await inventoryTargets(cli);
   const codes = {
     book: flags.codes ? await CodeBook.load(flags.codes) : undefined,
-    stdin: sources.has('stdin') ? await readStdinCode() : undefined,
+    stdin: sources.has('stdin') ? await readStdinCode(cli.io.stdin) : undefined,
     generated: flags.codesOut ? await GeneratedCodes.open(flags.codesOut, flags.resume ? 'resume' : 'refuse') : undefined,
     allowWeak: flags.allowWeak,
   };
