@@ -4,6 +4,7 @@ import fsSync, { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { ownClock } from '../support/own-clock.js';
 import { tempDirPerTest } from '../support/temp-dir.js';
 import { acquireLock, ownerForThisProcess, ownerIsGone, processStartTime, readOwner, type LockOwner } from '../../src/state/process-lock.js';
 
@@ -409,16 +410,7 @@ describe('a waiter', () => {
 
   it('backs off from 25 ms, doubling to at most 400 ms (it does not spin), and at the deadline names the holder', async () => {
     const release = (await acquireLock(file, { waitMs: 0, details: { operator: 'anna' } })) as () => Promise<void>;
-    // A clock of its own: each pause moves it on by what was asked, so no real time passes and nothing is timed.
-    let now = Date.now();
-    vi.spyOn(Date, 'now').mockImplementation(() => now);
-    const pauses: number[] = [];
-    vi.spyOn(globalThis, 'setTimeout').mockImplementation(((done: () => void, ms: number) => {
-      pauses.push(ms);
-      now += ms;
-      setImmediate(done);
-      return 0;
-    }) as never);
+    const pauses = ownClock();
     const got = await acquireLock(file, { waitMs: 1000 });
     vi.restoreAllMocks();
     expect(pauses).toEqual([25, 50, 100, 200, 400, 400]);

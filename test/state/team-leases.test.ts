@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { PgSharedStore } from '../../src/state/postgres/store.js';
 import { LOCKED } from '../../src/state/store.js';
+import { ownClock } from '../support/own-clock.js';
 import { postgresMissing, sql } from '../support/postgres.js';
 import { cutSession, HOST, lease, teamDatabase } from '../support/team-store.js';
 
@@ -105,6 +107,19 @@ describe.skipIf(postgresMissing)('team leases', () => {
   });
 });
 
+/** Holds the panel's lease lock in `store` until `leave()`; `held` settles with 'held' once it is let go. */
+async function holding(store: PgSharedStore, panel: string): Promise<{ leave: () => void; held: Promise<unknown> }> {
+  let leave!: () => void;
+  let inside!: () => void;
+  const entered = new Promise<void>((resolve) => (inside = resolve));
+  const held = store.leases.withLock(panel, false, () => {
+    inside();
+    return new Promise<string>((resolve) => (leave = () => resolve('held')));
+  });
+  await entered;
+  return { leave, held };
+}
+
 describe.skipIf(postgresMissing)('the per-panel lease lock', () => {
   afterEach(() => vi.restoreAllMocks());
 
@@ -125,26 +140,10 @@ describe.skipIf(postgresMissing)('the per-panel lease lock', () => {
   it('another process gives up at once without waiting, or after waiting refuses with E_LEASE_BUSY', async () => {
     const anna = db.open();
     const ben = db.open();
-    let inside!: () => void;
-    let leave!: () => void;
-    const entered = new Promise<void>((resolve) => (inside = resolve));
-    const held = anna.leases.withLock('lock-3', false, () => {
-      inside();
-      return new Promise<string>((resolve) => (leave = () => resolve('anna')));
-    });
-    await entered;
+    const { leave, held } = await holding(anna, 'lock-3');
     let ran = false;
     await ben.db.sessionQuery('SELECT 1'); // connected first: connecting has timers of its own
-    // Waiting on a clock of the test's own: each pause moves it on by what was asked, so nothing is timed.
-    let now = Date.now();
-    vi.spyOn(Date, 'now').mockImplementation(() => now);
-    const pauses: number[] = [];
-    vi.spyOn(globalThis, 'setTimeout').mockImplementation(((done: () => void, ms: number) => {
-      pauses.push(ms);
-      now += ms;
-      setImmediate(done);
-      return 0;
-    }) as never);
+    const pauses = ownClock();
     expect(
       await ben.leases.withLock('lock-3', false, async () => {
         ran = true;
@@ -170,20 +169,13 @@ describe.skipIf(postgresMissing)('the per-panel lease lock', () => {
     expect(waitedMs).toBeGreaterThanOrEqual(10_000);
     expect(waitedMs - 400).toBeLessThan(10_000);
     leave();
-    expect(await held).toBe('anna');
+    expect(await held).toBe('held');
   });
 
   it('a waiting process takes the panel as soon as the holder lets go', async () => {
     const anna = db.open();
     const ben = db.open();
-    let leave!: () => void;
-    let inside!: () => void;
-    const entered = new Promise<void>((resolve) => (inside = resolve));
-    const held = anna.leases.withLock('lock-4', false, () => {
-      inside();
-      return new Promise<void>((resolve) => (leave = resolve));
-    });
-    await entered;
+    const { leave, held } = await holding(anna, 'lock-4');
     const order: string[] = [];
     const waiting = ben.leases.withLock('lock-4', true, async () => order.push('ben'));
     await new Promise((resolve) => setTimeout(resolve, 200));
