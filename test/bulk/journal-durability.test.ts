@@ -1,18 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Journal, journalFile, planDir, readJournal, type JournalEntry } from '../../src/bulk/journal.js';
-import { readChanges } from '../../src/bulk/input.js';
-import { CodeBook } from '../../src/bulk/codes.js';
-import { buildPlan, writePlan, type PlanStep } from '../../src/bulk/plan.js';
+import { Journal, journalFile, readJournal, type JournalEntry } from '../../src/bulk/journal.js';
+import type { PlanStep } from '../../src/bulk/plan.js';
 import { applyPlan } from '../../src/bulk/apply.js';
 import type { PanelAccess } from '../../src/bulk/access.js';
 import { settlesByAsking } from '../../src/bulk/settle.js';
 import type { PanelSession } from '../../src/core/contract.js';
+import { applyInChild, planOnFleet } from './support/apply-run.js';
 import { ensureBuilt } from './support/build.js';
 import { fake, startFleet, type Fleet } from './support/fleet.js';
 
@@ -102,36 +99,9 @@ describe("which 'done' lines may wait for the next sync", () => {
   });
 });
 
-const CHILD = fileURLToPath(new URL('./support/apply-child.mjs', import.meta.url));
 const PANELS = 12;
 const CHANGES = 'panel,action,slot,user,name,partitions,code\n*,add,10,,New Person,,codes:new\n*,set-code,2,,,,codes:bob\n*,remove,,Leaver,,,\n';
 const CODES = 'new,bob\n605918,\n,370264\n';
-
-function runChild(args: Record<string, unknown>, killAfterLines?: number): Promise<{ code: number | null; signal: string | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, JSON.stringify(args)], {
-      env: { PATH: process.env.PATH, BULK_TEST_CODE: process.env.BULK_TEST_CODE },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const watch =
-      killAfterLines === undefined
-        ? undefined
-        : setInterval(async () => {
-            const text = await fs.readFile(args.journal as string, 'utf8').catch(() => '');
-            if (text.split('\n').filter(Boolean).length >= killAfterLines) child.kill('SIGKILL');
-          }, 2);
-    const guard = setTimeout(() => child.kill('SIGKILL'), 40_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (watch) clearInterval(watch);
-      clearTimeout(guard);
-      resolve({ code, signal, out });
-    });
-  });
-}
 
 /**
  * The journal as a crash of the machine at this moment may leave it: everything up to the last
@@ -172,40 +142,21 @@ describe('a crash of the machine before outcome lines were synced, then --resume
         ],
       }));
       for (const { panel } of fleet.panels.values()) panel.setFaults({ latencyMs: 2 });
-      const codesFile = await fleet.file('codes.csv', CODES);
-      const codes = await CodeBook.load(codesFile);
-      const rows = await readChanges(await fleet.file('changes.csv', CHANGES, 0o644), { drivers: fleet.ctx.drivers, targets: fleet.targets, codes });
-      const plan = await buildPlan(rows, fleet.targetMap, fleet.ctx, {
-        concurrency: 8,
-        codes,
-        access: fake.access,
-        source: { file: 'changes.csv', rows: rows.length },
-      });
-      const planFile = path.join(fleet.dir, 'plan.json');
-      await writePlan(planFile, plan, fleet.stateDir);
-      const journal = journalFile(planDir(fleet.stateDir, plan.id));
-      const args = {
-        planFile,
-        inventoryFile: fleet.inventoryFile,
-        stateDir: fleet.stateDir,
-        codesFile,
-        codesOut: path.join(fleet.dir, 'out.csv'),
-        concurrency: 4,
-        journal,
-      };
+      const run = await planOnFleet(fleet, { changes: CHANGES, codes: CODES, planConcurrency: 8, applyConcurrency: 4 });
+      const { journal } = run;
 
-      const first = await runChild({ ...args, resume: false }, killAfterLines);
-      if (killAfterLines === undefined) expect(first.code, first.out).toBe(0);
-      else expect(first.signal, first.out).toBe('SIGKILL');
+      const first = await applyInChild(run, { resume: false, killAfterLines });
+      if (killAfterLines === undefined) expect(first.code, first.stdout + first.stderr).toBe(0);
+      else expect(first.signal, first.stdout + first.stderr).toBe('SIGKILL');
       const lost = await loseUnsyncedTail(journal);
       // A finished run ends with outcome lines; a killed one may have been cut right after a 'started'.
       if (killAfterLines === undefined) expect(lost).toBeGreaterThan(0);
       const inDoubt = [...(await readJournal(path.dirname(journal))).values()].filter((r) => r.last.event === 'started').length;
       expect(inDoubt).toBeGreaterThan(0);
 
-      const resumed = await runChild({ ...args, resume: true });
-      expect(resumed.code, resumed.out).toBe(0);
-      const { counts } = JSON.parse(resumed.out) as { counts: Record<string, number> };
+      const resumed = await applyInChild(run, { resume: true });
+      expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+      const { counts } = JSON.parse(resumed.stdout) as { counts: Record<string, number> };
       if (lost > 0) expect(counts['done:found on the panel'] ?? 0).toBeGreaterThan(0);
       for (const [name, { panel }] of fleet.panels) {
         expect(Object.fromEntries([...panel.state.users.entries()].map(([slot, u]) => [slot, u.name])), name).toEqual({ 2: 'Bob', 10: 'New Person' });
@@ -233,16 +184,7 @@ describe("a write is sent only once its 'started' line is on disk", () => {
         { slot: 5, name: 'Leaver', code: '840213' },
       ],
     }));
-    const codesFile = await fleet.file('codes.csv', CODES);
-    const codes = await CodeBook.load(codesFile);
-    const rows = await readChanges(await fleet.file('changes.csv', CHANGES, 0o644), { drivers: fleet.ctx.drivers, targets: fleet.targets, codes });
-    const plan = await buildPlan(rows, fleet.targetMap, fleet.ctx, {
-      concurrency: 4,
-      codes,
-      access: fake.access,
-      source: { file: 'changes.csv', rows: rows.length },
-    });
-    const journal = journalFile(planDir(fleet.stateDir, plan.id));
+    const { plan, journal, book } = await planOnFleet(fleet, { changes: CHANGES, codes: CODES, planConcurrency: 4, applyConcurrency: 4 });
 
     // What the journal held at its last completed sync: what a crash of the machine would keep.
     // Each sync is slow, so a write sent without waiting for it would arrive first.
@@ -292,7 +234,7 @@ describe("a write is sent only once its 'started' line is on disk", () => {
       retries: 0,
       backoffMs: 10,
       maxBackoffMs: 10,
-      codes: { book: codes },
+      codes: { book },
       access,
     });
     expect(report.outcomes.map((o) => o.status)).toEqual(Array(12).fill('done'));
