@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PanelctlError, TlsError, UnreachableError } from '../../src/core/errors.js';
 import { parseLink, type TlsSettings, withTls } from '../../src/core/link.js';
 import { type HttpClientOptions, openHttp } from '../../src/transport/http.js';
+import { loopbackServers } from '../support/loopback-servers.js';
 import { datedServerCert, makeTestPki, startOpensslServer, type TestPki } from '../support/tls-certs.js';
 
 // The HTTP(S) transport rule by rule (issue 21 mutation floor): http.test.ts covers each kind of failure once;
@@ -18,8 +19,7 @@ import { datedServerCert, makeTestPki, startOpensslServer, type TestPki } from '
 
 let pki: TestPki;
 let opensslServer: { port: number; stop: () => void } | undefined;
-const servers: net.Server[] = [];
-const sockets = new Set<net.Socket>();
+const { listen } = loopbackServers();
 const ports: Record<string, number> = {};
 /** What the servers received, newest last. */
 const received: Array<{
@@ -30,16 +30,6 @@ const received: Array<{
   alpn?: string | false | null;
   servername?: string | false | null;
 }> = [];
-
-async function listen(server: net.Server): Promise<number> {
-  servers.push(server);
-  server.on('connection', (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as net.AddressInfo).port;
-}
 
 /** /echo answers what it received; /text is not JSON; /bytes/N is N bytes; /hang never answers; /partial dies mid-body; /close hangs up. */
 function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -106,10 +96,8 @@ beforeAll(async () => {
   ports.openssl = opensslServer.port;
 }, 60_000);
 
-afterAll(async () => {
+afterAll(() => {
   opensslServer?.stop();
-  for (const socket of sockets) socket.destroy();
-  for (const server of servers) await new Promise<void>((resolve) => server.close(() => resolve()));
   fs.rmSync(pki.dir, { recursive: true, force: true });
 });
 

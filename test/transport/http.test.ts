@@ -7,25 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, PanelctlError, TlsError } from '../../src/core/errors.js';
 import { parseLink, type TlsSettings, withTls } from '../../src/core/link.js';
 import { openHttp } from '../../src/transport/http.js';
+import { loopbackServers } from '../support/loopback-servers.js';
 import { makeTestPki, startOpensslServer, type TestPki } from '../support/tls-certs.js';
 
 /** Real servers on loopback: plain HTTP, HTTPS with a CA-signed or a self-signed certificate, mutual TLS. */
 let pki: TestPki;
-const servers: Array<net.Server> = [];
-const sockets = new Set<net.Socket>();
+const { listen } = loopbackServers();
 let opensslServer: { port: number; stop: () => void } | undefined;
 /** Requests each server saw: a refused certificate must mean no request reached the panel. */
 const seen: string[] = [];
-
-async function listen(server: net.Server): Promise<number> {
-  servers.push(server);
-  server.on('connection', (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as net.AddressInfo).port;
-}
 
 const answer = (name: string) => (req: http.IncomingMessage, res: http.ServerResponse) => {
   seen.push(`${name} ${req.method} ${req.url}`);
@@ -64,12 +54,8 @@ beforeAll(async () => {
   ports.closed = 1;
 });
 
-afterAll(async () => {
+afterAll(() => {
   opensslServer?.stop();
-  for (const socket of sockets) socket.destroy();
-  for (const server of servers) {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
   fs.rmSync(pki.dir, { recursive: true, force: true });
 });
 
