@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSimulator as createDsc, type DscSimulator } from '../../drivers/dsc/simulator.js';
+import { createSimulator as createDsc } from '../../drivers/dsc/simulator.js';
 import { createSimulator as createMap, DEMO_PASSWORD as MAP_PASSWORD, type MapSimulator } from '../../drivers/map5000/simulator.js';
-import { createSimulator as createModbus, type ModbusSimulator } from '../../drivers/modbus/simulator.js';
-import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
+import { createSimulator as createModbus } from '../../drivers/modbus/simulator.js';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
+import { servedSimulators } from '../support/served.js';
 
 /**
  * `--option KEY=VALUE` is checked against the driver's option schema like an inventory entry: an unknown name or a bad
@@ -14,42 +14,25 @@ import { makeSandbox, type Sandbox } from '../support/cli.js';
 const MASTER = '738215';
 const TPI = 'Qv7tZp';
 
-let dsc: DscSimulator;
-let dscServer: TcpServerHandle;
-let modbus: ModbusSimulator;
-let modbusServer: TcpServerHandle;
-const contacts = { dsc: 0, modbus: 0 };
+const simulators = servedSimulators();
+let dscPort: number;
+let modbusPort: number;
 let sandbox: Sandbox;
 
 beforeAll(async () => {
   sandbox = await makeSandbox();
-  dsc = await createDsc({ users: 2, options: { codeLength: 6, tpiPassword: TPI, masterCode: MASTER } });
-  dscServer = await serveTcp('127.0.0.1', 0, (stream) => {
-    contacts.dsc++;
-    dsc.accept(stream);
-  });
-  modbus = await createModbus({ users: 3 });
-  modbusServer = await serveTcp('127.0.0.1', 0, (stream) => {
-    contacts.modbus++;
-    modbus.accept(stream);
-  });
+  dscPort = await simulators.serve(await createDsc({ users: 2, options: { codeLength: 6, tpiPassword: TPI, masterCode: MASTER } }));
+  modbusPort = await simulators.serve(await createModbus({ users: 3 }));
   await sandbox.writeInventory(
-    `panels:\n  shop:\n    driver: dsc\n    link: tcp://127.0.0.1:${dscServer.port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI }\n    options: { codeLength: 6 }\n`,
+    `panels:\n  shop:\n    driver: dsc\n    link: tcp://127.0.0.1:${dscPort}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI }\n    options: { codeLength: 6 }\n`,
   );
 });
 
 afterAll(async () => {
-  await dscServer.close();
-  await dsc.close();
-  await modbusServer.close();
-  await modbus.close();
   await sandbox.cleanup();
 });
 
-beforeEach(() => {
-  contacts.dsc = 0;
-  contacts.modbus = 0;
-});
+beforeEach(() => simulators.resetContacts());
 
 const run = (args: string[]) => sandbox.run(args, { env: { DSC_MASTER: MASTER, DSC_TPI: TPI } });
 
@@ -58,7 +41,7 @@ describe('--option is checked against the driver schema before any contact', () 
     const result = await run(['users', 'list', '--panel', 'shop', '--option', 'maxuser=10']);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain('panel "shop", field "options.maxuser": unknown option; did you mean maxUsers?');
-    expect(contacts.dsc).toBe(0);
+    expect(simulators.contacts(dscPort)).toBe(0);
   });
 
   it('refuses a value the schema does not allow, naming the rule', async () => {
@@ -68,11 +51,11 @@ describe('--option is checked against the driver schema before any contact', () 
       errorCode: 'E_INVALID',
       message: 'panel "shop", field "options.maxUsers": must be a whole number from 1 to 95',
     });
-    expect(contacts.dsc).toBe(0);
+    expect(simulators.contacts(dscPort)).toBe(0);
   });
 
   it('refuses a typo on an ad hoc --link, listing every problem at once', async () => {
-    const link = `tcp://127.0.0.1:${modbusServer.port}`;
+    const link = `tcp://127.0.0.1:${modbusPort}`;
     const result = await run([
       'users',
       'list',
@@ -90,13 +73,13 @@ describe('--option is checked against the driver schema before any contact', () 
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain(`panel "${link}", field "options.framing": must be mbap or rtu`);
     expect(result.stderr).toContain('options.unti: unknown option; did you mean unit?');
-    expect(contacts.modbus).toBe(0);
+    expect(simulators.contacts(modbusPort)).toBe(0);
   });
 
   it('takes good options as before: the panel is reached (so the counts above are of real contacts)', async () => {
     const result = await run(['users', 'list', '--panel', 'shop', '--option', 'maxUsers=32', '-o', 'json']);
     expect(result.code, result.stderr).toBe(0);
-    expect(contacts.dsc).toBeGreaterThan(0);
+    expect(simulators.contacts(dscPort)).toBeGreaterThan(0);
   });
 
   it('the options every driver takes (duressPlusOne, codeLength) pass the check and the driver (VISTA and MAP 5000 refused them at open)', async () => {
@@ -125,37 +108,37 @@ describe('--option is checked against the driver schema before any contact', () 
 
 describe('--secret-from is refused where nothing would use it, before any contact (it was silently ignored)', () => {
   it('on an ad hoc Modbus panel: exit 2 naming the flag and why', async () => {
-    const link = `tcp://127.0.0.1:${modbusServer.port}`;
+    const link = `tcp://127.0.0.1:${modbusPort}`;
     const args = ['users', 'list', '--link', link, '--driver', 'modbus', '--option', 'profile=demo-modbus', '--secret-from', 'env:DSC_MASTER'];
     const result = await run(args);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain('--secret-from: the modbus driver takes no credential');
-    expect(contacts.modbus).toBe(0);
+    expect(simulators.contacts(modbusPort)).toBe(0);
     const json = await run([...args, '-o', 'json']);
     expect(JSON.parse(json.stderr).error).toMatchObject({ errorCode: 'E_INVALID', field: '--secret-from', rule: 'the modbus driver takes no credential' });
-    expect(contacts.modbus).toBe(0);
+    expect(simulators.contacts(modbusPort)).toBe(0);
   });
 
   it('on an inventory panel (no --link): exit 2, the credential is the inventory entry`s', async () => {
     const result = await run(['users', 'list', '--panel', 'shop', '--secret-from', 'env:DSC_MASTER']);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain('--secret-from: only with --link and --driver');
-    expect(contacts.dsc).toBe(0);
+    expect(simulators.contacts(dscPort)).toBe(0);
   });
 
   it('--driver without --link: exit 2 (the inventory entry names the driver)', async () => {
     const result = await run(['users', 'list', '--panel', 'shop', '--driver', 'modbus']);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain('--driver: only with --link');
-    expect(contacts.dsc).toBe(0);
+    expect(simulators.contacts(dscPort)).toBe(0);
   });
 
   it('an ad hoc DSC panel still takes its credential from --secret-from (the panel is reached)', async () => {
-    const link = `tcp://127.0.0.1:${dscServer.port}`;
+    const link = `tcp://127.0.0.1:${dscPort}`;
     const result = await sandbox.run(['users', 'list', '--link', link, '--driver', 'dsc', '--secret-from', 'env:DSC_MASTER', '-o', 'json'], {
       env: { DSC_MASTER: MASTER, DSC_TPI: TPI },
     });
-    expect(contacts.dsc).toBeGreaterThan(0);
+    expect(simulators.contacts(dscPort)).toBeGreaterThan(0);
     expect(result.stderr).not.toContain('--secret-from');
   });
 });
@@ -169,7 +152,7 @@ describe('--option values take the type the driver schema expects (digits were r
     map = await createMap({ users: 2, options: { user: DIGITS_USER, intervalMs: 50 } });
     const endpoint = await map.listen('127.0.0.1', 0);
     await sandbox.writeInventory(
-      `panels:\n  shop:\n    driver: dsc\n    link: tcp://127.0.0.1:${dscServer.port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI }\n    options: { codeLength: 6 }\n  digits:\n    driver: map5000\n    link: ${endpoint.url}\n    tls: { fingerprint: "${endpoint.fingerprint}" }\n    options: { user: panelctl-someone, requestIntervalMs: 50 }\n    secrets: { password: env:MAP_PASSWORD }\n`,
+      `panels:\n  shop:\n    driver: dsc\n    link: tcp://127.0.0.1:${dscPort}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI }\n    options: { codeLength: 6 }\n  digits:\n    driver: map5000\n    link: ${endpoint.url}\n    tls: { fingerprint: "${endpoint.fingerprint}" }\n    options: { user: panelctl-someone, requestIntervalMs: 50 }\n    secrets: { password: env:MAP_PASSWORD }\n`,
     );
   });
 

@@ -15,19 +15,32 @@ export interface Servable {
  *   const simulators = servedSimulators();
  *   beforeAll(async () => { port = await simulators.serve(await createSimulator({ users: 3 })); });
  */
-export function servedSimulators(): { serve(sim: Servable): Promise<number> } {
+export function servedSimulators(): {
+  serve(sim: Servable): Promise<number>;
+  /** Connections the simulator on `port` accepted since it was served or the counts were reset: did the CLI contact it? */
+  contacts(port: number): number;
+  resetContacts(): void;
+} {
   const servers: TcpServerHandle[] = [];
   const sims: Servable[] = [];
+  const contacts = new Map<number, number>();
   afterAll(async () => {
     for (const server of servers.splice(0)) await server.close();
     for (const sim of sims.splice(0)) await sim.close();
   });
   return {
     async serve(sim) {
-      const server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
+      let port = 0;
+      const server = await serveTcp('127.0.0.1', 0, (stream) => {
+        contacts.set(port, (contacts.get(port) ?? 0) + 1);
+        sim.accept(stream);
+      });
+      port = server.port;
       servers.push(server);
       sims.push(sim);
-      return server.port;
+      return port;
     },
+    contacts: (port) => contacts.get(port) ?? 0,
+    resetContacts: () => contacts.clear(),
   };
 }
