@@ -67,7 +67,7 @@ export const groups = {
   },
   http: {
     // TLS pinning, the E_TLS sides, deadlines and body bounds of the HTTP(S) transport; the MAP 5000 client runs on it.
-    mutate: ['src/transport/http.ts'],
+    mutate: ['src/transport/http.ts', 'src/transport/tls-files.ts'],
     tests: ['test/transport/http*.test.ts', 'test/drivers/map5000/client.test.ts'],
   },
   claims: {

@@ -342,35 +342,70 @@ describe('TLS files (exit 2 before anything is contacted)', () => {
     const junk = write('junk.pem', 'not a certificate\n');
     expect(await open({ ca: junk })).toMatchObject({
       exitCode: 2,
-      message: 'tls.ca: must be a PEM file of one or more certificates (BEGIN CERTIFICATE)',
+      message: `tls.ca: file ${junk} must be a PEM file of one or more certificates (BEGIN CERTIFICATE)`,
+      field: 'tls.ca',
     });
     expect(await open({ clientCert: junk, clientKey: pki.client.key })).toMatchObject({
       exitCode: 2,
-      message: 'tls.clientCert: must be a PEM certificate (BEGIN CERTIFICATE)',
+      message: `tls.clientCert: file ${junk} must be a PEM certificate (BEGIN CERTIFICATE)`,
+      field: 'tls.clientCert',
     });
   });
 
-  // OpenSSL 3 reports a bad key as DECODER ... unsupported, an encrypted one as bad decrypt: both name tls.clientKey.
+  // Not PEM, not a key, or encrypted (no passphrase is ever asked for): all name tls.clientKey and its file.
   it('a client key that is not a PEM key, or is encrypted, names tls.clientKey', async () => {
     const junk = write('junk.key', 'not a key\n');
-    const expected = { exitCode: 2, message: 'tls.clientKey: must be an unencrypted PEM private key (BEGIN PRIVATE KEY)' };
-    expect(await open({ clientCert: pki.client.cert, clientKey: junk })).toMatchObject(expected);
+    const rule = 'must be an unencrypted PEM private key (BEGIN PRIVATE KEY)';
+    expect(await open({ clientCert: pki.client.cert, clientKey: junk })).toMatchObject({ exitCode: 2, message: `tls.clientKey: file ${junk} ${rule}` });
     const encrypted = path.join(pki.dir, 'encrypted.key');
     execFileSync('openssl', ['pkey', '-in', pki.client.key, '-aes256', '-passout', 'pass:x', '-out', encrypted], { stdio: 'ignore' });
     fs.chmodSync(encrypted, 0o600);
-    expect(await open({ clientCert: pki.client.cert, clientKey: encrypted })).toMatchObject(expected);
+    expect(await open({ clientCert: pki.client.cert, clientKey: encrypted })).toMatchObject({
+      exitCode: 2,
+      message: `tls.clientKey: file ${encrypted} ${rule}`,
+    });
+    const certAsKey = write('cert-as.key', fs.readFileSync(pki.client.cert, 'utf8'));
+    expect(await open({ clientCert: pki.client.cert, clientKey: certAsKey })).toMatchObject({
+      exitCode: 2,
+      message: `tls.clientKey: file ${certAsKey} ${rule}`,
+    });
   });
 
-  it('a client certificate that cannot be read names tls.clientCert, also next to a good tls.ca', async () => {
-    const broken = write('broken.pem', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+  it('a client certificate, or one of its chain, that cannot be read names tls.clientCert and which one, also next to a good tls.ca', async () => {
+    const brokenBlock = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+    const broken = write('broken.pem', brokenBlock);
     for (const tls of [
       { clientCert: broken, clientKey: pki.client.key },
       { ca: pki.ca, clientCert: broken, clientKey: pki.client.key },
     ]) {
-      const error = await open(tls);
-      expect(error).toMatchObject({ exitCode: 2 });
-      expect(error.message).toMatch(/^tls\.clientCert: cannot be used: ./);
+      expect(await open(tls)).toMatchObject({
+        exitCode: 2,
+        message: `tls.clientCert: file ${broken} must be a PEM certificate (BEGIN CERTIFICATE): certificate 1 of 1 is not a readable X.509 certificate`,
+      });
     }
+    const chain = write('broken-chain.pem', fs.readFileSync(pki.client.cert, 'utf8') + brokenBlock);
+    expect((await open({ clientCert: chain, clientKey: pki.client.key })).message).toMatch(/: certificate 2 of 2 is not a readable X\.509 certificate$/);
+  });
+
+  // OpenSSL skips a CA certificate it cannot read: the command failed later as "server certificate not trusted" (exit 4).
+  it('a CA file with a certificate that cannot be read, or with a private key in it, names tls.ca and its file', async () => {
+    const brokenBlock = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+    const broken = write('broken-ca.pem', `${fs.readFileSync(pki.ca, 'utf8')}${brokenBlock}`);
+    expect(await open({ ca: broken })).toMatchObject({
+      exitCode: 2,
+      field: 'tls.ca',
+      message: `tls.ca: file ${broken} must be a PEM file of one or more certificates (BEGIN CERTIFICATE): certificate 2 of 2 is not a readable X.509 certificate`,
+    });
+    for (const label of ['PRIVATE KEY', 'EC PRIVATE KEY', 'RSA PRIVATE KEY']) {
+      const withKey = write('ca-with-key.pem', `${fs.readFileSync(pki.ca, 'utf8')}-----BEGIN ${label}-----\nAAAA\n-----END ${label}-----\n`);
+      expect(await open({ ca: withKey })).toMatchObject({
+        exitCode: 2,
+        message: `tls.ca: file ${withKey} holds a private key: it must hold only certificates (BEGIN CERTIFICATE), never a key`,
+      });
+    }
+    // Text around the blocks (a bundle's comments) is fine: the CA is read and used.
+    const commented = write('commented-ca.pem', `# desk CA\n${fs.readFileSync(pki.ca, 'utf8')}`);
+    await expect(client(base('tls', 'https'), {}, { ca: commented })).resolves.toBeDefined();
   });
 
   it('a tcp link is refused naming the link', async () => {

@@ -207,7 +207,10 @@ describe('HTTP(S) client: failures are the typed errors and exit codes of TCP', 
 describe('HTTP(S) client: TLS files are checked before anything is contacted (exit 2)', () => {
   it('a client key that is not the certificate’s', async () => {
     const error = await failure(client(`https://127.0.0.1:${ports.closed}`, { clientCert: pki.client.cert, clientKey: pki.rogueClient.key }));
-    expect(error).toMatchObject({ exitCode: ExitCode.usage, message: 'tls.clientKey: is not the key of the certificate in tls.clientCert' });
+    expect(error).toMatchObject({
+      exitCode: ExitCode.usage,
+      message: `tls.clientKey: file ${pki.rogueClient.key} is not the key of the certificate in tls.clientCert`,
+    });
   });
 
   it('a key file others can read, like a secrets file', async () => {
