@@ -309,6 +309,8 @@ function exchange(
 function lostFailure(error: NodeJS.ErrnoException, material: TlsMaterial | undefined, description: string): PanelctlError {
   // Stryker disable next-line ConditionalExpression: node:http never hands one of ours to req 'error'; kept as a guard
   if (error instanceof PanelctlError) return error;
+  const notHttp = notHttpFailure(error, description);
+  if (notHttp) return notHttp;
   if (material && isTlsFailure(error) && !/ECONNRESET|socket hang up/.test(`${error.code} ${error.message}`)) return tlsFailure(error, material, description);
   // node:http gives "socket hang up" (closed before any answer) the code ECONNRESET too: the message decides first.
   const why =
@@ -318,4 +320,23 @@ function lostFailure(error: NodeJS.ErrnoException, material: TlsMaterial | undef
         ? 'connection reset by the panel'
         : error.message;
   return new UnreachableError('E_LOST', `lost the connection to ${description}: ${why}`, { cause: error });
+}
+
+/**
+ * node:http's parser refused the answer (llhttp's HPE_ codes): the link works and something answered, but not in
+ * HTTP, so a protocol error (exit 5), not a lost link. Said in fixed words: the bytes that came are never quoted
+ * (another service's banner, binary, terminal escapes), and llhttp's reason is its own text, not the peer's.
+ */
+function notHttpFailure(error: NodeJS.ErrnoException, description: string): ProtocolError | undefined {
+  if (!error.code?.startsWith('HPE_')) return undefined;
+  // The status line itself is wrong (not "HTTP/1.x NNN"): what answered is not an HTTP server.
+  if (/^HPE_(INVALID_CONSTANT|INVALID_VERSION|INVALID_STATUS)$/.test(error.code)) {
+    return new ProtocolError(`the answer from ${description} is not HTTP`, {
+      hint: "another service may be listening on this port: check the port of the panel's web interface",
+      data: { parseError: error.code },
+    });
+  }
+  const reason = (error as { reason?: unknown }).reason;
+  const why = typeof reason === 'string' && /^[\w ,./-]{1,80}$/.test(reason) ? reason.toLowerCase() : error.code;
+  return new ProtocolError(`the answer from ${description} is not valid HTTP: ${why}`, { data: { parseError: error.code } });
 }

@@ -49,6 +49,15 @@ beforeAll(async () => {
   ports.silent = await listen(net.createServer(() => undefined));
   // Reads the request, then resets the connection.
   ports.reset = await listen(net.createServer((socket) => socket.once('data', () => socket.resetAndDestroy())));
+  // Answer with something that is not HTTP: a service banner at once, or binary bytes after the request.
+  ports.banner = await listen(net.createServer((socket) => socket.end('SSH-2.0-OpenSSH_9.2\r\n')));
+  ports.garbage = await listen(net.createServer((socket) => socket.once('data', () => socket.end(Buffer.from([0, 0xff, 0x1b, 0x5b, 0x32, 0x4a, 7])))));
+  // An answer that starts as HTTP and then breaks its own framing.
+  ports.badChunk = await listen(
+    net.createServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nabc'))),
+  );
+  // Reads the request, then closes without a byte.
+  ports.hangUp = await listen(net.createServer((socket) => socket.once('data', () => socket.end())));
   // Nothing listens on port 1. Not a port freed a moment ago: a simulator of another test file running in parallel
   // may be given that one, and this test's request would then hold that panel (one client at a time) for seconds.
   ports.closed = 1;
@@ -151,6 +160,25 @@ describe('HTTP(S) client: failures are the typed errors and exit codes of TCP', 
     const error = await failure(get(`http://127.0.0.1:${ports.reset}`));
     expect(error).toMatchObject({ code: 'E_LOST', exitCode: ExitCode.unreachable });
     expect(error.message).toMatch(/reset/);
+  });
+
+  it('closed without a byte of answer: E_LOST, exit 4 (silence is not a protocol error)', async () => {
+    const error = await failure(get(`http://127.0.0.1:${ports.hangUp}`));
+    expect(error).toMatchObject({ code: 'E_LOST', exitCode: ExitCode.unreachable });
+  });
+
+  it('an answer that is not HTTP (a banner, binary bytes): E_PROTOCOL, exit 5, without echoing what came', async () => {
+    for (const port of [ports.banner, ports.garbage]) {
+      const error = await failure(get(`http://127.0.0.1:${port}`));
+      expect(error).toMatchObject({ code: 'E_PROTOCOL', exitCode: ExitCode.protocol, message: `the answer from http://127.0.0.1:${port} is not HTTP` });
+      expect(JSON.stringify(error.data ?? {})).not.toMatch(/SSH|\\u001b/);
+    }
+  });
+
+  it('an HTTP answer that breaks its framing: E_PROTOCOL, exit 5, saying what broke', async () => {
+    const error = await failure(get(`http://127.0.0.1:${ports.badChunk}`));
+    expect(error).toMatchObject({ code: 'E_PROTOCOL', exitCode: ExitCode.protocol });
+    expect(error.message).toBe(`the answer from http://127.0.0.1:${ports.badChunk} is not valid HTTP: invalid character in chunk size`);
   });
 
   it('a self-signed certificate without a pin is refused, naming the fingerprint to check and pin', async () => {
