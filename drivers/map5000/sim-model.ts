@@ -144,6 +144,14 @@ export class MapModel {
     return response;
   }
 
+  /**
+   * When a new client may ask without being answered 503 (the clock of handle and answered): the last answer plus the interval. Each panelctl process
+   * paces its own requests only; tests that start one process after another wait for this first.
+   */
+  quietAt(): number {
+    return (this.lastAnswerAt ?? 0) + this.settings.minIntervalMs;
+  }
+
   /** The answer has left: the pacing interval counts from here (README: "between the last response and the next request"). */
   answered(now: number): void {
     this.inFlight = false;

@@ -19,6 +19,8 @@ let pki: TestPki;
 let sandbox: Sandbox;
 let contacts = 0;
 let simCa = '';
+/** The relay's open connections, ended before it closes (close() waits for every one). */
+const relayed = new Set<net.Socket>();
 
 const BROKEN_CERT = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
 
@@ -36,6 +38,8 @@ beforeAll(async () => {
   simCa = tlsFile('sim-ca.pem', endpoint.certificate);
   relay = net.createServer((socket) => {
     contacts++;
+    relayed.add(socket);
+    socket.on('close', () => relayed.delete(socket));
     const upstream = net.connect(endpoint.port, '127.0.0.1');
     socket.pipe(upstream).pipe(socket);
     socket.on('error', () => upstream.destroy());
@@ -45,6 +49,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const socket of relayed) socket.destroy();
   await new Promise<void>((resolve) => relay.close(() => resolve()));
   await sim.close();
   await sandbox.cleanup();
