@@ -34,7 +34,30 @@ function panelctlVersion(): string {
   return 'unknown';
 }
 
-export function buildProgram(io: Pick<CliIO, 'stdout' | 'stderr'> = process): Command {
+/**
+ * Each registrar with the top-level commands it adds. A command line that names one of them gets a
+ * program with that registrar's commands only: commander's work for the other eight is most of the
+ * ~1 ms that building the program costs at every start (issue 20). Everything else (help, the bare
+ * command, an unknown or misspelt command, a flag we do not read past) gets the whole program.
+ * test/cli/program.test.ts checks these names against what each registrar adds.
+ */
+export const REGISTRARS: ReadonlyArray<{ names: readonly string[]; register: (program: Command) => void }> = [
+  { names: ['users'], register: registerUsers },
+  { names: ['info', 'panels', 'drivers'], register: registerInfo },
+  { names: ['audit'], register: registerAudit },
+  { names: ['test-mode'], register: registerTestMode },
+  { names: ['bulk'], register: registerBulk },
+  { names: ['shell'], register: registerShell },
+  { names: ['ports', 'probe'], register: registerPorts },
+  { names: ['sim'], register: registerSim },
+  { names: ['state', 'locks'], register: registerState },
+];
+
+/**
+ * The program for one command line (argv as process.argv: node, script, args...); without argv, or
+ * when the command is not plain to see, the whole program.
+ */
+export function buildProgram(io: Pick<CliIO, 'stdout' | 'stderr'> = process, argv?: readonly string[]): Command {
   const program = new Command('panelctl')
     .description('Manage user codes and test mode on intruder-alarm panels, remotely or on site.')
     .version(panelctlVersion(), '-V, --version')
@@ -63,17 +86,27 @@ Exit codes: 0 ok, 1 unexpected (a bug), 2 bad usage or input (nothing changed), 
 ${ExitCode.attention} needs attention (only with --detailed-exitcode), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 Try it: panelctl users list --panel demo`,
   );
-  registerUsers(program);
-  registerInfo(program);
-  registerAudit(program);
-  registerTestMode(program);
-  registerBulk(program);
-  registerShell(program);
-  registerPorts(program);
-  registerSim(program);
-  registerState(program);
+  const named = argv && commandNamed(program, argv.slice(2));
+  const registrar = named ? REGISTRARS.find((r) => r.names.includes(named)) : undefined;
+  for (const { register } of registrar ? [registrar] : REGISTRARS) register(program);
   for (const command of program.commands) setExitOverride(command);
   return program;
+}
+
+/**
+ * The first word of the command line, read past the program's own options (and their values), or
+ * undefined when a help or version flag, `--` or a flag the program does not know comes first.
+ */
+function commandNamed(program: Command, args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (!arg.startsWith('-')) return arg;
+    const [flag, inline] = arg.startsWith('--') ? [arg.split('=')[0], arg.includes('=')] : [arg.slice(0, 2), arg.length > 2];
+    const option = program.options.find((o) => o.long === flag || o.short === flag);
+    if (!option || option.long === '--help' || option.long === '--version') return undefined;
+    if ((option.required || option.optional) && !inline) i++;
+  }
+  return undefined;
 }
 
 /**
@@ -177,7 +210,7 @@ const shippedDrivers = async (): Promise<DriverRegistry> => (await import('../..
  */
 export async function run(argv: string[], options: RunOptions = {}): Promise<number> {
   const io: CliIO = { stdin: options.io?.stdin ?? process.stdin, stdout: options.io?.stdout ?? process.stdout, stderr: options.io?.stderr ?? process.stderr };
-  const program = buildProgram(io);
+  const program = buildProgram(io, argv);
   bindEnvironment(program, { drivers: options.drivers ?? shippedDrivers, io });
   // Commands report a non-zero outcome through process.exitCode; a run reads it and leaves it as it was.
   const before = process.exitCode;
