@@ -209,7 +209,15 @@ const shippedDrivers = async (): Promise<DriverRegistry> => (await import('../..
  * that run the CLI with a registry holding a test driver (test/support/in-process.ts).
  */
 export async function run(argv: string[], options: RunOptions = {}): Promise<number> {
-  const io: CliIO = { stdin: options.io?.stdin ?? process.stdin, stdout: options.io?.stdout ?? process.stdout, stderr: options.io?.stderr ?? process.stderr };
+  const io: CliIO = {
+    // On first use: Node makes process.stdin (a stream over the file, pipe or terminal) when it is first
+    // read, ~2.5 ms, and only --code-stdin reads it (issue 20).
+    get stdin() {
+      return options.io?.stdin ?? process.stdin;
+    },
+    stdout: options.io?.stdout ?? process.stdout,
+    stderr: options.io?.stderr ?? process.stderr,
+  };
   const program = buildProgram(io, argv);
   bindEnvironment(program, { drivers: options.drivers ?? shippedDrivers, io });
   // Commands report a non-zero outcome through process.exitCode; a run reads it and leaves it as it was.

