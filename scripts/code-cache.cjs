@@ -1,5 +1,5 @@
 // Writes dist/bundle/cli/main.cjs.cache, the V8 code cache bin/load-bundle.js compiles the bundle
-// with (scripts/build.mjs runs this after bundling). It runs the common path once, the demo panel's
+// with (scripts/build.mjs runs this after bundling). It runs the common path, the demo panel's
 // `users list`, in a private sandbox, then asks V8 for the compiled code: the cache then holds the
 // functions that path runs, so a start-up neither parses the bundle nor compiles them again.
 //
@@ -17,7 +17,11 @@ if (!sandbox || process.env.PANELCTL_DEMO_DIR !== path.join(sandbox, 'demo')) {
 }
 fs.rmSync(CACHE, { force: true });
 const { cli, script } = loadBundle({ useCache: false });
-process.on('exit', (code) => {
-  if (code === 0 && process.exitCode === 0) fs.writeFileSync(CACHE, script.createCachedData());
-});
-cli.main(['node', 'panelctl', 'users', 'list', '--panel', 'demo', '-o', 'json']);
+const demo = ['node', 'panelctl', 'users', 'list', '--panel', 'demo', '-o', 'json'];
+(async () => {
+  // Twice: the first run makes the demo panel's state file; the second, as the binary runs it (main), is every later run.
+  const first = await cli.run(demo);
+  await cli.main(demo);
+  if (first !== 0 || process.exitCode !== 0) throw new Error(`the demo panel's users list exited ${first}, then ${process.exitCode}`);
+  fs.writeFileSync(CACHE, script.createCachedData());
+})();
