@@ -55,6 +55,10 @@ const info: DriverInfo = {
   facets: { writer: { proofs: ['read-back'], nextSlot: true }, reader: true, codeChecker: false, testMode: true, probe: true },
   codeRules: { minLength: 4, maxLength: 6, allowedLengths: [4, 6] },
   userNames: false,
+  addRefuses: {
+    partitions: 'dsc panels take a code in a slot, nothing more: partition access is programmed at the panel (installer section)',
+    type: 'dsc panels take a code in a slot, nothing more: the slot decides what kind of code it is (see `panelctl info`)',
+  },
   // PowerSeries installation manuals: keypad lockout after a programmed number of invalid codes (may be off).
   credentialLockout: { note: 'DSC panels lock the keypad after the number of wrong codes the installer programmed (keypad lockout)' },
   slotRanges: withMasterRules(SLOT_RANGES, false),

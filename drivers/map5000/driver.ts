@@ -33,6 +33,10 @@ const INFO: DriverInfo = {
   slotRanges: [{ from: FIRST_USER_ID, to: LAST_USER_ID, kind: 'user' }],
   secrets: SECRETS,
   userNames: true,
+  addRefuses: {
+    partitions: 'MAP 5000 users get their areas from their access model: set options.accessModel (e.g. --option accessModel=NAME)',
+    type: 'the MAP 5000 user type is the panel option userType: --option userType=... (see `panelctl drivers -o json`)',
+  },
   nameRules: { maxLength: 65, charset: 'ascii', charsetTitle: 'printable ASCII' },
   credentialLockout: {
     note: 'MAP panels with "User Passcode Tamper" refuse every request from the address for a time set in RPS after a few wrong credentials',

@@ -75,6 +75,10 @@ const info: DriverInfo = {
   facets: { writer: { proofs: ['panel-ack'], nextSlot: false }, reader: false, codeChecker: false, testMode: true, probe: true },
   codeRules: { minLength: CODE_LENGTH, maxLength: CODE_LENGTH },
   userNames: false,
+  addRefuses: {
+    partitions: 'vista panels take a code for a user number, nothing more: partitions are programmed at the panel',
+    type: 'vista panels take a code for a user number, nothing more: the authority level is programmed at the panel',
+  },
   credentialLockout: { note: 'VISTA keypads lock out after repeated wrong codes; panelctl never sends a code again once a sequence was not acknowledged' },
   slotRanges: withSlotRules(SLOT_RANGES, false),
   secrets: [{ name: 'code', label: 'VISTA master code (user 02)', required: true }],

@@ -117,6 +117,11 @@ export interface DriverInfo {
   userNames?: boolean;
   /** Length and character set of user names, checked before anything is sent (src/core/user-name.ts). */
   nameRules?: NameRules;
+  /**
+   * What `users add` cannot set on these panels, each with why and what decides it instead: given anyway, it is
+   * exit 2 before the panel is contacted, never dropped while the user is created without it.
+   */
+  addRefuses?: Partial<Record<'partitions' | 'type', string>>;
   /** What the panel does after wrong credentials, for people typing one (the shell lets them retype below it). */
   credentialLockout?: { attempts?: number; note: string };
   /** Driver-specific inventory options, for help and validation messages. */

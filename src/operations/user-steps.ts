@@ -164,6 +164,17 @@ export async function proveCodeLanded(session: PanelSession, slot: number, code:
 export type BeforeWrite = () => Promise<void>;
 
 /** Creates a user (in a free slot when one is named), then proves it. */
+/**
+ * `users add` fields the driver cannot set (DriverInfo.addRefuses): exit 2 naming the flag and why, before contact,
+ * rather than a user created without them. Bulk plans decide for their rows themselves (src/bulk/plan.ts).
+ */
+export function refuseUntakenFields(info: DriverInfo, wanted: Pick<NewUser, 'partitions' | 'type'>): void {
+  for (const field of ['partitions', 'type'] as const) {
+    const why = info.addRefuses?.[field];
+    if (wanted[field] !== undefined && why) throw new ValidationError(`--${field}`, why);
+  }
+}
+
 export async function createUserStep(session: PanelSession, info: DriverInfo, wanted: NewUser, beforeWrite?: BeforeWrite): Promise<ProvenWrite> {
   const writer = writerOf(session, info);
   if (wanted.slot === undefined && !info.facets.writer?.nextSlot) {

@@ -19,6 +19,7 @@ import {
   checkSlot,
   codePolicyFor,
   createUserStep,
+  refuseUntakenFields,
   duressGuard,
   removeUserStep,
   requireCapability,
@@ -94,6 +95,7 @@ export async function addUser(target: Target, ctx: OperationContext, request: Ad
     const problem = nameProblem(request.name, info);
     if (problem) throw new ValidationError('--name', problem);
   }
+  refuseUntakenFields(info, { partitions: request.partitions, type: request.type });
   checkCode(request.code, codePolicyFor(info, target, { allowWeak: request.allowWeak }), 'new code');
 
   const wanted: NewUser = { slot: request.slot, name: request.name, code: request.code, partitions: request.partitions, type: request.type };
