@@ -33,6 +33,8 @@ function tlsFile(name: string, text: string): string {
 beforeAll(async () => {
   pki = makeTestPki();
   sandbox = await makeSandbox();
+  // Twice the simulator's interval on the panel, and a short back-off: a panelctl started right after another may meet
+  // a 503 (each process paces only its own requests) and must not wait the real minute.
   sim = await createSimulator({ users: 2, options: { intervalMs: 50 } });
   const endpoint = await sim.listen('127.0.0.1', 0);
   simCa = tlsFile('sim-ca.pem', endpoint.certificate);
@@ -70,7 +72,7 @@ async function usersList(tls: string) {
       '    driver: map5000',
       `    link: https://127.0.0.1:${port}`,
       `    tls: { ${tls} }`,
-      `    options: { user: ${DEMO_USER}, requestIntervalMs: 50 }`,
+      `    options: { user: ${DEMO_USER}, requestIntervalMs: 100, overloadBackoffMs: 200 }`,
       '    secrets: { password: env:MAP_PASSWORD }',
       '',
     ].join('\n'),

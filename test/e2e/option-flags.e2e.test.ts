@@ -149,10 +149,12 @@ describe('--option values take the type the driver schema expects (digits were r
   let map: MapSimulator;
 
   beforeAll(async () => {
+    // The panel asks at twice the simulator's interval and backs off briefly: each panelctl is a new process, pacing
+    // only its own requests, so one started right after another may meet a 503 and must not wait the real minute.
     map = await createMap({ users: 2, options: { user: DIGITS_USER, intervalMs: 50 } });
     const endpoint = await map.listen('127.0.0.1', 0);
     await sandbox.writeInventory(
-      `panels:\n  shop:\n    driver: dsc\n    link: tcp://127.0.0.1:${dscPort}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI }\n    options: { codeLength: 6 }\n  digits:\n    driver: map5000\n    link: ${endpoint.url}\n    tls: { fingerprint: "${endpoint.fingerprint}" }\n    options: { user: panelctl-someone, requestIntervalMs: 50 }\n    secrets: { password: env:MAP_PASSWORD }\n`,
+      `panels:\n  shop:\n    driver: dsc\n    link: tcp://127.0.0.1:${dscPort}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI }\n    options: { codeLength: 6 }\n  digits:\n    driver: map5000\n    link: ${endpoint.url}\n    tls: { fingerprint: "${endpoint.fingerprint}" }\n    options: { user: panelctl-someone, requestIntervalMs: 100, overloadBackoffMs: 200 }\n    secrets: { password: env:MAP_PASSWORD }\n`,
     );
   });
 
@@ -165,7 +167,7 @@ describe('--option values take the type the driver schema expects (digits were r
   it('MAP 5000: a text option given as digits stays text, leading zero kept, and logs in', async () => {
     const result = await runMap(['info', '--panel', 'digits', '--option', `user=${DIGITS_USER}`, '--option', 'accessModel=true', '-o', 'json']);
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout).options).toMatchObject({ user: DIGITS_USER, accessModel: 'true', requestIntervalMs: 50 });
+    expect(JSON.parse(result.stdout).options).toMatchObject({ user: DIGITS_USER, accessModel: 'true', requestIntervalMs: 100 });
   });
 
   it('MAP 5000: 12345678 as the user is text too; a number option given as text is refused naming the rule', async () => {
