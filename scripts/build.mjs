@@ -4,8 +4,9 @@
 //  2. esbuild bundles the CLI into one CommonJS file, dist/bundle/cli/main.cjs, in which every module
 //     reached through an import() (a command's action, a driver, a simulator) runs on first use, and
 //     the third-party packages the path to a panel does not need into dist/bundle/cli/vendor/*.cjs;
-//  3. a run of the demo panel's `users list` writes the bundle's V8 code cache, main.cjs.cache
-//     (scripts/code-cache.cjs), which bin/load-bundle.js compiles the bundle with.
+//  3. runs of the demo panel's `users list`, without and with an inventory, write the V8 code caches
+//     (scripts/code-cache.cjs) bin/load-bundle.js compiles with: main.cjs.cache for the bundle, and
+//     vendor/NAME.cjs.cache for the vendored packages an inventory needs (js-yaml, zod).
 // bin/panelctl.js runs the bundle. The output depends only on the sources, the lockfile and the Node
 // version (no timestamps, no absolute paths; the code cache is V8's and so Node's), so two builds of
 // one commit with one Node are byte for byte the same.
@@ -187,7 +188,7 @@ await build({
 fs.writeFileSync(path.join(outdir, 'answers.json'), `${JSON.stringify({ version: pkg.version, help: helpOfBundle() }, null, 2)}\n`);
 writeCodeCache();
 
-/** main.cjs.cache, from a run of the demo panel's `users list` in a sandbox of its own (scripts/code-cache.cjs). */
+/** The code caches, from runs of the demo panel's `users list` in a sandbox of its own (scripts/code-cache.cjs). */
 function writeCodeCache() {
   const sandbox = fs.mkdtempSync(path.join(os.tmpdir(), 'panelctl-build-'));
   try {
@@ -200,8 +201,9 @@ function writeCodeCache() {
     };
     const script = path.join(root, 'scripts/code-cache.cjs');
     const result = spawnSync(process.execPath, ['--random-seed=1', script, sandbox], { encoding: 'utf8', env, stdio: 'pipe' });
-    if (result.status !== 0 || result.stderr || !fs.existsSync(path.join(outdir, 'main.cjs.cache'))) {
-      throw new Error(`the code cache's run of the demo panel exited ${result.status}: ${result.stderr}`);
+    const caches = ['main.cjs.cache', 'vendor/js-yaml.cjs.cache', 'vendor/zod.cjs.cache'];
+    if (result.status !== 0 || result.stderr || !caches.every((cache) => fs.existsSync(path.join(outdir, cache)))) {
+      throw new Error(`the code caches' runs of the demo panel exited ${result.status} (${caches.join(', ')} expected): ${result.stderr}`);
     }
   } finally {
     fs.rmSync(sandbox, { recursive: true, force: true });

@@ -1,7 +1,9 @@
-// Writes dist/bundle/cli/main.cjs.cache, the V8 code cache bin/load-bundle.js compiles the bundle
-// with (scripts/build.mjs runs this after bundling). It runs the common path, the demo panel's
-// `users list`, in a private sandbox, then asks V8 for the compiled code: the cache then holds the
-// functions that path runs, so a start-up neither parses the bundle nor compiles them again.
+// Writes the V8 code caches bin/load-bundle.js compiles with (scripts/build.mjs runs this after
+// bundling): dist/bundle/cli/main.cjs.cache for the bundle, and vendor/NAME.cjs.cache for each vendored
+// package the trained runs load. It runs the common paths in a private sandbox, then asks V8 for the
+// compiled code: a cache then holds the functions those paths run, so a start-up neither parses the file
+// nor compiles them again. The paths: the demo panel's `users list` without an inventory, and the same
+// with an inventory, as a support desk always has one (js-yaml reads it, zod checks it).
 //
 // Run as `node --random-seed=1 scripts/code-cache.cjs`: V8 derives its string hash seed from the random
 // seed, and the cache holds hashes, so a fixed seed makes two builds write the same bytes. The flag
@@ -9,19 +11,27 @@
 // only: panelctl itself runs with a random seed.
 const fs = require('node:fs');
 const path = require('node:path');
-const { loadBundle, CACHE } = require('../bin/load-bundle.js');
+const { loadBundle, scripts, CACHE, VENDOR } = require('../bin/load-bundle.js');
 
 const [, , sandbox] = process.argv;
 if (!sandbox || process.env.PANELCTL_DEMO_DIR !== path.join(sandbox, 'demo')) {
   throw new Error('run by scripts/build.mjs with a sandbox directory and an environment of its own');
 }
 fs.rmSync(CACHE, { force: true });
-const { cli, script } = loadBundle({ useCache: false });
+for (const file of fs.readdirSync(VENDOR)) if (file.endsWith('.cache')) fs.rmSync(path.join(VENDOR, file));
+const { cli } = loadBundle({ useCache: false });
 const demo = ['node', 'panelctl', 'users', 'list', '--panel', 'demo', '-o', 'json'];
+// A desk's inventory, in the shape of the bench's (bench/startup.mjs): panels with a link and a secret reference.
+const inventory = path.join(sandbox, 'inventory.yaml');
+const panels = Array.from({ length: 5 }, (_, i) => `  site-${i}: { driver: integra, link: "tcp://10.0.0.${i + 1}:7094", secret: env:PANEL_CODE }`);
+fs.writeFileSync(inventory, `panels:\n${panels.join('\n')}\n`);
 (async () => {
   // Twice: the first run makes the demo panel's state file; the second, as the binary runs it (main), is every later run.
   const first = await cli.run(demo);
   await cli.main(demo);
   if (first !== 0 || process.exitCode !== 0) throw new Error(`the demo panel's users list exited ${first}, then ${process.exitCode}`);
-  fs.writeFileSync(CACHE, script.createCachedData());
+  process.env.PANELCTL_INVENTORY = inventory;
+  const withInventory = await cli.run(demo);
+  if (withInventory !== 0) throw new Error(`the demo panel's users list with an inventory exited ${withInventory}`);
+  for (const [file, script] of scripts) fs.writeFileSync(`${file}.cache`, script.createCachedData());
 })();

@@ -54,6 +54,17 @@ function helpFromTheBundle(): Promise<string> {
   });
 }
 
+/** What a `node -e SCRIPT` printed on one of its streams. */
+function stdoutOf(script: string, stream: 'stdout' | 'stderr' = 'stdout'): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { env: sandbox.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child[stream].on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', () => resolve(out));
+  });
+}
+
 /**
  * Built-ins that cost milliseconds to load and that neither help nor the version needs (net is
  * not among them: Node loads it itself when stdout is a pipe, as it is here).
@@ -161,14 +172,42 @@ describe('start-up', () => {
     const vendored = await fs.readdir(path.join(dir, 'vendor'));
     for (const name of ['zod.cjs', 'yaml.cjs', 'inquirer-prompts.cjs', 'ora.cjs', 'chalk.cjs', 'pg.cjs', 'selfsigned.cjs']) expect(vendored).toContain(name);
     const script = `const { loadBundle } = require(${JSON.stringify(path.join(ROOT, 'bin/load-bundle.js'))}); process.stdout.write(String(loadBundle().script.cachedDataRejected));`;
-    const rejected = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, ['-e', script], { env: sandbox.env, stdio: ['ignore', 'pipe', 'inherit'] });
-      let stdout = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.on('error', reject);
-      child.on('close', () => resolve(stdout));
+    expect(await stdoutOf(script)).toBe('false');
+  });
+
+  it("with an inventory, js-yaml's and zod's vendor files are compiled from code caches of their own, which V8 accepts", async () => {
+    await sandbox.writeInventory('panels:\n  site-1: { driver: integra, link: "tcp://10.0.0.1:7094", secret: env:PANEL_CODE }\n');
+    // The binary's own loader, running the bench's inventory command; then, per file it compiled: was its cache accepted?
+    // (`cachedDataRejected` is false for an accepted cache, true for a refused one, and unset without one.)
+    const script = `const { loadBundle, scripts } = require(${JSON.stringify(path.join(ROOT, 'bin/load-bundle.js'))});
+      loadBundle().cli.run(['node', 'panelctl', 'users', 'list', '--panel', 'demo', '-o', 'json']).then((code) => {
+        const rejected = Object.fromEntries([...scripts].map(([file, s]) => [file.slice(${JSON.stringify(`${ROOT}/dist/bundle/cli/`)}.length), String(s.cachedDataRejected)]));
+        process.stderr.write(JSON.stringify({ code, rejected }));
+      });`;
+    const result = JSON.parse(await stdoutOf(script, 'stderr')) as { code: number; rejected: Record<string, string> };
+    expect(result).toEqual({ code: 0, rejected: { 'main.cjs': 'false', 'vendor/js-yaml.cjs': 'false', 'vendor/zod.cjs': 'false' } });
+    // Only the build writes them, next to the files they compile (SECURITY.md, "Compiled code that is not the source").
+    const caches = (await fs.readdir(path.join(ROOT, 'dist/bundle/cli/vendor'))).filter((f) => f.endsWith('.cache')).sort();
+    expect(caches).toEqual(['js-yaml.cjs.cache', 'zod.cjs.cache']);
+  });
+
+  it('with an inventory, the binary reads the bundle, js-yaml and zod, and answers as without one', async () => {
+    await sandbox.writeInventory('panels:\n  site-1: { driver: integra, link: "tcp://10.0.0.1:7094", secret: env:PANEL_CODE }\n');
+    const loads = await loadsOf(['users', 'list', '--panel', 'demo', '-o', 'json']);
+    expect(loads.code).toBe(0);
+    expect(JSON.parse(loads.stdout).users.length).toBeGreaterThan(0);
+    expect(panelctlFiles(loads)).toEqual([
+      'bin/load-bundle.js',
+      'bin/panelctl.js',
+      'dist/bundle/cli/main.cjs',
+      'dist/bundle/cli/vendor/js-yaml.cjs',
+      'dist/bundle/cli/vendor/zod.cjs',
+    ]);
+    const bad = await sandbox.run(['users', 'list', '--panel', 'demo'], {
+      env: { PANELCTL_INVENTORY: await sandbox.writeInventory('panels:\n  x: { driver: integra }\n') },
     });
-    expect(rejected).toBe('false');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/panel "x", field "link"/);
   });
 
   it('a vendored package keeps its interface: a default import is the default export, named imports are the names', async () => {
