@@ -1,5 +1,6 @@
 import { closeSync, constants, fchmodSync, fstatSync, fsync, openSync, readFileSync, renameSync, rmSync, type Stats, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import fsNow from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -295,9 +296,9 @@ export function appendNow(fd: number, text: string): void {
   writeFileSync(fd, text);
 }
 
-/** Waits until everything written to a descriptor is on disk. */
+/** Waits until everything written to a descriptor is on disk (through `fs` as it is at the call, so a test can watch it). */
 export function syncNow(fd: number): Promise<void> {
-  return fsyncFd(fd);
+  return new Promise((resolve, reject) => fsNow.fsync(fd, (error) => (error ? reject(error) : resolve())));
 }
 
 /**

@@ -1,4 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readlinkSync } from 'node:fs';
+import fsNow from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -222,5 +224,24 @@ describe('writing after damage', () => {
     await fs.chmod(auditPaths(dir).log, 0o644);
     await expect(verifyAudit(dir)).rejects.toThrow(/audit log/);
     await expect(readAudit(dir)).rejects.toThrow(/audit log/);
+  });
+});
+
+describe('durability', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('the log itself is fsynced before its head names the new entries (the head is renamed in only after)', async () => {
+    await write(1);
+    const fsync = fsNow.fsync;
+    const seen: Array<{ file: string; headSeq: number }> = [];
+    vi.spyOn(fsNow, 'fsync').mockImplementation(((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      // Which file is synced (Linux names it), and what the head says at that moment.
+      const head = JSON.parse(fsNow.readFileSync(auditPaths(dir).head, 'utf8')) as { seq: number };
+      seen.push({ file: path.basename(readlinkSync(`/proc/self/fd/${fd}`)), headSeq: head.seq });
+      fsync(fd, callback);
+    }) as typeof fsync);
+    await write(1, 2);
+    expect(seen).toContainEqual({ file: 'audit.jsonl', headSeq: 1 });
+    expect(JSON.parse(await fs.readFile(auditPaths(dir).head, 'utf8')).seq).toBe(2);
   });
 });
