@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSimulator, type DscSimulator } from '../../drivers/dsc/simulator.js';
-import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BIN, makeSandbox, secretsIn, waitFor, type CliResult, type Sandbox } from '../support/cli.js';
+import { servedSimulators } from '../support/served.js';
 
 /**
  * The real panelctl binary against the DSC simulator behind a simulated Envisalink on a real TCP
@@ -16,14 +16,15 @@ const MASTER = '738215';
 const TPI = 'Qv7tZp';
 const INSTALLER = '946027';
 
+const simulators = servedSimulators();
 let sim: DscSimulator;
-let server: TcpServerHandle;
 let locky: DscSimulator;
-let lockyServer: TcpServerHandle;
 let it100: DscSimulator;
 let noText: DscSimulator;
-let noTextServer: TcpServerHandle;
-let it100Server: TcpServerHandle;
+let port: number;
+let lockyPort: number;
+let it100Port: number;
+let noTextPort: number;
 let sandbox: Sandbox;
 const outputs: CliResult[] = [];
 const secretsUsed = new Set<string>([MASTER, TPI, INSTALLER]);
@@ -38,34 +39,26 @@ beforeAll(async () => {
   sandbox = await makeSandbox();
   const options = { codeLength: 6, tpiPassword: TPI, masterCode: MASTER, installerCode: INSTALLER };
   sim = await createSimulator({ users: 4, options });
-  server = await serveTcp('127.0.0.1', 0, (stream) => sim.accept(stream));
+  port = await simulators.serve(sim);
   locky = await createSimulator({ users: 1, options: { ...options, lockoutAfter: 2, lockoutMs: 60_000 } });
-  lockyServer = await serveTcp('127.0.0.1', 0, (stream) => locky.accept(stream));
+  lockyPort = await simulators.serve(locky);
   // An IT-100 behind a serial-to-TCP converter, 4-digit codes: it wants them padded to six in the 200.
   it100 = await createSimulator({ users: 1, options: { mode: 'it100', masterCode: '4826', installerCode: INSTALLER.slice(0, 4) } });
-  it100Server = await serveTcp('127.0.0.1', 0, (stream) => it100.accept(stream));
+  it100Port = await simulators.serve(it100);
   // An Envisalink that sends no LCD text (what the public sources show): `--set lcdText=false`.
   noText = await createSimulator({ users: 2, options: { ...options, lcdText: false } });
-  noTextServer = await serveTcp('127.0.0.1', 0, (stream) => noText.accept(stream));
+  noTextPort = await simulators.serve(noText);
   const it100Panel = (name: string, extra: string) =>
-    `  ${name}:\n    driver: dsc\n    link: tcp://127.0.0.1:${it100Server.port}\n    secret: env:IT100_MASTER\n    options: { module: it100${extra} }\n`;
+    `  ${name}:\n    driver: dsc\n    link: tcp://127.0.0.1:${it100Port}\n    secret: env:IT100_MASTER\n    options: { module: it100${extra} }\n`;
   const panel = (port: number) =>
     `    driver: dsc\n    link: tcp://127.0.0.1:${port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI, installer: env:DSC_INSTALLER }\n    options: { codeLength: 6 }\n    account: "8001"\n`;
-  const noInstaller = `    driver: dsc\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI }\n    options: { codeLength: 6 }\n    account: "8002"\n    station: { type: manual }\n`;
+  const noInstaller = `    driver: dsc\n    link: tcp://127.0.0.1:${port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI }\n    options: { codeLength: 6 }\n    account: "8002"\n    station: { type: manual }\n`;
   await sandbox.writeInventory(
-    `stations:\n  quiet:\n    type: none\npanels:\n  shop:\n${panel(server.port)}    station: quiet\n  locky:\n${panel(lockyServer.port)}  no-installer:\n${noInstaller}${it100Panel('it100', '')}${it100Panel('it100-unpadded', ', padCodes: false')}  no-text:\n${panel(noTextServer.port)}  evl-no-text:\n${panel(noTextServer.port).replace('{ codeLength: 6 }', '{ codeLength: 6, lcdText: false }')}  it100-no-text:\n    driver: dsc\n    link: serial:///dev/null\n    secret: env:IT100_MASTER\n    options: { lcdText: false }\n  prompted:\n    driver: dsc\n    link: tcp://127.0.0.1:${server.port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI, installer: prompt }\n    options: { codeLength: 6 }\n    account: "8003"\n    station: quiet\n`,
+    `stations:\n  quiet:\n    type: none\npanels:\n  shop:\n${panel(port)}    station: quiet\n  locky:\n${panel(lockyPort)}  no-installer:\n${noInstaller}${it100Panel('it100', '')}${it100Panel('it100-unpadded', ', padCodes: false')}  no-text:\n${panel(noTextPort)}  evl-no-text:\n${panel(noTextPort).replace('{ codeLength: 6 }', '{ codeLength: 6, lcdText: false }')}  it100-no-text:\n    driver: dsc\n    link: serial:///dev/null\n    secret: env:IT100_MASTER\n    options: { lcdText: false }\n  prompted:\n    driver: dsc\n    link: tcp://127.0.0.1:${port}\n    secret: env:DSC_MASTER\n    secrets: { tpiPassword: env:DSC_TPI, installer: prompt }\n    options: { codeLength: 6 }\n    account: "8003"\n    station: quiet\n`,
   );
 });
 
 afterAll(async () => {
-  await server.close();
-  await sim.close();
-  await lockyServer.close();
-  await locky.close();
-  await it100Server.close();
-  await it100.close();
-  await noTextServer.close();
-  await noText.close();
   await sandbox.cleanup();
 });
 
@@ -357,7 +350,7 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
 
   it('probe recognises the Envisalink without logging in', async () => {
     const failures = sim.stats.loginFailures;
-    const result = await panelctl(['--timeout', '1s', 'probe', `tcp://127.0.0.1:${server.port}`, '-o', 'json']);
+    const result = await panelctl(['--timeout', '1s', 'probe', `tcp://127.0.0.1:${port}`, '-o', 'json']);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).answered).toMatchObject({ driver: 'dsc' });
     expect(sim.stats.loginFailures).toBe(failures);
