@@ -288,6 +288,19 @@ describe('exit codes that blame the right thing', () => {
     expect(result.stderr).toContain(`--listen: 127.0.0.1:${server.port} is already in use by another program`);
     expect(result.stderr).not.toMatch(/unexpected|bug/);
   });
+
+  it('sim --baud and --pace go with --serial, and --baud must be a rate: exit 2, not ignored (the simulator then served on)', async () => {
+    const options = { env: { LAB_CODE: MASTER }, timeoutMs: 10_000 };
+    const baud = await sandbox.run(['sim', 'integra', '--listen', '127.0.0.1:0', '--baud', '9600'], options);
+    expect(baud.code, baud.stderr).toBe(2);
+    expect(baud.stderr).toContain('--baud: goes with --serial (a simulator on --listen has no baud rate)');
+    const pace = await sandbox.run(['sim', 'integra', '--listen', '127.0.0.1:0', '--pace'], options);
+    expect(pace.code, pace.stderr).toBe(2);
+    expect(pace.stderr).toContain('--pace: goes with --serial');
+    const rate = await sandbox.run(['sim', 'integra', '--serial', '/dev/null', '--baud', 'fast'], options);
+    expect(rate.code, rate.stderr).toBe(2);
+    expect(rate.stderr).toContain('--baud: must be a whole number of bits per second');
+  });
 });
 
 describe('panels', () => {

@@ -35,13 +35,17 @@ export async function runSim(cli: Cli, driverName: string, flags: SimFlags): Pro
   const { drivers } = cli.ctx;
   if (!drivers.names.includes(driverName)) throw new UsageError(`unknown driver "${driverName}" (known: ${drivers.names.join(', ')})`, { code: 'E_INVALID' });
   if (!flags.listen === !flags.serial) throw new UsageError('give exactly one of --listen HOST:PORT or --serial DEVICE', { code: 'E_INVALID' });
+  // Serial-only flags on a TCP simulator would be ignored while it serves on: refused like any other bad flag.
+  if (flags.listen && flags.baud !== undefined) throw new ValidationError('--baud', 'goes with --serial (a simulator on --listen has no baud rate)');
+  if (flags.listen && flags.pace) throw new ValidationError('--pace', 'goes with --serial (a simulator on --listen is not paced)');
+  if (flags.baud !== undefined && !/^[1-9]\d*$/.test(flags.baud)) throw new ValidationError('--baud', 'must be a whole number of bits per second, e.g. 9600');
   const info = (await drivers.load(driverName)).describe();
   const options = Object.fromEntries(flags.set.map((pair) => parseOptionPair(pair, '--set')));
   const users = flags.users === undefined ? undefined : Number(flags.users);
   if (users !== undefined && (!Number.isInteger(users) || users < 0)) throw new ValidationError('--users', 'must be a whole number');
   const serialSettings: SerialSettings = { ...(info.defaultSerial ?? { baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 }) };
   if (flags.baud) serialSettings.baudRate = Number(flags.baud);
-  const paceBaud = flags.pace && flags.serial ? serialSettings.baudRate : undefined;
+  const paceBaud = flags.pace ? serialSettings.baudRate : undefined;
 
   // The simulator picks its own mode from where it is served (DSC: IT-100 on serial; Modbus: RTU framing).
   const simulator = await (await drivers.loadSimulator(driverName)).createSimulator({
