@@ -157,6 +157,10 @@ export function parseChanges(records: Array<Record<string, unknown>>, options: P
 
     let partitions: number[] | undefined;
     const partitionText = text(record.partitions);
+    // Only an add gives a user its partitions and type: on another row they would be dropped unseen.
+    for (const field of ['partitions', 'type'] as const) {
+      if (action !== 'add' && text(record[field]) !== undefined) problem(field, `only an add row sets it (${action} leaves the user's ${field} as they are)`);
+    }
     if (partitionText !== undefined) {
       partitions = partitionText.split(/[,; ]+/).map(Number);
       if (partitions.some((p) => !Number.isInteger(p) || p < 1 || p > 32)) problem('partitions', 'must be partition numbers 1..32, e.g. "1,2"');

@@ -150,6 +150,19 @@ const NEEDS: Record<BulkAction, Capability> = { add: 'users.add', 'set-code': 'u
  * Why a row cannot be planned on a panel without a reader, and what to do instead: the exit-6
  * message of the single-panel commands (readerMissing), then the bulk way round it.
  */
+/**
+ * An add row's partitions or type on a driver that cannot set them (DriverInfo.addRefuses): a
+ * conflict, as `users add --partitions` is exit 2 there, never a user created without them.
+ */
+function untakenColumn(row: ChangeRow, info: DriverInfo): string | undefined {
+  if (row.action !== 'add') return undefined;
+  for (const field of ['partitions', 'type'] as const) {
+    const why = info.addRefuses?.[field];
+    if (row[field] !== undefined && why) return `${field}: ${why}`;
+  }
+  return undefined;
+}
+
 function needsTheList(info: DriverInfo, panel: string, what: string, instead: string): string {
   const missing = readerMissing(info, what, panel);
   return `${missing.message} (the panel cannot list its users): ${instead}; \`panelctl audit show --panel ${panel}\` lists what panelctl itself changed on it`;
@@ -242,6 +255,11 @@ async function planPanel(target: Target, rows: ChangeRow[], ctx: OperationContex
       conflict(`name "${row.name}" ${badName}`, 'E_NAME');
       continue;
     }
+    const untaken = untakenColumn(row, info);
+    if (untaken) {
+      conflict(untaken, 'E_UNSUPPORTED');
+      continue;
+    }
     if (!capabilitiesOf(info.facets).includes(NEEDS[row.action])) {
       conflict(
         `the ${info.name} driver cannot ${row.action === 'add' ? 'add users' : row.action === 'remove' ? 'remove users' : 'change codes'}`,
@@ -310,6 +328,11 @@ function planBlind(plan: PanelPlan, target: Target, rows: ChangeRow[], info: Dri
     const badName = keepsNames && row.action === 'add' && row.name !== undefined ? nameProblem(row.name, info) : undefined;
     if (badName) {
       conflict(`name "${row.name}" ${badName}`, 'E_NAME');
+      continue;
+    }
+    const untaken = untakenColumn(row, info);
+    if (untaken) {
+      conflict(untaken, 'E_UNSUPPORTED');
       continue;
     }
     try {

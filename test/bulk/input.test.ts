@@ -103,6 +103,22 @@ describe('change list parsing', () => {
     expect(parseChanges(jsonl, { targets })[0]).toMatchObject({ panels: ['bergen-1'], action: 'add', slot: 7, partitions: [1, 2], code: { source: 'stdin' } });
   });
 
+  it('refuses partitions or a type on a row that is not an add, naming the column: they would be dropped unseen', () => {
+    let error: any;
+    try {
+      parseChanges(csv('panel,action,slot,partitions,type,code\noslo-1,set-code,3,1,,generate\noslo-1,remove,4,,master,\noslo-2,set-code,3,,,generate\n'), {
+        targets,
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ exitCode: 2 });
+    expect(error.data.problems).toEqual([
+      expect.objectContaining({ row: 1, field: 'partitions', problem: expect.stringMatching(/only an add row sets it/) }),
+      expect.objectContaining({ row: 2, field: 'type', problem: expect.stringMatching(/only an add row sets it/) }),
+    ]);
+  });
+
   it('reports every bad row at once, with row numbers, and never repeats a typed-in code', () => {
     const text = `panel,action,slot,user,name,code
 nowhere,add,3,,X,generate

@@ -64,7 +64,7 @@ afterAll(async () => {
 describe('bulk across INTEGRA, DSC and Modbus panels', () => {
   it('adds with generated codes and removes on every panel; each simulator ends as planned', async () => {
     const changes = path.join(sandbox.dir, 'changes.csv');
-    await fs.writeFile(changes, 'panel,action,slot,name,partitions,code\n*,add,30,Branch Manager,1,generate\n*,remove,4,,,\n');
+    await fs.writeFile(changes, 'panel,action,slot,name,code\n*,add,30,Branch Manager,generate\n*,remove,4,,\n');
     const plan = path.join(sandbox.dir, 'plan.json');
     const planned = await run(['bulk', 'plan', changes, '--out', plan, '--all', '-o', 'json']);
     expect(planned.code, planned.stderr).toBe(0);
@@ -105,6 +105,29 @@ describe('bulk across INTEGRA, DSC and Modbus panels', () => {
 
     const everything = `${outputs.map((o) => o.stdout + o.stderr).join('\n')}\n${await fs.readFile(plan, 'utf8')}\n${await sandbox.allWrittenText()}`;
     for (const [, , , code] of delivered.values()) expect(everything).not.toMatch(new RegExp(`(?<![0-9A-Za-z])${code}(?![0-9A-Za-z])`));
+  });
+
+  it('refuses partitions on the panels that cannot set them, as users add does, rather than adding the user without them', async () => {
+    const changes = path.join(sandbox.dir, 'partitions.csv');
+    await fs.writeFile(changes, 'panel,action,slot,name,partitions,code\n*,add,31,Night Guard,1,generate\n');
+    const out = path.join(sandbox.dir, 'plan-partitions.json');
+    const planned = await run(['bulk', 'plan', changes, '--out', out, '--all', '-o', 'json']);
+    expect(planned.code, planned.stderr).toBe(0);
+    const panels: Array<{ panel: string; steps: Array<{ slot: number; partitions?: number[] }>; conflicts: Array<Record<string, unknown>> }> = JSON.parse(
+      await fs.readFile(out, 'utf8'),
+    ).panels;
+    for (const panel of panels.filter((p) => p.panel.startsWith('dsc-'))) {
+      expect(panel.steps).toEqual([]);
+      expect(panel.conflicts).toEqual([
+        expect.objectContaining({
+          code: 'E_UNSUPPORTED',
+          slot: 31,
+          reason: expect.stringMatching(/^partitions: dsc panels take a code in a slot, nothing more/),
+        }),
+      ]);
+    }
+    for (const panel of panels.filter((p) => p.panel.startsWith('integra-')))
+      expect(panel.steps).toEqual([expect.objectContaining({ slot: 31, partitions: [1] })]);
   });
 
   it('refuses rows that need names on a panel that keeps none, naming the rule', async () => {

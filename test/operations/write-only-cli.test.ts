@@ -120,6 +120,18 @@ describe('a write-only panel through the CLI (in process)', () => {
     expect(await lastAudit()).toMatchObject({ panel: 'gate', action: 'users.set-code', slot: 1, outcome: 'ok', proof: 'panel-ack' });
   });
 
+  it('bulk plan of a row with a slot and a type the driver cannot set: a conflict naming the column, not a blind step without it', async () => {
+    const changes = path.join(sandbox.dir, 'changes-type.csv');
+    await fs.writeFile(changes, 'panel,action,slot,type,code\ngate,add,9,master,generate\ngate,remove,10,,\n');
+    const planned = await cli(['bulk', 'plan', changes, '--out', path.join(sandbox.dir, 'plan-type.json'), '-o', 'json']);
+    expect(planned.code, planned.stderr).toBe(0);
+    const [gate] = JSON.parse(planned.stdout).panels;
+    expect(gate.steps).toMatchObject([{ action: 'remove', slot: 10, blind: true }]);
+    expect(gate.conflicts).toEqual([
+      expect.objectContaining({ row: 1, slot: 9, code: 'E_UNSUPPORTED', reason: 'type: the write-only test panel has no user types' }),
+    ]);
+  });
+
   it("bulk apply of a row whose code comes from stdin reads this run's standard input, not the process's", async () => {
     // It read process.stdin: in process (a test worker's stdin is a pipe nobody ends) it hung.
     const changes = path.join(sandbox.dir, 'changes-stdin.csv');

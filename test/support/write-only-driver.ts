@@ -45,6 +45,7 @@ export function writeOnlyInfo(options: { nextSlot: boolean; name?: string }): Dr
     slotRanges: [{ from: 1, to: 32, kind: 'user' }],
     secrets: [],
     userNames: false,
+    addRefuses: { type: 'the write-only test panel has no user types' },
   };
 }
 
