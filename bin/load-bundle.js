@@ -33,6 +33,11 @@ function loadBundle({ useCache = true } = {}) {
   return { cli: bundle.module.exports, script: bundle.script };
 }
 
+/** A vendored package by file name (the build trains its cache with it; the bundle requires "./vendor/NAME.cjs"). */
+function loadVendored(name, { useCache = true } = {}) {
+  return vendored(path.join(VENDOR, name), { module }, useCache, Module.createRequire(BUNDLE));
+}
+
 /** A vendored package, once (require()'s cache, as require() would); a file missing from dist/ is require()'s error. */
 function vendored(file, parent, useCache, plain) {
   const loaded = Module._cache[file];
@@ -82,4 +87,4 @@ function readCache(file) {
   }
 }
 
-module.exports = { loadBundle, scripts, BUNDLE, CACHE, VENDOR };
+module.exports = { loadBundle, loadVendored, scripts, BUNDLE, CACHE, VENDOR };

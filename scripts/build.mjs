@@ -6,7 +6,8 @@
 //     the third-party packages the path to a panel does not need into dist/bundle/cli/vendor/*.cjs;
 //  3. runs of the demo panel's `users list`, without and with an inventory, write the V8 code caches
 //     (scripts/code-cache.cjs) bin/load-bundle.js compiles with: main.cjs.cache for the bundle, and
-//     vendor/NAME.cjs.cache for the vendored packages an inventory needs (js-yaml, zod).
+//     vendor/NAME.cjs.cache for the vendored packages an inventory needs (js-yaml, zod) and a
+//     terminal's spinner and colour (ora, chalk).
 // bin/panelctl.js runs the bundle. The output depends only on the sources, the lockfile and the Node
 // version (no timestamps, no absolute paths; the code cache is V8's and so Node's), so two builds of
 // one commit with one Node are byte for byte the same.
@@ -44,6 +45,41 @@ const lazyChildProcessInCommander = {
       if (!source.includes(eager)) throw new Error(`${args.path}: expected "${eager}"; update scripts/build.mjs`);
       const lazy = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
       return { contents: source.replace(eager, lazy), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * A spinner in a terminal (ora, in src/cli/context.ts) measures each frame with string-width, and its frames
+ * are Braille dots (U+2800-U+28FF): that took string-width past its printable-ASCII fast path into ICU's
+ * grapheme segmenter and a /^\p{RGI_Emoji}$/v expression, ~35 ms of CPU for the first frame, and it built
+ * both when it loaded, used or not. A Braille pattern is a grapheme of its own, visible, neither emoji nor
+ * mark, of East Asian width N: one column, as an ASCII character; so the fast path takes them too (the width
+ * is the same: test/e2e/startup.e2e.test.ts compares every one with string-width's own answer), and the
+ * segmenter and the expression are made on first use. The build fails if string-width changes these lines.
+ */
+const asciiAndBrailleFastInStringWidth = {
+  name: 'ascii-and-braille-fast-in-string-width',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, async (args) => {
+      // The current string-width (ora's and ours), not an old copy nested under another package.
+      if (args.path !== path.join(root, 'node_modules/string-width/index.js')) return undefined;
+      const edits = {
+        'const segmenter = new Intl.Segmenter();':
+          'let segmenterMade; const segmenter = { segment: (text) => (segmenterMade ??= new Intl.Segmenter()).segment(text) };',
+        'const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;':
+          'let rgiEmojiMade; const rgiEmojiRegex = { test: (text) => (rgiEmojiMade ??= /^\\p{RGI_Emoji}$/v).test(text) };',
+        'if (/^[\\u0020-\\u007E]*$/.test(string)) {': 'if (/^[\\u0020-\\u007E\\u2800-\\u28FF]*$/.test(string)) {',
+      };
+      let source = await fs.promises.readFile(args.path, 'utf8');
+      for (const [line, edited] of Object.entries(edits)) {
+        if (source.split(line).length !== 2) throw new Error(`${args.path}: expected "${line}" once; update scripts/build.mjs`);
+        source = source.replace(line, () => edited);
+      }
+      // Used only as .segment() and .test(): anything else would need the real objects.
+      if ((source.match(/\bsegmenter\./g) ?? []).length !== 1 || (source.match(/\brgiEmojiRegex\b/g) ?? []).length !== 2)
+        throw new Error(`${args.path}: segmenter or rgiEmojiRegex used in a new way; update scripts/build.mjs`);
+      return { contents: source, loader: 'js' };
     });
   },
 };
@@ -180,7 +216,7 @@ await build({
   ...common,
   entryPoints: Object.fromEntries(VENDORED.map((name) => [vendorFile(name).slice(2, -4), name === 'zod' ? 'vendor-entry:zod' : name])),
   external: EXTERNAL,
-  plugins: [await zodAsUsed()],
+  plugins: [await zodAsUsed(), asciiAndBrailleFastInStringWidth],
 });
 // `panelctl --version` and `panelctl --help` alone, which bin/panelctl.js answers without loading the
 // CLI: the help is what the bundle just built prints for --help when stdout is not a terminal (80
@@ -201,7 +237,7 @@ function writeCodeCache() {
     };
     const script = path.join(root, 'scripts/code-cache.cjs');
     const result = spawnSync(process.execPath, ['--random-seed=1', script, sandbox], { encoding: 'utf8', env, stdio: 'pipe' });
-    const caches = ['main.cjs.cache', 'vendor/js-yaml.cjs.cache', 'vendor/zod.cjs.cache'];
+    const caches = ['main.cjs.cache', 'vendor/js-yaml.cjs.cache', 'vendor/zod.cjs.cache', 'vendor/ora.cjs.cache', 'vendor/chalk.cjs.cache'];
     if (result.status !== 0 || result.stderr || !caches.every((cache) => fs.existsSync(path.join(outdir, cache)))) {
       throw new Error(`the code caches' runs of the demo panel exited ${result.status} (${caches.join(', ')} expected): ${result.stderr}`);
     }

@@ -3,7 +3,9 @@
 // package the trained runs load. It runs the common paths in a private sandbox, then asks V8 for the
 // compiled code: a cache then holds the functions those paths run, so a start-up neither parses the file
 // nor compiles them again. The paths: the demo panel's `users list` without an inventory, and the same
-// with an inventory, as a support desk always has one (js-yaml reads it, zod checks it).
+// with an inventory, as a support desk always has one (js-yaml reads it, zod checks it); and what a
+// terminal adds to them, the spinner (ora) and colour (chalk), which the runs here,
+// with no terminal, do not load: they are loaded and used as src/cli/context.ts and src/output/palette.ts do.
 //
 // Run as `node --random-seed=1 scripts/code-cache.cjs`: V8 derives its string hash seed from the random
 // seed, and the cache holds hashes, so a fixed seed makes two builds write the same bytes. The flag
@@ -11,7 +13,8 @@
 // only: panelctl itself runs with a random seed.
 const fs = require('node:fs');
 const path = require('node:path');
-const { loadBundle, scripts, CACHE, VENDOR } = require('../bin/load-bundle.js');
+const { PassThrough } = require('node:stream');
+const { loadBundle, loadVendored, scripts, CACHE, VENDOR } = require('../bin/load-bundle.js');
 
 const [, , sandbox] = process.argv;
 if (!sandbox || process.env.PANELCTL_DEMO_DIR !== path.join(sandbox, 'demo')) {
@@ -33,5 +36,12 @@ fs.writeFileSync(inventory, `panels:\n${panels.join('\n')}\n`);
   process.env.PANELCTL_INVENTORY = inventory;
   const withInventory = await cli.run(demo);
   if (withInventory !== 0) throw new Error(`the demo panel's users list with an inventory exited ${withInventory}`);
+  // A spinner on a terminal's stderr (a stand-in stream: the build has no terminal), and colour at level 1.
+  const terminal = Object.assign(new PassThrough(), { isTTY: true, columns: 80, cursorTo() {}, clearLine() {}, moveCursor() {} });
+  const spinner = loadVendored('ora.cjs', { useCache: false }).default({ text: '', stream: terminal, discardStdin: false, isEnabled: true }).start();
+  spinner.text = 'reading users';
+  spinner.stop();
+  const { Chalk } = loadVendored('chalk.cjs', { useCache: false });
+  new Chalk({ level: 1 }).red.bold('refused');
   for (const [file, script] of scripts) fs.writeFileSync(`${file}.cache`, script.createCachedData());
 })();

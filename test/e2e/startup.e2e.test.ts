@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { createRequire, SourceMap } from 'node:module';
+import stringWidth from 'string-width';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
 import { TtySession } from '../support/tty.js';
 
@@ -188,7 +189,7 @@ describe('start-up', () => {
     expect(result).toEqual({ code: 0, rejected: { 'main.cjs': 'false', 'vendor/js-yaml.cjs': 'false', 'vendor/zod.cjs': 'false' } });
     // Only the build writes them, next to the files they compile (SECURITY.md, "Compiled code that is not the source").
     const caches = (await fs.readdir(path.join(ROOT, 'dist/bundle/cli/vendor'))).filter((f) => f.endsWith('.cache')).sort();
-    expect(caches).toEqual(['js-yaml.cjs.cache', 'zod.cjs.cache']);
+    expect(caches).toEqual(['chalk.cjs.cache', 'js-yaml.cjs.cache', 'ora.cjs.cache', 'zod.cjs.cache']);
   });
 
   it('with an inventory, the binary reads the bundle, js-yaml and zod, and answers as without one', async () => {
@@ -208,6 +209,34 @@ describe('start-up', () => {
     });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/panel "x", field "link"/);
+  });
+
+  it("in a terminal, the spinner (ora) and colour (chalk) compile from code caches of their own, and a spinner's frames need no grapheme segmenter", async () => {
+    // As src/cli/context.ts and src/output/palette.ts use them, on a stand-in for a terminal's stderr; counting the
+    // Intl.Segmenter objects made (string-width's, in ora's file: ICU's data, ~35 ms for the first frame).
+    const script = `let made = 0;
+      const Segmenter = Intl.Segmenter;
+      Intl.Segmenter = class extends Segmenter { constructor(...args) { super(...args); made++; } };
+      const { loadVendored, scripts, VENDOR } = require(${JSON.stringify(path.join(ROOT, 'bin/load-bundle.js'))});
+      const terminal = Object.assign(new (require('node:stream').PassThrough)(), { isTTY: true, columns: 80, cursorTo() {}, clearLine() {}, moveCursor() {} });
+      let frames = '';
+      terminal.on('data', (d) => (frames += d));
+      const spinner = loadVendored('ora.cjs').default({ text: '', stream: terminal, discardStdin: false, isEnabled: true, spinner: 'dots' }).start();
+      spinner.text = 'reading users 3/12';
+      spinner.render();
+      spinner.stop();
+      const red = new (loadVendored('chalk.cjs').Chalk)({ level: 1 }).red('refused');
+      const rejected = (name) => String(scripts.get(require('node:path').join(VENDOR, name)).cachedDataRejected);
+      process.stdout.write(JSON.stringify({ made, drawn: frames.includes('\u280b reading users 3/12'), red, ora: rejected('ora.cjs'), chalk: rejected('chalk.cjs') }));`;
+    expect(JSON.parse(await stdoutOf(script))).toEqual({ made: 0, drawn: true, red: '\u001b[31mrefused\u001b[39m', ora: 'false', chalk: 'false' });
+  });
+
+  it('string-width as built (scripts/build.mjs: Braille in its fast path, ICU made on first use) measures as string-width itself', async () => {
+    const built = createRequire(import.meta.url)(path.join(ROOT, 'dist/bundle/cli/vendor/string-width.cjs')).default as typeof stringWidth;
+    const samples = ['', 'reading users 3/12', '\u6f22\u{1f600} ok', 'e\u0301', '\u2800\u0301', '\u28ff\u200d\u2800', '\u00e9'];
+    for (let cp = 0x2800; cp <= 0x28ff; cp++) samples.push(String.fromCodePoint(cp), `${String.fromCodePoint(cp)} reading users 3/12`);
+    for (const text of samples)
+      for (const options of [{}, { ambiguousIsNarrow: false }]) expect([text, built(text, options)]).toEqual([text, stringWidth(text, options)]);
   });
 
   it('a vendored package keeps its interface: a default import is the default export, named imports are the names', async () => {
