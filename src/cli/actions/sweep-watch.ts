@@ -11,7 +11,8 @@ import { testModeDeps } from './test-mode.js';
  * ends each expired lease. Others stand by and take over when the leader dies. A lost database
  * costs the leadership (its lock went with the connection); the loop reconnects and contends again.
  * A new leader waits `takeoverGraceMs` before its first sweep, so a leader that lost its connection
- * in the middle of ending a lease can record the station's answer first (no notice is sent twice).
+ * in the middle of ending a lease can record the station's answer first; one still cut off after it
+ * leaves the stop to be sent again (the station keys notices by lease and event: README "Stations").
  */
 export interface WatchFlags {
   stationConfirmed?: boolean;
