@@ -171,6 +171,8 @@ describe('HTTP(S) client: failures are the typed errors and exit codes of TCP', 
     for (const port of [ports.banner, ports.garbage]) {
       const error = await failure(get(`http://127.0.0.1:${port}`));
       expect(error).toMatchObject({ code: 'E_PROTOCOL', exitCode: ExitCode.protocol, message: `the answer from http://127.0.0.1:${port} is not HTTP` });
+      expect(error.hint).toMatch(/another service may be listening on this port/);
+      expect(error.data).toEqual({ parseError: expect.stringMatching(/^HPE_INVALID_(CONSTANT|VERSION|STATUS)$/) });
       expect(JSON.stringify(error.data ?? {})).not.toMatch(/SSH|\\u001b/);
     }
   });
@@ -179,6 +181,7 @@ describe('HTTP(S) client: failures are the typed errors and exit codes of TCP', 
     const error = await failure(get(`http://127.0.0.1:${ports.badChunk}`));
     expect(error).toMatchObject({ code: 'E_PROTOCOL', exitCode: ExitCode.protocol });
     expect(error.message).toBe(`the answer from http://127.0.0.1:${ports.badChunk} is not valid HTTP: invalid character in chunk size`);
+    expect(error.data).toEqual({ parseError: 'HPE_INVALID_CHUNK_SIZE' });
   });
 
   it('a self-signed certificate without a pin is refused, naming the fingerprint to check and pin', async () => {
