@@ -147,10 +147,6 @@ export function factsOf(target: Target): PanelPlan['facts'] {
 const NEEDS: Record<BulkAction, Capability> = { add: 'users.add', 'set-code': 'users.set-code', remove: 'users.remove' };
 
 /**
- * Why a row cannot be planned on a panel without a reader, and what to do instead: the exit-6
- * message of the single-panel commands (readerMissing), then the bulk way round it.
- */
-/**
  * An add row's partitions or type on a driver that cannot set them (DriverInfo.addRefuses): a
  * conflict, as `users add --partitions` is exit 2 there, never a user created without them.
  */
@@ -163,6 +159,10 @@ function untakenColumn(row: ChangeRow, info: DriverInfo): string | undefined {
   return undefined;
 }
 
+/**
+ * Why a row cannot be planned on a panel without a reader, and what to do instead: the exit-6
+ * message of the single-panel commands (readerMissing), then the bulk way round it.
+ */
 function needsTheList(info: DriverInfo, panel: string, what: string, instead: string): string {
   const missing = readerMissing(info, what, panel);
   return `${missing.message} (the panel cannot list its users): ${instead}; \`panelctl audit show --panel ${panel}\` lists what panelctl itself changed on it`;
