@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
-import fsNow from 'node:fs';
 import path from 'node:path';
 import { ensurePrivateDir } from '../state/private-files.js';
+import { appendNow } from '../state/safe-file.js';
 import { coalesce } from '../core/coalesce.js';
 import { sharedStore, type SharedStore } from '../state/store.js';
 import { shardSuffix, type Shard } from './shard.js';
@@ -33,11 +33,6 @@ export interface JournalEntry {
   error?: { code: string; message: string };
   /** started: the --codes-out file where this step's drawn code was saved before it was sent. */
   codesFile?: string;
-}
-
-/** Writes all of `bytes` (a write to a file may take fewer than asked). */
-function writeAllNow(fd: number, bytes: Buffer): void {
-  for (let at = 0; at < bytes.length; ) at += fsNow.writeSync(fd, bytes, at);
 }
 
 /** The directory of one plan's journals, claims and locks. */
@@ -174,7 +169,7 @@ export class Journal {
       async write(entries) {
         // A closed handle's fd is -1; its old number may be another file's by now, so it is never reused.
         if (handle.fd < 0) throw Object.assign(new Error(`EBADF: the journal ${file} is closed`), { code: 'EBADF' });
-        writeAllNow(handle.fd, Buffer.from(entries.map((e) => `${JSON.stringify(e)}\n`).join('')));
+        appendNow(handle.fd, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
       },
       sync: () => handle.datasync(),
       close: () => handle.close(),

@@ -285,15 +285,14 @@ export function openPrivateAppendNow(file: string, what: string): number | undef
   }
 }
 
-/** Appends to a descriptor from openPrivateAppendNow and waits until it is on disk. */
-export async function appendDurably(fd: number, text: string): Promise<void> {
-  appendNow(fd, text);
-  await fsyncFd(fd);
-}
-
-/** Appends to a descriptor from openPrivateAppendNow (in the page cache; not yet on disk). */
+/**
+ * Appends all of `text` to a descriptor opened for appending (in the page cache; not yet on disk): a write to a file
+ * may take fewer bytes than asked, so it goes on from where the last one stopped. Through `fs` as it is at the call,
+ * so a test can cut a write short or fail it.
+ */
 export function appendNow(fd: number, text: string): void {
-  writeFileSync(fd, text);
+  const bytes = Buffer.from(text);
+  for (let at = 0; at < bytes.length; ) at += fsNow.writeSync(fd, bytes, at);
 }
 
 /** Waits until everything written to a descriptor is on disk (through `fs` as it is at the call, so a test can watch it). */

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { appendDurably, openPrivateAppendNow, readPrivateFileNow, replacePrivateFileNow } from '../../src/state/safe-file.js';
+import { appendNow, openPrivateAppendNow, readPrivateFileNow, replacePrivateFileNow, syncNow } from '../../src/state/safe-file.js';
 
 /**
  * The synchronous twins the audit log uses for every bulk step (issue 20) keep the rules of
@@ -42,12 +42,13 @@ describe('readPrivateFileNow', () => {
   });
 });
 
-describe('openPrivateAppendNow and appendDurably', () => {
+describe('openPrivateAppendNow, appendNow and syncNow', () => {
   it('appends to an existing private file; undefined when there is none; refuses a link, a loosened file or a second link', async () => {
     const log = await file('audit.jsonl', 'one\n');
     const fd = openPrivateAppendNow(log, 'audit log') as number;
     try {
-      await appendDurably(fd, 'two\n');
+      appendNow(fd, 'two\n');
+      await syncNow(fd);
     } finally {
       closeSync(fd);
     }
