@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import type { DriverSchemas } from '../core/contract.js';
 import { ValidationError } from '../core/errors.js';
 import { editDistance, typoBudget } from '../inventory/fuzzy.js';
+import { PLAIN_NUMBER } from '../inventory/option-text.js';
 
 /**
  * Typed driver options (issue 15 item 3). Each driver declares zod schemas for its inventory `options` and the names
@@ -138,7 +139,7 @@ export function readOptionText(schemas: DriverSchemas, key: string, text: string
   const kinds = field ? kindsOf(field._zod.def, new Set()) : new Set<ValueKind>();
   if (!field && Object.hasOwn(COMMON_OPTIONS, key)) kinds.add(COMMON_OPTIONS[key].type);
   if (kinds.has('boolean') && (text === 'true' || text === 'false')) return text === 'true';
-  if (kinds.has('number') && /^-?(0|[1-9]\d*)(\.\d+)?$/.test(text)) return Number(text);
+  if (kinds.has('number') && PLAIN_NUMBER.test(text)) return Number(text);
   return text;
 }
 
