@@ -12,6 +12,7 @@ import {
   openHttp,
   optionHelpOf,
   parseDriverOptions,
+  sinceLastContact,
 } from '../../src/driver-kit/index.js';
 import { type HttpSend, MapClient } from './client.js';
 import { silentPanelHint } from './failures.js';
@@ -69,16 +70,20 @@ export const driver: PanelDriver = {
       throw new ValidationError('secrets.password', 'the REST-API password (oiiPassword) is required');
     }
     const http = await openHttp(open.link, { timeoutMs: open.timeoutMs, signal: open.signal, maxBodyBytes: MAX_RESPONSE_BYTES });
+    const pacer = new Pacer(options.requestIntervalMs);
+    // The panel counts its interval from the last answer to any client: a panelctl run just before this one too.
+    const ago = sinceLastContact(open.lastContactAt);
+    if (ago !== undefined) pacer.answeredAgo(ago);
     const client = new MapClient({
       send: sendOver(http),
-      pacer: new Pacer(options.requestIntervalMs),
+      pacer,
       username: options.user,
       password,
       signal: open.signal,
       overloadBackoffMs: options.overloadBackoffMs,
       trace: open.trace,
     });
-    return new MapSession(client, INFO, options);
+    return new MapSession(client, INFO, options, pacer);
   },
 
   /** GET /desc without credentials: a MAP answers its description, or asks for digest credentials for it. */

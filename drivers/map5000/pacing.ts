@@ -28,6 +28,8 @@ export const realClock: Clock = {
 
 export class Pacer {
   private lastAnswerAt: number | undefined;
+  /** When the last answer really came (lastAnswerAt also carries the overload back-off). */
+  private answeredAt: number | undefined;
   private busy = false;
   /** Total time spent waiting for the interval, for measurements. */
   waitedMs = 0;
@@ -54,6 +56,21 @@ export class Pacer {
   done(): void {
     this.busy = false;
     this.lastAnswerAt = this.clock.now();
+    this.answeredAt = this.lastAnswerAt;
+  }
+
+  /**
+   * The previous session on this panel (another process, say) had its last answer `ms` ago: the panel
+   * counts the interval from there, so the first request here waits out the rest of it.
+   */
+  answeredAgo(ms: number): void {
+    if (this.lastAnswerAt !== undefined) return;
+    this.lastAnswerAt = this.clock.now() - ms;
+  }
+
+  /** How long ago this session's last answer came, or undefined before any. */
+  sinceLastAnswer(): number | undefined {
+    return this.answeredAt === undefined ? undefined : this.clock.now() - this.answeredAt;
   }
 
   /** Pushes the next request back by `ms` from now (the overload back-off after a 503). */

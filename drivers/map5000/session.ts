@@ -18,6 +18,7 @@ import {
 } from '../../src/driver-kit/index.js';
 import { type MapClient, parseAnswer } from './client.js';
 import type { MapOptions } from './options.js';
+import type { Pacer } from './pacing.js';
 import { FIRST_USER_ID, LAST_USER_ID, PATHS, formatUserId, isUserId, userModelPath } from './paths.js';
 import {
   type UserModelAnswer,
@@ -51,6 +52,7 @@ export class MapSession implements PanelSession {
     private readonly client: MapClient,
     private readonly info_: DriverInfo,
     private readonly options: MapOptions,
+    private readonly pacer?: Pacer,
   ) {
     this.reader = { listUsers: (progress) => this.listUsers(progress), readUser: (slot) => this.readUser(slot) };
     this.writer = {
@@ -78,6 +80,12 @@ export class MapSession implements PanelSession {
   async close(): Promise<void> {
     this.records.clear();
     this.passcodeBefore.clear();
+  }
+
+  /** The wall-clock time of the last answer, for the next session on this panel (its pacing starts there). */
+  lastContactAt(): number | undefined {
+    const ago = this.pacer?.sinceLastAnswer();
+    return ago === undefined ? undefined : Date.now() - ago;
   }
 
   private async listUsers(progress?: ListProgress): Promise<UserSlot[]> {

@@ -190,6 +190,12 @@ export interface PanelSession {
   codeChecker?: CodeChecker;
   testMode?: TestModeControl;
   close(): Promise<void>;
+  /**
+   * For a panel that wants a pause between one answer and the next request (MAP 5000: 1 s): when this
+   * session's last answer came, as wall-clock milliseconds (Date.now()), or undefined before any answer.
+   * Read after close(); the panel's work lock keeps it for the next session on that panel, in any process.
+   */
+  lastContactAt?(): number | undefined;
 }
 
 /** Per-panel settings from the inventory that a driver may read (profile, unit, codeLength...). */
@@ -208,6 +214,12 @@ export interface OpenOptions {
   signal?: AbortSignal;
   /** Frame-level trace for --debug. Drivers must mask code bytes before calling it. */
   trace?: (direction: 'tx' | 'rx', text: string) => void;
+  /**
+   * When the previous session on this panel (this process or another) had its last answer, as wall-clock
+   * milliseconds (PanelSession.lastContactAt), if one was recorded. A driver that paces its requests waits
+   * out the rest of its interval before the first one (`sinceLastContact`: never longer than the interval).
+   */
+  lastContactAt?: number;
 }
 
 export interface ProbeOptions {

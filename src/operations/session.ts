@@ -111,6 +111,7 @@ async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock,
       timeoutMs: target.timeoutMs ?? ctx.timeoutMs,
       signal: ctx.signal,
       trace: ctx.trace,
+      lastContactAt: lock.lastContactAt,
     });
     const mismatch = facetMismatch(info, session);
     if (mismatch) {
@@ -128,7 +129,7 @@ async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock,
           try {
             await stopDemo?.();
           } finally {
-            await lock.release();
+            await lock.release({ lastContactAt: session.lastContactAt?.() });
           }
         }
       },

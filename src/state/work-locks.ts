@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PanelctlError, ExitCode } from '../core/errors.js';
 import { localTime } from '../output/time.js';
 import { ensurePrivateDirNow } from './private-files.js';
+import { readContactNow, writeContactNow } from './panel-contact.js';
 import { acquireLock, type LockOwner } from './process-lock.js';
 import type { Lease } from './leases.js';
 import { sharedStore } from './store.js';
@@ -29,7 +30,13 @@ export interface WorkHolder {
 }
 
 export interface WorkLock {
-  release(): Promise<void>;
+  /**
+   * When the panel last answered a panelctl session, as this machine's wall-clock ms, if recorded (for
+   * a driver's pacing: OpenOptions.lastContactAt).
+   */
+  lastContactAt?: number;
+  /** Lets go; `lastContactAt` (the session's PanelSession.lastContactAt) is kept for the next holder. */
+  release(note?: { lastContactAt?: number }): Promise<void>;
 }
 
 export interface WorkLockStore {
@@ -78,7 +85,15 @@ export class FileWorkLocks implements WorkLockStore {
     ensurePrivateDirNow(path.dirname(file));
     const taken = await acquireLock(file, { waitMs: 0, details: { ...holder, key } });
     if (typeof taken !== 'function') throw lockedError(holder.panel, taken.heldBy ?? {});
-    return { release: taken };
+    const contact = file.replace(/\.lock$/, '.contact');
+    return {
+      lastContactAt: readContactNow(contact),
+      release: async (note) => {
+        // Written while still holding the lock: the next holder reads it after taking it.
+        if (note?.lastContactAt !== undefined) writeContactNow(contact, note.lastContactAt);
+        await taken();
+      },
+    };
   }
 }
 

@@ -33,8 +33,8 @@ function tlsFile(name: string, text: string): string {
 beforeAll(async () => {
   pki = makeTestPki();
   sandbox = await makeSandbox();
-  // Twice the simulator's interval on the panel, and a short back-off: a panelctl started right after another may meet
-  // a 503 (each process paces only its own requests) and must not wait the real minute.
+  // Twice the simulator's interval on the panel (each process waits it out after the previous one's last answer,
+  // recorded with the panel's work lock), and a short back-off so that a 503 never costs the real minute.
   sim = await createSimulator({ users: 2, options: { intervalMs: 50 } });
   const endpoint = await sim.listen('127.0.0.1', 0);
   simCa = tlsFile('sim-ca.pem', endpoint.certificate);

@@ -213,4 +213,27 @@ describe.skipIf(postgresMissing)('the schema check in the same statement', () =>
     const lock = await store.workLocks.acquire('s-4', holder('shop-s4'));
     await lock.release();
   });
+
+  it('keeps when the panel last answered for the next holder in another process, on the server\'s clock; a future time is "now"', async () => {
+    const anna = db.open();
+    const ben = db.open();
+    const first = await anna.workLocks.acquire('c-1', holder('map-c1'));
+    expect(first.lastContactAt).toBeUndefined();
+    await first.release({ lastContactAt: Date.now() - 60_000 });
+    const second = await ben.workLocks.acquire('c-1', holder('map-c1'));
+    // Sent as "a minute ago" and stamped by the server: read back as at least a minute ago (and not an hour).
+    const ago = Date.now() - (second.lastContactAt as number);
+    expect(ago).toBeGreaterThanOrEqual(60_000);
+    expect(ago).toBeLessThan(3_600_000);
+    // A clock stepped back made the answer look an hour ahead: kept as "just now", never as a wait of an hour.
+    await second.release({ lastContactAt: Date.now() + 3_600_000 });
+    const third = await anna.workLocks.acquire('c-1', holder('map-c1'));
+    expect(third.lastContactAt as number).toBeLessThanOrEqual(Date.now());
+    expect(Date.now() - (third.lastContactAt as number)).toBeLessThan(60_000);
+    // A session that never heard the panel leaves the record as it was.
+    await third.release();
+    const fourth = await ben.workLocks.acquire('c-1', holder('map-c1'));
+    expect(fourth.lastContactAt).toBeDefined();
+    await fourth.release();
+  });
 });

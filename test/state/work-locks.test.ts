@@ -29,4 +29,26 @@ describe('FileWorkLocks', () => {
     await fs.chmod(path.dirname(locks.file('a')), 0o755);
     await expect(locks.acquire('b', { panel: 'b' })).rejects.toMatchObject({ code: 'E_PERMISSIONS' });
   });
+
+  it('keeps when the panel last answered for the next holder (a MAP 5000 paces across processes), a future time as "now"', async () => {
+    const locks = new FileWorkLocks(temp.dir);
+    const first = await locks.acquire('map', { panel: 'hq' });
+    expect(first.lastContactAt).toBeUndefined();
+    const minuteAgo = Date.now() - 60_000;
+    await first.release({ lastContactAt: minuteAgo });
+    const contact = locks.file('map').replace(/\.lock$/, '.contact');
+    expect((await fs.stat(contact)).mode & 0o777).toBe(0o600);
+    const second = await locks.acquire('map', { panel: 'hq' });
+    expect(second.lastContactAt).toBe(minuteAgo);
+    // A session that never heard the panel leaves the record as it was.
+    await second.release({ lastContactAt: undefined });
+    const third = await locks.acquire('map', { panel: 'hq' });
+    expect(third.lastContactAt).toBe(minuteAgo);
+    await third.release();
+    // A garbled record is no record (a hint, never a reason to fail).
+    await fs.writeFile(contact, 'not json', { mode: 0o600 });
+    const fourth = await locks.acquire('map', { panel: 'hq' });
+    expect(fourth.lastContactAt).toBeUndefined();
+    await fourth.release();
+  });
 });

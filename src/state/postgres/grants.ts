@@ -16,6 +16,7 @@ const PRIVILEGES: Array<{ table: string; privileges: string; why: string }> = [
   { table: 'panelctl_leases', privileges: 'SELECT, INSERT, UPDATE', why: 'test-mode leases are started and ended, never removed' },
   { table: 'panelctl_journal', privileges: 'SELECT, INSERT', why: 'bulk journals are appended' },
   { table: 'panelctl_plan_claims', privileges: 'SELECT, INSERT, DELETE', why: 'the panels a running apply works on' },
+  { table: 'panelctl_panel_contacts', privileges: 'SELECT, INSERT, UPDATE', why: "when each panel last answered (the next session's pacing)" },
   { table: 'panelctl_imports', privileges: 'SELECT, INSERT', why: 'what `state import` brought in already' },
 ];
 

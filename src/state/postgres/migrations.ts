@@ -123,6 +123,18 @@ CREATE TABLE panelctl_imports (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'when each panel last answered',
+    sql: `
+-- When a panel last answered a panelctl session (on the server's clock, shared by the whole desk), for the next
+-- session's pacing: a MAP 5000 answers a request sooner than 1 s after its last answer with 503 and a 60 s penalty.
+CREATE TABLE panelctl_panel_contacts (
+  key text PRIMARY KEY,
+  at timestamptz NOT NULL
+);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

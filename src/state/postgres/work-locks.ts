@@ -25,12 +25,23 @@ wrote AS (
 SELECT got.ok, got.version,
   (SELECT row_to_json(w) FROM panelctl_work_locks w WHERE w.key = $1 AND NOT got.ok) AS holder,
   (SELECT json_build_object('data', l.data, 'host', l.host) FROM panelctl_leases l WHERE l.panel = $2 AND l.ended_at IS NULL AND got.version = $8) AS lease,
-  (SELECT count(*) FROM wrote) AS wrote
+  (SELECT count(*) FROM wrote) AS wrote,
+  (SELECT (extract(epoch FROM clock_timestamp() - c.at) * 1000)::float8 FROM panelctl_panel_contacts c WHERE c.key = $1 AND got.ok) AS contact_ago_ms
 FROM got`;
 
+/**
+ * $2: how many ms ago the panel last answered this holder's session (null: no answer to record). Kept as the
+ * server's clock minus that, so hosts whose clocks disagree still share one time line.
+ */
 const RELEASE = `
-WITH gone AS (DELETE FROM panelctl_work_locks WHERE key = $1 AND backend_pid = pg_backend_pid() RETURNING 1)
-SELECT pg_advisory_unlock(${LOCK_NAMESPACE.work}, hashtext($1)) AS released, (SELECT count(*) FROM gone) AS removed`;
+WITH gone AS (DELETE FROM panelctl_work_locks WHERE key = $1 AND backend_pid = pg_backend_pid() RETURNING 1),
+noted AS (
+  INSERT INTO panelctl_panel_contacts (key, at)
+  SELECT $1, clock_timestamp() - make_interval(secs => $2::float8 / 1000) WHERE $2::float8 IS NOT NULL AND EXISTS (SELECT 1 FROM gone)
+  ON CONFLICT (key) DO UPDATE SET at = EXCLUDED.at
+  RETURNING 1
+)
+SELECT pg_advisory_unlock(${LOCK_NAMESPACE.work}, hashtext($1)) AS released, (SELECT count(*) FROM gone) AS removed, (SELECT count(*) FROM noted) AS noted`;
 
 /** Locks whose holder still holds them (a row left by a connection that died is not a lock). */
 export const LIST_LOCKS = `
@@ -64,20 +75,26 @@ export class PgWorkLocks implements WorkLockStore {
     if (this.held.has(key)) throw lockedError(holder.panel, { pid: process.pid, host: HOST, command: 'this same panelctl process' });
     this.held.add(key);
     let taken = false;
+    let contactAgo: number | null = null;
     try {
       // One round trip before the panel is contacted: schema check, the panel's lease, the lock and its row.
       const { rows } = await this.db
-        .sessionQuery<{ ok: boolean | null; version: number | null; holder: HolderRow | null; lease: { data: Lease; host: string } | null }>(
-          ACQUIRE,
-          [key, holder.panel, holder.command ?? null, holder.operator ?? null, holder.ticket ?? null, HOST, process.pid, SCHEMA_VERSION],
-          { raw: true },
-        )
+        .sessionQuery<{
+          ok: boolean | null;
+          version: number | null;
+          holder: HolderRow | null;
+          lease: { data: Lease; host: string } | null;
+          contact_ago_ms: number | null;
+        }>(ACQUIRE, [key, holder.panel, holder.command ?? null, holder.operator ?? null, holder.ticket ?? null, HOST, process.pid, SCHEMA_VERSION], {
+          raw: true,
+        })
         .catch((error) => {
           if ((error as { code?: string }).code === '42P01') throw schemaError(0);
           throw error;
         });
       if (rows[0].ok === null) throw schemaError(Number(rows[0].version ?? 0));
       taken = rows[0].ok;
+      contactAgo = rows[0].contact_ago_ms;
       this.db.markReady();
       await holder.onLease?.(rows[0].lease ? { ...rows[0].lease.data, host: rows[0].lease.host } : undefined);
       if (!rows[0].ok) {
@@ -91,20 +108,23 @@ export class PgWorkLocks implements WorkLockStore {
       }
     } catch (error) {
       // Taken, then refused by the lease check: let go, or the panel stays locked while this process lives.
-      if (taken) await this.db.sessionQuery(RELEASE, [key]).catch(() => undefined);
+      if (taken) await this.db.sessionQuery(RELEASE, [key, null]).catch(() => undefined);
       this.held.delete(key);
       throw error;
     }
     const generation = this.db.sessionGeneration;
     let released = false;
     return {
-      release: async () => {
+      lastContactAt: contactAgo === null ? undefined : Date.now() - Math.max(0, contactAgo),
+      release: async (note) => {
         if (released) return;
         released = true;
         this.held.delete(key);
         // A replaced connection took its locks with it: nothing to release.
         if (generation !== this.db.sessionGeneration) return;
-        await this.db.sessionQuery(RELEASE, [key]).catch(() => undefined);
+        // Sent as "ms ago" (the server stamps it on its own clock); a time in the future is "just now".
+        const ago = note?.lastContactAt === undefined ? null : Math.max(0, Date.now() - note.lastContactAt);
+        await this.db.sessionQuery(RELEASE, [key, ago]).catch(() => undefined);
       },
     };
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Secret } from '../../../src/driver-kit/index.js';
+import { Secret, sinceLastContact } from '../../../src/driver-kit/index.js';
 import { type HttpSend, MapClient } from '../../../drivers/map5000/client.js';
 import { Pacer } from '../../../drivers/map5000/pacing.js';
 import { descAnswer, syncIdAnswer, usersAnswer } from '../../../drivers/map5000/schemas.js';
@@ -39,6 +39,28 @@ describe('MapClient against the simulator model', () => {
     const times = link.model.log.map((e) => e.at);
     for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(1000);
     expect(link.model.log.every((e) => e.status !== 503)).toBe(true);
+  });
+
+  it("a new session waits out the interval after the previous session's last answer (another process), never longer", async () => {
+    const link = modelLink();
+    await clientFor(link.send, link.clock).client.json('GET', '/desc', descAnswer, 'd');
+    const lastAnswer = link.clock.t;
+    // The next process starts 300 ms later and is told when the panel last answered.
+    link.clock.t += 300;
+    const pacer = new Pacer(1000, link.clock);
+    pacer.answeredAgo(sinceLastContact(Date.now() - 300, Date.now()) as number);
+    const next = new MapClient({ send: link.send, pacer, username: SETTINGS.username, password: new Secret(SETTINGS.password, 'p') });
+    await next.json('GET', '/desc', descAnswer, 'd');
+    expect(link.model.log.map((e) => e.status)).toEqual([401, 200, 401, 200]);
+    expect(link.model.log[2].at).toBe(lastAnswer + 1000);
+    // A recorded time in the future (the wall clock was stepped back) is "just now": one interval, not more.
+    expect(sinceLastContact(Date.now() + 3_600_000)).toBe(0);
+    expect(sinceLastContact(undefined)).toBeUndefined();
+    const ahead = new Pacer(1000, link.clock);
+    ahead.answeredAgo(0);
+    const before = link.clock.t;
+    await ahead.next();
+    expect(link.clock.t - before).toBe(1000);
   });
 
   it('a client faster than the panel allows gets 503, backs off and succeeds (bounded)', async () => {
