@@ -54,11 +54,11 @@ describe.skipIf(postgresMissing)('team state on PostgreSQL', () => {
   it('state migrate creates the schema, and running it again changes nothing', async () => {
     const first = await anna.run(['state', 'migrate', '-o', 'json'], { env: env('anna') });
     expect(first.code, first.stderr).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ from: 0, to: 2, applied: [{ version: 1 }, { version: 2 }] });
+    expect(JSON.parse(first.stdout)).toMatchObject({ from: 0, to: 3, applied: [{ version: 1 }, { version: 2 }, { version: 3 }] });
     const again = await bob.run(['state', 'migrate', '-o', 'json'], { env: env('bob') });
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ from: 2, to: 2, applied: [] });
-    expect(await sql(url, 'SELECT version FROM panelctl_schema ORDER BY version')).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ from: 3, to: 3, applied: [] });
+    expect(await sql(url, 'SELECT version FROM panelctl_schema ORDER BY version')).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 
   it('a database one version behind asks for `state migrate`, which applies only the missing step', async () => {
@@ -73,10 +73,10 @@ describe.skipIf(postgresMissing)('team state on PostgreSQL', () => {
     await sql(older, "INSERT INTO panelctl_schema (version, name) VALUES (1, 'v1')");
     const status = await anna.run(['test-mode', 'status'], { env: envOlder });
     expect(status.code).toBe(2);
-    expect(status.stderr).toMatch(/has schema version 1, older than this panelctl's 2/);
+    expect(status.stderr).toMatch(/has schema version 1, older than this panelctl's 3/);
     const migrate = await anna.run(['state', 'migrate', '-o', 'json'], { env: envOlder });
     expect(migrate.code, migrate.stderr).toBe(0);
-    expect(JSON.parse(migrate.stdout)).toMatchObject({ from: 1, to: 2, applied: [{ version: 2 }] });
+    expect(JSON.parse(migrate.stdout)).toMatchObject({ from: 1, to: 3, applied: [{ version: 2 }, { version: 3 }] });
     expect((await anna.run(['test-mode', 'status'], { env: envOlder })).code).toBe(0);
   });
 
@@ -85,7 +85,7 @@ describe.skipIf(postgresMissing)('team state on PostgreSQL', () => {
     try {
       const migrate = await anna.run(['state', 'migrate'], { env: env('anna') });
       expect(migrate.code).toBe(2);
-      expect(migrate.stderr).toMatch(/schema version 99, newer than this panelctl knows \(2\)/);
+      expect(migrate.stderr).toMatch(/schema version 99, newer than this panelctl knows \(3\)/);
       const status = await anna.run(['test-mode', 'status'], { env: env('anna') });
       expect(status.code).toBe(2);
       expect(status.stderr).toMatch(/schema version 99, newer/);
