@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
 import { getEventListeners } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -405,7 +406,39 @@ describe('TLS files (exit 2 before anything is contacted)', () => {
     }
     // Text around the blocks (a bundle's comments) is fine: the CA is read and used.
     const commented = write('commented-ca.pem', `# desk CA\n${fs.readFileSync(pki.ca, 'utf8')}`);
-    await expect(client(base('tls', 'https'), {}, { ca: commented })).resolves.toBeDefined();
+    expect((await (await client(base('tls', 'https'), {}, { ca: commented })).request({ path: '/echo' })).status).toBe(200);
+  });
+
+  it('blocks of other kinds (a public key) are not certificates: a file of only those is refused, and they are not counted', async () => {
+    const publicKey = createPublicKey(fs.readFileSync(pki.client.key)).export({ type: 'spki', format: 'pem' }).toString();
+    const onlyKey = write('public-key.pem', publicKey);
+    expect(await open({ ca: onlyKey })).toMatchObject({
+      exitCode: 2,
+      message: `tls.ca: file ${onlyKey} must be a PEM file of one or more certificates (BEGIN CERTIFICATE)`,
+    });
+    expect(await open({ clientCert: onlyKey, clientKey: pki.client.key })).toMatchObject({
+      exitCode: 2,
+      message: `tls.clientCert: file ${onlyKey} must be a PEM certificate (BEGIN CERTIFICATE)`,
+    });
+    const brokenBlock = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+    const mixed = write('mixed-ca.pem', `${publicKey}${fs.readFileSync(pki.ca, 'utf8')}${brokenBlock}`);
+    expect((await open({ ca: mixed })).message).toMatch(/: certificate 2 of 2 is not a readable X\.509 certificate$/);
+    // Beside its certificates, a public key is passed over: the CA is read and used.
+    const withPublicKey = write('ca-and-public-key.pem', `${publicKey}${fs.readFileSync(pki.ca, 'utf8')}`);
+    expect((await (await client(base('tls', 'https'), {}, { ca: withPublicKey })).request({ path: '/echo' })).status).toBe(200);
+  });
+
+  it('a client certificate OpenSSL refuses after every check passed (a 512-bit RSA key) names tls.clientCert, its file and why', async () => {
+    const key = path.join(pki.dir, 'weak.key');
+    const cert = path.join(pki.dir, 'weak.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:512', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=weak'], {
+      stdio: 'ignore',
+    });
+    fs.chmodSync(key, 0o600);
+    fs.chmodSync(cert, 0o600);
+    const error = await open({ ca: pki.ca, clientCert: cert, clientKey: key });
+    expect(error).toMatchObject({ exitCode: 2, field: 'tls.clientCert' });
+    expect(error.message).toMatch(new RegExp(`^tls\\.clientCert: file ${cert} cannot be used: .*ee key too small$`));
   });
 
   it('a tcp link is refused naming the link', async () => {
