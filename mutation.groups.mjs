@@ -71,9 +71,10 @@ export const groups = {
     tests: ['test/transport/http*.test.ts', 'test/drivers/map5000/client.test.ts'],
   },
   claims: {
-    // Which bulk run owns which panels (local mode; the team-mode store is PostgreSQL's, see mutation/scores.md).
+    // Which bulk run owns which panels: as files, and in team mode through the shared store (PostgreSQL).
     mutate: ['src/bulk/claims.ts'],
-    tests: ['test/bulk/claims*.test.ts', 'test/bulk/input.test.ts'],
+    tests: ['test/bulk/claims*.test.ts', 'test/bulk/input.test.ts', 'test/state/bulk-claims-local.test.ts', 'test/state/team-bulk-claims.test.ts'],
+    postgres: true,
   },
 };
 
