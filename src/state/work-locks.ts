@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { PanelctlError, ExitCode } from '../core/errors.js';
+import { sha256Hex } from '../core/sha256.js';
 import { localTime } from '../output/time.js';
 import { ensurePrivateDirNow } from './private-files.js';
 import { readContactNow, writeContactNow } from './panel-contact.js';
@@ -76,7 +76,8 @@ export class FileWorkLocks implements WorkLockStore {
   constructor(private readonly stateDir: string) {}
 
   file(key: string): string {
-    const digest = createHash('sha256').update(key).digest('hex').slice(0, 24);
+    // SHA-256 as node:crypto makes it (same names, so versions share locks) without loading node:crypto (issue 20).
+    const digest = sha256Hex(key).slice(0, 24);
     return path.join(this.stateDir, 'locks', 'panels', `${digest}.lock`);
   }
 
