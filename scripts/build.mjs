@@ -195,14 +195,51 @@ function asciiOnly(file) {
  * esbuild gives each module that imports a Node built-in by default or namespace its own copy of the
  * built-in's namespace (`__toESM(require("node:fs"), 1)`: a getter per export, ~0.05 ms for fs or
  * process), some 50 copies on the way to a panel. One copy per built-in is what ES modules have
- * anyway (one namespace per module). Every line stays where it was and a call is padded to its old
- * length, so the source map still points at the right lines and columns.
+ * anyway (one namespace per module).
+ *
+ * And a module's imports run when the module is first initialised, used or not: node:crypto (1.3 ms
+ * of CPU to load: ciphers, keys, X.509...) came with the code policy, the lock files and the safe
+ * file writer, node:fs/promises (1-2 ms: it loads readline) with a dozen modules, on every command's
+ * way to a panel, where most of them are never called. The built-ins in ON_FIRST_USE are instead
+ * required when a property of theirs is first read: `(0, import_node_crypto.randomBytes)(6)` reads
+ * `randomBytes` from a stand-in that requires node:crypto then (a Proxy: any name the running Node
+ * has, whatever Node built the bundle). A module whose top level calls one still loads it there.
+ *
+ * Every line stays where it was and a call is padded to its old length, so the source map still
+ * points at the right lines and columns.
  */
-function sharedBuiltinNamespaces(text) {
+const ON_FIRST_USE = [
+  'child_process',
+  'crypto',
+  'dgram',
+  'dns',
+  'fs/promises',
+  'http',
+  'https',
+  'module',
+  'net',
+  'os',
+  'readline',
+  'tls',
+  'tty',
+  'v8',
+  'worker_threads',
+  'zlib',
+].map((name) => `node:${name}`);
+function builtinsOnFirstUse(text) {
   const helper = 'var __toESM = ';
   if (!text.includes(helper)) throw new Error(`main.cjs: expected esbuild's "${helper}"; update scripts/build.mjs`);
   const shared = text.replace(/__toESM\(require\(("node:[^"]+")\), 1\)/g, (call, id) => `__builtinNs(${id})`.padEnd(call.length, ' '));
-  return shared.replace(helper, `var __builtinNamespaces = {}, __builtinNs = (id) => __builtinNamespaces[id] ??= __toESM(require(id), 1); ${helper}`);
+  const lazy = shared.replace(/(\bimport_\w+ = )require\(("node:[^"]+")\)/g, (line, binding, id) =>
+    ON_FIRST_USE.includes(JSON.parse(id)) ? `${binding}__onUse(${id})`.padEnd(line.length, ' ') : line,
+  );
+  // __onUse(id): the module's exports; __builtinNs(id): its namespace (`default` is the module), as __toESM made it.
+  const helpers = [
+    `var __onFirstUse = new Set(${JSON.stringify(ON_FIRST_USE)}), __builtinNamespaces = {};`,
+    'var __onUse = (id, ns) => { let mod; const get = () => (mod ??= require(id)); return new Proxy({}, { get: (_, key) => (ns && key === "default" ? get() : get()[key]), has: (_, key) => key in get() }); };',
+    'var __builtinNs = (id) => __builtinNamespaces[id] ??= __onFirstUse.has(id) ? __onUse(id, true) : __toESM(require(id), 1);',
+  ];
+  return lazy.replace(helper, `${helpers.join(' ')} ${helper}`);
 }
 
 // Stale files from an earlier build must not linger next to the new ones.
@@ -211,7 +248,7 @@ fs.rmSync(outdir, { recursive: true, force: true });
 // wraps each module that is reached through an import() so that it runs on first use, as a chunk did.
 const bundle = await build({ ...common, entryPoints: { main: 'src/cli/main.ts' }, plugins: [requiredPackages, lazyChildProcessInCommander], write: false });
 fs.mkdirSync(outdir, { recursive: true });
-for (const file of bundle.outputFiles) fs.writeFileSync(file.path, file.path.endsWith('.cjs') ? sharedBuiltinNamespaces(asciiOnly(file)) : file.contents);
+for (const file of bundle.outputFiles) fs.writeFileSync(file.path, file.path.endsWith('.cjs') ? builtinsOnFirstUse(asciiOnly(file)) : file.contents);
 await build({
   ...common,
   entryPoints: Object.fromEntries(VENDORED.map((name) => [vendorFile(name).slice(2, -4), name === 'zod' ? 'vendor-entry:zod' : name])),

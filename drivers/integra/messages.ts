@@ -3,9 +3,9 @@ import type Iconv from 'iconv-lite';
 
 // iconv-lite and its code tables take 10-25 ms to load, a large part of a short INTEGRA command;
 // ASCII names (most of them) are the same bytes in Windows-1250 and need no code table at all.
-const loadCommonJs = createRequire(import.meta.url);
+// The require() is made on first use too: in the bundle, node:module then loads on first use (scripts/build.mjs).
 let iconv: typeof Iconv | undefined;
-const win1250 = () => (iconv ??= loadCommonJs('iconv-lite') as typeof Iconv);
+const win1250 = () => (iconv ??= createRequire(import.meta.url)('iconv-lite') as typeof Iconv);
 const isAscii = (bytes: Uint8Array) => bytes.every((b) => b < 0x80);
 
 /**

@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 
 // node:crypto is loaded on the first comparison, not at start-up: every command imports this
 // module (crash messages are scrubbed of secrets) and crypto costs a few ms that --help never needs.
-const loadBuiltin = createRequire(import.meta.url);
+// The require() itself is made then too (comparisons are rare): in the bundle, node:module loads on first use
+// (scripts/build.mjs).
 
 /**
  * A code, password or key. The value lives in a module-private WeakMap, not on the
@@ -39,7 +40,7 @@ export class Secret {
   equals(other: Secret): boolean {
     const a = Buffer.from(this.reveal());
     const b = Buffer.from(other.reveal());
-    return a.length === b.length && (loadBuiltin('node:crypto') as typeof import('node:crypto')).timingSafeEqual(a, b);
+    return a.length === b.length && (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).timingSafeEqual(a, b);
   }
 
   toString(): string {

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import type { DriverRegistry } from '../core/contract.js';
 import type { InventoryFile } from './schema.js';
 
@@ -13,14 +13,21 @@ export async function readInventory(
   origin: string,
   drivers: readonly string[] | Pick<DriverRegistry, 'names' | 'loadSchemas'>,
 ): Promise<InventoryFile> {
-  if (
-    !required &&
-    (await stat(path).then(
-      () => false,
-      (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
-    ))
-  )
-    return { panels: {} };
+  if (!required && missing(path)) return { panels: {} };
   const { loadInventory } = await import('./load.js');
   return loadInventory(path, required, origin, drivers);
+}
+
+/**
+ * Whether nothing is at `path`. Synchronous on purpose: one stat of a local file takes microseconds, and the
+ * promise version would load node:fs/promises (1-2 ms with the readline it brings) and start libuv's thread
+ * pool on the way of every command (issue 20). Any other error is loadInventory's to explain.
+ */
+function missing(path: string): boolean {
+  try {
+    statSync(path);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }

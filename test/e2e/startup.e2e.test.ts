@@ -155,6 +155,21 @@ describe('start-up', () => {
     expect(loads.cjs.filter((f) => f.includes('iconv-lite'))).toEqual([]);
   });
 
+  it('a demo panel loads neither node:crypto (the lock file is named by its own SHA-256) nor node:fs/promises', async () => {
+    await fs.rm(sandbox.env.PANELCTL_INVENTORY as string, { force: true });
+    const loads = await loadsOf(['users', 'list', '--panel', 'demo', '-o', 'json'], { PANELCTL_INVENTORY: undefined });
+    expect(loads.code).toBe(0);
+    // The modules that import them still run (a lock is taken, a file could be written safely): the built-ins load
+    // on first use (scripts/build.mjs), and nothing on this path uses them.
+    expect(loads.sources).toEqual(
+      expect.arrayContaining(['src/state/work-locks.ts', 'src/state/process-lock.ts', 'src/state/safe-file.ts', 'src/core/code-policy.ts']),
+    );
+    expect(['crypto', 'fs/promises'].filter((m) => loads.builtins.has(m))).toEqual([]);
+    // The lock it took (and released) is where an older panelctl looks for it: node:crypto's SHA-256 of the same key.
+    const locks = await fs.readdir(path.join(sandbox.env.PANELCTL_STATE_DIR as string, 'locks', 'panels'));
+    expect(locks.every((name) => /^[0-9a-f]{24}\.lock$/.test(name))).toBe(true);
+  });
+
   it("info on a demo panel loads the bundle and zod's vendor file only (for the driver's options), and zod's file holds only what the sources use", async () => {
     const loads = await loadsOf(['info', '--panel', 'demo', '-o', 'json'], { PANELCTL_INVENTORY: undefined });
     expect(loads.code).toBe(0);
