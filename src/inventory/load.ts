@@ -103,15 +103,31 @@ function driverProblems(raw: unknown, schemas: ReadonlyMap<string, DriverSchemas
   return problems;
 }
 
-/** The schemas of every driver the registry knows that declares some: small modules, and zod is loaded for the inventory anyway. */
-export async function driverSchemasOf(registry: Pick<DriverRegistry, 'names' | 'loadSchemas'>): Promise<Map<string, DriverSchemas>> {
+/**
+ * The schemas of the drivers in `names` (every driver the registry knows, without it) that declare some. An inventory
+ * loads only its own panels' drivers': each driver's schema module builds its zod schemas when it loads, ~1-3 ms
+ * apiece on the way of every command (issue 20), and a desk whose panels are all INTEGRA needs no MAP 5000 rules.
+ */
+export async function driverSchemasOf(
+  registry: Pick<DriverRegistry, 'names' | 'loadSchemas'>,
+  names: readonly string[] = registry.names,
+): Promise<Map<string, DriverSchemas>> {
   const found = new Map<string, DriverSchemas>();
   if (!registry.loadSchemas) return found;
   for (const name of registry.names) {
+    if (!names.includes(name)) continue;
     const schemas = await registry.loadSchemas(name);
     if (schemas) found.set(name, schemas);
   }
   return found;
+}
+
+/** The driver names the panels of a YAML document give (whatever else is wrong with it: the checks say that). */
+function driversNamedIn(raw: unknown): string[] {
+  const panels = raw && typeof raw === 'object' && 'panels' in raw && raw.panels && typeof raw.panels === 'object' ? raw.panels : {};
+  const names = new Set<string>();
+  for (const panel of Object.values(panels as Record<string, { driver?: unknown } | null>)) if (typeof panel?.driver === 'string') names.add(panel.driver);
+  return [...names];
 }
 
 /** A panel whose driver the registry does not know, said like a schema problem. */
@@ -132,7 +148,11 @@ export function parseInventory(
   knownDrivers: readonly string[],
   driverSchemas?: ReadonlyMap<string, DriverSchemas>,
 ): InventoryFile {
-  const raw = readYaml(text, source);
+  return checkInventory(readYaml(text, source), source, knownDrivers, driverSchemas);
+}
+
+/** parseInventory's checks, of the YAML already read. */
+function checkInventory(raw: unknown, source: string, knownDrivers: readonly string[], driverSchemas?: ReadonlyMap<string, DriverSchemas>): InventoryFile {
   const panelCount = raw && typeof raw === 'object' && 'panels' in raw && raw.panels && typeof raw.panels === 'object' ? Object.keys(raw.panels).length : 0;
   if (panelCount > INVENTORY_MAX_PANELS) {
     throw new UsageError(`inventory ${source} has ${panelCount} panels; the limit is ${INVENTORY_MAX_PANELS}`, {
@@ -193,5 +213,6 @@ export async function loadInventory(
   }
   if (Array.isArray(drivers)) return parseInventory(text, path, drivers);
   const registry = drivers as Pick<DriverRegistry, 'names' | 'loadSchemas'>;
-  return parseInventory(text, path, registry.names, await driverSchemasOf(registry));
+  const raw = readYaml(text, path);
+  return checkInventory(raw, path, registry.names, await driverSchemasOf(registry, driversNamedIn(raw)));
 }

@@ -207,6 +207,25 @@ describe('start-up', () => {
     expect(caches).toEqual(['chalk.cjs.cache', 'js-yaml.cjs.cache', 'ora.cjs.cache', 'zod.cjs.cache']);
   });
 
+  it("with an inventory of INTEGRA panels, only INTEGRA's option schemas are built, not every driver's", async () => {
+    await sandbox.writeInventory(
+      'panels:\n  site-1: { driver: integra, link: "tcp://10.0.0.1:7094", secret: env:PANEL_CODE }\n  site-2: { driver: integra, link: "tcp://10.0.0.2:7094" }\n',
+    );
+    const loads = await loadsOf(['users', 'list', '--panel', 'demo', '-o', 'json']);
+    expect(loads.code).toBe(0);
+    expect(loads.sources.filter((s) => /^drivers\/[a-z0-9]+\/options\.ts$/.test(s))).toEqual(['drivers/integra/options.ts']);
+    // A panel of another driver brings its rules: an unknown option there is still named, with the rule.
+    const mixed = await sandbox.run(['users', 'list', '--panel', 'demo'], {
+      env: {
+        PANELCTL_INVENTORY: await sandbox.writeInventory(
+          'panels:\n  site-1: { driver: integra, link: "tcp://10.0.0.1:7094" }\n  door: { driver: modbus, link: "tcp://10.0.0.3:502", options: { unti: 1 } }\n',
+        ),
+      },
+    });
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/panel "door", field "options\.unti": unknown option; did you mean unit\?/);
+  });
+
   it('with an inventory, the binary reads the bundle, js-yaml and zod, and answers as without one', async () => {
     await sandbox.writeInventory('panels:\n  site-1: { driver: integra, link: "tcp://10.0.0.1:7094", secret: env:PANEL_CODE }\n');
     const loads = await loadsOf(['users', 'list', '--panel', 'demo', '-o', 'json']);
