@@ -5,6 +5,7 @@ import { MiB, readTextBounded } from '../core/bounded-read.js';
 import { inventorySchema, type InventoryFile } from './schema.js';
 import type { DriverRegistry, DriverSchemas } from '../core/contract.js';
 import { checkDriverOptions } from '../driver-kit/options.js';
+import { digitsAsText } from './digits-as-text.js';
 
 /**
  * Limits (README "Limits"): an inventory larger than this is refused before it is parsed, and
@@ -58,12 +59,23 @@ interface ScalarType extends yaml.Type {
   resolve(data: string): boolean;
 }
 const core = (yaml as unknown as { types: Record<'null' | 'bool' | 'int' | 'float', ScalarType> }).types;
+/** The numbers of the document being read whose text was not their own digits (`0x1F`, `1e3`, `+5`): digits-as-text.ts. */
+let reshaped = new Set<number>();
 const keepingZeros = (type: ScalarType) =>
-  new yaml.Type(type.tag, { ...type.options, resolve: (data: string) => !LEADING_ZERO.test(data) && type.resolve(data) });
+  new yaml.Type(type.tag, {
+    ...type.options,
+    resolve: (data: string) => !LEADING_ZERO.test(data) && type.resolve(data),
+    construct: (data: string) => {
+      const value = (type.options.construct as (data: string) => number)(data);
+      if (String(value) !== data) reshaped.add(value);
+      return value;
+    },
+  });
 const INVENTORY_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({ implicit: [core.null, core.bool, keepingZeros(core.int), keepingZeros(core.float)] });
 
-function readYaml(text: string, source: string): unknown {
+function readYaml(text: string, source: string): { raw: unknown; reshaped: ReadonlySet<number> } {
   let raw: unknown;
+  reshaped = new Set();
   try {
     raw = yaml.load(text, { schema: INVENTORY_SCHEMA, filename: source });
   } catch (error) {
@@ -82,13 +94,17 @@ function readYaml(text: string, source: string): unknown {
   if (budget.left < 0) {
     throw new UsageError(`inventory ${source} expands to more than ${INVENTORY_MAX_VALUES} values (aliases used many times over?)`, { code: 'E_TOO_LARGE' });
   }
-  return raw;
+  return { raw, reshaped };
 }
 
-/** Each panel's options and secret names against its driver's schemas: `panel "x", field "options.maxuser": unknown option; did you mean maxUsers?`. */
-function driverProblems(raw: unknown, schemas: ReadonlyMap<string, DriverSchemas>): Array<{ field: string; rule: string }> {
+/**
+ * Each panel's options and secret names against its driver's schemas: `panel "x", field "options.maxuser": unknown option; did you mean maxUsers?`.
+ * Digits YAML made a number where an option takes text are taken as text first, where that is certainly what was typed (digits-as-text.ts).
+ */
+function driverProblems(raw: unknown, schemas: ReadonlyMap<string, DriverSchemas>, reshaped: ReadonlySet<number>): Array<{ field: string; rule: string }> {
   const isMap = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
   const panels = isMap(raw) && isMap(raw.panels) ? raw.panels : {};
+  const quote = new Map(digitsAsText(panels, schemas, reshaped).map((r) => [`panel "${r.panel}", field "options.${r.key}"`, r.value]));
   const problems: Array<{ field: string; rule: string }> = [];
   for (const [name, panel] of Object.entries(panels)) {
     if (!isMap(panel) || typeof panel.driver !== 'string') continue;
@@ -97,8 +113,12 @@ function driverProblems(raw: unknown, schemas: ReadonlyMap<string, DriverSchemas
     const options = panel.options === undefined ? {} : panel.options;
     const secrets = panel.secrets === undefined ? {} : panel.secrets;
     if (!isMap(options) || !isMap(secrets)) continue; // the base schema says what is wrong with them
-    for (const p of checkDriverOptions(driver, options, secrets, panel.secret !== undefined).problems)
-      problems.push({ field: `panel "${name}", field "${p.field}"`, rule: p.rule });
+    for (const p of checkDriverOptions(driver, options, secrets, panel.secret !== undefined).problems) {
+      const field = `panel "${name}", field "${p.field}"`;
+      const number = quote.get(field);
+      const hint = number === undefined ? '' : ` (YAML reads this value unquoted as the number ${number}: put it in quotes)`;
+      problems.push({ field, rule: `${p.rule}${hint}` });
+    }
   }
   return problems;
 }
@@ -152,7 +172,12 @@ export function parseInventory(
 }
 
 /** parseInventory's checks, of the YAML already read. */
-function checkInventory(raw: unknown, source: string, knownDrivers: readonly string[], driverSchemas?: ReadonlyMap<string, DriverSchemas>): InventoryFile {
+function checkInventory(
+  { raw, reshaped }: ReturnType<typeof readYaml>,
+  source: string,
+  knownDrivers: readonly string[],
+  driverSchemas?: ReadonlyMap<string, DriverSchemas>,
+): InventoryFile {
   const panelCount = raw && typeof raw === 'object' && 'panels' in raw && raw.panels && typeof raw.panels === 'object' ? Object.keys(raw.panels).length : 0;
   if (panelCount > INVENTORY_MAX_PANELS) {
     throw new UsageError(`inventory ${source} has ${panelCount} panels; the limit is ${INVENTORY_MAX_PANELS}`, {
@@ -160,12 +185,10 @@ function checkInventory(raw: unknown, source: string, knownDrivers: readonly str
       hint: 'split it into several inventories (--inventory FILE per desk or region)',
     });
   }
+  // Before the base schema, whose data is returned: digits taken as text (digits-as-text.ts) are text in it too.
+  const fromDrivers = driverSchemas ? driverProblems(raw, driverSchemas, reshaped) : [];
   const result = inventorySchema.safeParse(raw ?? { panels: {} });
-  const problems = [
-    ...unknownDrivers(raw, knownDrivers),
-    ...(result.success ? [] : result.error.issues.map(describeIssue)),
-    ...(driverSchemas ? driverProblems(raw, driverSchemas) : []),
-  ];
+  const problems = [...unknownDrivers(raw, knownDrivers), ...(result.success ? [] : result.error.issues.map(describeIssue)), ...fromDrivers];
   if (problems.length || !result.success) {
     const first = problems[0];
     // The first 20 in the message, the first 1,000 in the data (README "Limits"), then a count.
@@ -213,6 +236,6 @@ export async function loadInventory(
   }
   if (Array.isArray(drivers)) return parseInventory(text, path, drivers);
   const registry = drivers as Pick<DriverRegistry, 'names' | 'loadSchemas'>;
-  const raw = readYaml(text, path);
-  return checkInventory(raw, path, registry.names, await driverSchemasOf(registry, driversNamedIn(raw)));
+  const read = readYaml(text, path);
+  return checkInventory(read, path, registry.names, await driverSchemasOf(registry, driversNamedIn(read.raw)));
 }
