@@ -154,14 +154,17 @@ if (process.argv[2] === '--apply') {
   memory.phase('inventory');
   const plan = await readPlan(args.plan, args.state);
   memory.phase('plan read');
-  // As openPanel does for a real driver: the panel's work lock is held from connecting to closing.
+  // As openPanel does for a real driver: the panel's work lock is held from connecting until
+  // close(); hangUp() ends the connection only (a build whose engine does not hang up ignores it).
   const access = {
     describe: fake.access.describe,
     async open(target, ctx) {
       const lock = await lockPanel(target, ctx);
       try {
         const open = await fake.access.open(target, ctx);
-        return { ...open, close: () => open.close().finally(() => lock.release()) };
+        let hungUp;
+        const hangUp = () => (hungUp ??= open.close());
+        return { ...open, hangUp, close: () => hangUp().finally(() => lock.release()) };
       } catch (error) {
         await lock.release();
         throw error;

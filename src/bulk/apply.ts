@@ -21,6 +21,7 @@ import {
 import { defaultAccess, type PanelAccess } from './access.js';
 import { GeneratedCodes, type CodeBook } from './codes.js';
 import { claimPanels } from './claims.js';
+import { Connections } from './connections.js';
 import { Journal, journalFile, planDir, readJournal, type StepRecord } from './journal.js';
 import { proveCode, settlesByAsking, uncertain, type Found } from './settle.js';
 import { OtherPlans } from './unsettled.js';
@@ -129,9 +130,12 @@ export async function applyPlan(plan: BulkPlan, targets: Map<string, Target>, ct
     const elsewhere = new OtherPlans(ctx.stateDir, plan.id, history);
     const journal = await Journal.open(journalFile(dir, options.shard));
     const evidence = new EvidenceFiles(options.codes.generated);
-    const run: RunContext = { plan, ctx, options, access, journal, history, evidence, elsewhere, stopped: whenStopped(options.stop) };
+    const connections = new Connections(options.concurrency);
+    const run: RunContext = { plan, ctx, options, access, journal, history, evidence, elsewhere, connections, stopped: whenStopped(options.stop) };
     try {
-      const results = await eachPanel(panels, options.concurrency, async (panel, finished) => {
+      // A panel whose last exchange is over keeps its worker, not its connection, while its audit entry and
+      // journal line are written: at most `concurrency` panels more than are connected are in hand at once.
+      const results = await eachPanel(panels, 2 * options.concurrency, async (panel, finished) => {
         const outcomes = await new PanelRun(run, panel, targets.get(panel.panel)).run();
         options.onEvent?.({ type: 'panel', panel: panel.panel, finished: finished(), total: panels.length });
         return outcomes;
@@ -148,12 +152,12 @@ export async function applyPlan(plan: BulkPlan, targets: Map<string, Target>, ct
 }
 
 /**
- * Runs `work` on every panel, `concurrency` at a time, results in the panels' order. A pool of
+ * Runs `work` on every panel, `workers` at a time, results in the panels' order. A pool of
  * workers that each take the next panel: nothing is queued per panel up front (with p-limit,
  * 10,000 panels held 10,000 pending promises and closures from the start, issue 20). After a
  * failure no further panel is started, and the failure is thrown once the running ones end.
  */
-async function eachPanel<T>(panels: PanelPlan[], concurrency: number, work: (panel: PanelPlan, finished: () => number) => Promise<T>): Promise<T[]> {
+async function eachPanel<T>(panels: PanelPlan[], workers: number, work: (panel: PanelPlan, finished: () => number) => Promise<T>): Promise<T[]> {
   const results: T[] = new Array(panels.length);
   let next = 0;
   let done = 0;
@@ -169,8 +173,7 @@ async function eachPanel<T>(panels: PanelPlan[], concurrency: number, work: (pan
       }
     }
   };
-  if (!(concurrency >= 1)) throw new RangeError(`concurrency must be at least 1, not ${concurrency}`);
-  await Promise.all(Array.from({ length: Math.min(concurrency, panels.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(workers, panels.length) }, worker));
   if (failure) throw failure.error;
   return results;
 }
@@ -280,12 +283,18 @@ interface RunContext {
   evidence: EvidenceFiles;
   /** Other plans' applies cut off mid-write: their panels are left alone until they are resumed. */
   elsewhere: OtherPlans;
+  /** --concurrency: panels connected at once. */
+  connections: Connections;
   stopped: Promise<void>;
 }
 
 /** One panel's share of the run: one connection, steps in order, stop on a refused credential. */
 class PanelRun {
   private open?: OpenPanel;
+  /** Whether this panel holds one of the run's connections (from before connecting until hung up). */
+  private connection = false;
+  /** The connection being closed after the panel's last exchange (the work lock stays held). */
+  private hangingUp?: Promise<void>;
   private stopped?: { code: string; reason: string };
 
   constructor(
@@ -355,6 +364,7 @@ class PanelRun {
             );
           }
           if (found === 'landed') {
+            this.lastExchangeOver(step);
             // The question that settled it: the code checker for a code, the slot read back for an add or remove.
             const proof = step.action === 'set-code' ? 'code-check' : 'read-back';
             await this.audit(step, 'found on the panel after an interruption', async () => ({ proof }) as const);
@@ -388,7 +398,11 @@ class PanelRun {
         const started = journal.append({ step: step.id, panel: this.plan.panel, event: 'started', slot: step.slot, action: step.action, attempt, codesFile });
         started.catch(() => undefined); // the write awaits it and reports its failure
         inDoubt = true;
-        const { proof } = await this.audit(step, undefined, () => this.write(session, info, step, code, () => started));
+        const { proof } = await this.audit(step, undefined, async () => {
+          const written = await this.write(session, info, step, code, () => started);
+          this.lastExchangeOver(step);
+          return written;
+        });
         if (code) this.written.push(code);
         // Synced with the next group when losing it would only make a resume ask the panel (journal.ts).
         await journal.append(
@@ -466,29 +480,64 @@ class PanelRun {
 
   private checkedOthers = false;
 
-  /** Connects (taking the panel's work lock); the first time, makes sure no other plan was cut off on it. */
+  /**
+   * Connects (once one of the run's connections is free, then taking the panel's work lock); the
+   * first time, makes sure no other plan was cut off on it.
+   */
   private async connect(): Promise<OpenPanel> {
     if (this.open) return this.open;
-    const open = await this.shared.access.open(this.target as Target, this.shared.ctx);
+    await this.shared.connections.take();
+    this.connection = true;
+    try {
+      this.open = await this.shared.access.open(this.target as Target, this.shared.ctx);
+    } catch (error) {
+      this.giveConnection();
+      throw error;
+    }
     if (!this.checkedOthers) {
       this.checkedOthers = true;
       const reason = await this.shared.elsewhere
         .cutOffOn(this.plan.panel)
         .catch((error: Error) => `could not read the other plans' journals (${error.message})`);
       if (reason) {
-        await open.close().catch(() => undefined);
+        await this.disconnect();
         this.stopped = { code: 'E_UNSETTLED', reason: `not attempted: ${reason}` };
         throw new PanelctlError(ExitCode.partial, 'E_UNSETTLED', reason);
       }
     }
-    this.open = open;
     return this.open;
   }
 
+  private giveConnection(): void {
+    if (!this.connection) return;
+    this.connection = false;
+    this.shared.connections.give();
+  }
+
+  /**
+   * After the panel's last step has had its last answer: the connection is closed and given to the
+   * next panel while this one's audit entry and journal line are written. The work lock is kept until
+   * disconnect(), after both: no other process may act on the panel before its last write is on
+   * record (an audit in the order the writes were made; no plan seen cut off on it).
+   */
+  private lastExchangeOver(step: PlanStep): void {
+    const open = this.open;
+    if (step !== this.plan.steps.at(-1) || !open?.hangUp || this.hangingUp) return;
+    this.hangingUp = open
+      .hangUp()
+      .catch(() => undefined)
+      .finally(() => this.giveConnection());
+  }
+
+  /** Closes the connection (if still open), releases the work lock, then gives the connection back. */
   private async disconnect(): Promise<void> {
     const open = this.open;
+    const hangingUp = this.hangingUp;
     this.open = undefined;
+    this.hangingUp = undefined;
+    await hangingUp;
     await open?.close().catch(() => undefined);
+    this.giveConnection();
   }
 
   private write(session: PanelSession, info: DriverInfo, step: PlanStep, code: Secret | undefined, started: BeforeWrite): Promise<ProvenWrite> {

@@ -14,6 +14,13 @@ export interface OpenPanel {
   info: DriverInfo;
   /** The secrets this session was opened with (for policy checks such as duress neighbours; never shown). */
   secrets: readonly Secret[];
+  /**
+   * Ends the connection (and a demo panel's simulator) but keeps the panel's work lock: bulk hangs
+   * up once a panel's last exchange is over, and keeps the lock until what it recorded about the
+   * panel is on disk (src/bulk/apply.ts). Optional for a harness's own access; close() suffices.
+   */
+  hangUp?(): Promise<void>;
+  /** Hangs up (if not done yet) and releases the work lock. */
   close(): Promise<void>;
 }
 
@@ -118,19 +125,27 @@ async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock,
       await session.close().catch(() => undefined);
       throw new PanelctlError(ExitCode.unexpected, 'E_DRIVER_BUG', `the ${info.name} driver's session ${mismatch} (a driver bug)`);
     }
+    let hungUp: Promise<void> | undefined;
+    const hangUp = () => {
+      hungUp ??= (async () => {
+        try {
+          await session.close();
+        } finally {
+          await stopDemo?.();
+        }
+      })();
+      return hungUp;
+    };
     return {
       session,
       info,
       secrets: Object.values(secrets),
+      hangUp,
       async close() {
         try {
-          await session.close();
+          await hangUp();
         } finally {
-          try {
-            await stopDemo?.();
-          } finally {
-            await lock.release({ lastContactAt: session.lastContactAt?.() });
-          }
+          await lock.release({ lastContactAt: session.lastContactAt?.() });
         }
       },
     };

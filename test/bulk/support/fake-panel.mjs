@@ -228,7 +228,8 @@ export function fakePanels(lib) {
       if (!value) throw new lib.errors.UsageError(`no credential for ${target.name}`);
       const { Secret } = lib.secret;
       const session = await openSession(target.link, new Secret(value, 'credential'), target.timeoutMs ?? ctx.timeoutMs);
-      return { session, info, close: () => session.close() };
+      // hangUp as openPanel gives it: the connection ends; close() (a no-op by then) would also release a lock.
+      return { session, info, hangUp: () => session.close(), close: () => session.close() };
     },
   };
 
