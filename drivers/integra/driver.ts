@@ -71,6 +71,8 @@ const info: DriverInfo = {
   codeRules: { minLength: 4, maxLength: 8 },
   // The integration protocol's user name field: 16 bytes of Windows-1250 (see checkName below).
   nameRules: { maxLength: 16, charset: 'windows-1250', charsetTitle: 'Windows-1250' },
+  // The user types of the 0x84 user write, by name or number (messages.ts typeNumber): checked before connecting.
+  addAccepts: { types: [...USER_TYPES, ...USER_TYPES.map((_, n) => String(n))], where: 'on INTEGRA panels' },
   // INTEGRA user manual: three wrong codes may raise an alarm or block the keypad for 90 s (installer options).
   credentialLockout: { attempts: 3, note: 'INTEGRA panels may block the keypad for 90 seconds, or raise an alarm, after 3 wrong codes' },
   slotRanges: [

@@ -396,7 +396,7 @@ class ModbusSession implements PanelSession, UserWriter, UserReader, CodeChecker
     const t = this.testProfile();
     const d = t.duration;
     const amount = d.unit === 'seconds' ? Math.round(minutes * 60) : Math.ceil(minutes);
-    const max = d.registers === 1 ? 0xffff : 0xffffffff;
+    const max = durationMax(d.registers);
     if (!(amount >= 1)) throw new ValidationError('--for', `must be at least 1 ${d.unit === 'seconds' ? 'second' : 'minute'} ${this.where}`);
     if (amount > max) throw new ValidationError('--for', `must be at most ${max} ${d.unit} ${this.where}`);
     await this.writeRun(d.address, writeNumber(amount, d.registers, this.profile.wordOrder), 'setting the test-mode duration');
@@ -468,6 +468,37 @@ function probeDecoder(framing: Framing) {
 }
 
 /** What a profile decides about a panel: its slots, code lengths, and whether it has a test mode. */
+/**
+ * What `users add --type/--partitions` and `test-mode start --for` may say is the profile's, known before connecting
+ * (exit 2 without contact; the station is not told about a test window the device cannot hold).
+ */
+function profileLimits(profile: Profile, name: string): Pick<DriverInfo, 'addRefuses' | 'addAccepts' | 'testModeLimit'> {
+  const { type, partitions } = profile.users;
+  const where = `(profile ${name})`;
+  const duration = profile.testMode?.duration;
+  const most = duration && durationMax(duration.registers);
+  return {
+    ...(duration && most
+      ? {
+          testModeLimit: {
+            maxMinutes: duration.unit === 'seconds' ? most / 60 : most,
+            why: `its duration register holds at most ${most} ${duration.unit} ${where}`,
+          },
+        }
+      : {}),
+    addRefuses: {
+      ...(type ? {} : { type: `this device has no user types ${where}: leave --type out` }),
+      ...(partitions ? {} : { partitions: `this device has no partitions ${where}: leave --partitions out` }),
+    },
+    addAccepts: { types: type ? Object.keys(type.values) : undefined, partitions: partitions?.count, where },
+  };
+}
+
+/** The largest number a test-mode duration of one or two registers holds. */
+function durationMax(registers: number): number {
+  return registers === 1 ? 0xffff : 0xffffffff;
+}
+
 function profileFacts(profile: Profile): Pick<DriverInfo, 'slotRanges' | 'facets' | 'codeRules' | 'nameRules'> {
   return {
     // Names are printable ASCII, two characters per register (layout.ts), checked before sending.
@@ -529,7 +560,8 @@ export const driver: PanelDriver = {
   describe: () => info,
 
   async describeFor(options) {
-    return { ...info, ...profileFacts((await loadProfile(parsedOptions(options).profile)).profile) };
+    const loaded = await loadProfile(parsedOptions(options).profile);
+    return { ...info, ...profileFacts(loaded.profile), ...profileLimits(loaded.profile, loaded.name) };
   },
 
   async open(options: OpenOptions): Promise<PanelSession> {

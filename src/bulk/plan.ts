@@ -10,7 +10,7 @@ import { checkCode } from '../core/code-policy.js';
 import { nameProblem } from '../core/user-name.js';
 import type { Target } from '../inventory/targets.js';
 import type { OperationContext } from '../operations/context.js';
-import { checkDuressIntent, checkSlot, codePolicyFor, readerMissing, readerOf, samePartitions } from '../operations/user-steps.js';
+import { addFieldProblem, checkDuressIntent, checkSlot, codePolicyFor, readerMissing, readerOf, samePartitions } from '../operations/user-steps.js';
 import type { BulkAction, ChangeRow, CodeSource } from './input.js';
 import type { CodeBook } from './codes.js';
 import { defaultAccess, type PanelAccess } from './access.js';
@@ -147,16 +147,13 @@ export function factsOf(target: Target): PanelPlan['facts'] {
 const NEEDS: Record<BulkAction, Capability> = { add: 'users.add', 'set-code': 'users.set-code', remove: 'users.remove' };
 
 /**
- * An add row's partitions or type on a driver that cannot set them (DriverInfo.addRefuses): a
- * conflict, as `users add --partitions` is exit 2 there, never a user created without them.
+ * An add row's partitions or type on a driver that cannot set them or does not take those values
+ * (addFieldProblem): a conflict, as `users add --partitions` is exit 2 there, never a failed step at apply.
  */
 function untakenColumn(row: ChangeRow, info: DriverInfo): string | undefined {
   if (row.action !== 'add') return undefined;
-  for (const field of ['partitions', 'type'] as const) {
-    const why = info.addRefuses?.[field];
-    if (row[field] !== undefined && why) return `${field}: ${why}`;
-  }
-  return undefined;
+  const problem = addFieldProblem(info, row);
+  return problem && `${problem.field}: ${problem.rule}`;
 }
 
 /**

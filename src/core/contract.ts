@@ -122,6 +122,18 @@ export interface DriverInfo {
    * exit 2 before the panel is contacted, never dropped while the user is created without it.
    */
   addRefuses?: Partial<Record<'partitions' | 'type', string>>;
+  /**
+   * What `users add` takes where the driver knows it without connecting (a Modbus profile, INTEGRA's user types):
+   * `--type` one of `types`, `--partitions` numbers 1..`partitions` (`where`: what says so, for messages, e.g.
+   * "(profile demo-modbus)"). Anything else is exit 2 before the panel is contacted.
+   */
+  addAccepts?: { types?: readonly string[]; partitions?: number; where?: string };
+  /**
+   * The longest test window this panel can be given, where the driver knows it without connecting (a Modbus
+   * profile's duration register), and why: a longer `test-mode start --for` is exit 2 before the station or the
+   * panel hears anything.
+   */
+  testModeLimit?: { maxMinutes: number; why: string };
   /** What the panel does after wrong credentials, for people typing one (the shell lets them retype below it). */
   credentialLockout?: { attempts?: number; note: string };
   /** Driver-specific inventory options, for help and validation messages. */

@@ -165,14 +165,39 @@ export type BeforeWrite = () => Promise<void>;
 
 /** Creates a user (in a free slot when one is named), then proves it. */
 /**
- * `users add` fields the driver cannot set (DriverInfo.addRefuses): exit 2 naming the flag and why, before contact,
- * rather than a user created without them. Bulk plans decide for their rows themselves (src/bulk/plan.ts).
+ * What is wrong with an add's partitions or type on this driver, from its description alone: a field it cannot set
+ * (DriverInfo.addRefuses), or a value outside what it takes (DriverInfo.addAccepts). Undefined when both are fine.
  */
-export function refuseUntakenFields(info: DriverInfo, wanted: Pick<NewUser, 'partitions' | 'type'>): void {
+export function addFieldProblem(info: DriverInfo, wanted: Pick<NewUser, 'partitions' | 'type'>): { field: 'partitions' | 'type'; rule: string } | undefined {
   for (const field of ['partitions', 'type'] as const) {
     const why = info.addRefuses?.[field];
-    if (wanted[field] !== undefined && why) throw new ValidationError(`--${field}`, why);
+    if (wanted[field] !== undefined && why) return { field, rule: why };
   }
+  const { types, partitions, where = `on ${info.name} panels` } = info.addAccepts ?? {};
+  if (wanted.type !== undefined && types && !types.includes(wanted.type)) {
+    return { field: 'type', rule: `must be one of ${typeList(types)} ${where}` };
+  }
+  if (partitions !== undefined && wanted.partitions?.some((p) => p > partitions)) {
+    return { field: 'partitions', rule: `must be partitions 1..${partitions} ${where}` };
+  }
+  return undefined;
+}
+
+/** Type names, with numbered aliases (INTEGRA's 0..10) folded into one range at the end. */
+function typeList(types: readonly string[]): string {
+  const names = types.filter((t) => !/^\d+$/.test(t));
+  const numbers = types.filter((t) => /^\d+$/.test(t)).map(Number);
+  return numbers.length ? `${names.join(', ')} (or the number ${Math.min(...numbers)}..${Math.max(...numbers)})` : names.join(', ');
+}
+
+/**
+ * `users add` fields the driver cannot set or values it does not take (addFieldProblem): exit 2 naming the flag and
+ * the rule, before contact, rather than a user created without them or a refusal after connecting. Bulk plans make
+ * the same rows conflicts (src/bulk/plan.ts).
+ */
+export function refuseUntakenFields(info: DriverInfo, wanted: Pick<NewUser, 'partitions' | 'type'>): void {
+  const problem = addFieldProblem(info, wanted);
+  if (problem) throw new ValidationError(`--${problem.field}`, problem.rule);
 }
 
 export async function createUserStep(session: PanelSession, info: DriverInfo, wanted: NewUser, beforeWrite?: BeforeWrite): Promise<ProvenWrite> {
