@@ -27,6 +27,7 @@ import {
   type Lease,
 } from '../state/leases.js';
 import { localTime } from '../output/time.js';
+import { formatDuration } from '../core/duration.js';
 import { appendAudit, prepareAudit } from '../audit/log.js';
 import type { OperationContext } from './context.js';
 import { describeTarget, withPanel } from './session.js';
@@ -192,6 +193,10 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
   const minutes = options.durationMs / 60_000;
   if (!(options.durationMs >= 1000) || minutes > 24 * 60) throw new ValidationError('--for', 'must be between 1s and 24h');
   const info = await describeTarget(target, ctx);
+  const limit = info.testModeLimit;
+  if (limit && minutes > limit.maxMinutes) {
+    throw new ValidationError('--for', `must be at most ${formatDuration(limit.maxMinutes * 60_000)} on ${target.name}: ${limit.why}`);
+  }
   await prepareAudit(ctx.stateDir);
   // The clock check needs no panel, so it runs before one is contacted (exit 2: nothing changed).
   const station = await deps.station(target);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { createSimulator } from '../../drivers/modbus/simulator.js';
 import { BIN, waitFor } from '../support/cli.js';
 import { testModeRig } from '../support/test-mode-rig.js';
@@ -15,6 +17,9 @@ const { events, leaseFiles } = rig;
 type Sim = Awaited<ReturnType<typeof createSimulator>>;
 let sim: Sim;
 let server: { port: number; close(): Promise<void> };
+/** A device whose profile gives the walk test a one-register duration in seconds. */
+let shortSim: Sim;
+let shortServer: { port: number; close(): Promise<void> };
 
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) => rig.sandbox.run(args, { env: { STATION_KEY: rig.station.key, ...env } });
 /** Switches the walk test from outside panelctl, as someone at the device would (write coil 0). */
@@ -23,6 +28,12 @@ const setCoil = (on: boolean) => sim.execute(Buffer.from([0x05, 0x00, 0x00, on ?
 beforeAll(async () => {
   sim = await createSimulator({ users: 3, options: { profile: 'demo-modbus' } });
   server = await sim.listenTcp();
+  // The demo profile with a one-register duration in seconds: at most 65,535 s (18 h 12 min), under panelctl's 24 h.
+  const shortProfile = path.join(rig.sandbox.dir, 'short-timer.yaml');
+  const shipped = await fs.readFile(path.join(import.meta.dirname, '../../drivers/modbus/profiles/demo-modbus.yaml'), 'utf8');
+  await fs.writeFile(shortProfile, shipped.replace(/duration: \{ address: 201, registers: 2,/, 'duration: { address: 201, registers: 1,'));
+  shortSim = await createSimulator({ users: 1, options: { profile: shortProfile } });
+  shortServer = await shortSim.listenTcp();
   await rig.sandbox.writeInventory(`defaults:
   station: { type: webhook, url: ${rig.station.url}, secret: env:STATION_KEY }
 panels:
@@ -31,12 +42,19 @@ panels:
     link: tcp://127.0.0.1:${server.port}
     options: { profile: demo-modbus, unit: 1 }
     account: "5150"
+  short-timer:
+    driver: modbus
+    link: tcp://127.0.0.1:${shortServer.port}
+    options: { profile: ${JSON.stringify(shortProfile)}, unit: 1 }
+    account: "5151"
 `);
 });
 
 afterAll(async () => {
   await server.close();
   await sim.close();
+  await shortServer.close();
+  await shortSim.close();
 });
 
 beforeEach(async () => {
@@ -64,6 +82,26 @@ describe('test-mode on a Modbus panel', () => {
     expect(sim.testModeActive).toBe(false);
     expect(events()).toEqual(['test.start', 'test.stop']);
     expect(await leaseFiles()).toEqual([]);
+  });
+
+  it("--for longer than the profile's duration register holds is exit 2 before the station or the panel hears anything", async () => {
+    const connections = shortSim.stats.connections;
+    const start = await run(['test-mode', 'start', '--panel', 'short-timer', '--for', '20h', '-o', 'json']);
+    expect(start.code, start.stderr).toBe(2);
+    expect(events()).toEqual([]);
+    expect(shortSim.stats.connections).toBe(connections);
+    expect(JSON.parse(start.stderr).error).toMatchObject({
+      errorCode: 'E_INVALID',
+      field: '--for',
+      rule: expect.stringMatching(/at most 18h 12m 15s on short-timer: .*65535 seconds \(profile short-timer\)/),
+    });
+    expect(await leaseFiles()).toEqual([]);
+    // Within it, the same panel starts (so the refusal is the register's limit, not the profile).
+    const fits = await run(['test-mode', 'start', '--panel', 'short-timer', '--for', '18h']);
+    expect(fits.code, fits.stderr).toBe(0);
+    expect(shortSim.testModeActive).toBe(true);
+    expect((await run(['test-mode', 'stop', '--panel', 'short-timer'])).code).toBe(0);
+    expect(events()).toEqual(['test.start', 'test.stop']);
   });
 
   it('a station answering 500 leaves the panel untouched', async () => {
