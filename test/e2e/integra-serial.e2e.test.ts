@@ -82,15 +82,15 @@ describe.skipIf(!haveSocat)('the cable is pulled mid-command', () => {
     const sim = await createSimulator({ users: 3, options: { latencyMs: 1500 } });
     const served = await serveSerial(pty.a, { baudRate: 19200, dataBits: 8, parity: 'none', stopBits: 1 }, (s) => sim.accept(s));
     try {
-      const started = Date.now();
       const pending = sandbox.run(['--timeout', '15s', 'users', 'list', '--link', `serial://${pty.b}`, '--driver', 'integra', '--secret-from', 'env:C'], {
         env: { C: '1111' },
       });
       setTimeout(() => void pty.close(), 700);
       const result = await pending;
       expect(result.code).toBe(4);
-      expect(result.stderr).toMatch(/lost the panel/);
-      expect(Date.now() - started).toBeLessThan(8000);
+      // Lost at the pull, not at the 15 s timeout (that says "no answer"): no clock is read, a wall-clock bound flakes under load.
+      expect(result.stderr).toMatch(/lost the panel: /);
+      expect(result.stderr).not.toMatch(/no answer from/);
     } finally {
       await served.close().catch(() => undefined);
       await sandbox.cleanup();

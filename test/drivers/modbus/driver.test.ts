@@ -291,12 +291,11 @@ describe('Modbus exceptions and silence become typed errors in plain words', () 
     expect((await failure(session.readUser(1))).code).toBe('E_TIMEOUT');
     rig.sim.setFaults({ latencyMs: 3000 });
     const patient = await rig.open({ timeoutMs: 5000 });
-    const started = Date.now();
     setTimeout(() => void rig.sim.close(), 100);
+    // At once, not at the timeout: that would be E_TIMEOUT (no clock is read; a wall-clock bound flakes under load).
     const lost = await failure(patient.readUser(1));
     expect(lost).toMatchObject({ code: 'E_LOST', exitCode: ExitCode.unreachable });
     expect(lost.message).toMatch(/lost the device: the connection closed/);
-    expect(Date.now() - started).toBeLessThan(1500);
   });
 });
 

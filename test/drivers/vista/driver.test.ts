@@ -237,10 +237,6 @@ describe('VISTA inventory options (options.ts, zod)', () => {
     expect(() => settingsFor({ maxUser: 50 })).toThrow(/options\.maxUser: must be at most 49/);
     expect(() => settingsFor({ deleteKeys: '#1' })).toThrow(/options\.deleteKeys: must be one of #0, 0#, wait/);
     expect(() => settingsFor({ walkPrompt: 'yes' })).toThrow(/options\.walkPrompt: must be true or false/);
-    try {
-      settingsFor({ address: 40 });
-    } catch (error) {
-      expect(error).toMatchObject({ exitCode: 2, field: 'options.address' });
-    }
+    expect(() => settingsFor({ address: 40 })).toThrow(expect.objectContaining({ exitCode: 2, field: 'options.address' }));
   });
 });
