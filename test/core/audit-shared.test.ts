@@ -1,9 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendAudit, filterEntries, prepareAudit, readAudit, verifyAudit, type AuditEntry, type AuditRecord } from '../../src/audit/log.js';
 import { closeSharedStores, configureSharedStore, type AuditFilter } from '../../src/state/store.js';
+import { tempDirPerTest } from '../support/temp-dir.js';
 
-/** With a shared store configured, the audit functions write to and read from it (README "Team setup"). */
-const DIR = '/nonexistent/panelctl-shared-audit';
+/**
+ * With a shared store configured, the audit functions write to and read from it (README "Team setup"), and not the
+ * files: the state dir (a fresh path per test, not a fixed one root could write) is never made.
+ */
+const temp = tempDirPerTest('panelctl-shared-audit-');
+let DIR = '';
+beforeEach(() => {
+  DIR = path.join(temp.dir, 'state');
+});
 
 afterEach(() => closeSharedStores());
 
@@ -41,6 +51,7 @@ describe('audit functions with a shared store', () => {
     expect(await readAudit(DIR, { panel: 'p', limit: 2 })).toEqual([]);
     expect(await verifyAudit(DIR)).toEqual({ entries: 7, problems: [] });
     expect(calls).toEqual(['prepare', ['append', 1], ['read', { panel: 'p', limit: 2 }], 'verify']);
+    expect(fs.existsSync(DIR)).toBe(false);
   });
 });
 

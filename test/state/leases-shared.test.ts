@@ -1,12 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCKED, listLeases, readLease, removeLease, withLeaseLock, writeLease, type Lease } from '../../src/state/leases.js';
 import { closeSharedStores, configureSharedStore, type SharedStore } from '../../src/state/store.js';
+import { tempDirPerTest } from '../support/temp-dir.js';
 
 /**
  * With a shared store configured for a state dir, every lease function goes to it and none to the
- * files (the operations keep one code path for both backends; README "Team setup").
+ * files (the operations keep one code path for both backends; README "Team setup"). The state dir is a fresh path
+ * per test: a fixed one under /nonexistent is writable by root, and files left there by one run were read by the next.
  */
-const DIR = '/nonexistent/panelctl-shared-leases';
+const temp = tempDirPerTest('panelctl-shared-leases-');
+let DIR = '';
+beforeEach(() => {
+  DIR = path.join(temp.dir, 'state');
+});
 const lease = { v: 1, id: 'L1', panel: 'bergen-shop', until: '2026-11-30T10:00:00Z' } as Lease;
 
 function fakeStore(calls: string[]): SharedStore {
@@ -41,7 +49,7 @@ function fakeStore(calls: string[]): SharedStore {
 afterEach(() => closeSharedStores());
 
 describe('lease functions with a shared store', () => {
-  it('read, write, remove, list and the lease lock all go to the store, never to the (nonexistent) dir', async () => {
+  it('read, write, remove, list and the lease lock all go to the store, never to the files', async () => {
     const calls: string[] = [];
     configureSharedStore(DIR, async () => fakeStore(calls));
     expect(await readLease(DIR, 'bergen-shop')).toBe(lease);
@@ -53,6 +61,7 @@ describe('lease functions with a shared store', () => {
     expect(calls).toEqual(['read bergen-shop', 'write L1', 'remove bergen-shop', 'list', 'lock bergen-shop true', 'lock bergen-shop false']);
     await closeSharedStores();
     expect(calls.at(-1)).toBe('close');
+    expect(fs.existsSync(DIR)).toBe(false);
   });
 
   it('the store is opened once per process, on first use', async () => {
