@@ -2,22 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { ProtocolError, UnreachableError } from '../../src/core/errors.js';
 import { DEFAULT_LIMITS, FrameChannel, type FrameDecoder } from '../../src/transport/channel.js';
 import { memoryPair } from '../../src/transport/memory.js';
+import { failure } from '../support/failure.js';
 
 /** One byte, one frame: the simplest decoder, so the tests are about the channel. */
 class ByteDecoder implements FrameDecoder<number> {
   push(chunk: Uint8Array): number[] {
     return [...chunk];
   }
-}
-
-/** What a promise rejected with (fails the test if it resolved). */
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const outcome = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(outcome, 'expected a rejection').toBeInstanceOf(Error);
-  return outcome as Error;
 }
 
 describe('FrameChannel under a flood of frames nobody asked for (issue 14 item 12)', () => {
@@ -27,9 +18,7 @@ describe('FrameChannel under a flood of frames nobody asked for (issue 14 item 1
     const answer = channel.request(Uint8Array.of(1), (b) => b === 0xff, { timeoutMs: 60_000 });
     // 200,000 frames, none of them 0xFF: before the bound these all queued for the whole wait.
     for (let i = 0; i < 200; i++) await peer.write(Buffer.alloc(1000, 7));
-    const error = await failure(answer);
-    expect(error).toBeInstanceOf(ProtocolError);
-    expect((error as ProtocolError).code).toBe('E_FLOOD');
+    expect((await failure(answer, ProtocolError)).code).toBe('E_FLOOD');
     expect(channel.queued).toBeLessThanOrEqual(DEFAULT_LIMITS.maxQueued);
   });
 
@@ -48,7 +37,7 @@ describe('FrameChannel under a flood of frames nobody asked for (issue 14 item 1
     const channel = new FrameChannel(client, new ByteDecoder(), 'panel', { maxUnrelated: 50 });
     const answer = channel.next((b) => b === 0xff, { timeoutMs: 60_000 }, true);
     await peer.write(Buffer.alloc(60, 1));
-    expect(((await failure(answer)) as ProtocolError).code).toBe('E_FLOOD');
+    expect((await failure(answer, ProtocolError)).code).toBe('E_FLOOD');
     expect(channel.queued).toBeLessThanOrEqual(DEFAULT_LIMITS.maxQueued);
   });
 
@@ -63,8 +52,10 @@ describe('FrameChannel under a flood of frames nobody asked for (issue 14 item 1
   it('says how long it waited, in words', async () => {
     const [client] = memoryPair();
     const channel = new FrameChannel(client, new ByteDecoder());
-    const error = await failure(channel.next(() => true, { timeoutMs: 20 }));
-    expect(error).toBeInstanceOf(UnreachableError);
+    const error = await failure(
+      channel.next(() => true, { timeoutMs: 20 }),
+      UnreachableError,
+    );
     expect(error.message).toContain('within 20 ms');
   });
 });

@@ -8,10 +8,11 @@ import net from 'node:net';
 import path from 'node:path';
 import type tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PanelctlError, TlsError, UnreachableError } from '../../src/core/errors.js';
+import { TlsError, UnreachableError } from '../../src/core/errors.js';
 import { parseLink, type TlsSettings, withTls } from '../../src/core/link.js';
 import { type HttpClientOptions, openHttp } from '../../src/transport/http.js';
 import { loopbackServers } from '../support/loopback-servers.js';
+import { failure } from '../support/failure.js';
 import { datedServerCert, makeTestPki, startOpensslServer, type TestPki } from '../support/tls-certs.js';
 
 // The HTTP(S) transport rule by rule (issue 21 mutation floor): http.test.ts covers each kind of failure once;
@@ -105,16 +106,6 @@ afterAll(() => {
 const base = (name: string, scheme = 'http') => `${scheme}://127.0.0.1:${ports[name]}`;
 const client = (url: string, options: Partial<HttpClientOptions> = {}, tls?: TlsSettings) =>
   openHttp(withTls(parseLink(url), tls, 'panel "test"'), { timeoutMs: 5000, ...options });
-
-async function failure(promise: Promise<unknown>): Promise<PanelctlError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PanelctlError) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('the request as the panel receives it', () => {
   it('GET by default, under the base path, with connection: close and no body', async () => {

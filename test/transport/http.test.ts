@@ -4,10 +4,11 @@ import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode, PanelctlError, TlsError } from '../../src/core/errors.js';
+import { ExitCode, TlsError } from '../../src/core/errors.js';
 import { parseLink, type TlsSettings, withTls } from '../../src/core/link.js';
 import { openHttp } from '../../src/transport/http.js';
 import { loopbackServers } from '../support/loopback-servers.js';
+import { failure } from '../support/failure.js';
 import { makeTestPki, startOpensslServer, type TestPki } from '../support/tls-certs.js';
 
 /** Real servers on loopback: plain HTTP, HTTPS with a CA-signed or a self-signed certificate, mutual TLS. */
@@ -70,16 +71,6 @@ afterAll(() => {
 
 function client(url: string, tls?: TlsSettings, timeoutMs = 5000) {
   return openHttp(withTls(parseLink(url), tls, 'panel "test"'), { timeoutMs });
-}
-
-async function failure(promise: Promise<unknown>): Promise<PanelctlError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PanelctlError) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
 }
 
 async function get(url: string, tls?: TlsSettings, timeoutMs?: number) {

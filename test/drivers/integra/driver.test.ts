@@ -1,7 +1,7 @@
 import { capabilitiesOf } from '../../../src/core/contract.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OpenOptions } from '../../../src/core/contract.js';
-import { PanelctlError, UnreachableError } from '../../../src/core/errors.js';
+import { UnreachableError } from '../../../src/core/errors.js';
 import { Secret } from '../../../src/core/secret.js';
 import { serveTcp, type TcpServerHandle } from '../../../src/transport/tcp.js';
 import type { Link } from '../../../src/core/link.js';
@@ -9,6 +9,7 @@ import { driver } from '../../../drivers/integra/driver.js';
 import { encodeFrame, IntegraDecoder } from '../../../drivers/integra/codec.js';
 import { createSimulator, type IntegraSimulator } from '../../../drivers/integra/simulator.js';
 import { asDriverSession, type DriverSession } from '../../support/driver-session.js';
+import { failure } from '../../support/failure.js';
 
 /** The driver against the simulator (or a scripted panel) on a real TCP port on 127.0.0.1. */
 
@@ -37,16 +38,6 @@ async function open(port: number, code = '1111', extra: Partial<OpenOptions> = {
   });
   cleanups.push(() => session.close());
   return asDriverSession(session);
-}
-
-/** What a promise rejected with (fails the test if it resolved). */
-async function failure(promise: Promise<unknown>): Promise<PanelctlError> {
-  const outcome = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(outcome, 'expected a rejection').toBeInstanceOf(PanelctlError);
-  return outcome as PanelctlError;
 }
 
 /** A user with every field set to something unusual, to see that writes leave them alone. */

@@ -1,7 +1,7 @@
 import { capabilitiesOf } from '../../../src/core/contract.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OpenOptions } from '../../../src/core/contract.js';
-import { ExitCode, PanelctlError, ValidationError } from '../../../src/core/errors.js';
+import { ExitCode, ValidationError } from '../../../src/core/errors.js';
 import type { Link } from '../../../src/core/link.js';
 import { Secret } from '../../../src/core/secret.js';
 
@@ -14,6 +14,7 @@ import { createSimulator as createIntegra } from '../../../drivers/integra/simul
 import { haveSocat, makePtyPair } from '../../support/pty-pair.js';
 import { profileVariant } from './support.js';
 import { asDriverSession, type DriverSession } from '../../support/driver-session.js';
+import { failure } from '../../support/failure.js';
 
 /** The driver against the simulator over real sockets (and a pty pair for RTU). */
 
@@ -55,16 +56,6 @@ async function openSession(link: Link, o: Partial<OpenOptions> & { profile?: str
 }
 
 const code = (digits: string) => new Secret(digits, 'test code');
-
-async function failure(promise: Promise<unknown>): Promise<PanelctlError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(PanelctlError);
-    return error as PanelctlError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('driver description', () => {
   it('says what it can do without connecting: test mode included, no credential needed', () => {
