@@ -1,38 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { makeSandbox, type Sandbox } from '../support/cli.js';
-import { haveSocat, makePtyPair, type PtyPair } from '../support/pty-pair.js';
-import { startSerialSim, type SerialSim } from '../support/serial-sim.js';
+import { describe, expect, it } from 'vitest';
+import { makeSandbox } from '../support/cli.js';
+import { serialPanel } from '../support/serial-sim.js';
+import { haveSocat, makePtyPair } from '../support/pty-pair.js';
 
 /**
  * On site: `panelctl sim integra --serial` on one end of a pseudo-terminal pair (standing in for
  * the INT-RS module), the real panelctl binary on the other, exactly as a technician's laptop.
  */
 describe.skipIf(!haveSocat)('INTEGRA over a real serial line (INT-RS, 19200 8N1)', () => {
-  let sandbox: Sandbox;
-  let pty: PtyPair;
-  let sim: SerialSim | undefined;
-  let statePath: string;
-  const state = async () => JSON.parse(await fs.readFile(statePath, 'utf8'));
-
-  beforeAll(async () => {
-    sandbox = await makeSandbox();
-    pty = await makePtyPair();
-    statePath = path.join(sandbox.dir, 'panel.json');
-    sim = await startSerialSim('integra', pty.a, ['--state', statePath, '--users', '4'], sandbox.env);
-    await sandbox.writeInventory(
-      `panels:\n  site:\n    driver: integra\n    link: serial://${pty.b}?baud=19200&parity=none&stopbits=1\n    secret: env:SITE_CODE\n`,
-    );
+  const site = serialPanel('integra', {
+    stateFile: 'panel.json',
+    simArgs: ['--users', '4'],
+    inventory: (device) => `panels:\n  site:\n    driver: integra\n    link: serial://${device}?baud=19200&parity=none&stopbits=1\n    secret: env:SITE_CODE\n`,
+    env: { SITE_CODE: '1111' },
   });
-
-  afterAll(async () => {
-    await sim?.stop();
-    await pty?.close();
-    await sandbox?.cleanup();
-  });
-
-  const run = (args: string[], input?: string) => sandbox.run(args, { input, env: { SITE_CODE: '1111' } });
+  const { run, state } = site;
 
   it('lists, adds, changes a code and removes, each verified, over the serial line', async () => {
     const list = await run(['users', 'list', '--panel', 'site', '-o', 'json']);
@@ -51,20 +33,20 @@ describe.skipIf(!haveSocat)('INTEGRA over a real serial line (INT-RS, 19200 8N1)
     expect(remove.code, remove.stderr).toBe(0);
     expect((await state()).users['9']).toBeUndefined();
 
-    const everything = [list, add, change, remove].map((r) => r.stdout + r.stderr).join('') + (await sandbox.allWrittenText());
+    const everything = [list, add, change, remove].map((r) => r.stdout + r.stderr).join('') + (await site.sandbox.allWrittenText());
     for (const code of ['850371', '936152']) expect(everything).not.toContain(code);
   });
 
   it('probe finds the INTEGRA protocol on the line without writing', async () => {
     const before = (await state()).users;
-    const result = await sandbox.run(['probe', `serial://${pty.b}`, '-o', 'json']);
+    const result = await site.sandbox.run(['probe', `serial://${site.pty.b}`, '-o', 'json']);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).answered).toMatchObject({ driver: 'integra', model: 'INTEGRA 128' });
     expect((await state()).users).toEqual(before);
   });
 
   it('a serial port that does not exist is named, with the ports that do (exit 4)', async () => {
-    const result = await sandbox.run(['users', 'list', '--link', 'serial:///dev/ttyUSB97', '--driver', 'integra', '--secret-from', 'env:SITE_CODE'], {
+    const result = await site.sandbox.run(['users', 'list', '--link', 'serial:///dev/ttyUSB97', '--driver', 'integra', '--secret-from', 'env:SITE_CODE'], {
       env: { SITE_CODE: '1111' },
     });
     expect(result.code).toBe(4);

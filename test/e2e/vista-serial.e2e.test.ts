@@ -1,57 +1,22 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, type Sandbox, secretsIn } from '../support/cli.js';
-import { haveSocat, makePtyPair, type PtyPair } from '../support/pty-pair.js';
-import { startSerialSim, type SerialSim } from '../support/serial-sim.js';
+import { describe, expect, it } from 'vitest';
+import { secretsIn } from '../support/cli.js';
+import { serialPanel } from '../support/serial-sim.js';
+import { haveSocat } from '../support/pty-pair.js';
 
 /**
  * On site: `panelctl sim vista --serial` (an AD2USB at 115200 8N1) on one end of a pseudo-terminal
  * pair, the real panelctl binary on the other, as a technician's laptop plugged into the AlarmDecoder.
  */
 describe.skipIf(!haveSocat)('VISTA through an AlarmDecoder on a serial line (115200 8N1)', () => {
-  let sandbox: Sandbox;
-  let pty: PtyPair;
-  let sim: SerialSim | undefined;
-  let statePath: string;
   const MASTER = '2739';
-  const state = async () => JSON.parse(await fs.readFile(statePath, 'utf8'));
-
-  beforeAll(async () => {
-    sandbox = await makeSandbox();
-    pty = await makePtyPair();
-    statePath = path.join(sandbox.dir, 'vista-panel.json');
-    sim = await startSerialSim(
-      'vista',
-      pty.a,
-      [
-        '--state',
-        statePath,
-        '--users',
-        '2',
-        '--set',
-        `masterCode=${MASTER}`,
-        '--set',
-        'statusIntervalMs=200',
-        '--set',
-        'keyTimeoutMs=400',
-        '--set',
-        'maxUser=33',
-      ],
-      sandbox.env,
-    );
-    await sandbox.writeInventory(
-      `stations:\n  quiet:\n    type: none\npanels:\n  site:\n    driver: vista\n    link: serial://${pty.b}\n    secret: env:SITE_MASTER\n    options: { maxUser: 33, keyIntervalMs: 20, ackTimeoutMs: 1500, keyTimeoutMs: 400 }\n    station: quiet\n`,
-    );
+  const site = serialPanel('vista', {
+    stateFile: 'vista-panel.json',
+    simArgs: ['--users', '2', '--set', `masterCode=${MASTER}`, '--set', 'statusIntervalMs=200', '--set', 'keyTimeoutMs=400', '--set', 'maxUser=33'],
+    inventory: (device) =>
+      `stations:\n  quiet:\n    type: none\npanels:\n  site:\n    driver: vista\n    link: serial://${device}\n    secret: env:SITE_MASTER\n    options: { maxUser: 33, keyIntervalMs: 20, ackTimeoutMs: 1500, keyTimeoutMs: 400 }\n    station: quiet\n`,
+    env: { SITE_MASTER: MASTER },
   });
-
-  afterAll(async () => {
-    await sim?.stop();
-    await pty?.close();
-    await sandbox?.cleanup();
-  });
-
-  const run = (args: string[], input?: string) => sandbox.run(args, { input, env: { SITE_MASTER: MASTER } });
+  const { run, state } = site;
 
   it('adds, changes a code and removes, each acknowledged by the panel, over the serial line', async () => {
     const add = await run(['users', 'add', '--panel', 'site', '--slot', '9', '--code-stdin', '-o', 'json'], '8503\n');
@@ -70,7 +35,7 @@ describe.skipIf(!haveSocat)('VISTA through an AlarmDecoder on a serial line (115
     const beyond = await run(['users', 'set-code', '--panel', 'site', '--slot', '34', '--code-stdin'], '1593\n');
     expect(beyond.code).toBe(2); // a VISTA-15P has no user 34: refused before any key
 
-    const everything = [add, change, remove, beyond].map((r) => r.stdout + r.stderr).join('') + (await sandbox.allWrittenText());
+    const everything = [add, change, remove, beyond].map((r) => r.stdout + r.stderr).join('') + (await site.sandbox.allWrittenText());
     expect(secretsIn(everything, [MASTER, '8503', '9361']), 'leaked').toEqual([]);
   });
 
@@ -84,7 +49,7 @@ describe.skipIf(!haveSocat)('VISTA through an AlarmDecoder on a serial line (115
   });
 
   it('probe finds the AlarmDecoder at 115200 baud', async () => {
-    const probe = await run(['probe', `serial://${pty.b}?baud=115200`, '-o', 'json']);
+    const probe = await run(['probe', `serial://${site.pty.b}?baud=115200`, '-o', 'json']);
     expect(probe.code, probe.stderr).toBe(0);
     expect(JSON.parse(probe.stdout).answered).toMatchObject({ driver: 'vista' });
   });
