@@ -32,47 +32,17 @@ afterAll(async () => {
 const credential = async () => ({ SHOP_CODE: sim.demoSecrets().code });
 
 describe('user names against the driver rules', () => {
+  const addNamed = (name: string) =>
+    sandbox.run(['users', 'add', '--panel', 'demo', '--next', '--name', name, '--generate', '--codes-out', path.join(sandbox.dir, 'codes.csv')]);
+
   it('users add names the character Windows-1250 lacks (Ø is not in it), and the length limit, exit 2', async () => {
-    const bad = await sandbox.run([
-      'users',
-      'add',
-      '--panel',
-      'demo',
-      '--next',
-      '--name',
-      'Bjørn Ødegård',
-      '--generate',
-      '--codes-out',
-      path.join(sandbox.dir, 'codes.csv'),
-    ]);
+    const bad = await addNamed('Bjørn Ødegård');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--name: "ø" \(U\+00F8\), "Ø" \(U\+00D8\), "å" \(U\+00E5\) are not in Windows-1250/);
-    const long = await sandbox.run([
-      'users',
-      'add',
-      '--panel',
-      'demo',
-      '--next',
-      '--name',
-      'Seventeen chars!!',
-      '--generate',
-      '--codes-out',
-      path.join(sandbox.dir, 'codes.csv'),
-    ]);
+    const long = await addNamed('Seventeen chars!!');
     expect(long.code).toBe(2);
     expect(long.stderr).toMatch(/is 17 characters; integra panels keep at most 16/);
-    const fine = await sandbox.run([
-      'users',
-      'add',
-      '--panel',
-      'demo',
-      '--next',
-      '--name',
-      'Łukasz Żółć',
-      '--generate',
-      '--codes-out',
-      path.join(sandbox.dir, 'codes.csv'),
-    ]);
+    const fine = await addNamed('Łukasz Żółć');
     expect(fine.code, fine.stderr).toBe(0);
   });
 
