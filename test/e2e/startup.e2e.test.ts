@@ -226,6 +226,16 @@ describe('start-up', () => {
     expect(mixed.stderr).toMatch(/panel "door", field "options\.unti": unknown option; did you mean unit\?/);
   });
 
+  it('checking an inventory compiles no code from strings: zod runs without its generated fast path (jitless)', async () => {
+    await sandbox.writeInventory('panels:\n  site-1: { driver: integra, link: "tcp://10.0.0.1:7094", secret: env:PANEL_CODE }\n');
+    // zod 4 builds each object schema's fast path with new Function() on its first parse: code no code cache holds.
+    const script = `let made = 0;
+      globalThis.Function = new Proxy(Function, { construct(target, args) { made++; return Reflect.construct(target, args); } });
+      const { loadBundle } = require(${JSON.stringify(path.join(ROOT, 'bin/load-bundle.js'))});
+      loadBundle().cli.run(['node', 'panelctl', 'users', 'list', '--panel', 'demo', '-o', 'json']).then((code) => process.stderr.write(JSON.stringify({ code, made })));`;
+    expect(JSON.parse(await stdoutOf(script, 'stderr'))).toEqual({ code: 0, made: 0 });
+  });
+
   it('with an inventory, the binary reads the bundle, js-yaml and zod, and answers as without one', async () => {
     await sandbox.writeInventory('panels:\n  site-1: { driver: integra, link: "tcp://10.0.0.1:7094", secret: env:PANEL_CODE }\n');
     const loads = await loadsOf(['users', 'list', '--panel', 'demo', '-o', 'json']);
