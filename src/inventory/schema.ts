@@ -43,10 +43,29 @@ const buildStationSchema = () =>
 export type StationConfig = z.infer<ReturnType<typeof buildStationSchema>>;
 
 /**
- * Built when an inventory first has a station to check (z.lazy; one instance, so once): most inventories name none,
- * and building the four kinds took ~3 ms of every command's start-up with an inventory (issue 20). Checked as before.
+ * A station, checked by schemas built when an inventory first has one to check: most inventories name none, and
+ * building the four kinds took ~3 ms of CPU on every command with an inventory (issue 20). Not z.lazy: zod asks a
+ * union's options whether they are optional while it checks the object that holds it, which builds them. The
+ * issues are the built schema's own (field and rule), at the same paths; the value is its output, as before.
  */
-const stationSchema = z.lazy(buildStationSchema);
+const built: { station?: z.ZodType<StationConfig>; stationOrName?: z.ZodType<string | StationConfig> } = {};
+function stationChecked<T>(schema: () => z.ZodType<T>) {
+  return z.unknown().transform((value, ctx): T => {
+    const result = schema().safeParse(value);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+    return z.NEVER;
+  });
+}
+const stationSchema = stationChecked(() => {
+  built.station ??= buildStationSchema();
+  return built.station;
+});
+/** A station written out, or the name of one in `stations:`. */
+const stationOrName = stationChecked(() => {
+  built.stationOrName ??= z.union([z.string(), buildStationSchema()]);
+  return built.stationOrName;
+});
 
 export const panelSchema = z
   .object({
@@ -69,7 +88,7 @@ export const panelSchema = z
     account: z.string().optional(),
     customer: z.string().optional(),
     description: z.string().optional(),
-    station: z.union([z.string(), stationSchema]).optional(),
+    station: stationOrName.optional(),
     timeoutMs: z.number().int().positive().optional(),
     /** How an https:// panel's certificate is trusted (README "HTTPS panels"): CA file, pinned fingerprint, client certificate. */
     tls: z
@@ -100,7 +119,7 @@ export const inventorySchema = z
       .object({
         operator: z.string().optional(),
         timeoutMs: z.number().int().positive().optional(),
-        station: z.union([z.string(), stationSchema]).optional(),
+        station: stationOrName.optional(),
       })
       .strict()
       .optional(),
