@@ -226,6 +226,14 @@ describe('start-up', () => {
     expect(mixed.stderr).toMatch(/panel "door", field "options\.unti": unknown option; did you mean unit\?/);
   });
 
+  it('with an inventory (a regular file, read synchronously), neither node:fs/promises nor node:crypto loads', async () => {
+    await sandbox.writeInventory('panels:\n  site-1: { driver: integra, link: "tcp://10.0.0.1:7094", secret: env:PANEL_CODE }\n');
+    const loads = await loadsOf(['users', 'list', '--panel', 'demo', '-o', 'json']);
+    expect(loads.code).toBe(0);
+    expect(loads.sources).toContain('src/core/bounded-read.ts');
+    expect(['crypto', 'fs/promises'].filter((m) => loads.builtins.has(m))).toEqual([]);
+  });
+
   it('checking an inventory compiles no code from strings: zod runs without its generated fast path (jitless)', async () => {
     await sandbox.writeInventory('panels:\n  site-1: { driver: integra, link: "tcp://10.0.0.1:7094", secret: env:PANEL_CODE }\n');
     // zod 4 builds each object schema's fast path with new Function() on its first parse: code no code cache holds.
