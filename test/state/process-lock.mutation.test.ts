@@ -78,6 +78,23 @@ describe('ownerForThisProcess', () => {
     expect(ownerForThisProcess().token).not.toBe(owner.token);
     expect(Date.parse(owner.since)).not.toBeNaN();
   });
+
+  it('a token is the pid, a count that goes up by one per owner record, and 48 random bits, always 24 hex digits', () => {
+    const tokens = Array.from({ length: 20 }, () => ownerForThisProcess().token);
+    const pid = process.pid.toString(16).padStart(8, '0');
+    expect(tokens.every((t) => t.startsWith(pid))).toBe(true);
+    const counts = tokens.map((t) => Number.parseInt(t.slice(8, 12), 16));
+    expect(counts.slice(1).map((c, i) => (c - (counts[i] as number) + 0x10000) % 0x10000)).toEqual(Array(19).fill(1));
+    // Random bits: not one value for all (a reused pid on another host, a count that came round).
+    expect(new Set(tokens.map((t) => t.slice(12))).size).toBeGreaterThan(1);
+    // A small random number keeps its leading zeros, so the token keeps its length.
+    const small = vi.spyOn(Math, 'random').mockReturnValue(1e-10);
+    try {
+      expect(ownerForThisProcess().token).toMatch(new RegExp(`^${pid}[0-9a-f]{4}000000006df3$`));
+    } finally {
+      small.mockRestore();
+    }
+  });
 });
 
 describe('acquireLock', () => {
