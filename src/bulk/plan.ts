@@ -379,7 +379,10 @@ function resolveSlot(row: ChangeRow, info: DriverInfo, table: Map<number, UserSl
       const same = [...table.values()].find((u) => sameName(u.name, row.name));
       if (same) return { noop: `"${row.name}" already exists in slot ${same.slot}`, slot: same.slot };
       const free = firstFreeSlot(info, table);
-      return free === undefined ? { conflict: 'no free user slot on this panel', code: 'E_PANEL_FULL' } : { slot: free };
+      if (free === undefined) return { conflict: 'no free user slot on this panel', code: 'E_PANEL_FULL' };
+      // A row marked duress means a duress slot: the next free user slot is not one (as `users add --next --duress`).
+      if (row.duress) return { conflict: `duress: slot ${free}, the next free one, is not a duress slot; give the duress slot`, code: 'E_NO_SUCH_SLOT' };
+      return { slot: free };
     }
     const current = table.get(row.slot);
     if (!current) return { slot: row.slot };

@@ -80,6 +80,8 @@ export async function addUser(target: Target, ctx: OperationContext, request: Ad
   const info = await describeTarget(target, ctx);
   requireCapability(info, 'users.add', 'add users');
   if (request.slot === undefined) {
+    // --duress says "this code in this duress slot calls the guards, on purpose"; the next free slot is an ordinary one.
+    if (request.duress) throw new ValidationError('--duress', 'goes with --slot N of a duress slot; --next picks an ordinary user slot');
     // A panel that cannot read its slots cannot find a free one: say why, and what would.
     if (info.withoutReader && !info.facets.writer?.nextSlot) throw readerMissing(info, 'pick the next free slot (give --slot)', target.name);
     requireCapability(info, 'users.next-slot', 'pick the next free slot (give --slot)');

@@ -128,4 +128,16 @@ describe('users add: --partitions and --type checked from the description, befor
     ]);
     expect(panels.flatMap((p) => p.steps.map((s) => s.row))).toEqual([5]);
   });
+
+  it('bulk plan: an add row marked duress without a slot is a conflict, not an ordinary user planned in the next free slot', async () => {
+    const changes = path.join(sandbox.dir, 'duress-next.csv');
+    await fs.writeFile(changes, ['panel,action,slot,name,code,duress', 'lab,add,,Hold Up,generate,true', 'lab,add,,Day Shift,generate,'].join('\n'));
+    const planned = await sandbox.run(['bulk', 'plan', changes, '--out', path.join(sandbox.dir, 'duress-plan.json'), '-o', 'json'], {
+      env: { LAB_CODE: MASTER },
+    });
+    expect(planned.code, planned.stderr).toBe(0);
+    const [panel] = JSON.parse(planned.stdout).panels;
+    expect(panel.conflicts.map((c: { row: number; reason: string }) => [c.row, c.reason])).toEqual([[1, expect.stringMatching(/not a duress slot/)]]);
+    expect(panel.steps.map((s: { row: number }) => s.row)).toEqual([2]);
+  });
 });

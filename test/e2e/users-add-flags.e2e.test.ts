@@ -52,4 +52,10 @@ describe('users add: --partitions and --type where the driver does not take them
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).user).toMatchObject({ partitions: [1, 2], type: 'normal' });
   });
+
+  it('--duress with --next is refused (it is for a duress slot named with --slot), not dropped while an ordinary user is added', async () => {
+    const before = await userCount('demo');
+    expectRefused(await add('demo', '--next', '--name', 'Hold Up', '--duress'), '--duress', /--slot/);
+    expect(await userCount('demo')).toBe(before);
+  });
 });
