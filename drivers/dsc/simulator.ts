@@ -520,3 +520,24 @@ export class DscSimulator implements PanelSimulator {
 export async function createSimulator(options: SimulatorOptions): Promise<DscSimulator> {
   return new DscSimulator(options);
 }
+
+/** The `--set` names createSimulator reads (`panelctl sim` refuses others). */
+export const simulatorOptions: readonly string[] = [
+  'mode',
+  'codeLength',
+  'lcdText',
+  'leds',
+  'maxUsers',
+  'lockoutAfter',
+  'lockoutMs',
+  'menuTimeoutMs',
+  'loginTimeoutMs',
+  'tpiPassword',
+  'masterCode',
+  'installerCode',
+  'busy',
+  'latencyMs',
+  'dropReplies',
+  'corruptChecksum',
+  'dropAfterKeys',
+];

@@ -377,3 +377,6 @@ export class IntegraSimulator implements PanelSimulator {
 export async function createSimulator(options: SimulatorOptions): Promise<IntegraSimulator> {
   return new IntegraSimulator(options);
 }
+
+/** The `--set` names createSimulator reads (`panelctl sim` refuses others). */
+export const simulatorOptions: readonly string[] = ['latencyMs', 'dropReplies', 'corruptCrc', 'resetAfterFrames', 'integrationKey', 'prefix'];

@@ -142,3 +142,16 @@ export async function createSimulator(options: SimulatorOptions): Promise<MapSim
   const state = loadState<SimState>(options.statePath, fresh, (saved) => (saved as SimState | null)?.format === 'panelctl-map5000-sim/1');
   return new MapSimulator(state, settings, faults, options.statePath, options.log);
 }
+
+/** The `--set` names createSimulator reads (`panelctl sim` refuses others). */
+export const simulatorOptions: readonly string[] = [
+  'user',
+  'password',
+  'licence',
+  'intervalMs',
+  'tamperAttempts',
+  'tamperLockoutMs',
+  'encrypted',
+  'busy',
+  'lockout',
+];

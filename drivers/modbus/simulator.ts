@@ -553,3 +553,16 @@ export async function createSimulator(options: SimulatorOptions): Promise<Modbus
   const loaded = await loadProfile(options.options?.profile ?? 'demo-modbus', 'options.profile');
   return new ModbusSimulator(loaded, options);
 }
+
+/** The `--set` names createSimulator reads (`panelctl sim` refuses others). */
+export const simulatorOptions: readonly string[] = [
+  'profile',
+  'unit',
+  'mode',
+  'latencyMs',
+  'dropReplies',
+  'exceptionCode',
+  'exceptionCount',
+  'exceptionOn',
+  'wrongUnitReplies',
+];

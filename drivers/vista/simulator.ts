@@ -483,3 +483,25 @@ export class VistaSimulator implements PanelSimulator {
 export async function createSimulator(options: SimulatorOptions): Promise<VistaSimulator> {
   return new VistaSimulator(options);
 }
+
+/** The `--set` names createSimulator reads (`panelctl sim` refuses others). */
+export const simulatorOptions: readonly string[] = [
+  'address',
+  'keyTimeoutMs',
+  'statusIntervalMs',
+  'lockoutAfter',
+  'lockoutMs',
+  'maxUser',
+  'walkPrompt',
+  'deleteKeys',
+  'kpm',
+  'masterCode',
+  'installerCode',
+  'latencyMs',
+  'dropLines',
+  'garbageLines',
+  'dropAfterKeys',
+  'programming',
+  'faultedZone',
+  'muteBeeps',
+];

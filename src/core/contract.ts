@@ -301,6 +301,8 @@ export interface PanelSimulator {
 
 export interface SimulatorModule {
   createSimulator(options: SimulatorOptions): Promise<PanelSimulator>;
+  /** The `--set` names the simulator reads: `panelctl sim` refuses any other, which it would silently ignore (a typo). */
+  simulatorOptions?: readonly string[];
 }
 
 /**

@@ -301,6 +301,22 @@ describe('exit codes that blame the right thing', () => {
     expect(rate.code, rate.stderr).toBe(2);
     expect(rate.stderr).toContain('--baud: must be a whole number of bits per second');
   });
+
+  it('sim --set with a name the simulator does not read is exit 2 naming it and the ones it reads, for every driver (a typo was ignored)', async () => {
+    const typos: Record<string, [string, string]> = {
+      integra: ['latencyMS=200', 'latencyMs'],
+      dsc: ['maxUser=32', 'maxUsers'],
+      modbus: ['exceptioncode=4', 'exceptionCode'],
+      vista: ['maxUsers=20', 'maxUser'],
+      map5000: ['intervalMS=50', 'intervalMs'],
+    };
+    for (const [driver, [typo, meant]] of Object.entries(typos)) {
+      const result = await sandbox.run(['sim', driver, '--listen', '127.0.0.1:0', '--set', typo], { timeoutMs: 10_000 });
+      expect(result.code, `${driver}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).toContain(`--set: the ${driver} simulator has no option "${typo.split('=')[0]}"`);
+      expect(result.stderr).toContain(meant);
+    }
+  });
 });
 
 describe('panels', () => {

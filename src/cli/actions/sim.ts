@@ -41,6 +41,13 @@ export async function runSim(cli: Cli, driverName: string, flags: SimFlags): Pro
   if (flags.baud !== undefined && !/^[1-9]\d*$/.test(flags.baud)) throw new ValidationError('--baud', 'must be a whole number of bits per second, e.g. 9600');
   const info = (await drivers.load(driverName)).describe();
   const options = Object.fromEntries(flags.set.map((pair) => parseOptionPair(pair, '--set')));
+  const simulatorModule = await drivers.loadSimulator(driverName);
+  // A name the simulator does not read would be ignored while it serves on: a typo must not pass for a setting.
+  const known = simulatorModule.simulatorOptions;
+  const unknown = known ? Object.keys(options).filter((name) => !known.includes(name)) : [];
+  if (unknown.length) {
+    throw new ValidationError('--set', `the ${driverName} simulator has no option ${unknown.map((n) => `"${n}"`).join(', ')} (it reads: ${known?.join(', ')})`);
+  }
   const users = flags.users === undefined ? undefined : Number(flags.users);
   if (users !== undefined && (!Number.isInteger(users) || users < 0)) throw new ValidationError('--users', 'must be a whole number');
   const serialSettings: SerialSettings = { ...(info.defaultSerial ?? { baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 }) };
@@ -48,7 +55,7 @@ export async function runSim(cli: Cli, driverName: string, flags: SimFlags): Pro
   const paceBaud = flags.pace ? serialSettings.baudRate : undefined;
 
   // The simulator picks its own mode from where it is served (DSC: IT-100 on serial; Modbus: RTU framing).
-  const simulator = await (await drivers.loadSimulator(driverName)).createSimulator({
+  const simulator = await simulatorModule.createSimulator({
     statePath: flags.state,
     users,
     paceBaud,
