@@ -82,11 +82,33 @@ export function runAs(info: Pick<ClusterInfo, 'uid' | 'gid'>, file: string, args
   });
 }
 
-export async function startCluster(): Promise<ClusterInfo> {
+/** How many ports startCluster tries before it gives up. */
+const PORT_ATTEMPTS = 5;
+
+/**
+ * Starts the cluster. `pickPort` gives a port free a moment ago; another process (an e2e test's server, another
+ * run on the machine) can take it before the server binds it, and then the next one is tried. On failure nothing
+ * is left behind.
+ */
+export async function startCluster(pickPort: () => Promise<number> = freePort): Promise<ClusterInfo> {
   const bindir = findBindir();
   if (!bindir) throw new Error('no PostgreSQL server binaries (initdb, pg_ctl) found: install Debian\'s "postgresql" package (.ci/run does)');
   const owner = unprivilegedOwner();
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'panelctl-pg-'));
+  try {
+    return await initAndStart(bindir, owner, base, pickPort);
+  } catch (error) {
+    fs.rmSync(base, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function initAndStart(
+  bindir: string,
+  owner: { uid: number; gid: number } | undefined,
+  base: string,
+  pickPort: () => Promise<number>,
+): Promise<ClusterInfo> {
   fs.chmodSync(base, 0o755);
   const dataDir = path.join(base, 'data');
   fs.mkdirSync(dataDir, { mode: 0o700 });
@@ -94,10 +116,8 @@ export async function startCluster(): Promise<ClusterInfo> {
   if (owner) for (const dir of [base, dataDir]) fs.chownSync(dir, owner.uid, owner.gid);
   const info: ClusterInfo = { url: '', dataDir, bindir, port: 0, ...owner };
   await runAs(info, path.join(bindir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
-  info.port = await freePort();
   const settings = [
     "listen_addresses='127.0.0.1'",
-    `port=${info.port}`,
     `unix_socket_directories='${dataDir}'`,
     'fsync=off',
     'synchronous_commit=off',
@@ -105,7 +125,20 @@ export async function startCluster(): Promise<ClusterInfo> {
     'max_connections=300',
   ];
   fs.appendFileSync(path.join(dataDir, 'postgresql.conf'), `\n${settings.join('\n')}\n`);
-  await pgCtl(info, 'start');
+  const log = path.join(base, 'server.log');
+  for (let attempt = 1; ; attempt++) {
+    info.port = await pickPort();
+    // The last setting of a name in postgresql.conf wins.
+    fs.appendFileSync(path.join(dataDir, 'postgresql.conf'), `port=${info.port}\n`);
+    try {
+      await pgCtl(info, 'start');
+      break;
+    } catch (error) {
+      const taken = /could not bind .*Address already in use/.test(fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '');
+      if (!taken || attempt === PORT_ATTEMPTS) throw error;
+      fs.rmSync(log, { force: true });
+    }
+  }
   info.url = `postgres://postgres@127.0.0.1:${info.port}/postgres`;
   return info;
 }

@@ -9,18 +9,21 @@ import { pgCtl, type ClusterInfo } from './postgres-cluster.js';
  */
 declare module 'vitest' {
   export interface ProvidedContext {
-    postgres: { cluster?: ClusterInfo; unavailable?: string };
+    postgres: { cluster?: ClusterInfo; unavailable?: string; installed?: boolean };
   }
 }
 
 export const postgres = inject('postgres');
 
-/** Why the PostgreSQL tests cannot run here (printed loudly), or undefined when they can. */
-export const postgresMissing: string | undefined = postgres.unavailable ?? (postgres.cluster ? undefined : 'no cluster was provided');
+/**
+ * Why the PostgreSQL tests cannot run here (printed loudly), or undefined when they can, or must: where PostgreSQL
+ * is installed and its cluster did not start, the tests run and fail naming why (cluster() below).
+ */
+export const postgresMissing: string | undefined = postgres.cluster || postgres.installed ? undefined : (postgres.unavailable ?? 'no cluster was provided');
 if (postgresMissing) process.stderr.write(`\n!!!!! SKIPPING PostgreSQL tests: ${postgresMissing}\n\n`);
 
 export function cluster(): ClusterInfo {
-  if (!postgres.cluster) throw new Error(`no PostgreSQL test cluster: ${postgresMissing}`);
+  if (!postgres.cluster) throw new Error(`no PostgreSQL test cluster: ${postgresMissing ?? postgres.unavailable}`);
   return postgres.cluster;
 }
 
