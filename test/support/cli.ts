@@ -92,6 +92,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string, t
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A command may exit without reading its input (a refusal before the prompt, --version): writing it then fails
+    // with EPIPE, which says nothing about the command. Its exit code and output do.
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.stdin.end(input ?? '');
   });
 }
