@@ -62,6 +62,13 @@ export function parseLink(text: string, field = 'link'): Link {
   const scheme = match[1].toLowerCase();
   const rest = match[2];
   if (scheme === 'tcp') {
+    // Anything after the address would be dropped: a Modbus unit or a baud rate written there must not pass for set.
+    if (/[?#]|\/./.test(rest)) {
+      throw new ValidationError(
+        field,
+        'a tcp link is tcp://HOST:PORT only, no path, ?query or #fragment (a Modbus unit is options.unit; line settings go on serial:// links)',
+      );
+    }
     const portText = /:(\d+)\/?$/.exec(rest)?.[1];
     if (portText && Number(portText) > 65535) throw new ValidationError(field, 'port must be 1..65535');
     const url = safeUrl(raw, field);

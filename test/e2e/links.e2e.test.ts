@@ -80,4 +80,42 @@ describe('typed driver options through the binary', () => {
       await sandbox.writeInventory('panels: {}\n');
     }
   });
+
+  it('a tcp link with a path or ?query (a Modbus unit, a baud rate put there) is exit 2 naming where it goes, never ignored, nothing contacted', async () => {
+    const panel = await countingServer();
+    try {
+      const unit = await sandbox.run([
+        'users',
+        'list',
+        '--link',
+        `tcp://127.0.0.1:${panel.port}?unit=3`,
+        '--driver',
+        'modbus',
+        '--option',
+        'profile=demo-modbus',
+      ]);
+      expect(unit.code, unit.stderr).toBe(2);
+      expect(unit.stderr).toMatch(/link: a tcp link is tcp:\/\/HOST:PORT only/);
+      const pathed = await sandbox.run([
+        'users',
+        'list',
+        '--link',
+        `tcp://127.0.0.1:${panel.port}/unit/3`,
+        '--driver',
+        'modbus',
+        '--option',
+        'profile=demo-modbus',
+      ]);
+      expect(pathed.code, pathed.stderr).toBe(2);
+      expect(pathed.stderr).toMatch(/link: a tcp link is tcp:\/\/HOST:PORT only/);
+      const probed = await sandbox.run(['probe', `tcp://127.0.0.1:${panel.port}?baud=9600`]);
+      expect(probed.code, probed.stderr).toBe(2);
+      expect(panel.connections()).toBe(0);
+      // A trailing slash is still the address alone.
+      const slash = await sandbox.run(['probe', `tcp://127.0.0.1:${panel.port}/`]);
+      expect(slash.code).toBe(4);
+    } finally {
+      await panel.close();
+    }
+  });
 });
