@@ -206,6 +206,24 @@ describe('test-mode help and flags', () => {
     expect(adHoc.stderr).toMatch(/unknown option '--link'/);
     expect(rig.station.notices).toEqual([]);
   });
+
+  it('status --panel with a name that is no panel and has no lease is exit 2 (a typo said "No panel is on test" while one was); --panel with --all too', async () => {
+    expect((await run(['test-mode', 'start', '--panel', 'kiosk', '--for', '2h'])).code).toBe(0);
+    try {
+      for (const extra of [[], ['--check']]) {
+        const typo = await run(['test-mode', 'status', '--panel', 'kisok', ...extra]);
+        expect(typo.code, typo.stdout).toBe(2);
+        expect(typo.stderr).toMatch(/no panel named "kisok" in the inventory; did you mean kiosk\?/);
+      }
+      const both = await run(['test-mode', 'status', '--panel', 'kiosk', '--all']);
+      expect(both.code, both.stdout).toBe(2);
+      expect(both.stderr).toContain('--all: give --panel NAME or --all, not both');
+      const named = await run(['test-mode', 'status', '--panel', 'kiosk', '-o', 'json']);
+      expect(JSON.parse(named.stdout).leases.map((l: { panel: string }) => l.panel)).toEqual(['kiosk']);
+    } finally {
+      expect((await run(['test-mode', 'stop', '--panel', 'kiosk'])).code).toBe(0);
+    }
+  });
 });
 
 describe('test-mode with other stations', () => {

@@ -359,6 +359,7 @@ function statusJson(status: LeaseStatus): Record<string, unknown> {
 }
 
 export async function runStatus(cli: Cli, flags: { panel?: string; all?: boolean; check?: boolean }): Promise<void> {
+  if (flags.panel !== undefined && flags.all) throw new ValidationError('--all', 'give --panel NAME or --all, not both');
   const now = Date.now();
   let statuses: LeaseStatus[];
   const { orLocalView } = await import('../../state/select.js');
@@ -370,6 +371,9 @@ export async function runStatus(cli: Cli, flags: { panel?: string; all?: boolean
     async () => (await listLeaseFiles(cli.ctx.stateDir)).filter((l) => !flags.panel || l.panel === flags.panel),
   );
   if (flags.panel) {
+    // A lease names its panel even after the inventory dropped it; without one, the name must be a panel (a typo
+    // must not read as "not on test").
+    if (!leases[0]) await cli.target({ panel: flags.panel }, { leaseNote: false });
     statuses = [leases[0] ? leaseStatus(leases[0], now) : { panel: flags.panel, overdue: false }];
   } else {
     statuses = leases.map((lease) => leaseStatus(lease, now));
