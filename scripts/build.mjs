@@ -85,6 +85,23 @@ const asciiAndBrailleFastInStringWidth = {
 };
 
 /**
+ * pg asks at load whether it runs in a Cloudflare Worker; on Node 20 (no `navigator`) that question constructs a
+ * fetch Response, which loads Node's undici: ~16 ms of CPU on every command with team state. panelctl runs on
+ * Node only (package.json engines), so pg takes its Node sockets without asking. The build fails if the line changes.
+ */
+const nodeStreamsInPg = {
+  name: 'node-streams-in-pg',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => {
+      const asking = 'const { getStream, getSecureStream } = getStreamFuncs()';
+      const source = await fs.promises.readFile(args.path, 'utf8');
+      if (source.split(asking).length !== 2) throw new Error(`${args.path}: expected "${asking}" once; update scripts/build.mjs`);
+      return { contents: source.replace(asking, () => 'const { getStream, getSecureStream } = getNodejsStreamFuncs()'), loader: 'js' };
+    });
+  },
+};
+
+/**
  * Third-party packages that the path to a panel does not need, each bundled into a file of its own
  * (dist/bundle/cli/vendor/NAME.cjs) that the CLI requires when it first uses it. In main.cjs they
  * would cost every start-up: V8 sets up each bundled module's wrapper when it compiles the file (or
@@ -255,7 +272,7 @@ await build({
   ...common,
   entryPoints: Object.fromEntries(VENDORED.map((name) => [vendorFile(name).slice(2, -4), name === 'zod' ? 'vendor-entry:zod' : name])),
   external: EXTERNAL,
-  plugins: [await zodAsUsed(), asciiAndBrailleFastInStringWidth],
+  plugins: [await zodAsUsed(), asciiAndBrailleFastInStringWidth, nodeStreamsInPg],
 });
 // `panelctl --version` and `panelctl --help` alone, which bin/panelctl.js answers without loading the
 // CLI: the help is what the bundle just built prints for --help when stdout is not a terminal (80
@@ -276,7 +293,14 @@ function writeCodeCache() {
     };
     const script = path.join(root, 'scripts/code-cache.cjs');
     const result = spawnSync(process.execPath, ['--random-seed=1', script, sandbox], { encoding: 'utf8', env, stdio: 'pipe' });
-    const caches = ['main.cjs.cache', 'vendor/js-yaml.cjs.cache', 'vendor/zod.cjs.cache', 'vendor/ora.cjs.cache', 'vendor/chalk.cjs.cache'];
+    const caches = [
+      'main.cjs.cache',
+      'vendor/js-yaml.cjs.cache',
+      'vendor/zod.cjs.cache',
+      'vendor/ora.cjs.cache',
+      'vendor/chalk.cjs.cache',
+      'vendor/pg.cjs.cache',
+    ];
     if (result.status !== 0 || result.stderr || !caches.every((cache) => fs.existsSync(path.join(outdir, cache)))) {
       throw new Error(`the code caches' runs of the demo panel exited ${result.status} (${caches.join(', ')} expected): ${result.stderr}`);
     }

@@ -5,7 +5,8 @@
 // nor compiles them again. The paths: the demo panel's `users list` without an inventory, and the same
 // with an inventory, as a support desk always has one (js-yaml reads it, zod checks it); and what a
 // terminal adds to them, the spinner (ora) and colour (chalk), which the runs here,
-// with no terminal, do not load: they are loaded and used as src/cli/context.ts and src/output/palette.ts do.
+// with no terminal, do not load: they are loaded and used as src/cli/context.ts and src/output/palette.ts do;
+// and pg, which a desk on team state loads for every command (its module's top level and a client).
 //
 // Run as `node --random-seed=1 scripts/code-cache.cjs`: V8 derives its string hash seed from the random
 // seed, and the cache holds hashes, so a fixed seed makes two builds write the same bytes. The flag
@@ -43,5 +44,11 @@ fs.writeFileSync(inventory, `panels:\n${panels.join('\n')}\n`);
   spinner.stop();
   const { Chalk } = loadVendored('chalk.cjs', { useCache: false });
   new Chalk({ level: 1 }).red.bold('refused');
+  // Team state (PostgreSQL): pg's client as src/state/postgres/connection.ts makes it, without a server to reach.
+  const pg = loadVendored('pg.cjs', { useCache: false });
+  const config = { connectionString: 'postgres://panelctl@127.0.0.1:1/panelctl', statement_timeout: 1000 };
+  new pg.Client(config);
+  new pg.Pool({ ...config, max: 4 }).end();
+  pg.types.getTypeParser(3802)('{"lease":"x"}');
   for (const [file, script] of scripts) fs.writeFileSync(`${file}.cache`, script.createCachedData());
 })();

@@ -204,7 +204,19 @@ describe('start-up', () => {
     expect(result).toEqual({ code: 0, rejected: { 'main.cjs': 'false', 'vendor/js-yaml.cjs': 'false', 'vendor/zod.cjs': 'false' } });
     // Only the build writes them, next to the files they compile (SECURITY.md, "Compiled code that is not the source").
     const caches = (await fs.readdir(path.join(ROOT, 'dist/bundle/cli/vendor'))).filter((f) => f.endsWith('.cache')).sort();
-    expect(caches).toEqual(['chalk.cjs.cache', 'js-yaml.cjs.cache', 'ora.cjs.cache', 'zod.cjs.cache']);
+    expect(caches).toEqual(['chalk.cjs.cache', 'js-yaml.cjs.cache', 'ora.cjs.cache', 'pg.cjs.cache', 'zod.cjs.cache']);
+  });
+
+  it("team state: pg's vendor file compiles from a code cache of its own, and making a client loads no fetch (undici)", async () => {
+    // pg asked whether it runs in a Cloudflare Worker by constructing a fetch Response: Node's undici, ~16 ms per command.
+    const script = `const { loadVendored, scripts, VENDOR } = require(${JSON.stringify(path.join(ROOT, 'bin/load-bundle.js'))});
+      const pg = loadVendored('pg.cjs');
+      const pool = new pg.Pool({ connectionString: 'postgres://panelctl@127.0.0.1:1/panelctl', max: 4 });
+      new pg.Client({ connectionString: 'postgres://panelctl@127.0.0.1:1/panelctl' });
+      pool.end();
+      const undici = process.moduleLoadList.some((name) => name.includes('undici'));
+      process.stdout.write(JSON.stringify({ undici, rejected: String(scripts.get(require('node:path').join(VENDOR, 'pg.cjs')).cachedDataRejected) }));`;
+    expect(JSON.parse(await stdoutOf(script))).toEqual({ undici: false, rejected: 'false' });
   });
 
   it("with an inventory of INTEGRA panels, only INTEGRA's option schemas are built, not every driver's", async () => {
