@@ -51,16 +51,34 @@ export function printableMessage(text: string, keepStyle: boolean, keepLines = t
 }
 
 /**
- * A copy of a row (plain objects and arrays, any depth) whose strings are printable; other
- * values are kept as they are. Tables format rows after this, so their own colours survive.
+ * A row (plain objects and arrays, any depth) whose strings are printable; other values are kept
+ * as they are. Tables format rows after this, so their own colours survive. Copy on write: a row
+ * with nothing to escape is returned as it is, so a table of 10,000 team leases copies nothing.
  */
 export function printableRow<T>(value: T): T {
   if (typeof value === 'string') return printable(value) as T;
-  if (Array.isArray(value)) return value.map(printableRow) as T;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const safe = printableRow(value[i]);
+      if (safe === value[i]) continue;
+      copy ??= value.slice();
+      copy[i] = safe;
+    }
+    return (copy ?? value) as T;
+  }
   if (value && typeof value === 'object') {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return value;
-    return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, printableRow(v)])) as T;
+    let copy: Record<string, unknown> | undefined;
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const safe = printableRow(record[key]);
+      if (safe === record[key]) continue;
+      copy ??= { ...record };
+      copy[key] = safe;
+    }
+    return (copy ?? value) as T;
   }
   return value;
 }

@@ -224,9 +224,9 @@ export function windowLeftMs(lease: Lease, now = Date.now()): number {
 }
 
 /** Why a lease needs ending now: its window is over, or an end began and is not confirmed yet. */
-export function overdueReason(lease: Lease, now = Date.now()): 'window-over' | 'end-unconfirmed' | undefined {
+export function overdueReason(lease: Lease, now = Date.now(), leftMs = windowLeftMs(lease, now)): 'window-over' | 'end-unconfirmed' | undefined {
   if (lease.phase === 'stopping') return 'end-unconfirmed';
-  return windowLeftMs(lease, now) <= 0 ? 'window-over' : undefined;
+  return leftMs <= 0 ? 'window-over' : undefined;
 }
 
 export function isOverdue(lease: Lease, now = Date.now()): boolean {

@@ -25,6 +25,19 @@ describe('printable', () => {
     });
   });
 
+  it('copies a row only where it has something to escape, and never changes the row it was given', () => {
+    const clean = { slot: 1, name: 'Anna', partitions: [1, 2], lease: { notices: [{ event: 'test.start' }] } };
+    expect(printableRow(clean)).toBe(clean);
+    const row = { slot: 2, name: 'Bob', lease: { operator: 'x\x1b[2J', notices: [{ event: 'test.start' }] } };
+    const safe = printableRow(row);
+    expect(safe).toEqual({ slot: 2, name: 'Bob', lease: { operator: 'x\\x1b[2J', notices: [{ event: 'test.start' }] } });
+    expect(row.lease.operator).toBe('x\x1b[2J');
+    expect(safe.lease.notices).toBe(row.lease.notices);
+    const list = ['a', 'b\r'];
+    expect(printableRow(list)).toEqual(['a', 'b\\x0d']);
+    expect(list).toEqual(['a', 'b\r']);
+  });
+
   it('escapes DEL, C1 and bidi in JSON so it parses back to the same string', () => {
     const value = { name: 'a\x7f\x9b\u202eb' };
     const json = printableJson(JSON.stringify(value));

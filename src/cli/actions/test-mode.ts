@@ -386,8 +386,11 @@ export async function runStatus(cli: Cli, flags: { panel?: string; all?: boolean
   const overdue = shown.filter((s) => s.overdue).length;
   // `overdue` and `needsAttention` let a script tell "tests running" from "a test nobody ended".
   const attention = shown.filter((s) => s.overdue || s.conflict).length;
-  if (cli.out.machine || shown.length > 0)
-    cli.out.result({ leases: shown.map(statusJson), overdue, needsAttention: attention > 0 }, shown, statusColumns(cli), shown.map(statusJson));
+  if (cli.out.machine || shown.length > 0) {
+    // The JSON rows only for a machine format: a table of 10,000 team leases does not need them (issue 18's 2x).
+    const json = cli.out.machine ? shown.map(statusJson) : [];
+    cli.out.result({ leases: json, overdue, needsAttention: attention > 0 }, shown, statusColumns(cli), json);
+  }
   if (attention) cli.attention(`${attention} lease(s) overdue or in conflict with the panel`);
   if (overdue && !cli.out.machine) cli.out.warn(cli.out.color.red(`${overdue} lease(s) overdue: run \`panelctl test-mode sweep\` (or stop each) to end them.`));
 }
