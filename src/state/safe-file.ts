@@ -31,7 +31,9 @@ const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
 const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
 
-export const callerUid = (): number => process.geteuid?.() ?? -1;
+/** Asked once: every check compares against it, bulk apply a dozen times per panel (a system call each, issue 20). */
+const uid = process.geteuid?.() ?? -1;
+export const callerUid = (): number => uid;
 
 export function octal(mode: number): string {
   return (mode & 0o777).toString(8).padStart(4, '0');

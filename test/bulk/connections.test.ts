@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
 import { readChanges } from '../../src/bulk/input.js';
 import { drivers } from '../../drivers/index.js';
 import { CodeBook } from '../../src/bulk/codes.js';
@@ -117,5 +118,60 @@ describe('bulk apply connections', () => {
   it("holds a panel's work lock until its last audit entry is synced and its journal says done", () => {
     expect(atRelease.size).toBe(12);
     for (const [panel, record] of atRelease) expect(record, panel).toEqual({ auditEntries: 2, headNamesThem: true, journalDone: 2 });
+  });
+});
+
+describe('bulk apply: a failure after a panel has hung up', () => {
+  let tail: Fleet;
+  let tailReport: ApplyReport;
+
+  beforeAll(async () => {
+    tail = await startFleet(2, (i) => ({ users: [{ slot: 2, name: 'Bob', code: `62${1000 + i}` }] }));
+    const codes = await CodeBook.load(await tail.file('codes.csv', 'new\n583920\n'));
+    const rows = await readChanges(await tail.file('changes.csv', 'panel,action,slot,code\n*,set-code,2,codes:new\n', 0o644), {
+      drivers,
+      targets: tail.targets,
+      codes,
+    });
+    const tailPlan = await buildPlan(rows, tail.targetMap, tail.ctx, { concurrency: 2, codes, access: fake.access, source: { file: 'changes.csv', rows: 1 } });
+    // Once the first panel has hung up, the state dir is opened to others: its audit entry, written
+    // after the hang-up, is refused (a state dir others can read is not used), and so is every later one.
+    let first = true;
+    const breaking: PanelAccess = {
+      describe: fake.access.describe,
+      async open(target, ctx) {
+        const open = await fake.access.open(target, ctx);
+        return {
+          ...open,
+          hangUp: async () => {
+            await open.close();
+            if (first) await fs.chmod(tail.stateDir, 0o755);
+            first = false;
+          },
+        };
+      },
+    };
+    tailReport = await applyPlan(tailPlan, tail.targetMap, tail.ctx, {
+      concurrency: 1,
+      resume: false,
+      retries: 0,
+      backoffMs: 10,
+      maxBackoffMs: 10,
+      codes: { book: codes },
+      access: breaking,
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await tail?.close();
+  });
+
+  it('reports the failure of its audit entry for that panel and step, and the next panel writes nothing without one', () => {
+    const [a, b] = tailReport.outcomes;
+    expect(a).toMatchObject({ panel: 'p000', status: 'failed', code: 'E_PERMISSIONS' });
+    expect(a.step.id).toBe('p000/1');
+    expect(tail.panels.get('p000')!.panel.stats.writeLog).toEqual(['change:2']);
+    expect(b).toMatchObject({ panel: 'p001', status: 'failed', code: 'E_PERMISSIONS' });
+    expect(tail.panels.get('p001')!.panel.stats.writeLog).toEqual([]);
   });
 });
