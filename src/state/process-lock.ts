@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
-import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, linkSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 
 /**
  * A lock file that dies with its process. The file is created with O_EXCL and names its owner
@@ -83,6 +84,107 @@ function readOwnerNow(file: string): LockOwner | undefined {
 /** A creator that died between creating the file and writing its owner leaves it empty; after this long it is stale. */
 const EMPTY_LOCK_STALE_MS = 5000;
 
+/*
+ * Spare lock files (LockOptions.reuseFiles). Bulk apply takes and frees one panel's work lock after
+ * another, 10,000 in a run. Creating a file per lock allocates an inode each time, and ext4 without
+ * a journal skips every inode freed in the last 30 s when it allocates the next (recently_deleted()),
+ * so each lock cost more than the one before: at 10,000 panels the kernel spent more on that than the
+ * apply on anything else (perf, issue 20). Instead such a lock is taken by writing the owner into one of
+ * this process's spare files and hard-linking it to the lock's name: link() fails with EEXIST as
+ * O_EXCL does, allocates no inode, and what others read at the name is the owner, as before. Released,
+ * the name is unlinked and the spare waits for the next lock. Spares are named
+ * `.spare-<host>-<pid>-<start>-<n>` (never `.lock`: nothing takes one for a lock), removed when the
+ * process exits, and a dead process's are removed by the next process that takes a lock there.
+ */
+
+const SPARE = '.spare-';
+const HOST_TAG = ME.host.replace(/[^A-Za-z0-9]/g, '') || 'host';
+const spares = { free: new Map<string, string[]>(), all: new Set<string>(), swept: new Set<string>(), made: 0 };
+
+function removeSparesAtExit(): void {
+  for (const spare of spares.all) {
+    try {
+      unlinkSync(spare);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Removes the spares that processes of this host left behind when they died (kill -9). */
+function sweepDeadSpares(dir: string): void {
+  const mine = `${SPARE}${HOST_TAG}-`;
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(mine)) continue;
+    const [pid, start] = name.slice(mine.length).split('-');
+    const owner = { pid: Number(pid), start: start === 'x' ? undefined : start, host: ME.host, token: '', since: '' };
+    if (owner.pid !== process.pid && ownerIsGone(owner)) {
+      try {
+        unlinkSync(path.join(dir, name));
+      } catch {
+        // another process swept it first
+      }
+    }
+  }
+}
+
+/** A spare of this process in `dir` (not linked anywhere), made when none is free. */
+function takeSpare(dir: string): string {
+  if (!spares.swept.has(dir)) {
+    spares.swept.add(dir);
+    sweepDeadSpares(dir);
+  }
+  const free = spares.free.get(dir);
+  const spare = free?.pop();
+  if (spare) return spare;
+  if (spares.all.size === 0) process.once('exit', removeSparesAtExit);
+  const made = path.join(dir, `${SPARE}${HOST_TAG}-${process.pid}-${ME.start ?? 'x'}-${++spares.made}`);
+  closeSync(openSync(made, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+  spares.all.add(made);
+  return made;
+}
+
+function giveBackSpare(spare: string): void {
+  const dir = path.dirname(spare);
+  const free = spares.free.get(dir) ?? [];
+  spares.free.set(dir, free);
+  free.push(spare);
+}
+
+/** Writes `text` over a spare's content (no new inode): the owner is in it before it is linked to a lock's name. */
+function writeSpare(spare: string, text: string): void {
+  const fd = openSync(spare, constants.O_WRONLY | constants.O_NOFOLLOW);
+  try {
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at, at);
+    ftruncateSync(fd, bytes.length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** tryCreate with a spare: the spare linked to `file`, or undefined when the lock is taken. */
+function tryLinkSpare(file: string, owner: LockOwner): string | undefined {
+  let spare = takeSpare(path.dirname(file));
+  try {
+    writeSpare(spare, JSON.stringify(owner));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    // Removed by someone else (a sweep that took this process for dead): a new one.
+    spares.all.delete(spare);
+    spare = takeSpare(path.dirname(file));
+    writeSpare(spare, JSON.stringify(owner));
+  }
+  try {
+    linkSync(spare, file);
+    return spare;
+  } catch (error) {
+    giveBackSpare(spare);
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw error;
+  }
+}
+
 function tryCreate(file: string, owner: LockOwner): boolean {
   let fd: number;
   try {
@@ -146,6 +248,8 @@ export interface LockOptions {
   waitMs: number;
   /** Written into the lock file beside the owner, so a refused process can name what holds it. */
   details?: Record<string, unknown>;
+  /** Take the lock by linking a spare file of this process's (see above): for locks taken by the thousand. */
+  reuseFiles?: boolean;
 }
 
 let tokensMade = 0;
@@ -174,14 +278,22 @@ export async function acquireLock(file: string, options: LockOptions): Promise<R
   const owner = ownerForThisProcess(options.details);
   const end = Date.now() + options.waitMs;
   for (let delay = 25; ; delay = Math.min(delay * 2, 400)) {
-    if (tryCreate(file, owner)) {
+    const spare = options.reuseFiles ? tryLinkSpare(file, owner) : undefined;
+    if (spare || (!options.reuseFiles && tryCreate(file, owner))) {
+      let released = false;
       return async () => {
-        if (readOwnerNow(file)?.token !== owner.token) return;
-        try {
-          unlinkSync(file);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        // Twice would give the spare back twice, and two locks could then be written into one file.
+        if (released) return;
+        released = true;
+        if (readOwnerNow(file)?.token === owner.token) {
+          try {
+            unlinkSync(file);
+          } catch (error) {
+            // Still linked to the name: the spare cannot be written again.
+            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          }
         }
+        if (spare) giveBackSpare(spare);
       };
     }
     const seen = readOwnerNow(file);

@@ -84,7 +84,8 @@ export class FileWorkLocks implements WorkLockStore {
   async acquire(key: string, holder: WorkHolder): Promise<WorkLock> {
     const file = this.file(key);
     ensurePrivateDirNow(path.dirname(file));
-    const taken = await acquireLock(file, { waitMs: 0, details: { ...holder, key } });
+    // Linked from a spare file: a bulk apply takes thousands, and a new file each time cost an inode each (process-lock.ts).
+    const taken = await acquireLock(file, { waitMs: 0, details: { ...holder, key }, reuseFiles: true });
     if (typeof taken !== 'function') throw lockedError(holder.panel, taken.heldBy ?? {});
     const contact = file.replace(/\.lock$/, '.contact');
     return {
