@@ -99,9 +99,10 @@ const EMPTY_LOCK_STALE_MS = 5000;
 
 const SPARE = '.spare-';
 const HOST_TAG = ME.host.replace(/[^A-Za-z0-9]/g, '') || 'host';
-const spares = { free: new Map<string, string[]>(), all: new Set<string>(), swept: new Set<string>(), made: 0 };
+const spares = { free: new Map<string, string[]>(), all: new Set<string>(), swept: new Set<string>(), made: 0, atExit: false };
 
-function removeSparesAtExit(): void {
+/** Removes this process's spares (at exit; a lock still held keeps its name, and is stale once the process is gone). */
+export function removeSpares(): void {
   for (const spare of spares.all) {
     try {
       unlinkSync(spare);
@@ -109,6 +110,8 @@ function removeSparesAtExit(): void {
       // already gone
     }
   }
+  spares.all.clear();
+  spares.free.clear();
 }
 
 /** Removes the spares that processes of this host left behind when they died (kill -9). */
@@ -137,7 +140,10 @@ function takeSpare(dir: string): string {
   const free = spares.free.get(dir);
   const spare = free?.pop();
   if (spare) return spare;
-  if (spares.all.size === 0) process.once('exit', removeSparesAtExit);
+  if (!spares.atExit) {
+    spares.atExit = true;
+    process.once('exit', removeSpares);
+  }
   const made = path.join(dir, `${SPARE}${HOST_TAG}-${process.pid}-${ME.start ?? 'x'}-${++spares.made}`);
   closeSync(openSync(made, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
   spares.all.add(made);

@@ -6,7 +6,7 @@ import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDirPerTest } from '../support/temp-dir.js';
-import { acquireLock, processStartTime } from '../../src/state/process-lock.js';
+import { acquireLock, processStartTime, removeSpares } from '../../src/state/process-lock.js';
 
 /**
  * Locks taken by the thousand (bulk apply's per-panel work locks) are hard links to spare files of
@@ -85,6 +85,32 @@ describe('acquireLock with spare files', () => {
     // The dead owner's file itself is left as it was: only the lock's name was taken over.
     expect(JSON.parse(await fs.readFile(dead, 'utf8')).pid).toBe(2 ** 22 + 12345);
     await release();
+  });
+
+  it('makes a new spare when its spare was removed meanwhile', async () => {
+    await (await take(path.join(temp.dir, 'a.lock')))();
+    const [first] = await spares(temp.dir);
+    await fs.rm(path.join(temp.dir, first));
+    const release = await take(path.join(temp.dir, 'b.lock'));
+    expect(JSON.parse(await fs.readFile(path.join(temp.dir, 'b.lock'), 'utf8')).panel).toBe('b.lock');
+    const now = await spares(temp.dir);
+    expect(now).toHaveLength(1);
+    expect(now[0]).not.toBe(first);
+    await release();
+  });
+
+  it('removes its spares (at exit), while a lock still held keeps its name until released', async () => {
+    const held = await take(path.join(temp.dir, 'a.lock'));
+    await (await take(path.join(temp.dir, 'b.lock')))();
+    expect(await spares(temp.dir)).toHaveLength(2);
+    removeSpares();
+    expect(await spares(temp.dir)).toEqual([]);
+    expect(JSON.parse(await fs.readFile(path.join(temp.dir, 'a.lock'), 'utf8')).panel).toBe('a.lock');
+    await held();
+    await expect(fs.lstat(path.join(temp.dir, 'a.lock'))).rejects.toThrow();
+    // Taken again afterwards: a new spare.
+    await (await take(path.join(temp.dir, 'c.lock')))();
+    expect(await spares(temp.dir)).toHaveLength(1);
   });
 
   it('leaves no spare behind when its process exits, and sweeps those of a process killed while holding a lock', async () => {
