@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import { closeSync, constants, ftruncateSync, linkSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, linkSync, openSync, readFileSync, readdirSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -93,12 +93,12 @@ const EMPTY_LOCK_STALE_MS = 5000;
  * this process's spare files and hard-linking it to the lock's name: link() fails with EEXIST as
  * O_EXCL does, allocates no inode, and what others read at the name is the owner, as before. Released,
  * the name is unlinked and the spare waits for the next lock. Spares are named
- * `.spare-<host>-<pid>-<start>-<n>` (never `.lock`: nothing takes one for a lock), removed when the
- * process exits, and a dead process's are removed by the next process that takes a lock there.
+ * `.spare-<pid>-<start>-<n>` (never `.lock`: nothing takes one for a lock), removed when the process
+ * exits, and a dead process's are removed by the next process that takes a lock there (the state dir
+ * is this machine's, as above).
  */
 
 const SPARE = '.spare-';
-const HOST_TAG = ME.host.replace(/[^A-Za-z0-9]/g, '') || 'host';
 const spares = { free: new Map<string, string[]>(), all: new Set<string>(), swept: new Set<string>(), made: 0, atExit: false };
 
 /** Removes this process's spares (at exit; a lock still held keeps its name, and is stale once the process is gone). */
@@ -116,12 +116,11 @@ export function removeSpares(): void {
 
 /** Removes the spares that processes of this host left behind when they died (kill -9). */
 function sweepDeadSpares(dir: string): void {
-  const mine = `${SPARE}${HOST_TAG}-`;
   for (const name of readdirSync(dir)) {
-    if (!name.startsWith(mine)) continue;
-    const [pid, start] = name.slice(mine.length).split('-');
-    const owner = { pid: Number(pid), start: start === 'x' ? undefined : start, host: ME.host, token: '', since: '' };
-    if (owner.pid !== process.pid && ownerIsGone(owner)) {
+    const [pid, start] = name.startsWith(SPARE) ? name.slice(SPARE.length).split('-') : [];
+    if (pid === undefined) continue;
+    // Without a start time (not Linux) only a pid that is gone says its process died.
+    if (ownerIsGone({ pid: Number(pid), start: start === 'x' ? undefined : start, host: ME.host, token: '', since: '' })) {
       try {
         unlinkSync(path.join(dir, name));
       } catch {
@@ -144,7 +143,7 @@ function takeSpare(dir: string): string {
     spares.atExit = true;
     process.once('exit', removeSpares);
   }
-  const made = path.join(dir, `${SPARE}${HOST_TAG}-${process.pid}-${ME.start ?? 'x'}-${++spares.made}`);
+  const made = path.join(dir, `${SPARE}${process.pid}-${ME.start ?? 'x'}-${++spares.made}`);
   closeSync(openSync(made, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
   spares.all.add(made);
   return made;
@@ -159,11 +158,9 @@ function giveBackSpare(spare: string): void {
 
 /** Writes `text` over a spare's content (no new inode): the owner is in it before it is linked to a lock's name. */
 function writeSpare(spare: string, text: string): void {
-  const fd = openSync(spare, constants.O_WRONLY | constants.O_NOFOLLOW);
+  const fd = openSync(spare, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW);
   try {
-    const bytes = Buffer.from(text);
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at, at);
-    ftruncateSync(fd, bytes.length);
+    writeFileSync(fd, text);
   } finally {
     closeSync(fd);
   }

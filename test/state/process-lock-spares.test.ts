@@ -65,9 +65,9 @@ describe('acquireLock with spare files', () => {
     expect(lstatSync(path.join(temp.dir, 'a.lock')).ino).not.toBe(lstatSync(path.join(temp.dir, 'b.lock')).ino);
     // The refused attempt's owner never reached the held lock's file.
     expect(JSON.parse(await fs.readFile(path.join(temp.dir, 'a.lock'), 'utf8')).panel).toBe('a.lock');
-    await held();
-    await held(); // a second release gives nothing back twice
     await other();
+    await held();
+    await held(); // a second release gives nothing back twice: the next two locks get two spares
     const [c, d] = [await take(path.join(temp.dir, 'c.lock')), await take(path.join(temp.dir, 'd.lock'))];
     expect(lstatSync(path.join(temp.dir, 'c.lock')).ino).not.toBe(lstatSync(path.join(temp.dir, 'd.lock')).ino);
     await c();
@@ -85,6 +85,46 @@ describe('acquireLock with spare files', () => {
     // The dead owner's file itself is left as it was: only the lock's name was taken over.
     expect(JSON.parse(await fs.readFile(dead, 'utf8')).pid).toBe(2 ** 22 + 12345);
     await release();
+  });
+
+  it('asks once per process, at exit, to remove its spares', async () => {
+    const before = process.listeners('exit').length;
+    for (const dir of ['one', 'two']) {
+      await fs.mkdir(path.join(temp.dir, dir));
+      const [a, b] = [await take(path.join(temp.dir, dir, 'a.lock')), await take(path.join(temp.dir, dir, 'b.lock'))];
+      await a();
+      await b();
+    }
+    expect(process.listeners('exit')).toContain(removeSpares);
+    expect(process.listeners('exit').length - before).toBeLessThanOrEqual(1);
+  });
+
+  it("refuses a spare replaced by a symbolic link, and leaves the link's target alone", async () => {
+    await (await take(path.join(temp.dir, 'a.lock')))();
+    const [spare] = await spares(temp.dir);
+    const target = path.join(temp.dir, 'target.txt');
+    await fs.writeFile(target, 'untouched');
+    await fs.rm(path.join(temp.dir, spare));
+    await fs.symlink(target, path.join(temp.dir, spare));
+    await expect(acquireLock(path.join(temp.dir, 'b.lock'), { waitMs: 0, reuseFiles: true })).rejects.toThrow(/ELOOP|EMLINK/);
+    expect(await fs.readFile(target, 'utf8')).toBe('untouched');
+  });
+
+  it("sweeps only the spares of processes that are gone: a live process's stay, whatever its start time says", async () => {
+    const alive = process.ppid;
+    const names = {
+      live: `.spare-${alive}-${processStartTime(alive) ?? 'x'}-1`,
+      liveNoStart: `.spare-${alive}-x-2`,
+      reused: `.spare-${alive}-1-3`,
+      dead: `.spare-${2 ** 22 + 4321}-x-4`,
+      other: 'x-1-1.lock',
+    };
+    for (const name of Object.values(names)) await fs.writeFile(path.join(temp.dir, name), '', { mode: 0o600 });
+    await (await take(path.join(temp.dir, 'a.lock')))();
+    const left = await fs.readdir(temp.dir);
+    expect(left).toEqual(expect.arrayContaining([names.live, names.liveNoStart, names.other]));
+    expect(left).not.toContain(names.dead);
+    if (processStartTime(alive)) expect(left).not.toContain(names.reused);
   });
 
   it('makes a new spare when its spare was removed meanwhile', async () => {
