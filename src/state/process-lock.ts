@@ -100,6 +100,8 @@ const EMPTY_LOCK_STALE_MS = 5000;
 
 const SPARE = '.spare-';
 const spares = { free: new Map<string, string[]>(), all: new Set<string>(), swept: new Set<string>(), made: 0, atExit: false };
+/** How long each spare's content is: a shorter owner is padded with spaces (JSON allows them) instead of truncating the file. */
+const spareSizes = new Map<string, number>();
 
 /** Removes this process's spares (at exit; a lock still held keeps its name, and is stale once the process is gone). */
 export function removeSpares(): void {
@@ -112,6 +114,7 @@ export function removeSpares(): void {
   }
   spares.all.clear();
   spares.free.clear();
+  spareSizes.clear();
 }
 
 /** Removes the spares that processes of this host left behind when they died (kill -9). */
@@ -156,14 +159,21 @@ function giveBackSpare(spare: string): void {
   free.push(spare);
 }
 
-/** Writes `text` over a spare's content (no new inode): the owner is in it before it is linked to a lock's name. */
+/**
+ * Writes `text` over a spare's content: no new inode, and no truncation (freeing the file's block
+ * and taking another cost as much again): a shorter owner is padded with spaces.
+ */
 function writeSpare(spare: string, text: string): void {
-  const fd = openSync(spare, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW);
+  const bytes = Buffer.from(text);
+  const size = spareSizes.get(spare) ?? 0;
+  const padded = bytes.length < size ? Buffer.concat([bytes, Buffer.alloc(size - bytes.length, ' ')]) : bytes;
+  const fd = openSync(spare, constants.O_WRONLY | constants.O_NOFOLLOW);
   try {
-    writeFileSync(fd, text);
+    writeFileSync(fd, padded);
   } finally {
     closeSync(fd);
   }
+  spareSizes.set(spare, padded.length);
 }
 
 /** tryCreate with a spare: the spare linked to `file`, or undefined when the lock is taken. */

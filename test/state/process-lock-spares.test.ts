@@ -57,6 +57,20 @@ describe('acquireLock with spare files', () => {
     expect(await spares(temp.dir)).toHaveLength(1);
   });
 
+  it('pads a shorter owner over a longer one instead of truncating: what the name holds is that owner alone', async () => {
+    const file = path.join(temp.dir, 'x.lock');
+    const long = await acquireLock(file, { waitMs: 0, details: { panel: 'a panel with a long name', ticket: 'T-1234567890' }, reuseFiles: true });
+    const longSize = lstatSync(file).size;
+    await (long as Release)();
+    const short = await take(file);
+    const text = await fs.readFile(file, 'utf8');
+    expect(text.length).toBe(longSize);
+    expect(text).toMatch(/} +$/);
+    expect(JSON.parse(text)).toMatchObject({ panel: 'x.lock', pid: process.pid });
+    expect(JSON.parse(text).ticket).toBeUndefined();
+    await short();
+  });
+
   it('refuses a lock that is held, naming the holder, and uses a spare per lock held at once', async () => {
     const held = await take(path.join(temp.dir, 'a.lock'));
     const again = await acquireLock(path.join(temp.dir, 'a.lock'), { waitMs: 0, reuseFiles: true });
