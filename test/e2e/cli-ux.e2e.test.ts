@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { createSimulator } from '../../drivers/integra/simulator.js';
 import { serveTcp, type TcpServerHandle } from '../../src/transport/tcp.js';
-import { BIN, makeSandbox, waitFor, type Sandbox } from '../support/cli.js';
+import { BIN, makeSandbox, startCli, waitFor, type Sandbox } from '../support/cli.js';
 import { TtySession } from '../support/tty.js';
 import { haveSocat, makePtyPair } from '../support/pty-pair.js';
 
@@ -464,21 +464,15 @@ describe('SIGTERM during a one-shot write', () => {
   it('winds down like Ctrl-C, exits 143, and says the keypad (not a listing) can tell whether a code landed', async () => {
     sim.setFaults({ latencyMs: 1500 });
     const before = connections;
-    const child = spawn(process.execPath, [BIN, 'users', 'set-code', '--panel', 'lab', '--slot', '2', '--code-stdin'], {
-      env: { ...sandbox.env, LAB_CODE: MASTER },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    child.stdin.end('750316\n');
-    await waitFor(
-      () => connections > before,
-      () => stderr,
+    const { child, stderr, exited } = startCli(
+      ['users', 'set-code', '--panel', 'lab', '--slot', '2', '--code-stdin'],
+      { ...sandbox.env, LAB_CODE: MASTER },
+      '750316\n',
     );
+    await waitFor(() => connections > before, stderr);
     child.kill('SIGTERM');
     expect(await exited).toBe(143);
-    expect(stderr).toMatch(/interrupted \(SIGTERM\) while talking to the panel/);
-    expect(stderr).toMatch(/try the new code at the keypad, or run the same set-code again/);
+    expect(stderr()).toMatch(/interrupted \(SIGTERM\) while talking to the panel/);
+    expect(stderr()).toMatch(/try the new code at the keypad, or run the same set-code again/);
   });
 });

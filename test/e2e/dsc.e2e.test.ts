@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSimulator, type DscSimulator } from '../../drivers/dsc/simulator.js';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { BIN, makeSandbox, secretsIn, waitFor, type CliResult, type Sandbox } from '../support/cli.js';
+import { makeSandbox, secretsIn, startCli, waitFor, type CliResult, type Sandbox } from '../support/cli.js';
 import { servedSimulators } from '../support/served.js';
 
 /**
@@ -379,27 +378,21 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
   it('Ctrl-C in the middle of the keypad menu leaves the menu ([#]) and exits 130; the panel is usable at once', async () => {
     secretsUsed.add('604183');
     sim.setFaults({ latencyMs: 120 });
-    const child = spawn(process.execPath, [BIN, 'users', 'set-code', '--panel', 'shop', '--slot', '2', '--code-stdin'], {
-      env: { ...sandbox.env, DSC_MASTER: MASTER, DSC_TPI: TPI, DSC_INSTALLER: INSTALLER },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    child.stdin.end('604183\n');
-    await waitFor(
-      () => sim.keypadMode !== 'idle',
-      () => stderr,
+    const { child, stderr, exited } = startCli(
+      ['users', 'set-code', '--panel', 'shop', '--slot', '2', '--code-stdin'],
+      { ...sandbox.env, DSC_MASTER: MASTER, DSC_TPI: TPI, DSC_INSTALLER: INSTALLER },
+      '604183\n',
     );
+    await waitFor(() => sim.keypadMode !== 'idle', stderr);
     child.kill('SIGINT');
     const code = await exited;
-    outputs.push({ code, stdout: '', stderr });
+    outputs.push({ code, stdout: '', stderr: stderr() });
     sim.setFaults({ latencyMs: 0 });
     expect(code).toBe(130);
-    expect(stderr).toMatch(/interrupted: leaving the panel cleanly/);
+    expect(stderr()).toMatch(/interrupted: leaving the panel cleanly/);
     // No listing shows a code: the hint names what can tell (issue 19), not `users list`.
-    expect(stderr).toMatch(/try the new code at the keypad, or run the same set-code again/);
-    expect(stderr).not.toMatch(/check with `panelctl users list`/);
+    expect(stderr()).toMatch(/try the new code at the keypad, or run the same set-code again/);
+    expect(stderr()).not.toMatch(/check with `panelctl users list`/);
     expect(sim.keypadMode).toBe('idle');
     expect(sim.state.codes[2]).not.toBe('604183');
     expect((await panelctl(['users', 'list', '--panel', 'shop'])).code).toBe(0);

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type VistaSimulator } from '../../drivers/vista/simulator.js';
 import { servedSimulators } from '../support/served.js';
-import { BIN, type CliResult, makeSandbox, type Sandbox, secretsIn, waitFor } from '../support/cli.js';
+import { type CliResult, makeSandbox, type Sandbox, secretsIn, startCli, waitFor } from '../support/cli.js';
 
 /**
  * The real panelctl binary against the simulated VISTA-20P behind an AlarmDecoder on a real TCP
@@ -107,21 +106,15 @@ describe('panelctl against a simulated VISTA behind an AlarmDecoder (ser2sock)',
     secretsUsed.add('4915');
     const keysBefore = sim.stats.keys;
     const abortsBefore = sim.stats.aborts;
-    const child = spawn(process.execPath, [BIN, 'users', 'set-code', '--panel', 'clinic', '--slot', '8', '--code-stdin', '--option', 'keyIntervalMs=200'], {
-      env: { ...sandbox.env, VISTA_MASTER: MASTER },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    child.stdin.end('4915\n');
-    await waitFor(
-      () => sim.stats.keys >= keysBefore + 3,
-      () => stderr,
+    const { child, stderr, exited } = startCli(
+      ['users', 'set-code', '--panel', 'clinic', '--slot', '8', '--code-stdin', '--option', 'keyIntervalMs=200'],
+      { ...sandbox.env, VISTA_MASTER: MASTER },
+      '4915\n',
     );
+    await waitFor(() => sim.stats.keys >= keysBefore + 3, stderr);
     child.kill('SIGINT');
     const code = await exited;
-    outputs.push({ code, stdout: '', stderr });
+    outputs.push({ code, stdout: '', stderr: stderr() });
     expect(code).toBe(130);
     expect(sim.stats.keys - keysBefore).toBeLessThan(11);
     expect(sim.stats.aborts).toBe(abortsBefore + 1); // the panel dropped the half entry before panelctl let go

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,6 +99,29 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string, t
     });
     child.stdin.end(input ?? '');
   });
+}
+
+/** The binary as a running process, for tests that signal it mid-command. */
+export interface RunningCli {
+  child: ChildProcess;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
+  /** Its exit code once it has exited and closed its output. */
+  exited: Promise<number | null>;
+}
+
+/** Starts `panelctl ARGS` with `input` on its stdin (an EPIPE, if it exits before reading, is ignored as in runCli). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv, input: string): RunningCli {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stdout.resume();
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+  child.stdin.end(input);
+  return { child, stderr: () => stderr, exited };
 }
 
 /** Polls until `condition` holds; on timeout, fails with what `show` returns (the output so far). */
