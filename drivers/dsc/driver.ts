@@ -65,7 +65,7 @@ const info: DriverInfo = {
   secrets: [
     { name: 'code', label: 'DSC master code (slot 40)', required: true },
     { name: 'tpiPassword', label: 'Envisalink TPI password', required: false },
-    { name: 'installer', label: 'DSC installer code (for the walk test)', required: false, neededFor: ['test-mode'] },
+    { name: 'installer', label: 'DSC installer code (for the walk test)', required: false, neededFor: ['test-mode'], requiredFor: ['test-mode'] },
   ],
   options: [
     { name: 'codeLength', description: "4 or 6: the code length the panel is set to (default: the master code's length)" },

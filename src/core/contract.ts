@@ -106,8 +106,10 @@ export interface DriverInfo {
    * Names of the secrets the driver needs from the inventory: 'code' is the credential.
    * `neededFor`: the only kinds of operation that use it (absent: every one); for the others it
    * is neither read nor asked for (a `prompt` installer code is not asked for by `users list`).
+   * `requiredFor`: the kinds of operation that cannot work without it although it is optional (never asked
+   * for): one started on a panel whose inventory entry configures none is refused before the panel is contacted.
    */
-  secrets: Array<{ name: string; label: string; required: boolean; neededFor?: SecretUse[] }>;
+  secrets: Array<{ name: string; label: string; required: boolean; neededFor?: SecretUse[]; requiredFor?: SecretUse[] }>;
   /**
    * For a panel set up without a reader: why it cannot read users back and what would (another module, a log), named
    * by every refusal that needs one (a list, the next free slot) next to what still works.

@@ -53,7 +53,7 @@ async function gatherSecrets(target: Target, info: DriverInfo, ctx: OperationCon
 }
 
 /** The driver's secrets this panel's inventory entry configures (the unnamed credential is the first). */
-function configuredSecrets(target: Target, info: DriverInfo): string[] {
+export function configuredSecrets(target: Target, info: DriverInfo): string[] {
   return info.secrets.filter((wanted, index) => target.secretRefs[wanted.name] ?? (index === 0 ? target.credentialRef : undefined)).map((w) => w.name);
 }
 

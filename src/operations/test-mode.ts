@@ -30,7 +30,7 @@ import { localTime } from '../output/time.js';
 import { formatDuration } from '../core/duration.js';
 import { appendAudit, prepareAudit } from '../audit/log.js';
 import type { OperationContext } from './context.js';
-import { describeTarget, withPanel } from './session.js';
+import { configuredSecrets, describeTarget, withPanel } from './session.js';
 
 /** Opens the panel for test mode: the secrets test mode needs (an installer code, on DSC) are read or asked for. */
 const withTestModePanel = <T>(target: Target, ctx: OperationContext, work: Parameters<typeof withPanel<T>>[2]) => withPanel(target, ctx, work, 'test-mode');
@@ -196,6 +196,15 @@ export async function startTestMode(target: Target, ctx: OperationContext, deps:
   const limit = info.testModeLimit;
   if (limit && minutes > limit.maxMinutes) {
     throw new ValidationError('--for', `must be at most ${formatDuration(limit.maxMinutes * 60_000)} on ${target.name}: ${limit.why}`);
+  }
+  // A secret test mode cannot do without (a DSC's installer code), missing from the inventory: known without the panel.
+  const missing = supportsTestMode(info)
+    ? info.secrets.find((s) => s.requiredFor?.includes('test-mode') && !configuredSecrets(target, info).includes(s.name))
+    : undefined;
+  if (missing) {
+    throw new NotSupportedError(`${target.name} cannot be put on test: it needs the ${missing.label}, and its inventory entry has no secrets.${missing.name}`, {
+      hint: `add secrets: { ${missing.name}: env:VARIABLE } to panel "${target.name}" in the inventory; nothing was switched and the station was not told`,
+    });
   }
   await prepareAudit(ctx.stateDir);
   // The clock check needs no panel, so it runs before one is contacted (exit 2: nothing changed).

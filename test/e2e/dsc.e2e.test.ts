@@ -365,10 +365,15 @@ describe('panelctl against the DSC simulator (Envisalink TPI)', () => {
     expect(sim.state.walkTest).toBe(false);
   });
 
-  it('without an installer code, test-mode start says so before the station is asked anything (exit 6)', async () => {
+  it('without an installer code, test-mode start says so before the station or the panel is asked anything (exit 6)', async () => {
+    const connections = sim.stats.connections;
     const start = await panelctl(['test-mode', 'start', '--panel', 'no-installer', '--for', '30m']);
     expect(start.code).toBe(6);
-    expect(start.stderr).toMatch(/no-installer cannot be put on test: the walk test needs the installer code: add secrets.installer/);
+    expect(start.stderr).toMatch(
+      /no-installer cannot be put on test: it needs the DSC installer code \(for the walk test\), and its inventory entry has no secrets.installer/,
+    );
+    // Known from the inventory: the panel was not contacted (it was, to ask, before the secret said so).
+    expect(sim.stats.connections).toBe(connections);
     // The manual station would have refused first without a terminal: it was never reached.
     expect(start.stderr).not.toMatch(/monitoring station/);
     expect(sim.state.walkTest).toBe(false);
