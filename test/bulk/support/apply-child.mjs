@@ -33,7 +33,7 @@ try {
   const counts = {};
   for (const o of report.outcomes) counts[`${o.status}${o.how ? `:${o.how}` : ''}`] = (counts[`${o.status}${o.how ? `:${o.how}` : ''}`] ?? 0) + 1;
   process.stdout.write(
-    `${JSON.stringify({ counts, failed: report.outcomes.filter((o) => o.status !== 'done').map((o) => `${o.panel} ${o.code} ${o.reason}`) })}\n`,
+    `${JSON.stringify({ counts, failed: report.outcomes.filter((o) => o.status !== 'done').map((o) => `${o.panel} ${o.step.action} slot ${o.step.slot} ${o.code} ${o.reason}`) })}\n`,
   );
   process.exitCode = report.outcomes.every((o) => o.status === 'done') ? 0 : 7;
 } catch (error) {
