@@ -40,6 +40,15 @@ export type StepStatus = 'done' | 'skipped' | 'failed';
 /** Failures only a person can settle: resuming will not change them. */
 const NEEDS_A_PERSON = new Set(['E_UNCERTAIN', 'E_CODE_LOST']);
 
+/**
+ * A step whose last attempt the panel refused at the write itself: a code another user holds (INTEGRA's result 0x05,
+ * a Modbus device's illegal value on the code registers, a DSC's "Code In Use"). Only that refusal: the others
+ * (a name changed, a wrong credential at the code check) can come after a write that landed.
+ */
+function refusedOutright(record: StepRecord | undefined): boolean {
+  return record?.last.event === 'failed' && record.last.error?.code === 'E_CODE_REJECTED';
+}
+
 export interface StepOutcome {
   panel: string;
   step: PlanStep;
@@ -344,8 +353,9 @@ class PanelRun {
 
     const target = this.target as Target;
     const { journal, options } = this.shared;
-    // A step started before (by a run that died, or by an attempt that failed) may have landed.
-    let inDoubt = Boolean(record?.started);
+    // A step started before (by a run that died, or by an attempt that failed) may have landed; one whose write the
+    // panel refused outright did not (its drawn code was dropped from --codes-out then): it is written afresh.
+    let inDoubt = Boolean(record?.started) && !refusedOutright(record);
     let code: Secret | undefined;
     let fresh = false;
     for (let attempt = 1; ; attempt++) {
