@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { ExitCode, PanelctlError } from '../core/errors.js';
-import { closeSync, realpathSync } from 'node:fs';
+import { closeSync, fstatSync, readSync, realpathSync } from 'node:fs';
 import { ensurePrivateDirNow, readPrivateStateFile, touchPrivateFile } from '../state/private-files.js';
 import { appendNow, openPrivateAppendNow, readPrivateFileNow, replacePrivateFileNow, syncNow } from '../state/safe-file.js';
 import { loadStateKeyFile as loadStateKey, readStateKeyFileNow, type StateKey } from '../state/state-key.js';
@@ -187,29 +187,97 @@ async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<Aud
     const written = readHead(paths.head);
     // A damaged head is reported by `audit verify`; the chain goes on from the last entry.
     let head = written && written !== 'malformed' ? written : await lastOfLog(stateDir);
-    const entries: AuditEntry[] = [];
-    for (const record of records) {
-      const clean = JSON.parse(JSON.stringify(record)) as AuditRecord; // drops undefined; a Secret would mask itself anyway
-      const unsigned = { v: 1 as const, seq: head.seq + 1, time: new Date().toISOString(), prev: head.hash, ...clean };
-      const entry: AuditEntry = { ...unsigned, hash: hashOf(unsigned) };
-      entries.push(entry);
-      head = { seq: entry.seq, hash: entry.hash };
-    }
-    if (!key.auditStarted) await key.markAuditStarted();
-    // Opened and checked again under the lock: the descriptor checked is the one written to.
+    // Opened and checked again under the lock: the descriptor checked is the one read and written.
     const log = await openAuditLog(stateDir);
     try {
-      appendNow(log, `${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
+      const after = afterHead(log, head);
+      const entries: AuditEntry[] = [];
+      let pending = records;
+      if (after.adopt.length) {
+        // A writer killed between the log's fsync and its head's rename: its entries are real writes; sign them, saying so.
+        const from = after.adopt[0].seq;
+        const to = after.adopt[after.adopt.length - 1].seq;
+        head = { seq: to, hash: after.adopt[after.adopt.length - 1].hash };
+        const recovered: AuditRecord = {
+          operator: records[0].operator,
+          panel: '',
+          action: 'audit.recovered',
+          outcome: 'ok',
+          details: { from, to, why: RECOVERED_WHY },
+        };
+        pending = [recovered, ...records];
+      }
+      for (const record of pending) {
+        const clean = JSON.parse(JSON.stringify(record)) as AuditRecord; // drops undefined; a Secret would mask itself anyway
+        const unsigned = { v: 1 as const, seq: head.seq + 1, time: new Date().toISOString(), prev: head.hash, ...clean };
+        const entry: AuditEntry = { ...unsigned, hash: hashOf(unsigned) };
+        entries.push(entry);
+        head = { seq: entry.seq, hash: entry.hash };
+      }
+      if (!key.auditStarted) await key.markAuditStarted();
+      // A torn last line (power lost mid-write) is ended first, so the next entry is not glued onto it.
+      appendNow(log, `${after.torn ? '\n' : ''}${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
       // The log's fsync and the new head's run together (one wait for the disk instead of two); the
       // head takes its name only once the lines it names are on disk, as when they ran in turn.
       await replacePrivateFileNow(paths.head, JSON.stringify(signHead(key, head)), 'audit head', { after: syncNow(log) });
+      return entries.slice(entries.length - records.length);
     } finally {
       closeSync(log);
     }
-    return entries;
   } finally {
     await release();
   }
+}
+
+export const RECOVERED_WHY = 'on disk after the signed head: a writer was cut off between syncing the log and signing its head';
+
+/** How much of the log's end is read at a time to find what follows the head (a batch's entries are well under 1 KiB each). */
+const TAIL_CHUNK = 16 << 10;
+
+/**
+ * What the log holds after the entry the head names, read backwards from the log's end (a bulk apply
+ * writes thousands of batches: each reads a few KiB, not the log). `adopt`: entries that chain exactly
+ * from the head, the whole rest of the log; otherwise none (`audit verify` reports what is there).
+ * `torn`: the log does not end with a newline.
+ */
+function afterHead(fd: number, head: { seq: number; hash: string }): { torn: boolean; adopt: AuditEntry[] } {
+  const size = fstatSync(fd).size;
+  const none = (torn: boolean) => ({ torn, adopt: [] });
+  let bytes = Buffer.alloc(0);
+  for (let start = size; start > 0; ) {
+    // Twice as much each time round, so a long cut-off tail costs reads linear in its length.
+    const from = Math.max(0, start - Math.max(TAIL_CHUNK, bytes.length));
+    const chunk = Buffer.alloc(start - from);
+    for (let at = 0; at < chunk.length; ) at += readSync(fd, chunk, at, chunk.length - at, from + at);
+    bytes = Buffer.concat([chunk, bytes]);
+    start = from;
+    if (bytes[bytes.length - 1] !== 0x0a) return none(true);
+    const raw = bytes.toString('utf8').split('\n').slice(0, -1);
+    // The first piece may be the end of a line that starts before what was read.
+    if (start > 0) raw.shift();
+    const later: AuditEntry[] = [];
+    for (const text of raw.reverse()) {
+      if (!text.trim()) continue; // as parseLog skips it
+      const { entry } = parseLine(text, 0);
+      if (!entry || entry.seq <= head.seq) {
+        const isHead = entry?.seq === head.seq && entry.hash === head.hash;
+        return isHead ? { torn: false, adopt: chainsFrom(head, later) } : none(false);
+      }
+      later.unshift(entry);
+    }
+  }
+  return none(false);
+}
+
+/** `entries` when each follows the one before, starting right after `head`, its hash its own; otherwise none. */
+function chainsFrom(head: { seq: number; hash: string }, entries: AuditEntry[]): AuditEntry[] {
+  let prev = head;
+  for (const entry of entries) {
+    const { hash, ...unsigned } = entry;
+    if (entry.seq !== prev.seq + 1 || entry.prev !== prev.hash || hashOf(unsigned) !== hash) return [];
+    prev = entry;
+  }
+  return entries;
 }
 
 /** Where the chain continues when there is no head to go by. */
@@ -236,32 +304,32 @@ const isHex64 = (v: unknown) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v
 function parseLog(text: string | undefined): LogLine[] {
   const lines: LogLine[] = [];
   (text ?? '').split('\n').forEach((raw, index) => {
-    if (!raw.trim()) return;
-    const line = index + 1;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      lines.push({ line, malformed: 'line is not valid JSON' });
-      return;
-    }
-    const e = value as AuditEntry;
-    if (
-      !e ||
-      typeof e !== 'object' ||
-      Array.isArray(e) ||
-      e.v !== 1 ||
-      !Number.isInteger(e.seq) ||
-      !isHex64(e.prev) ||
-      !isHex64(e.hash) ||
-      typeof e.time !== 'string'
-    ) {
-      lines.push({ line, malformed: 'line is not an audit entry' });
-      return;
-    }
-    lines.push({ line, entry: e });
+    if (raw.trim()) lines.push(parseLine(raw, index + 1));
   });
   return lines;
+}
+
+function parseLine(raw: string, line: number): LogLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return { line, malformed: 'line is not valid JSON' };
+  }
+  const e = value as AuditEntry;
+  if (
+    !e ||
+    typeof e !== 'object' ||
+    Array.isArray(e) ||
+    e.v !== 1 ||
+    !Number.isInteger(e.seq) ||
+    !isHex64(e.prev) ||
+    !isHex64(e.hash) ||
+    typeof e.time !== 'string'
+  ) {
+    return { line, malformed: 'line is not an audit entry' };
+  }
+  return { line, entry: e };
 }
 
 /** Raised when the log cannot be read as a log: tampering, exit 5 like a failed verify. */
@@ -307,18 +375,35 @@ export interface AuditProblem {
 }
 
 /** Walks the chain and checks the signed head; returns every break found (empty means intact). */
-export async function verifyAudit(stateDir: string): Promise<{ entries: number; problems: AuditProblem[] }> {
+export async function verifyAudit(stateDir: string): Promise<AuditVerification> {
   const shared = await sharedStore(stateDir);
   if (shared) return shared.audit.verify();
   return verifyAuditFiles(stateDir);
 }
 
+export interface AuditVerification {
+  entries: number;
+  problems: AuditProblem[];
+  /**
+   * Entries that chain exactly after the signed head but are not signed yet: a writer was cut off between
+   * the log's fsync and its head's rename. Not a break (the next write signs them with an audit.recovered entry).
+   */
+  unsigned?: { from: number; to: number };
+}
+
 /** Verifies this state dir's own log file (also what `state import` checks before moving it). */
-export async function verifyAuditFiles(stateDir: string): Promise<{ entries: number; problems: AuditProblem[] }> {
-  const lines = parseLog(await readLogText(stateDir));
+export async function verifyAuditFiles(stateDir: string): Promise<AuditVerification> {
+  const text = await readLogText(stateDir);
+  const lines = parseLog(text);
   const { problems, end } = chainProblems(lines);
   const last = lines.length ? lines[lines.length - 1].line : 0;
-  problems.push(...(await headProblems(stateDir, end, last)));
+  const atHead = await headProblems(stateDir, end, last);
+  // Only what the next writer adopts (writeBatch): a last line without its newline is torn, never adopted.
+  const signed = problems.length === 0 && text?.endsWith('\n') && atHead.length === 1 && atHead[0].signedEnd;
+  if (signed && lines.some(({ entry }) => entry?.seq === signed.seq && entry.hash === signed.hash)) {
+    return { entries: lines.length, problems, unsigned: { from: signed.seq + 1, to: end.seq } };
+  }
+  problems.push(...atHead.map(({ line, problem }) => ({ line, problem })));
   return { entries: lines.length, problems };
 }
 
@@ -344,7 +429,11 @@ export function chainProblems(lines: LogLine[]): { problems: AuditProblem[]; end
 }
 
 /** The head must exist once anything was written, be signed with this state dir's key, and name the last entry. */
-async function headProblems(stateDir: string, end: { seq: number; hash: string }, lastLine: number): Promise<AuditProblem[]> {
+async function headProblems(
+  stateDir: string,
+  end: { seq: number; hash: string },
+  lastLine: number,
+): Promise<Array<AuditProblem & { signedEnd?: { seq: number; hash: string } }>> {
   const key = await loadStateKey(stateDir, { create: false });
   const head = readHead(auditPaths(stateDir).head);
   const line = lastLine;
@@ -372,6 +461,8 @@ async function headProblems(stateDir: string, end: { seq: number; hash: string }
       {
         line,
         problem: `the log ends at entry ${end.seq} but the signed head says ${head.seq} were written (entries were cut off the end or the last entry was replaced)`,
+        // The head is genuine; behind the log's end, it may name an entry followed by a cut-off writer's (verifyAuditFiles).
+        signedEnd: head.seq < end.seq ? { seq: head.seq, hash: head.hash } : undefined,
       },
     ];
   }

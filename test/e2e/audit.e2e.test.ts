@@ -11,6 +11,8 @@ import { makeSandbox, type Sandbox } from '../support/cli.js';
 
 let sandbox: Sandbox;
 let pristine: { log: string; head: string };
+/** The head as it was after the first entry: put back with the whole log, the state a writer killed before signing its head leaves. */
+let headAfterFirst: string;
 const files = () => ({ log: path.join(sandbox.stateDir, 'audit.jsonl'), head: path.join(sandbox.stateDir, 'audit.head.json') });
 
 beforeAll(async () => {
@@ -18,6 +20,7 @@ beforeAll(async () => {
   for (const slot of [3, 4, 5]) {
     const changed = await sandbox.run(['users', 'set-code', '--panel', 'demo', '--slot', String(slot), '--code-stdin'], { input: `${592810 + slot}\n` });
     expect(changed.code, changed.stderr).toBe(0);
+    if (slot === 3) headAfterFirst = await fs.readFile(files().head, 'utf8');
   }
   pristine = { log: await fs.readFile(files().log, 'utf8'), head: await fs.readFile(files().head, 'utf8') };
 }, 60_000);
@@ -49,6 +52,30 @@ describe('audit verify', () => {
     const verify = await sandbox.run(['audit', 'verify', '-o', 'json']);
     expect(verify.code).toBe(5);
     expect(JSON.parse(verify.stdout)).toMatchObject({ intact: false, problems: [{ problem: expect.stringMatching(/not signed/) }] });
+  });
+
+  it('says which entries follow the signed head unsigned (a writer cut off before its head), exit 0, or 8 with --detailed-exitcode', async () => {
+    await fs.writeFile(files().head, headAfterFirst);
+    const verify = await sandbox.run(['audit', 'verify']);
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.stdout + verify.stderr).toMatch(/entries 2\.\.3 follow the signed head unsigned/);
+    expect(verify.stdout + verify.stderr).not.toMatch(/cut off the end|not intact/);
+    const json = await sandbox.run(['--detailed-exitcode', 'audit', 'verify', '-o', 'json']);
+    expect(json.code, json.stderr).toBe(8);
+    expect(JSON.parse(json.stdout)).toEqual({ entries: 3, intact: true, problems: [], unsigned: { from: 2, to: 3 } });
+  });
+
+  it('signs those unsigned entries at the next write, with an audit.recovered entry naming them', async () => {
+    await fs.writeFile(files().head, headAfterFirst);
+    const changed = await sandbox.run(['users', 'set-code', '--panel', 'demo', '--slot', '6', '--code-stdin'], { input: '592816\n' });
+    expect(changed.code, changed.stderr).toBe(0);
+    const verify = await sandbox.run(['audit', 'verify', '-o', 'json']);
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(JSON.parse(verify.stdout)).toEqual({ entries: 5, intact: true, problems: [] });
+    const show = await sandbox.run(['audit', 'show', '-o', 'json']);
+    const entries = JSON.parse(show.stdout).entries as Array<{ seq: number; action: string; details?: Record<string, unknown> }>;
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(entries[3]).toMatchObject({ action: 'audit.recovered', details: { from: 2, to: 3 } });
   });
 
   it('exits 5 when the log and its head are both deleted', async () => {

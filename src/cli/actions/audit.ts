@@ -79,13 +79,21 @@ export async function runShow(cli: Cli, flags: ShowFlags & { operator?: string }
 }
 
 export async function runVerify(cli: Cli): Promise<void> {
-  const { entries, problems } = await verifyAudit(cli.ctx.stateDir);
-  cli.out.result({ entries, intact: problems.length === 0, problems }, problems.length ? problems : undefined, [
+  const { entries, problems, unsigned } = await verifyAudit(cli.ctx.stateDir);
+  cli.out.result({ entries, intact: problems.length === 0, problems, ...(unsigned && { unsigned }) }, problems.length ? problems : undefined, [
     { header: 'LINE', value: (p) => p.line, align: 'right' },
     { header: 'PROBLEM', value: (p) => p.problem },
   ]);
   if (problems.length) {
     throw new PanelctlError(ExitCode.protocol, 'E_AUDIT_BROKEN', `the audit log is not intact: ${problems.length} problem(s) in ${entries} entries`);
+  }
+  if (unsigned) {
+    // Not proof of tampering (the entries chain from the signed head), but not signed either: a warning, exit 8 with --detailed-exitcode.
+    cli.out.warn(
+      `entries ${unsigned.from}..${unsigned.to} follow the signed head unsigned: a writer was cut off between the log's sync and its head; the next audit write signs them with an audit.recovered entry`,
+    );
+    cli.attention(`entries ${unsigned.from}..${unsigned.to} of the audit log are not signed yet`);
+    return cli.out.say(`audit log chain intact: ${entries} entries, signed through entry ${unsigned.from - 1}`);
   }
   cli.out.say(`${cli.out.color.green('✓')} audit log intact: ${entries} entries, chain and head agree`);
 }

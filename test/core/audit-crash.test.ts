@@ -1,0 +1,124 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { appendAudit, auditPaths, readAudit, verifyAudit, type AuditEntry } from '../../src/audit/log.js';
+
+/**
+ * A writer killed between the log's fsync and its head's rename leaves the log ahead of its signed
+ * head. Made here directly: entries written by the real writer, then the earlier head's bytes put back.
+ */
+
+let dir: string;
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-audit-crash-'));
+});
+
+const record = (slot: number) => ({ operator: 'anna', ticket: 'T-1', panel: 'oslo', action: 'users.add', slot, outcome: 'ok' as const });
+async function write(from: number, to: number) {
+  for (let slot = from; slot <= to; slot++) await appendAudit(dir, record(slot));
+}
+/** Writes `signed` entries, then `cut` more whose head never took its name (as after kill -9). */
+async function crashAfter(signed: number, cut: number) {
+  await write(1, signed);
+  const head = await fs.readFile(auditPaths(dir).head);
+  await Promise.all(Array.from({ length: cut }, (_, i) => appendAudit(dir, record(signed + 1 + i))));
+  await fs.writeFile(auditPaths(dir).head, head);
+}
+const logText = () => fs.readFile(auditPaths(dir).log, 'utf8');
+
+describe('audit log after a writer was cut off before signing its head', () => {
+  it('verify reports the unsigned entries after the signed head as such, not as tampering', async () => {
+    await crashAfter(2, 3);
+    const result = await verifyAudit(dir);
+    expect(result.problems).toEqual([]);
+    expect(result.unsigned).toEqual({ from: 3, to: 5 });
+  });
+
+  it('the next writer adopts them and signs them with an audit.recovered entry naming the range', async () => {
+    await crashAfter(2, 3);
+    await write(6, 6);
+    const entries = await readAudit(dir);
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const recovered = entries[5];
+    expect(recovered).toMatchObject({ action: 'audit.recovered', outcome: 'ok', details: { from: 3, to: 5 } });
+    expect(recovered.details?.why).toMatch(/after the signed head: a writer was cut off between syncing the log and signing its head/);
+    expect(entries[6]).toMatchObject({ slot: 6, prev: recovered.hash });
+    const result = await verifyAudit(dir);
+    expect(result.problems).toEqual([]);
+    expect(result.unsigned).toBeUndefined();
+  });
+
+  it('adopts nothing when the log holds exactly what the head names', async () => {
+    await write(1, 3);
+    expect((await readAudit(dir)).some((e) => e.action === 'audit.recovered')).toBe(false);
+  });
+
+  it('does not adopt entries after the head that do not chain: verify keeps reporting the break', async () => {
+    await crashAfter(2, 2);
+    const text = await logText();
+    await fs.writeFile(auditPaths(dir).log, text.replace('"slot":4', '"slot":9'));
+    expect((await verifyAudit(dir)).problems.some((p) => /edited/.test(p.problem))).toBe(true);
+    await write(5, 5);
+    const entries = (await logText())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEntry);
+    expect(entries.some((e) => e.action === 'audit.recovered')).toBe(false);
+    // Continued from the head, as before: the new entry is seq 3 again, and verify says so.
+    expect(entries.at(-1)).toMatchObject({ seq: 3, slot: 5 });
+    const { problems, unsigned } = await verifyAudit(dir);
+    expect(unsigned).toBeUndefined();
+    expect(problems.some((p) => /sequence 3 where 5 was expected/.test(p.problem))).toBe(true);
+  });
+
+  it('does not adopt a tail whose last line is torn, and does not glue the next entry onto it', async () => {
+    await crashAfter(2, 2);
+    const text = await logText();
+    await fs.writeFile(auditPaths(dir).log, text.slice(0, -20)); // power lost mid-line: no newline at the end
+    expect((await verifyAudit(dir)).unsigned).toBeUndefined();
+    await write(5, 5);
+    const lines = (await logText()).split('\n');
+    expect(lines.at(-1)).toBe('');
+    const last = JSON.parse(lines.at(-2) as string) as AuditEntry;
+    expect(last).toMatchObject({ seq: 3, slot: 5 });
+    expect(lines.at(-3)).toBe(text.slice(0, -20).split('\n').at(-1));
+    const { problems } = await verifyAudit(dir);
+    expect(problems.some((p) => /not valid JSON/.test(p.problem))).toBe(true);
+    expect(lines.some((l) => l.includes('audit.recovered'))).toBe(false);
+  });
+
+  it('treats a whole last entry without its newline as torn: not reported as unsigned, not adopted', async () => {
+    await crashAfter(2, 1);
+    await fs.writeFile(auditPaths(dir).log, (await logText()).slice(0, -1));
+    expect((await verifyAudit(dir)).unsigned).toBeUndefined();
+    await write(4, 4);
+    expect((await logText()).includes('audit.recovered')).toBe(false);
+  });
+
+  it('adopts a cut-off tail with a blank line in it, as verify reads it', async () => {
+    await crashAfter(2, 2);
+    const lines = (await logText()).split('\n');
+    await fs.writeFile(auditPaths(dir).log, [...lines.slice(0, 3), '', ...lines.slice(3)].join('\n'));
+    expect((await verifyAudit(dir)).unsigned).toEqual({ from: 3, to: 4 });
+    await write(5, 5);
+    expect((await readAudit(dir)).find((e) => e.action === 'audit.recovered')?.details).toMatchObject({ from: 3, to: 4 });
+  });
+
+  it('terminates a torn last line even when the head names the entry before it', async () => {
+    await write(1, 2);
+    await fs.appendFile(auditPaths(dir).log, '{"v":1,"seq":3,"ti');
+    await write(3, 3);
+    const lines = (await logText()).trim().split('\n');
+    expect(lines[2]).toBe('{"v":1,"seq":3,"ti');
+    expect(JSON.parse(lines[3])).toMatchObject({ seq: 3, slot: 3 });
+  });
+
+  it('adopts a cut-off tail larger than the tail read at once', async () => {
+    await crashAfter(1, 200);
+    await write(202, 202);
+    const entries = await readAudit(dir);
+    expect(entries.find((e) => e.action === 'audit.recovered')?.details).toMatchObject({ from: 2, to: 201 });
+    expect((await verifyAudit(dir)).problems).toEqual([]);
+  });
+});
