@@ -248,21 +248,21 @@ function afterHead(fd: number, head: { seq: number; hash: string }): { torn: boo
     // Twice as much each time round, so a long cut-off tail costs reads linear in its length.
     const from = Math.max(0, start - Math.max(TAIL_CHUNK, bytes.length));
     const chunk = Buffer.alloc(start - from);
-    for (let at = 0; at < chunk.length; ) at += readSync(fd, chunk, at, chunk.length - at, from + at);
+    // Under the lock the log only grows, so the bytes asked for are there.
+    readSync(fd, chunk, 0, chunk.length, from);
     bytes = Buffer.concat([chunk, bytes]);
     start = from;
     if (bytes[bytes.length - 1] !== 0x0a) return none(true);
-    const raw = bytes.toString('utf8').split('\n').slice(0, -1);
+    const raw = bytes.toString('utf8').split('\n');
     // The first piece may be the end of a line that starts before what was read.
     if (start > 0) raw.shift();
     const later: AuditEntry[] = [];
     for (const text of raw.reverse()) {
-      if (!text.trim()) continue; // as parseLog skips it
+      if (!text.trim()) continue; // as parseLog skips it (and the piece after the last newline)
       const { entry } = parseLine(text, 0);
-      if (!entry || entry.seq <= head.seq) {
-        const isHead = entry?.seq === head.seq && entry.hash === head.hash;
-        return isHead ? { torn: false, adopt: chainsFrom(head, later) } : none(false);
-      }
+      if (!entry) return none(false);
+      // Back at the head's own entry, or at something else where it should be.
+      if (entry.seq <= head.seq) return entry.hash === head.hash ? { torn: false, adopt: chainsFrom(head, later) } : none(false);
       later.unshift(entry);
     }
   }
@@ -461,8 +461,8 @@ async function headProblems(
       {
         line,
         problem: `the log ends at entry ${end.seq} but the signed head says ${head.seq} were written (entries were cut off the end or the last entry was replaced)`,
-        // The head is genuine; behind the log's end, it may name an entry followed by a cut-off writer's (verifyAuditFiles).
-        signedEnd: head.seq < end.seq ? { seq: head.seq, hash: head.hash } : undefined,
+        // The head is genuine: it may name an entry followed by a cut-off writer's (verifyAuditFiles).
+        signedEnd: { seq: head.seq, hash: head.hash },
       },
     ];
   }

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { appendAudit, auditPaths, readAudit, verifyAudit, type AuditEntry } from '../../src/audit/log.js';
+import { appendAudit, auditPaths, hashOf, readAudit, verifyAudit, type AuditEntry } from '../../src/audit/log.js';
 
 /**
  * A writer killed between the log's fsync and its head's rename leaves the log ahead of its signed
@@ -37,11 +37,11 @@ describe('audit log after a writer was cut off before signing its head', () => {
 
   it('the next writer adopts them and signs them with an audit.recovered entry naming the range', async () => {
     await crashAfter(2, 3);
-    await write(6, 6);
+    expect(await appendAudit(dir, record(6))).toMatchObject({ seq: 7, slot: 6 });
     const entries = await readAudit(dir);
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     const recovered = entries[5];
-    expect(recovered).toMatchObject({ action: 'audit.recovered', outcome: 'ok', details: { from: 3, to: 5 } });
+    expect(recovered).toMatchObject({ operator: 'anna', panel: '', action: 'audit.recovered', outcome: 'ok', details: { from: 3, to: 5 } });
     expect(recovered.details?.why).toMatch(/after the signed head: a writer was cut off between syncing the log and signing its head/);
     expect(entries[6]).toMatchObject({ slot: 6, prev: recovered.hash });
     const result = await verifyAudit(dir);
@@ -58,7 +58,9 @@ describe('audit log after a writer was cut off before signing its head', () => {
     await crashAfter(2, 2);
     const text = await logText();
     await fs.writeFile(auditPaths(dir).log, text.replace('"slot":4', '"slot":9'));
-    expect((await verifyAudit(dir)).problems.some((p) => /edited/.test(p.problem))).toBe(true);
+    const before = await verifyAudit(dir);
+    expect(before.problems.some((p) => /edited/.test(p.problem))).toBe(true);
+    expect(before.unsigned).toBeUndefined();
     await write(5, 5);
     const entries = (await logText())
       .trim()
@@ -99,10 +101,65 @@ describe('audit log after a writer was cut off before signing its head', () => {
   it('adopts a cut-off tail with a blank line in it, as verify reads it', async () => {
     await crashAfter(2, 2);
     const lines = (await logText()).split('\n');
-    await fs.writeFile(auditPaths(dir).log, [...lines.slice(0, 3), '', ...lines.slice(3)].join('\n'));
+    await fs.writeFile(auditPaths(dir).log, [...lines.slice(0, 3), '  ', ...lines.slice(3)].join('\n'));
     expect((await verifyAudit(dir)).unsigned).toEqual({ from: 3, to: 4 });
     await write(5, 5);
     expect((await readAudit(dir)).find((e) => e.action === 'audit.recovered')?.details).toMatchObject({ from: 3, to: 4 });
+  });
+
+  /** Entries forged well-hashed: what a writer of the log without the key could add. */
+  const forge = (entry: Omit<AuditEntry, 'hash'>): AuditEntry => ({ ...entry, hash: hashOf(entry) });
+  const parsed = async () =>
+    (await logText())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEntry);
+  async function notAdopted(log: string[]) {
+    await fs.writeFile(auditPaths(dir).log, `${log.join('\n')}\n`);
+    expect((await verifyAudit(dir)).unsigned).toBeUndefined();
+    await write(9, 9);
+    expect((await logText()).includes('audit.recovered')).toBe(false);
+  }
+
+  it('does not adopt well-hashed entries after the head with a gap in the sequence or not following the head', async () => {
+    await write(1, 2);
+    const [, second] = await parsed();
+    const base = { v: 1 as const, time: second.time, operator: 'mallory', panel: 'oslo', action: 'users.add', outcome: 'ok' as const };
+    const lines = (await logText()).trim().split('\n');
+    const gap = forge({ ...base, seq: 4, prev: second.hash });
+    await notAdopted([...lines, JSON.stringify(gap)]);
+    await fs.rm(dir, { recursive: true });
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-audit-crash-'));
+    await write(1, 2);
+    const again = (await logText()).trim().split('\n');
+    await notAdopted([...again, JSON.stringify(forge({ ...base, seq: 3, prev: second.hash }))]);
+  });
+
+  it('does not adopt a tail behind a line that is not the head entry (an inserted copy of its number, garbage)', async () => {
+    await crashAfter(2, 1);
+    const [first, second, third] = await parsed();
+    const { hash: _hash, ...unhashed } = second;
+    const copy = forge({ ...unhashed, slot: 99 });
+    await notAdopted([first, second, copy, third].map((e) => JSON.stringify(e)));
+    await fs.rm(dir, { recursive: true });
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'panelctl-audit-crash-'));
+    await crashAfter(2, 1);
+    const lines = (await logText()).trim().split('\n');
+    await notAdopted([...lines.slice(0, 2), 'garbage', lines[2]]);
+  });
+
+  it('verify: an intact chain that lacks the entry the signed head names is a break, not an unsigned tail', async () => {
+    await crashAfter(2, 2);
+    const [first, second, third, fourth] = await parsed();
+    // Entries 2..4 rewritten with a recomputed chain under the old head that signed entry 2.
+    const rehash = ({ hash: _old, ...entry }: AuditEntry, change: Partial<AuditEntry>) => forge({ ...entry, ...change });
+    const second2 = rehash(second, { slot: 42 });
+    const third2 = rehash(third, { prev: second2.hash });
+    const fourth2 = rehash(fourth, { prev: third2.hash });
+    await fs.writeFile(auditPaths(dir).log, `${[first, second2, third2, fourth2].map((e) => JSON.stringify(e)).join('\n')}\n`);
+    const { problems, unsigned } = await verifyAudit(dir);
+    expect(unsigned).toBeUndefined();
+    expect(problems.map((p) => p.problem)).toEqual([expect.stringMatching(/the log ends at entry 4 but the signed head says 2/)]);
   });
 
   it('terminates a torn last line even when the head names the entry before it', async () => {
