@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { AuditBrokenError, readAuditFiles, verifyAuditFiles } from '../audit/log.js';
+import { AuditBrokenError, RECOVERED_WHY, readAuditFiles, verifyAuditFiles } from '../audit/log.js';
 import { readJournalFiles } from '../bulk/journal.js';
 import { listLeaseFiles } from './leases.js';
 import type { PgSharedStore } from './postgres/store.js';
@@ -29,7 +29,13 @@ export async function importFromDir(store: PgSharedStore, dir: string): Promise<
       `the audit log in ${from} is not intact (${verified.problems.length} problem(s); line ${first.line}: ${first.problem}); nothing was imported`,
     );
   }
-  const audit = await store.audit.importEntries(await readAuditFiles(from), from);
+  // Entries after the signed head (a writer cut off between its log and its head) were never signed there: each
+  // keeps saying so in the desk's log, as a files writer's audit.recovered entry would have said.
+  const unsigned = verified.unsigned;
+  const entries = (await readAuditFiles(from)).map((entry) =>
+    unsigned && entry.seq >= unsigned.from && entry.seq <= unsigned.to ? { ...entry, details: { ...entry.details, unsignedInSource: RECOVERED_WHY } } : entry,
+  );
+  const audit = await store.audit.importEntries(entries, from);
 
   const leases: ImportReport['leases'] = { imported: 0, conflicts: [] };
   for (const lease of await listLeaseFiles(from)) {

@@ -60,6 +60,32 @@ describe.skipIf(postgresMissing)('state import', () => {
     expect(JSON.stringify(await sql(url, 'SELECT * FROM panelctl_audit'))).not.toContain('583920');
   });
 
+  it('marks the entries a cut-off writer left after the signed head as unsigned in the source', async () => {
+    const crashed = await makeSandbox();
+    try {
+      const head = path.join(crashed.stateDir, 'audit.head.json');
+      const set = (slot: string, code: string) => crashed.run(['users', 'set-code', '--panel', 'demo', '--slot', slot, '--code-stdin'], { input: `${code}\n` });
+      expect((await set('5', '583930')).code).toBe(0);
+      const signedThroughOne = await fs.readFile(head);
+      expect((await set('6', '583931')).code).toBe(0);
+      // What a kill between the log's fsync and the head's rename leaves: the log one entry ahead of its head.
+      await fs.writeFile(head, signedThroughOne);
+      const result = await crashed.run(['state', 'import', '--from-dir', crashed.stateDir, '-o', 'json'], { env: team() });
+      expect(result.code, result.stderr).toBe(0);
+      const entries = JSON.parse((await crashed.run(['audit', 'show', '-o', 'json'], { env: team() })).stdout).entries as Array<{
+        details: Record<string, unknown>;
+      }>;
+      const mine = entries.filter((e) => e.details.importedFrom === crashed.stateDir);
+      expect(mine.map((e) => [e.details.importedSeq, e.details.unsignedInSource !== undefined])).toEqual([
+        [1, false],
+        [2, true],
+      ]);
+      expect(mine[1].details.unsignedInSource).toMatch(/cut off between syncing the log and signing its head/);
+    } finally {
+      await crashed.cleanup();
+    }
+  });
+
   it('refuses a state dir whose audit chain is broken, importing nothing (exit 5)', async () => {
     const broken = await makeSandbox();
     try {
