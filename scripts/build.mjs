@@ -32,6 +32,18 @@ if (!process.argv.includes('--bundle-only')) {
 }
 
 /**
+ * A package's source with each of `edits` (line -> replacement) made: the build's few edits of third-party code
+ * below. Each line must be there exactly once, or the build fails: a package that changed is looked at again.
+ */
+function editedOnce(file, source, edits) {
+  for (const [line, edited] of Object.entries(edits)) {
+    if (source.split(line).length !== 2) throw new Error(`${file}: expected "${line}" once; update scripts/build.mjs`);
+    source = source.replace(line, () => edited);
+  }
+  return source;
+}
+
+/**
  * commander loads node:child_process when it is imported, for subcommands that are separate
  * executables (panelctl has none); that module drags in net, dgram and their bindings, a few ms
  * of every start-up. Load it on first use instead. The build fails if commander changes the line.
@@ -40,11 +52,10 @@ const lazyChildProcessInCommander = {
   name: 'lazy-child-process-in-commander',
   setup(b) {
     b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
-      const eager = "const childProcess = require('node:child_process');";
-      const source = await fs.promises.readFile(args.path, 'utf8');
-      if (!source.includes(eager)) throw new Error(`${args.path}: expected "${eager}"; update scripts/build.mjs`);
-      const lazy = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
-      return { contents: source.replace(eager, lazy), loader: 'js' };
+      const source = editedOnce(args.path, await fs.promises.readFile(args.path, 'utf8'), {
+        "const childProcess = require('node:child_process');": "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };",
+      });
+      return { contents: source, loader: 'js' };
     });
   },
 };
@@ -71,11 +82,7 @@ const asciiAndBrailleFastInStringWidth = {
           'let rgiEmojiMade; const rgiEmojiRegex = { test: (text) => (rgiEmojiMade ??= /^\\p{RGI_Emoji}$/v).test(text) };',
         'if (/^[\\u0020-\\u007E]*$/.test(string)) {': 'if (/^[\\u0020-\\u007E\\u2800-\\u28FF]*$/.test(string)) {',
       };
-      let source = await fs.promises.readFile(args.path, 'utf8');
-      for (const [line, edited] of Object.entries(edits)) {
-        if (source.split(line).length !== 2) throw new Error(`${args.path}: expected "${line}" once; update scripts/build.mjs`);
-        source = source.replace(line, () => edited);
-      }
+      const source = editedOnce(args.path, await fs.promises.readFile(args.path, 'utf8'), edits);
       // Used only as .segment() and .test(): anything else would need the real objects.
       if ((source.match(/\bsegmenter\./g) ?? []).length !== 1 || (source.match(/\brgiEmojiRegex\b/g) ?? []).length !== 2)
         throw new Error(`${args.path}: segmenter or rgiEmojiRegex used in a new way; update scripts/build.mjs`);
@@ -93,10 +100,10 @@ const nodeStreamsInPg = {
   name: 'node-streams-in-pg',
   setup(b) {
     b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => {
-      const asking = 'const { getStream, getSecureStream } = getStreamFuncs()';
-      const source = await fs.promises.readFile(args.path, 'utf8');
-      if (source.split(asking).length !== 2) throw new Error(`${args.path}: expected "${asking}" once; update scripts/build.mjs`);
-      return { contents: source.replace(asking, () => 'const { getStream, getSecureStream } = getNodejsStreamFuncs()'), loader: 'js' };
+      const source = editedOnce(args.path, await fs.promises.readFile(args.path, 'utf8'), {
+        'const { getStream, getSecureStream } = getStreamFuncs()': 'const { getStream, getSecureStream } = getNodejsStreamFuncs()',
+      });
+      return { contents: source, loader: 'js' };
     });
   },
 };

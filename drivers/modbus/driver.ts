@@ -467,7 +467,6 @@ function probeDecoder(framing: Framing) {
   return { push: (chunk: Uint8Array): ProbeFrame[] => (rtu ? rtu.push(chunk) : mbap!.push(chunk)) };
 }
 
-/** What a profile decides about a panel: its slots, code lengths, and whether it has a test mode. */
 /**
  * What `users add --type/--partitions` and `test-mode start --for` may say is the profile's, known before connecting
  * (exit 2 without contact; the station is not told about a test window the device cannot hold).
@@ -499,6 +498,7 @@ function durationMax(registers: number): number {
   return registers === 1 ? 0xffff : 0xffffffff;
 }
 
+/** What a profile decides about a panel: its slots, code lengths, and whether it has a test mode. */
 function profileFacts(profile: Profile): Pick<DriverInfo, 'slotRanges' | 'facets' | 'codeRules' | 'nameRules'> {
   return {
     // Names are printable ASCII, two characters per register (layout.ts), checked before sending.

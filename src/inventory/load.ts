@@ -142,18 +142,24 @@ export async function driverSchemasOf(
   return found;
 }
 
+/** A YAML document's `panels:` as it is (not yet checked: a list counts too), or none. */
+function panelsOf(raw: unknown): Record<string, { driver?: unknown } | null> {
+  return raw && typeof raw === 'object' && 'panels' in raw && raw.panels && typeof raw.panels === 'object'
+    ? (raw.panels as Record<string, { driver?: unknown } | null>)
+    : {};
+}
+
 /** The driver names the panels of a YAML document give (whatever else is wrong with it: the checks say that). */
 function driversNamedIn(raw: unknown): string[] {
-  const panels = raw && typeof raw === 'object' && 'panels' in raw && raw.panels && typeof raw.panels === 'object' ? raw.panels : {};
+  const panels = panelsOf(raw);
   const names = new Set<string>();
-  for (const panel of Object.values(panels as Record<string, { driver?: unknown } | null>)) if (typeof panel?.driver === 'string') names.add(panel.driver);
+  for (const panel of Object.values(panels)) if (typeof panel?.driver === 'string') names.add(panel.driver);
   return [...names];
 }
 
 /** A panel whose driver the registry does not know, said like a schema problem. */
 function unknownDrivers(raw: unknown, knownDrivers: readonly string[]): Array<{ field: string; rule: string }> {
-  const panels = raw && typeof raw === 'object' && 'panels' in raw && raw.panels && typeof raw.panels === 'object' ? raw.panels : {};
-  return Object.entries(panels as Record<string, { driver?: unknown }>)
+  return Object.entries(panelsOf(raw))
     .filter(([, panel]) => typeof panel?.driver === 'string' && !knownDrivers.includes(panel.driver))
     .map(([name]) => ({ field: `panel "${name}", field "driver"`, rule: `must be one of ${knownDrivers.join(', ')}` }));
 }
@@ -178,7 +184,7 @@ function checkInventory(
   knownDrivers: readonly string[],
   driverSchemas?: ReadonlyMap<string, DriverSchemas>,
 ): InventoryFile {
-  const panelCount = raw && typeof raw === 'object' && 'panels' in raw && raw.panels && typeof raw.panels === 'object' ? Object.keys(raw.panels).length : 0;
+  const panelCount = Object.keys(panelsOf(raw)).length;
   if (panelCount > INVENTORY_MAX_PANELS) {
     throw new UsageError(`inventory ${source} has ${panelCount} panels; the limit is ${INVENTORY_MAX_PANELS}`, {
       code: 'E_TOO_LARGE',

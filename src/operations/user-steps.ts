@@ -163,7 +163,6 @@ export async function proveCodeLanded(session: PanelSession, slot: number, code:
  */
 export type BeforeWrite = () => Promise<void>;
 
-/** Creates a user (in a free slot when one is named), then proves it. */
 /**
  * What is wrong with an add's partitions or type on this driver, from its description alone: a field it cannot set
  * (DriverInfo.addRefuses), or a value outside what it takes (DriverInfo.addAccepts). Undefined when both are fine.
@@ -200,6 +199,7 @@ export function refuseUntakenFields(info: DriverInfo, wanted: Pick<NewUser, 'par
   if (problem) throw new ValidationError(`--${problem.field}`, problem.rule);
 }
 
+/** Creates a user (in a free slot when one is named), then proves it. */
 export async function createUserStep(session: PanelSession, info: DriverInfo, wanted: NewUser, beforeWrite?: BeforeWrite): Promise<ProvenWrite> {
   const writer = writerOf(session, info);
   if (wanted.slot === undefined && !info.facets.writer?.nextSlot) {

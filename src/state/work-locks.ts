@@ -3,7 +3,7 @@ import { PanelctlError, ExitCode } from '../core/errors.js';
 import { sha256Hex } from '../core/sha256.js';
 import { localTime } from '../output/time.js';
 import { ensurePrivateDirNow } from './private-files.js';
-import { readContactNow, writeContactNow } from './panel-contact.js';
+import { readContactNow, writeContact } from './panel-contact.js';
 import { acquireLock, type LockOwner } from './process-lock.js';
 import type { Lease } from './leases.js';
 import { sharedStore } from './store.js';
@@ -92,7 +92,7 @@ export class FileWorkLocks implements WorkLockStore {
       lastContactAt: readContactNow(contact),
       release: async (note) => {
         // Written while still holding the lock: the next holder reads it after taking it.
-        if (note?.lastContactAt !== undefined) writeContactNow(contact, note.lastContactAt);
+        if (note?.lastContactAt !== undefined) await writeContact(contact, note.lastContactAt);
         await taken();
       },
     };

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSimulator as createIntegra } from '../../drivers/integra/simulator.js';
 import { createSimulator as createModbus } from '../../drivers/modbus/simulator.js';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
+import { expectRefused } from '../support/refused.js';
 import { servedSimulators } from '../support/served.js';
 
 /**
@@ -69,13 +70,6 @@ beforeEach(() => simulators.resetContacts());
 
 const add = (panel: string, ...extra: string[]) =>
   sandbox.run(['users', 'add', '--panel', panel, '--generate', '--reveal', '-y', '-o', 'json', ...extra], { env: { LAB_CODE: MASTER } });
-
-function expectRefused(result: { code: number | null; stderr: string }, flag: string, why: RegExp): void {
-  expect(result.code, result.stderr).toBe(2);
-  const error = JSON.parse(result.stderr).error;
-  expect(error).toMatchObject({ errorCode: 'E_INVALID', field: flag });
-  expect(error.rule).toMatch(why);
-}
 
 describe('users add: --partitions and --type checked from the description, before the panel is contacted', () => {
   it('Modbus, a profile without partitions or user types: both flags are exit 2 naming the profile, and the device is never contacted', async () => {

@@ -84,30 +84,20 @@ describe('typed driver options through the binary', () => {
   it('a tcp link with a path or ?query (a Modbus unit, a baud rate put there) is exit 2 naming where it goes, never ignored, nothing contacted', async () => {
     const panel = await countingServer();
     try {
-      const unit = await sandbox.run([
-        'users',
-        'list',
-        '--link',
-        `tcp://127.0.0.1:${panel.port}?unit=3`,
-        '--driver',
-        'modbus',
-        '--option',
-        'profile=demo-modbus',
-      ]);
-      expect(unit.code, unit.stderr).toBe(2);
-      expect(unit.stderr).toMatch(/link: a tcp link is tcp:\/\/HOST:PORT only/);
-      const pathed = await sandbox.run([
-        'users',
-        'list',
-        '--link',
-        `tcp://127.0.0.1:${panel.port}/unit/3`,
-        '--driver',
-        'modbus',
-        '--option',
-        'profile=demo-modbus',
-      ]);
-      expect(pathed.code, pathed.stderr).toBe(2);
-      expect(pathed.stderr).toMatch(/link: a tcp link is tcp:\/\/HOST:PORT only/);
+      for (const after of ['?unit=3', '/unit/3']) {
+        const listed = await sandbox.run([
+          'users',
+          'list',
+          '--link',
+          `tcp://127.0.0.1:${panel.port}${after}`,
+          '--driver',
+          'modbus',
+          '--option',
+          'profile=demo-modbus',
+        ]);
+        expect(listed.code, `${after}: ${listed.stderr}`).toBe(2);
+        expect(listed.stderr).toMatch(/link: a tcp link is tcp:\/\/HOST:PORT only/);
+      }
       const probed = await sandbox.run(['probe', `tcp://127.0.0.1:${panel.port}?baud=9600`]);
       expect(probed.code, probed.stderr).toBe(2);
       expect(panel.connections()).toBe(0);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
+import { expectRefused } from '../support/refused.js';
 
 /**
  * `users add --partitions` and `--type` on a panel whose driver does not take them (DSC and VISTA: codes only; MAP 5000:
@@ -24,13 +25,6 @@ async function userCount(panel: string): Promise<number> {
   const result = await sandbox.run(['users', 'list', '--panel', panel, '-o', 'json']);
   expect(result.code, result.stderr).toBe(0);
   return (JSON.parse(result.stdout) as { users: unknown[] }).users.length;
-}
-
-function expectRefused(result: { code: number | null; stderr: string }, flag: string, why: RegExp): void {
-  expect(result.code, result.stderr).toBe(2);
-  const error = JSON.parse(result.stderr).error;
-  expect(error).toMatchObject({ errorCode: 'E_INVALID', field: flag });
-  expect(error.rule).toMatch(why);
 }
 
 describe('users add: --partitions and --type where the driver does not take them', () => {
