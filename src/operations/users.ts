@@ -74,6 +74,17 @@ export interface AddUserRequest {
   beforeSend?: () => Promise<void>;
 }
 
+/** What a change of an existing user needs the driver to do, in the words of its refusal. */
+const changeNeeds = { 'users.set-code': 'change codes', 'users.remove': 'remove users' } as const;
+
+/**
+ * Refuses (exit 6) a change the driver cannot make, from its description alone: the CLI asks this before it looks a
+ * user up by name on the panel, so a change that cannot work contacts nothing (the operations below check it again).
+ */
+export async function requireChangeSupported(target: Target, ctx: OperationContext, action: keyof typeof changeNeeds): Promise<void> {
+  requireCapability(await describeTarget(target, ctx), action, changeNeeds[action]);
+}
+
 const auditBase = (target: Target) => ({ panel: target.name, driver: target.driver });
 
 export async function addUser(target: Target, ctx: OperationContext, request: AddUserRequest): Promise<ProvenWrite> {
@@ -122,7 +133,7 @@ export async function setCode(
   request: { slot: number; code: Secret; allowWeak?: boolean; beforeSend?: () => Promise<void>; expectName?: string; duress?: boolean },
 ): Promise<ProvenWrite> {
   const info = await describeTarget(target, ctx);
-  requireCapability(info, 'users.set-code', 'change codes');
+  requireCapability(info, 'users.set-code', changeNeeds['users.set-code']);
   checkSlot(info, request.slot, '--slot', 'set-code');
   checkDuressIntent(info, request.slot, request.duress);
   checkCode(request.code, codePolicyFor(info, target, { allowWeak: request.allowWeak }), 'new code');
@@ -152,7 +163,7 @@ export async function removeUser(
   request: { slot: number; confirm?: (user: UserSlot) => Promise<boolean>; expectName?: string },
 ): Promise<ProvenWrite | undefined> {
   const info = await describeTarget(target, ctx);
-  requireCapability(info, 'users.remove', 'remove users');
+  requireCapability(info, 'users.remove', changeNeeds['users.remove']);
   checkSlot(info, request.slot, '--slot', 'remove');
 
   let seen: UserSlot | undefined;

@@ -2,7 +2,7 @@ import { ValidationError } from '../../core/errors.js';
 import type { UserSlot } from '../../core/contract.js';
 import type { Secret } from '../../core/secret.js';
 import { renderTable, type Column } from '../../output/table.js';
-import { addUser, codePolicyFor, listUsers, removeUser, setCode } from '../../operations/users.js';
+import { addUser, codePolicyFor, listUsers, removeUser, requireChangeSupported, setCode } from '../../operations/users.js';
 import { describeTarget } from '../../operations/session.js';
 import type { Cli, TargetFlags } from '../context.js';
 import type { Target } from '../../inventory/targets.js';
@@ -205,6 +205,7 @@ function reportCodeWrite(
 export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
   const who = whoFlags(flags);
   const target = await cli.target(flags);
+  await requireChangeSupported(target, cli.ctx, 'users.set-code');
   const duress = who.slot !== undefined ? await duressIntent(cli, target, who.slot, flags.duress) : flags.duress;
   const policy = codePolicyFor(await describeTarget(target, cli.ctx), target, { allowWeak: flags.allowWeak });
   // A code typed at the prompt is asked for after the name is found (a wrong name must not cost
@@ -232,6 +233,7 @@ export async function runSetCode(cli: Cli, flags: SetCodeFlags): Promise<void> {
 export async function runRemove(cli: Cli, flags: TargetFlags & { slot?: string; user?: string }): Promise<void> {
   const who = whoFlags(flags);
   const target = await cli.target(flags);
+  await requireChangeSupported(target, cli.ctx, 'users.remove');
   if (!cli.globals.yes && !cli.interactive) {
     throw new ValidationError('--yes', 'is required to remove a user without a terminal to confirm on');
   }
