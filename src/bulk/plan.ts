@@ -363,12 +363,8 @@ type Resolution = { slot: number; current?: UserSlot } | { noop: string; slot?: 
 /** Which slot a row means on this panel, given its current (working) user table. */
 function resolveSlot(row: ChangeRow, info: DriverInfo, table: Map<number, UserSlot>): Resolution {
   if (row.slot !== undefined) {
-    try {
-      checkSlot(info, row.slot, 'slot', row.action);
-      if (row.action !== 'remove') checkDuressIntent(info, row.slot, row.duress);
-    } catch (error) {
-      return { conflict: (error as Error).message, code: 'E_NO_SUCH_SLOT', slot: row.slot };
-    }
+    const refused = slotRefusal(row, info, row.slot);
+    if (refused) return refused;
   }
   const byName = row.user !== undefined ? [...table.values()].filter((u) => sameName(u.name, row.user)) : [];
   if (byName.length > 1)
@@ -401,7 +397,19 @@ function resolveSlot(row: ChangeRow, info: DriverInfo, table: Map<number, UserSl
     const who = row.user !== undefined ? `no user named "${row.user}"` : `slot ${slot} is empty`;
     return row.action === 'remove' ? { noop: `${who}: nothing to remove`, slot } : { conflict: `${who}: no code to change`, code: 'E_NO_SUCH_USER', slot };
   }
-  return { slot: current.slot, current };
+  // A user found by name is in a slot the row did not name: the same slot and duress rules as for a named slot.
+  return (row.slot === undefined && slotRefusal(row, info, current.slot)) || { slot: current.slot, current };
+}
+
+/** The slot's local rules for this row's action, and the duress intent a code write needs (`users ... --slot` checks). */
+function slotRefusal(row: ChangeRow, info: DriverInfo, slot: number): Resolution | undefined {
+  try {
+    checkSlot(info, slot, 'slot', row.action);
+    if (row.action !== 'remove') checkDuressIntent(info, slot, row.duress);
+    return undefined;
+  } catch (error) {
+    return { conflict: (error as Error).message, code: 'E_NO_SUCH_SLOT', slot };
+  }
 }
 
 /** Rows that need names, on a panel that keeps none (DSC); the row's own name is simply not stored. */
