@@ -140,6 +140,8 @@ if (process.argv[2] === '--apply') {
   // The applying process: reads the plan, applies it, reports its own time, CPU and peak RSS.
   const args = JSON.parse(process.argv[3]);
   const root = args.root;
+  // What runApply does first (src/core/heap-growth.ts); a build without it has nothing to call.
+  (await import(dist('core/heap-growth.js', root)).catch(() => undefined))?.keepHeapNearLive();
   const fake = await fakePanelKit(root);
   const { loadInventory } = await import(dist('inventory/load.js', root));
   const { allTargets } = await import(dist('inventory/targets.js', root));

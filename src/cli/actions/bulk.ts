@@ -13,6 +13,7 @@ import { inShard, parseShard, type Shard } from '../../bulk/shard.js';
 import type { Cli } from '../context.js';
 import { checkRevealAllowed } from '../code-input.js';
 import { proofJson } from '../proof-text.js';
+import { keepHeapNearLive } from '../../core/heap-growth.js';
 
 function count(value: string | undefined, field: string, min: number): number {
   if (value === undefined || !/^\d+$/.test(value) || Number(value) < min) throw new ValidationError(field, `must be a whole number from ${min}`);
@@ -76,6 +77,7 @@ function refuseWhenNothingIsSupported(plan: BulkPlan): void {
 }
 
 export async function runPlan(cli: Cli, file: string, flags: PlanFlags): Promise<void> {
+  keepHeapNearLive(); // a whole fleet in memory: heap-growth.ts
   const concurrency = count(flags.concurrency, '--concurrency', 1);
   const targets = await inventoryTargets(cli);
   const codes = flags.codes ? await CodeBook.load(flags.codes) : undefined;
@@ -194,6 +196,7 @@ function progressLine(cli: Cli, total: number) {
 }
 
 export async function runApply(cli: Cli, file: string, flags: ApplyFlags): Promise<void> {
+  keepHeapNearLive(); // a whole fleet in memory: heap-growth.ts
   const concurrency = count(flags.concurrency, '--concurrency', 1);
   const retries = count(flags.retries, '--retries', 0);
   const shard: Shard | undefined = flags.shard ? parseShard(flags.shard) : undefined;
