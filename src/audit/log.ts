@@ -219,7 +219,7 @@ async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<Aud
       appendNow(log, `${after.torn ? '\n' : ''}${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
       // The log's fsync and the new head's run together (one wait for the disk instead of two); the
       // head takes its name only once the lines it names are on disk, as when they ran in turn.
-      await replacePrivateFileNow(paths.head, JSON.stringify(signHead(key, head)), 'audit head', { after: syncNow(log) });
+      await replacePrivateFileNow(paths.head, JSON.stringify(signHead(key, head)), 'audit head', { after: syncNow(log), slots: true });
       return entries.slice(entries.length - records.length);
     } finally {
       closeSync(log);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readPrivateFileNow, replacePrivateFileNow } from './safe-file.js';
 
 /**
@@ -14,6 +15,8 @@ const MAX_BYTES = 256;
 
 /** The recorded time (wall-clock ms), or undefined. */
 export function readContactNow(file: string): number | undefined {
+  // Most panels have none (only pacing drivers record one): asked without the cost of an ENOENT exception (issue 20).
+  if (!existsSync(file)) return undefined;
   try {
     const value = (JSON.parse(readPrivateFileNow(file, WHAT, MAX_BYTES)) as { lastContactAt?: unknown }).lastContactAt;
     return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
@@ -22,7 +25,7 @@ export function readContactNow(file: string): number | undefined {
   }
 }
 
-/** Records `at` (wall-clock ms) as safe-file replaces a private file: a new 0600 file renamed over the name (a planted link is replaced, not followed). */
+/** Records `at` (wall-clock ms) as safe-file replaces a private file: new content linked over the name from a slot file (a planted link is replaced, not followed). */
 export async function writeContact(file: string, at: number): Promise<void> {
-  await replacePrivateFileNow(file, JSON.stringify({ lastContactAt: at }), WHAT).catch(() => undefined);
+  await replacePrivateFileNow(file, JSON.stringify({ lastContactAt: at }), WHAT, { slots: true }).catch(() => undefined);
 }

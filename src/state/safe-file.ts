@@ -1,4 +1,19 @@
-import { closeSync, constants, fchmodSync, fstatSync, fsync, openSync, readFileSync, renameSync, rmSync, type Stats, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  fsync,
+  ftruncateSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import fs from 'node:fs/promises';
 import fsNow from 'node:fs';
 import path from 'node:path';
@@ -305,33 +320,43 @@ export function syncNow(fd: number): Promise<void> {
 /**
  * replacePrivateFile in a directory the caller checked, its small calls made synchronously.
  * `after`: the new content must not take the name before this has settled (the audit head is
- * renamed into place only once the log lines it names are on disk); its fsync and the temp file's
- * run at the same time, and if it fails, the file keeps its old content.
+ * renamed into place only once the log lines it names are on disk); its fsync and the new
+ * content's run at the same time, and if it fails, the file keeps its old content.
+ * `slots`: for a file rewritten over and over (the audit head after every batch, a panel's
+ * contact record after every session): the new content goes into a slot file instead of a new
+ * temp file (openFreeSlot says why).
  */
-export async function replacePrivateFileNow(file: string, text: string, what: string, options: { after?: Promise<void> } = {}): Promise<void> {
+export async function replacePrivateFileNow(file: string, text: string, what: string, options: { after?: Promise<void>; slots?: boolean } = {}): Promise<void> {
   const dir = path.dirname(path.resolve(file));
   const after = options.after ?? Promise.resolve();
-  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const slot = options.slots ? openFreeSlot(file, what) : undefined;
+  const temp = slot?.path ?? `${file}.${randomBytes(6).toString('hex')}.tmp`;
   let fd: number;
   try {
-    fd = openSync(temp, CREATE_NEW, 0o600);
+    fd = slot?.fd ?? openSync(temp, CREATE_NEW, 0o600);
   } catch (error) {
     await after.catch(() => undefined);
     throw openFailure(error, temp, what);
   }
   try {
-    if (posix) fchmodSync(fd, 0o600); // a umask like 0277 would have left it 0400
-    checkOwnedPrivate(fstatSync(fd), temp, what, { forWriting: true });
-    writeFileSync(fd, text);
+    if (!slot) {
+      if (posix) fchmodSync(fd, 0o600); // a umask like 0277 would have left it 0400
+      checkOwnedPrivate(fstatSync(fd), temp, what, { forWriting: true });
+    }
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at, at);
+    if (slot) ftruncateSync(fd, bytes.length);
     await Promise.all([fsyncFd(fd), after]);
   } catch (error) {
     await after.catch(() => undefined);
     closeSync(fd);
-    rmSync(temp, { force: true });
+    // A slot is nobody's content: it is written over next time.
+    if (!slot) rmSync(temp, { force: true });
     throw error;
   }
   closeSync(fd);
-  renameSync(temp, file);
+  if (slot) linkIntoPlace(slot.path, file);
+  else renameSync(temp, file);
   if (!posix) return;
   const dirFd = openSync(dir, constants.O_RDONLY);
   try {
@@ -341,4 +366,65 @@ export async function replacePrivateFileNow(file: string, text: string, what: st
   } finally {
     closeSync(dirFd);
   }
+}
+
+/*
+ * Slots. The name is always a second link to one of two slot files beside it (`<name>.slot-a`,
+ * `<name>.slot-b`); new content goes into the other one, which has that one link (so nothing else
+ * reads or reaches it: the rule for files written to), is synced, linked as `<name>.next` and
+ * renamed over the name. Every moment the name holds a whole, synced content, as with a temp file;
+ * but the rename only drops a link of the old content's inode instead of freeing it, and no inode
+ * is made. On ext4 without a journal each new inode skips past those freed in the last 30 s
+ * (process-lock.ts), and a bulk apply rewrites the audit head after every batch: a temp file and a
+ * rename cost 115 µs of CPU there, a slot 45 µs (issue 20).
+ */
+
+const SLOTS = ['slot-a', 'slot-b'];
+
+/** A slot of `file` open for writing, with one link (not the one the name holds), or undefined when neither is free. */
+function openFreeSlot(file: string, what: string): { fd: number; path: string } | undefined {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    for (const suffix of SLOTS) {
+      const slot = `${file}.${suffix}`;
+      let fd: number;
+      try {
+        fd = openSync(slot, constants.O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw openFailure(error, slot, what);
+        fd = openSync(slot, CREATE_NEW, 0o600);
+        if (posix) fchmodSync(fd, 0o600);
+      }
+      const stat = fstatSync(fd);
+      if (stat.nlink === 1 || !posix) {
+        try {
+          checkOwnedPrivate(stat, slot, what, { forWriting: true });
+        } catch (error) {
+          closeSync(fd);
+          throw error;
+        }
+        return { fd, path: slot };
+      }
+      closeSync(fd);
+    }
+    // Both have two links: a process cut off between linking `.next` and renaming it left it.
+    try {
+      unlinkSync(`${file}.next`);
+    } catch {
+      return undefined; // not that: a temp file then
+    }
+  }
+  return undefined;
+}
+
+/** `slot` (written and synced) becomes `file`: linked as `<file>.next`, renamed over the name. */
+function linkIntoPlace(slot: string, file: string): void {
+  const next = `${file}.next`;
+  try {
+    linkSync(slot, next);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    unlinkSync(next); // left by a process cut off before its rename
+    linkSync(slot, next);
+  }
+  renameSync(next, file);
 }

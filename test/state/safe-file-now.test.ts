@@ -98,3 +98,69 @@ describe('replacePrivateFileNow', () => {
     expect((await fs.readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });
+
+describe('replacePrivateFileNow with slots (the audit head, a panel contact record)', () => {
+  const inode = async (p: string) => (await fs.stat(p)).ino;
+
+  it('takes the new content from a slot: no inode made or freed after the first two, the name always whole', async () => {
+    const head = await file('audit.head.json', 'old');
+    await replacePrivateFileNow(head, 'first, longer content', 'audit head', { slots: true });
+    await replacePrivateFileNow(head, 'second', 'audit head', { slots: true });
+    const slots = [`${head}.slot-a`, `${head}.slot-b`];
+    const inodes = await Promise.all(slots.map(inode));
+    for (let round = 0; round < 5; round++) {
+      await replacePrivateFileNow(head, `round ${round}`, 'audit head', { slots: true });
+      // Shorter than what the slot held before: cut to the new length.
+      expect(readFileSync(head, 'utf8')).toBe(`round ${round}`);
+      expect(inodes).toContain(await inode(head));
+      expect(await Promise.all(slots.map(inode))).toEqual(inodes);
+      expect((await fs.stat(head)).nlink).toBe(2);
+      expect((await fs.stat(head)).mode & 0o777).toBe(0o600);
+    }
+    expect((await fs.readdir(dir)).sort()).toEqual(['audit.head.json', 'audit.head.json.slot-a', 'audit.head.json.slot-b']);
+  });
+
+  it('goes on after a process was cut off between linking `.next` and renaming it', async () => {
+    const head = await file('audit.head.json', 'old');
+    await replacePrivateFileNow(head, 'one', 'audit head', { slots: true });
+    await replacePrivateFileNow(head, 'two', 'audit head', { slots: true });
+    // Cut off: the free slot (written) linked as .next, never renamed: both slots now have two links.
+    const free = (await inode(head)) === (await inode(`${head}.slot-a`)) ? `${head}.slot-b` : `${head}.slot-a`;
+    await fs.link(free, `${head}.next`);
+    await replacePrivateFileNow(head, 'three', 'audit head', { slots: true });
+    expect(readFileSync(head, 'utf8')).toBe('three');
+    expect(await fs.readdir(dir)).not.toContain('audit.head.json.next');
+  });
+
+  it('never writes into a slot another name reaches, nor through a link planted at a slot', async () => {
+    const head = await file('audit.head.json', 'old');
+    await replacePrivateFileNow(head, 'one', 'audit head', { slots: true });
+    await replacePrivateFileNow(head, 'two', 'audit head', { slots: true });
+    const free = (await inode(head)) === (await inode(`${head}.slot-a`)) ? `${head}.slot-b` : `${head}.slot-a`;
+    // A hard link to the free slot from elsewhere: that slot is not free any more (its content must stay).
+    const theirs = path.join(dir, 'theirs');
+    await fs.link(free, theirs);
+    const before = readFileSync(theirs, 'utf8');
+    await replacePrivateFileNow(head, 'three', 'audit head', { slots: true });
+    expect(readFileSync(head, 'utf8')).toBe('three');
+    expect(readFileSync(theirs, 'utf8')).toBe(before);
+    // A symbolic link at a slot: refused, nothing written through it, the name keeps its content.
+    await fs.rm(theirs);
+    const target = await file('elsewhere', 'untouched');
+    for (const slot of [`${head}.slot-a`, `${head}.slot-b`]) await fs.rm(slot);
+    await fs.symlink(target, `${head}.slot-a`);
+    await expect(replacePrivateFileNow(head, 'four', 'audit head', { slots: true })).rejects.toMatchObject({ code: 'E_PERMISSIONS' });
+    expect(readFileSync(target, 'utf8')).toBe('untouched');
+    expect(readFileSync(head, 'utf8')).toBe('three');
+  });
+
+  it('with `after` failing, the name keeps its content', async () => {
+    const head = await file('audit.head.json', 'old');
+    await replacePrivateFileNow(head, 'one', 'audit head', { slots: true });
+    const failed = replacePrivateFileNow(head, 'two', 'audit head', { slots: true, after: Promise.reject(new Error('EIO: the log could not be synced')) });
+    await expect(failed).rejects.toThrow('EIO');
+    expect(readFileSync(head, 'utf8')).toBe('one');
+    await replacePrivateFileNow(head, 'three', 'audit head', { slots: true });
+    expect(readFileSync(head, 'utf8')).toBe('three');
+  });
+});
