@@ -42,9 +42,14 @@ function listNow(dir: string): string[] {
   }
 }
 
+/** How long after its last change a directory's stamp is trusted to move with the next one (a clock tick is a few ms). */
+const SETTLED_MS = 1000;
+
 export class OtherPlans {
   private readonly cache = new Map<string, { stamp: string; panels: Map<string, CutOff> }>();
   private readonly mine: Map<string, CutOff>;
+  /** The state dir's plans as last listed, with the directory's stamp then; see plansHere. */
+  private listing?: { stamp: string; names: string[]; settled: boolean };
 
   constructor(
     private readonly stateDir: string,
@@ -60,7 +65,7 @@ export class OtherPlans {
     const mine = this.mine.get(panel);
     // Team mode: every machine's plans are in the shared store.
     const shared = await sharedStore(this.stateDir);
-    const plans = shared ? await shared.bulk.plansWithJournals() : listNow(base);
+    const plans = shared ? await shared.bulk.plansWithJournals() : this.plansHere(base);
     for (const other of plans) {
       if (other === this.planId || !/^[0-9a-f]{16}$/.test(other)) continue;
       const found = (await this.read(path.join(base, other))).get(panel);
@@ -69,6 +74,22 @@ export class OtherPlans {
       }
     }
     return undefined;
+  }
+
+  /**
+   * The plans in the state dir, listed again only when the directory changed: one stat per panel
+   * instead of a listing (open, two reads, close). A plan made or removed changes the directory's
+   * mtime, but within one tick of the file system's clock it could keep the same one: a listing
+   * is trusted again only when the directory was last changed well before it was taken.
+   */
+  private plansHere(base: string): string[] {
+    const stat = statSync(base, { throwIfNoEntry: false });
+    if (!stat) return [];
+    const stamp = `${stat.ino}:${stat.mtimeMs}:${stat.ctimeMs}`;
+    if (this.listing?.stamp === stamp && this.listing.settled) return this.listing.names;
+    const names = listNow(base);
+    this.listing = { stamp, names, settled: Date.now() - Math.max(stat.mtimeMs, stat.ctimeMs) > SETTLED_MS };
+    return names;
   }
 
   /** A plan's cut-off steps, read again only when its journal files changed. */
