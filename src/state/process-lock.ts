@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import { closeSync, constants, linkSync, openSync, readFileSync, readdirSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, readdirSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -102,6 +102,8 @@ const SPARE = '.spare-';
 const spares = { free: new Map<string, string[]>(), all: new Set<string>(), swept: new Set<string>(), made: 0, atExit: false };
 /** How long each spare's content is: a shorter owner is padded with spaces (JSON allows them) instead of truncating the file. */
 const spareSizes = new Map<string, number>();
+/** Each spare's inode: a lock name that is this inode is this process's lock (a spare keeps its own name, so no other file has it). */
+const spareInodes = new Map<string, number>();
 
 /** Removes this process's spares (at exit; a lock still held keeps its name, and is stale once the process is gone). */
 export function removeSpares(): void {
@@ -115,6 +117,7 @@ export function removeSpares(): void {
   spares.all.clear();
   spares.free.clear();
   spareSizes.clear();
+  spareInodes.clear();
 }
 
 /** Removes the spares that processes of this host left behind when they died (kill -9). */
@@ -147,7 +150,12 @@ function takeSpare(dir: string): string {
     process.once('exit', removeSpares);
   }
   const made = path.join(dir, `${SPARE}${process.pid}-${ME.start ?? 'x'}-${++spares.made}`);
-  closeSync(openSync(made, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+  const fd = openSync(made, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    spareInodes.set(made, fstatSync(fd).ino);
+  } finally {
+    closeSync(fd);
+  }
   spares.all.add(made);
   return made;
 }
@@ -185,6 +193,8 @@ function tryLinkSpare(file: string, owner: LockOwner): string | undefined {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     // Removed by someone else (a sweep that took this process for dead): a new one.
     spares.all.delete(spare);
+    spareInodes.delete(spare);
+    spareSizes.delete(spare);
     spare = takeSpare(path.dirname(file));
     writeSpare(spare, JSON.stringify(owner));
   }
@@ -293,12 +303,14 @@ export async function acquireLock(file: string, options: LockOptions): Promise<R
   for (let delay = 25; ; delay = Math.min(delay * 2, 400)) {
     const spare = options.reuseFiles ? tryLinkSpare(file, owner) : undefined;
     if (spare || (!options.reuseFiles && tryCreate(file, owner))) {
+      const inode = spare && spareInodes.get(spare);
       let released = false;
       return async () => {
         // Twice would give the spare back twice, and two locks could then be written into one file.
         if (released) return;
         released = true;
-        if (readOwnerNow(file)?.token === owner.token) {
+        // Still ours: for a spare, the name is still its inode (one stat instead of opening and reading the lock, issue 20).
+        if (spare ? lstatSync(file, { throwIfNoEntry: false })?.ino === inode : readOwnerNow(file)?.token === owner.token) {
           try {
             unlinkSync(file);
           } catch (error) {

@@ -141,6 +141,21 @@ describe('acquireLock with spare files', () => {
     if (processStartTime(alive)) expect(left).not.toContain(names.reused);
   });
 
+  it('on release, removes the name only while it is still its own spare: a lock someone else made there stays', async () => {
+    const file = path.join(temp.dir, 'a.lock');
+    const release = await take(file);
+    // Taken away (a person removed it) and taken by another process, with a lock file of its own.
+    await fs.rm(file);
+    const theirs = await acquireLock(file, { waitMs: 0, details: { panel: 'theirs' } });
+    expect(typeof theirs).toBe('function');
+    await release();
+    expect(JSON.parse(await fs.readFile(file, 'utf8')).panel).toBe('theirs');
+    // And the spare, given back, takes the next lock.
+    await (theirs as Release)();
+    await (await take(file))();
+    expect(await spares(temp.dir)).toHaveLength(1);
+  });
+
   it('makes a new spare when its spare was removed meanwhile', async () => {
     await (await take(path.join(temp.dir, 'a.lock')))();
     const [first] = await spares(temp.dir);
