@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { UsageError } from '../core/errors.js';
@@ -151,10 +152,26 @@ async function readKey(file: string): Promise<FileStateKey | undefined> {
  */
 export function readStateKeyFileNow(stateDir: string): StateKey | undefined {
   const file = stateKeyPath(stateDir);
+  // Read again only when the file changed: a stat per step instead of an open, a stat, a read and a close (issue 20).
+  const seen = lstatSync(file, { throwIfNoEntry: false });
+  if (!seen) return undefined;
+  const stamp = `${seen.dev}:${seen.ino}:${seen.size}:${seen.mode}:${seen.uid}:${seen.nlink}:${seen.mtimeMs}:${seen.ctimeMs}`;
+  const known = keysRead.get(file);
+  if (known?.stamp === stamp) return known.key;
+  let key: FileStateKey;
   try {
-    return parseKeyFile(readPrivateFileNow(file, 'state key', 4096), file);
+    key = parseKeyFile(readPrivateFileNow(file, 'state key', 4096), file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+  // Within one tick of the file system's clock a rewrite of the same size could keep the stamp:
+  // a reading is kept only when the file had not changed for a while before it.
+  if (Date.now() - Math.max(seen.mtimeMs, seen.ctimeMs) > SETTLED_MS) keysRead.set(file, { stamp, key });
+  else keysRead.delete(file);
+  return key;
 }
+
+/** Keys readStateKeyFileNow read, with the stat of their file then. */
+const keysRead = new Map<string, { stamp: string; key: FileStateKey }>();
+const SETTLED_MS = 1000;

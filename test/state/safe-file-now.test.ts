@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { appendNow, openPrivateAppendNow, readPrivateFileNow, replacePrivateFileNow, syncNow } from '../../src/state/safe-file.js';
+import { appendNow, checkPrivateFileNow, openPrivateAppendNow, readPrivateFileNow, replacePrivateFileNow, syncNow } from '../../src/state/safe-file.js';
 
 /**
  * The synchronous twins the audit log uses for every bulk step (issue 20) keep the rules of
@@ -162,5 +162,25 @@ describe('replacePrivateFileNow with slots (the audit head, a panel contact reco
     expect(readFileSync(head, 'utf8')).toBe('one');
     await replacePrivateFileNow(head, 'three', 'audit head', { slots: true });
     expect(readFileSync(head, 'utf8')).toBe('three');
+  });
+});
+
+describe('checkPrivateFileNow (the audit log checked ahead of each bulk step, without opening it)', () => {
+  it('says whether the file is there, and refuses a link, a hard link, a loosened file and a directory', async () => {
+    const log = path.join(dir, 'audit.jsonl');
+    expect(checkPrivateFileNow(log, 'audit log')).toBe(false);
+    await file('audit.jsonl');
+    expect(checkPrivateFileNow(log, 'audit log')).toBe(true);
+    const link = path.join(dir, 'link');
+    await fs.symlink(log, link);
+    expect(() => checkPrivateFileNow(link, 'audit log')).toThrow(
+      expect.objectContaining({ code: 'E_PERMISSIONS', message: expect.stringMatching(/symbolic link/) }),
+    );
+    await fs.link(log, path.join(dir, 'hard'));
+    expect(() => checkPrivateFileNow(log, 'audit log')).toThrow(expect.objectContaining({ message: expect.stringMatching(/2 hard links/) }));
+    await fs.rm(path.join(dir, 'hard'));
+    await fs.chmod(log, 0o640);
+    expect(() => checkPrivateFileNow(log, 'audit log')).toThrow(expect.objectContaining({ code: 'E_PERMISSIONS' }));
+    expect(() => checkPrivateFileNow(dir, 'audit log')).toThrow(expect.objectContaining({ message: expect.stringMatching(/not a regular file/) }));
   });
 });
