@@ -42,8 +42,8 @@ function listNow(dir: string): string[] {
   }
 }
 
-/** How long after its last change a directory's stamp is trusted to move with the next one (a clock tick is a few ms). */
-const SETTLED_MS = 1000;
+/** How long after its last change a directory's stamp is trusted to move with the next one (a file system clock tick is at most 10 ms). */
+const SETTLED_MS = 100;
 
 export class OtherPlans {
   private readonly cache = new Map<string, { stamp: string; panels: Map<string, CutOff> }>();

@@ -174,4 +174,5 @@ export function readStateKeyFileNow(stateDir: string): StateKey | undefined {
 
 /** Keys readStateKeyFileNow read, with the stat of their file then. */
 const keysRead = new Map<string, { stamp: string; key: FileStateKey }>();
-const SETTLED_MS = 1000;
+/** A file system clock tick is at most 10 ms: a file unchanged for ten times that moves its stamp with its next change. */
+const SETTLED_MS = 100;
