@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { ExitCode, PanelctlError } from '../core/errors.js';
-import { closeSync, fstatSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, readSync, realpathSync } from 'node:fs';
 import { ensurePrivateDirNow, readPrivateStateFile, touchPrivateFile } from '../state/private-files.js';
 import { appendNow, checkPrivateFileNow, openPrivateAppendNow, readPrivateFileNow, replacePrivateFileNow, syncNow } from '../state/safe-file.js';
 import { loadStateKeyFile as loadStateKey, readStateKeyFileNow, type StateKey } from '../state/state-key.js';
@@ -196,27 +196,29 @@ async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<Aud
   try {
     const key = await auditKey(stateDir);
     const written = readHead(paths.head);
+    // No head yet: what the log holds must chain from the start (a writer cut off in the log's first write left it).
     // A damaged head is reported by `audit verify`; the chain goes on from the last entry.
-    let head = written && written !== 'malformed' ? written : await lastOfLog(stateDir);
+    let head = written === 'malformed' ? await lastOfLog(stateDir) : (written ?? START);
     // Opened and checked again under the lock: the descriptor checked is the one read and written.
     const log = await openAuditLog(stateDir);
     try {
       const after = afterHead(log, head);
+      // A line cut off mid-write (power lost) holds no entry to keep: cut, so the log reads whole again.
+      if (after.tornBytes) ftruncateSync(log, fstatSync(log).size - after.tornBytes);
+      // Without a head, a log that does not chain from the start goes on from its last entry (verify reports it).
+      if (!written && !after.adopt.length) head = await lastOfLog(stateDir);
       const entries: AuditEntry[] = [];
       let pending = records;
-      if (after.adopt.length) {
-        // A writer killed between the log's fsync and its head's rename: its entries are real writes; sign them, saying so.
-        const from = after.adopt[0].seq;
-        const to = after.adopt[after.adopt.length - 1].seq;
-        head = { seq: to, hash: after.adopt[after.adopt.length - 1].hash };
-        const recovered: AuditRecord = {
-          operator: records[0].operator,
-          panel: '',
-          action: 'audit.recovered',
-          outcome: 'ok',
-          details: { from, to, why: RECOVERED_WHY },
-        };
-        pending = [recovered, ...records];
+      if (after.adopt.length || after.tornBytes) {
+        const details: Record<string, string | number> = {};
+        if (after.adopt.length) {
+          // Entries of a writer killed between the log's fsync and its head's rename: real writes; sign them, saying so.
+          const last = after.adopt[after.adopt.length - 1];
+          head = { seq: last.seq, hash: last.hash };
+          Object.assign(details, { from: after.adopt[0].seq, to: last.seq, why: written ? RECOVERED_WHY : RECOVERED_UNHEADED_WHY });
+        }
+        if (after.tornBytes) Object.assign(details, { cutBytes: after.tornBytes, cut: CUT_WHY });
+        pending = [{ operator: records[0].operator, panel: '', action: 'audit.recovered', outcome: 'ok', details }, ...records];
       }
       for (const record of pending) {
         const clean = JSON.parse(JSON.stringify(record)) as AuditRecord; // drops undefined; a Secret would mask itself anyway
@@ -226,8 +228,8 @@ async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<Aud
         head = { seq: entry.seq, hash: entry.hash };
       }
       if (!key.auditStarted) await key.markAuditStarted();
-      // A torn last line (power lost mid-write) is ended first, so the next entry is not glued onto it.
-      appendNow(log, `${after.torn ? '\n' : ''}${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
+      // A whole last line without its newline is ended first, so the next entry is not glued onto it.
+      appendNow(log, `${after.unended ? '\n' : ''}${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
       // The log's fsync and the new head's run together (one wait for the disk instead of two); the
       // head takes its name only once the lines it names are on disk, as when they ran in turn.
       await replacePrivateFileNow(paths.head, JSON.stringify(signHead(key, head)), 'audit head', { after: syncNow(log), slots: true });
@@ -241,43 +243,69 @@ async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<Aud
 }
 
 export const RECOVERED_WHY = 'on disk after the signed head: a writer was cut off between syncing the log and signing its head';
+export const RECOVERED_UNHEADED_WHY =
+  "on disk with no signed head: a writer was cut off in the log's first write, before signing its first head (or the head file was removed)";
+export const CUT_WHY = 'the log ended in a line cut off mid-write (no newline, not JSON): those bytes were cut';
+
+/** Where a log with no head begins: its first entry follows this. */
+const START = { seq: 0, hash: GENESIS };
 
 /** How much of the log's end is read at a time to find what follows the head (a batch's entries are well under 1 KiB each). */
 const TAIL_CHUNK = 4 << 10;
 
+/** What a writer finds after the head (afterHead). */
+interface Tail {
+  /** Entries that chain exactly from the head, the whole rest of the log; otherwise none (`audit verify` reports what is there). */
+  adopt: AuditEntry[];
+  /** Bytes after the last newline that are not JSON: a line cut off mid-write. */
+  tornBytes: number;
+  /** The log ends with a whole line (JSON) but no newline. */
+  unended: boolean;
+}
+
 /**
  * What the log holds after the entry the head names, read backwards from the log's end (a bulk apply
- * writes thousands of batches: each reads a few KiB, not the log). `adopt`: entries that chain exactly
- * from the head, the whole rest of the log; otherwise none (`audit verify` reports what is there).
- * `torn`: the log does not end with a newline.
+ * writes thousands of batches: each reads a few KiB, not the log). A head at the START (none signed
+ * yet) is followed by the whole log. A last line without its newline is torn when it is not JSON (left
+ * out: the writer cuts it); otherwise it is judged with the rest (an entry, or a line that breaks the chain).
  */
-function afterHead(fd: number, head: { seq: number; hash: string }): { torn: boolean; adopt: AuditEntry[] } {
+function afterHead(fd: number, head: { seq: number; hash: string }): Tail {
   const size = fstatSync(fd).size;
-  const none = (torn: boolean) => ({ torn, adopt: [] });
   let bytes = Buffer.alloc(0);
-  for (let start = size; start > 0; ) {
-    // Twice as much each time round, so a long cut-off tail costs reads linear in its length.
-    const from = Math.max(0, start - Math.max(TAIL_CHUNK, bytes.length));
-    const chunk = Buffer.alloc(start - from);
-    // Under the lock the log only grows, so the bytes asked for are there.
-    readSync(fd, chunk, 0, chunk.length, from);
-    bytes = Buffer.concat([chunk, bytes]);
-    start = from;
-    if (bytes[bytes.length - 1] !== 0x0a) return none(true);
-    const raw = bytes.toString('utf8').split('\n');
+  for (let start = size; ; ) {
+    if (start > 0) {
+      // Twice as much each time round, so a long cut-off tail costs reads linear in its length.
+      const from = Math.max(0, start - Math.max(TAIL_CHUNK, bytes.length));
+      const chunk = Buffer.alloc(start - from);
+      // Under the lock the log only grows, so the bytes asked for are there.
+      readSync(fd, chunk, 0, chunk.length, from);
+      bytes = Buffer.concat([chunk, bytes]);
+      start = from;
+    }
+    const lastLineAt = bytes.lastIndexOf(0x0a) + 1;
+    if (lastLineAt === 0 && start > 0) continue; // the last line begins before what was read
+    const lastLine = bytes.subarray(lastLineAt).toString('utf8');
+    // A line cut off mid-write is never JSON (a strict prefix of an object); JSON that is not an entry is judged below.
+    const tornBytes = lastLine.trim() && parseLine(lastLine, 0).malformed === NOT_JSON ? bytes.length - lastLineAt : 0;
+    const ends = (adopt: AuditEntry[]): Tail => ({ adopt, tornBytes, unended: !tornBytes && lastLineAt < bytes.length });
+    const raw = bytes
+      .subarray(0, bytes.length - tornBytes)
+      .toString('utf8')
+      .split('\n');
     // The first piece may be the end of a line that starts before what was read.
     if (start > 0) raw.shift();
     const later: AuditEntry[] = [];
     for (const text of raw.reverse()) {
-      if (!text.trim()) continue; // as parseLog skips it (and the piece after the last newline)
+      if (!text.trim()) continue; // as parseLog skips it
       const { entry } = parseLine(text, 0);
-      if (!entry) return none(false);
+      if (!entry) return ends([]);
       // Back at the head's own entry, or at something else where it should be.
-      if (entry.seq <= head.seq) return entry.hash === head.hash ? { torn: false, adopt: chainsFrom(head, later) } : none(false);
+      if (entry.seq <= head.seq) return ends(entry.hash === head.hash ? chainsFrom(head, later) : []);
       later.unshift(entry);
     }
+    // The whole log read without meeting the head's entry: it follows the head only when that is the START.
+    if (start === 0) return ends(head.seq === START.seq ? chainsFrom(head, later) : []);
   }
-  return none(false);
 }
 
 /** `entries` when each follows the one before, starting right after `head`, its hash its own; otherwise none. */
@@ -293,9 +321,11 @@ function chainsFrom(head: { seq: number; hash: string }, entries: AuditEntry[]):
 
 /** Where the chain continues when there is no head to go by. */
 async function lastOfLog(stateDir: string): Promise<{ seq: number; hash: string }> {
-  const lines = parseLog(await readLogText(stateDir));
-  const last = lines.at(-1);
-  return last?.entry ? { seq: last.entry.seq, hash: last.entry.hash } : { seq: 0, hash: GENESIS };
+  // The last line that is an entry: a damaged line after it must not restart the sequence at 1.
+  const last = parseLog(await readLogText(stateDir))
+    .filter((line) => line.entry)
+    .at(-1)?.entry;
+  return last ? { seq: last.seq, hash: last.hash } : START;
 }
 
 async function readLogText(stateDir: string): Promise<string | undefined> {
@@ -320,12 +350,14 @@ function parseLog(text: string | undefined): LogLine[] {
   return lines;
 }
 
+const NOT_JSON = 'line is not valid JSON';
+
 function parseLine(raw: string, line: number): LogLine {
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
-    return { line, malformed: 'line is not valid JSON' };
+    return { line, malformed: NOT_JSON };
   }
   const e = value as AuditEntry;
   if (
@@ -404,13 +436,12 @@ export interface AuditVerification {
 
 /** Verifies this state dir's own log file (also what `state import` checks before moving it). */
 export async function verifyAuditFiles(stateDir: string): Promise<AuditVerification> {
-  const text = await readLogText(stateDir);
-  const lines = parseLog(text);
+  const lines = parseLog(await readLogText(stateDir));
   const { problems, end } = chainProblems(lines);
   const last = lines.length ? lines[lines.length - 1].line : 0;
   const atHead = await headProblems(stateDir, end, last);
-  // Only what the next writer adopts (writeBatch): a last line without its newline is torn, never adopted.
-  const signed = problems.length === 0 && text?.endsWith('\n') && atHead.length === 1 && atHead[0].signedEnd;
+  // What the next writer adopts (writeBatch): a torn last line is no entry, so it is among the problems and nothing is.
+  const signed = problems.length === 0 && atHead.length === 1 && atHead[0].signedEnd;
   if (signed && lines.some(({ entry }) => entry?.seq === signed.seq && entry.hash === signed.hash)) {
     return { entries: lines.length, problems, unsigned: { from: signed.seq + 1, to: end.seq } };
   }

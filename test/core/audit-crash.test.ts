@@ -74,28 +74,36 @@ describe('audit log after a writer was cut off before signing its head', () => {
     expect(problems.some((p) => /sequence 3 where 5 was expected/.test(p.problem))).toBe(true);
   });
 
-  it('does not adopt a tail whose last line is torn, and does not glue the next entry onto it', async () => {
+  it('with a torn last line: cuts it, adopts the whole entries before it, and never writes a sequence number twice', async () => {
     await crashAfter(2, 2);
     const text = await logText();
-    await fs.writeFile(auditPaths(dir).log, text.slice(0, -20)); // power lost mid-line: no newline at the end
+    await fs.writeFile(auditPaths(dir).log, text.slice(0, -20)); // power lost mid-line: entry 4 half written, no newline
     expect((await verifyAudit(dir)).unsigned).toBeUndefined();
     await write(5, 5);
-    const lines = (await logText()).split('\n');
-    expect(lines.at(-1)).toBe('');
-    const last = JSON.parse(lines.at(-2) as string) as AuditEntry;
-    expect(last).toMatchObject({ seq: 3, slot: 5 });
-    expect(lines.at(-3)).toBe(text.slice(0, -20).split('\n').at(-1));
-    const { problems } = await verifyAudit(dir);
-    expect(problems.some((p) => /not valid JSON/.test(p.problem))).toBe(true);
-    expect(lines.some((l) => l.includes('audit.recovered'))).toBe(false);
+    const entries = await readAudit(dir);
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(entries[2]).toMatchObject({ slot: 3 });
+    expect(entries[3]).toMatchObject({ action: 'audit.recovered', details: { from: 3, to: 3, cutBytes: (text.split('\n').at(-2) as string).length - 19 } });
+    expect(entries[3].details?.cut).toMatch(/cut off mid-write/);
+    expect(entries[4]).toMatchObject({ slot: 5, prev: entries[3].hash });
+    expect((await verifyAudit(dir)).problems).toEqual([]);
   });
 
-  it('treats a whole last entry without its newline as torn: not reported as unsigned, not adopted', async () => {
+  it('takes a whole last entry without its newline as an entry: reported unsigned, adopted, the next entry not glued onto it', async () => {
     await crashAfter(2, 1);
     await fs.writeFile(auditPaths(dir).log, (await logText()).slice(0, -1));
-    expect((await verifyAudit(dir)).unsigned).toBeUndefined();
+    expect((await verifyAudit(dir)).unsigned).toEqual({ from: 3, to: 3 });
     await write(4, 4);
-    expect((await logText()).includes('audit.recovered')).toBe(false);
+    const entries = await readAudit(dir);
+    expect(entries.map((e) => [e.seq, e.action])).toEqual([
+      [1, 'users.add'],
+      [2, 'users.add'],
+      [3, 'users.add'],
+      [4, 'audit.recovered'],
+      [5, 'users.add'],
+    ]);
+    expect(entries[3].details).not.toHaveProperty('cutBytes');
+    expect((await verifyAudit(dir)).problems).toEqual([]);
   });
 
   it('adopts a cut-off tail with a blank line in it, as verify reads it', async () => {
@@ -162,13 +170,33 @@ describe('audit log after a writer was cut off before signing its head', () => {
     expect(problems.map((p) => p.problem)).toEqual([expect.stringMatching(/the log ends at entry 4 but the signed head says 2/)]);
   });
 
-  it('terminates a torn last line even when the head names the entry before it', async () => {
+  it('cuts a torn last line even when the head names the entry before it, saying so', async () => {
     await write(1, 2);
     await fs.appendFile(auditPaths(dir).log, '{"v":1,"seq":3,"ti');
     await write(3, 3);
     const lines = (await logText()).trim().split('\n');
-    expect(lines[2]).toBe('{"v":1,"seq":3,"ti');
+    expect(lines).toHaveLength(4);
+    expect(JSON.parse(lines[2])).toMatchObject({ seq: 3, action: 'audit.recovered', details: { cutBytes: 18 } });
+    expect(JSON.parse(lines[2]).details).not.toHaveProperty('from');
+    expect(JSON.parse(lines[3])).toMatchObject({ seq: 4, slot: 3 });
+    expect((await verifyAudit(dir)).problems).toEqual([]);
+  });
+
+  it('keeps a last line without its newline that is JSON but no entry: ended, not cut, reported by verify', async () => {
+    await write(1, 2);
+    await fs.appendFile(auditPaths(dir).log, 'null');
+    await write(3, 3);
+    const lines = (await logText()).trim().split('\n');
+    expect(lines[2]).toBe('null');
     expect(JSON.parse(lines[3])).toMatchObject({ seq: 3, slot: 3 });
+    expect((await logText()).includes('audit.recovered')).toBe(false);
+    expect((await verifyAudit(dir)).problems).toEqual([{ line: 3, problem: 'line is not an audit entry (the line was replaced or damaged)' }]);
+  });
+
+  it('does not adopt a tail when the entries up to the head are gone from the front of the log', async () => {
+    await crashAfter(2, 2);
+    const lines = (await logText()).trim().split('\n');
+    await notAdopted(lines.slice(2));
   });
 
   it('adopts a cut-off tail larger than the tail read at once', async () => {

@@ -179,15 +179,24 @@ describe('writing after damage', () => {
     expect((await problems())[0]).toEqual({ line: 3, problem: 'sequence 4 where 3 was expected (an entry was removed or inserted)' });
   });
 
-  it('without a head, the chain goes on from the last entry; with no log either, from the start', async () => {
+  it('without a head, a log that chains from the start is adopted with an audit.recovered entry; with no log either, the chain starts at 1', async () => {
     await write(2);
     await fs.rm(auditPaths(dir).head);
     await write(1, 3);
-    expect((await readAudit(dir)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    const entries = await readAudit(dir);
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(entries[2]).toMatchObject({
+      action: 'audit.recovered',
+      details: { from: 1, to: 2, why: expect.stringMatching(/^on disk with no signed head: a writer was cut off in the log's first write/) },
+    });
     expect(await problems()).toEqual([]);
+    await fs.rm(auditPaths(dir).log);
+    await fs.rm(auditPaths(dir).head);
+    await write(1, 5);
+    expect((await readAudit(dir)).map((e) => [e.seq, e.prev, e.action])).toEqual([[1, '0'.repeat(64), 'users.add']]);
   });
 
-  it('a log whose last line is damaged starts the chain afresh (and verify reports the damage)', async () => {
+  it('without a head, a log whose last line is damaged goes on from its last entry: no sequence number twice (verify reports the damage)', async () => {
     await write(2);
     await fs.rm(auditPaths(dir).head);
     const all = await lines();
@@ -195,8 +204,9 @@ describe('writing after damage', () => {
     await write(1, 3);
     const text = await fs.readFile(auditPaths(dir).log, 'utf8');
     const last = JSON.parse(text.trim().split('\n').at(-1) as string) as AuditEntry;
-    expect(last.seq).toBe(1);
-    expect(last.prev).toBe('0'.repeat(64));
+    expect(last).toMatchObject({ seq: 3, prev: (JSON.parse(all[1]) as AuditEntry).hash, slot: 3 });
+    expect(text).not.toContain('audit.recovered');
+    expect(await problems()).toEqual([{ line: 3, problem: 'line is not valid JSON (the line was replaced or damaged)' }]);
   });
 
   it('a failed write rejects every record of its batch, and the next write goes through', async () => {

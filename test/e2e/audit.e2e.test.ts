@@ -78,6 +78,21 @@ describe('audit verify', () => {
     expect(entries[3]).toMatchObject({ action: 'audit.recovered', details: { from: 2, to: 3 } });
   });
 
+  it('after a writer cut off in its first write (no head yet, last line torn): the next write adopts, cuts, and verify says intact', async () => {
+    const [first, second, third] = pristine.log.trim().split('\n');
+    await fs.writeFile(files().log, `${first}\n${second}\n${third.slice(0, 40)}`);
+    await fs.rm(files().head);
+    const changed = await sandbox.run(['users', 'set-code', '--panel', 'demo', '--slot', '7', '--code-stdin'], { input: '592817\n' });
+    expect(changed.code, changed.stderr).toBe(0);
+    const verify = await sandbox.run(['audit', 'verify', '-o', 'json']);
+    expect(verify.code, verify.stdout).toBe(0);
+    expect(JSON.parse(verify.stdout)).toEqual({ entries: 4, intact: true, problems: [] });
+    const show = await sandbox.run(['audit', 'show', '-o', 'json']);
+    const entries = JSON.parse(show.stdout).entries as Array<{ seq: number; action: string; details?: Record<string, unknown> }>;
+    expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(entries[2]).toMatchObject({ action: 'audit.recovered', details: { from: 1, to: 2, cutBytes: 40 } });
+  });
+
   it('exits 5 when the log and its head are both deleted', async () => {
     await fs.rm(files().log);
     await fs.rm(files().head);
