@@ -197,16 +197,27 @@ describe('writing after damage', () => {
   });
 
   it('without a head, a log whose last line is damaged goes on from its last entry: no sequence number twice (verify reports the damage)', async () => {
-    await write(2);
+    await write(3);
     await fs.rm(auditPaths(dir).head);
     const all = await lines();
     await setLines([...all, 'damaged']);
-    await write(1, 3);
+    await write(1, 4);
     const text = await fs.readFile(auditPaths(dir).log, 'utf8');
     const last = JSON.parse(text.trim().split('\n').at(-1) as string) as AuditEntry;
-    expect(last).toMatchObject({ seq: 3, prev: (JSON.parse(all[1]) as AuditEntry).hash, slot: 3 });
+    expect(last).toMatchObject({ seq: 4, prev: (JSON.parse(all[2]) as AuditEntry).hash, slot: 4 });
     expect(text).not.toContain('audit.recovered');
-    expect(await problems()).toEqual([{ line: 3, problem: 'line is not valid JSON (the line was replaced or damaged)' }]);
+    expect(await problems()).toEqual([{ line: 4, problem: 'line is not valid JSON (the line was replaced or damaged)' }]);
+  });
+
+  it('a last line of blanks without its newline is not a torn line: nothing cut, nothing recorded', async () => {
+    await write(1);
+    await fs.appendFile(auditPaths(dir).log, '   ');
+    await write(1, 2);
+    expect(await fs.readFile(auditPaths(dir).log, 'utf8')).toMatch(/\}\n {3}\n\{/);
+    expect((await readAudit(dir)).map((e) => [e.seq, e.action])).toEqual([
+      [1, 'users.add'],
+      [2, 'users.add'],
+    ]);
   });
 
   it('a failed write rejects every record of its batch, and the next write goes through', async () => {
