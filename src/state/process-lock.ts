@@ -151,11 +151,8 @@ function takeSpare(dir: string): string {
   }
   const made = path.join(dir, `${SPARE}${process.pid}-${ME.start ?? 'x'}-${++spares.made}`);
   const fd = openSync(made, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    spareInodes.set(made, fstatSync(fd).ino);
-  } finally {
-    closeSync(fd);
-  }
+  spareInodes.set(made, fstatSync(fd).ino); // on a descriptor just opened: nothing to fail
+  closeSync(fd);
   spares.all.add(made);
   return made;
 }

@@ -156,6 +156,15 @@ describe('acquireLock with spare files', () => {
     expect(await spares(temp.dir)).toHaveLength(1);
   });
 
+  it('releases a lock whose name was removed meanwhile without an error, and its spare takes the next lock', async () => {
+    const file = path.join(temp.dir, 'a.lock');
+    const release = await take(file);
+    await fs.rm(file);
+    await expect(release()).resolves.toBeUndefined();
+    await (await take(file))();
+    expect(await spares(temp.dir)).toHaveLength(1);
+  });
+
   it('makes a new spare when its spare was removed meanwhile', async () => {
     await (await take(path.join(temp.dir, 'a.lock')))();
     const [first] = await spares(temp.dir);
