@@ -11,6 +11,10 @@
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const UNSAFE_KEEPING_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
+// The same sets, asked only whether a text holds any (no global state): most texts hold none and are kept as they are.
+const ANY_UNSAFE = new RegExp(UNSAFE.source);
+const ANY_UNSAFE_KEEPING_LINES = new RegExp(UNSAFE_KEEPING_LINES.source);
+
 function escapeOne(char: string): string {
   const code = char.charCodeAt(0);
   return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
@@ -18,7 +22,7 @@ function escapeOne(char: string): string {
 
 /** One value for one line (a table cell, a name in a sentence): every control is escaped, newlines too. */
 export function printable(text: string): string {
-  return text.replace(UNSAFE, escapeOne);
+  return ANY_UNSAFE.test(text) ? text.replace(UNSAFE, escapeOne) : text;
 }
 
 /**
@@ -35,6 +39,8 @@ const STYLE_PARAMS = new Set([0, 1, 2, 22, 39, ...Array.from({ length: 8 }, (_, 
  * and escapes every other control character.
  */
 export function printableMessage(text: string, keepStyle: boolean, keepLines = true): string {
+  // Nothing to escape and no colour code (ESC is one of the controls): the text as it is (a table of 10,000 rows, issue 18).
+  if (!(keepLines ? ANY_UNSAFE_KEEPING_LINES : ANY_UNSAFE).test(text)) return text;
   const unsafe = keepLines ? UNSAFE_KEEPING_LINES : UNSAFE;
   let out = '';
   let from = 0;
