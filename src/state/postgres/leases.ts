@@ -15,7 +15,11 @@ interface LeaseRow {
   host: string;
 }
 
-const withHost = (row: LeaseRow): Lease => ({ ...row.data, host: row.host });
+/** The lease a row holds, with the host that wrote it. The row was parsed for this query alone: its object is given the host, not copied (10,000 leases, issue 18). */
+const withHost = (row: LeaseRow): Lease => {
+  row.data.host = row.host;
+  return row.data;
+};
 
 export class PgLeases implements LeaseStore {
   private readonly held = new Set<string>();
