@@ -16,10 +16,14 @@ export function timeLocale(env: NodeJS.ProcessEnv = process.env): string | undef
   }
 }
 
-/** 2026-11-30 01:54:11 in the local time zone: the format when the locale names no convention. */
+/**
+ * 2026-11-30 01:54:11 in the local time zone: the format when the locale names no convention. The
+ * moment shifted by the zone's offset then, written as ISO 8601 does (one native call, not six
+ * getters and paddings per date: a table of 10,000 team leases, issue 18).
+ */
 function isoLocal(date: Date): string {
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
+  const shifted = new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString();
+  return `${shifted.slice(0, 10)} ${shifted.slice(11, 19)}`;
 }
 
 /**
