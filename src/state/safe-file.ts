@@ -343,12 +343,15 @@ export function syncNow(fd: number): Promise<void> {
 export async function replacePrivateFileNow(file: string, text: string, what: string, options: { after?: Promise<void>; slots?: boolean } = {}): Promise<void> {
   const dir = path.dirname(path.resolve(file));
   const after = options.after ?? Promise.resolve();
-  const slot = options.slots ? openFreeSlot(file, what) : undefined;
-  const temp = slot?.path ?? `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  let slot: { fd: number; path: string } | undefined;
+  let temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   let fd: number;
   try {
+    slot = options.slots ? openFreeSlot(file, what) : undefined;
+    temp = slot?.path ?? temp;
     fd = slot?.fd ?? openSync(temp, CREATE_NEW, 0o600);
   } catch (error) {
+    // `after` is not left running unwatched: its caller closes what it syncs once this has failed.
     await after.catch(() => undefined);
     throw openFailure(error, temp, what);
   }

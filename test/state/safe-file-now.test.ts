@@ -154,6 +154,19 @@ describe('replacePrivateFileNow with slots (the audit head, a panel contact reco
     expect(readFileSync(head, 'utf8')).toBe('three');
   });
 
+  it('refused at its slot, waits for `after` before failing (its caller then closes what `after` syncs)', async () => {
+    const head = await file('audit.head.json', 'old');
+    const target = await file('elsewhere', 'untouched');
+    for (const slot of [`${head}.slot-a`, `${head}.slot-b`]) await fs.symlink(target, slot);
+    let settled = false;
+    const after = new Promise<void>((resolve) => setTimeout(resolve, 30)).then(() => {
+      settled = true;
+    });
+    await expect(replacePrivateFileNow(head, 'new', 'audit head', { slots: true, after })).rejects.toMatchObject({ code: 'E_PERMISSIONS' });
+    expect(settled).toBe(true);
+    expect(readFileSync(head, 'utf8')).toBe('old');
+  });
+
   it('with `after` failing, the name keeps its content', async () => {
     const head = await file('audit.head.json', 'old');
     await replacePrivateFileNow(head, 'one', 'audit head', { slots: true });
