@@ -99,19 +99,17 @@ function readHead(file: string): Head | 'malformed' | undefined {
 }
 
 /**
- * The audit log opened for appending, checked with synchronous calls (a bulk apply checks for
- * every step and writes a batch every few steps: safe-file.ts says why): the state dir private,
- * the log a regular 0600 file of the caller's with one link. Made (asynchronously) when missing.
+ * The audit log opened for appending under the writers' lock (ensureAuditLog made it before the lock
+ * was taken), checked on its descriptor with synchronous calls (a bulk apply writes a batch every few
+ * steps: safe-file.ts says why): the state dir private, the log a regular 0600 file of the caller's
+ * with one link.
  */
-async function openAuditLog(stateDir: string): Promise<number> {
+function openAuditLog(stateDir: string): number {
   const file = auditPaths(stateDir).log;
   ensurePrivateDirNow(stateDir);
   const fd = openPrivateAppendNow(file, 'audit log');
-  if (fd !== undefined) return fd;
-  await touchPrivateFile(file, 'audit log');
-  const created = openPrivateAppendNow(file, 'audit log');
-  if (created === undefined) throw Object.assign(new Error(`ENOENT: the audit log ${file} vanished as it was made`), { code: 'ENOENT' });
-  return created;
+  if (fd === undefined) throw Object.assign(new Error(`ENOENT: the audit log ${file} was removed as it was about to be written`), { code: 'ENOENT' });
+  return fd;
 }
 
 /**
@@ -200,7 +198,7 @@ async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<Aud
     // A damaged head is reported by `audit verify`; the chain goes on from the last entry.
     let head = written === 'malformed' ? await lastOfLog(stateDir) : (written ?? START);
     // Opened and checked again under the lock: the descriptor checked is the one read and written.
-    const log = await openAuditLog(stateDir);
+    const log = openAuditLog(stateDir);
     try {
       const after = afterHead(log, head);
       // A line cut off mid-write (power lost) holds no entry to keep: cut, so the log reads whole again.
