@@ -1,3 +1,5 @@
+import { UnreachableError } from '../../src/driver-kit/index.js';
+
 /**
  * "Multiple requests to the same MAP panel must be serialized with a delay of at least 1 second
  * between the last response and the next request" (README, General client requests). One Pacer per
@@ -9,18 +11,21 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** Ctrl-C or SIGTERM during a wait: the kit's "cancelled", as the transports report it, so the CLI exits 130 or 143 (not 1). */
+const cancelled = (signal: AbortSignal | undefined) => new UnreachableError('E_ABORTED', 'cancelled', { transient: false, cause: signal?.reason });
+
 export const realClock: Clock = {
   now: () => performance.now(),
   sleep: (ms, signal) =>
     new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
+      if (signal?.aborted) return reject(cancelled(signal));
       const timer = setTimeout(() => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       }, ms);
       const onAbort = () => {
         clearTimeout(timer);
-        reject(signal?.reason);
+        reject(cancelled(signal));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
     }),

@@ -3,7 +3,7 @@ import { Secret } from '../../../src/driver-kit/index.js';
 import { authorizationHeader, chooseDigestChallenge, digestResponse, parseAuthorization, parseChallenges } from '../../../drivers/map5000/digest.js';
 import { conflictError, credentialRefused, statusError } from '../../../drivers/map5000/failures.js';
 import { maskAuthorization, maskBody, panelText } from '../../../drivers/map5000/mask.js';
-import { Pacer, type Clock } from '../../../drivers/map5000/pacing.js';
+import { Pacer, type Clock, realClock } from '../../../drivers/map5000/pacing.js';
 import { formatUserId, isAreaPath, isWalktestPath, parseUserId, userModelPath } from '../../../drivers/map5000/paths.js';
 import { SyncIdTracker, createBody, deleteBody, joinName, modifyPasscodeBody, passcodeReadBack, splitName } from '../../../drivers/map5000/usermodel.js';
 
@@ -217,5 +217,13 @@ describe('pacing', () => {
     await pacer.next();
     expect(clock.slept).toEqual([1000, 60_000]);
     await expect(pacer.next()).rejects.toThrow(/serial/);
+  });
+
+  it('a wait cut short by Ctrl-C or SIGTERM is the kit\'s "cancelled" (the CLI makes it exit 130 or 143), not an unexpected failure (exit 1)', async () => {
+    const controller = new AbortController();
+    const waiting = realClock.sleep(60_000, controller.signal);
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'E_ABORTED', exitCode: 4 });
+    await expect(realClock.sleep(60_000, AbortSignal.abort())).rejects.toMatchObject({ code: 'E_ABORTED', exitCode: 4 });
   });
 });
