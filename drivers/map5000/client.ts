@@ -85,10 +85,14 @@ export class MapClient {
         this.useChallenge(challenge);
         continue;
       }
-      if (response.status === 503 && overloads < retries) {
-        overloads++;
+      if (response.status === 503) {
+        // "Negative response codes caused by overload require a 60 seconds communication delay": the last
+        // 503 too, which ends the session; the next session is told the rest of it (PanelSession.quietUntil).
         this.options.pacer.holdOff(this.options.overloadBackoffMs ?? OVERLOAD_BACKOFF_MS);
-        continue;
+        if (overloads < retries) {
+          overloads++;
+          continue;
+        }
       }
       if (accept.includes(response.status)) return { status: response.status, body: response.body };
       throw statusError(response.status, response.body, what);

@@ -9,9 +9,11 @@ import {
   Secret,
   UnreachableError,
   ValidationError,
+  formatMs,
   openHttp,
   optionHelpOf,
   parseDriverOptions,
+  quietLeft,
   sinceLastContact,
 } from '../../src/driver-kit/index.js';
 import { type HttpSend, MapClient } from './client.js';
@@ -74,6 +76,12 @@ export const driver: PanelDriver = {
     // The panel counts its interval from the last answer to any client: a panelctl run just before this one too.
     const ago = sinceLastContact(open.lastContactAt);
     if (ago !== undefined) pacer.answeredAgo(ago);
+    // A previous session ended in the overload back-off: the panel's "60 seconds communication delay" still runs.
+    const quiet = quietLeft(open.quietUntil, options.overloadBackoffMs);
+    if (quiet !== undefined) {
+      pacer.holdOff(quiet);
+      open.onQuiet?.({ until: Date.now() + quiet, why: `asked for ${formatMs(options.overloadBackoffMs)} without requests after an overload` });
+    }
     const client = new MapClient({
       send: sendOver(http),
       pacer,

@@ -35,6 +35,8 @@ export class Pacer {
   private lastAnswerAt: number | undefined;
   /** When the last answer really came (lastAnswerAt also carries the overload back-off). */
   private answeredAt: number | undefined;
+  /** When the last back-off (holdOff) ends. */
+  private heldUntil: number | undefined;
   private busy = false;
   /** Total time spent waiting for the interval, for measurements. */
   waitedMs = 0;
@@ -78,8 +80,20 @@ export class Pacer {
     return this.answeredAt === undefined ? undefined : this.clock.now() - this.answeredAt;
   }
 
-  /** Pushes the next request back by `ms` from now (the overload back-off after a 503). */
+  /**
+   * Pushes the next request back by `ms` from now (the overload back-off after a 503, or the rest of the
+   * one a previous session ended in); never sooner than the interval already asks.
+   */
   holdOff(ms: number): void {
-    this.lastAnswerAt = this.clock.now() + ms - this.intervalMs;
+    const until = this.clock.now() + ms;
+    this.heldUntil = Math.max(this.heldUntil ?? until, until);
+    this.lastAnswerAt = Math.max(this.lastAnswerAt ?? -Infinity, until - this.intervalMs);
+  }
+
+  /** How long the back-off still lasts, or undefined when none is running (the next session keeps the rest). */
+  heldFor(): number | undefined {
+    if (this.heldUntil === undefined) return undefined;
+    const left = this.heldUntil - this.clock.now();
+    return left > 0 ? left : undefined;
   }
 }

@@ -88,6 +88,12 @@ export class MapSession implements PanelSession {
     return ago === undefined ? undefined : Date.now() - ago;
   }
 
+  /** When the overload back-off this session is in ends (wall clock), for the next session on this panel. */
+  quietUntil(): number | undefined {
+    const left = this.pacer?.heldFor();
+    return left === undefined ? undefined : Date.now() + left;
+  }
+
   private async listUsers(progress?: ListProgress): Promise<UserSlot[]> {
     const answer = await this.client.json('GET', PATHS.users, usersAnswer, 'the user list (GET /users)');
     const users = answer.list.map(slotFromList).sort((a, b) => a.slot - b.slot);

@@ -91,6 +91,7 @@ export async function buildCli(command: Command, environment: { drivers: DriverR
     activity: out.interactive ? spinnerActivities(out.stderr) : undefined,
     // Traces can quote what a panel sent (LCD text): printable, like every other line (src/output/printable.ts).
     trace: globals.debug ? (direction, text) => out.trace(direction, text) : undefined,
+    notice: (text) => out.notice(text),
     command: commandPath(command),
   };
   selectStateStore(ctx.stateDir, inventoryPath, inventory);

@@ -210,6 +210,12 @@ export interface PanelSession {
    * Read after close(); the panel's work lock keeps it for the next session on that panel, in any process.
    */
   lastContactAt?(): number | undefined;
+  /**
+   * For a panel that asks for a longer silence after some answers (MAP 5000: 60 s after an overload 503):
+   * the wall-clock milliseconds before which it must not be contacted, when this session ended inside such
+   * a silence; undefined otherwise. Read after close() and kept with lastContactAt for the next session.
+   */
+  quietUntil?(): number | undefined;
 }
 
 /** Per-panel settings from the inventory that a driver may read (profile, unit, codeLength...). */
@@ -234,6 +240,17 @@ export interface OpenOptions {
    * out the rest of its interval before the first one (`sinceLastContact`: never longer than the interval).
    */
   lastContactAt?: number;
+  /**
+   * The previous session's PanelSession.quietUntil, if recorded and still ahead: a driver sends nothing
+   * before it (`quietLeft`: never longer than the silence the driver itself would keep), and tells `onQuiet`.
+   */
+  quietUntil?: number;
+  /**
+   * Told when the driver will hold its first request back past its usual interval: `until` in wall-clock ms
+   * and `why` with the panel as subject ("asked for 60 s without requests after an overload"). The
+   * operations layer shows it on stderr with the panel's name and the local time.
+   */
+  onQuiet?: (quiet: { until: number; why: string }) => void;
 }
 
 export interface ProbeOptions {

@@ -21,7 +21,7 @@ export * from './keypad/index.js';
 export { serveSimulator } from '../transport/serve.js';
 export type { ServeAt, ServedSimulator } from '../transport/serve.js';
 export type { HttpClient, HttpClientOptions, HttpRequest, HttpResponse } from '../transport/http.js';
-export { sinceLastContact } from './contact.js';
+export { quietLeft, sinceLastContact } from './contact.js';
 export { checkDriverOptions, parseDriverOptions, optionHelpOf, COMMON_OPTIONS, type OptionProblem } from './options.js';
 
 /**

@@ -16,6 +16,8 @@ export interface OperationContext {
   /** Shows what is happening (a spinner on a terminal); returns a function that clears it. */
   activity?: (text: string) => Activity;
   trace?: (direction: 'tx' | 'rx', text: string) => void;
+  /** A line for the operator on stderr in every output format (why a command waits before talking to a panel). */
+  notice?: (text: string) => void;
   /** The command being run ("users set-code"), shown to whoever finds a panel locked by it. */
   command?: string;
   /** Per-panel work locks; the files store in the state dir unless a shared store is configured. */

@@ -6,6 +6,7 @@ import { linkIdentity, transportOf } from '../core/link.js';
 import { resolveSecretRef } from '../inventory/secrets.js';
 import type { Target } from '../inventory/targets.js';
 import { workLocksFor, type WorkLock } from '../state/work-locks.js';
+import { localTime } from '../output/time.js';
 import type { OperationContext } from './context.js';
 
 export interface OpenPanel {
@@ -119,6 +120,13 @@ async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock,
       signal: ctx.signal,
       trace: ctx.trace,
       lastContactAt: lock.lastContactAt,
+      quietUntil: lock.quietUntil,
+      // Waiting before the first request, for a silence the panel asked of the previous session: say why and until
+      // when, once the spinner is gone (its next frame would erase a line written under it).
+      onQuiet: ({ until, why }) => {
+        done?.();
+        ctx.notice?.(`${target.name} ${why}; waiting until ${localTime(new Date(until).toISOString())} before the first request (Ctrl-C to stop)`);
+      },
     });
     const mismatch = facetMismatch(info, session);
     if (mismatch) {
@@ -145,7 +153,7 @@ async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock,
         try {
           await hangUp();
         } finally {
-          await lock.release({ lastContactAt: session.lastContactAt?.() });
+          await lock.release({ lastContactAt: session.lastContactAt?.(), quietUntil: session.quietUntil?.() });
         }
       },
     };

@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { readPrivateFileNow, replacePrivateFileNow } from './safe-file.js';
 
 /**
- * When a panel last answered a panelctl session (PanelSession.lastContactAt), kept beside the panel's
- * lock file so that the next process to take the lock can give it to its driver: a MAP 5000 answers a
+ * When a panel last answered a panelctl session (PanelSession.lastContactAt), and until when it asked to
+ * be left alone (PanelSession.quietUntil: a MAP 5000's 60 s after an overload 503), kept beside the panel's
+ * lock file so that the next process to take the lock can give them to its driver: a MAP 5000 answers a
  * request sooner than 1 s after its last answer, to anyone, with 503 and a 60 s penalty.
  *
  * It is a hint, not a record: written while the lock is held, and a missing, garbled or foreign file
@@ -13,19 +14,28 @@ import { readPrivateFileNow, replacePrivateFileNow } from './safe-file.js';
 const WHAT = 'panel contact record';
 const MAX_BYTES = 256;
 
-/** The recorded time (wall-clock ms), or undefined. */
-export function readContactNow(file: string): number | undefined {
+export interface PanelContact {
+  /** The last answer, wall-clock ms. */
+  lastContactAt?: number;
+  /** No request before this, wall-clock ms. */
+  quietUntil?: number;
+}
+
+const time = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+
+/** The recorded times (wall-clock ms); each one absent when missing or not a number. */
+export function readContactNow(file: string): PanelContact {
   // Most panels have none (only pacing drivers record one): asked without the cost of an ENOENT exception (issue 20).
-  if (!existsSync(file)) return undefined;
+  if (!existsSync(file)) return {};
   try {
-    const value = (JSON.parse(readPrivateFileNow(file, WHAT, MAX_BYTES)) as { lastContactAt?: unknown }).lastContactAt;
-    return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+    const record = JSON.parse(readPrivateFileNow(file, WHAT, MAX_BYTES)) as PanelContact | null;
+    return { lastContactAt: time(record?.lastContactAt), quietUntil: time(record?.quietUntil) };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
-/** Records `at` (wall-clock ms) as safe-file replaces a private file: new content linked over the name from a slot file (a planted link is replaced, not followed). */
-export async function writeContact(file: string, at: number): Promise<void> {
-  await replacePrivateFileNow(file, JSON.stringify({ lastContactAt: at }), WHAT, { slots: true }).catch(() => undefined);
+/** Records `contact` as safe-file replaces a private file: new content linked over the name from a slot file (a planted link is replaced, not followed). */
+export async function writeContact(file: string, contact: PanelContact): Promise<void> {
+  await replacePrivateFileNow(file, JSON.stringify(contact), WHAT, { slots: true }).catch(() => undefined);
 }

@@ -35,8 +35,13 @@ export interface WorkLock {
    * a driver's pacing: OpenOptions.lastContactAt).
    */
   lastContactAt?: number;
-  /** Lets go; `lastContactAt` (the session's PanelSession.lastContactAt) is kept for the next holder. */
-  release(note?: { lastContactAt?: number }): Promise<void>;
+  /** Until when the panel asked to be left alone, as this machine's wall-clock ms, if recorded (OpenOptions.quietUntil). */
+  quietUntil?: number;
+  /**
+   * Lets go; `lastContactAt` and `quietUntil` (the session's PanelSession.lastContactAt and quietUntil) are
+   * kept for the next holder. A note without either leaves what was recorded as it was.
+   */
+  release(note?: { lastContactAt?: number; quietUntil?: number }): Promise<void>;
 }
 
 export interface WorkLockStore {
@@ -88,11 +93,16 @@ export class FileWorkLocks implements WorkLockStore {
     const taken = await acquireLock(file, { waitMs: 0, details: { ...holder, key }, reuseFiles: true });
     if (typeof taken !== 'function') throw lockedError(holder.panel, taken.heldBy ?? {});
     const contact = file.replace(/\.lock$/, '.contact');
+    const recorded = readContactNow(contact);
     return {
-      lastContactAt: readContactNow(contact),
+      lastContactAt: recorded.lastContactAt,
+      quietUntil: recorded.quietUntil,
       release: async (note) => {
-        // Written while still holding the lock: the next holder reads it after taking it.
-        if (note?.lastContactAt !== undefined) await writeContact(contact, note.lastContactAt);
+        // Written while still holding the lock: the next holder reads it after taking it. A session that
+        // never heard the panel keeps the last answer recorded before it; no quietUntil means none runs.
+        if (note?.lastContactAt !== undefined || note?.quietUntil !== undefined) {
+          await writeContact(contact, { lastContactAt: note.lastContactAt ?? recorded.lastContactAt, quietUntil: note.quietUntil });
+        }
         await taken();
       },
     };

@@ -236,4 +236,36 @@ describe.skipIf(postgresMissing)('the schema check in the same statement', () =>
     expect(fourth.lastContactAt).toBeDefined();
     await fourth.release();
   });
+
+  it("keeps until when the panel asked to be left alone for the next holder in another process, on the server's clock, without a schema step", async () => {
+    const anna = db.open();
+    const ben = db.open();
+    const first = await anna.workLocks.acquire('q-1', holder('map-q1'));
+    expect(first.quietUntil).toBeUndefined();
+    await first.release({ lastContactAt: Date.now(), quietUntil: Date.now() + 60_000 });
+    const second = await ben.workLocks.acquire('q-1', holder('map-q1'));
+    // Sent as "a minute from now" and stamped by the server: read back as at most a minute ahead, and well ahead.
+    const left = (second.quietUntil as number) - Date.now();
+    expect(left).toBeLessThanOrEqual(60_000);
+    expect(left).toBeGreaterThan(30_000);
+    expect(second.lastContactAt).toBeDefined();
+    // A second row of the contacts table, beside the panel's own (which older panelctl versions read as before).
+    expect((await sql<{ key: string }>(db.url, "SELECT key FROM panelctl_panel_contacts WHERE key LIKE '%q-1' ORDER BY key")).map((r) => r.key)).toEqual([
+      'q-1',
+      'quiet-until q-1',
+    ]);
+    // A session that never reached the panel and reports the rest of the silence keeps it.
+    await second.release({ quietUntil: Date.now() + left });
+    const third = await anna.workLocks.acquire('q-1', holder('map-q1'));
+    expect(third.quietUntil).toBeDefined();
+    // A session that heard the panel outside any silence ends the recorded one.
+    await third.release({ lastContactAt: Date.now() });
+    const fourth = await ben.workLocks.acquire('q-1', holder('map-q1'));
+    expect(fourth.quietUntil).toBeUndefined();
+    // A silence already over when the session ends is none.
+    await fourth.release({ lastContactAt: Date.now(), quietUntil: Date.now() - 1 });
+    const fifth = await anna.workLocks.acquire('q-1', holder('map-q1'));
+    expect(fifth.quietUntil).toBeUndefined();
+    await fifth.release();
+  });
 });

@@ -51,4 +51,34 @@ describe('FileWorkLocks', () => {
     expect(fourth.lastContactAt).toBeUndefined();
     await fourth.release();
   });
+
+  it('keeps until when the panel asked to be left alone (a MAP 5000 overload back-off) beside the last answer, for the next holder', async () => {
+    const locks = new FileWorkLocks(temp.dir);
+    const contact = locks.file('map').replace(/\.lock$/, '.contact');
+    const first = await locks.acquire('map', { panel: 'hq' });
+    expect(first.quietUntil).toBeUndefined();
+    const answered = Date.now() - 1_000;
+    const quietUntil = Date.now() + 59_000;
+    await first.release({ lastContactAt: answered, quietUntil });
+    expect((await fs.stat(contact)).mode & 0o777).toBe(0o600);
+    const second = await locks.acquire('map', { panel: 'hq' });
+    expect(second).toMatchObject({ lastContactAt: answered, quietUntil });
+    // A session that never reached the panel (Ctrl-C during the wait) and reports the rest of the silence keeps the last answer.
+    await second.release({ quietUntil });
+    const third = await locks.acquire('map', { panel: 'hq' });
+    expect(third).toMatchObject({ lastContactAt: answered, quietUntil });
+    // A session that heard the panel outside any silence ends the recorded one.
+    const later = Date.now();
+    await third.release({ lastContactAt: later });
+    const fourth = await locks.acquire('map', { panel: 'hq' });
+    expect(fourth.lastContactAt).toBe(later);
+    expect(fourth.quietUntil).toBeUndefined();
+    await fourth.release();
+    // A garbled time is no time: the other one still counts.
+    await fs.writeFile(contact, JSON.stringify({ lastContactAt: later, quietUntil: 'soon' }), { mode: 0o600 });
+    const fifth = await locks.acquire('map', { panel: 'hq' });
+    expect(fifth.lastContactAt).toBe(later);
+    expect(fifth.quietUntil).toBeUndefined();
+    await fifth.release();
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Secret, sinceLastContact } from '../../../src/driver-kit/index.js';
+import { Secret, quietLeft, sinceLastContact } from '../../../src/driver-kit/index.js';
 import { type HttpSend, MapClient } from '../../../drivers/map5000/client.js';
 import { Pacer } from '../../../drivers/map5000/pacing.js';
 import { descAnswer, syncIdAnswer, usersAnswer } from '../../../drivers/map5000/schemas.js';
@@ -81,6 +81,46 @@ describe('MapClient against the simulator model', () => {
     await expect(client.json('GET', '/desc', descAnswer, 'the panel description')).rejects.toMatchObject({ code: 'E_BUSY', exitCode: 4 });
     expect(link.sent).toHaveLength(3);
     expect(link.clock.t - start).toBeGreaterThanOrEqual(120_000);
+  });
+
+  it('the last 503, the one not retried, still starts the back-off; the next session waits out the rest of it before its first request', async () => {
+    const link = modelLink({}, { busyReplies: 3 });
+    const pacer = new Pacer(1000, link.clock);
+    const client = new MapClient({
+      send: link.send,
+      pacer,
+      username: SETTINGS.username,
+      password: new Secret(SETTINGS.password, 'p'),
+      overloadBackoffMs: 60_000,
+    });
+    await expect(client.json('GET', '/desc', descAnswer, 'd')).rejects.toMatchObject({ code: 'E_BUSY' });
+    const lastAnswer = link.clock.t;
+    // What the session reports at its end (PanelSession.quietUntil): the whole minute after the last 503.
+    expect(pacer.heldFor()).toBe(60_000);
+    // The next process starts 5 s later, told that the panel must be left alone until then.
+    link.clock.t += 5_000;
+    const quietUntil = Date.now() + 55_000;
+    const next = new Pacer(1000, link.clock);
+    next.answeredAgo(5_000);
+    next.holdOff(quietLeft(quietUntil, 60_000) as number);
+    const after = new MapClient({ send: link.send, pacer: next, username: SETTINGS.username, password: new Secret(SETTINGS.password, 'p') });
+    await after.json('GET', '/desc', descAnswer, 'd');
+    expect(link.model.log.map((e) => e.status)).toEqual([503, 503, 503, 401, 200]);
+    expect(link.model.log[3].at - lastAnswer).toBeGreaterThanOrEqual(59_990);
+    // Once a request has gone out after it, no back-off runs: nothing to hand on.
+    expect(next.heldFor()).toBeUndefined();
+  });
+
+  it('quietLeft: the rest of a recorded silence, none when over or garbled, never longer than the silence the driver keeps', () => {
+    const now = 1_700_000_000_000;
+    expect(quietLeft(now + 20_000, 60_000, now)).toBe(20_000);
+    expect(quietLeft(now, 60_000, now)).toBeUndefined();
+    expect(quietLeft(now - 1, 60_000, now)).toBeUndefined();
+    expect(quietLeft(undefined, 60_000, now)).toBeUndefined();
+    expect(quietLeft(Number.NaN, 60_000, now)).toBeUndefined();
+    // A clock stepped back (or a record from a panel configured for longer): one back-off at most.
+    expect(quietLeft(now + 3_600_000, 60_000, now)).toBe(60_000);
+    expect(quietLeft(now + 3_600_000, 0, now)).toBe(0);
   });
 
   it('a refused credential is sent once and never again in the session', async () => {

@@ -33,6 +33,34 @@ describe('map5000 driver', () => {
     await session.close();
   });
 
+  it('opened within the silence a previous session ended in: says so with its own back-off as the longest wait, and hands the rest on', async () => {
+    const told: Array<{ until: number; why: string }> = [];
+    const openQuiet = (quietUntil: number) =>
+      driver.open({
+        link: endpoint.link,
+        secrets: { password: new Secret(DEMO_PASSWORD, 'password') },
+        options: { user: DEMO_USER, requestIntervalMs: 60, overloadBackoffMs: 1500 },
+        timeoutMs: 5000,
+        quietUntil,
+        onQuiet: (quiet) => told.push(quiet),
+      });
+    // A record an hour ahead (a clock stepped back) is one back-off of this panel's, at most.
+    const before = Date.now();
+    const session = await openQuiet(before + 3_600_000);
+    expect(told).toEqual([{ until: expect.any(Number), why: 'asked for 1.5 s without requests after an overload' }]);
+    expect(told[0].until).toBeLessThanOrEqual(Date.now() + 1500);
+    expect(told[0].until).toBeGreaterThan(before);
+    // Closed before any request: the silence still runs, and the next session is told the rest.
+    await session.close();
+    expect(session.quietUntil?.()).toBeGreaterThan(Date.now());
+    expect(session.lastContactAt?.()).toBeUndefined();
+    // A silence already over: nothing to say, nothing to wait.
+    const after = await openQuiet(Date.now() - 1);
+    expect(told).toHaveLength(1);
+    expect(after.quietUntil?.()).toBeUndefined();
+    await after.close();
+  });
+
   it('refuses bad options before contacting the panel, naming the field and the rule', async () => {
     const before = sim.model.log.length;
     await expect(open({ user: 'short' })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('options.user') });
