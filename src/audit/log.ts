@@ -179,6 +179,14 @@ async function flush(stateDir: string, queue: { waiting: Pending[]; flushing: bo
   queue.flushing = false;
 }
 
+/** proper-lockfile, imported once (an import() per batch went through the module loader's lookup every time). */
+const loadLockfile = () => import('proper-lockfile');
+let lockfileModule: ReturnType<typeof loadLockfile> | undefined;
+function importLockfile(): ReturnType<typeof loadLockfile> {
+  lockfileModule ??= loadLockfile();
+  return lockfileModule;
+}
+
 async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<AuditEntry[]> {
   const paths = auditPaths(stateDir);
   // The directory and the log as prepareAudit checks them (the lock needs the log to exist); the key is read under the lock below.
@@ -186,7 +194,7 @@ async function writeBatch(stateDir: string, records: AuditRecord[]): Promise<Aud
   // The lock's mtime is refreshed while held; a writer killed with -9 leaves it stale after 4 s,
   // and the retries (about 8 s in all) outlast that, so the next writer waits instead of failing.
   // proper-lockfile (with graceful-fs, which patches fs when loaded) only when something is written: commands that read cost less.
-  const { default: lockfile } = await import('proper-lockfile');
+  const { default: lockfile } = await importLockfile();
   // Locked under the log's real path (as proper-lockfile's own realpath option does), resolved in one call.
   const release = await lockfile.lock(realpathSync.native(paths.log), {
     realpath: false,

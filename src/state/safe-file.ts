@@ -343,12 +343,12 @@ export function syncNow(fd: number): Promise<void> {
 export async function replacePrivateFileNow(file: string, text: string, what: string, options: { after?: Promise<void>; slots?: boolean } = {}): Promise<void> {
   const dir = path.dirname(path.resolve(file));
   const after = options.after ?? Promise.resolve();
-  let slot: { fd: number; path: string } | undefined;
-  let temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  let slot: { fd: number; path: string; size: number } | undefined;
+  let temp = file;
   let fd: number;
   try {
     slot = options.slots ? openFreeSlot(file, what) : undefined;
-    temp = slot?.path ?? temp;
+    temp = slot?.path ?? `${file}.${randomBytes(6).toString('hex')}.tmp`;
     fd = slot?.fd ?? openSync(temp, CREATE_NEW, 0o600);
   } catch (error) {
     // `after` is not left running unwatched: its caller closes what it syncs once this has failed.
@@ -362,7 +362,8 @@ export async function replacePrivateFileNow(file: string, text: string, what: st
     }
     const bytes = Buffer.from(text);
     for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at, at);
-    if (slot) ftruncateSync(fd, bytes.length);
+    // A slot keeps its last content's length: cut only what the new one does not write over.
+    if (slot && slot.size > bytes.length) ftruncateSync(fd, bytes.length);
     await Promise.all([fsyncFd(fd), after]);
   } catch (error) {
     await after.catch(() => undefined);
@@ -399,7 +400,7 @@ export async function replacePrivateFileNow(file: string, text: string, what: st
 const SLOTS = ['slot-a', 'slot-b'];
 
 /** A slot of `file` open for writing, with one link (not the one the name holds), or undefined when neither is free. */
-function openFreeSlot(file: string, what: string): { fd: number; path: string } | undefined {
+function openFreeSlot(file: string, what: string): { fd: number; path: string; size: number } | undefined {
   for (let attempt = 0; attempt < 2; attempt++) {
     for (const suffix of SLOTS) {
       const slot = `${file}.${suffix}`;
@@ -419,7 +420,7 @@ function openFreeSlot(file: string, what: string): { fd: number; path: string } 
           closeSync(fd);
           throw error;
         }
-        return { fd, path: slot };
+        return { fd, path: slot, size: stat.size };
       }
       closeSync(fd);
     }
