@@ -42,9 +42,10 @@ FROM got`;
 /**
  * $2: how many ms ago the panel last answered this holder's session (null: no answer to record). Kept as the
  * server's clock minus that, so hosts whose clocks disagree still share one time line.
- * $3: for how many more ms the panel asked to be left alone (PanelSession.quietUntil; null: no such silence
- * runs). Kept as the server's clock plus that, in the same table under the panel's QUIET_KEY; a session that
- * heard the panel outside any silence ends a recorded one that is still ahead (its driver asks for less now).
+ * $3: for how many more ms the panel asked to be left alone (PanelSession.quietUntil; null: none; 0 or less: one
+ * already over, kept as a time past). Kept as the server's clock plus that, in the same table under the panel's
+ * QUIET_KEY; a session that heard the panel outside any silence ends a recorded one that is still ahead (its
+ * driver asks for less now).
  */
 const RELEASE = `
 WITH gone AS (DELETE FROM panelctl_work_locks WHERE key = $1 AND backend_pid = pg_backend_pid() RETURNING 1),
@@ -154,8 +155,8 @@ export class PgWorkLocks implements WorkLockStore {
         // Sent as "ms ago" (the server stamps it on its own clock); a time in the future is "just now".
         const now = Date.now();
         const ago = note?.lastContactAt === undefined ? null : Math.max(0, now - note.lastContactAt);
-        // "ms from now" likewise; a silence already over is none.
-        const left = note?.quietUntil === undefined || note.quietUntil <= now ? null : note.quietUntil - now;
+        // "ms from now" likewise; a silence already over goes in as a time past, which no one reads as ahead.
+        const left = note?.quietUntil === undefined ? null : note.quietUntil - now;
         await this.db.sessionQuery(RELEASE, [key, ago, left]).catch(() => undefined);
       },
     };
