@@ -25,6 +25,8 @@ export class Output {
   /** The streams themselves, for libraries that draw on a terminal (spinners, prompts): never written to directly. */
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
+  /** A line drawn on stderr without its newline (bulk's progress line): the next line written there clears it first. */
+  private partialLine = false;
 
   /** `color`: the palette to paint with (paletteFor in palette.ts), or false for none. */
   constructor(options: { format: OutputFormat; color: Palette | false; interactive: boolean; streams?: OutputStreams }) {
@@ -67,12 +69,12 @@ export class Output {
 
   /** A line for people on stderr in every format (a simulator's address, a countdown, "Bye."), made printable. */
   notice(text: string): void {
-    this.stderr.write(`${this.printable(text)}\n`);
+    this.line(this.printable(text));
   }
 
   /** One --debug trace line on stderr; printable, since a trace can quote what a panel sent (LCD text). */
   trace(direction: string, text: string): void {
-    this.stderr.write(`${this.printable(this.color.dim(`[${direction}] ${text}`))}\n`);
+    this.line(this.printable(this.color.dim(`[${direction}] ${text}`)));
   }
 
   /**
@@ -81,6 +83,16 @@ export class Output {
    */
   terminal(control: string, text = ''): void {
     this.stderr.write(control + this.printable(text));
+    this.partialLine = text !== '';
+  }
+
+  /** A whole line on stderr, below a partial line (a progress line) cleared first: never glued onto its end. */
+  private line(text: string): void {
+    if (this.partialLine) {
+      this.stderr.write('\r\x1b[2K');
+      this.partialLine = false;
+    }
+    this.stderr.write(`${text}\n`);
   }
 
   /** Text as it may reach a terminal: outside text escaped, panelctl's own colours kept when colour is on. */
@@ -90,11 +102,11 @@ export class Output {
 
   /** A note for people on stderr; machine formats stay quiet unless it is a warning. */
   note(text: string): void {
-    if (this.format === 'table') this.stderr.write(`${this.printable(this.color.dim(text))}\n`);
+    if (this.format === 'table') this.line(this.printable(this.color.dim(text)));
   }
 
   warn(text: string): void {
-    this.stderr.write(`${this.printable(this.color.yellow(`warning: ${text}`))}\n`);
+    this.line(this.printable(this.color.yellow(`warning: ${text}`)));
   }
 
   /** One NDJSON event on stdout (progress streams). */
@@ -104,11 +116,11 @@ export class Output {
 
   error(error: PanelctlError): void {
     if (this.machine) {
-      this.stderr.write(`${printableJson(JSON.stringify({ error: error.toJSON() }))}\n`);
+      this.line(printableJson(JSON.stringify({ error: error.toJSON() })));
       return;
     }
-    this.stderr.write(`${this.color.red('error:')} ${printableMessage(error.message, false)}\n`);
-    if (error.hint) this.stderr.write(`${this.color.dim(`hint: ${printableMessage(error.hint, false)}`)}\n`);
+    this.line(`${this.color.red('error:')} ${printableMessage(error.message, false)}`);
+    if (error.hint) this.line(this.color.dim(`hint: ${printableMessage(error.hint, false)}`));
   }
 }
 

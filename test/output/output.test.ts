@@ -35,6 +35,20 @@ describe('Output: every line panelctl writes', () => {
     expect(text.stderr).toBe('[rx] LCD "\\x1b]0;owned\\x07"\n');
   });
 
+  it('a line written while a progress line is drawn clears it first, never glued onto its end', () => {
+    const { out, text } = captured();
+    out.terminal('\r\x1b[2K', 'bulk: 1/2 panels');
+    out.warn('interrupted: finishing the writes in flight');
+    out.notice('oslo asked for 60 s without requests');
+    out.terminal('\r\x1b[2K', 'bulk: 2/2 panels');
+    out.terminal('\r\x1b[2K');
+    out.notice('done');
+    expect(text.stderr).toBe(
+      '\r\x1b[2Kbulk: 1/2 panels\r\x1b[2Kwarning: interrupted: finishing the writes in flight\noslo asked for 60 s without requests\n' +
+        '\r\x1b[2Kbulk: 2/2 panels\r\x1b[2Kdone\n',
+    );
+  });
+
   it("terminal control passes panelctl's own sequence and makes the text after it printable", () => {
     const { out, text } = captured();
     out.terminal('\r\x1b[2K', 'bulk: 1/2 panels \x1b[2J');
