@@ -347,7 +347,8 @@ export async function replacePrivateFileNow(file: string, text: string, what: st
   let temp = file;
   let fd: number;
   try {
-    slot = options.slots ? openFreeSlot(file, what) : undefined;
+    // Not on Windows, where link counts are not checked (see the top): a temp file there, as before.
+    slot = options.slots && posix ? openFreeSlot(file, what) : undefined;
     temp = slot?.path ?? `${file}.${randomBytes(6).toString('hex')}.tmp`;
     fd = slot?.fd ?? openSync(temp, CREATE_NEW, 0o600);
   } catch (error) {
@@ -413,7 +414,7 @@ function openFreeSlot(file: string, what: string): { fd: number; path: string; s
         if (posix) fchmodSync(fd, 0o600);
       }
       const stat = fstatSync(fd);
-      if (stat.nlink === 1 || !posix) {
+      if (stat.nlink === 1) {
         try {
           checkOwnedPrivate(stat, slot, what, { forWriting: true });
         } catch (error) {
