@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { capabilitiesOf, type DriverInfo, type PanelSession, type UserSlot } from '../../src/core/contract.js';
+import type { DriverInfo, UserSlot } from '../../src/core/contract.js';
+import { readOnlySession } from '../support/read-only-session.js';
 import type { PanelAccess } from '../../src/bulk/access.js';
 import type { ChangeRow } from '../../src/bulk/input.js';
 import { buildPlan } from '../../src/bulk/plan.js';
@@ -32,17 +33,7 @@ const users: UserSlot[] = [
 const access: PanelAccess = {
   describe: async () => info,
   open: async () => {
-    const session: PanelSession = {
-      reader: { listUsers: async () => users, readUser: async (slot) => users.find((u) => u.slot === slot) },
-      info: async () => ({
-        driver: info.name,
-        model: info.title,
-        slotRanges: info.slotRanges,
-        capabilities: capabilitiesOf(info.facets),
-        codeRules: info.codeRules,
-      }),
-      close: async () => undefined,
-    };
+    const session = readOnlySession(info, users);
     return { session, info, secrets: [], close: async () => undefined, release: async () => undefined } as unknown as Awaited<ReturnType<PanelAccess['open']>>;
   },
 };

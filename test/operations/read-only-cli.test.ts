@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capabilitiesOf, type DriverInfo, type PanelDriver, type PanelSession } from '../../src/core/contract.js';
+import type { DriverInfo, PanelDriver, PanelSession } from '../../src/core/contract.js';
+import { readOnlySession } from '../support/read-only-session.js';
 import { makeSandbox, type Sandbox } from '../support/cli.js';
 import { registryWith, runInProcess } from '../support/in-process.js';
 
@@ -25,17 +26,7 @@ const readOnlyDriver: PanelDriver = {
   async open(): Promise<PanelSession> {
     opened++;
     const users = [{ slot: 2, kind: 'user' as const, name: 'Anna', hasCode: true }];
-    return {
-      reader: { listUsers: async () => users, readUser: async (slot) => users.find((u) => u.slot === slot) },
-      info: async () => ({
-        driver: info.name,
-        model: info.title,
-        slotRanges: info.slotRanges,
-        capabilities: capabilitiesOf(info.facets),
-        codeRules: info.codeRules,
-      }),
-      close: async () => undefined,
-    };
+    return readOnlySession(info, users);
   },
 };
 
