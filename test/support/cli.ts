@@ -16,11 +16,15 @@ export interface CliResult {
  * The secrets among `secrets` that appear in `text`, each shown as its first two characters and
  * stars. Hashes, MACs, lock tokens and ids are long runs of hex digits: any 4-digit code turns up in
  * one by chance (about 1 in 65,536 per position, so often in an audit log), which is not a leak.
- * Those runs (16 or more hex digits with at least one letter) are masked before the search; a code
- * written as digits among words, JSON or CSV is still found.
+ * Those runs (16 or more hex digits with at least one letter) are masked before the search, and so
+ * are wall-clock times in milliseconds (a panel's contact record: 13 digits from 1 and a fraction, and
+ * each rewrite leaves older ones in its slot files); a code written as digits among words, JSON or
+ * CSV, or inside a longer run of digits, is still found.
  */
 export function secretsIn(text: string, secrets: Iterable<string>): string[] {
-  const searched = text.replace(/[0-9a-f]{16,}/gi, (run) => (/[a-f]/i.test(run) ? '#'.repeat(run.length) : run));
+  const searched = text
+    .replace(/[0-9a-f]{16,}/gi, (run) => (/[a-f]/i.test(run) ? '#'.repeat(run.length) : run))
+    .replace(/(?<![\d.])1\d{12}(?:\.\d+)?(?![\d.])/g, (time) => '#'.repeat(time.length));
   return [...secrets].filter((secret) => searched.includes(secret)).map((secret) => `${secret.slice(0, 2)}${'*'.repeat(secret.length - 2)}`);
 }
 

@@ -16,6 +16,14 @@ describe('secretsIn', () => {
     expect(secretsIn(`{"hash":"${hash}","prev":"${hash.toUpperCase()}"}`, ['7048'])).toEqual([]);
   });
 
+  it('does not report a code that appears only inside a wall-clock time in ms (a panel contact record)', () => {
+    expect(secretsIn('{"lastContactAt":1796063705123.166,"quietUntil":1796063737052}', ['3705'])).toEqual([]);
+    // Not a time: 12 or 14 digits, or a code next to one.
+    expect(secretsIn('{"n":179606370512}', ['3705'])).toEqual(['37**']);
+    expect(secretsIn('{"n":17960637051234}', ['3705'])).toEqual(['37**']);
+    expect(secretsIn('code 3705 at 1796063794537', ['3705'])).toEqual(['37**']);
+  });
+
   it('reports a code written as digits in JSON, CSV, a message or next to a hash, masked', () => {
     expect(secretsIn('{"code":"7048"}', ['7048'])).toEqual(['70**']);
     expect(secretsIn('shop,set-code,2,7048', ['7048'])).toEqual(['70**']);
