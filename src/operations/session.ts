@@ -125,7 +125,7 @@ async function openLocked(target: Target, ctx: OperationContext, lock: WorkLock,
       // when, once the spinner is gone (its next frame would erase a line written under it).
       onQuiet: ({ until, why }) => {
         done?.();
-        ctx.notice?.(`${target.name} ${why}; waiting until ${localTime(new Date(until).toISOString())} before the first request (Ctrl-C to stop)`);
+        ctx.notice?.(`${target.name} ${why}; waiting until ${localTime(until)} before the first request (Ctrl-C to stop)`);
       },
     });
     const mismatch = facetMismatch(info, session);

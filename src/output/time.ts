@@ -27,12 +27,12 @@ function isoLocal(date: Date): string {
 }
 
 /**
- * A moment in the operator's local date and time, the same way everywhere panelctl shows one to a
+ * A moment (ISO 8601, or wall-clock ms) in the operator's local date and time, the same way everywhere panelctl shows one to a
  * person (leases, audit, status, warnings); JSON keeps ISO 8601 UTC. Four-digit year always; 24-hour
  * unless the locale's own convention is 12-hour (en_US). One formatter for all: making one per call
  * is what costs in a 1,000-row table.
  */
-export function localTime(iso: string): string {
+export function localTime(at: string | number): string {
   if (!format) {
     const locale = timeLocale();
     if (!locale) {
@@ -49,6 +49,6 @@ export function localTime(iso: string): string {
       format = (date) => intl.format(date);
     }
   }
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : format(date);
+  const date = new Date(at);
+  return Number.isNaN(date.getTime()) ? String(at) : format(date);
 }

@@ -15,6 +15,17 @@ let pristine: { log: string; head: string };
 let headAfterFirst: string;
 const files = () => ({ log: path.join(sandbox.stateDir, 'audit.jsonl'), head: path.join(sandbox.stateDir, 'audit.head.json') });
 
+/** A code changed on demo (which must succeed), then what `audit verify -o json` says (its exit checked) and the entries `audit show` lists. */
+async function writeThenRead(slot: number, code: string) {
+  const changed = await sandbox.run(['users', 'set-code', '--panel', 'demo', '--slot', String(slot), '--code-stdin'], { input: `${code}\n` });
+  expect(changed.code, changed.stderr).toBe(0);
+  const verify = await sandbox.run(['audit', 'verify', '-o', 'json']);
+  expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  const show = await sandbox.run(['audit', 'show', '-o', 'json']);
+  const entries = JSON.parse(show.stdout).entries as Array<{ seq: number; action: string; details?: Record<string, unknown> }>;
+  return { verify, entries };
+}
+
 beforeAll(async () => {
   sandbox = await makeSandbox();
   for (const slot of [3, 4, 5]) {
@@ -67,13 +78,8 @@ describe('audit verify', () => {
 
   it('signs those unsigned entries at the next write, with an audit.recovered entry naming them', async () => {
     await fs.writeFile(files().head, headAfterFirst);
-    const changed = await sandbox.run(['users', 'set-code', '--panel', 'demo', '--slot', '6', '--code-stdin'], { input: '592816\n' });
-    expect(changed.code, changed.stderr).toBe(0);
-    const verify = await sandbox.run(['audit', 'verify', '-o', 'json']);
-    expect(verify.code, verify.stderr).toBe(0);
+    const { verify, entries } = await writeThenRead(6, '592816');
     expect(JSON.parse(verify.stdout)).toEqual({ entries: 5, intact: true, problems: [] });
-    const show = await sandbox.run(['audit', 'show', '-o', 'json']);
-    const entries = JSON.parse(show.stdout).entries as Array<{ seq: number; action: string; details?: Record<string, unknown> }>;
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(entries[3]).toMatchObject({ action: 'audit.recovered', details: { from: 2, to: 3 } });
   });
@@ -82,13 +88,8 @@ describe('audit verify', () => {
     const [first, second, third] = pristine.log.trim().split('\n');
     await fs.writeFile(files().log, `${first}\n${second}\n${third.slice(0, 40)}`);
     await fs.rm(files().head);
-    const changed = await sandbox.run(['users', 'set-code', '--panel', 'demo', '--slot', '7', '--code-stdin'], { input: '592817\n' });
-    expect(changed.code, changed.stderr).toBe(0);
-    const verify = await sandbox.run(['audit', 'verify', '-o', 'json']);
-    expect(verify.code, verify.stdout).toBe(0);
+    const { verify, entries } = await writeThenRead(7, '592817');
     expect(JSON.parse(verify.stdout)).toEqual({ entries: 4, intact: true, problems: [] });
-    const show = await sandbox.run(['audit', 'show', '-o', 'json']);
-    const entries = JSON.parse(show.stdout).entries as Array<{ seq: number; action: string; details?: Record<string, unknown> }>;
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     expect(entries[2]).toMatchObject({ action: 'audit.recovered', details: { from: 1, to: 2, cutBytes: 40 } });
   });

@@ -37,5 +37,8 @@ describe('localTime without a locale convention', () => {
     expect(at('Asia/Kathmandu', '2026-01-01T00:00:00.000Z')).toBe('2026-01-01 05:45:00');
     expect(at('UTC', '0999-03-04T05:06:07.000Z')).toBe('0999-03-04 05:06:07');
     expect(at('UTC', 'not a time')).toBe('not a time');
+    // Wall-clock ms (a deadline, a panel's quiet time) read as the same moment.
+    process.env.TZ = 'Europe/Oslo';
+    expect(localTime(Date.parse('2026-11-30T00:54:11.000Z'))).toBe('2026-11-30 01:54:11');
   });
 });

@@ -276,7 +276,7 @@ async function stopWithRetries(target: Target, cli: Cli, deps: TestModeDeps, sta
         });
       }
       cli.out.warn(
-        `could not end test mode on ${target.name} yet (${failure.message}); still on: ${stillOn(lease)}; trying again in ${formatLeft(wait)} (until ${localTime(new Date(deadline).toISOString())}; Ctrl-C gives up)`,
+        `could not end test mode on ${target.name} yet (${failure.message}); still on: ${stillOn(lease)}; trying again in ${formatLeft(wait)} (until ${localTime(deadline)}; Ctrl-C gives up)`,
       );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
